@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs to build and test, skipping whatever is already
+# present, so a second run takes seconds. Every tool comes from a package
+# registry (crates.io, npm, Debian): these machines cannot download from GitHub,
+# which is why cargo-leptos is built with `no_downloads` (TOOLCHAIN.md).
+#
+# Usage: scripts/bootstrap.sh [build|e2e]
+#   build  Rust target, cargo-leptos, wasm-bindgen CLI, Tailwind (default)
+#   e2e    everything in `build`, plus Chromium and Playwright
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.5
+# Must equal the `wasm-bindgen` pin in Cargo.toml exactly.
+WASM_BINDGEN_VERSION=0.2.130
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+want="${1:-build}"
+
+say() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
+  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (a few minutes, once)"
+  # Not --locked: its lock file names a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}" --force
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 16 minutes on 2 cores, once)"
+  cargo install cargo-leptos --locked --version "${CARGO_LEPTOS_VERSION}" --features no_downloads --force
+fi
+
+# Release builds run wasm-opt; Debian's binaryen provides it.
+command -v wasm-opt >/dev/null 2>&1 || apt_install binaryen
+
+if [ ! -x "$root/node_modules/.bin/tailwindcss" ]; then
+  say "installing Tailwind (npm)"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$want" = e2e ]; then
+  apt_install chromium
+  if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
+    say "installing Playwright (npm)"
+    (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -1,0 +1,161 @@
+//! Accounts and sessions: sign-up, sign-in, sign-out, the current session and
+//! password reset, under `/api/auth/`, in Better Auth's request and response
+//! shapes (SPEC §5).
+
+pub mod domain;
+#[cfg(feature = "ssr")]
+mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// A user as the API shows it (Better Auth's user object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub role: String,
+    /// Better Auth's admin plugin calls a disabled user "banned".
+    pub banned: bool,
+    pub ban_reason: Option<String>,
+    pub ban_expires: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    pub token: String,
+    pub user_id: String,
+    pub expires_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub active_organization_id: Option<String>,
+    pub active_team_id: Option<String>,
+    pub impersonated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionWithUser {
+    pub session: SessionView,
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUpResponse {
+    pub token: String,
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    pub redirect: bool,
+    pub token: String,
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessResponse {
+    pub success: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub status: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
+}
+
+/// Request bodies keep every field optional so that a missing one gets a
+/// specific `MISSING_FIELD` answer rather than a generic parse error.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUpBody {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub invite_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInBody {
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPasswordResetBody {
+    pub email: Option<String>,
+    pub redirect_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPasswordBody {
+    pub new_password: Option<String>,
+    pub token: Option<String>,
+}
+
+/// The value of a required field, or `MISSING_FIELD` naming it.
+pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
+    value.as_deref().ok_or_else(|| ApiError::bad_request("MISSING_FIELD", format!("The field `{field}` is required.")))
+}
+
+#[server(name = SignUpEmail, prefix = "/api/auth", endpoint = "sign-up/email", input = leptos::server_fn::codec::Json)]
+pub async fn sign_up_email(#[server(flatten)] body: SignUpBody) -> Result<SignUpResponse, ApiError> {
+    service::sign_up(body).await
+}
+
+#[server(name = SignInEmail, prefix = "/api/auth", endpoint = "sign-in/email", input = leptos::server_fn::codec::Json)]
+pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignInResponse, ApiError> {
+    service::sign_in(body).await
+}
+
+#[server(name = SignOut, prefix = "/api/auth", endpoint = "sign-out", input = leptos::server_fn::codec::Json)]
+pub async fn sign_out() -> Result<SuccessResponse, ApiError> {
+    service::sign_out().await
+}
+
+/// The caller's session and user, or `null` when signed out.
+#[server(name = GetSession, prefix = "/api/auth", endpoint = "get-session", input = GetUrl)]
+pub async fn get_session() -> Result<Option<SessionWithUser>, ApiError> {
+    service::get_session().await
+}
+
+#[server(name = RequestPasswordReset, prefix = "/api/auth", endpoint = "request-password-reset", input = leptos::server_fn::codec::Json)]
+pub async fn request_password_reset(#[server(flatten)] body: RequestPasswordResetBody) -> Result<StatusResponse, ApiError> {
+    service::request_password_reset(body).await
+}
+
+#[server(name = ResetPassword, prefix = "/api/auth", endpoint = "reset-password", input = leptos::server_fn::codec::Json)]
+pub async fn reset_password(#[server(flatten)] body: ResetPasswordBody) -> Result<StatusResponse, ApiError> {
+    service::reset_password(body).await
+}
+
+/// What the account pages need to know about this instance before anyone
+/// signs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceInfo {
+    pub open_sign_up: bool,
+}
+
+#[server(name = GetInstanceInfo, prefix = "/api/auth", endpoint = "gatehouse/instance", input = GetUrl)]
+pub async fn get_instance_info() -> Result<InstanceInfo, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    Ok(InstanceInfo { open_sign_up: cx.config().sign_up_mode == crate::config::SignUpMode::Open })
+}

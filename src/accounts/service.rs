@@ -1,0 +1,276 @@
+//! The server side of the account endpoints: each reads the request context,
+//! parses its input into domain types, and does its writes in one
+//! transaction with an audit event.
+
+use serde_json::json;
+
+use crate::{
+    config::SignUpMode,
+    email::{self, templates},
+    error::{ApiError, ApiResult},
+    server::{
+        audit, clock, crypto,
+        context::RequestContext,
+        db::is_unique_violation,
+        rate_limit, sessions,
+    },
+};
+
+use super::{
+    domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
+    required, store, RequestPasswordResetBody, ResetPasswordBody, SessionView, SessionWithUser, SignInBody,
+    SignInResponse, SignUpBody, SignUpResponse, StatusResponse, SuccessResponse,
+};
+
+/// The instance role of someone who signs up without an invitation.
+const SIGN_UP_ROLE: &str = "user";
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+}
+
+fn user_exists() -> ApiError {
+    ApiError::new(422, "USER_ALREADY_EXISTS", "An account with this email already exists. Sign in instead.")
+}
+
+pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
+    let cx = RequestContext::current()?;
+    let (config, db) = (cx.config(), cx.db());
+    let ip = cx.ip();
+    rate_limit::hit(db, &format!("sign-up:{ip}"), config.rate_limits.sign_up, clock::now_ms()).await?;
+
+    if body.invite_token.is_some() {
+        // Role invitations arrive with a later migration; until then no token
+        // can match one, and it must never be silently ignored.
+        return Err(ApiError::bad_request("INVALID_INVITATION", "This invitation is not valid."));
+    }
+    if config.sign_up_mode == SignUpMode::InviteOnly {
+        return Err(ApiError::forbidden(
+            "SIGN_UP_REQUIRES_INVITATION",
+            "This Gatehouse is invite-only: create your account from an invitation link.",
+        ));
+    }
+    let name = PersonName::parse(required(&body.name, "name")?)?;
+    let email = Email::parse(required(&body.email, "email")?)?;
+    let password = Password::parse(required(&body.password, "password")?)?;
+
+    // Spares an argon2 run for the common case; the unique index below is
+    // what actually guarantees one account per email.
+    if store::find_by_email(db, email.as_str()).await?.is_some() {
+        return Err(user_exists());
+    }
+    let phc = crypto::hash_password(password).await?;
+
+    let mut tx = db.begin().await?;
+    let user_id = crypto::new_id();
+    let user = match store::insert_user(
+        &mut tx,
+        store::NewUser { id: &user_id, email: email.as_str(), name: name.as_str(), role: SIGN_UP_ROLE, email_verified: false },
+    )
+    .await
+    {
+        Err(e) if is_unique_violation(&e) => return Err(user_exists()),
+        other => other?,
+    };
+    store::set_password_hash(&mut tx, &user.id, &phc).await?;
+    let (token, _) = sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.sign-up")
+            .actor(&user.id)
+            .target(&user.id)
+            .after(json!({ "email": user.email, "role": user.role }))
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+
+    cx.set_cookie(&sessions::cookie(config, &token));
+    Ok(SignUpResponse { token, user: user.view() })
+}
+
+pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
+    let cx = RequestContext::current()?;
+    let (config, db) = (cx.config(), cx.db());
+    let ip = cx.ip();
+    rate_limit::hit(db, &format!("sign-in:{ip}"), config.rate_limits.sign_in, clock::now_ms()).await?;
+
+    let email = Email::parse(required(&body.email, "email")?)?;
+    let password = required(&body.password, "password")?;
+    if password.is_empty() || password.chars().count() > PASSWORD_MAX_CHARS {
+        return Err(invalid_credentials());
+    }
+
+    let found = store::find_for_sign_in(db, email.as_str()).await?;
+    let (user, stored_hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    // Unknown email, no password yet, or wrong password: the same work and
+    // the same answer, so neither timing nor wording tells them apart.
+    if !crypto::verify_password(stored_hash, password.to_owned()).await? {
+        return Err(invalid_credentials());
+    }
+    let user = user.ok_or_else(invalid_credentials)?;
+    if user.disabled {
+        return Err(ApiError::forbidden("USER_DISABLED", "This account has been disabled. Contact an administrator."));
+    }
+
+    let mut tx = db.begin().await?;
+    let (token, _) = sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+    audit::record(&mut tx, audit::Event::new("session.sign-in").actor(&user.id).target(&user.id).ip(&ip)).await?;
+    tx.commit().await?;
+
+    cx.set_cookie(&sessions::cookie(config, &token));
+    Ok(SignInResponse { redirect: false, token, user: user.view() })
+}
+
+pub async fn sign_out() -> ApiResult<SuccessResponse> {
+    let cx = RequestContext::current()?;
+    let (config, db) = (cx.config(), cx.db());
+    if let Some(token) = sessions::token_from(&cx.parts) {
+        if let Some(current) = sessions::lookup(db, config, &token).await? {
+            let ip = cx.ip();
+            let mut tx = db.begin().await?;
+            sessions::delete_by_token(&mut tx, &token).await?;
+            audit::record(&mut tx, audit::Event::new("session.sign-out").actor(&current.user.id).target(&current.user.id).ip(&ip))
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    // Signing out twice is not an error: either way no session remains.
+    cx.set_cookie(&sessions::clear_cookie(config));
+    Ok(SuccessResponse { success: true })
+}
+
+pub async fn get_session() -> ApiResult<Option<SessionWithUser>> {
+    let cx = RequestContext::current()?;
+    let Some(token) = sessions::token_from(&cx.parts) else { return Ok(None) };
+    let Some(current) = sessions::lookup(cx.db(), cx.config(), &token).await? else { return Ok(None) };
+    if current.renewed {
+        cx.set_cookie(&sessions::cookie(cx.config(), &token));
+    }
+    let s = &current.session;
+    Ok(Some(SessionWithUser {
+        session: SessionView {
+            id: s.id.clone(),
+            token: current.token.clone(),
+            user_id: s.user_id.clone(),
+            expires_at: clock::rfc3339(s.expires_at),
+            created_at: clock::rfc3339(s.created_at),
+            updated_at: clock::rfc3339(s.updated_at),
+            ip_address: s.ip_address.clone(),
+            user_agent: s.user_agent.clone(),
+            active_organization_id: s.active_organization_id.clone(),
+            active_team_id: s.active_team_id.clone(),
+            impersonated_by: None,
+        },
+        user: current.user.view(),
+    }))
+}
+
+pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let (config, db) = (cx.config(), cx.db());
+    let ip = cx.ip();
+    rate_limit::hit(db, &format!("password-reset:{ip}"), config.rate_limits.password_reset, clock::now_ms()).await?;
+
+    let email = Email::parse(required(&body.email, "email")?)?;
+    let page = reset_page(config, body.redirect_to.as_deref())?;
+
+    let mut queued = None;
+    if let Some(user) = store::find_by_email(db, email.as_str()).await?.filter(|u| !u.disabled) {
+        let token = crypto::new_token();
+        let link = format!("{page}{}token={token}", if page.contains('?') { '&' } else { '?' });
+        let message = templates::password_reset(templates::PasswordReset {
+            to: &user.email,
+            name: &user.name,
+            link: &link,
+            expires_in: &humantime::format_duration(config.password_reset_ttl).to_string(),
+            user_id: &user.id,
+        });
+        let mut tx = db.begin().await?;
+        store::insert_password_reset(&mut tx, &user.id, &crypto::hash_token(&token), clock::now_ms() + clock::ms(config.password_reset_ttl))
+            .await?;
+        email::enqueue(&mut tx, &message).await?;
+        audit::record(&mut tx, audit::Event::new("user.password-reset-requested").target(&user.id).ip(&ip)).await?;
+        tx.commit().await?;
+        queued = Some(message);
+    }
+    if let Some(message) = queued {
+        email::log_undelivered(&message);
+    }
+    // The same answer whether or not the address has an account.
+    Ok(StatusResponse {
+        status: true,
+        message: Some("If this email has an account, a link to reset the password is on its way.".into()),
+    })
+}
+
+/// Where the reset link points: our own page, or a page the caller names
+/// that is on this instance or a trusted origin (never elsewhere, or the
+/// token would be handed to a stranger).
+fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<String> {
+    let invalid = || ApiError::bad_request("INVALID_REDIRECT_URL", "The redirect URL must be on this site or a trusted origin.");
+    match redirect_to.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(config.link("/reset-password")),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => Ok(config.link(path)),
+        Some(absolute) => {
+            let url = url::Url::parse(absolute).map_err(|_| invalid())?;
+            let origin = url.origin().ascii_serialization();
+            if origin == config.origin() || config.trusted_origins.contains(&origin) {
+                Ok(url.to_string())
+            } else {
+                Err(invalid())
+            }
+        }
+    }
+}
+
+pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let (config, db) = (cx.config(), cx.db());
+    let ip = cx.ip();
+    rate_limit::hit(db, &format!("reset-password:{ip}"), config.rate_limits.password_reset, clock::now_ms()).await?;
+
+    let token = required(&body.token, "token")?;
+    let password = Password::parse(required(&body.new_password, "newPassword")?)?;
+    let invalid_token = || ApiError::bad_request("INVALID_TOKEN", "This password reset link is invalid, used or expired. Ask for a new one.");
+    let token_hash = crypto::hash_token(token);
+
+    let phc = crypto::hash_password(password).await?;
+    let mut tx = db.begin().await?;
+    let user_id = store::consume_password_reset(&mut tx, &token_hash, clock::now_ms()).await?.ok_or_else(invalid_token)?;
+    store::set_password_hash(&mut tx, &user_id, &phc).await?;
+    // The link came by email, so following it proves the address.
+    store::mark_email_verified(&mut tx, &user_id).await?;
+    let ended = sessions::delete_all_for_user(&mut tx, &user_id).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.password-reset").actor(&user_id).target(&user_id).after(json!({ "sessionsEnded": ended })).ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusResponse { status: true, message: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn reset_links_stay_on_trusted_origins() {
+        let c = Config::with_overrides(&[
+            ("base_url", "\"https://id.example.com\""),
+            ("trusted_origins", "[\"https://app.example.com\"]"),
+        ])
+        .unwrap();
+        assert_eq!(reset_page(&c, None).unwrap(), "https://id.example.com/reset-password");
+        assert_eq!(reset_page(&c, Some("/custom/reset")).unwrap(), "https://id.example.com/custom/reset");
+        assert_eq!(reset_page(&c, Some("https://app.example.com/reset")).unwrap(), "https://app.example.com/reset");
+        for bad in ["https://evil.example.net/reset", "//evil.example.net/x", "/\\evil", "javascript:alert(1)", "not a url"] {
+            assert_eq!(reset_page(&c, Some(bad)).unwrap_err().code, "INVALID_REDIRECT_URL", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Account queries. The password hash only ever leaves the database through
+//! `find_for_sign_in`, and it is never part of `UserRow`.
+
+use sqlx::{any::AnyRow, Row};
+
+use crate::server::{
+    clock,
+    db::{Db, Tx},
+};
+
+use super::UserView;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub role: String,
+    pub disabled: bool,
+    pub image: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl UserRow {
+    /// The user columns of a query over `users u`, prefixed so they can sit
+    /// beside another table's columns in one row.
+    pub const COLUMNS_AS_U: &'static str = "u.id as u_id, u.email as u_email, u.name as u_name, \
+        u.email_verified as u_email_verified, u.role as u_role, u.disabled as u_disabled, u.image as u_image, \
+        u.created_at as u_created_at, u.updated_at as u_updated_at";
+
+    pub fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("u_id")?,
+            email: row.try_get("u_email")?,
+            name: row.try_get("u_name")?,
+            email_verified: row.try_get::<i64, _>("u_email_verified")? != 0,
+            role: row.try_get("u_role")?,
+            disabled: row.try_get::<i64, _>("u_disabled")? != 0,
+            image: row.try_get("u_image")?,
+            created_at: row.try_get("u_created_at")?,
+            updated_at: row.try_get("u_updated_at")?,
+        })
+    }
+
+    pub fn view(&self) -> UserView {
+        UserView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            email_verified: self.email_verified,
+            image: self.image.clone(),
+            created_at: clock::rfc3339(self.created_at),
+            updated_at: clock::rfc3339(self.updated_at),
+            role: self.role.clone(),
+            banned: self.disabled,
+            ban_reason: None,
+            ban_expires: None,
+        }
+    }
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub email_verified: bool,
+}
+
+/// Inserts a user; a taken email surfaces as a unique violation.
+pub async fn insert_user(tx: &mut Tx, new: NewUser<'_>) -> sqlx::Result<UserRow> {
+    let now = clock::now_ms();
+    sqlx::query(
+        "insert into users (id, email, name, email_verified, role, disabled, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, 0, $6, $6)",
+    )
+    .bind(new.id)
+    .bind(new.email)
+    .bind(new.name)
+    .bind(i64::from(new.email_verified))
+    .bind(new.role)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(UserRow {
+        id: new.id.to_owned(),
+        email: new.email.to_owned(),
+        name: new.name.to_owned(),
+        email_verified: new.email_verified,
+        role: new.role.to_owned(),
+        disabled: false,
+        image: None,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Sets (or replaces) a user's password hash.
+pub async fn set_password_hash(tx: &mut Tx, user_id: &str, phc: &str) -> sqlx::Result<()> {
+    let now = clock::now_ms();
+    sqlx::query(
+        "insert into credentials (user_id, password_hash, created_at, updated_at) values ($1, $2, $3, $3)
+         on conflict (user_id) do update set password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(phc)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// The user with this email and their password hash, if they have one.
+pub async fn find_for_sign_in(db: &Db, email: &str) -> sqlx::Result<Option<(UserRow, Option<String>)>> {
+    let row = sqlx::query(&format!(
+        "select {}, c.password_hash from users u left join credentials c on c.user_id = u.id where u.email = $1",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(email)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((UserRow::from_row(&r)?, r.try_get("password_hash")?))).transpose()
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
+    let row = sqlx::query(&format!("select {} from users u where u.email = $1", UserRow::COLUMNS_AS_U))
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(UserRow::from_row).transpose()
+}
+
+pub async fn find_by_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<UserRow>> {
+    let row = sqlx::query(&format!("select {} from users u where u.id = $1", UserRow::COLUMNS_AS_U))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.as_ref().map(UserRow::from_row).transpose()
+}
+
+pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<()> {
+    sqlx::query("update users set email_verified = 1, updated_at = $1 where id = $2")
+        .bind(clock::now_ms())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+pub async fn insert_password_reset(tx: &mut Tx, user_id: &str, token_hash: &str, expires_at: i64) -> sqlx::Result<()> {
+    sqlx::query("insert into password_resets (token_hash, user_id, expires_at, created_at) values ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(expires_at)
+        .bind(clock::now_ms())
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// Marks a reset token used and returns its user, in one statement, so a
+/// token can be spent once even when two requests race for it.
+pub async fn consume_password_reset(tx: &mut Tx, token_hash: &str, now: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "update password_resets set used_at = $1
+         where token_hash = $2 and used_at is null and expires_at > $1
+         returning user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await
+}

@@ -1,0 +1,125 @@
+//! The HTML shell, the router and the header shared by every page.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes, A},
+    path, SsrMode,
+};
+
+use crate::{
+    accounts::{get_session, sign_out, SessionWithUser},
+    error::ApiError,
+    pages::{
+        dashboard::DashboardPage, forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
+        reset_password::ResetPasswordPage, sign_in::SignInPage, sign_up::SignUpPage,
+    },
+    ui::{go_to, use_hydrated},
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(csp) = http::HeaderValue::from_str(&crate::server::security::page_csp(&nonce)) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in session, loaded once per page and shared by the header and
+/// the page.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<Option<SessionWithUser>, ApiError>>);
+
+pub fn use_session() -> SessionResource {
+    use_context::<SessionResource>().expect("App provides the session resource")
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(SessionResource(Resource::new(|| (), |_| get_session())));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
+        <Router>
+            <Header />
+            <main class="px-4 py-10 sm:py-16">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } />
+                    <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/sign-up") view=SignUpPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex h-14 max-w-5xl items-center justify-between px-4">
+                <A href="/" attr:class="flex items-center gap-2 font-semibold text-slate-900">
+                    <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
+                    "Gatehouse"
+                </A>
+                <Transition fallback=|| ()>
+                    {move || {
+                        session.0.get().map(|s| match s.ok().flatten() {
+                            Some(s) => view! { <UserMenu name=s.user.name role=s.user.role /> }.into_any(),
+                            None => view! {
+                                <A href="/sign-in" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</A>
+                            }.into_any(),
+                        })
+                    }}
+                </Transition>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn UserMenu(name: String, role: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let sign_out = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = sign_out.value().get() {
+            go_to("/sign-in");
+        }
+    });
+    view! {
+        <div class="flex items-center gap-3 text-sm">
+            <span class="hidden text-slate-700 sm:inline" data-testid="user-name">{name}</span>
+            <span class="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">{role}</span>
+            <button
+                type="button"
+                class="rounded-md border border-slate-300 px-3 py-1.5 font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+                disabled=move || !hydrated.get() || sign_out.pending().get()
+                on:click=move |_| { sign_out.dispatch(()); }
+            >
+                {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+            </button>
+        </div>
+    }
+}

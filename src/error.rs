@@ -1,0 +1,123 @@
+//! The one error every API endpoint answers with: `{ "code", "message" }`, as
+//! Better Auth does, carried with the HTTP status that fits it.
+
+use leptos::server_fn::{
+    self,
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+    /// Not part of the body: the status goes on the response line.
+    #[serde(skip, default = "default_status")]
+    pub status: u16,
+}
+
+fn default_status() -> u16 {
+    500
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), message: message.into(), status }
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+        Self::new(401, code, message)
+    }
+
+    pub fn forbidden(code: &str, message: impl Into<String>) -> Self {
+        Self::new(403, code, message)
+    }
+
+    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
+        Self::new(404, code, message)
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(409, code, message)
+    }
+
+    pub fn too_many_requests() -> Self {
+        Self::new(429, "TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::unauthorized("UNAUTHORIZED", "You need to sign in first.")
+    }
+
+    /// What the client sees for any failure of ours; the cause goes to the log.
+    pub fn internal() -> Self {
+        Self::new(500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side. Please try again.")
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // On the server, failing to deserialize can only concern the
+            // request: its body or query did not fit the endpoint's input.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(reason) | ServerFnErrorErr::Deserialization(reason) => Self::bad_request(
+                "INVALID_REQUEST_BODY",
+                format!("The request body is not valid for this endpoint: {reason}"),
+            ),
+            ServerFnErrorErr::MissingArg(field) => {
+                Self::bad_request("MISSING_FIELD", format!("The field `{field}` is required."))
+            }
+            ServerFnErrorErr::Request(reason) => Self::new(0, "NETWORK_ERROR", format!("Could not reach the server: {reason}")),
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failed");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                Self::internal()
+            }
+        }
+    }
+
+    /// Runs on the server while the response is being built, inside the
+    /// request's reactive owner: the one place where an error's status is put
+    /// on the response, for errors of ours and the framework's alike.
+    fn ser(&self) -> server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            let status = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            options.set_status(status);
+        }
+        serde_json::to_vec(self).unwrap_or_default().into()
+    }
+
+    fn de(data: server_fn::Bytes) -> Self {
+        serde_json::from_slice(&data).unwrap_or_else(|_| Self::new(500, "UNEXPECTED_RESPONSE", String::from_utf8_lossy(&data).into_owned()))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error");
+        Self::internal()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!(error = ?e, "internal error");
+        Self::internal()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

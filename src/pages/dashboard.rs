@@ -1,0 +1,54 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::{
+    accounts::SessionWithUser,
+    app::use_session,
+    ui::{Alert, Tone},
+};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Title text="Dashboard" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
+            {move || session.0.get().map(|result| match result {
+                Ok(Some(s)) => view! { <Dashboard session=s /> }.into_any(),
+                Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
+                Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Dashboard(session: SessionWithUser) -> impl IntoView {
+    let user = session.user;
+    let since = user.created_at.get(..10).unwrap_or_default().to_owned();
+    view! {
+        <div class="mx-auto max-w-3xl">
+            <h1 class="text-2xl font-semibold tracking-tight">"Hello, " {user.name.clone()}</h1>
+            <p class="mt-1 text-slate-600">"This is your Gatehouse home."</p>
+            <section class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+                <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Your account"</h2>
+                <dl class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-3">
+                    <div>
+                        <dt class="text-sm text-slate-500">"Role"</dt>
+                        <dd class="mt-1"><span data-testid="role" class="rounded-full bg-indigo-50 px-2.5 py-1 text-sm font-medium text-indigo-700">{user.role}</span></dd>
+                    </div>
+                    <div class="min-w-0">
+                        <dt class="text-sm text-slate-500">"Email"</dt>
+                        <dd class="mt-1 truncate font-medium" data-testid="email">{user.email}</dd>
+                        <dd class="text-xs text-slate-500">{if user.email_verified { "Verified" } else { "Not verified yet" }}</dd>
+                    </div>
+                    <div>
+                        <dt class="text-sm text-slate-500">"Member since"</dt>
+                        <dd class="mt-1 font-medium">{since}</dd>
+                    </div>
+                </dl>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    accounts::{domain::{Password, PASSWORD_HINT}, reset_password, ResetPasswordBody},
+    error::ApiError,
+    ui::{Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
+};
+
+const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+const CONFIRM_CODES: &[&str] = &["PASSWORDS_DO_NOT_MATCH"];
+const FIELD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG", "PASSWORDS_DO_NOT_MATCH"];
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").filter(|t| !t.is_empty());
+
+    view! {
+        <Title text="Choose a new password" />
+        {move || match token() {
+            None => view! {
+                <Card title="This link is incomplete">
+                    <p class="text-sm text-slate-700">"The password reset link is missing its token. Copy the whole link from the email, or ask for a new one."</p>
+                    <p class="mt-6 text-sm"><a href="/forgot-password" class=LINK>"Ask for a new link"</a></p>
+                </Card>
+            }.into_any(),
+            Some(token) => view! { <ResetForm token /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ResetForm(token: String) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let action = Action::new(|body: &ResetPasswordBody| reset_password(body.clone()));
+    let done = move || matches!(action.value().get(), Some(Ok(_)));
+
+    Effect::new(move |_| {
+        if let Some(Err(e)) = action.value().get() {
+            errors.error.set(Some(e));
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let checked = Password::parse(&password.get()).and_then(|_| {
+            if password.get() == confirm.get() {
+                Ok(())
+            } else {
+                Err(ApiError::bad_request("PASSWORDS_DO_NOT_MATCH", "The two passwords are not the same."))
+            }
+        });
+        match checked {
+            Err(e) => errors.error.set(Some(e)),
+            Ok(()) => {
+                errors.error.set(None);
+                action.dispatch(ResetPasswordBody { new_password: Some(password.get()), token: Some(token.clone()) });
+            }
+        }
+    };
+
+    view! {
+        <Card title="Choose a new password" subtitle="You'll be signed out everywhere and can sign in with the new password.">
+            <Show
+                when=done
+                fallback=move || view! {
+                    <form on:submit=on_submit.clone() novalidate>
+                        <FormAlert message=errors.general(FIELD_CODES) />
+                        <Field label="New password" name="new-password" kind="password" autocomplete="new-password"
+                            value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
+                        <Field label="Repeat the new password" name="confirm-password" kind="password" autocomplete="new-password"
+                            value=confirm error=errors.field(CONFIRM_CODES) />
+                        <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() />
+                    </form>
+                }
+            >
+                <Alert tone=Tone::Success>"Your password has been changed."</Alert>
+                <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
+            </Show>
+        </Card>
+    }
+}

@@ -1,0 +1,62 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody},
+    ui::{go_to, safe_next, Card, Field, FormAlert, FormErrors, SubmitButton, LINK},
+};
+
+const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || safe_next(query.read().get("redirectTo"));
+    let info = Resource::new(|| (), |_| get_instance_info());
+
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let action = Action::new(|body: &SignInBody| sign_in_email(body.clone()));
+
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => go_to(&next()),
+        Some(Err(e)) => errors.error.set(Some(e)),
+        None => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match Email::parse(&email.get()) {
+            Err(e) => errors.error.set(Some(e)),
+            Ok(_) => {
+                errors.error.set(None);
+                action.dispatch(SignInBody { email: Some(email.get()), password: Some(password.get()) });
+            }
+        }
+    };
+
+    view! {
+        <Title text="Sign in" />
+        <Card title="Sign in" subtitle="Welcome back. Sign in to your Gatehouse account.">
+            <form on:submit=on_submit novalidate>
+                <FormAlert message=errors.general(EMAIL_CODES) />
+                <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password />
+                <div class="mb-6 -mt-2 text-right text-sm">
+                    <a href="/forgot-password" class=LINK>"Forgot your password?"</a>
+                </div>
+                <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() />
+            </form>
+            <Suspense fallback=|| ()>
+                {move || info.get().and_then(Result::ok).map(|info| {
+                    let text = if info.open_sign_up { "New here? " } else { "Have an invitation? " };
+                    let (href, label) = if info.open_sign_up { ("/sign-up", "Create an account") } else { ("/invite", "Enter your invite code") };
+                    view! {
+                        <p class="mt-6 text-center text-sm text-slate-600">{text}<a href=href class=LINK>{label}</a></p>
+                    }
+                })}
+            </Suspense>
+        </Card>
+    }
+}

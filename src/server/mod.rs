@@ -1,0 +1,90 @@
+//! The server half of Gatehouse: storage, security, and the HTTP app that
+//! serves pages and the API. `start` is what `main` and the tests call.
+
+pub mod audit;
+pub mod clock;
+pub mod context;
+pub mod crypto;
+pub mod db;
+pub mod rate_limit;
+pub mod security;
+pub mod sessions;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::{middleware, routing::get, Router};
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    app::{shell, App},
+    config::Config,
+};
+
+use self::{context::AppState, db::Db};
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Connects to the database, applies migrations (any failure is fatal),
+/// and serves on `listener` in the background.
+pub async fn start(config: Config, leptos_options: LeptosOptions, listener: TcpListener) -> anyhow::Result<Running> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let state = AppState { leptos_options, config: Arc::new(config), db };
+    let addr = listener.local_addr().context("Failed to read the listening address")?;
+    let app = router(state.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
+    tokio::spawn(maintenance(state.db.clone()));
+    Ok(Running { addr, state, task })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let render = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/healthz", get(security::healthz))
+        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), security::guard))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Clears expired sessions and spent rate-limit windows now and then.
+async fn maintenance(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = clock::now_ms();
+        if let Err(e) = sessions::prune_expired(&db, now).await {
+            tracing::warn!(error = %e, "failed to prune expired sessions");
+        }
+        if let Err(e) = rate_limit::prune(&db, now).await {
+            tracing::warn!(error = %e, "failed to prune rate limits");
+        }
+    }
+}
+
+/// Leptos settings for a binary started outside cargo-leptos: `Leptos.toml`
+/// when present, else the defaults baked in at build time.
+pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let from_cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let file = (!from_cargo_leptos && std::path::Path::new("Leptos.toml").exists()).then_some("Leptos.toml");
+    let conf = leptos::config::get_configuration(file).context("Failed to read the Leptos settings")?;
+    Ok(conf.leptos_options)
+}

@@ -1,0 +1,203 @@
+//! Sessions: a random token in an HttpOnly cookie (or an `Authorization:
+//! Bearer` header, for integrating apps), and only its hash in the database.
+
+use http::{header, request::Parts};
+use sqlx::Row;
+
+use crate::{accounts::store::UserRow, config::Config};
+
+use super::{clock, crypto, db::{Db, Tx}};
+
+pub const COOKIE_NAME: &str = "gatehouse.session_token";
+/// A session used more than this long after its last renewal is extended.
+const RENEW_AFTER_MS: i64 = 24 * 3600 * 1000;
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub active_organization_id: Option<String>,
+    pub active_team_id: Option<String>,
+}
+
+/// A live session with its user and the token that found it.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub token: String,
+    pub session: SessionRow,
+    pub user: UserRow,
+    /// Set when this lookup extended the session, so the cookie is re-sent.
+    pub renewed: bool,
+}
+
+/// Creates a session inside the caller's transaction; returns the raw token.
+pub async fn create(tx: &mut Tx, config: &Config, user_id: &str, ip: &str, user_agent: Option<&str>) -> sqlx::Result<(String, SessionRow)> {
+    let token = crypto::new_token();
+    let now = clock::now_ms();
+    let row = SessionRow {
+        id: crypto::new_id(),
+        user_id: user_id.to_owned(),
+        expires_at: now + clock::ms(config.session_ttl),
+        created_at: now,
+        updated_at: now,
+        ip_address: Some(ip.to_owned()),
+        user_agent: user_agent.map(str::to_owned),
+        active_organization_id: None,
+        active_team_id: None,
+    };
+    sqlx::query(
+        "insert into sessions (id, token_hash, user_id, expires_at, created_at, updated_at, ip_address, user_agent)
+         values ($1, $2, $3, $4, $5, $5, $6, $7)",
+    )
+    .bind(&row.id)
+    .bind(crypto::hash_token(&token))
+    .bind(&row.user_id)
+    .bind(row.expires_at)
+    .bind(now)
+    .bind(&row.ip_address)
+    .bind(&row.user_agent)
+    .execute(&mut **tx)
+    .await?;
+    Ok((token, row))
+}
+
+/// Finds the live session for a token, renewing it when it is over a day
+/// since the last renewal. Expired sessions and disabled users find nothing.
+pub async fn lookup(db: &Db, config: &Config, token: &str) -> sqlx::Result<Option<Current>> {
+    let now = clock::now_ms();
+    let row = sqlx::query(&format!(
+        "select s.id as s_id, s.user_id, s.expires_at, s.created_at as s_created_at, s.updated_at as s_updated_at,
+                s.ip_address, s.user_agent, s.active_organization_id, s.active_team_id, {}
+         from sessions s join users u on u.id = s.user_id
+         where s.token_hash = $1 and s.expires_at > $2 and u.disabled = 0",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(crypto::hash_token(token))
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut session = SessionRow {
+        id: row.try_get("s_id")?,
+        user_id: row.try_get("user_id")?,
+        expires_at: row.try_get("expires_at")?,
+        created_at: row.try_get("s_created_at")?,
+        updated_at: row.try_get("s_updated_at")?,
+        ip_address: row.try_get("ip_address")?,
+        user_agent: row.try_get("user_agent")?,
+        active_organization_id: row.try_get("active_organization_id")?,
+        active_team_id: row.try_get("active_team_id")?,
+    };
+    let user = UserRow::from_row(&row)?;
+    let mut renewed = false;
+    if now - session.updated_at > RENEW_AFTER_MS {
+        session.expires_at = now + clock::ms(config.session_ttl);
+        session.updated_at = now;
+        sqlx::query("update sessions set expires_at = $1, updated_at = $2 where id = $3")
+            .bind(session.expires_at)
+            .bind(now)
+            .bind(&session.id)
+            .execute(db.pool())
+            .await?;
+        renewed = true;
+    }
+    Ok(Some(Current { token: token.to_owned(), session, user, renewed }))
+}
+
+/// Ends one session. Returns whether it existed.
+pub async fn delete_by_token(tx: &mut Tx, token: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("delete from sessions where token_hash = $1").bind(crypto::hash_token(token)).execute(&mut **tx).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ends every session of a user (password change, disabling).
+pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn prune_expired(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where expires_at < $1").bind(now_ms).execute(db.pool()).await?;
+    Ok(done.rows_affected())
+}
+
+/// The session token a request carries: the cookie, else a bearer token.
+pub fn token_from(parts: &Parts) -> Option<String> {
+    let from_cookie = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned());
+    from_cookie
+        .or_else(|| {
+            parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_owned())
+        })
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+}
+
+pub fn cookie(config: &Config, token: &str) -> String {
+    format!(
+        "{COOKIE_NAME}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
+        config.session_ttl.as_secs(),
+        if config.secure_cookies() { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_cookie(config: &Config) -> String {
+    format!(
+        "{COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
+        if config.secure_cookies() { "; Secure" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts_with(headers: &[(&str, &str)]) -> Parts {
+        let mut req = http::Request::builder();
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn finds_the_cookie_among_others() {
+        let p = parts_with(&[("cookie", "a=1; gatehouse.session_token=tok123; b=2")]);
+        assert_eq!(token_from(&p).as_deref(), Some("tok123"));
+    }
+
+    #[test]
+    fn falls_back_to_bearer() {
+        let p = parts_with(&[("authorization", "Bearer tok456")]);
+        assert_eq!(token_from(&p).as_deref(), Some("tok456"));
+        assert_eq!(token_from(&parts_with(&[("cookie", "gatehouse.session_token=")])), None);
+        assert_eq!(token_from(&parts_with(&[])), None);
+    }
+
+    #[test]
+    fn cookie_flags_follow_the_base_url() {
+        let http = Config::with_overrides(&[]).unwrap();
+        let c = cookie(&http, "t");
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"));
+        assert!(!c.contains("Secure"));
+        let https = Config::with_overrides(&[("base_url", "\"https://id.example.com\"")]).unwrap();
+        assert!(cookie(&https, "t").ends_with("; Secure"));
+        assert!(clear_cookie(&https).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,170 @@
+//! The few shared pieces every page is built from: layout, card, form field
+//! with its error, submit button with a pending state, and alert.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+
+/// True once the page is interactive. Effects run only in the browser, so
+/// this stays false in server-rendered HTML; buttons that need code to work
+/// stay disabled until then instead of submitting a bare form.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
+/// A full page load, so the next page is rendered with the new cookie.
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// A local path to continue to after signing in, or the dashboard. Only
+/// same-site paths are followed, so a link cannot bounce people elsewhere.
+pub fn safe_next(candidate: Option<String>) -> String {
+    candidate
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/dashboard".to_owned())
+}
+
+#[component]
+pub fn Card(#[prop(into)] title: String, #[prop(optional, into)] subtitle: Option<String>, children: Children) -> impl IntoView {
+    view! {
+        <section class="mx-auto w-full max-w-md rounded-xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8">
+            <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
+            {subtitle.map(|s| view! { <p class="mt-1 text-sm text-slate-600">{s}</p> })}
+            <div class="mt-6">{children()}</div>
+        </section>
+    }
+}
+
+/// A labelled input bound to a signal, with its error right below it.
+#[component]
+pub fn Field(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    value: RwSignal<String>,
+    #[prop(optional, into)] error: MaybeProp<String>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional)] readonly: bool,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described_by = {
+        let (error_id, hint_id, has_hint) = (error_id.clone(), hint_id.clone(), hint.is_some());
+        move || {
+            if error.get().is_some() {
+                Some(error_id.clone())
+            } else if has_hint {
+                Some(hint_id.clone())
+            } else {
+                None
+            }
+        }
+    };
+    view! {
+        <div class="mb-4">
+            <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                readonly=readonly
+                required=true
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+                class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
+                       focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 \
+                       aria-[invalid=true]:border-red-500 read-only:bg-slate-50 read-only:text-slate-600"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {hint.map(|h| view! { <p id=hint_id class="mt-1 text-xs text-slate-500">{h}</p> })}
+            <p id=error_id class="mt-1 text-sm text-red-600" role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The form's submit button: disabled until the page is interactive and
+/// while the request is in flight, saying so.
+#[component]
+pub fn SubmitButton(#[prop(into)] label: String, #[prop(into)] pending_label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+    let hydrated = use_hydrated();
+    view! {
+        <button
+            type="submit"
+            disabled=move || pending.get() || !hydrated.get()
+            aria-busy=move || pending.get().to_string()
+            class="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
+                   text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 \
+                   disabled:cursor-not-allowed disabled:opacity-60"
+        >
+            {move || if pending.get() { pending_label.clone() } else { label.clone() }}
+        </button>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Error,
+    Success,
+    Info,
+}
+
+#[component]
+pub fn Alert(tone: Tone, children: Children) -> impl IntoView {
+    let (classes, role) = match tone {
+        Tone::Error => ("border-red-200 bg-red-50 text-red-800", "alert"),
+        Tone::Success => ("border-emerald-200 bg-emerald-50 text-emerald-800", "status"),
+        Tone::Info => ("border-sky-200 bg-sky-50 text-sky-800", "status"),
+    };
+    view! { <div role=role class=format!("mb-4 rounded-md border px-4 py-3 text-sm {classes}")>{children()}</div> }
+}
+
+/// Splits one API error between the fields it belongs to and the form.
+#[derive(Clone, Copy)]
+pub struct FormErrors {
+    pub error: RwSignal<Option<ApiError>>,
+}
+
+impl FormErrors {
+    pub fn new() -> Self {
+        Self { error: RwSignal::new(None) }
+    }
+
+    /// The message, when the error's code belongs to this field.
+    pub fn field(self, codes: &'static [&'static str]) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || error.get().filter(|e| codes.contains(&e.code.as_str())).map(|e| e.message))
+    }
+
+    /// The message, when no field claims the error.
+    pub fn general(self, field_codes: &'static [&'static str]) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || error.get().filter(|e| !field_codes.contains(&e.code.as_str())).map(|e| e.message))
+    }
+}
+
+impl Default for FormErrors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[component]
+pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })
+}
+
+pub const LINK: &str = "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
