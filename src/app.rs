@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the header shared by every page.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
     path, SsrMode,
@@ -19,7 +19,10 @@ use crate::{
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
         if let Ok(csp) = http::HeaderValue::from_str(&crate::server::security::page_csp(&nonce)) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, csp);
         }
@@ -57,6 +60,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
             <Header />

@@ -130,10 +130,19 @@ impl Config {
         let raw: RawConfig = figment.extract().map_err(Box::new)?;
         let base_url = parse_base_url(&raw.base_url)?;
         if raw.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("bind", format!("`{}` is not an address like 127.0.0.1:3000", raw.bind)));
+            return Err(invalid(
+                "bind",
+                format!("`{}` is not an address like 127.0.0.1:3000", raw.bind),
+            ));
         }
-        if !(raw.database_url.starts_with("sqlite:") || raw.database_url.starts_with("postgres://") || raw.database_url.starts_with("postgresql://")) {
-            return Err(invalid("database_url", "must start with sqlite:, postgres:// or postgresql://".into()));
+        if !(raw.database_url.starts_with("sqlite:")
+            || raw.database_url.starts_with("postgres://")
+            || raw.database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                "must start with sqlite:, postgres:// or postgresql://".into(),
+            ));
         }
         let trusted_origins = raw
             .trusted_origins
@@ -143,7 +152,12 @@ impl Config {
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
                     .map(|u| u.origin().ascii_serialization())
-                    .ok_or_else(|| invalid("trusted_origins", format!("`{o}` is not an origin like https://app.example.com")))
+                    .ok_or_else(|| {
+                        invalid(
+                            "trusted_origins",
+                            format!("`{o}` is not an origin like https://app.example.com"),
+                        )
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -158,7 +172,10 @@ impl Config {
             rate_limits: RateLimits {
                 sign_in: parse_limit("rate_limits.sign_in", &raw.rate_limits.sign_in)?,
                 sign_up: parse_limit("rate_limits.sign_up", &raw.rate_limits.sign_up)?,
-                password_reset: parse_limit("rate_limits.password_reset", &raw.rate_limits.password_reset)?,
+                password_reset: parse_limit(
+                    "rate_limits.password_reset",
+                    &raw.rate_limits.password_reset,
+                )?,
             },
         })
     }
@@ -175,7 +192,11 @@ impl Config {
 
     /// An absolute link to a path of this instance.
     pub fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path_and_query
+        )
     }
 }
 
@@ -186,16 +207,23 @@ fn invalid(key: &'static str, reason: String) -> ConfigError {
 fn parse_base_url(s: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(s).map_err(|e| invalid("base_url", format!("`{s}` is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid("base_url", format!("`{s}` must be an http:// or https:// URL")));
+        return Err(invalid(
+            "base_url",
+            format!("`{s}` must be an http:// or https:// URL"),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("base_url", format!("`{s}` must not have a query or fragment")));
+        return Err(invalid(
+            "base_url",
+            format!("`{s}` must not have a query or fragment"),
+        ));
     }
     Ok(url)
 }
 
 fn parse_duration(key: &'static str, s: &str) -> Result<Duration, ConfigError> {
-    let d = humantime::parse_duration(s).map_err(|e| invalid(key, format!("`{s}` is not a duration like 15m or 7d: {e}")))?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| invalid(key, format!("`{s}` is not a duration like 15m or 7d: {e}")))?;
     if d.is_zero() {
         return Err(invalid(key, "must be longer than zero".into()));
     }
@@ -213,7 +241,10 @@ fn parse_limit(key: &'static str, s: &str) -> Result<Limit, ConfigError> {
         .ok()
         .filter(|m| *m > 0)
         .ok_or_else(|| invalid(key, format!("`{max}` is not a positive number of requests")))?;
-    Ok(Limit { max, window: parse_duration(key, window.trim())? })
+    Ok(Limit {
+        max,
+        window: parse_duration(key, window.trim())?,
+    })
 }
 
 #[cfg(test)]
@@ -252,20 +283,33 @@ mod tests {
             ("sign_up_mode", "\"closed\"", "sign_up_mode"),
         ];
         for (key, value, named) in cases {
-            let err = Config::with_overrides(&[(key, value)]).unwrap_err().to_string();
-            assert!(err.contains(named), "{key}={value}: `{err}` should name `{named}`");
+            let err = Config::with_overrides(&[(key, value)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(named),
+                "{key}={value}: `{err}` should name `{named}`"
+            );
         }
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = Config::with_overrides(&[("sign_up", "\"open\"")]).unwrap_err().to_string();
+        let err = Config::with_overrides(&[("sign_up", "\"open\"")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sign_up"), "{err}");
     }
 
     #[test]
     fn limits_parse() {
         let c = Config::with_overrides(&[("rate_limits.sign_in", "\"3/10s\"")]).unwrap();
-        assert_eq!(c.rate_limits.sign_in, Limit { max: 3, window: Duration::from_secs(10) });
+        assert_eq!(
+            c.rate_limits.sign_in,
+            Limit {
+                max: 3,
+                window: Duration::from_secs(10)
+            }
+        );
     }
 }

@@ -24,7 +24,11 @@ fn default_status() -> u16 {
 
 impl ApiError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into(), status }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            status,
+        }
     }
 
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
@@ -48,7 +52,11 @@ impl ApiError {
     }
 
     pub fn too_many_requests() -> Self {
-        Self::new(429, "TOO_MANY_REQUESTS", "Too many requests. Please try again later.")
+        Self::new(
+            429,
+            "TOO_MANY_REQUESTS",
+            "Too many requests. Please try again later.",
+        )
     }
 
     pub fn unauthenticated() -> Self {
@@ -57,7 +65,11 @@ impl ApiError {
 
     /// What the client sees for any failure of ours; the cause goes to the log.
     pub fn internal() -> Self {
-        Self::new(500, "INTERNAL_SERVER_ERROR", "Something went wrong on our side. Please try again.")
+        Self::new(
+            500,
+            "INTERNAL_SERVER_ERROR",
+            "Something went wrong on our side. Please try again.",
+        )
     }
 }
 
@@ -69,14 +81,20 @@ impl FromServerFnError for ApiError {
             // On the server, failing to deserialize can only concern the
             // request: its body or query did not fit the endpoint's input.
             #[cfg(feature = "ssr")]
-            ServerFnErrorErr::Args(reason) | ServerFnErrorErr::Deserialization(reason) => Self::bad_request(
-                "INVALID_REQUEST_BODY",
-                format!("The request body is not valid for this endpoint: {reason}"),
-            ),
+            ServerFnErrorErr::Args(reason) | ServerFnErrorErr::Deserialization(reason) => {
+                Self::bad_request(
+                    "INVALID_REQUEST_BODY",
+                    format!("The request body is not valid for this endpoint: {reason}"),
+                )
+            }
             ServerFnErrorErr::MissingArg(field) => {
                 Self::bad_request("MISSING_FIELD", format!("The field `{field}` is required."))
             }
-            ServerFnErrorErr::Request(reason) => Self::new(0, "NETWORK_ERROR", format!("Could not reach the server: {reason}")),
+            ServerFnErrorErr::Request(reason) => Self::new(
+                0,
+                "NETWORK_ERROR",
+                format!("Could not reach the server: {reason}"),
+            ),
             other => {
                 #[cfg(feature = "ssr")]
                 tracing::error!(error = %other, "server function failed");
@@ -93,14 +111,21 @@ impl FromServerFnError for ApiError {
     fn ser(&self) -> server_fn::Bytes {
         #[cfg(feature = "ssr")]
         if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            let status = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status = http::StatusCode::from_u16(self.status)
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             options.set_status(status);
         }
         serde_json::to_vec(self).unwrap_or_default().into()
     }
 
     fn de(data: server_fn::Bytes) -> Self {
-        serde_json::from_slice(&data).unwrap_or_else(|_| Self::new(500, "UNEXPECTED_RESPONSE", String::from_utf8_lossy(&data).into_owned()))
+        serde_json::from_slice(&data).unwrap_or_else(|_| {
+            Self::new(
+                500,
+                "UNEXPECTED_RESPONSE",
+                String::from_utf8_lossy(&data).into_owned(),
+            )
+        })
     }
 }
 

@@ -6,7 +6,10 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
+        )
         .init();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,9 +41,18 @@ async fn serve() -> anyhow::Result<()> {
     let leptos_options = server::leptos_options()?;
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
-        .map_err(|e| anyhow::anyhow!("Failed to listen on {} (configuration key `bind`): {e}", config.bind))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Failed to listen on {} (configuration key `bind`): {e}",
+                config.bind
+            )
+        })?;
     let running = server::start(config, leptos_options, listener).await?;
-    tracing::info!("Gatehouse is ready at {} (listening on {})", running.state.config.base_url, running.addr);
+    tracing::info!(
+        "Gatehouse is ready at {} (listening on {})",
+        running.state.config.base_url,
+        running.addr
+    );
     tokio::select! {
         result = running.task => { result??; }
         _ = tokio::signal::ctrl_c() => { tracing::info!("shutting down"); }

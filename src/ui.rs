@@ -33,7 +33,11 @@ pub fn safe_next(candidate: Option<String>) -> String {
 }
 
 #[component]
-pub fn Card(#[prop(into)] title: String, #[prop(optional, into)] subtitle: Option<String>, children: Children) -> impl IntoView {
+pub fn Card(
+    #[prop(into)] title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+    children: Children,
+) -> impl IntoView {
     view! {
         <section class="mx-auto w-full max-w-md rounded-xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8">
             <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
@@ -99,7 +103,11 @@ pub fn Field(
 /// The form's submit button: disabled until the page is interactive and
 /// while the request is in flight, saying so.
 #[component]
-pub fn SubmitButton(#[prop(into)] label: String, #[prop(into)] pending_label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+pub fn SubmitButton(
+    #[prop(into)] label: String,
+    #[prop(into)] pending_label: String,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     view! {
         <button
@@ -126,7 +134,10 @@ pub enum Tone {
 pub fn Alert(tone: Tone, children: Children) -> impl IntoView {
     let (classes, role) = match tone {
         Tone::Error => ("border-red-200 bg-red-50 text-red-800", "alert"),
-        Tone::Success => ("border-emerald-200 bg-emerald-50 text-emerald-800", "status"),
+        Tone::Success => (
+            "border-emerald-200 bg-emerald-50 text-emerald-800",
+            "status",
+        ),
         Tone::Info => ("border-sky-200 bg-sky-50 text-sky-800", "status"),
     };
     view! { <div role=role class=format!("mb-4 rounded-md border px-4 py-3 text-sm {classes}")>{children()}</div> }
@@ -140,19 +151,31 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn new() -> Self {
-        Self { error: RwSignal::new(None) }
+        Self {
+            error: RwSignal::new(None),
+        }
     }
 
     /// The message, when the error's code belongs to this field.
     pub fn field(self, codes: &'static [&'static str]) -> Signal<Option<String>> {
         let error = self.error;
-        Signal::derive(move || error.get().filter(|e| codes.contains(&e.code.as_str())).map(|e| e.message))
+        Signal::derive(move || {
+            error
+                .get()
+                .filter(|e| codes.contains(&e.code.as_str()))
+                .map(|e| e.message)
+        })
     }
 
     /// The message, when no field claims the error.
     pub fn general(self, field_codes: &'static [&'static str]) -> Signal<Option<String>> {
         let error = self.error;
-        Signal::derive(move || error.get().filter(|e| !field_codes.contains(&e.code.as_str())).map(|e| e.message))
+        Signal::derive(move || {
+            error
+                .get()
+                .filter(|e| !field_codes.contains(&e.code.as_str()))
+                .map(|e| e.message)
+        })
     }
 }
 
@@ -164,7 +187,12 @@ impl Default for FormErrors {
 
 #[component]
 pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })
+    move || {
+        message
+            .get()
+            .map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })
+    }
 }
 
-pub const LINK: &str = "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
+pub const LINK: &str =
+    "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";

@@ -10,7 +10,8 @@ use crate::error::ApiError;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 /// The hint shown under every new-password field.
-pub const PASSWORD_HINT: &str = "At least 8 characters. A long phrase is easier to remember than symbols.";
+pub const PASSWORD_HINT: &str =
+    "At least 8 characters. A long phrase is easier to remember than symbols.";
 const EMAIL_MAX_LEN: usize = 254;
 const NAME_MAX_CHARS: usize = 100;
 
@@ -22,11 +23,20 @@ pub struct Email(String);
 impl Email {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let email = input.trim().to_lowercase();
-        let invalid = || ApiError::bad_request("INVALID_EMAIL", format!("`{}` is not a valid email address.", input.trim()));
+        let invalid = || {
+            ApiError::bad_request(
+                "INVALID_EMAIL",
+                format!("`{}` is not a valid email address.", input.trim()),
+            )
+        };
         if email.is_empty() {
-            return Err(ApiError::bad_request("INVALID_EMAIL", "Enter an email address."));
+            return Err(ApiError::bad_request(
+                "INVALID_EMAIL",
+                "Enter an email address.",
+            ));
         }
-        if email.len() > EMAIL_MAX_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if email.len() > EMAIL_MAX_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid());
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
@@ -124,10 +134,16 @@ impl PersonName {
             return Err(ApiError::bad_request("INVALID_NAME", "Enter your name."));
         }
         if name.chars().count() > NAME_MAX_CHARS {
-            return Err(ApiError::bad_request("INVALID_NAME", format!("Use at most {NAME_MAX_CHARS} characters for the name.")));
+            return Err(ApiError::bad_request(
+                "INVALID_NAME",
+                format!("Use at most {NAME_MAX_CHARS} characters for the name."),
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(ApiError::bad_request("INVALID_NAME", "The name cannot contain line breaks or control characters."));
+            return Err(ApiError::bad_request(
+                "INVALID_NAME",
+                "The name cannot contain line breaks or control characters.",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -171,9 +187,23 @@ mod tests {
     #[test]
     fn invalid_emails_are_refused_with_a_code() {
         for input in [
-            "", "   ", "plain", "@example.com", "ada@", "ada@example", "ada@@example.com", "ada@exa mple.com",
-            "ada@.example.com", "ada@example..com", "ada@-example.com", "ada@example-.com", ".ada@example.com",
-            "ada.@example.com", "a..da@example.com", "ada@example.com\r\nBcc: x@y.z", "<ada>@example.com",
+            "",
+            "   ",
+            "plain",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "ada@@example.com",
+            "ada@exa mple.com",
+            "ada@.example.com",
+            "ada@example..com",
+            "ada@-example.com",
+            "ada@example-.com",
+            ".ada@example.com",
+            "ada.@example.com",
+            "a..da@example.com",
+            "ada@example.com\r\nBcc: x@y.z",
+            "<ada>@example.com",
             "ada\"@example.com",
         ] {
             let err = Email::parse(input).unwrap_err();
@@ -186,10 +216,16 @@ mod tests {
 
     #[test]
     fn password_length_bounds() {
-        assert_eq!(Password::parse("1234567").unwrap_err().code, "PASSWORD_TOO_SHORT");
+        assert_eq!(
+            Password::parse("1234567").unwrap_err().code,
+            "PASSWORD_TOO_SHORT"
+        );
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"x".repeat(128)).is_ok());
-        assert_eq!(Password::parse(&"x".repeat(129)).unwrap_err().code, "PASSWORD_TOO_LONG");
+        assert_eq!(
+            Password::parse(&"x".repeat(129)).unwrap_err().code,
+            "PASSWORD_TOO_LONG"
+        );
         // Characters, not bytes: eight accented letters are eight characters.
         assert!(Password::parse("éééééééé").is_ok());
         // No composition rules.
@@ -204,9 +240,15 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(PersonName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert_eq!(PersonName::parse("").unwrap_err().code, "INVALID_NAME");
-        assert_eq!(PersonName::parse("Ada\r\nBcc: x").unwrap_err().code, "INVALID_NAME");
+        assert_eq!(
+            PersonName::parse("Ada\r\nBcc: x").unwrap_err().code,
+            "INVALID_NAME"
+        );
         assert!(PersonName::parse(&"n".repeat(101)).is_err());
     }
 

@@ -112,16 +112,22 @@ pub struct ResetPasswordBody {
 
 /// The value of a required field, or `MISSING_FIELD` naming it.
 pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
-    value.as_deref().ok_or_else(|| ApiError::bad_request("MISSING_FIELD", format!("The field `{field}` is required.")))
+    value.as_deref().ok_or_else(|| {
+        ApiError::bad_request("MISSING_FIELD", format!("The field `{field}` is required."))
+    })
 }
 
 #[server(name = SignUpEmail, prefix = "/api/auth", endpoint = "sign-up/email", input = leptos::server_fn::codec::Json)]
-pub async fn sign_up_email(#[server(flatten)] body: SignUpBody) -> Result<SignUpResponse, ApiError> {
+pub async fn sign_up_email(
+    #[server(flatten)] body: SignUpBody,
+) -> Result<SignUpResponse, ApiError> {
     service::sign_up(body).await
 }
 
 #[server(name = SignInEmail, prefix = "/api/auth", endpoint = "sign-in/email", input = leptos::server_fn::codec::Json)]
-pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignInResponse, ApiError> {
+pub async fn sign_in_email(
+    #[server(flatten)] body: SignInBody,
+) -> Result<SignInResponse, ApiError> {
     service::sign_in(body).await
 }
 
@@ -137,12 +143,16 @@ pub async fn get_session() -> Result<Option<SessionWithUser>, ApiError> {
 }
 
 #[server(name = RequestPasswordReset, prefix = "/api/auth", endpoint = "request-password-reset", input = leptos::server_fn::codec::Json)]
-pub async fn request_password_reset(#[server(flatten)] body: RequestPasswordResetBody) -> Result<StatusResponse, ApiError> {
+pub async fn request_password_reset(
+    #[server(flatten)] body: RequestPasswordResetBody,
+) -> Result<StatusResponse, ApiError> {
     service::request_password_reset(body).await
 }
 
 #[server(name = ResetPassword, prefix = "/api/auth", endpoint = "reset-password", input = leptos::server_fn::codec::Json)]
-pub async fn reset_password(#[server(flatten)] body: ResetPasswordBody) -> Result<StatusResponse, ApiError> {
+pub async fn reset_password(
+    #[server(flatten)] body: ResetPasswordBody,
+) -> Result<StatusResponse, ApiError> {
     service::reset_password(body).await
 }
 
@@ -157,5 +167,7 @@ pub struct InstanceInfo {
 #[server(name = GetInstanceInfo, prefix = "/api/auth", endpoint = "gatehouse/instance", input = GetUrl)]
 pub async fn get_instance_info() -> Result<InstanceInfo, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
-    Ok(InstanceInfo { open_sign_up: cx.config().sign_up_mode == crate::config::SignUpMode::Open })
+    Ok(InstanceInfo {
+        open_sign_up: cx.config().sign_up_mode == crate::config::SignUpMode::Open,
+    })
 }

@@ -9,17 +9,15 @@ use crate::{
     email::{self, templates},
     error::{ApiError, ApiResult},
     server::{
-        audit, clock, crypto,
-        context::RequestContext,
-        db::is_unique_violation,
-        rate_limit, sessions,
+        audit, clock, context::RequestContext, crypto, db::is_unique_violation, rate_limit,
+        sessions,
     },
 };
 
 use super::{
     domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
-    required, store, RequestPasswordResetBody, ResetPasswordBody, SessionView, SessionWithUser, SignInBody,
-    SignInResponse, SignUpBody, SignUpResponse, StatusResponse, SuccessResponse,
+    required, store, RequestPasswordResetBody, ResetPasswordBody, SessionView, SessionWithUser,
+    SignInBody, SignInResponse, SignUpBody, SignUpResponse, StatusResponse, SuccessResponse,
 };
 
 /// The instance role of someone who signs up without an invitation.
@@ -30,19 +28,32 @@ fn invalid_credentials() -> ApiError {
 }
 
 fn user_exists() -> ApiError {
-    ApiError::new(422, "USER_ALREADY_EXISTS", "An account with this email already exists. Sign in instead.")
+    ApiError::new(
+        422,
+        "USER_ALREADY_EXISTS",
+        "An account with this email already exists. Sign in instead.",
+    )
 }
 
 pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(db, &format!("sign-up:{ip}"), config.rate_limits.sign_up, clock::now_ms()).await?;
+    rate_limit::hit(
+        db,
+        &format!("sign-up:{ip}"),
+        config.rate_limits.sign_up,
+        clock::now_ms(),
+    )
+    .await?;
 
     if body.invite_token.is_some() {
         // Role invitations arrive with a later migration; until then no token
         // can match one, and it must never be silently ignored.
-        return Err(ApiError::bad_request("INVALID_INVITATION", "This invitation is not valid."));
+        return Err(ApiError::bad_request(
+            "INVALID_INVITATION",
+            "This invitation is not valid.",
+        ));
     }
     if config.sign_up_mode == SignUpMode::InviteOnly {
         return Err(ApiError::forbidden(
@@ -65,7 +76,13 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     let user_id = crypto::new_id();
     let user = match store::insert_user(
         &mut tx,
-        store::NewUser { id: &user_id, email: email.as_str(), name: name.as_str(), role: SIGN_UP_ROLE, email_verified: false },
+        store::NewUser {
+            id: &user_id,
+            email: email.as_str(),
+            name: name.as_str(),
+            role: SIGN_UP_ROLE,
+            email_verified: false,
+        },
     )
     .await
     {
@@ -73,7 +90,8 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
         other => other?,
     };
     store::set_password_hash(&mut tx, &user.id, &phc).await?;
-    let (token, _) = sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+    let (token, _) =
+        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
     audit::record(
         &mut tx,
         audit::Event::new("user.sign-up")
@@ -86,14 +104,23 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     tx.commit().await?;
 
     cx.set_cookie(&sessions::cookie(config, &token));
-    Ok(SignUpResponse { token, user: user.view() })
+    Ok(SignUpResponse {
+        token,
+        user: user.view(),
+    })
 }
 
 pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(db, &format!("sign-in:{ip}"), config.rate_limits.sign_in, clock::now_ms()).await?;
+    rate_limit::hit(
+        db,
+        &format!("sign-in:{ip}"),
+        config.rate_limits.sign_in,
+        clock::now_ms(),
+    )
+    .await?;
 
     let email = Email::parse(required(&body.email, "email")?)?;
     let password = required(&body.password, "password")?;
@@ -113,16 +140,31 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     }
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
-        return Err(ApiError::forbidden("USER_DISABLED", "This account has been disabled. Contact an administrator."));
+        return Err(ApiError::forbidden(
+            "USER_DISABLED",
+            "This account has been disabled. Contact an administrator.",
+        ));
     }
 
     let mut tx = db.begin().await?;
-    let (token, _) = sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
-    audit::record(&mut tx, audit::Event::new("session.sign-in").actor(&user.id).target(&user.id).ip(&ip)).await?;
+    let (token, _) =
+        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("session.sign-in")
+            .actor(&user.id)
+            .target(&user.id)
+            .ip(&ip),
+    )
+    .await?;
     tx.commit().await?;
 
     cx.set_cookie(&sessions::cookie(config, &token));
-    Ok(SignInResponse { redirect: false, token, user: user.view() })
+    Ok(SignInResponse {
+        redirect: false,
+        token,
+        user: user.view(),
+    })
 }
 
 pub async fn sign_out() -> ApiResult<SuccessResponse> {
@@ -133,8 +175,14 @@ pub async fn sign_out() -> ApiResult<SuccessResponse> {
             let ip = cx.ip();
             let mut tx = db.begin().await?;
             sessions::delete_by_token(&mut tx, &token).await?;
-            audit::record(&mut tx, audit::Event::new("session.sign-out").actor(&current.user.id).target(&current.user.id).ip(&ip))
-                .await?;
+            audit::record(
+                &mut tx,
+                audit::Event::new("session.sign-out")
+                    .actor(&current.user.id)
+                    .target(&current.user.id)
+                    .ip(&ip),
+            )
+            .await?;
             tx.commit().await?;
         }
     }
@@ -145,8 +193,12 @@ pub async fn sign_out() -> ApiResult<SuccessResponse> {
 
 pub async fn get_session() -> ApiResult<Option<SessionWithUser>> {
     let cx = RequestContext::current()?;
-    let Some(token) = sessions::token_from(&cx.parts) else { return Ok(None) };
-    let Some(current) = sessions::lookup(cx.db(), cx.config(), &token).await? else { return Ok(None) };
+    let Some(token) = sessions::token_from(&cx.parts) else {
+        return Ok(None);
+    };
+    let Some(current) = sessions::lookup(cx.db(), cx.config(), &token).await? else {
+        return Ok(None);
+    };
     if current.renewed {
         cx.set_cookie(&sessions::cookie(cx.config(), &token));
     }
@@ -173,15 +225,27 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(db, &format!("password-reset:{ip}"), config.rate_limits.password_reset, clock::now_ms()).await?;
+    rate_limit::hit(
+        db,
+        &format!("password-reset:{ip}"),
+        config.rate_limits.password_reset,
+        clock::now_ms(),
+    )
+    .await?;
 
     let email = Email::parse(required(&body.email, "email")?)?;
     let page = reset_page(config, body.redirect_to.as_deref())?;
 
     let mut queued = None;
-    if let Some(user) = store::find_by_email(db, email.as_str()).await?.filter(|u| !u.disabled) {
+    if let Some(user) = store::find_by_email(db, email.as_str())
+        .await?
+        .filter(|u| !u.disabled)
+    {
         let token = crypto::new_token();
-        let link = format!("{page}{}token={token}", if page.contains('?') { '&' } else { '?' });
+        let link = format!(
+            "{page}{}token={token}",
+            if page.contains('?') { '&' } else { '?' }
+        );
         let message = templates::password_reset(templates::PasswordReset {
             to: &user.email,
             name: &user.name,
@@ -190,10 +254,21 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
             user_id: &user.id,
         });
         let mut tx = db.begin().await?;
-        store::insert_password_reset(&mut tx, &user.id, &crypto::hash_token(&token), clock::now_ms() + clock::ms(config.password_reset_ttl))
-            .await?;
+        store::insert_password_reset(
+            &mut tx,
+            &user.id,
+            &crypto::hash_token(&token),
+            clock::now_ms() + clock::ms(config.password_reset_ttl),
+        )
+        .await?;
         email::enqueue(&mut tx, &message).await?;
-        audit::record(&mut tx, audit::Event::new("user.password-reset-requested").target(&user.id).ip(&ip)).await?;
+        audit::record(
+            &mut tx,
+            audit::Event::new("user.password-reset-requested")
+                .target(&user.id)
+                .ip(&ip),
+        )
+        .await?;
         tx.commit().await?;
         queued = Some(message);
     }
@@ -203,7 +278,9 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
     // The same answer whether or not the address has an account.
     Ok(StatusResponse {
         status: true,
-        message: Some("If this email has an account, a link to reset the password is on its way.".into()),
+        message: Some(
+            "If this email has an account, a link to reset the password is on its way.".into(),
+        ),
     })
 }
 
@@ -211,10 +288,17 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
 /// that is on this instance or a trusted origin (never elsewhere, or the
 /// token would be handed to a stranger).
 fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<String> {
-    let invalid = || ApiError::bad_request("INVALID_REDIRECT_URL", "The redirect URL must be on this site or a trusted origin.");
+    let invalid = || {
+        ApiError::bad_request(
+            "INVALID_REDIRECT_URL",
+            "The redirect URL must be on this site or a trusted origin.",
+        )
+    };
     match redirect_to.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(config.link("/reset-password")),
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => Ok(config.link(path)),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            Ok(config.link(path))
+        }
         Some(absolute) => {
             let url = url::Url::parse(absolute).map_err(|_| invalid())?;
             let origin = url.origin().ascii_serialization();
@@ -231,27 +315,47 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(db, &format!("reset-password:{ip}"), config.rate_limits.password_reset, clock::now_ms()).await?;
+    rate_limit::hit(
+        db,
+        &format!("reset-password:{ip}"),
+        config.rate_limits.password_reset,
+        clock::now_ms(),
+    )
+    .await?;
 
     let token = required(&body.token, "token")?;
     let password = Password::parse(required(&body.new_password, "newPassword")?)?;
-    let invalid_token = || ApiError::bad_request("INVALID_TOKEN", "This password reset link is invalid, used or expired. Ask for a new one.");
+    let invalid_token = || {
+        ApiError::bad_request(
+            "INVALID_TOKEN",
+            "This password reset link is invalid, used or expired. Ask for a new one.",
+        )
+    };
     let token_hash = crypto::hash_token(token);
 
     let phc = crypto::hash_password(password).await?;
     let mut tx = db.begin().await?;
-    let user_id = store::consume_password_reset(&mut tx, &token_hash, clock::now_ms()).await?.ok_or_else(invalid_token)?;
+    let user_id = store::consume_password_reset(&mut tx, &token_hash, clock::now_ms())
+        .await?
+        .ok_or_else(invalid_token)?;
     store::set_password_hash(&mut tx, &user_id, &phc).await?;
     // The link came by email, so following it proves the address.
     store::mark_email_verified(&mut tx, &user_id).await?;
     let ended = sessions::delete_all_for_user(&mut tx, &user_id).await?;
     audit::record(
         &mut tx,
-        audit::Event::new("user.password-reset").actor(&user_id).target(&user_id).after(json!({ "sessionsEnded": ended })).ip(&ip),
+        audit::Event::new("user.password-reset")
+            .actor(&user_id)
+            .target(&user_id)
+            .after(json!({ "sessionsEnded": ended }))
+            .ip(&ip),
     )
     .await?;
     tx.commit().await?;
-    Ok(StatusResponse { status: true, message: None })
+    Ok(StatusResponse {
+        status: true,
+        message: None,
+    })
 }
 
 #[cfg(test)]
@@ -266,11 +370,30 @@ mod tests {
             ("trusted_origins", "[\"https://app.example.com\"]"),
         ])
         .unwrap();
-        assert_eq!(reset_page(&c, None).unwrap(), "https://id.example.com/reset-password");
-        assert_eq!(reset_page(&c, Some("/custom/reset")).unwrap(), "https://id.example.com/custom/reset");
-        assert_eq!(reset_page(&c, Some("https://app.example.com/reset")).unwrap(), "https://app.example.com/reset");
-        for bad in ["https://evil.example.net/reset", "//evil.example.net/x", "/\\evil", "javascript:alert(1)", "not a url"] {
-            assert_eq!(reset_page(&c, Some(bad)).unwrap_err().code, "INVALID_REDIRECT_URL", "{bad}");
+        assert_eq!(
+            reset_page(&c, None).unwrap(),
+            "https://id.example.com/reset-password"
+        );
+        assert_eq!(
+            reset_page(&c, Some("/custom/reset")).unwrap(),
+            "https://id.example.com/custom/reset"
+        );
+        assert_eq!(
+            reset_page(&c, Some("https://app.example.com/reset")).unwrap(),
+            "https://app.example.com/reset"
+        );
+        for bad in [
+            "https://evil.example.net/reset",
+            "//evil.example.net/x",
+            "/\\evil",
+            "javascript:alert(1)",
+            "not a url",
+        ] {
+            assert_eq!(
+                reset_page(&c, Some(bad)).unwrap_err().code,
+                "INVALID_REDIRECT_URL",
+                "{bad}"
+            );
         }
     }
 }

@@ -113,7 +113,10 @@ pub async fn set_password_hash(tx: &mut Tx, user_id: &str, phc: &str) -> sqlx::R
 }
 
 /// The user with this email and their password hash, if they have one.
-pub async fn find_for_sign_in(db: &Db, email: &str) -> sqlx::Result<Option<(UserRow, Option<String>)>> {
+pub async fn find_for_sign_in(
+    db: &Db,
+    email: &str,
+) -> sqlx::Result<Option<(UserRow, Option<String>)>> {
     let row = sqlx::query(&format!(
         "select {}, c.password_hash from users u left join credentials c on c.user_id = u.id where u.email = $1",
         UserRow::COLUMNS_AS_U
@@ -121,22 +124,29 @@ pub async fn find_for_sign_in(db: &Db, email: &str) -> sqlx::Result<Option<(User
     .bind(email)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| Ok((UserRow::from_row(&r)?, r.try_get("password_hash")?))).transpose()
+    row.map(|r| Ok((UserRow::from_row(&r)?, r.try_get("password_hash")?)))
+        .transpose()
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
-    let row = sqlx::query(&format!("select {} from users u where u.email = $1", UserRow::COLUMNS_AS_U))
-        .bind(email)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(&format!(
+        "select {} from users u where u.email = $1",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(email)
+    .fetch_optional(db.pool())
+    .await?;
     row.as_ref().map(UserRow::from_row).transpose()
 }
 
 pub async fn find_by_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<UserRow>> {
-    let row = sqlx::query(&format!("select {} from users u where u.id = $1", UserRow::COLUMNS_AS_U))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = sqlx::query(&format!(
+        "select {} from users u where u.id = $1",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
     row.as_ref().map(UserRow::from_row).transpose()
 }
 
@@ -149,7 +159,12 @@ pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<()>
         .map(drop)
 }
 
-pub async fn insert_password_reset(tx: &mut Tx, user_id: &str, token_hash: &str, expires_at: i64) -> sqlx::Result<()> {
+pub async fn insert_password_reset(
+    tx: &mut Tx,
+    user_id: &str,
+    token_hash: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
     sqlx::query("insert into password_resets (token_hash, user_id, expires_at, created_at) values ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(user_id)
@@ -162,7 +177,11 @@ pub async fn insert_password_reset(tx: &mut Tx, user_id: &str, token_hash: &str,
 
 /// Marks a reset token used and returns its user, in one statement, so a
 /// token can be spent once even when two requests race for it.
-pub async fn consume_password_reset(tx: &mut Tx, token_hash: &str, now: i64) -> sqlx::Result<Option<String>> {
+pub async fn consume_password_reset(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "update password_resets set used_at = $1
          where token_hash = $2 and used_at is null and expires_at > $1

@@ -33,7 +33,14 @@ pub fn password_reset(p: PasswordReset<'_>) -> Message {
             button = button(p.link, "Choose a new password"),
         ),
     );
-    Message { to: p.to.to_owned(), subject, text, html, kind: Kind::PasswordReset, related_id: Some(p.user_id.to_owned()) }
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::PasswordReset,
+        related_id: Some(p.user_id.to_owned()),
+    }
 }
 
 fn layout(title: &str, body: &str) -> String {
@@ -75,7 +82,9 @@ pub fn escape(s: &str) -> String {
 /// Folds line breaks and other control characters into spaces, for values
 /// that end up in a subject line or on one line of text.
 pub fn single_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -94,7 +103,9 @@ mod tests {
         assert!(!m.html.contains("<script>"));
         assert!(m.html.contains("&lt;script&gt;"));
         assert!(m.html.contains("token=abc&amp;x=1"));
-        assert!(m.text.contains("https://id.example.com/reset-password?token=abc&x=1"));
+        assert!(m
+            .text
+            .contains("https://id.example.com/reset-password?token=abc&x=1"));
         assert!(!m.text.contains("\r\nBcc"));
         assert!(!m.subject.contains('\n'));
     }

@@ -12,7 +12,8 @@ const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
 pub fn ForgotPasswordPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let action = Action::new(|body: &RequestPasswordResetBody| request_password_reset(body.clone()));
+    let action =
+        Action::new(|body: &RequestPasswordResetBody| request_password_reset(body.clone()));
     let sent = move || matches!(action.value().get(), Some(Ok(_)));
 
     Effect::new(move |_| {
@@ -26,7 +27,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             Err(e) => errors.error.set(Some(e)),
             Ok(_) => {
                 errors.error.set(None);
-                action.dispatch(RequestPasswordResetBody { email: Some(email.get()), redirect_to: None });
+                action.dispatch(RequestPasswordResetBody {
+                    email: Some(email.get()),
+                    redirect_to: None,
+                });
             }
         }
     };

@@ -3,14 +3,21 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{domain::{Password, PASSWORD_HINT}, reset_password, ResetPasswordBody},
+    accounts::{
+        domain::{Password, PASSWORD_HINT},
+        reset_password, ResetPasswordBody,
+    },
     error::ApiError,
     ui::{Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
 };
 
 const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
 const CONFIRM_CODES: &[&str] = &["PASSWORDS_DO_NOT_MATCH"];
-const FIELD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG", "PASSWORDS_DO_NOT_MATCH"];
+const FIELD_CODES: &[&str] = &[
+    "PASSWORD_TOO_SHORT",
+    "PASSWORD_TOO_LONG",
+    "PASSWORDS_DO_NOT_MATCH",
+];
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
@@ -50,14 +57,20 @@ fn ResetForm(token: String) -> impl IntoView {
             if password.get() == confirm.get() {
                 Ok(())
             } else {
-                Err(ApiError::bad_request("PASSWORDS_DO_NOT_MATCH", "The two passwords are not the same."))
+                Err(ApiError::bad_request(
+                    "PASSWORDS_DO_NOT_MATCH",
+                    "The two passwords are not the same.",
+                ))
             }
         });
         match checked {
             Err(e) => errors.error.set(Some(e)),
             Ok(()) => {
                 errors.error.set(None);
-                action.dispatch(ResetPasswordBody { new_password: Some(password.get()), token: Some(token.clone()) });
+                action.dispatch(ResetPasswordBody {
+                    new_password: Some(password.get()),
+                    token: Some(token.clone()),
+                });
             }
         }
     };

@@ -31,7 +31,10 @@ pub fn SignInPage() -> impl IntoView {
             Err(e) => errors.error.set(Some(e)),
             Ok(_) => {
                 errors.error.set(None);
-                action.dispatch(SignInBody { email: Some(email.get()), password: Some(password.get()) });
+                action.dispatch(SignInBody {
+                    email: Some(email.get()),
+                    password: Some(password.get()),
+                });
             }
         }
     };
@@ -49,12 +52,10 @@ pub fn SignInPage() -> impl IntoView {
                 <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() />
             </form>
             <Suspense fallback=|| ()>
-                {move || info.get().and_then(Result::ok).map(|info| {
-                    let text = if info.open_sign_up { "New here? " } else { "Have an invitation? " };
-                    let (href, label) = if info.open_sign_up { ("/sign-up", "Create an account") } else { ("/invite", "Enter your invite code") };
-                    view! {
-                        <p class="mt-6 text-center text-sm text-slate-600">{text}<a href=href class=LINK>{label}</a></p>
-                    }
+                {move || info.get().and_then(Result::ok).map(|info| if info.open_sign_up {
+                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? "<a href="/sign-up" class=LINK>"Create an account"</a></p> }.into_any()
+                } else {
+                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? Accounts are created from an invitation link."</p> }.into_any()
                 })}
             </Suspense>
         </Card>

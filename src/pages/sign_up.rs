@@ -12,7 +12,13 @@ use crate::{
 const NAME_CODES: &[&str] = &["INVALID_NAME"];
 const EMAIL_CODES: &[&str] = &["INVALID_EMAIL", "USER_ALREADY_EXISTS"];
 const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
-const FIELD_CODES: &[&str] = &["INVALID_NAME", "INVALID_EMAIL", "USER_ALREADY_EXISTS", "PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+const FIELD_CODES: &[&str] = &[
+    "INVALID_NAME",
+    "INVALID_EMAIL",
+    "USER_ALREADY_EXISTS",
+    "PASSWORD_TOO_SHORT",
+    "PASSWORD_TOO_LONG",
+];
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
@@ -34,12 +40,9 @@ fn InviteOnly() -> impl IntoView {
     view! {
         <Card title="Gatehouse is invite-only" subtitle="Accounts here are created from an invitation.">
             <p class="text-sm text-slate-700">
-                "If someone invited you, open the link from their email, or enter the code they gave you."
+                "If someone invited you, open the link from their invitation email to create your account."
             </p>
-            <div class="mt-6 flex flex-col gap-3 text-sm sm:flex-row sm:justify-between">
-                <a href="/invite" class=LINK>"Enter an invite code"</a>
-                <a href="/sign-in" class=LINK>"Already have an account? Sign in"</a>
-            </div>
+            <p class="mt-6 text-sm"><a href="/sign-in" class=LINK>"Already have an account? Sign in"</a></p>
         </Card>
     }
 }

@@ -16,7 +16,14 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn new(action: &'a str) -> Self {
-        Self { actor_id: None, action, target: None, before: None, after: None, ip: None }
+        Self {
+            actor_id: None,
+            action,
+            target: None,
+            before: None,
+            after: None,
+            ip: None,
+        }
     }
     pub fn actor(mut self, id: &'a str) -> Self {
         self.actor_id = Some(id);

@@ -23,6 +23,9 @@ mod tests {
     #[test]
     fn formats_utc() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_763_724_424_816), "2025-11-21T11:27:04.816Z");
+        assert_eq!(
+            super::rfc3339(1_763_724_424_816),
+            "2025-11-21T11:27:04.816Z"
+        );
     }
 }

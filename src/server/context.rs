@@ -40,7 +40,9 @@ impl RequestContext {
         match (state, parts) {
             (Some(state), Some(parts)) => Ok(Self { state, parts }),
             _ => {
-                tracing::error!("server function called without AppState or request Parts in context");
+                tracing::error!(
+                    "server function called without AppState or request Parts in context"
+                );
                 Err(ApiError::internal())
             }
         }
@@ -61,11 +63,18 @@ impl RequestContext {
     }
 
     pub fn user_agent(&self) -> Option<String> {
-        self.parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(512).collect())
+        self.parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect())
     }
 
     pub fn set_cookie(&self, cookie: &str) {
-        if let (Some(options), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(cookie)) {
+        if let (Some(options), Ok(value)) = (
+            use_context::<ResponseOptions>(),
+            HeaderValue::from_str(cookie),
+        ) {
             options.append_header(header::SET_COOKIE, value);
         }
     }
@@ -84,5 +93,9 @@ pub fn client_ip(parts: &Parts, trust_proxy_headers: bool) -> String {
             return first.to_owned();
         }
     }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string()).unwrap_or_default()
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_default()
 }

@@ -43,7 +43,10 @@ fn argon2() -> Argon2<'static> {
 /// as long as a wrong password does.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(b"gatehouse-dummy-password", &salt).expect("hashing a constant").to_string()
+    argon2()
+        .hash_password(b"gatehouse-dummy-password", &salt)
+        .expect("hashing a constant")
+        .to_string()
 });
 
 /// Hashes a password on the blocking pool: argon2 takes tens of
@@ -66,8 +69,11 @@ pub async fn verify_password(stored: Option<String>, candidate: String) -> anyho
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let hash = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("Stored password hash is malformed: {e}"))?;
-        let matches = argon2().verify_password(candidate.as_bytes(), &hash).is_ok();
+        let hash = PasswordHash::new(&phc)
+            .map_err(|e| anyhow::anyhow!("Stored password hash is malformed: {e}"))?;
+        let matches = argon2()
+            .verify_password(candidate.as_bytes(), &hash)
+            .is_ok();
         Ok(known && matches)
     })
     .await
@@ -84,21 +90,34 @@ mod tests {
         let b = new_token();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(new_id().len(), 22);
     }
 
     #[test]
     fn token_hash_is_sha256_hex() {
-        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[tokio::test]
     async fn password_round_trip() {
-        let hash = hash_password(Password::parse("correct horse").unwrap()).await.unwrap();
+        let hash = hash_password(Password::parse("correct horse").unwrap())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password(Some(hash.clone()), "correct horse".into()).await.unwrap());
-        assert!(!verify_password(Some(hash), "wrong horse".into()).await.unwrap());
-        assert!(!verify_password(None, "gatehouse-dummy-password".into()).await.unwrap());
+        assert!(verify_password(Some(hash.clone()), "correct horse".into())
+            .await
+            .unwrap());
+        assert!(!verify_password(Some(hash), "wrong horse".into())
+            .await
+            .unwrap());
+        assert!(!verify_password(None, "gatehouse-dummy-password".into())
+            .await
+            .unwrap());
     }
 }

@@ -38,7 +38,8 @@ impl Db {
         } else {
             (Backend::Postgres, url.to_owned())
         };
-        let options = AnyConnectOptions::from_str(&url).context("Failed to parse the database URL")?;
+        let options =
+            AnyConnectOptions::from_str(&url).context("Failed to parse the database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
@@ -67,7 +68,10 @@ impl Db {
 
     /// Applies pending migrations; the caller treats a failure as fatal.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.pool).await.context("Failed to apply database migrations")
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("Failed to apply database migrations")
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -98,8 +102,13 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("Failed to create the database folder {}", dir.display()))?;
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("Failed to create the database folder {}", dir.display())
+            })?;
         }
     }
     Ok(if query.contains("mode=") {
@@ -126,7 +135,13 @@ mod tests {
         let url = format!("sqlite://{}/nested/g.db", dir.path().display());
         assert_eq!(prepare_sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.path().join("nested").is_dir());
-        assert_eq!(prepare_sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:?mode=rwc");
-        assert_eq!(prepare_sqlite_url("sqlite::memory:?mode=ro").unwrap(), "sqlite::memory:?mode=ro");
+        assert_eq!(
+            prepare_sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite::memory:?mode=rwc"
+        );
+        assert_eq!(
+            prepare_sqlite_url("sqlite::memory:?mode=ro").unwrap(),
+            "sqlite::memory:?mode=ro"
+        );
     }
 }

@@ -35,13 +35,29 @@ pub struct Running {
 
 /// Connects to the database, applies migrations (any failure is fatal),
 /// and serves on `listener` in the background.
-pub async fn start(config: Config, leptos_options: LeptosOptions, listener: TcpListener) -> anyhow::Result<Running> {
+pub async fn start(
+    config: Config,
+    leptos_options: LeptosOptions,
+    listener: TcpListener,
+) -> anyhow::Result<Running> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let state = AppState { leptos_options, config: Arc::new(config), db };
-    let addr = listener.local_addr().context("Failed to read the listening address")?;
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        db,
+    };
+    let addr = listener
+        .local_addr()
+        .context("Failed to read the listening address")?;
     let app = router(state.clone());
-    let task = tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
     tokio::spawn(maintenance(state.db.clone()));
     Ok(Running { addr, state, task })
 }
@@ -59,8 +75,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(security::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(middleware::from_fn_with_state(state.clone(), security::guard))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -84,7 +106,27 @@ async fn maintenance(db: Db) {
 /// when present, else the defaults baked in at build time.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let from_cargo_leptos = std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
-    let file = (!from_cargo_leptos && std::path::Path::new("Leptos.toml").exists()).then_some("Leptos.toml");
-    let conf = leptos::config::get_configuration(file).context("Failed to read the Leptos settings")?;
+    let file = (!from_cargo_leptos && std::path::Path::new("Leptos.toml").exists())
+        .then_some("Leptos.toml");
+    let conf =
+        leptos::config::get_configuration(file).context("Failed to read the Leptos settings")?;
     Ok(conf.leptos_options)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Leptos.toml (read by the deployed binary) and Cargo.toml (read by
+    /// cargo-leptos) must describe the same site.
+    #[test]
+    fn leptos_settings_agree() {
+        let runtime =
+            leptos::config::get_config_from_file("Leptos.toml").expect("Leptos.toml parses");
+        let build = leptos::config::get_config_from_file("Cargo.toml")
+            .expect("Cargo.toml has Leptos metadata");
+        let (r, b) = (runtime.leptos_options, build.leptos_options);
+        assert_eq!(r.output_name, b.output_name);
+        assert_eq!(r.site_root, b.site_root);
+        assert_eq!(r.site_pkg_dir, b.site_pkg_dir);
+        assert_eq!(r.site_addr, b.site_addr);
+    }
 }

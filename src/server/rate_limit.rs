@@ -28,7 +28,10 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
         let retry_after_secs = (window_start + window - now_ms).max(1000) / 1000;
         tracing::info!(key, "rate limit reached");
         Err(ApiError {
-            message: format!("Too many attempts. Please try again in {}.", human_seconds(retry_after_secs)),
+            message: format!(
+                "Too many attempts. Please try again in {}.",
+                human_seconds(retry_after_secs)
+            ),
             ..ApiError::too_many_requests()
         })
     } else {
@@ -38,7 +41,10 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
 
 /// Drops counters whose window has passed; run now and then.
 pub async fn prune(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("delete from rate_limits where expires_at < $1").bind(now_ms).execute(db.pool()).await?;
+    let done = sqlx::query("delete from rate_limits where expires_at < $1")
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected())
 }
 

@@ -18,15 +18,27 @@ use super::context::AppState;
 /// they carry no ambient cookies to abuse.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        let origin = req.headers().get(header::ORIGIN).map(|v| v.to_str().unwrap_or("invalid"));
-        let cross_site = req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .map(|v| v.to_str().unwrap_or("invalid"));
+        let cross_site = req
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "cross-site");
         let allowed = match origin {
-            Some(origin) => origin == state.config.origin() || state.config.trusted_origins.iter().any(|o| o == origin),
+            Some(origin) => {
+                origin == state.config.origin()
+                    || state.config.trusted_origins.iter().any(|o| o == origin)
+            }
             None => !cross_site,
         };
         if !allowed {
             tracing::warn!(origin = ?origin, path = %req.uri().path(), "refused a cross-origin request");
-            return error_response(ApiError::forbidden("INVALID_ORIGIN", "Requests from other sites are not allowed."));
+            return error_response(ApiError::forbidden(
+                "INVALID_ORIGIN",
+                "Requests from other sites are not allowed.",
+            ));
         }
     }
 
@@ -34,20 +46,44 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     let set = |headers: &mut http::HeaderMap, name: &'static str, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
     set(headers, "cross-origin-opener-policy", "same-origin");
-    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        headers,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     // Pages carry secrets in their URLs here; never leak them as a referrer.
-    let secret_in_url = ["/invite", "/enroll", "/reset-password"].iter().any(|p| path.starts_with(p));
-    set(headers, "referrer-policy", if secret_in_url { "no-referrer" } else { "strict-origin-when-cross-origin" });
+    let secret_in_url = ["/invite", "/enroll", "/reset-password"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    set(
+        headers,
+        "referrer-policy",
+        if secret_in_url {
+            "no-referrer"
+        } else {
+            "strict-origin-when-cross-origin"
+        },
+    );
     // HTML pages set a policy with their script nonce (see `app::shell`);
     // everything else (JSON, files) gets the strictest one.
-    set(headers, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    );
     if state.config.secure_cookies() {
-        set(headers, "strict-transport-security", "max-age=31536000; includeSubDomains");
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
     }
     res
 }
@@ -71,9 +107,11 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+            )
                 .into_response()
         }
     }
 }
-

@@ -6,7 +6,10 @@ use sqlx::Row;
 
 use crate::{accounts::store::UserRow, config::Config};
 
-use super::{clock, crypto, db::{Db, Tx}};
+use super::{
+    clock, crypto,
+    db::{Db, Tx},
+};
 
 pub const COOKIE_NAME: &str = "gatehouse.session_token";
 /// A session used more than this long after its last renewal is extended.
@@ -36,7 +39,13 @@ pub struct Current {
 }
 
 /// Creates a session inside the caller's transaction; returns the raw token.
-pub async fn create(tx: &mut Tx, config: &Config, user_id: &str, ip: &str, user_agent: Option<&str>) -> sqlx::Result<(String, SessionRow)> {
+pub async fn create(
+    tx: &mut Tx,
+    config: &Config,
+    user_id: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> sqlx::Result<(String, SessionRow)> {
     let token = crypto::new_token();
     let now = clock::now_ms();
     let row = SessionRow {
@@ -106,23 +115,37 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> sqlx::Result<Optio
             .await?;
         renewed = true;
     }
-    Ok(Some(Current { token: token.to_owned(), session, user, renewed }))
+    Ok(Some(Current {
+        token: token.to_owned(),
+        session,
+        user,
+        renewed,
+    }))
 }
 
 /// Ends one session. Returns whether it existed.
 pub async fn delete_by_token(tx: &mut Tx, token: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("delete from sessions where token_hash = $1").bind(crypto::hash_token(token)).execute(&mut **tx).await?;
+    let done = sqlx::query("delete from sessions where token_hash = $1")
+        .bind(crypto::hash_token(token))
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Ends every session of a user (password change, disabling).
 pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64> {
-    let done = sqlx::query("delete from sessions where user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    let done = sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected())
 }
 
 pub async fn prune_expired(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("delete from sessions where expires_at < $1").bind(now_ms).execute(db.pool()).await?;
+    let done = sqlx::query("delete from sessions where expires_at < $1")
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -153,14 +176,22 @@ pub fn cookie(config: &Config, token: &str) -> String {
     format!(
         "{COOKIE_NAME}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
         config.session_ttl.as_secs(),
-        if config.secure_cookies() { "; Secure" } else { "" }
+        if config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
 pub fn clear_cookie(config: &Config) -> String {
     format!(
         "{COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
-        if config.secure_cookies() { "; Secure" } else { "" }
+        if config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        }
     )
 }
 
@@ -186,7 +217,10 @@ mod tests {
     fn falls_back_to_bearer() {
         let p = parts_with(&[("authorization", "Bearer tok456")]);
         assert_eq!(token_from(&p).as_deref(), Some("tok456"));
-        assert_eq!(token_from(&parts_with(&[("cookie", "gatehouse.session_token=")])), None);
+        assert_eq!(
+            token_from(&parts_with(&[("cookie", "gatehouse.session_token=")])),
+            None
+        );
         assert_eq!(token_from(&parts_with(&[])), None);
     }
 

@@ -38,7 +38,8 @@ impl Response {
 
     /// The session cookie this response set, as `name=value`.
     pub fn session_cookie(&self) -> Option<String> {
-        self.set_cookie_header().map(|c| c.split(';').next().unwrap().to_owned())
+        self.set_cookie_header()
+            .map(|c| c.split(';').next().unwrap().to_owned())
     }
 
     pub fn set_cookie_header(&self) -> Option<String> {
@@ -52,7 +53,8 @@ impl Response {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A new, empty PostgreSQL database, or None when the suite was told that no
@@ -71,8 +73,16 @@ async fn fresh_postgres_database() -> Option<String> {
              or set SKIP_POSTGRES_TESTS=1 to skip the PostgreSQL half of the suite."
         ),
     };
-    let name = format!("gatehouse_test_{}", gatehouse::server::crypto::new_id().to_lowercase().replace(['-', '_'], ""));
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create test database");
+    let name = format!(
+        "gatehouse_test_{}",
+        gatehouse::server::crypto::new_id()
+            .to_lowercase()
+            .replace(['-', '_'], "")
+    );
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     Some(format!("{base}/{name}"))
 }
@@ -84,11 +94,16 @@ impl TestApp {
         let (database_url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                (format!("sqlite://{}/gatehouse.db", dir.path().display()), Some(dir))
+                (
+                    format!("sqlite://{}/gatehouse.db", dir.path().display()),
+                    Some(dir),
+                )
             }
             Backend::Postgres => (fresh_postgres_database().await?, None),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
         let base_url = format!("http://127.0.0.1:{port}");
         let quoted_base = format!("\"{base_url}\"");
@@ -100,17 +115,41 @@ impl TestApp {
         ];
         settings.extend_from_slice(overrides);
         let config = Config::with_overrides(&settings).expect("valid test configuration");
-        let leptos_options = LeptosOptions::builder().output_name("gatehouse").site_root("target/site").build();
-        let running = server::start(config.clone(), leptos_options, listener).await.expect("server starts");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("gatehouse")
+            .site_root("target/site")
+            .build();
+        let running = server::start(config.clone(), leptos_options, listener)
+            .await
+            .expect("server starts");
         let db = running.state.db.pool().clone();
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(Self { base_url, db, config, client, _dir: dir })
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(Self {
+            base_url,
+            db,
+            config,
+            client,
+            _dir: dir,
+        })
     }
 
-    pub async fn request(&self, method: Method, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Response {
-        let mut req = self.client.request(method, format!("{}{path}", self.base_url));
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(body) = body {
-            req = req.header(header::CONTENT_TYPE, "application/json").body(body.to_owned());
+            req = req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.to_owned());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -120,15 +159,27 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Response { status, headers, body, text }
+        Response {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.request(Method::POST, path, Some(&body.to_string()), &[]).await
+        self.request(Method::POST, path, Some(&body.to_string()), &[])
+            .await
     }
 
     pub async fn post_with_cookie(&self, path: &str, body: Value, cookie: &str) -> Response {
-        self.request(Method::POST, path, Some(&body.to_string()), &[("cookie", cookie)]).await
+        self.request(
+            Method::POST,
+            path,
+            Some(&body.to_string()),
+            &[("cookie", cookie)],
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
@@ -137,18 +188,29 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Response {
-        self.post("/api/auth/sign-up/email", serde_json::json!({ "name": name, "email": email, "password": password })).await
+        self.post(
+            "/api/auth/sign-up/email",
+            serde_json::json!({ "name": name, "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.post("/api/auth/sign-in/email", serde_json::json!({ "email": email, "password": password })).await
+        self.post(
+            "/api/auth/sign-in/email",
+            serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     /// Signs up and returns the session cookie (`name=value`).
     pub async fn signed_up(&self, email: &str) -> String {
-        let res = self.sign_up("Test Person", email, "correct horse battery").await;
+        let res = self
+            .sign_up("Test Person", email, "correct horse battery")
+            .await;
         assert_eq!(res.status, 200, "sign-up failed: {}", res.text);
-        res.session_cookie().expect("sign-up sets the session cookie")
+        res.session_cookie()
+            .expect("sign-up sets the session cookie")
     }
 
     pub async fn session(&self, cookie: &str) -> Response {
@@ -157,17 +219,22 @@ impl TestApp {
 
     /// The text bodies of the emails queued for a recipient, oldest first.
     pub async fn emails_to(&self, recipient: &str) -> Vec<String> {
-        sqlx::query_scalar("select text_body from outbound_emails where recipient = $1 order by created_at")
-            .bind(recipient)
-            .fetch_all(&self.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar(
+            "select text_body from outbound_emails where recipient = $1 order by created_at",
+        )
+        .bind(recipient)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
     }
 }
 
 /// The first link in a text that goes to this instance.
 pub fn link_in(text: &str, base_url: &str) -> String {
-    text.split_whitespace().find(|w| w.starts_with(base_url)).expect("the email carries a link").to_owned()
+    text.split_whitespace()
+        .find(|w| w.starts_with(base_url))
+        .expect("the email carries a link")
+        .to_owned()
 }
 
 /// Generates one test per database for each listed async test function

@@ -1,0 +1,53 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// One Gatehouse instance for the whole run, on its own port and a fresh
+// SQLite file, in open sign-up mode so the tests can create accounts.
+const port = 3917;
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined } },
+  ],
+  webServer: {
+    command: "rm -rf target/e2e && exec ./target/debug/gatehouse serve",
+    cwd: "..",
+    url: `${baseURL}/healthz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: {
+      GATEHOUSE_BIND: `127.0.0.1:${port}`,
+      GATEHOUSE_BASE_URL: baseURL,
+      GATEHOUSE_DATABASE_URL: "sqlite://target/e2e/gatehouse.db",
+      GATEHOUSE_SIGN_UP_MODE: "open",
+      GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
+      GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",
+      RUST_LOG: "info",
+    },
+  },
+});

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints for both feature
+# sets, unit and integration tests (on SQLite and PostgreSQL), then the
+# Playwright tests in Chromium against a freshly built app.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/bootstrap.sh" e2e
+export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "formatting"
+cargo fmt --check
+
+step "clippy (server and browser feature sets)"
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+# The storage suite runs on PostgreSQL too; it is skipped only when no
+# server answers, and then this says so plainly.
+pg_url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  export TEST_POSTGRES_URL="$pg_url"
+  if command -v psql >/dev/null; then
+    # Databases left behind by earlier runs.
+    psql "$pg_url" -Atqc "select datname from pg_database where datname like 'gatehouse_test_%'" 2>/dev/null |
+      while read -r db; do psql "$pg_url" -qc "drop database if exists $db" >/dev/null 2>&1 || true; done
+  fi
+else
+  printf '\n\033[1;33m!!! PostgreSQL is not reachable at 127.0.0.1:5432: SKIPPING the PostgreSQL half of the storage suite.\033[0m\n'
+  export SKIP_POSTGRES_TESTS=1
+fi
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --features ssr
+
+step "build the app for the browser tests"
+cargo leptos build
+
+step "end-to-end tests (Playwright, Chromium)"
+cd end2end
+npx playwright test
