@@ -52,15 +52,17 @@ fi
 # Release builds run wasm-opt; Debian's binaryen provides it.
 command -v wasm-opt >/dev/null 2>&1 || apt_install binaryen
 
+# `npm install` rather than `npm ci`: npm 11 judges its own lock file out of
+# sync over optional platform packages of Tailwind and `npm ci` refuses it.
 if [ ! -x "$root/node_modules/.bin/tailwindcss" ]; then
   say "installing Tailwind (npm)"
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$want" = e2e ]; then
   apt_install chromium
   if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
     say "installing Playwright (npm)"
-    (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$root/end2end" && npm install --no-audit --no-fund --loglevel=error)
   fi
 fi

@@ -98,7 +98,13 @@ pub struct RateLimits {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    Load(String),
+    #[error("configuration key `{key}`{origin}: {reason}")]
+    Value {
+        key: String,
+        origin: String,
+        reason: String,
+    },
     #[error("configuration key `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
 }
@@ -127,7 +133,7 @@ impl Config {
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let raw: RawConfig = figment.extract().map_err(Box::new)?;
+        let raw: RawConfig = figment.extract().map_err(describe)?;
         let base_url = parse_base_url(&raw.base_url)?;
         if raw.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -197,6 +203,30 @@ impl Config {
             self.base_url.as_str().trim_end_matches('/'),
             path_and_query
         )
+    }
+}
+
+/// Names the key as it is written in `gatehouse.toml`, and where the bad
+/// value came from (the file, or which environment variable).
+fn describe(e: figment::Error) -> ConfigError {
+    if e.path.is_empty() {
+        return ConfigError::Load(e.to_string());
+    }
+    let key = e.path.join(".").to_lowercase();
+    let origin = match &e.metadata {
+        Some(meta) if meta.name.contains("environment") => {
+            format!(" (from GATEHOUSE_{})", e.path.join("__").to_uppercase())
+        }
+        Some(meta) => match &meta.source {
+            Some(source) => format!(" (in {source})"),
+            None => format!(" (in {})", meta.name),
+        },
+        None => String::new(),
+    };
+    ConfigError::Value {
+        key,
+        origin,
+        reason: e.kind.to_string(),
     }
 }
 
@@ -299,6 +329,55 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sign_up"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gatehouse.toml",
+                "sign_up_mode = \"open\"\nbase_url = \"https://file.example.com\"\n[rate_limits]\nsign_in = \"7/1m\"\n",
+            )?;
+            jail.set_env("GATEHOUSE_BASE_URL", "https://env.example.com");
+            jail.set_env("GATEHOUSE_RATE_LIMITS__SIGN_UP", "9/2m");
+            let c = Config::load().map_err(|e| e.to_string())?;
+            assert_eq!(c.sign_up_mode, SignUpMode::Open, "from the file");
+            assert_eq!(
+                c.origin(),
+                "https://env.example.com",
+                "the environment wins"
+            );
+            assert_eq!(c.rate_limits.sign_in.max, 7, "nested key from the file");
+            assert_eq!(
+                c.rate_limits.sign_up.max, 9,
+                "nested key from the environment"
+            );
+            assert_eq!(c.bind, "127.0.0.1:3000", "default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_environment_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEHOUSE_SIGN_UP_MODE", "sometimes");
+            let err = Config::load().unwrap_err().to_string();
+            assert!(
+                err.contains("`sign_up_mode` (from GATEHOUSE_SIGN_UP_MODE)"),
+                "{err}"
+            );
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("GATEHOUSE_CONFIG", "custom.toml");
+            jail.create_file("custom.toml", "session_ttl = \"forever\"\nbind = 3000")?;
+            let err = Config::load().unwrap_err().to_string();
+            assert!(
+                err.contains("`bind` (in ") && err.contains("custom.toml"),
+                "{err}"
+            );
+            Ok(())
+        });
     }
 
     #[test]
