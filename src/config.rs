@@ -331,6 +331,8 @@ mod tests {
         assert!(err.contains("sign_up"), "{err}");
     }
 
+    // figment::Jail dictates the closure's error type.
+    #[allow(clippy::result_large_err)]
     #[test]
     fn environment_overrides_the_file_which_overrides_defaults() {
         figment::Jail::expect_with(|jail| {
@@ -357,6 +359,7 @@ mod tests {
         });
     }
 
+    #[allow(clippy::result_large_err)]
     #[test]
     fn a_bad_environment_value_names_its_key() {
         figment::Jail::expect_with(|jail| {

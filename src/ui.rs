@@ -28,8 +28,19 @@ pub fn go_to(path: &str) {
 /// same-site paths are followed, so a link cannot bounce people elsewhere.
 pub fn safe_next(candidate: Option<String>) -> String {
     candidate
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .filter(|p| is_local_path(p))
         .unwrap_or_else(|| "/dashboard".to_owned())
+}
+
+/// A path on this site. Browsers drop tabs and line breaks inside URLs and
+/// read `\\` as `/`, so `/\t/evil.example` would leave the site: any
+/// whitespace, control character or backslash disqualifies a path.
+pub fn is_local_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !p.starts_with("//")
+        && !p
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
 }
 
 #[component]
@@ -74,6 +85,18 @@ pub fn Field(
             }
         }
     };
+    // The input is not driven by the signal: hydration would then blank
+    // whatever was typed or autofilled before the page became interactive.
+    // Instead, the signal picks that text up once the page is live.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let typed = el.value();
+            if !typed.is_empty() && value.get_untracked().is_empty() {
+                value.set(typed);
+            }
+        }
+    });
     view! {
         <div class="mb-4">
             <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>
@@ -89,8 +112,10 @@ pub fn Field(
                 class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
                        focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 \
                        aria-[invalid=true]:border-red-500 read-only:bg-slate-50 read-only:text-slate-600"
-                prop:value=move || value.get()
+                node_ref=input
+                value=value.get_untracked()
                 on:input=move |ev| value.set(event_target_value(&ev))
+                on:change=move |ev| value.set(event_target_value(&ev))
             />
             {hint.map(|h| view! { <p id=hint_id class="mt-1 text-xs text-slate-500">{h}</p> })}
             <p id=error_id class="mt-1 text-sm text-red-600" role="alert">
@@ -196,3 +221,28 @@ pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
 
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        for ok in ["/dashboard", "/invite/abc?x=1", "/a/b#c"] {
+            assert_eq!(safe_next(Some(ok.into())), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "https://evil.example",
+            "evil",
+            "/ /x",
+        ] {
+            assert_eq!(safe_next(Some(bad.into())), "/dashboard", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/dashboard");
+    }
+}

@@ -13,6 +13,7 @@ on_both_databases!(
     sign_out_ends_the_session,
     password_reset_token_is_single_use,
     password_reset_token_expires,
+    only_the_newest_reset_link_works,
     password_reset_for_unknown_email_answers_the_same_and_sends_nothing,
     cross_origin_post_is_refused,
     sign_in_is_rate_limited,
@@ -65,7 +66,7 @@ async fn sign_up_then_get_session(backend: Backend) {
     // No cookie: `null`, as Better Auth answers.
     let anonymous = app.get("/api/auth/get-session", None).await;
     assert_eq!(anonymous.status, 200);
-    assert!(anonymous.body.is_null(), "{}", anonymous.text);
+    assert!(anonymous.is_no_session(), "{}", anonymous.text);
 
     // And the new account can sign in.
     let signed_in = app
@@ -136,7 +137,7 @@ async fn sign_out_ends_the_session(backend: Backend) {
 
     // Replaying the old cookie finds no session: it really ended server-side.
     let after = app.session(&cookie).await;
-    assert!(after.body.is_null(), "{}", after.text);
+    assert!(after.is_no_session(), "{}", after.text);
     let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
         .fetch_one(&app.db)
         .await
@@ -191,7 +192,7 @@ async fn password_reset_token_is_single_use(backend: Backend) {
         401
     );
     assert!(
-        app.session(&old_cookie).await.body.is_null(),
+        app.session(&old_cookie).await.is_no_session(),
         "a password change ends existing sessions"
     );
 
@@ -208,6 +209,39 @@ async fn password_reset_token_is_single_use(backend: Backend) {
             .await
             .status,
         401
+    );
+}
+
+async fn only_the_newest_reset_link_works(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    app.signed_up("twice-reset@example.com").await;
+    let first = reset_token(&app, "twice-reset@example.com").await;
+    let second = reset_token(&app, "twice-reset@example.com").await;
+    let stale = app
+        .post(
+            "/api/auth/reset-password",
+            json!({ "token": first, "newPassword": "from the old link" }),
+        )
+        .await;
+    assert_eq!(
+        stale.code(),
+        "INVALID_TOKEN",
+        "asking again retires the earlier link"
+    );
+    let fresh = app
+        .post(
+            "/api/auth/reset-password",
+            json!({ "token": second, "newPassword": "from the new link" }),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.text);
+    assert_eq!(
+        app.sign_in("twice-reset@example.com", "from the new link")
+            .await
+            .status,
+        200
     );
 }
 
@@ -471,7 +505,7 @@ async fn duplicate_email_is_refused(backend: Backend) {
         .sign_up("Twice Again", "TWICE@example.com", "another password")
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(again.code(), "USER_ALREADY_EXISTS");
+    assert_eq!(again.code(), "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL");
     assert_eq!(
         app.sign_in("twice@example.com", "correct horse battery")
             .await

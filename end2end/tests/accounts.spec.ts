@@ -52,3 +52,23 @@ test("unknown pages say so", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
 });
+
+test("what is typed before the page is interactive is kept", async ({ page }) => {
+  // Hold the WebAssembly back until the fields are filled, as on a slow link.
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await gate;
+    await route.continue();
+  });
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("early-bird@example.com");
+  await page.getByLabel("Password").fill("typed before hydration");
+  release();
+  const button = page.getByRole("button", { name: "Sign in" });
+  await expect(button).toBeEnabled();
+  await button.click();
+  // Had hydration blanked the fields, the form would ask for an email instead.
+  await expect(page.getByRole("alert").filter({ hasText: "Invalid email or password" })).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue("early-bird@example.com");
+});

@@ -30,7 +30,7 @@ fn invalid_credentials() -> ApiError {
 fn user_exists() -> ApiError {
     ApiError::new(
         422,
-        "USER_ALREADY_EXISTS",
+        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
         "An account with this email already exists. Sign in instead.",
     )
 }
@@ -140,8 +140,9 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     }
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
+        // Better Auth's admin plugin calls a disabled account "banned".
         return Err(ApiError::forbidden(
-            "USER_DISABLED",
+            "BANNED_USER",
             "This account has been disabled. Contact an administrator.",
         ));
     }
@@ -242,10 +243,9 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
         .filter(|u| !u.disabled)
     {
         let token = crypto::new_token();
-        let link = format!(
-            "{page}{}token={token}",
-            if page.contains('?') { '&' } else { '?' }
-        );
+        let mut link = page.clone();
+        link.query_pairs_mut().append_pair("token", &token);
+        let link = link.to_string();
         let message = templates::password_reset(templates::PasswordReset {
             to: &user.email,
             name: &user.name,
@@ -254,6 +254,7 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
             user_id: &user.id,
         });
         let mut tx = db.begin().await?;
+        store::spend_password_resets(&mut tx, &user.id, clock::now_ms()).await?;
         store::insert_password_reset(
             &mut tx,
             &user.id,
@@ -286,29 +287,38 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
 
 /// Where the reset link points: our own page, or a page the caller names
 /// that is on this instance or a trusted origin (never elsewhere, or the
-/// token would be handed to a stranger).
-fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<String> {
+/// token would be handed to a stranger). Built as a URL, not by pasting
+/// strings, so nothing the caller sends can add text to the email.
+fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<url::Url> {
     let invalid = || {
         ApiError::bad_request(
             "INVALID_REDIRECT_URL",
             "The redirect URL must be on this site or a trusted origin.",
         )
     };
-    match redirect_to.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Ok(config.link("/reset-password")),
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            Ok(config.link(path))
+    let mut url = match redirect_to.map(str::trim).filter(|r| !r.is_empty()) {
+        None => config
+            .base_url
+            .join("/reset-password")
+            .map_err(|_| invalid())?,
+        Some(path) if path.starts_with('/') => {
+            if !crate::ui::is_local_path(path) {
+                return Err(invalid());
+            }
+            config.base_url.join(path).map_err(|_| invalid())?
         }
         Some(absolute) => {
             let url = url::Url::parse(absolute).map_err(|_| invalid())?;
             let origin = url.origin().ascii_serialization();
-            if origin == config.origin() || config.trusted_origins.contains(&origin) {
-                Ok(url.to_string())
-            } else {
-                Err(invalid())
+            if origin != config.origin() && !config.trusted_origins.contains(&origin) {
+                return Err(invalid());
             }
+            url
         }
-    }
+    };
+    // The token goes in the query; a fragment would swallow it.
+    url.set_fragment(None);
+    Ok(url)
 }
 
 pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse> {
@@ -338,6 +348,7 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
     let user_id = store::consume_password_reset(&mut tx, &token_hash, clock::now_ms())
         .await?
         .ok_or_else(invalid_token)?;
+    store::spend_password_resets(&mut tx, &user_id, clock::now_ms()).await?;
     store::set_password_hash(&mut tx, &user_id, &phc).await?;
     // The link came by email, so following it proves the address.
     store::mark_email_verified(&mut tx, &user_id).await?;
@@ -371,18 +382,29 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            reset_page(&c, None).unwrap(),
+            reset_page(&c, None).unwrap().as_str(),
             "https://id.example.com/reset-password"
         );
         assert_eq!(
-            reset_page(&c, Some("/custom/reset")).unwrap(),
+            reset_page(&c, Some("/custom/reset")).unwrap().as_str(),
             "https://id.example.com/custom/reset"
         );
         assert_eq!(
-            reset_page(&c, Some("https://app.example.com/reset")).unwrap(),
+            reset_page(&c, Some("https://app.example.com/reset"))
+                .unwrap()
+                .as_str(),
             "https://app.example.com/reset"
         );
+        assert_eq!(
+            reset_page(&c, Some("/reset-password?x=1#frag"))
+                .unwrap()
+                .as_str(),
+            "https://id.example.com/reset-password?x=1",
+            "a fragment would swallow the token"
+        );
         for bad in [
+            "/x\n\nYour account is locked, call us",
+            "/\t/evil.example.net",
             "https://evil.example.net/reset",
             "//evil.example.net/x",
             "/\\evil",

@@ -185,10 +185,22 @@ pub async fn consume_password_reset(
     sqlx::query_scalar(
         "update password_resets set used_at = $1
          where token_hash = $2 and used_at is null and expires_at > $1
+           and user_id in (select id from users where disabled = 0)
          returning user_id",
     )
     .bind(now)
     .bind(token_hash)
     .fetch_optional(&mut **tx)
     .await
+}
+
+/// Spends every outstanding reset token of a user: a new request or a
+/// completed reset leaves at most the newest link alive.
+pub async fn spend_password_resets(tx: &mut Tx, user_id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("update password_resets set used_at = $1 where user_id = $2 and used_at is null")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
 }

@@ -56,8 +56,9 @@ impl RequestContext {
         &self.state.db
     }
 
-    /// The client's address: the socket peer, or the first `X-Forwarded-For`
-    /// hop when the configuration says a proxy sets it.
+    /// The client's address: the socket peer, or the address our proxy saw
+    /// (the last `X-Forwarded-For` entry) when the configuration says one
+    /// sets it.
     pub fn ip(&self) -> String {
         client_ip(&self.parts, self.config().trust_proxy_headers)
     }
@@ -86,7 +87,9 @@ pub fn client_ip(parts: &Parts, trust_proxy_headers: bool) -> String {
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            // Proxies append the peer they saw; anything before it is
+            // whatever the client chose to send.
+            .and_then(|v| v.rsplit(',').next())
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {

@@ -49,9 +49,25 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// Each argon2 run holds 19 MiB; a burst of sign-ins must queue here rather
+/// than fill the blocking pool (hundreds of threads) and the memory with them.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()) * 2)
+});
+
+/// Builds the dummy hash now, so the first unknown-email sign-in does not
+/// pay for it and stand out by its timing.
+pub fn warm_up() {
+    LazyLock::force(&DUMMY_HASH);
+}
+
 /// Hashes a password on the blocking pool: argon2 takes tens of
 /// milliseconds of CPU, which must not stall the async executor.
 pub async fn hash_password(password: Password) -> anyhow::Result<String> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .context("The password hashing limiter closed")?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -66,6 +82,10 @@ pub async fn hash_password(password: Password) -> anyhow::Result<String> {
 /// Checks a password against a stored PHC string, or against a dummy hash
 /// when there is none, so both paths cost the same.
 pub async fn verify_password(stored: Option<String>, candidate: String) -> anyhow::Result<bool> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .context("The password hashing limiter closed")?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());

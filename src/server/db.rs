@@ -40,11 +40,18 @@ impl Db {
         };
         let options =
             AnyConnectOptions::from_str(&url).context("Failed to parse the database URL")?;
+        // An in-memory SQLite database exists once per connection: it must
+        // be exactly one, kept for the life of the pool.
+        let in_memory = backend == Backend::Sqlite && url.contains(":memory:");
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
+                _ if in_memory => 1,
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
+            .min_connections(u32::from(in_memory))
+            .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!in_memory).then_some(Duration::from_secs(1800)))
             .acquire_timeout(Duration::from_secs(15))
             .after_connect(move |conn, _| {
                 Box::pin(async move {

@@ -42,6 +42,9 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    tokio::task::spawn_blocking(crypto::warm_up)
+        .await
+        .context("Failed to prepare password hashing")?;
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
@@ -83,8 +86,21 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::guard,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+            // Only the method and path: query strings and invitation paths
+            // carry secrets, and no secret goes to the log.
+            tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+        }))
         .with_state(state)
+}
+
+/// A request path fit for the log: secrets in paths (`/invite/{token}`)
+/// are cut off.
+fn loggable_path(path: &str) -> &str {
+    match path.strip_prefix("/invite/") {
+        Some(_) => "/invite/…",
+        None => path,
+    }
 }
 
 /// Clears expired sessions and spent rate-limit windows now and then.

@@ -42,6 +42,12 @@ impl Response {
             .map(|c| c.split(';').next().unwrap().to_owned())
     }
 
+    /// A `get-session` answer for no session: 200 with a JSON `null` (not
+    /// merely a body that failed to parse).
+    pub fn is_no_session(&self) -> bool {
+        self.status == StatusCode::OK && self.text.trim() == "null"
+    }
+
     pub fn set_cookie_header(&self) -> Option<String> {
         self.headers
             .get_all(header::SET_COOKIE)
