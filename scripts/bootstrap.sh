@@ -6,7 +6,8 @@
 #
 # Usage: scripts/bootstrap.sh [build|e2e]
 #   build  Rust target, cargo-leptos, wasm-bindgen CLI, Tailwind (default)
-#   e2e    everything in `build`, plus Chromium and Playwright
+#   e2e    everything in `build`, plus what the tests need: Chromium and
+#          Playwright, and aiosmtpd (PyPI), the SMTP server the email tests run
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.5
@@ -60,6 +61,10 @@ if [ ! -x "$root/node_modules/.bin/tailwindcss" ]; then
 fi
 
 if [ "$want" = e2e ]; then
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing aiosmtpd (PyPI), the SMTP server the email tests talk to"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
+  fi
   apt_install chromium
   if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
     say "installing Playwright (npm)"

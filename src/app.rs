@@ -8,11 +8,22 @@ use leptos_router::{
 };
 
 use crate::{
+    access::{get_access, Access},
     accounts::{get_session, sign_out, SessionWithUser},
     error::ApiError,
     pages::{
-        dashboard::DashboardPage, forgot_password::ForgotPasswordPage, not_found::NotFoundPage,
-        reset_password::ResetPasswordPage, sign_in::SignInPage, sign_up::SignUpPage,
+        admin_emails::AdminEmailsPage,
+        admin_invites::AdminInvitesPage,
+        admin_users::AdminUsersPage,
+        dashboard::DashboardPage,
+        enroll::EnrollPage,
+        forgot_password::ForgotPasswordPage,
+        invite::{InviteCodePage, InvitePage, InviteSignUpPage},
+        not_found::NotFoundPage,
+        reset_password::ResetPasswordPage,
+        sign_in::SignInPage,
+        sign_up::SignUpPage,
+        welcome::WelcomePage,
     },
     ui::{go_to, use_hydrated},
 };
@@ -72,6 +83,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/emails") view=AdminEmailsPage />
+                    <Route path=path!("/admin/invites") view=AdminInvitesPage />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/enroll") view=EnrollPage />
+                    <Route path=path!("/invite") view=InviteCodePage />
+                    <Route path=path!("/invite/:token") view=InvitePage />
+                    <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage />
+                    <Route path=path!("/welcome") view=WelcomePage />
                 </Routes>
             </main>
         </Router>
@@ -81,9 +100,10 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let session = use_session();
+    let access = Resource::new(|| (), |_| get_access());
     view! {
         <header class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex h-14 max-w-5xl items-center justify-between px-4">
+            <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
                 <A href="/" attr:class="flex items-center gap-2 font-semibold text-slate-900">
                     <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
                     "Gatehouse"
@@ -91,7 +111,14 @@ fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || {
                         session.0.get().map(|s| match s.ok().flatten() {
-                            Some(s) => view! { <UserMenu name=s.user.name role=s.user.role /> }.into_any(),
+                            // `contents`: on a phone the admin links drop to a
+                            // row of their own below the logo and user menu.
+                            Some(s) => view! {
+                                <div class="contents">
+                                    <AdminNav access=access.get().and_then(Result::ok).unwrap_or_default() />
+                                    <UserMenu name=s.user.name role=s.user.role />
+                                </div>
+                            }.into_any(),
                             None => view! {
                                 <A href="/sign-in" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</A>
                             }.into_any(),
@@ -100,6 +127,23 @@ fn Header() -> impl IntoView {
                 </Transition>
             </div>
         </header>
+    }
+}
+
+/// Links to the admin pages the signed-in role may use.
+#[component]
+fn AdminNav(access: Access) -> impl IntoView {
+    const PAGES: [(&str, &str, &str); 3] = [
+        ("invite:create", "/admin/invites", "Invitations"),
+        ("user:list", "/admin/users", "Users"),
+        ("email:list", "/admin/emails", "Emails"),
+    ];
+    view! {
+        <nav aria-label="Administration" class="order-last flex w-full items-center gap-4 pb-1 text-sm sm:order-none sm:ml-auto sm:w-auto sm:pb-0">
+            {PAGES.into_iter().filter(|(p, _, _)| access.can(p)).map(|(_, href, label)| view! {
+                <A href=href attr:class="font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:text-indigo-700">{label}</A>
+            }).collect_view()}
+        </nav>
     }
 }
 

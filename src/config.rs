@@ -2,14 +2,21 @@
 //! then `GATEHOUSE_*` environment variables. Anything invalid stops the start
 //! with a message that names the offending key.
 
-use std::{path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
+use lettre::message::Mailbox;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+use crate::{
+    invites::{domain::SecretKind, policy::RankRule},
+    roles::{Permission, Role, Roles},
+};
 
 /// Whether people may create an account without an invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,9 +44,23 @@ struct RawConfig {
     sign_up_mode: SignUpMode,
     session_ttl: String,
     password_reset_ttl: String,
+    enrollment_ttl: String,
     trusted_origins: Vec<String>,
     trust_proxy_headers: bool,
     rate_limits: RawRateLimits,
+    smtp_url: Option<String>,
+    email: RawEmail,
+    roles: Vec<RawRole>,
+    invitations: RawInvitations,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInvitations {
+    default_expiry: String,
+    max_expiry: String,
+    default_kind: SecretKind,
+    rank_rule: RankRule,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +69,50 @@ struct RawRateLimits {
     sign_in: String,
     sign_up: String,
     password_reset: String,
+    email_per_recipient: String,
+    invite_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    from: String,
+    max_attempts: u32,
+    retry_backoff: String,
+    poll_interval: String,
+}
+
+/// One `[[roles]]` entry; the list runs from the lowest rank to the highest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    abilities: Vec<String>,
+    /// `resource = ["action", ...]`, e.g. `invite = ["create", "list"]`.
+    #[serde(default)]
+    permissions: BTreeMap<String, Vec<String>>,
+}
+
+impl From<&Role> for RawRole {
+    fn from(role: &Role) -> Self {
+        let mut permissions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &role.permissions {
+            let (resource, action) = p.parts();
+            permissions
+                .entry(resource.into())
+                .or_default()
+                .push(action.into());
+        }
+        Self {
+            name: role.name.clone(),
+            description: role.description.clone(),
+            abilities: role.abilities.clone(),
+            permissions,
+        }
+    }
 }
 
 impl Default for RawConfig {
@@ -59,12 +124,29 @@ impl Default for RawConfig {
             sign_up_mode: SignUpMode::InviteOnly,
             session_ttl: "7d".into(),
             password_reset_ttl: "1h".into(),
+            enrollment_ttl: "48h".into(),
             trusted_origins: Vec::new(),
             trust_proxy_headers: false,
             rate_limits: RawRateLimits {
                 sign_in: "10/5m".into(),
                 sign_up: "5/10m".into(),
                 password_reset: "5/15m".into(),
+                email_per_recipient: "10/1h".into(),
+                invite_code: "10/5m".into(),
+            },
+            smtp_url: None,
+            email: RawEmail {
+                from: "Gatehouse <gatehouse@localhost>".into(),
+                max_attempts: 8,
+                retry_backoff: "30s".into(),
+                poll_interval: "5s".into(),
+            },
+            roles: Roles::defaults().iter().map(RawRole::from).collect(),
+            invitations: RawInvitations {
+                default_expiry: "7d".into(),
+                max_expiry: "30d".into(),
+                default_kind: SecretKind::Link,
+                rank_rule: RankRule::AtMostOwn,
             },
         }
     }
@@ -81,11 +163,27 @@ pub struct Config {
     pub sign_up_mode: SignUpMode,
     pub session_ttl: Duration,
     pub password_reset_ttl: Duration,
+    /// How long an enrollment link (an admin-made account) stays usable.
+    pub enrollment_ttl: Duration,
     pub trusted_origins: Vec<String>,
     /// Read the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it, or clients could pick their own rate-limit bucket).
     pub trust_proxy_headers: bool,
     pub rate_limits: RateLimits,
+    /// None: no mail server; messages stay in the outbox and go to the log.
+    pub smtp: Option<SmtpSettings>,
+    pub email: EmailSettings,
+    pub roles: Roles,
+    pub invitations: InvitationSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct InvitationSettings {
+    pub default_expiry: Duration,
+    /// No invitation may live longer; public ones always expire.
+    pub max_expiry: Duration,
+    pub default_kind: SecretKind,
+    pub rank_rule: RankRule,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +191,42 @@ pub struct RateLimits {
     pub sign_in: Limit,
     pub sign_up: Limit,
     pub password_reset: Limit,
+    /// Messages queued to one address, so no form can flood a mailbox.
+    pub email_per_recipient: Limit,
+    /// Invitation code lookups per client address: codes are short.
+    pub invite_code: Limit,
+}
+
+/// Where and how to hand mail over, from `smtp_url`.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub credentials: Option<(String, SecretString)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtp://` (default): STARTTLS, refusing a server that does not offer it.
+    StartTls,
+    /// `smtp://…?tls=opportunistic`: STARTTLS when offered.
+    Opportunistic,
+    /// `smtp://…?tls=none`: plain text, for a sink on the same machine.
+    None,
+    /// `smtps://`: TLS from the first byte.
+    Wrapper,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub from: Mailbox,
+    /// Delivery attempts before a message is marked `failed`.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; it doubles with each further one.
+    pub retry_backoff: Duration,
+    /// How often each node looks for due messages that no one woke it for.
+    pub poll_interval: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +240,7 @@ pub enum ConfigError {
         reason: String,
     },
     #[error("configuration key `{key}`: {reason}")]
-    Invalid { key: &'static str, reason: String },
+    Invalid { key: String, reason: String },
 }
 
 impl Config {
@@ -173,6 +307,7 @@ impl Config {
             sign_up_mode: raw.sign_up_mode,
             session_ttl: parse_duration("session_ttl", &raw.session_ttl)?,
             password_reset_ttl: parse_duration("password_reset_ttl", &raw.password_reset_ttl)?,
+            enrollment_ttl: parse_duration("enrollment_ttl", &raw.enrollment_ttl)?,
             trusted_origins,
             trust_proxy_headers: raw.trust_proxy_headers,
             rate_limits: RateLimits {
@@ -182,6 +317,50 @@ impl Config {
                     "rate_limits.password_reset",
                     &raw.rate_limits.password_reset,
                 )?,
+                email_per_recipient: parse_limit(
+                    "rate_limits.email_per_recipient",
+                    &raw.rate_limits.email_per_recipient,
+                )?,
+                invite_code: parse_limit("rate_limits.invite_code", &raw.rate_limits.invite_code)?,
+            },
+            smtp: raw.smtp_url.as_deref().map(parse_smtp_url).transpose()?,
+            email: EmailSettings {
+                from: raw.email.from.parse().map_err(|e| {
+                    invalid(
+                        "email.from",
+                        format!(
+                            "`{}` is not an address like Gatehouse <id@example.com>: {e}",
+                            raw.email.from
+                        ),
+                    )
+                })?,
+                max_attempts: match raw.email.max_attempts {
+                    0 => return Err(invalid("email.max_attempts", "must be at least 1".into())),
+                    n => n,
+                },
+                retry_backoff: parse_duration("email.retry_backoff", &raw.email.retry_backoff)?,
+                poll_interval: parse_duration("email.poll_interval", &raw.email.poll_interval)?,
+            },
+            roles: parse_roles(raw.roles)?,
+            invitations: {
+                let default_expiry = parse_duration(
+                    "invitations.default_expiry",
+                    &raw.invitations.default_expiry,
+                )?;
+                let max_expiry =
+                    parse_duration("invitations.max_expiry", &raw.invitations.max_expiry)?;
+                if default_expiry > max_expiry {
+                    return Err(invalid(
+                        "invitations.default_expiry",
+                        "must not be longer than invitations.max_expiry".into(),
+                    ));
+                }
+                InvitationSettings {
+                    default_expiry,
+                    max_expiry,
+                    default_kind: raw.invitations.default_kind,
+                    rank_rule: raw.invitations.rank_rule,
+                }
             },
         })
     }
@@ -230,8 +409,115 @@ fn describe(e: figment::Error) -> ConfigError {
     }
 }
 
-fn invalid(key: &'static str, reason: String) -> ConfigError {
-    ConfigError::Invalid { key, reason }
+fn invalid(key: impl Into<String>, reason: String) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason,
+    }
+}
+
+/// `smtp://user:pass@host:587` (STARTTLS), `smtps://host:465`, with an
+/// optional `?tls=opportunistic|none`. Errors never repeat the URL, which
+/// may hold a password.
+fn parse_smtp_url(s: &str) -> Result<SmtpSettings, ConfigError> {
+    let bad = |reason: &str| invalid("smtp_url", reason.to_owned());
+    let url = Url::parse(s)
+        .map_err(|e| bad(&format!("not a URL like smtp://user:pass@host:587 ({e})")))?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("has no host"))?
+        .to_owned();
+    let tls_param = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
+        ("smtps", None) => (SmtpTls::Wrapper, 465),
+        ("smtp", None | Some("required")) => (SmtpTls::StartTls, 587),
+        ("smtp", Some("opportunistic")) => (SmtpTls::Opportunistic, 587),
+        ("smtp", Some("none")) => (SmtpTls::None, 25),
+        ("smtp" | "smtps", Some(other)) => {
+            return Err(bad(&format!(
+                "tls={other} is not one of required, opportunistic, none (and smtps:// takes none)"
+            )))
+        }
+        (scheme, _) => {
+            return Err(bad(&format!(
+                "scheme `{scheme}` is not smtp:// or smtps://"
+            )))
+        }
+    };
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let credentials = match (url.username(), url.password()) {
+        ("", None) => None,
+        (user, Some(pass)) => Some((decode(user), SecretString::from(decode(pass)))),
+        (_, None) => return Err(bad("names a user but no password")),
+    };
+    // A password over plain text (or over STARTTLS that an attacker can
+    // strip) is readable on the wire; allow that only on this machine.
+    // (smtp:// is not a scheme the URL standard knows, so its host is plain
+    // text, never a parsed IP address.)
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if credentials.is_some() && matches!(tls, SmtpTls::None | SmtpTls::Opportunistic) && !loopback {
+        return Err(bad(
+            "sends a password to a remote server without required TLS; drop ?tls= or use smtps://",
+        ));
+    }
+    Ok(SmtpSettings {
+        host,
+        port: url.port().unwrap_or(default_port),
+        tls,
+        credentials,
+    })
+}
+
+fn parse_roles(raw: Vec<RawRole>) -> Result<Roles, ConfigError> {
+    let mut roles = Vec::with_capacity(raw.len());
+    for (i, r) in raw.into_iter().enumerate() {
+        let mut permissions = std::collections::BTreeSet::new();
+        for (resource, actions) in &r.permissions {
+            for action in actions {
+                let permission = Permission::parse(resource, action).ok_or_else(|| {
+                    let known = Permission::actions_of(resource);
+                    invalid(
+                        format!("roles[{i}].permissions.{resource}"),
+                        if known.is_empty() {
+                            format!(
+                                "unknown resource `{resource}`; known: {}",
+                                Permission::resources()
+                                    .into_iter()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        } else {
+                            format!(
+                                "unknown action `{action}`; `{resource}` has: {}",
+                                known.join(", ")
+                            )
+                        },
+                    )
+                })?;
+                permissions.insert(permission);
+            }
+        }
+        roles.push(Role {
+            name: r.name,
+            description: r.description,
+            abilities: r.abilities,
+            permissions,
+        });
+    }
+    Roles::new(roles).map_err(|e| invalid("roles", e.to_string()))
 }
 
 fn parse_base_url(s: &str) -> Result<Url, ConfigError> {
@@ -381,6 +667,108 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn smtp_urls() {
+        let smtp = |url: &str| {
+            Config::with_overrides(&[("smtp_url", &format!("\"{url}\""))]).map(|c| c.smtp.unwrap())
+        };
+        let s = smtp("smtp://mailer%40example.com:p%2Bss@mail.example.com").unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.tls),
+            ("mail.example.com", 587, SmtpTls::StartTls)
+        );
+        let (user, pass) = s.credentials.unwrap();
+        assert_eq!(user, "mailer@example.com");
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&pass), "p+ss");
+        let s = smtp("smtps://mail.example.com").unwrap();
+        assert_eq!((s.port, s.tls), (465, SmtpTls::Wrapper));
+        assert!(s.credentials.is_none());
+        let s = smtp("smtp://127.0.0.1:2525?tls=none").unwrap();
+        assert_eq!((s.port, s.tls), (2525, SmtpTls::None));
+        assert_eq!(
+            smtp("smtp://h?tls=opportunistic").unwrap().tls,
+            SmtpTls::Opportunistic
+        );
+        for bad in [
+            "http://h",
+            "smtp://h?tls=maybe",
+            "smtp://user@h",
+            "nonsense",
+        ] {
+            let err = smtp(bad).unwrap_err().to_string();
+            assert!(err.contains("smtp_url"), "{bad}: {err}");
+        }
+        let err = smtp("smtp://me:hunter2@h?tls=maybe")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("hunter2"),
+            "the password must not be echoed: {err}"
+        );
+        assert!(
+            Config::with_overrides(&[]).unwrap().smtp.is_none(),
+            "no SMTP by default"
+        );
+    }
+
+    #[test]
+    fn email_settings() {
+        let c = Config::with_overrides(&[("email.from", "\"Acme ID <id@acme.test>\"")]).unwrap();
+        assert_eq!(c.email.from.email.to_string(), "id@acme.test");
+        for (key, value) in [
+            ("email.from", "\"not an address\""),
+            ("email.max_attempts", "0"),
+            ("email.retry_backoff", "\"often\""),
+        ] {
+            let err = Config::with_overrides(&[(key, value)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn roles_come_from_configuration() {
+        assert_eq!(
+            Config::with_overrides(&[]).unwrap().roles,
+            Roles::defaults()
+        );
+        let c = Config::with_overrides(&[(
+            "roles",
+            r#"[{ name = "member" }, { name = "steward", description = "Keeps the door", abilities = ["Invite members"], permissions = { invite = ["create", "list"] } }]"#,
+        )])
+        .unwrap();
+        let names: Vec<_> = c.roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["member", "steward"],
+            "the file's list replaces the defaults"
+        );
+        assert!(c.roles.allows("steward", Permission::InviteList));
+        assert!(!c.roles.allows("steward", Permission::UserCreate));
+        for (value, named) in [
+            (
+                r#"[{ name = "x", permissions = { invite = ["destroy"] } }]"#,
+                "roles[0].permissions.invite",
+            ),
+            (
+                r#"[{ name = "x", permissions = { planet = ["create"] } }]"#,
+                "roles[0].permissions.planet",
+            ),
+            (r#"[{ name = "x" }, { name = "x" }]"#, "roles"),
+            ("[]", "roles"),
+            (r#"[{ name = "Root" }]"#, "roles"),
+        ] {
+            let err = Config::with_overrides(&[("roles", value)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(named),
+                "{value}: `{err}` should name `{named}`"
+            );
+        }
     }
 
     #[test]

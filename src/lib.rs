@@ -1,16 +1,22 @@
 //! Gatehouse: a self-hosted onboarding and access server.
+// Leptos views are deeply nested types; the invite page goes past the default.
+#![recursion_limit = "256"]
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 #[cfg(feature = "ssr")]
 pub mod config;
-#[cfg(feature = "ssr")]
 pub mod email;
 pub mod error;
+pub mod invites;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod roles;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;
+pub mod users;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -10,6 +10,8 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
         )
+        // Standard output is for what commands print (an invitation URL).
+        .with_writer(std::io::stderr)
         .init();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +20,13 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("gatehouse: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("invite") => match invite(&args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gatehouse invite: {e:#}\n\n{INVITE_USAGE}");
                 ExitCode::FAILURE
             }
         },
@@ -32,9 +41,85 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "Usage: gatehouse [serve]\n\n\
+const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n\n\
     Configuration comes from gatehouse.toml (or the file named by GATEHOUSE_CONFIG)\n\
     and GATEHOUSE_* environment variables; see the README.";
+
+const INVITE_USAGE: &str = "Usage: gatehouse invite --role ROLE [--email EMAIL]... [--max-uses N] [--expires-in 7d] [--code]\n\n\
+    Creates a role invitation and prints its URL as the last line. With --email, the\n\
+    invitation is private and its email is queued (a running Gatehouse sends it);\n\
+    without, it is public, for one person unless --max-uses says more.";
+
+/// `gatehouse invite`: the setup link on demand, and invitations from scripts.
+async fn invite(args: &[String]) -> anyhow::Result<()> {
+    use gatehouse::invites::{service, CreateInviteBody, OneOrMany};
+
+    let mut body = CreateInviteBody {
+        share_inviter_name: Some(false),
+        ..Default::default()
+    };
+    let mut emails = Vec::new();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--role" => body.role = Some(value()?),
+            "--email" => emails.push(value()?),
+            "--max-uses" => {
+                let v = value()?;
+                body.max_uses = Some(
+                    v.parse()
+                        .map_err(|_| anyhow::anyhow!("--max-uses `{v}` is not a number"))?,
+                );
+            }
+            "--expires-in" => {
+                let v = value()?;
+                let d = humantime::parse_duration(&v).map_err(|e| {
+                    anyhow::anyhow!("--expires-in `{v}` is not a duration like 7d: {e}")
+                })?;
+                body.expires_in = Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            }
+            "--code" => body.token_type = Some("code".into()),
+            other => anyhow::bail!("unknown option `{other}`"),
+        }
+    }
+    if body.role.is_none() {
+        anyhow::bail!("--role is required");
+    }
+    // A public link printed to a terminal is easily passed on: unless asked
+    // otherwise, it lets in one person.
+    if emails.is_empty() && body.max_uses.is_none() {
+        body.max_uses = Some(1);
+    }
+    body.email = Some(OneOrMany::Many(emails));
+    let config = Config::load()?;
+    let db = server::db::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let spec = service::NewInvites::from_body(&config, body)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let created = service::create_invitations(&db, &config, &spec, None, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    for c in &created {
+        match &c.row.email {
+            Some(to) => eprintln!(
+                "Invitation for {to} as {}; its email is queued.",
+                c.row.role
+            ),
+            None => eprintln!(
+                "Public invitation as {}, valid until {}.",
+                c.row.role,
+                gatehouse::server::clock::rfc3339(c.row.expires_at)
+            ),
+        }
+        println!("{}", c.url);
+    }
+    Ok(())
+}
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::load()?;

@@ -219,6 +219,70 @@ pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
+/// Copies `text` to the clipboard and says so. Links and codes are shown
+/// once; this is how people take them away.
+#[component]
+pub fn CopyButton(#[prop(into)] text: String, #[prop(into)] label: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let copied = RwSignal::new(false);
+    view! {
+        <button
+            type="button"
+            class="shrink-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+            disabled=move || !hydrated.get()
+            on:click=move |_| {
+                copy_to_clipboard(&text);
+                copied.set(true);
+            }
+        >
+            {move || if copied.get() { "Copied".to_owned() } else { label.clone() }}
+        </button>
+    }
+}
+
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        // The promise settles on its own; a refusal leaves the text on screen.
+        let _ = window().navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// The heading of a wide page (lists and admin views).
+#[component]
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="mb-6">
+            <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
+            {subtitle.map(|s| view! { <p class="mt-1 max-w-3xl text-slate-600">{s}</p> })}
+        </div>
+    }
+}
+
+/// "21 Nov 2026, 14:03 UTC" for an RFC 3339 time: the same text on the
+/// server and in the browser, so hydration finds what was rendered.
+pub fn format_time(rfc3339: &str) -> String {
+    use time::{
+        format_description::well_known::Rfc3339, macros::format_description, OffsetDateTime,
+        UtcOffset,
+    };
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| {
+            t.to_offset(UtcOffset::UTC)
+                .format(format_description!(
+                    "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+                ))
+                .ok()
+        })
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
 
@@ -244,5 +308,18 @@ mod tests {
             assert_eq!(safe_next(Some(bad.into())), "/dashboard", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/dashboard");
+    }
+
+    #[test]
+    fn times_read_in_utc() {
+        assert_eq!(
+            format_time("2026-11-21T09:05:00Z"),
+            "21 Nov 2026, 09:05 UTC"
+        );
+        assert_eq!(
+            format_time("2026-11-21T23:30:00-02:00"),
+            "22 Nov 2026, 01:30 UTC"
+        );
+        assert_eq!(format_time("soon"), "soon");
     }
 }

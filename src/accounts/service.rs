@@ -6,12 +6,10 @@ use serde_json::json;
 
 use crate::{
     config::SignUpMode,
-    email::{self, templates},
+    email::{self, outbox::QueueError, templates},
     error::{ApiError, ApiResult},
-    server::{
-        audit, clock, context::RequestContext, crypto, db::is_unique_violation, rate_limit,
-        sessions,
-    },
+    invites,
+    server::{audit, clock, context::RequestContext, crypto, db::is_unique_violation, sessions},
 };
 
 use super::{
@@ -19,9 +17,6 @@ use super::{
     required, store, RequestPasswordResetBody, ResetPasswordBody, SessionView, SessionWithUser,
     SignInBody, SignInResponse, SignUpBody, SignUpResponse, StatusResponse, SuccessResponse,
 };
-
-/// The instance role of someone who signs up without an invitation.
-const SIGN_UP_ROLE: &str = "user";
 
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
@@ -39,23 +34,13 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(
-        db,
-        &format!("sign-up:{ip}"),
-        config.rate_limits.sign_up,
-        clock::now_ms(),
-    )
-    .await?;
+    cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
 
-    if body.invite_token.is_some() {
-        // Role invitations arrive with a later migration; until then no token
-        // can match one, and it must never be silently ignored.
-        return Err(ApiError::bad_request(
-            "INVALID_INVITATION",
-            "This invitation is not valid.",
-        ));
-    }
-    if config.sign_up_mode == SignUpMode::InviteOnly {
+    let invite = match body.invite_token.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => Some(invites::service::precheck_sign_up(&cx, raw).await?),
+        _ => None,
+    };
+    if invite.is_none() && config.sign_up_mode == SignUpMode::InviteOnly {
         return Err(ApiError::forbidden(
             "SIGN_UP_REQUIRES_INVITATION",
             "This Gatehouse is invite-only: create your account from an invitation link.",
@@ -67,12 +52,32 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
 
     // Spares an argon2 run for the common case; the unique index below is
     // what actually guarantees one account per email.
+    // With an invitation, an existing account is told to sign in and accept.
+    let exists = || {
+        if invite.is_some() {
+            ApiError::new(
+                422,
+                "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+                "An account with this email already exists. Sign in to accept the invitation.",
+            )
+        } else {
+            user_exists()
+        }
+    };
     if store::find_by_email(db, email.as_str()).await?.is_some() {
-        return Err(user_exists());
+        return Err(exists());
     }
     let phc = crypto::hash_password(password).await?;
 
     let mut tx = db.begin().await?;
+    // The invitation's use is taken in this transaction: if anything below
+    // fails, the use is given back with everything else.
+    let grant = match &invite {
+        Some(secret) => Some(
+            invites::service::redeem_for_sign_up(&mut tx, config, secret, email.as_str()).await?,
+        ),
+        None => None,
+    };
     let user_id = crypto::new_id();
     let user = match store::insert_user(
         &mut tx,
@@ -80,16 +85,31 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
             id: &user_id,
             email: email.as_str(),
             name: name.as_str(),
-            role: SIGN_UP_ROLE,
-            email_verified: false,
+            // Open sign-up grants the lowest configured role.
+            role: grant
+                .as_ref()
+                .map_or(&config.roles.lowest().name, |g| &g.role),
+            email_verified: grant.as_ref().is_some_and(|g| g.verifies_email),
         },
     )
     .await
     {
-        Err(e) if is_unique_violation(&e) => return Err(user_exists()),
+        Err(e) if is_unique_violation(&e) => return Err(exists()),
         other => other?,
     };
     store::set_password_hash(&mut tx, &user.id, &phc).await?;
+    if let Some(grant) = &grant {
+        invites::store::record_use(&mut tx, &grant.invite_id, &user.id, None, &grant.role).await?;
+        audit::record(
+            &mut tx,
+            audit::Event::new("invite.accept")
+                .actor(&user.id)
+                .target(&grant.invite_id)
+                .after(json!({ "role": grant.role, "newAccount": true }))
+                .ip(&ip),
+        )
+        .await?;
+    }
     let (token, _) =
         sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
     audit::record(
@@ -114,13 +134,7 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(
-        db,
-        &format!("sign-in:{ip}"),
-        config.rate_limits.sign_in,
-        clock::now_ms(),
-    )
-    .await?;
+    cx.rate_limit("sign-in", config.rate_limits.sign_in).await?;
 
     let email = Email::parse(required(&body.email, "email")?)?;
     let password = required(&body.password, "password")?;
@@ -194,15 +208,9 @@ pub async fn sign_out() -> ApiResult<SuccessResponse> {
 
 pub async fn get_session() -> ApiResult<Option<SessionWithUser>> {
     let cx = RequestContext::current()?;
-    let Some(token) = sessions::token_from(&cx.parts) else {
+    let Some(current) = cx.session().await? else {
         return Ok(None);
     };
-    let Some(current) = sessions::lookup(cx.db(), cx.config(), &token).await? else {
-        return Ok(None);
-    };
-    if current.renewed {
-        cx.set_cookie(&sessions::cookie(cx.config(), &token));
-    }
     let s = &current.session;
     Ok(Some(SessionWithUser {
         session: SessionView {
@@ -226,18 +234,12 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(
-        db,
-        &format!("password-reset:{ip}"),
-        config.rate_limits.password_reset,
-        clock::now_ms(),
-    )
-    .await?;
+    cx.rate_limit("password-reset", config.rate_limits.password_reset)
+        .await?;
 
     let email = Email::parse(required(&body.email, "email")?)?;
     let page = reset_page(config, body.redirect_to.as_deref())?;
 
-    let mut queued = None;
     if let Some(user) = store::find_by_email(db, email.as_str())
         .await?
         .filter(|u| !u.disabled)
@@ -250,7 +252,8 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
             to: &user.email,
             name: &user.name,
             link: &link,
-            expires_in: &humantime::format_duration(config.password_reset_ttl).to_string(),
+            token: &token,
+            expires_in: &templates::spoken(config.password_reset_ttl),
             user_id: &user.id,
         });
         let mut tx = db.begin().await?;
@@ -262,19 +265,26 @@ pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult
             clock::now_ms() + clock::ms(config.password_reset_ttl),
         )
         .await?;
-        email::enqueue(&mut tx, &message).await?;
-        audit::record(
-            &mut tx,
-            audit::Event::new("user.password-reset-requested")
-                .target(&user.id)
-                .ip(&ip),
-        )
-        .await?;
-        tx.commit().await?;
-        queued = Some(message);
-    }
-    if let Some(message) = queued {
-        email::log_undelivered(&message);
+        match email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await {
+            Ok(_) => {
+                audit::record(
+                    &mut tx,
+                    audit::Event::new("user.password-reset-requested")
+                        .target(&user.id)
+                        .ip(&ip),
+                )
+                .await?;
+                tx.commit().await?;
+                cx.state.mail.wake();
+            }
+            // The answer must not tell whether the address has an account,
+            // so a flooded mailbox is only noted in the log; the rollback
+            // keeps the newest link already sent working.
+            Err(QueueError::RecipientLimit { .. }) => {
+                tracing::info!(user = %user.id, "password reset not sent: recipient limit reached");
+            }
+            Err(QueueError::Db(e)) => return Err(e.into()),
+        }
     }
     // The same answer whether or not the address has an account.
     Ok(StatusResponse {
@@ -325,13 +335,8 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
     let ip = cx.ip();
-    rate_limit::hit(
-        db,
-        &format!("reset-password:{ip}"),
-        config.rate_limits.password_reset,
-        clock::now_ms(),
-    )
-    .await?;
+    cx.rate_limit("reset-password", config.rate_limits.password_reset)
+        .await?;
 
     let token = required(&body.token, "token")?;
     let password = Password::parse(required(&body.new_password, "newPassword")?)?;

@@ -112,6 +112,22 @@ pub async fn set_password_hash(tx: &mut Tx, user_id: &str, phc: &str) -> sqlx::R
     .map(drop)
 }
 
+/// Gives a user their first password; false when they already have one,
+/// which is then left as it is.
+pub async fn insert_first_password(tx: &mut Tx, user_id: &str, phc: &str) -> sqlx::Result<bool> {
+    let now = clock::now_ms();
+    let done = sqlx::query(
+        "insert into credentials (user_id, password_hash, created_at, updated_at) values ($1, $2, $3, $3)
+         on conflict (user_id) do nothing",
+    )
+    .bind(user_id)
+    .bind(phc)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The user with this email and their password hash, if they have one.
 pub async fn find_for_sign_in(
     db: &Db,
@@ -137,6 +153,46 @@ pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(UserRow::from_row).transpose()
+}
+
+pub async fn find_by_email_tx(tx: &mut Tx, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query(&format!(
+        "select {} from users u where u.email = $1",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(email)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(UserRow::from_row)
+    .transpose()
+}
+
+pub async fn get_user(db: &Db, id: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query(&format!(
+        "select {} from users u where u.id = $1",
+        UserRow::COLUMNS_AS_U
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(UserRow::from_row)
+    .transpose()
+}
+
+/// Changes a role only if it is still `from`: a change made meanwhile by
+/// another request is never overwritten (false then).
+pub async fn change_role(tx: &mut Tx, user_id: &str, from: &str, to: &str) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("update users set role = $1, updated_at = $2 where id = $3 and role = $4")
+            .bind(to)
+            .bind(clock::now_ms())
+            .bind(user_id)
+            .bind(from)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn find_by_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<UserRow>> {

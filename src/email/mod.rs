@@ -1,67 +1,98 @@
 //! Outbound email (SPEC §6). A message is written to the outbox in the same
 //! transaction as the change that causes it, so it is never lost and never
-//! sent for a change that rolled back. Delivery over SMTP is a separate task.
+//! sent for a change that rolled back; a background sender on every node
+//! delivers it over SMTP. Admins watch and retry deliveries at
+//! `/admin/emails`, through the endpoints below.
 
+#[cfg(feature = "ssr")]
+pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod sender;
+#[cfg(feature = "ssr")]
+mod service;
+#[cfg(feature = "ssr")]
 pub mod templates;
 
-use crate::server::{clock, crypto, db::Tx};
+#[cfg(feature = "ssr")]
+pub use outbox::{enqueue, Kind, Message};
 
-/// The kinds of message Gatehouse sends; stored as text in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    PasswordReset,
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+use crate::{accounts::StatusResponse, error::ApiError};
+
+/// An outbound message as the admin view lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailView {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub kind: String,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When a queued message is next tried; None when it waits for a retry
+    /// by hand (no mail server) or is not queued.
+    pub next_attempt_at: Option<String>,
+    /// A sender is delivering it right now.
+    pub sending: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sent_at: Option<String>,
 }
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::PasswordReset => "password-reset",
-        }
+impl EmailView {
+    /// Whether an admin can ask for another delivery.
+    pub fn retryable(&self) -> bool {
+        self.status != "sent" && !self.sending
     }
 }
 
-/// A rendered message, ready for the outbox.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub to: String,
-    pub subject: String,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailList {
+    pub emails: Vec<EmailView>,
+    pub total: i64,
+    /// False when no SMTP server is configured and messages go to the log.
+    pub smtp_configured: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailDetail {
+    pub email: EmailView,
+    /// The plain-text body, with any link or code it carries hidden.
     pub text: String,
-    pub html: String,
-    pub kind: Kind,
-    pub related_id: Option<String>,
 }
 
-/// Queues a message inside the caller's transaction and returns its id.
-pub async fn enqueue(tx: &mut Tx, msg: &Message) -> sqlx::Result<String> {
-    let id = crypto::new_id();
-    let now = clock::now_ms();
-    sqlx::query(
-        "insert into outbound_emails
-             (id, recipient, subject, text_body, html_body, kind, related_id, status, attempts, next_attempt_at, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $8, $8)",
-    )
-    .bind(&id)
-    .bind(&msg.to)
-    .bind(&msg.subject)
-    .bind(&msg.text)
-    .bind(&msg.html)
-    .bind(msg.kind.as_str())
-    .bind(&msg.related_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailIdBody {
+    pub id: Option<String>,
 }
 
-/// With no mail server configured, the outbox is the delivery: the message
-/// stays queued and its text, links included, goes to the log so a first run
-/// works without SMTP. Called only after the transaction committed.
-pub fn log_undelivered(msg: &Message) {
-    tracing::info!(
-        to = %msg.to,
-        kind = msg.kind.as_str(),
-        "email queued (no SMTP server configured); its text follows\n--- {}\n{}\n---",
-        msg.subject,
-        msg.text
-    );
+/// Statuses the list can be filtered by.
+pub const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
+/// Page size of the list unless the caller asks for another (1–100).
+pub const PAGE_SIZE: u32 = 25;
+
+#[server(name = ListEmails, prefix = "/api/auth", endpoint = "admin/list-emails", input = GetUrl)]
+pub async fn list_emails(
+    status: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> Result<EmailList, ApiError> {
+    service::list(status, limit, offset).await
+}
+
+#[server(name = GetEmail, prefix = "/api/auth", endpoint = "admin/get-email", input = GetUrl)]
+pub async fn get_email(id: String) -> Result<EmailDetail, ApiError> {
+    service::get(id).await
+}
+
+#[server(name = RetryEmail, prefix = "/api/auth", endpoint = "admin/retry-email", input = leptos::server_fn::codec::Json)]
+pub async fn retry_email(#[server(flatten)] body: EmailIdBody) -> Result<StatusResponse, ApiError> {
+    service::retry(body).await
 }

@@ -8,6 +8,8 @@ pub struct PasswordReset<'a> {
     pub to: &'a str,
     pub name: &'a str,
     pub link: &'a str,
+    /// The token inside `link`.
+    pub token: &'a str,
     pub expires_in: &'a str,
     pub user_id: &'a str,
 }
@@ -26,11 +28,11 @@ pub fn password_reset(p: PasswordReset<'_>) -> Message {
         &subject,
         &format!(
             "<p>Hello {name},</p><p>Someone asked to reset the password of your Gatehouse account. \
-             This link works once, for {exp}.</p>{button}\
-             <p style=\"color:#6b7280;font-size:13px\">If this wasn't you, ignore this email: your password stays as it is.</p>",
+             This link works once, for {exp}.</p>{button}{footer}",
             name = escape(p.name),
             exp = escape(p.expires_in),
             button = button(p.link, "Choose a new password"),
+            footer = footnote("If this wasn't you, ignore this email: your password stays as it is."),
         ),
     );
     Message {
@@ -40,7 +42,195 @@ pub fn password_reset(p: PasswordReset<'_>) -> Message {
         html,
         kind: Kind::PasswordReset,
         related_id: Some(p.user_id.to_owned()),
+        secret: Some(p.token.to_owned()),
     }
+}
+
+/// A role invitation (SPEC §3.8): "create your account" for a new person,
+/// "your role is being upgraded" for someone who already has an account.
+pub struct RoleInvitation<'a> {
+    pub to: &'a str,
+    /// Shown only when the inviter chose to share their name.
+    pub inviter: Option<&'a str>,
+    pub role: &'a str,
+    pub role_description: &'a str,
+    pub link: &'a str,
+    pub token: &'a str,
+    pub expires_in: &'a str,
+    pub invite_id: &'a str,
+    pub new_account: bool,
+}
+
+pub fn role_invitation(p: RoleInvitation<'_>) -> Message {
+    let who = p.inviter.map(single_line);
+    let role = single_line(p.role);
+    let (subject, lead, action, kind) = if p.new_account {
+        (
+            match &who {
+                Some(who) => format!("{who} invited you to Gatehouse as {role}"),
+                None => format!("You're invited to Gatehouse as {role}"),
+            },
+            "You have been invited to create an account",
+            "Create your account",
+            Kind::RoleInvitation,
+        )
+    } else {
+        (
+            format!("Your Gatehouse role is being upgraded to {role}"),
+            "Your account has been offered a new role",
+            "Accept the new role",
+            Kind::RoleUpgrade,
+        )
+    };
+    let by = who
+        .as_deref()
+        .map(|w| format!(" by {w}"))
+        .unwrap_or_default();
+    let text = format!(
+        "Hello,\n\n{lead}{by}, with the role {role}: {desc}\n\n\
+         {action} here (the link expires in {exp}):\n\n{link}\n\n\
+         If you did not expect this, you can ignore this email.\n",
+        desc = single_line(p.role_description),
+        exp = p.expires_in,
+        link = p.link,
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello,</p><p>{lead}{by}, with the role <strong>{role}</strong>.</p>\
+             <p style=\"color:#374151\">{desc}</p>{button}{footer}",
+            lead = escape(lead),
+            by = escape(&by),
+            role = escape(&role),
+            desc = escape(p.role_description),
+            button = button(p.link, action),
+            footer = footnote(&format!(
+                "The link expires in {}. If you did not expect this, you can ignore this email.",
+                p.expires_in
+            )),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind,
+        related_id: Some(p.invite_id.to_owned()),
+        secret: Some(p.token.to_owned()),
+    }
+}
+
+/// An account an admin created: the person chooses their password.
+pub struct Enrollment<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub link: &'a str,
+    pub token: &'a str,
+    pub expires_in: &'a str,
+    pub user_id: &'a str,
+}
+
+pub fn enrollment(p: Enrollment<'_>) -> Message {
+    let subject = "Your Gatehouse account is ready: choose a password".to_owned();
+    let text = format!(
+        "Hello {name},\n\nAn account with the role {role} has been created for you on Gatehouse.\n\
+         Choose your password to finish setting it up (the link works once, for {exp}):\n\n{link}\n",
+        name = single_line(p.name),
+        role = single_line(p.role),
+        exp = p.expires_in,
+        link = p.link,
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello {name},</p><p>An account with the role <strong>{role}</strong> has been created \
+             for you on Gatehouse. Choose your password to finish setting it up.</p>{button}{footer}",
+            name = escape(p.name),
+            role = escape(p.role),
+            button = button(p.link, "Choose your password"),
+            footer = footnote(&format!("The link works once, for {}.", p.expires_in)),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::Enrollment,
+        related_id: Some(p.user_id.to_owned()),
+        secret: Some(p.token.to_owned()),
+    }
+}
+
+pub struct OrganizationInvitation<'a> {
+    pub to: &'a str,
+    pub inviter: &'a str,
+    pub organization: &'a str,
+    pub role: &'a str,
+    pub link: &'a str,
+    pub token: &'a str,
+    pub expires_in: &'a str,
+    pub invitation_id: &'a str,
+}
+
+pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
+    let (who, org, role) = (
+        single_line(p.inviter),
+        single_line(p.organization),
+        single_line(p.role),
+    );
+    let subject = format!("{who} invited you to join {org} on Gatehouse");
+    let text = format!(
+        "Hello,\n\n{who} invited you to join {org} as {role}.\n\n\
+         See the invitation here (it expires in {exp}):\n\n{link}\n\n\
+         If you did not expect this, you can ignore this email.\n",
+        exp = p.expires_in,
+        link = p.link,
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello,</p><p>{who} invited you to join <strong>{org}</strong> as <strong>{role}</strong>.</p>{button}{footer}",
+            who = escape(&who),
+            org = escape(&org),
+            role = escape(&role),
+            button = button(p.link, "See the invitation"),
+            footer = footnote(&format!(
+                "The invitation expires in {}. If you did not expect this, you can ignore this email.",
+                p.expires_in
+            )),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::OrganizationInvitation,
+        related_id: Some(p.invitation_id.to_owned()),
+        secret: Some(p.token.to_owned()),
+    }
+}
+
+/// A duration as people say it: "1 hour", "2 days", "90 minutes".
+pub fn spoken(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s >= 60 => (s.div_ceil(60), "minute"),
+        s => (s.max(1), "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+fn footnote(text: &str) -> String {
+    format!(
+        "<p style=\"color:#6b7280;font-size:13px\">{}</p>",
+        escape(text)
+    )
 }
 
 fn layout(title: &str, body: &str) -> String {
@@ -91,22 +281,136 @@ pub fn single_line(s: &str) -> String {
 mod tests {
     use super::*;
 
+    const EVIL: &str = "<script>alert(1)</script>\r\nBcc: evil@example.com";
+
+    fn all_with(evil: &str) -> Vec<Message> {
+        let link = "https://id.example.com/invite/tok?x=1&y=2";
+        vec![
+            password_reset(PasswordReset {
+                to: "ada@example.com",
+                name: evil,
+                link,
+                token: "tok",
+                expires_in: "1h",
+                user_id: "u1",
+            }),
+            role_invitation(RoleInvitation {
+                to: "ada@example.com",
+                inviter: Some(evil),
+                role: evil,
+                role_description: evil,
+                link,
+                token: "tok",
+                expires_in: "2days",
+                invite_id: "i1",
+                new_account: true,
+            }),
+            role_invitation(RoleInvitation {
+                to: "ada@example.com",
+                inviter: Some(evil),
+                role: evil,
+                role_description: evil,
+                link,
+                token: "tok",
+                expires_in: "2days",
+                invite_id: "i1",
+                new_account: false,
+            }),
+            enrollment(Enrollment {
+                to: "ada@example.com",
+                name: evil,
+                role: evil,
+                link,
+                token: "tok",
+                expires_in: "2days",
+                user_id: "u1",
+            }),
+            organization_invitation(OrganizationInvitation {
+                to: "ada@example.com",
+                inviter: evil,
+                organization: evil,
+                role: evil,
+                link,
+                token: "tok",
+                expires_in: "2days",
+                invitation_id: "o1",
+            }),
+        ]
+    }
+
     #[test]
-    fn reset_email_escapes_the_name_and_carries_the_link() {
-        let m = password_reset(PasswordReset {
+    fn every_template_escapes_and_keeps_headers_single_line() {
+        for m in all_with(EVIL) {
+            assert!(!m.html.contains("<script>"), "{:?}: {}", m.kind, m.html);
+            assert!(
+                !m.subject.contains(['\r', '\n']),
+                "{:?}: {}",
+                m.kind,
+                m.subject
+            );
+            assert!(!m.text.contains("\r\nBcc"), "{:?}", m.kind);
+            assert!(
+                m.html.contains("x=1&amp;y=2"),
+                "{:?}: the link is escaped in HTML",
+                m.kind
+            );
+            assert!(
+                m.text.contains("https://id.example.com/invite/tok?x=1&y=2"),
+                "{:?}",
+                m.kind
+            );
+            assert_eq!(m.secret.as_deref(), Some("tok"));
+        }
+    }
+
+    #[test]
+    fn new_accounts_and_upgrades_read_differently() {
+        let all = all_with("Grace");
+        let (new, upgrade) = (&all[1], &all[2]);
+        assert_eq!(new.kind, Kind::RoleInvitation);
+        assert_eq!(upgrade.kind, Kind::RoleUpgrade);
+        assert!(new.text.contains("Create your account"));
+        assert_eq!(new.subject, "Grace invited you to Gatehouse as Grace");
+        assert_eq!(
+            upgrade.subject,
+            "Your Gatehouse role is being upgraded to Grace"
+        );
+        assert!(upgrade.text.contains("Accept the new role"));
+    }
+
+    #[test]
+    fn durations_read_as_spoken() {
+        use std::time::Duration;
+        let cases = [
+            (3600, "1 hour"),
+            (7200, "2 hours"),
+            (86_400, "1 day"),
+            (172_800, "2 days"),
+            (5400, "90 minutes"),
+            (900, "15 minutes"),
+            (61, "2 minutes"),
+            (1, "1 second"),
+            (0, "1 second"),
+        ];
+        for (secs, words) in cases {
+            assert_eq!(spoken(Duration::from_secs(secs)), words);
+        }
+    }
+
+    #[test]
+    fn an_unshared_inviter_is_not_named() {
+        let m = role_invitation(RoleInvitation {
             to: "ada@example.com",
-            name: "<script>alert(1)</script>\r\nBcc: evil@example.com",
-            link: "https://id.example.com/reset-password?token=abc&x=1",
-            expires_in: "1 hour",
-            user_id: "u1",
+            inviter: None,
+            role: "admin",
+            role_description: "Runs things.",
+            link: "https://x/invite/t",
+            token: "t",
+            expires_in: "1day",
+            invite_id: "i",
+            new_account: true,
         });
-        assert!(!m.html.contains("<script>"));
-        assert!(m.html.contains("&lt;script&gt;"));
-        assert!(m.html.contains("token=abc&amp;x=1"));
-        assert!(m
-            .text
-            .contains("https://id.example.com/reset-password?token=abc&x=1"));
-        assert!(!m.text.contains("\r\nBcc"));
-        assert!(!m.subject.contains('\n'));
+        assert_eq!(m.subject, "You're invited to Gatehouse as admin");
+        assert!(!m.text.contains(" by "));
     }
 }

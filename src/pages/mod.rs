@@ -1,8 +1,14 @@
 //! One module per page, named after its path.
 
+pub mod admin_emails;
+pub mod admin_invites;
+pub mod admin_users;
 pub mod dashboard;
+pub mod enroll;
 pub mod forgot_password;
+pub mod invite;
 pub mod not_found;
 pub mod reset_password;
 pub mod sign_in;
 pub mod sign_up;
+pub mod welcome;

@@ -42,6 +42,7 @@ fn InviteOnly() -> impl IntoView {
             <p class="text-sm text-slate-700">
                 "If someone invited you, open the link from their invitation email to create your account."
             </p>
+            <p class="mt-4 text-sm"><a href="/invite" class=LINK>"Have an invitation code? Enter it here"</a></p>
             <p class="mt-6 text-sm"><a href="/sign-in" class=LINK>"Already have an account? Sign in"</a></p>
         </Card>
     }

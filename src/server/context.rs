@@ -8,15 +8,22 @@ use http::{header, request::Parts, HeaderValue};
 use leptos::prelude::{use_context, LeptosOptions};
 use leptos_axum::ResponseOptions;
 
-use crate::{config::Config, error::ApiError};
+use crate::{config::Config, email::sender::Wake, error::ApiError, roles::Permission};
 
-use super::db::Db;
+use super::{
+    clock,
+    db::Db,
+    rate_limit,
+    sessions::{self, Current},
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub db: Db,
+    /// Wakes this node's email sender after a message was queued.
+    pub mail: Wake,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,6 +76,57 @@ impl RequestContext {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect())
+    }
+
+    /// Counts this request against the caller's address in `bucket`.
+    pub async fn rate_limit(
+        &self,
+        bucket: &str,
+        limit: crate::config::Limit,
+    ) -> Result<(), ApiError> {
+        rate_limit::hit(
+            self.db(),
+            &format!("{bucket}:{}", self.ip()),
+            limit,
+            clock::now_ms(),
+        )
+        .await
+    }
+
+    /// The caller's live session, if any; a renewed session re-sends its cookie.
+    pub async fn session(&self) -> Result<Option<Current>, ApiError> {
+        let Some(token) = sessions::token_from(&self.parts) else {
+            return Ok(None);
+        };
+        let current = sessions::lookup(self.db(), self.config(), &token).await?;
+        if current.as_ref().is_some_and(|c| c.renewed) {
+            self.set_cookie(&sessions::cookie(self.config(), &token));
+        }
+        Ok(current)
+    }
+
+    /// The caller's session, or 401 `UNAUTHORIZED`.
+    pub async fn signed_in(&self) -> Result<Current, ApiError> {
+        self.session().await?.ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The caller's session when their role grants `permission`; 401 when
+    /// signed out, 403 `FORBIDDEN` when the role falls short. Every guarded
+    /// endpoint starts here.
+    pub async fn require(&self, permission: Permission) -> Result<Current, ApiError> {
+        let current = self.signed_in().await?;
+        if self.config().roles.allows(&current.user.role, permission) {
+            Ok(current)
+        } else {
+            tracing::info!(user = %current.user.id, %permission, "permission refused");
+            Err(ApiError::forbidden(
+                "FORBIDDEN",
+                format!(
+                    "Your role ({}) does not allow this ({permission}).",
+                    current.user.role
+                ),
+            ))
+        }
     }
 
     pub fn set_cookie(&self, cookie: &str) {

@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::{
     app::{shell, App},
     config::Config,
+    email,
 };
 
 use self::{context::AppState, db::Db};
@@ -45,10 +46,17 @@ pub async fn start(
     tokio::task::spawn_blocking(crypto::warm_up)
         .await
         .context("Failed to prepare password hashing")?;
+    crate::invites::service::first_run(&db, &config)
+        .await
+        .context("Failed to create the first-run setup link")?;
+    let mail = email::sender::Wake::default();
+    email::sender::spawn(&config, db.clone(), mail.clone())
+        .context("Failed to set up email delivery")?;
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
         db,
+        mail,
     };
     let addr = listener
         .local_addr()

@@ -6,9 +6,33 @@ use crate::{config::Limit, error::ApiError};
 use super::{clock, db::Db};
 
 /// Counts one request against `key` and refuses it once the window's budget
-/// is spent. A single upsert does the counting, so concurrent requests on any
-/// node can never both take the last slot.
+/// is spent.
 pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), ApiError> {
+    match spend(db.pool(), key, limit, now_ms).await? {
+        None => Ok(()),
+        Some(wait) => {
+            tracing::info!(key, "rate limit reached");
+            Err(ApiError {
+                message: format!("Too many attempts. Please try again in {wait}."),
+                ..ApiError::too_many_requests()
+            })
+        }
+    }
+}
+
+/// Takes one slot of `key`'s budget; returns how long to wait (as words)
+/// when none is left. A single upsert does the counting, so concurrent
+/// requests on any node can never both take the last slot, and inside a
+/// transaction the slot is given back if the transaction rolls back.
+pub async fn spend<'e, E>(
+    executor: E,
+    key: &str,
+    limit: Limit,
+    now_ms: i64,
+) -> sqlx::Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let window = clock::ms(limit.window).max(1);
     let window_start = now_ms - now_ms.rem_euclid(window);
     let count: i64 = sqlx::query_scalar(
@@ -22,21 +46,24 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
     .bind(key)
     .bind(window_start)
     .bind(window_start + window)
-    .fetch_one(db.pool())
+    .fetch_one(executor)
     .await?;
-    if count > i64::from(limit.max) {
-        let retry_after_secs = (window_start + window - now_ms).max(1000) / 1000;
-        tracing::info!(key, "rate limit reached");
-        Err(ApiError {
-            message: format!(
-                "Too many attempts. Please try again in {}.",
-                human_seconds(retry_after_secs)
-            ),
-            ..ApiError::too_many_requests()
-        })
-    } else {
-        Ok(())
-    }
+    Ok((count > i64::from(limit.max))
+        .then(|| human_seconds((window_start + window - now_ms).max(1000) / 1000)))
+}
+
+/// Whether `key` has spent its budget for the current window, without
+/// spending anything.
+pub async fn exhausted(db: &Db, key: &str, limit: Limit, now_ms: i64) -> sqlx::Result<bool> {
+    let window = clock::ms(limit.window).max(1);
+    let window_start = now_ms - now_ms.rem_euclid(window);
+    let count: Option<i64> =
+        sqlx::query_scalar("select count from rate_limits where key = $1 and window_start = $2")
+            .bind(key)
+            .bind(window_start)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(count.unwrap_or(0) >= i64::from(limit.max))
 }
 
 /// Drops counters whose window has passed; run now and then.

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
+use std::time::Duration;
+
 use gatehouse::{config::Config, server};
 use leptos::config::LeptosOptions;
 use reqwest::{header, Method, StatusCode};
@@ -18,10 +22,13 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base_url: String,
+    pub database_url: String,
     pub db: AnyPool,
+    /// The server's own storage handle, for calling library functions.
+    pub store: gatehouse::server::db::Db,
     pub config: Config,
     client: reqwest::Client,
-    _dir: Option<tempfile::TempDir>,
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 pub struct Response {
@@ -102,11 +109,43 @@ impl TestApp {
                 let dir = tempfile::tempdir().expect("temp dir");
                 (
                     format!("sqlite://{}/gatehouse.db", dir.path().display()),
-                    Some(dir),
+                    Some(std::sync::Arc::new(dir)),
                 )
             }
             Backend::Postgres => (fresh_postgres_database().await?, None),
         };
+        Some(Self::start_node(database_url, dir, overrides).await)
+    }
+
+    /// A server in invite-only mode (the default a self-hoster gets), with
+    /// budgets high enough for tests that sign many people up.
+    pub async fn invite_only(backend: Backend, extra: &[(&str, &str)]) -> Option<Self> {
+        let mut settings = vec![
+            ("sign_up_mode", "\"invite-only\""),
+            ("rate_limits.sign_up", "\"1000/1m\""),
+            ("rate_limits.sign_in", "\"1000/1m\""),
+            ("rate_limits.password_reset", "\"1000/1m\""),
+        ];
+        settings.extend_from_slice(extra);
+        Self::spawn(backend, &settings).await
+    }
+
+    /// A second Gatehouse node on this one's database, as behind a load
+    /// balancer.
+    pub async fn another_node(&self, overrides: &[(&str, &str)]) -> Self {
+        Self::start_node(self.database_url.clone(), self._dir.clone(), overrides).await
+    }
+
+    /// A server on an existing database, e.g. one a CLI command prepared.
+    pub async fn on_database(database_url: &str, overrides: &[(&str, &str)]) -> Self {
+        Self::start_node(database_url.to_owned(), None, overrides).await
+    }
+
+    async fn start_node(
+        database_url: String,
+        dir: Option<std::sync::Arc<tempfile::TempDir>>,
+        overrides: &[(&str, &str)],
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -128,18 +167,103 @@ impl TestApp {
         let running = server::start(config.clone(), leptos_options, listener)
             .await
             .expect("server starts");
-        let db = running.state.db.pool().clone();
+        let store = running.state.db.clone();
+        let db = store.pool().clone();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Some(Self {
+        Self {
             base_url,
+            database_url,
             db,
+            store,
             config,
             client,
             _dir: dir,
-        })
+        }
+    }
+
+    /// Gives an existing account a role, as an owner would.
+    pub async fn set_role(&self, email: &str, role: &str) {
+        let done = sqlx::query("update users set role = $1 where email = $2")
+            .bind(role)
+            .bind(email)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        assert_eq!(done.rows_affected(), 1, "no user {email}");
+    }
+
+    /// Signs `email` up through an invitation the instance itself made for
+    /// `role` (as the setup link and `gatehouse invite` do); returns the
+    /// session cookie. Works in invite-only mode.
+    pub async fn with_role(&self, email: &str, role: &str) -> String {
+        let secret = self.instance_invite(role).await;
+        let res = self
+            .post(
+                "/api/auth/sign-up/email",
+                serde_json::json!({ "name": "Invited Person", "email": email, "password": "correct horse battery", "inviteToken": secret }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert_eq!(res.body["user"]["role"], role);
+        res.session_cookie().unwrap()
+    }
+
+    /// A one-use public invitation for `role`, made by the instance; returns
+    /// its secret.
+    pub async fn instance_invite(&self, role: &str) -> String {
+        let spec = gatehouse::invites::service::NewInvites {
+            role: role.into(),
+            emails: vec![],
+            kind: gatehouse::invites::domain::SecretKind::Link,
+            max_uses: Some(1),
+            expires_in_ms: 3_600_000,
+            redirect: None,
+            share_inviter_name: false,
+            setup: false,
+        };
+        let created = gatehouse::invites::service::create_invitations(
+            &self.store,
+            &self.config,
+            &spec,
+            None,
+            None,
+        )
+        .await
+        .expect("invitation created");
+        created[0].secret.clone()
+    }
+
+    /// Signs up `email`, makes it an admin and returns its session cookie.
+    pub async fn admin(&self, email: &str) -> String {
+        let cookie = self.signed_up(email).await;
+        self.set_role(email, "admin").await;
+        cookie
+    }
+
+    /// Polls `sql` (one text or integer column, one row) until `done` holds.
+    pub async fn wait_until<T>(&self, sql: &str, done: impl Fn(&T) -> bool) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Any>
+            + sqlx::Type<sqlx::Any>
+            + Send
+            + Unpin
+            + std::fmt::Debug,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let value: T = sqlx::query_scalar(sql).fetch_one(&self.db).await.unwrap();
+            if done(&value) {
+                return value;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "gave up waiting: `{sql}` is still {value:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     pub async fn request(

@@ -1,0 +1,57 @@
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+
+// The server Playwright starts (playwright.config.ts) keeps its database
+// here; the tests read queued emails from it and run `gatehouse invite`
+// against it, as a self-hoster would on the same machine.
+const root = path.resolve(__dirname, "../..");
+const database = "target/e2e/gatehouse.db";
+export const password = "correct horse battery staple";
+export const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+
+/** `gatehouse invite …`; its last line of output is the invitation URL. */
+export function cliInvite(baseURL: string, ...args: string[]): string {
+  const out = execFileSync("./target/debug/gatehouse", ["invite", ...args], {
+    cwd: root,
+    env: { ...process.env, GATEHOUSE_DATABASE_URL: `sqlite://${database}`, GATEHOUSE_BASE_URL: baseURL, RUST_LOG: "warn" },
+  });
+  return out.toString().trim().split("\n").pop()!;
+}
+
+/** The link to `/{page}…` in the newest email queued for `to`. */
+export function linkInEmailTo(to: string, page = "invite"): string {
+  const text = execFileSync(
+    "python3",
+    [
+      "-c",
+      "import sqlite3, sys\n" +
+        "row = sqlite3.connect(sys.argv[1]).execute('select text_body from outbound_emails where recipient = ? order by created_at desc limit 1', (sys.argv[2],)).fetchone()\n" +
+        "print(row[0] if row else '')",
+      path.join(root, database),
+      to,
+    ],
+  ).toString();
+  const link = text.match(new RegExp(`https?://\\S+/${page}[/?]\\S+`));
+  expect(link, `an email to ${to} with a /${page} link`).not.toBeNull();
+  return link![0];
+}
+
+/** A screenshot for review, when SHOTS names a folder. */
+export async function shot(page: Page, name: string) {
+  if (process.env.SHOTS) {
+    await page.screenshot({ path: path.join(process.env.SHOTS, `${test.info().project.name}-${name}.png`), fullPage: !process.env.SHOTS_VIEWPORT });
+  }
+}
+
+export async function signUpFromInvitation(page: Page, name: string, email?: string) {
+  await page.getByRole("link", { name: "Create your account" }).click();
+  await expect(page).toHaveURL(/\/sign-up$/);
+  await page.getByLabel("Name").fill(name);
+  if (email) await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await shot(page, "invite-sign-up");
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page).toHaveURL(/\/welcome/);
+}
+

@@ -1,0 +1,1029 @@
+//! The server side of role invitations. Each endpoint reads the request
+//! context, checks the policy, and makes its change in one transaction with
+//! an audit event (and, for private invitations, the email).
+
+use std::collections::HashMap;
+
+use rand::{rngs::OsRng, RngCore};
+use serde_json::json;
+
+use super::{
+    domain::{
+        code_from_bytes, display_code, expiry_words, next_step, InviteStatus, NextStep, Secret,
+        SecretKind,
+    },
+    policy::{self, InviterNow},
+    store::{self, InviteRow, ListFilter, NewInvite, UseRow},
+    ActivateResponse, CreateInviteBody, CreateInviteResponse, IdBody, InviteList, InviteOptions,
+    InvitePreview, InviteUseView, InviteView, InviterView, OneOrMany, PersonView,
+    PreviewInvitation, RoleInfo, TokenBody, Welcome, PAGE_SIZE,
+};
+use crate::{
+    accounts::{
+        domain::Email,
+        required,
+        store::{self as accounts, UserRow},
+        StatusResponse,
+    },
+    config::Config,
+    email::{self, templates},
+    error::{ApiError, ApiResult},
+    roles::{Permission, Role},
+    server::{
+        audit, clock,
+        context::RequestContext,
+        crypto,
+        db::{is_unique_violation, Db, Tx},
+        rate_limit,
+    },
+    ui::is_local_path,
+};
+
+/// At most this many addresses per request: one form, not a mailing list.
+const MAX_EMAILS: usize = 50;
+
+fn invalid_token() -> ApiError {
+    ApiError::not_found(
+        "INVALID_TOKEN",
+        "This invitation link or code is not valid.",
+    )
+}
+
+fn role_info(role: &Role) -> RoleInfo {
+    RoleInfo {
+        name: role.name.clone(),
+        description: role.description.clone(),
+        abilities: role.abilities.clone(),
+    }
+}
+
+pub async fn options() -> ApiResult<InviteOptions> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::InviteCreate).await?;
+    let config = cx.config();
+    let rule = config.invitations.rank_rule;
+    Ok(InviteOptions {
+        roles: policy::grantable(&config.roles, rule, &me.user.role)
+            .into_iter()
+            .map(role_info)
+            .collect(),
+        default_expires_in: config.invitations.default_expiry.as_secs(),
+        max_expires_in: config.invitations.max_expiry.as_secs(),
+        default_token_type: config.invitations.default_kind,
+    })
+}
+
+/// A request for invitations, checked: what `create` and the CLI share.
+pub struct NewInvites {
+    pub role: String,
+    /// Empty: one public invitation.
+    pub emails: Vec<Email>,
+    pub kind: SecretKind,
+    pub max_uses: Option<i64>,
+    pub expires_in_ms: i64,
+    pub redirect: Option<String>,
+    pub share_inviter_name: bool,
+    /// A first-run setup link.
+    pub setup: bool,
+}
+
+/// An invitation just made, with its secret (shown once, never stored).
+pub struct Created {
+    pub row: InviteRow,
+    pub secret: String,
+    pub url: String,
+}
+
+impl NewInvites {
+    /// Checks a body against the configuration: bad input gets a specific
+    /// error before anything is written.
+    pub fn from_body(config: &Config, body: CreateInviteBody) -> ApiResult<Self> {
+        let role = required(&body.role, "role")?.trim().to_owned();
+        let raw_emails = match body.email {
+            None => vec![],
+            Some(OneOrMany::One(e)) if e.trim().is_empty() => vec![],
+            Some(OneOrMany::One(e)) => vec![e],
+            Some(OneOrMany::Many(list)) => list,
+        };
+        let mut emails: Vec<Email> = Vec::new();
+        for raw in raw_emails.iter().filter(|e| !e.trim().is_empty()) {
+            let email = Email::parse(raw)?;
+            if !emails.contains(&email) {
+                emails.push(email);
+            }
+        }
+        if emails.len() > MAX_EMAILS {
+            return Err(ApiError::bad_request(
+                "TOO_MANY_EMAILS",
+                format!("Invite at most {MAX_EMAILS} addresses at a time."),
+            ));
+        }
+        let body_asked_code = body.token_type.as_deref().map(str::trim) == Some("code");
+        let kind = match body.token_type.as_deref().map(str::trim) {
+            None | Some("") => config.invitations.default_kind,
+            Some("token" | "link") => SecretKind::Link,
+            Some("code") => SecretKind::Code,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "INVALID_TOKEN_TYPE",
+                    format!("`{other}` is not a token type; use `token` (a link) or `code`."),
+                ))
+            }
+        };
+        // A code is short enough to guess, and whoever uses a private
+        // invitation gets its address's account: those travel as links.
+        if body_asked_code && !emails.is_empty() {
+            return Err(ApiError::bad_request(
+                "INVALID_TOKEN_TYPE",
+                "Codes are for public invitations; an invitation sent to an email address carries a link.",
+            ));
+        }
+        let kind = if emails.is_empty() {
+            kind
+        } else {
+            SecretKind::Link
+        };
+        let max_ms = clock::ms(config.invitations.max_expiry);
+        let expires_in_ms = match body.expires_in {
+            None => clock::ms(config.invitations.default_expiry),
+            Some(secs) if secs > 0 && secs.saturating_mul(1000) <= max_ms => secs * 1000,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "INVALID_EXPIRY",
+                    format!(
+                        "An invitation expires between 1 second and {} from now.",
+                        templates::spoken(config.invitations.max_expiry)
+                    ),
+                ))
+            }
+        };
+        let max_uses = match (body.max_uses, emails.is_empty()) {
+            (Some(n), _) if n < 1 => {
+                return Err(ApiError::bad_request(
+                    "INVALID_MAX_USES",
+                    "Max uses must be at least 1.",
+                ))
+            }
+            // A private invitation is for one person, once.
+            (Some(n), false) if n != 1 => {
+                return Err(ApiError::bad_request(
+                    "INVALID_MAX_USES",
+                    "An invitation for an email address is used once, by that person.",
+                ))
+            }
+            (_, false) => Some(1),
+            (n, true) => n,
+        };
+        let redirect = body
+            .redirect_to_after_upgrade
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .map(|r| checked_redirect(config, r))
+            .transpose()?;
+        Ok(Self {
+            role,
+            emails,
+            kind,
+            max_uses,
+            expires_in_ms,
+            redirect,
+            share_inviter_name: body.share_inviter_name.unwrap_or(true),
+            setup: false,
+        })
+    }
+}
+
+/// Where to send people after they accept: a path here, or a page of this
+/// instance or a trusted origin. Anything else would make invitations a way
+/// to bounce people to a stranger's site.
+fn checked_redirect(config: &Config, r: String) -> ApiResult<String> {
+    if is_local_path(&r) {
+        return Ok(r);
+    }
+    let ok = url::Url::parse(&r).ok().is_some_and(|u| {
+        let origin = u.origin().ascii_serialization();
+        origin == config.origin() || config.trusted_origins.contains(&origin)
+    });
+    if ok {
+        Ok(r)
+    } else {
+        Err(ApiError::bad_request(
+            "INVALID_REDIRECT_URL",
+            "The redirect must be a path on this site or a page of a trusted origin.",
+        ))
+    }
+}
+
+fn new_secret(kind: SecretKind) -> String {
+    match kind {
+        SecretKind::Link => crypto::new_token(),
+        SecretKind::Code => {
+            let mut bytes = [0u8; 5];
+            OsRng.fill_bytes(&mut bytes);
+            code_from_bytes(bytes)
+        }
+    }
+}
+
+/// A secret no invitation has yet. Link tokens never collide; a code (40
+/// bits) could, so a taken one is redrawn. The unique index on the hash
+/// stands behind this check.
+async fn unused_secret(tx: &mut Tx, kind: SecretKind) -> ApiResult<(String, String)> {
+    for _ in 0..5 {
+        let secret = new_secret(kind);
+        let hash = crypto::hash_token(&secret);
+        if store::find_by_hash(&mut **tx, &hash).await?.is_none() {
+            return Ok((secret, hash));
+        }
+    }
+    tracing::error!("five invitation secrets in a row were taken");
+    Err(ApiError::internal())
+}
+
+/// Creates the invitations and queues their emails, in one transaction.
+/// `creator` None is the instance itself (first run, CLI).
+pub async fn create_invitations(
+    db: &Db,
+    config: &Config,
+    spec: &NewInvites,
+    creator: Option<&UserRow>,
+    ip: Option<&str>,
+) -> ApiResult<Vec<Created>> {
+    let role = config
+        .roles
+        .get(&spec.role)
+        .ok_or_else(|| ApiError::from(policy::GrantRefusal::UnknownRole(spec.role.clone())))?;
+    let now = clock::now_ms();
+    let mut tx = db.begin().await?;
+    let mut created = Vec::new();
+    let targets: Vec<Option<&Email>> = if spec.emails.is_empty() {
+        vec![None]
+    } else {
+        spec.emails.iter().map(Some).collect()
+    };
+    for email in targets {
+        let id = crypto::new_id();
+        let (secret, hash) = unused_secret(&mut tx, spec.kind).await?;
+        let row = NewInvite {
+            id: &id,
+            token_hash: &hash,
+            secret_kind: spec.kind.as_str(),
+            role: &role.name,
+            email: email.map(Email::as_str),
+            max_uses: spec.max_uses,
+            expires_at: now + spec.expires_in_ms,
+            created_by: creator.map(|c| c.id.as_str()),
+            redirect_after_accept: spec.redirect.as_deref(),
+            share_inviter_name: spec.share_inviter_name,
+            setup: spec.setup,
+        };
+        store::insert(&mut tx, &row).await?;
+        let url = config.link(&format!("/invite/{secret}"));
+        if let Some(email) = email {
+            let has_account = accounts::find_by_email_tx(&mut tx, email.as_str())
+                .await?
+                .is_some();
+            let message = invitation_email(
+                spec,
+                role,
+                creator,
+                email.as_str(),
+                &id,
+                &secret,
+                &url,
+                !has_account,
+            );
+            email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await?;
+        }
+        let mut event = audit::Event::new("invite.create");
+        event.actor_id = creator.map(|c| c.id.as_str());
+        event.ip = ip;
+        audit::record(
+            &mut tx,
+            event.target(&id).after(json!({
+                "role": role.name,
+                "email": email.map(Email::as_str),
+                "tokenType": spec.kind.as_str(),
+                "maxUses": spec.max_uses,
+                "expiresAt": clock::rfc3339(now + spec.expires_in_ms),
+            })),
+        )
+        .await?;
+        let row = store::find_by_id(&mut tx, &id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        created.push(Created { row, secret, url });
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn invitation_email(
+    spec: &NewInvites,
+    role: &Role,
+    creator: Option<&UserRow>,
+    to: &str,
+    id: &str,
+    secret: &str,
+    url: &str,
+    new_account: bool,
+) -> email::Message {
+    templates::role_invitation(templates::RoleInvitation {
+        to,
+        inviter: creator
+            .filter(|_| spec.share_inviter_name)
+            .map(|c| c.name.as_str()),
+        role: &role.name,
+        role_description: &role.description,
+        link: url,
+        token: secret,
+        expires_in: &templates::spoken(std::time::Duration::from_millis(
+            u64::try_from(spec.expires_in_ms).unwrap_or(0),
+        )),
+        invite_id: id,
+        new_account,
+    })
+}
+
+pub async fn create(body: CreateInviteBody) -> ApiResult<CreateInviteResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let config = cx.config();
+    let spec = NewInvites::from_body(config, body)?;
+    policy::may_grant(
+        &config.roles,
+        config.invitations.rank_rule,
+        &me.user.role,
+        &spec.role,
+    )?;
+    let created =
+        create_invitations(cx.db(), config, &spec, Some(&me.user), Some(&cx.ip())).await?;
+    if !spec.emails.is_empty() {
+        cx.state.mail.wake();
+    }
+    Ok(created_response(
+        created,
+        Some(&me.user),
+        spec.emails.is_empty(),
+    ))
+}
+
+fn created_response(
+    created: Vec<Created>,
+    creator: Option<&UserRow>,
+    public: bool,
+) -> CreateInviteResponse {
+    let now = clock::now_ms();
+    let views = created
+        .iter()
+        .map(|c| InviteView {
+            created_by: creator.map(person),
+            ..view_without_creator(&c.row, &[], now)
+        })
+        .collect();
+    match (public, created.first()) {
+        (true, Some(c)) => CreateInviteResponse {
+            status: true,
+            message: c.secret.clone(),
+            url: Some(c.url.clone()),
+            code: (c.row.secret_kind == "code").then(|| display_code(&c.secret)),
+            invitations: views,
+        },
+        _ => CreateInviteResponse {
+            status: true,
+            message: match created.len() {
+                1 => "The invitation was sent".to_owned(),
+                n => format!("{n} invitations were sent"),
+            },
+            url: None,
+            code: None,
+            invitations: views,
+        },
+    }
+}
+
+fn person(u: &UserRow) -> PersonView {
+    PersonView {
+        id: u.id.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+    }
+}
+
+/// Finds the invitation a secret belongs to. Codes are short enough to
+/// guess at, so each address has a budget of failed code lookups: a miss
+/// spends from it, and once it is spent every code lookup, right or wrong,
+/// gets the same refusal. An unknown code, an expired one and a canceled one
+/// get the very same answer, so a guesser learns nothing; someone holding a
+/// good code never spends anything.
+async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, InviteRow)> {
+    let secret = Secret::parse(raw).map_err(|e| match e.code.as_str() {
+        // A malformed code is worth explaining; anything else is just invalid.
+        "INVALID_CODE" if raw.trim().len() <= 12 => e,
+        _ => invalid_token(),
+    })?;
+    let found = store::find_by_hash(cx.db().pool(), &crypto::hash_token(secret.as_str())).await?;
+    if secret.kind() == SecretKind::Link {
+        return found.map(|row| (secret, row)).ok_or_else(invalid_token);
+    }
+    let (key, limit, now) = (
+        format!("invite-code:{}", cx.ip()),
+        cx.config().rate_limits.invite_code,
+        clock::now_ms(),
+    );
+    let usable = found.filter(|row| {
+        InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now)
+            == InviteStatus::Pending
+    });
+    match usable {
+        Some(row) if !rate_limit::exhausted(cx.db(), &key, limit, now).await? => Ok((secret, row)),
+        Some(_) => Err(too_many_code_attempts()),
+        None => match rate_limit::hit(cx.db(), &key, limit, now).await {
+            Err(e) if e.code == "TOO_MANY_REQUESTS" => Err(too_many_code_attempts()),
+            Err(e) => Err(e),
+            Ok(()) => Err(invalid_token()),
+        },
+    }
+}
+
+fn too_many_code_attempts() -> ApiError {
+    ApiError {
+        message: "Too many invitation codes were tried from here. Please wait a few minutes."
+            .into(),
+        ..ApiError::too_many_requests()
+    }
+}
+
+async fn inviter_of(db: &Db, row: &InviteRow) -> ApiResult<Option<UserRow>> {
+    Ok(match &row.created_by {
+        Some(id) => accounts::get_user(db, id).await?,
+        None => None,
+    })
+}
+
+fn secret_kind_is_code(row: &InviteRow) -> bool {
+    SecretKind::from_stored(&row.secret_kind) == SecretKind::Code
+}
+
+fn inviter_now(u: &UserRow) -> InviterNow<'_> {
+    InviterNow {
+        role: &u.role,
+        disabled: u.disabled,
+    }
+}
+
+fn inviter_lost_rights() -> ApiError {
+    ApiError::new(
+        410,
+        "INVITER_NO_LONGER_ALLOWED",
+        "The person who sent this invitation can no longer grant this role.",
+    )
+}
+
+pub async fn preview(token: String) -> ApiResult<InvitePreview> {
+    let cx = RequestContext::current()?;
+    let config = cx.config();
+    let (_, row) = find_by_secret(&cx, &token).await?;
+    let now = clock::now_ms();
+    let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
+    let inviter = inviter_of(cx.db(), &row).await?;
+    // A deleted inviter leaves `created_by` null: such invitations stand, like
+    // the instance's own.
+    let inviter_ok = policy::inviter_still_allowed(
+        &config.roles,
+        config.invitations.rank_rule,
+        inviter.as_ref().map(inviter_now),
+        &row.role,
+    );
+    let reason = match status.refusal() {
+        Some(e) => Some(e.message),
+        None if !inviter_ok => Some(inviter_lost_rights().message),
+        None => None,
+    };
+    let viewer = cx.session().await?;
+    let has_account = match &row.email {
+        Some(e) => accounts::find_by_email(cx.db(), e).await?.is_some(),
+        None => false,
+    };
+    let viewer_outranks = viewer
+        .as_ref()
+        .is_some_and(|v| policy::outranks_or_equals(&config.roles, &v.user.role, &row.role));
+    let step = next_step(
+        reason.is_none(),
+        row.email.as_deref(),
+        has_account,
+        viewer.as_ref().map(|v| v.user.email.as_str()),
+        viewer_outranks,
+    );
+    // Someone else signed in learns only that the invitation is not theirs:
+    // not the address, nor whether it has an account.
+    let for_someone_else = step == NextStep::SwitchAccount;
+    let is_code = secret_kind_is_code(&row);
+    let role = config.roles.get(&row.role);
+    Ok(InvitePreview {
+        status: true,
+        inviter: inviter
+            .filter(|_| row.share_inviter_name)
+            .map(|u| InviterView {
+                name: u.name,
+                // A code can be guessed; its holder gets the inviter's name only.
+                email: if is_code { String::new() } else { u.email },
+                image: u.image,
+            }),
+        invitation: PreviewInvitation {
+            id: row.id.clone(),
+            email: row.email.clone().filter(|_| !for_someone_else),
+            emails: row
+                .email
+                .iter()
+                .filter(|_| !for_someone_else)
+                .cloned()
+                .collect(),
+            role: row.role.clone(),
+            role_description: role.map(|r| r.description.clone()).unwrap_or_default(),
+            abilities: role.map(|r| r.abilities.clone()).unwrap_or_default(),
+            created_at: clock::rfc3339(row.created_at),
+            expires_at: clock::rfc3339(row.expires_at),
+            expires_in: expiry_words(row.expires_at, now),
+            status,
+            redirect_to: row.redirect_after_accept.clone(),
+            new_account: match (&row.email, &viewer) {
+                (Some(_), _) if for_someone_else => None,
+                (Some(_), _) => Some(!has_account),
+                (None, Some(_)) => Some(false),
+                (None, None) => None,
+            },
+            token_type: SecretKind::from_stored(&row.secret_kind),
+        },
+        next_step: step,
+        reason,
+        viewer_email: viewer.as_ref().map(|v| v.user.email.clone()),
+        viewer_role: viewer.map(|v| v.user.role),
+    })
+}
+
+/// Checks and takes one use of an invitation inside `tx`, for `email`;
+/// returns the invitation. Everything that can refuse is checked here, so
+/// sign-up and acceptance share one gate.
+async fn redeem(
+    tx: &mut Tx,
+    config: &Config,
+    secret: &Secret,
+    email: &str,
+) -> ApiResult<InviteRow> {
+    let row = store::find_by_hash(&mut **tx, &crypto::hash_token(secret.as_str()))
+        .await?
+        .ok_or_else(invalid_token)?;
+    let now = clock::now_ms();
+    let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
+    if let Some(refusal) = status.refusal() {
+        return Err(if secret.kind() == SecretKind::Code {
+            invalid_token()
+        } else {
+            refusal
+        });
+    }
+    if row.email.as_deref().is_some_and(|to| to != email) {
+        return Err(ApiError::forbidden(
+            "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+            "This invitation is for another email address.",
+        ));
+    }
+    let inviter = match &row.created_by {
+        Some(id) => accounts::find_by_id(tx, id).await?,
+        None => None,
+    };
+    if !policy::inviter_still_allowed(
+        &config.roles,
+        config.invitations.rank_rule,
+        inviter.as_ref().map(inviter_now),
+        &row.role,
+    ) {
+        return Err(inviter_lost_rights());
+    }
+    if !store::take_use(tx, &row.id, now).await? {
+        // Another acceptance took the last use between our read and now.
+        return Err(InviteStatus::Used.refusal().unwrap_or_else(invalid_token));
+    }
+    Ok(row)
+}
+
+/// What an invitation gives a new account made with it.
+pub struct Grant {
+    pub invite_id: String,
+    pub role: String,
+    /// A private link reached its addressee's mailbox: the email is proven.
+    pub verifies_email: bool,
+}
+
+/// The invitation part of `sign-up/email` with `inviteToken`: runs inside the
+/// sign-up transaction, before the user is inserted.
+pub async fn redeem_for_sign_up(
+    tx: &mut Tx,
+    config: &Config,
+    secret: &Secret,
+    email: &str,
+) -> ApiResult<Grant> {
+    let row = redeem(tx, config, secret, email).await?;
+    Ok(Grant {
+        verifies_email: row.email.is_some() && secret.kind() == SecretKind::Link,
+        invite_id: row.id,
+        role: row.role,
+    })
+}
+
+/// Checks a sign-up's invitation before any work is done, for the rate limit
+/// on codes and a clear early error.
+pub async fn precheck_sign_up(cx: &RequestContext, raw: &str) -> ApiResult<Secret> {
+    find_by_secret(cx, raw).await.map(|(secret, _)| secret)
+}
+
+pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let config = cx.config();
+    let (secret, found) = find_by_secret(&cx, required(&body.token, "token")?).await?;
+    if policy::outranks_or_equals(&config.roles, &me.user.role, &found.role) {
+        return Err(policy::keeps_role_error(&me.user.role, &found.role));
+    }
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let row = redeem(&mut tx, config, &secret, &me.user.email).await?;
+    // The role may have changed since the session was read.
+    let current = accounts::find_by_id(&mut tx, &me.user.id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    if policy::outranks_or_equals(&config.roles, &current.role, &row.role) {
+        return Err(policy::keeps_role_error(&current.role, &row.role));
+    }
+    match store::record_use(
+        &mut tx,
+        &row.id,
+        &current.id,
+        Some(&current.role),
+        &row.role,
+    )
+    .await
+    {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "INVITATION_ALREADY_USED_BY_YOU",
+                "You have already used this invitation.",
+            ))
+        }
+        other => other?,
+    }
+    if !accounts::change_role(&mut tx, &current.id, &current.role, &row.role).await? {
+        return Err(crate::users::service::role_changed_meanwhile());
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("invite.accept")
+            .actor(&current.id)
+            .target(&row.id)
+            .before(json!({ "role": current.role }))
+            .after(json!({ "role": row.role }))
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ActivateResponse {
+        status: true,
+        previous_role: current.role,
+        redirect_to: row
+            .redirect_after_accept
+            .unwrap_or_else(|| "/dashboard".to_owned()),
+        role: row.role,
+    })
+}
+
+pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let (_, row) = find_by_secret(&cx, required(&body.token, "token")?).await?;
+    let Some(addressee) = &row.email else {
+        return Err(ApiError::bad_request(
+            "CANNOT_REJECT_PUBLIC_INVITATION",
+            "A public invitation cannot be declined; simply don't use it.",
+        ));
+    };
+    // The secret of a private invitation went only to its addressee, so
+    // holding it is enough, unless someone else is signed in.
+    let viewer = cx.session().await?;
+    if viewer.as_ref().is_some_and(|v| &v.user.email != addressee) {
+        return Err(ApiError::forbidden(
+            "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+            "This invitation is for another email address.",
+        ));
+    }
+    let now = clock::now_ms();
+    if let Some(refusal) =
+        InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now).refusal()
+    {
+        return Err(refusal);
+    }
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    if !store::close(&mut tx, &row.id, "rejected").await? {
+        return Err(ApiError::conflict(
+            "INVITATION_NOT_PENDING",
+            "This invitation is no longer pending.",
+        ));
+    }
+    let mut event = audit::Event::new("invite.reject").target(&row.id).ip(&ip);
+    event.actor_id = viewer.as_ref().map(|v| v.user.id.as_str());
+    audit::record(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(StatusResponse {
+        status: true,
+        message: Some("The invitation was declined.".into()),
+    })
+}
+
+/// The invitation `id`, when the caller may manage it: its creator, or
+/// anyone whose role has `invite:cancel`.
+async fn managed(cx: &RequestContext, tx: &mut Tx, me: &UserRow, id: &str) -> ApiResult<InviteRow> {
+    let row = store::find_by_id(tx, id).await?.ok_or_else(|| {
+        ApiError::not_found("INVITATION_NOT_FOUND", "There is no such invitation.")
+    })?;
+    let own = row.created_by.as_deref() == Some(me.id.as_str());
+    if own || cx.config().roles.allows(&me.role, Permission::InviteCancel) {
+        Ok(row)
+    } else {
+        Err(ApiError::forbidden(
+            "FORBIDDEN",
+            "Only the person who created this invitation, or an admin, can change it.",
+        ))
+    }
+}
+
+fn not_pending(status: InviteStatus) -> ApiError {
+    ApiError::conflict(
+        "INVITATION_NOT_PENDING",
+        format!(
+            "This invitation is {} and can no longer be changed.",
+            status.as_str()
+        ),
+    )
+}
+
+pub async fn cancel(body: IdBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let id = required(&body.id, "id")?;
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let row = managed(&cx, &mut tx, &me.user, id).await?;
+    let status = InviteStatus::at(
+        &row.status,
+        row.expires_at,
+        row.uses,
+        row.max_uses,
+        clock::now_ms(),
+    );
+    if !matches!(status, InviteStatus::Pending | InviteStatus::Expired)
+        || !store::close(&mut tx, &row.id, "canceled").await?
+    {
+        return Err(not_pending(status));
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("invite.cancel")
+            .actor(&me.user.id)
+            .target(&row.id)
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusResponse {
+        status: true,
+        message: Some("The invitation was canceled.".into()),
+    })
+}
+
+/// A fresh secret and expiry for a pending (or expired) invitation; the old
+/// secret dies at once. A private one is emailed again; a public one's new
+/// secret is in the answer, as at creation.
+pub async fn resend(body: IdBody) -> ApiResult<CreateInviteResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let config = cx.config();
+    let id = required(&body.id, "id")?;
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let row = managed(&cx, &mut tx, &me.user, id).await?;
+    let now = clock::now_ms();
+    let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
+    if !matches!(status, InviteStatus::Pending | InviteStatus::Expired) {
+        return Err(not_pending(status));
+    }
+    // Resending is creating again: the same rank rules apply today.
+    policy::may_grant(
+        &config.roles,
+        config.invitations.rank_rule,
+        &me.user.role,
+        &row.role,
+    )?;
+    let kind = SecretKind::from_stored(&row.secret_kind);
+    let expires_in_ms = clock::ms(config.invitations.default_expiry);
+    let (secret, hash) = unused_secret(&mut tx, kind).await?;
+    if !store::replace_secret(&mut tx, &row.id, &hash, now + expires_in_ms).await? {
+        return Err(not_pending(status));
+    }
+    let url = config.link(&format!("/invite/{secret}"));
+    if let Some(to) = &row.email {
+        let role = config
+            .roles
+            .get(&row.role)
+            .ok_or_else(|| ApiError::from(policy::GrantRefusal::UnknownRole(row.role.clone())))?;
+        let has_account = accounts::find_by_email_tx(&mut tx, to).await?.is_some();
+        let spec = NewInvites {
+            role: row.role.clone(),
+            emails: vec![],
+            kind,
+            max_uses: row.max_uses,
+            expires_in_ms,
+            redirect: row.redirect_after_accept.clone(),
+            share_inviter_name: row.share_inviter_name,
+            setup: false,
+        };
+        let message = invitation_email(
+            &spec,
+            role,
+            Some(&me.user),
+            to,
+            &row.id,
+            &secret,
+            &url,
+            !has_account,
+        );
+        email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await?;
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("invite.resend")
+            .actor(&me.user.id)
+            .target(&row.id)
+            .ip(&ip),
+    )
+    .await?;
+    let fresh = store::find_by_id(&mut tx, &row.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    let public = fresh.email.is_none();
+    if !public {
+        cx.state.mail.wake();
+    }
+    Ok(created_response(
+        vec![Created {
+            row: fresh,
+            secret,
+            url,
+        }],
+        Some(&me.user),
+        public,
+    ))
+}
+
+pub async fn list(
+    status: Option<String>,
+    search: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> ApiResult<InviteList> {
+    let cx = RequestContext::current()?;
+    cx.require(Permission::InviteList).await?;
+    let status = match status.as_deref().map(str::trim) {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(InviteStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "INVALID_STATUS",
+                format!("`{s}` is not a status; use pending, used, canceled, rejected or expired."),
+            )
+        })?),
+    };
+    let now = clock::now_ms();
+    let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
+    let (rows, total, uses) = store::list(
+        cx.db(),
+        ListFilter {
+            status: status.map(InviteStatus::as_str),
+            search: search.as_deref().unwrap_or_default(),
+        },
+        limit,
+        i64::from(offset.unwrap_or(0)),
+        now,
+    )
+    .await?;
+    let mut creators: HashMap<String, Option<PersonView>> = HashMap::new();
+    let mut invitations = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut v = view_without_creator(row, &uses, now);
+        if let Some(id) = &row.created_by {
+            if !creators.contains_key(id) {
+                let user = accounts::get_user(cx.db(), id).await?;
+                creators.insert(id.clone(), user.as_ref().map(person));
+            }
+            v.created_by = creators[id].clone();
+        }
+        invitations.push(v);
+    }
+    Ok(InviteList { invitations, total })
+}
+
+fn view_without_creator(row: &InviteRow, uses: &[UseRow], now: i64) -> InviteView {
+    InviteView {
+        id: row.id.clone(),
+        role: row.role.clone(),
+        email: row.email.clone(),
+        token_type: SecretKind::from_stored(&row.secret_kind),
+        status: InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now),
+        max_uses: row.max_uses,
+        uses: row.uses,
+        expires_at: clock::rfc3339(row.expires_at),
+        expires_in: expiry_words(row.expires_at, now),
+        created_at: clock::rfc3339(row.created_at),
+        created_by: None,
+        redirect_to_after_upgrade: row.redirect_after_accept.clone(),
+        share_inviter_name: row.share_inviter_name,
+        used_by: uses
+            .iter()
+            .filter(|u| u.invitation_id == row.id)
+            .map(|u| InviteUseView {
+                user: PersonView {
+                    id: u.user_id.clone(),
+                    name: u.name.clone(),
+                    email: u.email.clone(),
+                },
+                previous_role: u.previous_role.clone(),
+                new_role: u.new_role.clone(),
+                used_at: clock::rfc3339(u.created_at),
+            })
+            .collect(),
+    }
+}
+
+pub async fn welcome(next: Option<String>) -> ApiResult<Welcome> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let config = cx.config();
+    let role = config
+        .roles
+        .get(&me.user.role)
+        .map(role_info)
+        .unwrap_or_else(|| RoleInfo {
+            name: me.user.role.clone(),
+            description: String::new(),
+            abilities: vec![],
+        });
+    let next = next
+        .filter(|n| checked_redirect(config, n.clone()).is_ok())
+        .unwrap_or_else(|| "/dashboard".to_owned());
+    Ok(Welcome {
+        role,
+        next,
+        name: me.user.name,
+    })
+}
+
+/// First run (SPEC §7): with no users at all, a one-time invitation for the
+/// highest role goes to the log, so the first owner arrives through the same
+/// flow as everyone else. Each start makes a new one and retires the last.
+pub async fn first_run(db: &Db, config: &Config) -> anyhow::Result<()> {
+    if store::count_users(db).await? > 0 {
+        // Someone arrived (perhaps by `gatehouse invite`): a setup link still
+        // in an old log must not let in one more owner.
+        let mut tx = db.begin().await?;
+        store::cancel_setup_links(&mut tx).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let role = config.roles.highest().name.clone();
+    let mut tx = db.begin().await?;
+    store::cancel_setup_links(&mut tx).await?;
+    tx.commit().await?;
+    let spec = NewInvites {
+        setup: true,
+        role: role.clone(),
+        emails: vec![],
+        kind: SecretKind::Link,
+        max_uses: Some(1),
+        expires_in_ms: clock::ms(config.invitations.default_expiry),
+        redirect: None,
+        share_inviter_name: false,
+    };
+    let created = create_invitations(db, config, &spec, None, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+    for c in created {
+        // The one secret Gatehouse ever writes to its log: there is no one
+        // to send it to yet.
+        tracing::warn!(
+            "No accounts yet. Open this one-time link to create the {role} account (valid for {}):\n\n    {}\n",
+            templates::spoken(config.invitations.default_expiry),
+            c.url
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! `/admin/emails`: every message Gatehouse queued, with its delivery status,
+//! a status filter, paging, the text of a message, and retry (SPEC §6).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    email::{get_email, list_emails, retry_email, EmailDetail, EmailIdBody, EmailView, PAGE_SIZE},
+    error::ApiError,
+    ui::{format_time, use_hydrated, Alert, PageHeader, Tone, LINK},
+};
+
+const FILTERS: [(&str, &str); 4] = [
+    ("", "All"),
+    ("queued", "Queued"),
+    ("failed", "Failed"),
+    ("sent", "Sent"),
+];
+
+#[component]
+pub fn AdminEmailsPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let offset = move || {
+        query
+            .read()
+            .get("offset")
+            .and_then(|o| o.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let retry = Action::new(|id: &String| {
+        retry_email(EmailIdBody {
+            id: Some(id.clone()),
+        })
+    });
+    let open = Action::new(|id: &String| get_email(id.clone()));
+    let emails = Resource::new(
+        move || (status(), offset(), retry.version().get()),
+        |(status, offset, _)| list_emails(Some(status), None, Some(offset)),
+    );
+
+    view! {
+        <Title text="Outgoing email" />
+        <div class="mx-auto max-w-5xl">
+            <PageHeader
+                title="Outgoing email"
+                subtitle="Every message Gatehouse sends, newest first. Failed deliveries are retried on their own; you can also send one again."
+            />
+            <nav aria-label="Filter by status" class="mb-4 flex flex-wrap gap-2">
+                {FILTERS.into_iter().map(|(value, label)| {
+                    let href = if value.is_empty() { "/admin/emails".to_owned() } else { format!("/admin/emails?status={value}") };
+                    let current = move || status() == value;
+                    view! {
+                        <a
+                            href=href
+                            aria-current=move || current().then_some("page")
+                            class="rounded-full border px-3 py-1 text-sm font-medium border-slate-300 text-slate-700 hover:bg-white \
+                                   aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
+                        >{label}</a>
+                    }
+                }).collect_view()}
+            </nav>
+            {move || retry.value().get().map(|r| match r {
+                Ok(done) => view! { <Alert tone=Tone::Success>{done.message.unwrap_or_default()}</Alert> }.into_any(),
+                Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+            })}
+            <MessageText open />
+            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || emails.get().map(|result| match result {
+                    Err(e) => denied_or_error(e).into_any(),
+                    Ok(list) => view! {
+                        {(!list.smtp_configured).then(|| view! {
+                            <Alert tone=Tone::Info>
+                                "No SMTP server is configured, so messages are not sent: each one is written to the server log and kept here. Set "
+                                <code class="font-mono">"smtp_url"</code>" to deliver them."
+                            </Alert>
+                        })}
+                        <EmailTable emails=list.emails.clone() retry open />
+                        <Pager total=list.total offset=offset() status=status() />
+                    }.into_any(),
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+fn denied_or_error(e: ApiError) -> impl IntoView {
+    let message = match e.code.as_str() {
+        "UNAUTHORIZED" => "Sign in as an admin to see outgoing email.".to_owned(),
+        _ => e.message,
+    };
+    view! { <Alert tone=Tone::Error>{message}</Alert> }
+}
+
+#[component]
+fn EmailTable(
+    emails: Vec<EmailView>,
+    retry: Action<String, Result<crate::accounts::StatusResponse, ApiError>>,
+    open: Action<String, Result<EmailDetail, ApiError>>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    if emails.is_empty() {
+        return view! {
+            <div class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center text-slate-500">
+                "No messages here yet."
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="emails">
+            {emails.into_iter().map(|e| {
+                let (id_for_retry, id_for_open) = (e.id.clone(), e.id.clone());
+                let retryable = e.retryable();
+                view! {
+                    <li class="flex flex-col gap-3 px-4 py-4 sm:flex-row sm:items-start sm:justify-between sm:px-6" data-testid="email-row">
+                        <div class="min-w-0 flex-1">
+                            <div class="flex flex-wrap items-center gap-2">
+                                <StatusBadge email=e.clone() />
+                                <span class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-600">{e.kind.clone()}</span>
+                            </div>
+                            <p class="mt-2 truncate font-medium text-slate-900">{e.subject.clone()}</p>
+                            <p class="truncate text-sm text-slate-600">"To "{e.recipient.clone()}</p>
+                            <p class="mt-1 text-xs text-slate-500">{timeline(&e)}</p>
+                            {e.last_error.clone().map(|err| view! {
+                                <p class="mt-2 break-words rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900">{err}</p>
+                            })}
+                        </div>
+                        <div class="flex shrink-0 gap-2">
+                            <button
+                                type="button"
+                                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+                                disabled=move || !hydrated.get()
+                                on:click=move |_| { open.dispatch(id_for_open.clone()); }
+                            >"View text"</button>
+                            {retryable.then(|| view! {
+                                <button
+                                    type="button"
+                                    class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                                    disabled=move || !hydrated.get() || retry.pending().get()
+                                    on:click=move |_| { retry.dispatch(id_for_retry.clone()); }
+                                >{if e.status == "failed" { "Retry" } else { "Send now" }}</button>
+                            })}
+                        </div>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn StatusBadge(email: EmailView) -> impl IntoView {
+    let (label, classes) = match (email.status.as_str(), email.sending) {
+        (_, true) => ("sending", "bg-sky-100 text-sky-800"),
+        ("sent", _) => ("sent", "bg-emerald-100 text-emerald-800"),
+        ("failed", _) => ("failed", "bg-red-100 text-red-800"),
+        _ if email.next_attempt_at.is_none() => ("not delivered", "bg-amber-100 text-amber-900"),
+        _ => ("queued", "bg-slate-200 text-slate-800"),
+    };
+    view! { <span data-testid="status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {classes}")>{label}</span> }
+}
+
+fn timeline(e: &EmailView) -> String {
+    let attempts = match e.attempts {
+        0 => "no attempts yet".to_owned(),
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    };
+    let mut parts = vec![format!("Queued {}", format_time(&e.created_at)), attempts];
+    if let Some(sent) = &e.sent_at {
+        parts.push(format!("sent {}", format_time(sent)));
+    } else if let Some(next) = &e.next_attempt_at {
+        parts.push(format!("next try {}", format_time(next)));
+    }
+    parts.join(" · ")
+}
+
+/// The text of the message last opened, with links and codes hidden.
+#[component]
+fn MessageText(open: Action<String, Result<EmailDetail, ApiError>>) -> impl IntoView {
+    move || {
+        open.value().get().map(|r| match r {
+            Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+            Ok(detail) => view! {
+                <section class="mb-6 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6" aria-label="Message text">
+                    <div class="flex items-start justify-between gap-4">
+                        <div class="min-w-0">
+                            <p class="truncate font-medium">{detail.email.subject.clone()}</p>
+                            <p class="truncate text-sm text-slate-600">"To "{detail.email.recipient.clone()}</p>
+                        </div>
+                        <button
+                            type="button"
+                            class="text-sm font-medium text-slate-600 hover:text-slate-900"
+                            on:click=move |_| open.value().set(None)
+                        >"Close"</button>
+                    </div>
+                    <pre class="mt-4 whitespace-pre-wrap break-words rounded-md bg-slate-50 p-3 font-mono text-sm text-slate-800">{detail.text}</pre>
+                    <p class="mt-2 text-xs text-slate-500">"Links and codes are hidden: they belong to the recipient."</p>
+                </section>
+            }.into_any(),
+        })
+    }
+}
+
+#[component]
+fn Pager(total: i64, offset: u32, status: String) -> impl IntoView {
+    let page = i64::from(PAGE_SIZE);
+    let offset = i64::from(offset);
+    let href = move |o: i64| {
+        let mut q = vec![];
+        if !status.is_empty() {
+            q.push(format!("status={status}"));
+        }
+        if o > 0 {
+            q.push(format!("offset={o}"));
+        }
+        if q.is_empty() {
+            "/admin/emails".to_owned()
+        } else {
+            format!("/admin/emails?{}", q.join("&"))
+        }
+    };
+    let (first, last) = (offset + 1, (offset + page).min(total));
+    (total > 0).then(|| {
+        view! {
+            <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
+                <span>{format!("{first}–{last} of {total}")}</span>
+                <div class="flex gap-4">
+                    {(offset > 0).then(|| view! { <a class=LINK href=href((offset - page).max(0))>"Newer"</a> })}
+                    {(offset + page < total).then(|| view! { <a class=LINK href=href(offset + page)>"Older"</a> })}
+                </div>
+            </div>
+        }
+    })
+}

@@ -1,0 +1,541 @@
+//! `/admin/invites`: the role invite form and the invitation list (SPEC §4).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    accounts::StatusResponse,
+    error::ApiError,
+    invites::{
+        cancel_invite, create_invite, domain::InviteStatus, domain::SecretKind, invite_options,
+        list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
+        InviteView, OneOrMany, PAGE_SIZE,
+    },
+    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Tone, LINK},
+};
+
+const DAY: u64 = 86_400;
+const EXPIRY_CHOICES: [(u64, &str); 6] = [
+    (3_600, "1 hour"),
+    (DAY, "1 day"),
+    (3 * DAY, "3 days"),
+    (7 * DAY, "7 days"),
+    (14 * DAY, "14 days"),
+    (30 * DAY, "30 days"),
+];
+
+#[component]
+pub fn AdminInvitesPage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| invite_options());
+    // Bumped after every change, so the list reloads.
+    let changed = RwSignal::new(0u32);
+    let result = RwSignal::new(None::<Result<CreateInviteResponse, ApiError>>);
+    view! {
+        <Title text="Invitations" />
+        <div class="mx-auto max-w-5xl">
+            <PageHeader
+                title="Invitations"
+                subtitle="Invite people with a role. An invitation for an email address is sent to that person; one without an address is a link or code you share yourself."
+            />
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || options.get().map(|o| match o {
+                    // The new secret sits above both columns, where a phone
+                    // shows it without scrolling past the form.
+                    Ok(options) => view! {
+                        <Created result />
+                        <div class="grid gap-8 lg:grid-cols-5">
+                            <div class="lg:col-span-2">
+                                <InviteForm options result changed />
+                            </div>
+                            <div class="lg:col-span-3">
+                                <InviteList changed result />
+                            </div>
+                        </div>
+                    }.into_any(),
+                    Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
+                    Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
+     focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
+const LABEL: &str = "block text-sm font-medium text-slate-800";
+
+/// The usual choices up to the instance's maximum, plus the configured
+/// default when it is not one of them, so the form always starts on it.
+fn expiry_choices(default: u64, max: u64) -> Vec<(u64, String)> {
+    let mut choices: Vec<(u64, String)> = EXPIRY_CHOICES
+        .iter()
+        .filter(|(secs, _)| *secs <= max)
+        .map(|(secs, label)| (*secs, (*label).to_owned()))
+        .collect();
+    if !choices.iter().any(|(secs, _)| *secs == default) {
+        let label = match default {
+            s if s % DAY == 0 => format!("{} days", s / DAY),
+            s if s % 3_600 == 0 => format!("{} hours", s / 3_600),
+            s => format!("{} minutes", s.div_ceil(60)),
+        };
+        choices.push((default, label));
+        choices.sort_by_key(|(secs, _)| *secs);
+    }
+    choices
+}
+
+#[component]
+fn InviteForm(
+    options: InviteOptions,
+    result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let default_role = options
+        .roles
+        .first()
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let emails = RwSignal::new(String::new());
+    let role = RwSignal::new(default_role);
+    let kind = RwSignal::new(options.default_token_type);
+    let expires_in = RwSignal::new(options.default_expires_in);
+    let max_uses = RwSignal::new(String::new());
+    let redirect = RwSignal::new(String::new());
+    let share_name = RwSignal::new(true);
+    let error = RwSignal::new(None::<ApiError>);
+    let create = Action::new(|body: &CreateInviteBody| create_invite(body.clone()));
+    Effect::new(move |_| {
+        if let Some(r) = create.value().get() {
+            match &r {
+                Ok(_) => {
+                    error.set(None);
+                    emails.set(String::new());
+                    changed.update(|n| *n += 1);
+                    // The link or code appears at the top of the page.
+                    #[cfg(feature = "hydrate")]
+                    window().scroll_to_with_x_and_y(0.0, 0.0);
+                }
+                Err(e) => error.set(Some(e.clone())),
+            }
+            if r.is_ok() {
+                result.set(Some(r));
+            }
+        }
+    });
+    let public = Signal::derive(move || emails.get().trim().is_empty());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let list: Vec<String> = emails
+            .get()
+            .split([',', '\n', ';', ' '])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let max = max_uses.get();
+        let max_uses = match max.trim() {
+            "" => None,
+            n => match n.parse::<i64>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => {
+                    error.set(Some(ApiError::bad_request(
+                        "INVALID_MAX_USES",
+                        "Max uses is a whole number, at least 1 (or empty for no limit).",
+                    )));
+                    return;
+                }
+            },
+        };
+        create.dispatch(CreateInviteBody {
+            role: Some(role.get()),
+            email: Some(OneOrMany::Many(list.clone())),
+            // Invitations sent by email always carry a link.
+            token_type: list.is_empty().then(|| kind.get().as_str().to_owned()),
+            max_uses: if list.is_empty() { max_uses } else { None },
+            expires_in: i64::try_from(expires_in.get()).ok(),
+            redirect_to_after_upgrade: Some(redirect.get()).filter(|r| !r.trim().is_empty()),
+            share_inviter_name: Some(share_name.get()),
+        });
+    };
+    let field_error = move |codes: &'static [&'static str]| {
+        move || {
+            error
+                .get()
+                .filter(|e| codes.contains(&e.code.as_str()))
+                .map(
+                    |e| view! { <p class="mt-1 text-sm text-red-600" role="alert">{e.message}</p> },
+                )
+        }
+    };
+    const EMAIL_CODES: &[&str] = &["INVALID_EMAIL", "TOO_MANY_EMAILS"];
+    const OTHER_FIELDS: &[&str] = &[
+        "INVALID_EMAIL",
+        "TOO_MANY_EMAILS",
+        "INVALID_MAX_USES",
+        "INVALID_REDIRECT_URL",
+    ];
+    view! {
+        <form on:submit=on_submit novalidate class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6" aria-label="Invite someone">
+            <h2 class="text-lg font-semibold">"Invite someone"</h2>
+            {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code.as_str())).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+            <div class="mt-4">
+                <label for="invite-emails" class=LABEL>"Email addresses"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                <textarea
+                    id="invite-emails"
+                    name="emails"
+                    rows="2"
+                    class=INPUT
+                    placeholder="ada@example.com, grace@example.com"
+                    aria-describedby="invite-emails-hint"
+                    prop:value=move || emails.get()
+                    on:input=move |ev| emails.set(event_target_value(&ev))
+                ></textarea>
+                <p id="invite-emails-hint" class="mt-1 text-xs text-slate-500">
+                    {move || if public.get() {
+                        "Empty: a public invitation that anyone with the link or code can use."
+                    } else {
+                        "Each address gets its own invitation by email, usable once by that person."
+                    }}
+                </p>
+                {field_error(EMAIL_CODES)}
+            </div>
+            <fieldset class="mt-5">
+                <legend class=LABEL>"Role"</legend>
+                <div class="mt-2 space-y-2">
+                    {options.roles.iter().map(|r| {
+                        let name = r.name.clone();
+                        let checked = { let name = name.clone(); move || role.get() == name };
+                        let id = format!("role-{}", r.name);
+                        view! {
+                            <label for=id.clone() class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50">
+                                <input
+                                    id=id.clone()
+                                    type="radio"
+                                    name="role"
+                                    value=name.clone()
+                                    class="mt-1"
+                                    prop:checked=checked
+                                    on:change={ let name = name.clone(); move |_| role.set(name.clone()) }
+                                />
+                                <span>
+                                    <span class="block font-medium text-slate-900">{r.name.clone()}</span>
+                                    <span class="block text-sm text-slate-600">{r.description.clone()}</span>
+                                </span>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <fieldset class="mt-5">
+                <legend class=LABEL>"Share as"</legend>
+                <div class="mt-2 flex gap-4 text-sm">
+                    <label class="flex items-center gap-2">
+                        <input type="radio" name="kind" value="link" prop:checked=move || !public.get() || kind.get() == SecretKind::Link on:change=move |_| kind.set(SecretKind::Link) />
+                        "Link"
+                    </label>
+                    <label class="flex items-center gap-2 has-[:disabled]:text-slate-400">
+                        <input type="radio" name="kind" value="code" disabled=move || !public.get() prop:checked=move || public.get() && kind.get() == SecretKind::Code on:change=move |_| kind.set(SecretKind::Code) />
+                        "8-character code"
+                    </label>
+                </div>
+                {move || (!public.get()).then(|| view! { <p class="mt-1 text-xs text-slate-500">"An invitation sent by email always carries a link."</p> })}
+            </fieldset>
+            <div class="mt-5 grid grid-cols-2 gap-4">
+                <div>
+                    <label for="invite-expiry" class=LABEL>"Expires after"</label>
+                    <select
+                        id="invite-expiry"
+                        name="expires"
+                        class=INPUT
+                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { expires_in.set(v) } }
+                    >
+                        {expiry_choices(options.default_expires_in, options.max_expires_in).into_iter().map(|(secs, label)| view! {
+                            <option value=secs.to_string() selected=move || expires_in.get_untracked() == secs>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="invite-max-uses" class=LABEL>"Max uses"</label>
+                    <input
+                        id="invite-max-uses"
+                        name="max-uses"
+                        type="number"
+                        min="1"
+                        inputmode="numeric"
+                        class=INPUT
+                        placeholder=move || if public.get() { "No limit" } else { "1 per person" }
+                        disabled=move || !public.get()
+                        prop:value=move || max_uses.get()
+                        on:input=move |ev| max_uses.set(event_target_value(&ev))
+                    />
+                    {field_error(&["INVALID_MAX_USES"])}
+                </div>
+            </div>
+            <div class="mt-5">
+                <label for="invite-redirect" class=LABEL>"After accepting, go to"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                <input
+                    id="invite-redirect"
+                    name="redirect"
+                    class=INPUT
+                    placeholder="/dashboard"
+                    prop:value=move || redirect.get()
+                    on:input=move |ev| redirect.set(event_target_value(&ev))
+                />
+                {field_error(&["INVALID_REDIRECT_URL"])}
+            </div>
+            <label class="mt-5 flex items-center gap-2 text-sm text-slate-700">
+                <input type="checkbox" name="share-name" prop:checked=move || share_name.get() on:change=move |ev| share_name.set(event_target_checked(&ev)) />
+                "Show my name on the invitation"
+            </label>
+            <button
+                type="submit"
+                class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
+                disabled=move || !hydrated.get() || create.pending().get()
+            >
+                {move || if create.pending().get() { "Creating…" } else if public.get() { "Create invitation" } else { "Send invitation" }}
+            </button>
+        </form>
+    }
+}
+
+/// The secret of what was just created, shown once.
+#[component]
+fn Created(result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>) -> impl IntoView {
+    move || {
+        result.get().and_then(Result::ok).map(|r| {
+            let body = match (&r.url, &r.code) {
+                (Some(url), Some(code)) => view! {
+                    <p class="text-sm text-emerald-900">"Share this code. It is shown only now."</p>
+                    <div class="mt-3 flex flex-wrap items-center gap-3">
+                        <code data-testid="invite-code" class="rounded-md bg-white px-3 py-2 font-mono text-2xl font-semibold tracking-widest">{code.clone()}</code>
+                        <CopyButton text=code.clone() label="Copy code" />
+                    </div>
+                    <p class="mt-3 text-sm text-emerald-900">"People enter it at "<span class="font-mono">"/invite"</span>", or open:"</p>
+                    <div class="mt-1 flex items-center gap-3">
+                        <code class="min-w-0 flex-1 truncate rounded-md bg-white px-3 py-2 font-mono text-sm">{url.clone()}</code>
+                        <CopyButton text=url.clone() label="Copy link" />
+                    </div>
+                }.into_any(),
+                (Some(url), None) => view! {
+                    <p class="text-sm text-emerald-900">"Share this link. It is shown only now."</p>
+                    <div class="mt-3 flex items-center gap-3">
+                        <code data-testid="invite-link" class="min-w-0 flex-1 truncate rounded-md bg-white px-3 py-2 font-mono text-sm">{url.clone()}</code>
+                        <CopyButton text=url.clone() label="Copy link" />
+                    </div>
+                }.into_any(),
+                _ => view! {
+                    <p class="text-sm text-emerald-900">
+                        {r.message.clone()}": "
+                        {r.invitations.iter().filter_map(|i| i.email.clone()).collect::<Vec<_>>().join(", ")}
+                        "."
+                    </p>
+                }.into_any(),
+            };
+            view! {
+                <section role="status" aria-label="Invitation created" class="mb-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5">
+                    <div class="flex items-start justify-between gap-4">
+                        <h2 class="font-semibold text-emerald-900">"Invitation ready"</h2>
+                        <button type="button" class="text-sm text-emerald-800 hover:underline" on:click=move |_| result.set(None)>"Dismiss"</button>
+                    </div>
+                    <div class="mt-2">{body}</div>
+                </section>
+            }
+        })
+    }
+}
+
+const FILTERS: [(&str, &str); 6] = [
+    ("", "All"),
+    ("pending", "Pending"),
+    ("used", "Used"),
+    ("expired", "Expired"),
+    ("canceled", "Canceled"),
+    ("rejected", "Declined"),
+];
+
+#[component]
+fn InviteList(
+    changed: RwSignal<u32>,
+    result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>,
+) -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let offset = RwSignal::new(0u32);
+    let cancel = Action::new(|id: &String| {
+        cancel_invite(IdBody {
+            id: Some(id.clone()),
+        })
+    });
+    let resend = Action::new(|id: &String| {
+        resend_invite(IdBody {
+            id: Some(id.clone()),
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(r) = resend.value().get() {
+            result.set(Some(r));
+        }
+    });
+    let invites = Resource::new(
+        move || {
+            (
+                status.get(),
+                search.get(),
+                offset.get(),
+                changed.get(),
+                cancel.version().get(),
+                resend.version().get(),
+            )
+        },
+        |(status, search, offset, ..)| list_invites(Some(status), Some(search), None, Some(offset)),
+    );
+    view! {
+        <section aria-label="Invitations list">
+            <div class="mb-3 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
+                <nav aria-label="Filter by status" class="flex flex-wrap gap-1.5">
+                    {FILTERS.into_iter().map(|(value, label)| view! {
+                        <button
+                            type="button"
+                            aria-pressed=move || (status.get() == value).to_string()
+                            class="rounded-full border border-slate-300 px-3 py-1 text-sm font-medium text-slate-700 hover:bg-white \
+                                   aria-[pressed=true]:border-indigo-600 aria-[pressed=true]:bg-indigo-600 aria-[pressed=true]:text-white"
+                            on:click=move |_| { status.set(value.to_owned()); offset.set(0); }
+                        >{label}</button>
+                    }).collect_view()}
+                </nav>
+                <label class="sr-only" for="invite-search">"Search by email"</label>
+                <input
+                    id="invite-search"
+                    type="search"
+                    placeholder="Search by email"
+                    class="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm sm:w-56"
+                    on:input=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }
+                />
+            </div>
+            {move || cancel.value().get().map(action_alert)}
+            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || invites.get().map(|r| match r {
+                    Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                    Ok(list) if list.invitations.is_empty() => view! {
+                        <div class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-10 text-center text-slate-500">"No invitations here."</div>
+                    }.into_any(),
+                    Ok(list) => {
+                        let total = list.total;
+                        view! {
+                            <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="invites">
+                                {list.invitations.into_iter().map(|i| view! { <InviteRow invite=i cancel resend /> }).collect_view()}
+                            </ul>
+                            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                                <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", o + 1, (o + i64::from(PAGE_SIZE)).min(total)) }}</span>
+                                <div class="flex gap-4">
+                                    {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE_SIZE))>"Newer"</button> })}
+                                    {move || (i64::from(offset.get() + PAGE_SIZE) < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += PAGE_SIZE)>"Older"</button> })}
+                                </div>
+                            </div>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn action_alert(r: Result<StatusResponse, ApiError>) -> impl IntoView {
+    match r {
+        Ok(s) => {
+            view! { <Alert tone=Tone::Success>{s.message.unwrap_or_default()}</Alert> }.into_any()
+        }
+        Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+    }
+}
+
+#[component]
+fn InviteRow(
+    invite: InviteView,
+    cancel: Action<String, Result<StatusResponse, ApiError>>,
+    resend: Action<String, Result<CreateInviteResponse, ApiError>>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let (badge, class) = match invite.status {
+        InviteStatus::Pending => ("pending", "bg-emerald-100 text-emerald-800"),
+        InviteStatus::Used => ("used", "bg-slate-200 text-slate-700"),
+        InviteStatus::Canceled => ("canceled", "bg-slate-200 text-slate-700"),
+        InviteStatus::Rejected => ("declined", "bg-slate-200 text-slate-700"),
+        InviteStatus::Expired => ("expired", "bg-amber-100 text-amber-900"),
+    };
+    let open = matches!(invite.status, InviteStatus::Pending | InviteStatus::Expired);
+    let who = invite
+        .email
+        .clone()
+        .unwrap_or_else(|| match invite.token_type {
+            SecretKind::Code => "Public code".into(),
+            SecretKind::Link => "Public link".into(),
+        });
+    let uses = match invite.max_uses {
+        Some(max) => format!("{} of {max} used", invite.uses),
+        None => format!("{} used, no limit", invite.uses),
+    };
+    let by = invite
+        .created_by
+        .as_ref()
+        .map(|p| format!("by {}", p.name))
+        .unwrap_or_else(|| "by Gatehouse".into());
+    let (cancel_id, resend_id) = (invite.id.clone(), invite.id.clone());
+    view! {
+        <li class="px-4 py-4 sm:px-5" data-testid="invite-row">
+            <div class="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
+                <div class="min-w-0">
+                    <div class="flex flex-wrap items-center gap-2">
+                        <span class="truncate font-medium text-slate-900">{who}</span>
+                        <span class="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">{invite.role.clone()}</span>
+                        <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{badge}</span>
+                    </div>
+                    <p class="mt-1 text-xs text-slate-500">
+                        {format!("{uses} · {} · created {} {by}", invite.expires_in, format_time(&invite.created_at))}
+                    </p>
+                    {(!invite.used_by.is_empty()).then(|| view! {
+                        <ul class="mt-2 space-y-0.5 text-xs text-slate-600">
+                            {invite.used_by.iter().map(|u| view! {
+                                <li>{format!("{} ({}) · {} → {} · {}", u.user.name, u.user.email, u.previous_role.clone().unwrap_or_else(|| "new account".into()), u.new_role, format_time(&u.used_at))}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                </div>
+                {open.then(|| view! {
+                    <div class="flex shrink-0 gap-2">
+                        <button
+                            type="button"
+                            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+                            disabled=move || !hydrated.get() || resend.pending().get()
+                            on:click=move |_| { resend.dispatch(resend_id.clone()); }
+                        >"Resend"</button>
+                        <button
+                            type="button"
+                            class="rounded-md border border-red-200 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60"
+                            disabled=move || !hydrated.get() || cancel.pending().get()
+                            on:click=move |_| { cancel.dispatch(cancel_id.clone()); }
+                        >"Cancel"</button>
+                    </div>
+                })}
+            </div>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_choices_respect_the_maximum_and_include_the_default() {
+        let secs: Vec<u64> = expiry_choices(7 * DAY, 30 * DAY)
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(secs, [3_600, DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY]);
+        let short = expiry_choices(2 * DAY, 3 * DAY);
+        let labels: Vec<&str> = short.iter().map(|c| c.1.as_str()).collect();
+        assert_eq!(labels, ["1 hour", "1 day", "2 days", "3 days"]);
+    }
+}

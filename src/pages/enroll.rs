@@ -1,0 +1,87 @@
+//! `/enroll?token=`: the person an admin made an account for chooses their
+//! password, and is signed in (SPEC §3 "Admin enrollment").
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    accounts::domain::{Password, PASSWORD_HINT},
+    error::ApiError,
+    ui::{go_to, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
+    users::{complete_enrollment, enrollment_info, CompleteEnrollmentBody, EnrollmentInfo},
+};
+
+const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+const CONFIRM_CODES: &[&str] = &["PASSWORDS_DIFFER"];
+
+#[component]
+pub fn EnrollPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let info = Resource::new(token, enrollment_info);
+    view! {
+        <Title text="Set up your account" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
+            {move || info.get().map(|r| match r {
+                Ok(info) => view! { <EnrollForm info token=token() /> }.into_any(),
+                Err(e) => view! {
+                    <Card title="This link can't be used">
+                        <Alert tone=Tone::Error>{e.message}</Alert>
+                        <p class="text-sm text-slate-700">"If you already chose a password, "<a href="/sign-in" class=LINK>"sign in"</a>"."</p>
+                    </Card>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EnrollForm(info: EnrollmentInfo, token: String) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let action = Action::new(|body: &CompleteEnrollmentBody| complete_enrollment(body.clone()));
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => go_to("/dashboard"),
+        Some(Err(e)) => errors.error.set(Some(e)),
+        None => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(e) = Password::parse(&password.get()) {
+            errors.error.set(Some(e));
+        } else if password.get() != confirm.get() {
+            errors.error.set(Some(ApiError::bad_request(
+                "PASSWORDS_DIFFER",
+                "The two passwords are not the same.",
+            )));
+        } else {
+            errors.error.set(None);
+            action.dispatch(CompleteEnrollmentBody {
+                token: Some(token.clone()),
+                password: Some(password.get()),
+            });
+        }
+    };
+    view! {
+        <Card title="Set up your account" subtitle="Your admin created this account for you. Choose a password to finish.">
+            <dl class="mb-6 rounded-lg border border-slate-200 bg-slate-50 p-4 text-sm">
+                <div class="flex justify-between gap-4">
+                    <dt class="text-slate-500">"Name"</dt>
+                    <dd class="font-medium text-slate-900" data-testid="enroll-name">{info.name}</dd>
+                </div>
+                <div class="mt-2 flex justify-between gap-4">
+                    <dt class="text-slate-500">"Email"</dt>
+                    <dd class="min-w-0 break-all font-medium text-slate-900" data-testid="enroll-email">{info.email}</dd>
+                </div>
+            </dl>
+            <form on:submit=on_submit novalidate>
+                <FormAlert message=errors.general(&["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG", "PASSWORDS_DIFFER"]) />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
+                <Field label="Password again" name="confirm" kind="password" autocomplete="new-password" value=confirm error=errors.field(CONFIRM_CODES) />
+                <SubmitButton label="Set password and sign in" pending_label="Setting up…" pending=action.pending() />
+            </form>
+        </Card>
+    }
+}

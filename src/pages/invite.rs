@@ -1,0 +1,421 @@
+//! The invitation pages: the public preview `/invite/{token}` with exactly
+//! one next step, the code form `/invite`, and sign-up with an invitation
+//! `/invite/{token}/sign-up` (SPEC §4).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    accounts::{
+        domain::{Password, PersonName, PASSWORD_HINT},
+        sign_out, sign_up_email, SignUpBody,
+    },
+    error::ApiError,
+    invites::{
+        activate_invite, domain::parse_code, domain::NextStep, get_invite, reject_invite,
+        InvitePreview, TokenBody,
+    },
+    ui::{
+        go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK,
+    },
+};
+
+fn use_token() -> Signal<String> {
+    let params = use_params_map();
+    Signal::derive(move || params.read().get("token").unwrap_or_default())
+}
+
+/// Where to go after accepting: the welcome page, then the invitation's
+/// redirect (or the dashboard).
+fn welcome_path(redirect: Option<&str>) -> String {
+    match redirect {
+        Some(next) => format!("/welcome?next={}", encode(next)),
+        None => "/welcome".to_owned(),
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let token = use_token();
+    let preview = Resource::new(move || token.get(), get_invite);
+    view! {
+        <Title text="Invitation" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
+            {move || preview.get().map(|result| match result {
+                Ok(p) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Err(e) => view! { <NotValid error=e /> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotValid(error: ApiError) -> impl IntoView {
+    view! {
+        <Card title="This invitation can't be opened">
+            <Alert tone=Tone::Error>{error.message}</Alert>
+            <p class="text-sm text-slate-700">
+                "Check that the whole link was copied, or ask the person who invited you for a new one."
+            </p>
+            <p class="mt-6 text-sm"><a href="/invite" class=LINK>"Have an invitation code? Enter it here"</a></p>
+        </Card>
+    }
+}
+
+#[component]
+fn Preview(preview: InvitePreview, token: String) -> impl IntoView {
+    let inv = preview.invitation.clone();
+    let title = if preview.next_step == NextStep::Unusable {
+        "This invitation can no longer be used".to_owned()
+    } else if inv.new_account == Some(false) && preview.viewer_email.is_some() {
+        format!("Become {}", inv.role)
+    } else {
+        "You're invited to Gatehouse".to_owned()
+    };
+    let lead = match &preview.inviter {
+        Some(who) => format!("{} invited you to join as", who.name),
+        None => "You are invited to join as".to_owned(),
+    };
+    let (status_label, status_class) = match inv.status.as_str() {
+        "pending" => ("Pending", "bg-emerald-100 text-emerald-800"),
+        "used" => ("Used", "bg-slate-200 text-slate-700"),
+        "canceled" => ("Canceled", "bg-slate-200 text-slate-700"),
+        "rejected" => ("Declined", "bg-slate-200 text-slate-700"),
+        _ => ("Expired", "bg-amber-100 text-amber-900"),
+    };
+    view! {
+        <Card title=title>
+            <div class="rounded-lg border border-slate-200 bg-slate-50 p-4" data-testid="invitation">
+                <p class="text-sm text-slate-600">{lead}</p>
+                <p class="mt-1 flex flex-wrap items-center gap-2">
+                    <span class="text-xl font-semibold text-slate-900" data-testid="invite-role">{inv.role.clone()}</span>
+                    <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {status_class}")>{status_label}</span>
+                </p>
+                <p class="mt-2 text-sm text-slate-700">{inv.role_description.clone()}</p>
+                {(!inv.abilities.is_empty()).then(|| view! {
+                    <ul class="mt-3 space-y-1 text-sm text-slate-700">
+                        {inv.abilities.iter().map(|a| view! {
+                            <li class="flex gap-2"><span aria-hidden="true" class="text-emerald-600">"✓"</span>{a.clone()}</li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                <dl class="mt-4 grid grid-cols-1 gap-2 border-t border-slate-200 pt-3 text-sm sm:grid-cols-2">
+                    <div>
+                        <dt class="text-slate-500">"For"</dt>
+                        <dd class="font-medium text-slate-800 break-all">{inv.email.clone().unwrap_or_else(|| "Anyone with this link".into())}</dd>
+                    </div>
+                    <div>
+                        <dt class="text-slate-500">"Validity"</dt>
+                        <dd class="font-medium text-slate-800">{capitalize(&inv.expires_in)}</dd>
+                    </div>
+                </dl>
+            </div>
+            <div class="mt-6">
+                <NextStepView preview=preview token />
+            </div>
+        </Card>
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[component]
+fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
+    let inv = preview.invitation.clone();
+    let sign_in_href = format!("/sign-in?redirectTo=/invite/{token}");
+    let private = inv.email.is_some();
+    match preview.next_step {
+        NextStep::SignUp => view! {
+            <a href=format!("/invite/{token}/sign-up") class=BUTTON>"Create your account"</a>
+            <p class="mt-4 text-center text-sm text-slate-600">
+                {if private { "Already have an account? " } else { "Have an account already? " }}
+                <a href=sign_in_href class=LINK>"Sign in to accept"</a>
+            </p>
+            {private.then(|| view! { <DeclineButton token=token.clone() /> })}
+        }
+        .into_any(),
+        NextStep::SignIn => view! {
+            <p class="mb-4 text-sm text-slate-700">
+                "There is already an account for "<strong>{inv.email.clone()}</strong>". Sign in, and you'll come back here to accept."
+            </p>
+            <a href=sign_in_href class=BUTTON>"Sign in to accept"</a>
+            <DeclineButton token=token.clone() />
+        }
+        .into_any(),
+        NextStep::Accept => view! {
+            <AcceptButton token=token.clone() role=inv.role.clone() viewer=preview.viewer_email.clone().unwrap_or_default() />
+            {private.then(|| view! { <DeclineButton token=token.clone() /> })}
+        }
+        .into_any(),
+        NextStep::SwitchAccount => view! { <SwitchAccount for_email=inv.email.clone().unwrap_or_default() viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
+        NextStep::AlreadyHasRole => view! {
+            <Alert tone=Tone::Info>
+                "You are "{preview.viewer_role.clone().unwrap_or_default()}", which already ranks at or above "{inv.role.clone()}". You keep your role."
+            </Alert>
+            <a href="/dashboard" class=LINK>"Go to your dashboard"</a>
+        }
+        .into_any(),
+        NextStep::Unusable => view! {
+            <Alert tone=Tone::Error>{preview.reason.clone().unwrap_or_default()}</Alert>
+            <p class="text-sm text-slate-700">"Ask the person who invited you for a new invitation."</p>
+        }
+        .into_any(),
+    }
+}
+
+const BUTTON: &str = "inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
+     text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:cursor-not-allowed disabled:opacity-60";
+
+#[component]
+fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let accept = Action::new(|token: &String| {
+        activate_invite(TokenBody {
+            token: Some(token.clone()),
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = accept.value().get() {
+            go_to(&welcome_path(Some(&done.redirect_to)));
+        }
+    });
+    view! {
+        <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer}</strong>"."</p>
+        {move || accept.value().get().and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
+        <button
+            type="button"
+            class=BUTTON
+            disabled=move || !hydrated.get() || accept.pending().get()
+            on:click=move |_| { accept.dispatch(token.clone()); }
+        >
+            {move || if accept.pending().get() { "Accepting…".to_owned() } else { format!("Accept and become {role}") }}
+        </button>
+    }
+}
+
+#[component]
+fn DeclineButton(token: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let decline = Action::new(|token: &String| {
+        reject_invite(TokenBody {
+            token: Some(token.clone()),
+        })
+    });
+    view! {
+        {move || match decline.value().get() {
+            Some(Ok(_)) => view! { <div class="mt-4"><Alert tone=Tone::Success>"You declined this invitation. Nothing else will happen."</Alert></div> }.into_any(),
+            Some(Err(e)) => view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+            None => view! {
+                <p class="mt-4 text-center text-sm">
+                    <button
+                        type="button"
+                        class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
+                        disabled=move || !hydrated.get() || decline.pending().get()
+                        on:click={
+                            let token = token.clone();
+                            move |_| { decline.dispatch(token.clone()); }
+                        }
+                    >"Decline this invitation"</button>
+                </p>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn SwitchAccount(for_email: String, viewer: String, token: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let leave = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = leave.value().get() {
+            go_to(&format!("/invite/{token}"));
+        }
+    });
+    view! {
+        <Alert tone=Tone::Info>
+            "This invitation is for "<strong>{for_email}</strong>", but you are signed in as "<strong>{viewer}</strong>"."
+        </Alert>
+        <button
+            type="button"
+            class=BUTTON
+            disabled=move || !hydrated.get() || leave.pending().get()
+            on:click=move |_| { leave.dispatch(()); }
+        >"Sign out and continue"</button>
+    }
+}
+
+/// `/invite`: "Have an invite code?"
+#[component]
+pub fn InviteCodePage() -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_code(&code.get()) {
+            Ok(code) => go_to(&format!("/invite/{code}")),
+            Err(e) => errors.error.set(Some(e)),
+        }
+    };
+    view! {
+        <Title text="Enter an invitation code" />
+        <Card title="Have an invitation code?" subtitle="Enter the 8-character code you were given. Upper or lower case, with or without the dash.">
+            <form on:submit=on_submit novalidate>
+                <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&["INVALID_CODE"]) hint="Like 7K3M-Q9XD" />
+                <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) />
+            </form>
+            <p class="mt-6 text-center text-sm text-slate-600">"Got a link instead? Just open it."</p>
+        </Card>
+    }
+}
+
+const NAME_CODES: &[&str] = &["INVALID_NAME"];
+const EMAIL_CODES: &[&str] = &[
+    "INVALID_EMAIL",
+    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+];
+const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+const FIELD_CODES: &[&str] = &[
+    "INVALID_NAME",
+    "INVALID_EMAIL",
+    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+    "PASSWORD_TOO_SHORT",
+    "PASSWORD_TOO_LONG",
+    "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+];
+
+/// `/invite/{token}/sign-up`: create an account with the invitation.
+#[component]
+pub fn InviteSignUpPage() -> impl IntoView {
+    let token = use_token();
+    let preview = Resource::new(move || token.get(), get_invite);
+    view! {
+        <Title text="Create your account" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
+            {move || preview.get().map(|result| match result {
+                Ok(p) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() /> }.into_any(),
+                // Signed in, used up, or for someone with an account: the
+                // preview says what to do instead.
+                Ok(p) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Err(e) => view! { <NotValid error=e /> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InviteSignUpForm(preview: InvitePreview, token: String) -> impl IntoView {
+    let inv = preview.invitation;
+    let fixed_email = inv.email.clone();
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(fixed_email.clone().unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let action = Action::new(|body: &SignUpBody| sign_up_email(body.clone()));
+    let next = welcome_path(inv.redirect_to.as_deref());
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => go_to(&next),
+        Some(Err(e)) => errors.error.set(Some(e)),
+        None => {}
+    });
+    let on_submit = {
+        let token = token.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let checked = PersonName::parse(&name.get())
+                .and_then(|_| crate::accounts::domain::Email::parse(&email.get()))
+                .and_then(|_| Password::parse(&password.get()));
+            match checked {
+                Err(e) => errors.error.set(Some(e)),
+                Ok(_) => {
+                    errors.error.set(None);
+                    action.dispatch(SignUpBody {
+                        name: Some(name.get()),
+                        email: Some(email.get()),
+                        password: Some(password.get()),
+                        invite_token: Some(token.clone()),
+                    });
+                }
+            }
+        }
+    };
+    let exists = Signal::derive(move || {
+        errors
+            .error
+            .get()
+            .is_some_and(|e| e.code == "USER_ALREADY_EXISTS_PLEASE_SIGN_IN")
+    });
+    let sign_in_href = format!("/sign-in?redirectTo=/invite/{token}");
+    view! {
+        <Card title="Create your account" subtitle=format!("You'll join as {}.", inv.role)>
+            <form on:submit=on_submit novalidate>
+                {move || {
+                    let href = sign_in_href.clone();
+                    exists.get().then(move || view! {
+                        <Alert tone=Tone::Info>
+                            "An account with this email already exists. "
+                            <a href=href class=LINK>"Sign in to accept the invitation"</a>
+                        </Alert>
+                    })
+                }}
+                <FormAlert message=errors.general(FIELD_CODES) />
+                <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(NAME_CODES) />
+                <Field
+                    label="Email"
+                    name="email"
+                    kind="email"
+                    autocomplete="email"
+                    value=email
+                    readonly=fixed_email.is_some()
+                    hint=if fixed_email.is_some() { "This invitation is for this address." } else { "You'll sign in with it." }
+                    error=errors.field(EMAIL_CODES)
+                />
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    value=password
+                    error=errors.field(PASSWORD_CODES)
+                    hint=PASSWORD_HINT
+                />
+                <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=action.pending() />
+            </form>
+        </Card>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn welcome_carries_the_redirect_encoded() {
+        assert_eq!(welcome_path(None), "/welcome");
+        assert_eq!(welcome_path(Some("/dashboard")), "/welcome?next=/dashboard");
+        assert_eq!(
+            welcome_path(Some("/x?a=1&b=2")),
+            "/welcome?next=/x%3Fa%3D1%26b%3D2"
+        );
+        assert_eq!(
+            welcome_path(Some("https://app.example.com/p")),
+            "/welcome?next=https%3A//app.example.com/p"
+        );
+    }
+}

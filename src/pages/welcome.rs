@@ -1,0 +1,46 @@
+//! `/welcome`: the role-upgraded welcome page (SPEC §4): the new role, what
+//! it allows, and where to go next.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use crate::{
+    invites::get_welcome,
+    ui::{Alert, Tone},
+};
+
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    let query = use_query_map();
+    let welcome = Resource::new(move || query.read().get("next"), get_welcome);
+    view! {
+        <Title text="Welcome" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
+            {move || welcome.get().map(|result| match result {
+                Ok(w) => view! {
+                    <section class="mx-auto w-full max-w-lg rounded-xl border border-slate-200 bg-white p-6 text-center shadow-sm sm:p-10">
+                        <div aria-hidden="true" class="mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-emerald-100 text-2xl text-emerald-700">"✓"</div>
+                        <h1 class="mt-4 text-2xl font-semibold tracking-tight">"Welcome, "{w.name.clone()}</h1>
+                        <p class="mt-2 text-slate-600">"You are now"</p>
+                        <p class="mt-1"><span data-testid="welcome-role" class="rounded-full bg-indigo-50 px-3 py-1 text-lg font-semibold text-indigo-700">{w.role.name.clone()}</span></p>
+                        <p class="mt-4 text-slate-700">{w.role.description.clone()}</p>
+                        {(!w.role.abilities.is_empty()).then(|| view! {
+                            <div class="mt-6 rounded-lg bg-slate-50 p-4 text-left">
+                                <h2 class="text-sm font-semibold text-slate-700">"What you can do now"</h2>
+                                <ul class="mt-2 space-y-1.5 text-sm text-slate-700">
+                                    {w.role.abilities.iter().map(|a| view! {
+                                        <li class="flex gap-2"><span aria-hidden="true" class="text-emerald-600">"✓"</span>{a.clone()}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        })}
+                        <a href=w.next.clone() class="mt-8 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">"Continue"</a>
+                    </section>
+                }.into_any(),
+                Err(e) if e.code == "UNAUTHORIZED" => view! { <Redirect path="/sign-in?redirectTo=/welcome" /> }.into_any(),
+                Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

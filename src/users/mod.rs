@@ -1,0 +1,159 @@
+//! Admin enrollment and user management (SPEC §3 "Admin enrollment", §5
+//! `admin/*`): accounts made without a password that their owner completes,
+//! and the users list with role changes and disabling.
+
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    accounts::{SignInResponse, StatusResponse, UserView},
+    error::ApiError,
+};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateUserBody {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    /// Refused: the person chooses their own password (SPEC §3).
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateUserResponse {
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CompleteEnrollmentBody {
+    pub token: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdBody {
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetRoleBody {
+    pub user_id: Option<String>,
+    pub role: Option<String>,
+}
+
+/// A user as the admin list shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Made by an admin and still without a password.
+    pub enrollment_pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserList {
+    pub users: Vec<ListedUser>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// The roles the caller may give, lowest first, for the role pickers.
+    pub assignable_roles: Vec<String>,
+}
+
+/// Whose account an enrollment link completes, for the `/enroll` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollmentInfo {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HasPermissionBody {
+    /// `{ "user": ["create"] }`, as Better Auth's admin client sends it.
+    pub permissions: Option<BTreeMap<String, Vec<String>>>,
+    /// The older single form, also accepted.
+    pub permission: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HasPermissionResponse {
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+pub const PAGE_SIZE: u32 = 20;
+
+#[server(name = CreateUser, prefix = "/api/auth", endpoint = "admin/create-user", input = leptos::server_fn::codec::Json)]
+pub async fn create_user(
+    #[server(flatten)] body: CreateUserBody,
+) -> Result<CreateUserResponse, ApiError> {
+    service::create_user(body).await
+}
+
+#[server(name = EnrollmentInfoFn, prefix = "/api/auth", endpoint = "admin/enrollment-info", input = GetUrl)]
+pub async fn enrollment_info(token: String) -> Result<EnrollmentInfo, ApiError> {
+    service::enrollment_info(token).await
+}
+
+#[server(name = CompleteEnrollment, prefix = "/api/auth", endpoint = "admin/complete-enrollment", input = leptos::server_fn::codec::Json)]
+pub async fn complete_enrollment(
+    #[server(flatten)] body: CompleteEnrollmentBody,
+) -> Result<SignInResponse, ApiError> {
+    service::complete_enrollment(body).await
+}
+
+#[server(name = ResendEnrollment, prefix = "/api/auth", endpoint = "admin/resend-enrollment", input = leptos::server_fn::codec::Json)]
+pub async fn resend_enrollment(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<StatusResponse, ApiError> {
+    service::resend_enrollment(body).await
+}
+
+#[server(name = SetRole, prefix = "/api/auth", endpoint = "admin/set-role", input = leptos::server_fn::codec::Json)]
+pub async fn set_role(
+    #[server(flatten)] body: SetRoleBody,
+) -> Result<CreateUserResponse, ApiError> {
+    service::set_role(body).await
+}
+
+#[server(name = DisableUser, prefix = "/api/auth", endpoint = "admin/disable-user", input = leptos::server_fn::codec::Json)]
+pub async fn disable_user(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<CreateUserResponse, ApiError> {
+    service::set_disabled(body, true).await
+}
+
+#[server(name = EnableUser, prefix = "/api/auth", endpoint = "admin/enable-user", input = leptos::server_fn::codec::Json)]
+pub async fn enable_user(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<CreateUserResponse, ApiError> {
+    service::set_disabled(body, false).await
+}
+
+#[server(name = ListUsers, prefix = "/api/auth", endpoint = "admin/list-users", input = GetUrl)]
+pub async fn list_users(
+    search: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> Result<UserList, ApiError> {
+    service::list_users(search, limit, offset).await
+}
+
+#[server(name = HasPermission, prefix = "/api/auth", endpoint = "admin/has-permission", input = leptos::server_fn::codec::Json)]
+pub async fn has_permission(
+    #[server(flatten)] body: HasPermissionBody,
+) -> Result<HasPermissionResponse, ApiError> {
+    service::has_permission(body).await
+}

@@ -1,0 +1,426 @@
+//! The server side of admin enrollment and user management. Role changes
+//! follow the invitation rank rule: an admin may give, and may change, only
+//! roles they could grant by invitation.
+
+use serde_json::json;
+
+use super::{
+    store, CompleteEnrollmentBody, CreateUserBody, CreateUserResponse, EnrollmentInfo,
+    HasPermissionBody, HasPermissionResponse, ListedUser, SetRoleBody, UserIdBody, UserList,
+    PAGE_SIZE,
+};
+use crate::{
+    accounts::{
+        domain::{Email, Password, PersonName},
+        required,
+        store::{self as accounts, UserRow},
+        SignInResponse, StatusResponse,
+    },
+    config::Config,
+    email::{self, templates},
+    error::{ApiError, ApiResult},
+    invites::policy::{self, GrantRefusal},
+    roles::Permission,
+    server::{
+        audit, clock,
+        context::RequestContext,
+        crypto,
+        db::{is_unique_violation, Tx},
+        sessions,
+    },
+};
+
+fn token_invalid() -> ApiError {
+    ApiError::bad_request(
+        "ENROLLMENT_TOKEN_NOT_FOUND_OR_EXPIRED",
+        "This enrollment link is not valid any more. Ask your admin to send a new one.",
+    )
+}
+
+fn already_has_password() -> ApiError {
+    ApiError::conflict(
+        "USER_ALREADY_HAS_PASSWORD",
+        "This account already has a password. Sign in, or reset the password if it is forgotten.",
+    )
+}
+
+pub fn role_changed_meanwhile() -> ApiError {
+    ApiError::conflict(
+        "ROLE_CHANGED",
+        "The role changed while this request was under way. Reload and try again.",
+    )
+}
+
+fn user_not_found() -> ApiError {
+    ApiError::not_found("USER_NOT_FOUND", "There is no such user.")
+}
+
+/// `actor` may give `role` (and, for changes, may touch someone holding it).
+fn may_assign(config: &Config, actor: &str, role: &str, permission: Permission) -> ApiResult<()> {
+    policy::may_assign(
+        &config.roles,
+        config.invitations.rank_rule,
+        actor,
+        role,
+        permission,
+    )
+    .map_err(|refusal| match refusal {
+        GrantRefusal::UnknownRole(_) => refusal.into(),
+        GrantRefusal::NoPermission => ApiError::forbidden(
+            "FORBIDDEN",
+            format!("Your role ({actor}) does not allow this."),
+        ),
+        GrantRefusal::AboveInviter { .. } => ApiError::forbidden(
+            "INSUFFICIENT_PERMISSIONS",
+            format!("As {actor}, you cannot manage the role {role}."),
+        ),
+    })
+}
+
+/// A fresh enrollment token for `user`, retiring older ones, and its email,
+/// inside the caller's transaction.
+async fn issue_enrollment(
+    tx: &mut Tx,
+    config: &Config,
+    user: &UserRow,
+    admin: &UserRow,
+) -> ApiResult<()> {
+    store::retire_enrollments(tx, &user.id).await?;
+    let token = crypto::new_token();
+    let expires_at = clock::now_ms() + clock::ms(config.enrollment_ttl);
+    store::insert_enrollment(
+        tx,
+        &crypto::hash_token(&token),
+        &user.id,
+        expires_at,
+        &admin.id,
+    )
+    .await?;
+    let mut link = config
+        .base_url
+        .join("/enroll")
+        .map_err(|_| ApiError::internal())?;
+    link.query_pairs_mut().append_pair("token", &token);
+    let message = templates::enrollment(templates::Enrollment {
+        to: &user.email,
+        name: &user.name,
+        role: &user.role,
+        link: link.as_str(),
+        token: &token,
+        expires_in: &templates::spoken(config.enrollment_ttl),
+        user_id: &user.id,
+    });
+    email::enqueue(tx, &message, config.rate_limits.email_per_recipient).await?;
+    Ok(())
+}
+
+pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::UserCreate).await?.user;
+    let config = cx.config();
+    if body.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        return Err(ApiError::bad_request(
+            "PASSWORD_NOT_ALLOWED",
+            "An admin never sets a password: the person chooses theirs from the enrollment email.",
+        ));
+    }
+    let email = Email::parse(required(&body.email, "email")?)?;
+    let name = PersonName::parse(required(&body.name, "name")?)?;
+    let role = required(&body.role, "role")?.trim().to_owned();
+    may_assign(config, &me.role, &role, Permission::UserCreate)?;
+
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let user = match accounts::insert_user(
+        &mut tx,
+        accounts::NewUser {
+            id: &crypto::new_id(),
+            email: email.as_str(),
+            name: name.as_str(),
+            role: &role,
+            email_verified: false,
+        },
+    )
+    .await
+    {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "USER_ALREADY_EXISTS",
+                format!("There is already an account for {}.", email.as_str()),
+            ))
+        }
+        other => other?,
+    };
+    issue_enrollment(&mut tx, config, &user, &me).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.create")
+            .actor(&me.id)
+            .target(&user.id)
+            .after(json!({ "email": user.email, "name": user.name, "role": user.role }))
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    cx.state.mail.wake();
+    Ok(CreateUserResponse { user: user.view() })
+}
+
+pub async fn enrollment_info(token: String) -> ApiResult<EnrollmentInfo> {
+    let cx = RequestContext::current()?;
+    let user = store::enrollment_user(cx.db(), &crypto::hash_token(token.trim()), clock::now_ms())
+        .await?
+        .ok_or_else(token_invalid)?;
+    Ok(EnrollmentInfo {
+        email: user.email,
+        name: user.name,
+    })
+}
+
+/// Sets the password, verifies the email, spends the token and signs the
+/// person in: one transaction, so a failure anywhere leaves the token live
+/// and a retry starts from the beginning. The user comes from the token,
+/// never from the request.
+pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<SignInResponse> {
+    let cx = RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("enroll", config.rate_limits.password_reset)
+        .await?;
+    let token = required(&body.token, "token")?.trim().to_owned();
+    let password = Password::parse(required(&body.password, "password")?)?;
+    let phc = crypto::hash_password(password).await?;
+
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let user_id = store::consume_enrollment(&mut tx, &crypto::hash_token(&token), clock::now_ms())
+        .await?
+        .ok_or_else(token_invalid)?;
+    let user = accounts::find_by_id(&mut tx, &user_id)
+        .await?
+        .ok_or_else(token_invalid)?;
+    if user.disabled {
+        return Err(ApiError::forbidden(
+            "BANNED_USER",
+            "This account is disabled.",
+        ));
+    }
+    if !accounts::insert_first_password(&mut tx, &user.id, &phc).await? {
+        return Err(already_has_password());
+    }
+    accounts::mark_email_verified(&mut tx, &user.id).await?;
+    store::retire_enrollments(&mut tx, &user.id).await?;
+    let (session_token, _) =
+        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.enrollment-completed")
+            .actor(&user.id)
+            .target(&user.id)
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    cx.set_cookie(&sessions::cookie(config, &session_token));
+    Ok(SignInResponse {
+        redirect: false,
+        token: session_token,
+        user: UserRow {
+            email_verified: true,
+            ..user
+        }
+        .view(),
+    })
+}
+
+async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
+    let id = required(&body.user_id, "userId")?;
+    accounts::find_by_id(tx, id)
+        .await?
+        .ok_or_else(user_not_found)
+}
+
+pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::UserCreate).await?.user;
+    let config = cx.config();
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let user = target(&mut tx, &body).await?;
+    may_assign(config, &me.role, &user.role, Permission::UserCreate)?;
+    if store::has_password(&mut tx, &user.id).await? {
+        return Err(already_has_password());
+    }
+    issue_enrollment(&mut tx, config, &user, &me).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.enrollment-resent")
+            .actor(&me.id)
+            .target(&user.id)
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    cx.state.mail.wake();
+    Ok(StatusResponse {
+        status: true,
+        message: Some(format!(
+            "A new enrollment link is on its way to {}; the old one no longer works.",
+            user.email
+        )),
+    })
+}
+
+pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::UserSetRole).await?.user;
+    let config = cx.config();
+    let role = required(&body.role, "role")?.trim().to_owned();
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let user = target(
+        &mut tx,
+        &UserIdBody {
+            user_id: body.user_id.clone(),
+        },
+    )
+    .await?;
+    // The person's current role and the new one must both be within reach.
+    may_assign(config, &me.role, &user.role, Permission::UserSetRole)?;
+    may_assign(config, &me.role, &role, Permission::UserSetRole)?;
+    let top = &config.roles.highest().name;
+    if &user.role == top
+        && &role != top
+        && !user.disabled
+        && store::count_active_with_role(&mut tx, top).await? <= 1
+    {
+        return Err(ApiError::conflict(
+            "CANNOT_DEMOTE_LAST_OWNER",
+            format!(
+                "{} is the last {top}; make someone else {top} first.",
+                user.name
+            ),
+        ));
+    }
+    if !accounts::change_role(&mut tx, &user.id, &user.role, &role).await? {
+        return Err(role_changed_meanwhile());
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.set-role")
+            .actor(&me.id)
+            .target(&user.id)
+            .before(json!({ "role": user.role }))
+            .after(json!({ "role": role }))
+            .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreateUserResponse {
+        user: UserRow { role, ..user }.view(),
+    })
+}
+
+/// Disables (ending every session at once) or enables an account.
+pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateUserResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::UserDisable).await?.user;
+    let config = cx.config();
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let user = target(&mut tx, &body).await?;
+    if user.id == me.id {
+        return Err(ApiError::forbidden(
+            "CANNOT_DISABLE_YOURSELF",
+            "You cannot disable or enable your own account.",
+        ));
+    }
+    may_assign(config, &me.role, &user.role, Permission::UserDisable)?;
+    let top = &config.roles.highest().name;
+    if disabled
+        && &user.role == top
+        && !user.disabled
+        && store::count_active_with_role(&mut tx, top).await? <= 1
+    {
+        return Err(ApiError::conflict(
+            "CANNOT_DISABLE_LAST_OWNER",
+            format!("{} is the last {top} and cannot be disabled.", user.name),
+        ));
+    }
+    store::set_disabled(&mut tx, &user.id, disabled).await?;
+    if disabled {
+        sessions::delete_all_for_user(&mut tx, &user.id).await?;
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new(if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        })
+        .actor(&me.id)
+        .target(&user.id)
+        .ip(&ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreateUserResponse {
+        user: UserRow { disabled, ..user }.view(),
+    })
+}
+
+pub async fn list_users(
+    search: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> ApiResult<UserList> {
+    let cx = RequestContext::current()?;
+    let me = cx.require(Permission::UserList).await?.user;
+    let config = cx.config();
+    let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
+    let offset = i64::from(offset.unwrap_or(0));
+    let (rows, total) = store::list(
+        cx.db(),
+        search.as_deref().unwrap_or_default(),
+        limit,
+        offset,
+    )
+    .await?;
+    Ok(UserList {
+        users: rows
+            .into_iter()
+            .map(|(user, enrollment_pending)| ListedUser {
+                user: user.view(),
+                enrollment_pending,
+            })
+            .collect(),
+        total,
+        limit,
+        offset,
+        assignable_roles: config
+            .roles
+            .iter()
+            .filter(|r| may_assign(config, &me.role, &r.name, Permission::UserSetRole).is_ok())
+            .map(|r| r.name.clone())
+            .collect(),
+    })
+}
+
+/// Whether the caller's role grants every listed permission (Better Auth's
+/// `admin/has-permission`). Unknown statements are simply not granted.
+pub async fn has_permission(body: HasPermissionBody) -> ApiResult<HasPermissionResponse> {
+    let cx = RequestContext::current()?;
+    let me = cx.signed_in().await?.user;
+    let asked = body.permissions.or(body.permission).ok_or_else(|| {
+        ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
+    })?;
+    let success = asked.iter().all(|(resource, actions)| {
+        actions.iter().all(|action| {
+            Permission::parse(resource, action)
+                .is_some_and(|p| cx.config().roles.allows(&me.role, p))
+        })
+    });
+    Ok(HasPermissionResponse {
+        success,
+        error: None,
+    })
+}
