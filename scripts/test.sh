@@ -7,6 +7,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 "$root/scripts/bootstrap.sh" e2e
 export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# A one-off build gains nothing from incremental caches, which take gigabytes.
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 
@@ -41,3 +43,6 @@ cargo leptos build
 step "end-to-end tests (Playwright, Chromium)"
 cd end2end
 npx playwright test
+
+# The build output is most of the suite's disk use; say how much it took.
+du -sh "$root/target" | awk '{ print "\nbuild output in target/: " $1 }'

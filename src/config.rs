@@ -375,6 +375,21 @@ impl Config {
         self.base_url.scheme() == "https"
     }
 
+    /// Where a caller-supplied redirect may send someone: a path on this
+    /// instance, or a page of this origin or a trusted one. Anything else
+    /// (another host, `//host`, backslashes, whitespace) is `None`, so a
+    /// link carrying a token is never handed to a stranger.
+    pub fn redirect_target(&self, redirect: &str) -> Option<url::Url> {
+        if redirect.starts_with('/') {
+            return crate::ui::is_local_path(redirect)
+                .then(|| self.base_url.join(redirect).ok())
+                .flatten();
+        }
+        let url = url::Url::parse(redirect).ok()?;
+        let origin = url.origin().ascii_serialization();
+        (origin == self.origin() || self.trusted_origins.contains(&origin)).then_some(url)
+    }
+
     /// An absolute link to a path of this instance.
     pub fn link(&self, path_and_query: &str) -> String {
         format!(

@@ -27,9 +27,18 @@ test("the owner arrives through the setup link and invites a moderator by email"
   await expect(owner.getByTestId("invite-row").first()).toContainText(invitee);
   await shot(owner, "invite-list");
 
+  // The link is the invitee's: the owner, signed in, is told so and offered
+  // to sign out rather than being let in under the wrong account.
+  const link = linkInEmailTo(invitee);
+  await owner.goto(link);
+  await expect(owner.getByText("This invitation was sent to another email address, and you are signed in as")).toBeVisible();
+  await expect(owner.getByText(invitee)).toHaveCount(0);
+  await expect(owner.getByRole("button", { name: "Sign out and continue" })).toBeVisible();
+  await shot(owner, "preview-switch-account");
+
   // The invitee, in a browser of their own, follows the emailed link.
   const page = await (await browser.newContext()).newPage();
-  await page.goto(linkInEmailTo(invitee));
+  await page.goto(link);
   await expect(page.getByTestId("invite-role")).toHaveText("moderator");
   await expect(page.getByText("Olive Owner invited you to join as")).toBeVisible();
   await page.getByRole("link", { name: "Create your account" }).click();
@@ -98,6 +107,14 @@ test("a public code with max uses 2 works twice and then refuses", async ({ brow
   const code = (await owner.getByTestId("invite-code").textContent())!.trim();
   expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   await shot(owner, "invite-created-code");
+
+  // The owner outranks the role on offer: the code would change nothing.
+  await owner.goto("/invite");
+  await owner.getByLabel("Invitation code").fill(code);
+  await owner.getByRole("button", { name: "Continue" }).click();
+  await expect(owner.getByRole("heading", { name: "You already have this access" })).toBeVisible();
+  await expect(owner.getByText("You are owner, which already ranks at or above moderator. You keep your role.")).toBeVisible();
+  await shot(owner, "preview-already-has-role");
 
   for (const who of ["first", "second"]) {
     const page = await (await browser.newContext()).newPage();

@@ -311,20 +311,7 @@ fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiR
             .base_url
             .join("/reset-password")
             .map_err(|_| invalid())?,
-        Some(path) if path.starts_with('/') => {
-            if !crate::ui::is_local_path(path) {
-                return Err(invalid());
-            }
-            config.base_url.join(path).map_err(|_| invalid())?
-        }
-        Some(absolute) => {
-            let url = url::Url::parse(absolute).map_err(|_| invalid())?;
-            let origin = url.origin().ascii_serialization();
-            if origin != config.origin() && !config.trusted_origins.contains(&origin) {
-                return Err(invalid());
-            }
-            url
-        }
+        Some(target) => config.redirect_target(target).ok_or_else(invalid)?,
     };
     // The token goes in the query; a fragment would swallow it.
     url.set_fragment(None);

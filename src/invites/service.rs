@@ -36,7 +36,6 @@ use crate::{
         db::{is_unique_violation, Db, Tx},
         rate_limit,
     },
-    ui::is_local_path,
 };
 
 /// At most this many addresses per request: one form, not a mailing list.
@@ -197,20 +196,12 @@ impl NewInvites {
 /// instance or a trusted origin. Anything else would make invitations a way
 /// to bounce people to a stranger's site.
 fn checked_redirect(config: &Config, r: String) -> ApiResult<String> {
-    if is_local_path(&r) {
-        return Ok(r);
-    }
-    let ok = url::Url::parse(&r).ok().is_some_and(|u| {
-        let origin = u.origin().ascii_serialization();
-        origin == config.origin() || config.trusted_origins.contains(&origin)
-    });
-    if ok {
-        Ok(r)
-    } else {
-        Err(ApiError::bad_request(
+    match config.redirect_target(&r) {
+        Some(_) => Ok(r),
+        None => Err(ApiError::bad_request(
             "INVALID_REDIRECT_URL",
             "The redirect must be a path on this site or a page of a trusted origin.",
-        ))
+        )),
     }
 }
 

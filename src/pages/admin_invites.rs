@@ -11,7 +11,7 @@ use crate::{
         list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
         InviteView, OneOrMany, PAGE_SIZE,
     },
-    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Tone, LINK},
+    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Pager, Tone},
 };
 
 const DAY: u64 = 86_400;
@@ -426,13 +426,7 @@ fn InviteList(
                             <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="invites">
                                 {list.invitations.into_iter().map(|i| view! { <InviteRow invite=i cancel resend /> }).collect_view()}
                             </ul>
-                            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                                <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", o + 1, (o + i64::from(PAGE_SIZE)).min(total)) }}</span>
-                                <div class="flex gap-4">
-                                    {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE_SIZE))>"Newer"</button> })}
-                                    {move || (i64::from(offset.get() + PAGE_SIZE) < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += PAGE_SIZE)>"Older"</button> })}
-                                </div>
-                            </div>
+                            <Pager total offset page_size=PAGE_SIZE />
                         }.into_any()
                     }
                 })}

@@ -8,7 +8,7 @@ use crate::{
     accounts::StatusResponse,
     app::use_session,
     error::ApiError,
-    ui::{use_hydrated, Alert, PageHeader, Tone, LINK},
+    ui::{use_hydrated, Alert, PageHeader, Pager, Tone},
     users::{
         create_user, disable_user, enable_user, list_users, resend_enrollment, set_role,
         CreateUserBody, CreateUserResponse, ListedUser, SetRoleBody, UserIdBody, PAGE_SIZE,
@@ -71,13 +71,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                             view! { <UserRow listed=u roles=roles.clone() is_me changed said /> }
                                         }).collect_view()}
                                     </ul>
-                                    <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                                        <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", (o + 1).min(total), (o + i64::from(PAGE_SIZE)).min(total)) }}</span>
-                                        <div class="flex gap-4">
-                                            {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE_SIZE))>"Newer"</button> })}
-                                            {move || (i64::from(offset.get() + PAGE_SIZE) < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += PAGE_SIZE)>"Older"</button> })}
-                                        </div>
-                                    </div>
+                                    <Pager total offset page_size=PAGE_SIZE />
                                 </section>
                             </div>
                         }.into_any()

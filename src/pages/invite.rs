@@ -13,8 +13,9 @@ use crate::{
     },
     error::ApiError,
     invites::{
-        activate_invite, domain::parse_code, domain::NextStep, get_invite, reject_invite,
-        InvitePreview, TokenBody,
+        activate_invite,
+        domain::{parse_code, NextStep, SecretKind},
+        get_invite, reject_invite, InvitePreview, TokenBody,
     },
     ui::{
         go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK,
@@ -79,6 +80,8 @@ fn Preview(preview: InvitePreview, token: String) -> impl IntoView {
     let inv = preview.invitation.clone();
     let title = if preview.next_step == NextStep::Unusable {
         "This invitation can no longer be used".to_owned()
+    } else if preview.next_step == NextStep::AlreadyHasRole {
+        "You already have this access".to_owned()
     } else if inv.new_account == Some(false) && preview.viewer_email.is_some() {
         format!("Become {}", inv.role)
     } else {
@@ -94,6 +97,13 @@ fn Preview(preview: InvitePreview, token: String) -> impl IntoView {
         "canceled" => ("Canceled", "bg-slate-200 text-slate-700"),
         "rejected" => ("Declined", "bg-slate-200 text-slate-700"),
         _ => ("Expired", "bg-amber-100 text-amber-900"),
+    };
+    // Someone else signed in is not told the address (see `invites::preview`).
+    let for_whom = match (&inv.email, preview.next_step) {
+        (Some(email), _) => email.clone(),
+        (None, NextStep::SwitchAccount) => "Another email address".to_owned(),
+        (None, _) if inv.token_type == SecretKind::Code => "Anyone with this code".to_owned(),
+        (None, _) => "Anyone with this link".to_owned(),
     };
     view! {
         <Card title=title>
@@ -114,7 +124,7 @@ fn Preview(preview: InvitePreview, token: String) -> impl IntoView {
                 <dl class="mt-4 grid grid-cols-1 gap-2 border-t border-slate-200 pt-3 text-sm sm:grid-cols-2">
                     <div>
                         <dt class="text-slate-500">"For"</dt>
-                        <dd class="font-medium text-slate-800 break-all">{inv.email.clone().unwrap_or_else(|| "Anyone with this link".into())}</dd>
+                        <dd class="font-medium text-slate-800 break-all">{for_whom}</dd>
                     </div>
                     <div>
                         <dt class="text-slate-500">"Validity"</dt>
@@ -164,7 +174,7 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
             {private.then(|| view! { <DeclineButton token=token.clone() /> })}
         }
         .into_any(),
-        NextStep::SwitchAccount => view! { <SwitchAccount for_email=inv.email.clone().unwrap_or_default() viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
+        NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
         NextStep::AlreadyHasRole => view! {
             <Alert tone=Tone::Info>
                 "You are "{preview.viewer_role.clone().unwrap_or_default()}", which already ranks at or above "{inv.role.clone()}". You keep your role."
@@ -240,7 +250,7 @@ fn DeclineButton(token: String) -> impl IntoView {
 }
 
 #[component]
-fn SwitchAccount(for_email: String, viewer: String, token: String) -> impl IntoView {
+fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let leave = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
@@ -250,7 +260,7 @@ fn SwitchAccount(for_email: String, viewer: String, token: String) -> impl IntoV
     });
     view! {
         <Alert tone=Tone::Info>
-            "This invitation is for "<strong>{for_email}</strong>", but you are signed in as "<strong>{viewer}</strong>"."
+            "This invitation was sent to another email address, and you are signed in as "<strong>{viewer}</strong>". Sign out to accept it with the account it was sent to."
         </Alert>
         <button
             type="button"

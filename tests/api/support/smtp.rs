@@ -62,7 +62,10 @@ impl SmtpSink {
     }
 
     async fn spawn(port: u16, extra: &[&str]) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/api/support/smtp_sink.py"
+        );
         let mut child = Command::new("python3")
             .arg(script)
             .arg("--port")

@@ -4,7 +4,7 @@ Prints {"ready": port} once it listens, then one JSON line per message it
 accepts: envelope, raw header block, and both bodies decoded by Python's own
 email parser (a second opinion on what Gatehouse put on the wire).
 
-    python3 tests/support/smtp_sink.py --port 2525 [--user U --password P]
+    python3 tests/api/support/smtp_sink.py --port 2525 [--user U --password P]
 """
 
 import argparse

@@ -1,10 +1,8 @@
 //! Role invitations over HTTP (SPEC §3 "Role invitations", §5 `invite/*`),
 //! on SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support::{Backend, Response, TestApp};
 use serde_json::{json, Value};
-use support::{Backend, Response, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -44,7 +42,7 @@ async fn activate(app: &TestApp, token: &str, cookie: &str) -> Response {
 }
 
 fn token_in(app: &TestApp, text: &str) -> String {
-    let link = support::link_in(text, &app.base_url);
+    let link = crate::support::link_in(text, &app.base_url);
     link.rsplit('/').next().unwrap().to_owned()
 }
 

@@ -2,8 +2,6 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database) and
 //! speaks HTTP to it.
 
-#![allow(dead_code)]
-
 pub mod smtp;
 
 use std::time::Duration;
@@ -369,7 +367,6 @@ pub fn link_in(text: &str, base_url: &str) -> String {
 
 /// Generates one test per database for each listed async test function
 /// taking a `Backend`.
-#[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {

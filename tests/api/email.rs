@@ -1,13 +1,11 @@
 //! Email delivery (SPEC §6, issue 3), against a real SMTP server process on a
 //! loopback port, on SQLite and PostgreSQL.
 
-mod support;
-
-use serde_json::json;
-use support::{
+use crate::support::{
     smtp::{free_port, url_for, SmtpSink},
     Backend, TestApp,
 };
+use serde_json::json;
 
 const FROM: (&str, &str) = ("email.from", "\"Gatehouse Test <id@gatehouse.test>\"");
 
@@ -32,7 +30,7 @@ async fn app_with_smtp(
     TestApp::spawn(backend, &settings).await
 }
 
-async fn request_reset(app: &TestApp, email: &str) -> support::Response {
+async fn request_reset(app: &TestApp, email: &str) -> crate::support::Response {
     let res = app
         .post(
             "/api/auth/request-password-reset",
@@ -91,7 +89,7 @@ async fn reset_email_is_delivered_and_can_be_followed(backend: Backend) {
         .starts_with("multipart/alternative"));
     let text = mail.text.as_deref().expect("a plain-text body");
     let html = mail.html.as_deref().expect("an HTML body");
-    let link = support::link_in(text, &app.base_url);
+    let link = crate::support::link_in(text, &app.base_url);
     assert!(html.contains(&link), "the HTML body carries the same link");
 
     // Follow the link from the email as the recipient would.
@@ -353,7 +351,7 @@ async fn the_per_recipient_limit_holds(backend: Backend) {
         .into_iter()
         .rfind(|m| m.rcpt_tos == ["ada@example.com"])
         .unwrap();
-    let link = support::link_in(newest.text.as_deref().unwrap(), &app.base_url);
+    let link = crate::support::link_in(newest.text.as_deref().unwrap(), &app.base_url);
     let token = link.split("token=").nth(1).unwrap().to_owned();
     let res = app
         .post(

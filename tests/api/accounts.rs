@@ -1,10 +1,8 @@
 //! Accounts and sessions over HTTP (SPEC §2, §5, §8), on SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support::{link_in, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{link_in, Backend, TestApp};
 
 on_both_databases!(
     sign_up_then_get_session,

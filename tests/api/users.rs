@@ -1,10 +1,8 @@
 //! Admin enrollment and user management (SPEC §3 "Admin enrollment", §5
 //! `admin/*`), on SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support::{Backend, Response, TestApp};
 use serde_json::{json, Value};
-use support::{Backend, Response, TestApp};
 
 const PASSWORD: &str = "a password of my own";
 
@@ -29,7 +27,7 @@ async fn create(app: &TestApp, admin: &str, body: Value) -> Response {
 /// The token in the newest enrollment email to `to`.
 async fn enrollment_token(app: &TestApp, to: &str) -> String {
     let text = app.emails_to(to).await.pop().expect("an enrollment email");
-    let link = support::link_in(&text, &app.base_url);
+    let link = crate::support::link_in(&text, &app.base_url);
     assert!(link.contains("/enroll?token="), "{link}");
     link.split("token=").nth(1).unwrap().to_owned()
 }

@@ -1,0 +1,13 @@
+//! Integration tests over HTTP: each starts the real Gatehouse server on
+//! port 0 against a fresh database, on SQLite and on PostgreSQL.
+//!
+//! One test binary rather than one per area: every binary links the whole
+//! server, and four of them cost minutes of linking and gigabytes of disk.
+
+#[macro_use]
+mod support;
+
+mod accounts;
+mod email;
+mod invites;
+mod users;
