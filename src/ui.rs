@@ -286,6 +286,24 @@ pub fn format_time(rfc3339: &str) -> String {
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
 
+/// "1–20 of 57" with *Newer* and *Older*, for a list paged by an offset
+/// signal. Nothing at all for an empty list.
+#[component]
+pub fn Pager(total: i64, offset: RwSignal<u32>, page_size: u32) -> impl IntoView {
+    let page = i64::from(page_size);
+    (total > 0).then(|| {
+        view! {
+            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", o + 1, (o + page).min(total)) }}</span>
+                <div class="flex gap-4">
+                    {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(page_size))>"Newer"</button> })}
+                    {move || (i64::from(offset.get()) + page < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += page_size)>"Older"</button> })}
+                </div>
+            </div>
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,22 +340,4 @@ mod tests {
         );
         assert_eq!(format_time("soon"), "soon");
     }
-}
-
-/// "1–20 of 57" with *Newer* and *Older*, for a list paged by an offset
-/// signal. Nothing at all for an empty list.
-#[component]
-pub fn Pager(total: i64, offset: RwSignal<u32>, page_size: u32) -> impl IntoView {
-    let page = i64::from(page_size);
-    (total > 0).then(|| {
-        view! {
-            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", o + 1, (o + page).min(total)) }}</span>
-                <div class="flex gap-4">
-                    {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(page_size))>"Newer"</button> })}
-                    {move || (i64::from(offset.get()) + page < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += page_size)>"Older"</button> })}
-                </div>
-            </div>
-        }
-    })
 }

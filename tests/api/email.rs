@@ -2,7 +2,7 @@
 //! loopback port, on SQLite and PostgreSQL.
 
 use crate::support::{
-    smtp::{free_port, url_for, SmtpSink},
+    smtp::{DownSink, SmtpSink},
     Backend, TestApp,
 };
 use serde_json::json;
@@ -49,7 +49,7 @@ async fn status_of_only_email(app: &TestApp) -> String {
 }
 
 async fn reset_email_is_delivered_and_can_be_followed(backend: Backend) {
-    let sink = SmtpSink::start_with_login(free_port(), "mailer", "s3cret pass").await;
+    let sink = SmtpSink::start_with_login("mailer", "s3cret pass").await;
     let url = format!(
         "smtp://mailer:s3cret%20pass@127.0.0.1:{}?tls=none",
         sink.port
@@ -138,15 +138,15 @@ async fn reset_email_is_delivered_and_can_be_followed(backend: Backend) {
 }
 
 async fn a_down_server_delays_delivery_but_loses_nothing(backend: Backend) {
-    let port = free_port();
-    let Some(app) = app_with_smtp(backend, &url_for(port), &[("email.max_attempts", "1000")]).await
+    let down = DownSink::start().await;
+    let Some(app) = app_with_smtp(backend, &down.url(), &[("email.max_attempts", "1000")]).await
     else {
         return;
     };
     app.signed_up("ada@example.com").await;
     request_reset(&app, "ada@example.com").await;
 
-    // Nobody listens: attempts fail and the message waits, still queued.
+    // The server is down: attempts fail and the message waits, still queued.
     app.wait_until("select attempts from outbound_emails", |n: &i64| *n >= 2)
         .await;
     assert_eq!(status_of_only_email(&app).await, "queued");
@@ -157,7 +157,7 @@ async fn a_down_server_delays_delivery_but_loses_nothing(backend: Backend) {
     assert!(error.is_some(), "the last error is kept");
 
     // The server comes up: the message goes out on the next attempt.
-    let sink = SmtpSink::start(port).await;
+    let sink = down.come_up().await;
     let got = sink.wait_for(1).await;
     assert_eq!(got[0].rcpt_tos, ["ada@example.com"]);
     app.wait_until("select status from outbound_emails", |s: &String| {
@@ -167,8 +167,8 @@ async fn a_down_server_delays_delivery_but_loses_nothing(backend: Backend) {
 }
 
 async fn failed_after_the_attempt_limit_then_an_admin_retries(backend: Backend) {
-    let port = free_port();
-    let Some(app) = app_with_smtp(backend, &url_for(port), &[("email.max_attempts", "2")]).await
+    let down = DownSink::start().await;
+    let Some(app) = app_with_smtp(backend, &down.url(), &[("email.max_attempts", "2")]).await
     else {
         return;
     };
@@ -207,7 +207,7 @@ async fn failed_after_the_attempt_limit_then_an_admin_retries(backend: Backend) 
     let res = app.post("/api/auth/admin/retry-email", body.clone()).await;
     assert_eq!((res.status.as_u16(), res.code()), (401, "UNAUTHORIZED"));
 
-    let sink = SmtpSink::start(port).await;
+    let sink = down.come_up().await;
     let res = app
         .post_with_cookie("/api/auth/admin/retry-email", body.clone(), &admin)
         .await;
@@ -245,7 +245,7 @@ async fn failed_after_the_attempt_limit_then_an_admin_retries(backend: Backend) 
 }
 
 async fn header_injection_is_neutralized(backend: Backend) {
-    let sink = SmtpSink::start(free_port()).await;
+    let sink = SmtpSink::start().await;
     let Some(app) = app_with_smtp(backend, &sink.url(), &[]).await else {
         return;
     };
@@ -305,7 +305,7 @@ async fn header_injection_is_neutralized(backend: Backend) {
 }
 
 async fn the_per_recipient_limit_holds(backend: Backend) {
-    let sink = SmtpSink::start(free_port()).await;
+    let sink = SmtpSink::start().await;
     let Some(app) = app_with_smtp(
         backend,
         &sink.url(),
@@ -427,7 +427,7 @@ async fn without_smtp_messages_are_kept_and_marked(backend: Backend) {
 }
 
 async fn two_nodes_deliver_each_message_exactly_once(backend: Backend) {
-    let sink = SmtpSink::start(free_port()).await;
+    let sink = SmtpSink::start().await;
     let Some(first) = app_with_smtp(backend, &sink.url(), &[]).await else {
         return;
     };

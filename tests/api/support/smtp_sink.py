@@ -1,22 +1,28 @@
 """A real SMTP server for Gatehouse's tests: aiosmtpd on a loopback port.
 
-Prints {"ready": port} once it listens, then one JSON line per message it
-accepts: envelope, raw header block, and both bodies decoded by Python's own
-email parser (a second opinion on what Gatehouse put on the wire).
+Binds a free port of its own choosing (no other process can take it between
+choosing and binding), prints {"ready": port} once it listens, then one JSON
+line per message it accepts: envelope, raw header block, and both bodies
+decoded by Python's own email parser (a second opinion on what Gatehouse put
+on the wire).
 
-    python3 tests/api/support/smtp_sink.py --port 2525 [--user U --password P]
+With --down-first it prints {"down": port} and holds the port bound but not
+listening, so connections are refused as by a server that is down, until a
+line arrives on stdin; then it listens and prints {"ready": port}.
+
+    python3 tests/api/support/smtp_sink.py [--down-first] [--user U --password P]
 """
 
 import argparse
+import asyncio
 import json
+import socket
 import sys
-import threading
 import warnings
 from email import policy
 from email.parser import BytesParser
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Sink:
@@ -40,16 +46,11 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
-def main():
-    # aiosmtpd warns that AUTH without TLS is unsafe: true, and on loopback
-    # in a test, intended.
-    warnings.filterwarnings("ignore")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--user")
-    parser.add_argument("--password")
-    args = parser.parse_args()
+def announce(state, port):
+    print(json.dumps({state: port}), flush=True)
 
+
+async def serve(args):
     options = {}
     if args.user:
         def authenticate(server, session, envelope, mechanism, auth_data):
@@ -62,11 +63,30 @@ def main():
             # Loopback only: the tests speak plain SMTP.
             "auth_require_tls": False,
         }
-    controller = Controller(Sink(), hostname="127.0.0.1", port=args.port, **options)
-    controller.start()
-    print(json.dumps({"ready": args.port}), flush=True)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    if args.down_first:
+        announce("down", port)
+        await loop.run_in_executor(None, sys.stdin.readline)
+    sock.listen()
+    # A fixed name in the greeting: the default looks up this host's FQDN.
+    server = await loop.create_server(lambda: SMTP(Sink(), hostname="sink.test", **options), sock=sock)
+    announce("ready", port)
     # Runs until the test kills it.
-    threading.Event().wait()
+    await server.serve_forever()
+
+
+def main():
+    # aiosmtpd warns that AUTH without TLS is unsafe: true, and on loopback
+    # in a test, intended.
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--down-first", action="store_true")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    asyncio.run(serve(parser.parse_args()))
 
 
 if __name__ == "__main__":
