@@ -10,12 +10,16 @@ pub mod rate_limit;
 pub mod security;
 pub mod sessions;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use axum::{middleware, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tower_http::trace::TraceLayer;
 
@@ -73,8 +77,15 @@ pub async fn start(
     Ok(Running { addr, state, task })
 }
 
+/// The app's routes, found once per process by rendering the app with
+/// resource loading switched off. That switch is process-wide in Leptos, so
+/// a second discovery while another server in the process (a test's second
+/// node, say) is rendering would leave that page's resources never loading
+/// and its response stalled.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())

@@ -169,6 +169,9 @@ impl TestApp {
         let db = store.pool().clone();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A hung request fails its test, naming the path, rather than
+            // stalling the whole suite.
+            .timeout(Duration::from_secs(60))
             .build()
             .unwrap();
         Self {
@@ -282,10 +285,16 @@ impl TestApp {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req.send().await.expect("request reaches the server");
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: no answer from the server: {e}"));
         let status = res.status();
         let headers = res.headers().clone();
-        let text = res.text().await.unwrap();
+        let text = res
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: the answer's body: {e}"));
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response {
             status,
