@@ -70,6 +70,8 @@ pub fn Field(
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional)] readonly: bool,
 ) -> impl IntoView {
+    // An empty hint is no hint: callers with a hint only sometimes pass "".
+    let hint = hint.filter(|h| !h.is_empty());
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");

@@ -5,21 +5,18 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::{
-    accounts::{
-        domain::{Password, PersonName, PASSWORD_HINT},
-        sign_out, sign_up_email, SignUpBody,
-    },
+    accounts::sign_out,
     error::ApiError,
     invites::{
         activate_invite,
         domain::{parse_code, NextStep, SecretKind},
         get_invite, reject_invite, InvitePreview, TokenBody,
     },
-    ui::{
-        go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK,
-    },
+    pages::sign_up::{SignUpForm, WithInvitation},
+    ui::{go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, LINK},
 };
 
 fn use_token() -> Signal<String> {
@@ -27,24 +24,22 @@ fn use_token() -> Signal<String> {
     Signal::derive(move || params.read().get("token").unwrap_or_default())
 }
 
+/// What stays as it is in the `next` query value: RFC 3986's unreserved
+/// characters, and `/` so that a path stays readable.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 /// Where to go after accepting: the welcome page, then the invitation's
 /// redirect (or the dashboard).
 fn welcome_path(redirect: Option<&str>) -> String {
     match redirect {
-        Some(next) => format!("/welcome?next={}", encode(next)),
+        Some(next) => format!("/welcome?next={}", utf8_percent_encode(next, QUERY_VALUE)),
         None => "/welcome".to_owned(),
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
@@ -295,21 +290,6 @@ pub fn InviteCodePage() -> impl IntoView {
     }
 }
 
-const NAME_CODES: &[&str] = &["INVALID_NAME"];
-const EMAIL_CODES: &[&str] = &[
-    "INVALID_EMAIL",
-    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
-];
-const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
-const FIELD_CODES: &[&str] = &[
-    "INVALID_NAME",
-    "INVALID_EMAIL",
-    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
-    "PASSWORD_TOO_SHORT",
-    "PASSWORD_TOO_LONG",
-    "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
-];
-
 /// `/invite/{token}/sign-up`: create an account with the invitation.
 #[component]
 pub fn InviteSignUpPage() -> impl IntoView {
@@ -332,83 +312,13 @@ pub fn InviteSignUpPage() -> impl IntoView {
 #[component]
 fn InviteSignUpForm(preview: InvitePreview, token: String) -> impl IntoView {
     let inv = preview.invitation;
-    let fixed_email = inv.email.clone();
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(fixed_email.clone().unwrap_or_default());
-    let password = RwSignal::new(String::new());
-    let errors = FormErrors::new();
-    let action = Action::new(|body: &SignUpBody| sign_up_email(body.clone()));
-    let next = welcome_path(inv.redirect_to.as_deref());
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to(&next),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let on_submit = {
-        let token = token.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let checked = PersonName::parse(&name.get())
-                .and_then(|_| crate::accounts::domain::Email::parse(&email.get()))
-                .and_then(|_| Password::parse(&password.get()));
-            match checked {
-                Err(e) => errors.error.set(Some(e)),
-                Ok(_) => {
-                    errors.error.set(None);
-                    action.dispatch(SignUpBody {
-                        name: Some(name.get()),
-                        email: Some(email.get()),
-                        password: Some(password.get()),
-                        invite_token: Some(token.clone()),
-                    });
-                }
-            }
-        }
+    let invitation = WithInvitation {
+        next: welcome_path(inv.redirect_to.as_deref()),
+        token,
+        role: inv.role,
+        email: inv.email,
     };
-    let exists = Signal::derive(move || {
-        errors
-            .error
-            .get()
-            .is_some_and(|e| e.code == "USER_ALREADY_EXISTS_PLEASE_SIGN_IN")
-    });
-    let sign_in_href = format!("/sign-in?redirectTo=/invite/{token}");
-    view! {
-        <Card title="Create your account" subtitle=format!("You'll join as {}.", inv.role)>
-            <form on:submit=on_submit novalidate>
-                {move || {
-                    let href = sign_in_href.clone();
-                    exists.get().then(move || view! {
-                        <Alert tone=Tone::Info>
-                            "An account with this email already exists. "
-                            <a href=href class=LINK>"Sign in to accept the invitation"</a>
-                        </Alert>
-                    })
-                }}
-                <FormAlert message=errors.general(FIELD_CODES) />
-                <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(NAME_CODES) />
-                <Field
-                    label="Email"
-                    name="email"
-                    kind="email"
-                    autocomplete="email"
-                    value=email
-                    readonly=fixed_email.is_some()
-                    hint=if fixed_email.is_some() { "This invitation is for this address." } else { "You'll sign in with it." }
-                    error=errors.field(EMAIL_CODES)
-                />
-                <Field
-                    label="Password"
-                    name="password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=password
-                    error=errors.field(PASSWORD_CODES)
-                    hint=PASSWORD_HINT
-                />
-                <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=action.pending() />
-            </form>
-        </Card>
-    }
+    view! { <SignUpForm invitation /> }
 }
 
 #[cfg(test)]

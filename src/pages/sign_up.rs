@@ -10,15 +10,34 @@ use crate::{
 };
 
 const NAME_CODES: &[&str] = &["INVALID_NAME"];
-const EMAIL_CODES: &[&str] = &["INVALID_EMAIL", "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"];
+// Each flow meets only its own codes: `USE_ANOTHER_EMAIL` on open sign-up,
+// the recipient and `PLEASE_SIGN_IN` codes with an invitation.
+const EMAIL_CODES: &[&str] = &[
+    "INVALID_EMAIL",
+    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+];
 const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
 const FIELD_CODES: &[&str] = &[
     "INVALID_NAME",
     "INVALID_EMAIL",
     "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
     "PASSWORD_TOO_SHORT",
     "PASSWORD_TOO_LONG",
+    // Shown as its own notice with a sign-in link, not as a form error.
+    "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
 ];
+
+/// Sign-up with an invitation: what `SignUpForm` needs besides the form.
+pub struct WithInvitation {
+    pub token: String,
+    pub role: String,
+    /// A private invitation's address, which the form does not let change.
+    pub email: Option<String>,
+    /// Where to go once the account exists.
+    pub next: String,
+}
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
@@ -48,44 +67,91 @@ fn InviteOnly() -> impl IntoView {
     }
 }
 
+/// The sign-up form: open sign-up, or with an invitation.
 #[component]
-fn SignUpForm() -> impl IntoView {
+pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl IntoView {
+    let token = invitation.as_ref().map(|i| i.token.clone());
+    let fixed_email = invitation.as_ref().and_then(|i| i.email.clone());
     let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
+    let email = RwSignal::new(fixed_email.clone().unwrap_or_default());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let action = Action::new(|body: &SignUpBody| sign_up_email(body.clone()));
 
+    let next = invitation
+        .as_ref()
+        .map_or_else(|| "/dashboard".to_owned(), |i| i.next.clone());
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to("/dashboard"),
+        Some(Ok(_)) => go_to(&next),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let checked = PersonName::parse(&name.get())
-            .and_then(|_| Email::parse(&email.get()))
-            .and_then(|_| Password::parse(&password.get()));
-        match checked {
-            Err(e) => errors.error.set(Some(e)),
-            Ok(_) => {
-                errors.error.set(None);
-                action.dispatch(SignUpBody {
-                    name: Some(name.get()),
-                    email: Some(email.get()),
-                    password: Some(password.get()),
-                    invite_token: None,
-                });
+    let on_submit = {
+        let token = token.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let checked = PersonName::parse(&name.get())
+                .and_then(|_| Email::parse(&email.get()))
+                .and_then(|_| Password::parse(&password.get()));
+            match checked {
+                Err(e) => errors.error.set(Some(e)),
+                Ok(_) => {
+                    errors.error.set(None);
+                    action.dispatch(SignUpBody {
+                        name: Some(name.get()),
+                        email: Some(email.get()),
+                        password: Some(password.get()),
+                        invite_token: token.clone(),
+                    });
+                }
             }
         }
     };
+    let exists = Signal::derive(move || {
+        errors
+            .error
+            .get()
+            .is_some_and(|e| e.code == "USER_ALREADY_EXISTS_PLEASE_SIGN_IN")
+    });
+    let (subtitle, email_hint, submit) = match &invitation {
+        Some(i) => (
+            format!("You'll join as {}.", i.role),
+            Some(if fixed_email.is_some() {
+                "This invitation is for this address."
+            } else {
+                "You'll sign in with it."
+            }),
+            "Create account and join",
+        ),
+        None => ("It takes a minute.".to_owned(), None, "Create account"),
+    };
+    let open = token.is_none();
+    let sign_in_href = token.map(|t| format!("/sign-in?redirectTo=/invite/{t}"));
 
     view! {
-        <Card title="Create your account" subtitle="It takes a minute.">
+        <Card title="Create your account" subtitle=subtitle>
             <form on:submit=on_submit novalidate>
+                {move || {
+                    let href = sign_in_href.clone();
+                    exists.get().then(move || view! {
+                        <Alert tone=Tone::Info>
+                            "An account with this email already exists. "
+                            <a href=href class=LINK>"Sign in to accept the invitation"</a>
+                        </Alert>
+                    })
+                }}
                 <FormAlert message=errors.general(FIELD_CODES) />
                 <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(NAME_CODES) />
-                <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
+                <Field
+                    label="Email"
+                    name="email"
+                    kind="email"
+                    autocomplete="email"
+                    value=email
+                    readonly=fixed_email.is_some()
+                    hint=email_hint.unwrap_or_default()
+                    error=errors.field(EMAIL_CODES)
+                />
                 <Field
                     label="Password"
                     name="password"
@@ -95,11 +161,13 @@ fn SignUpForm() -> impl IntoView {
                     error=errors.field(PASSWORD_CODES)
                     hint=PASSWORD_HINT
                 />
-                <SubmitButton label="Create account" pending_label="Creating your account…" pending=action.pending() />
+                <SubmitButton label=submit pending_label="Creating your account…" pending=action.pending() />
             </form>
-            <p class="mt-6 text-center text-sm text-slate-600">
-                "Already have an account? "<a href="/sign-in" class=LINK>"Sign in"</a>
-            </p>
+            {open.then(|| view! {
+                <p class="mt-6 text-center text-sm text-slate-600">
+                    "Already have an account? "<a href="/sign-in" class=LINK>"Sign in"</a>
+                </p>
+            })}
         </Card>
     }
 }
