@@ -1,7 +1,10 @@
 import { defineConfig, devices } from "@playwright/test";
 
 // One Gatehouse instance for the whole run, on its own port and a fresh
-// SQLite file, in open sign-up mode so the tests can create accounts.
+// SQLite file, in open sign-up mode so the tests can create accounts. It is
+// the release build, the one scripts/run.sh serves: a debug build skips
+// wasm-opt and precompression, so it once passed every test while the
+// release build's pages were dead.
 const port = 3917;
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -34,7 +37,7 @@ export default defineConfig({
     { name: "phone", use: { ...devices["Pixel 7"], channel: undefined } },
   ],
   webServer: {
-    command: "rm -rf target/e2e && exec ./target/debug/gatehouse serve",
+    command: "rm -rf target/e2e && exec ./target/release/gatehouse serve",
     cwd: "..",
     url: `${baseURL}/healthz`,
     timeout: 60_000,

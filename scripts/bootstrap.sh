@@ -4,10 +4,12 @@
 # registry (crates.io, npm, Debian): these machines cannot download from GitHub,
 # which is why cargo-leptos is built with `no_downloads` (TOOLCHAIN.md).
 #
-# Usage: scripts/bootstrap.sh [build|e2e]
-#   build  Rust target, cargo-leptos, wasm-bindgen CLI, Tailwind (default)
+# Usage: scripts/bootstrap.sh [build|e2e|bench]
+#   build  Rust target, cargo-leptos, wasm-bindgen CLI, Tailwind and
+#          wasm-opt (default)
 #   e2e    everything in `build`, plus what the tests need: Chromium and
 #          Playwright, and aiosmtpd (PyPI), the SMTP server the email tests run
+#   bench  everything in `build`, plus wrk and curl (Debian) for scripts/bench.sh
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.5
@@ -50,13 +52,16 @@ if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; 
   cargo install cargo-leptos --locked --version "${CARGO_LEPTOS_VERSION}" --features no_downloads --force
 fi
 
-# Release builds run wasm-opt; Debian's binaryen provides it.
-command -v wasm-opt >/dev/null 2>&1 || apt_install binaryen
-
+# Tailwind, and wasm-opt for release builds, come from npm (package.json
+# pins them); the scripts put node_modules/.bin first on PATH. wasm-opt is
+# npm's `binaryen` 132, not Debian's `binaryen` 108, whose wasm-opt corrupts
+# wasm-bindgen 0.2.130 output: the release build then fails in the browser
+# ("WebAssembly.Table.set(): Argument 1 is invalid for table").
 # `npm install` rather than `npm ci`: npm 11 judges its own lock file out of
 # sync over optional platform packages of Tailwind and `npm ci` refuses it.
-if [ ! -x "$root/node_modules/.bin/tailwindcss" ]; then
-  say "installing Tailwind (npm)"
+if [ ! -x "$root/node_modules/.bin/tailwindcss" ] ||
+  ! "$root/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version 132 "; then
+  say "installing Tailwind and wasm-opt (npm)"
   (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
@@ -70,4 +75,8 @@ if [ "$want" = e2e ]; then
     say "installing Playwright (npm)"
     (cd "$root/end2end" && npm install --no-audit --no-fund --loglevel=error)
   fi
+fi
+
+if [ "$want" = bench ]; then
+  apt_install wrk curl
 fi

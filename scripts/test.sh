@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints for both feature
 # sets, unit and integration tests (on SQLite and PostgreSQL), then the
-# Playwright tests in Chromium against a freshly built app.
+# Playwright tests in Chromium against the release build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -44,10 +44,12 @@ fi
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --features ssr
 
-step "build the app for the browser tests"
-cargo leptos build
+# The browser tests drive the release build, exactly what scripts/run.sh
+# serves (wasm-opt, precompressed and hashed assets).
+step "release build for the browser tests"
+cargo leptos build --release --precompress
 
-step "end-to-end tests (Playwright, Chromium)"
+step "end-to-end tests (Playwright, Chromium, against the release build)"
 cd end2end
 npx playwright test
 

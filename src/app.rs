@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the header shared by every page.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
     path, SsrMode,
@@ -45,7 +45,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options=options.clone() />
+                // Named after a hash of its content when the build hashes
+                // file names (release), so it can be cached for good.
+                <HashedStylesheet id="leptos" options />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -70,27 +73,31 @@ pub fn App() -> impl IntoView {
     provide_context(SessionResource(Resource::new(|| (), |_| get_session())));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/gatehouse.css" />
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
         <Title formatter=|page: String| if page.is_empty() { "Gatehouse".to_owned() } else { format!("{page} · Gatehouse") } />
         <Router>
             <Header />
             <main class="px-4 py-10 sm:py-16">
+                // Every page waits for its data and goes out complete in one
+                // piece (`SsrMode::Async`): it reads fully without JavaScript
+                // (link unfurlers, mail scanners, text browsers, slow phones)
+                // and needs no streaming scripts. Its data is a few indexed
+                // queries, so waiting costs next to nothing.
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } />
-                    <Route path=path!("/sign-in") view=SignInPage />
-                    <Route path=path!("/sign-up") view=SignUpPage />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/") view=|| view! { <Redirect path="/dashboard" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/emails") view=AdminEmailsPage />
-                    <Route path=path!("/admin/invites") view=AdminInvitesPage />
-                    <Route path=path!("/admin/users") view=AdminUsersPage />
-                    <Route path=path!("/enroll") view=EnrollPage />
-                    <Route path=path!("/invite") view=InviteCodePage />
-                    <Route path=path!("/invite/:token") view=InvitePage />
-                    <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage />
-                    <Route path=path!("/welcome") view=WelcomePage />
+                    <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite") view=InviteCodePage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

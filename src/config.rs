@@ -45,6 +45,7 @@ struct RawConfig {
     session_ttl: String,
     password_reset_ttl: String,
     enrollment_ttl: String,
+    shutdown_timeout: String,
     trusted_origins: Vec<String>,
     trust_proxy_headers: bool,
     rate_limits: RawRateLimits,
@@ -125,6 +126,7 @@ impl Default for RawConfig {
             session_ttl: "7d".into(),
             password_reset_ttl: "1h".into(),
             enrollment_ttl: "48h".into(),
+            shutdown_timeout: "20s".into(),
             trusted_origins: Vec::new(),
             trust_proxy_headers: false,
             rate_limits: RawRateLimits {
@@ -165,6 +167,8 @@ pub struct Config {
     pub password_reset_ttl: Duration,
     /// How long an enrollment link (an admin-made account) stays usable.
     pub enrollment_ttl: Duration,
+    /// How long a stopping server waits for the requests in flight.
+    pub shutdown_timeout: Duration,
     pub trusted_origins: Vec<String>,
     /// Read the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it, or clients could pick their own rate-limit bucket).
@@ -308,6 +312,7 @@ impl Config {
             session_ttl: parse_duration("session_ttl", &raw.session_ttl)?,
             password_reset_ttl: parse_duration("password_reset_ttl", &raw.password_reset_ttl)?,
             enrollment_ttl: parse_duration("enrollment_ttl", &raw.enrollment_ttl)?,
+            shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
             trusted_origins,
             trust_proxy_headers: raw.trust_proxy_headers,
             rate_limits: RateLimits {

@@ -63,6 +63,15 @@ impl ApiError {
         Self::unauthorized("UNAUTHORIZED", "You need to sign in first.")
     }
 
+    /// The database is out of reach; the request may succeed later.
+    pub fn unavailable() -> Self {
+        Self::new(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable. Please try again in a moment.",
+        )
+    }
+
     /// What the client sees for any failure of ours; the cause goes to the log.
     pub fn internal() -> Self {
         Self::new(
@@ -132,6 +141,10 @@ impl FromServerFnError for ApiError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::server::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::unavailable();
+        }
         tracing::error!(error = %e, "database error");
         Self::internal()
     }
@@ -140,6 +153,14 @@ impl From<sqlx::Error> for ApiError {
 #[cfg(feature = "ssr")]
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        let unavailable = e
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .any(crate::server::db::is_unavailable);
+        if unavailable {
+            tracing::warn!(error = ?e, "database unavailable");
+            return Self::unavailable();
+        }
         tracing::error!(error = ?e, "internal error");
         Self::internal()
     }

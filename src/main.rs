@@ -132,15 +132,40 @@ async fn serve() -> anyhow::Result<()> {
                 config.bind
             )
         })?;
-    let running = server::start(config, leptos_options, listener).await?;
+    let grace = config.shutdown_timeout;
+    let mut running = server::start(config, leptos_options, listener).await?;
     tracing::info!(
         "Gatehouse is ready at {} (listening on {})",
         running.state.config.base_url,
         running.addr
     );
     tokio::select! {
-        result = running.task => { result??; }
-        _ = tokio::signal::ctrl_c() => { tracing::info!("shutting down"); }
+        failed = running.failed() => return failed,
+        signal = shutdown_signal() => {
+            tracing::info!(
+                "{signal}: no longer accepting connections; finishing the requests in flight (at most {}s)",
+                grace.as_secs()
+            );
+        }
     }
+    running.shutdown(grace).await?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Which of SIGTERM (service managers, containers) and Ctrl-C came first.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+            let _ = tokio::signal::ctrl_c().await;
+            return "Ctrl-C";
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+    }
 }

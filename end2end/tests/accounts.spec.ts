@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./helpers";
 
 // A unique address per run and project, so reruns never collide.
 const unique = () => `person-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;

@@ -1,8 +1,54 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { test as base, expect, type BrowserContext, type Page } from "@playwright/test";
 
-// The server Playwright starts (playwright.config.ts) keeps its database
+export { expect };
+export type { Browser, Page } from "@playwright/test";
+
+/**
+ * Playwright's `test`, failing any test during which a page threw an
+ * uncaught error or logged one to the console: a page that does not
+ * hydrate (a broken WASM, a hydration mismatch, a panic) says so there.
+ * It watches every page of every context, including those a test opens
+ * with `browser.newContext()`. A refused request (a 4xx the test asked
+ * for) is the browser's note, not the page's error, and is let through.
+ */
+export const test = base.extend<{ pageErrors: string[] }>({
+  pageErrors: [
+    async ({ browser, context }, use) => {
+      const errors: string[] = [];
+      const watchPage = (page: Page) => {
+        page.on("pageerror", (e) => errors.push(`${page.url()}: uncaught ${e.name}: ${e.message}`));
+        page.on("console", (m) => {
+          if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
+            errors.push(`${page.url()}: console error: ${m.text()}`);
+          }
+        });
+      };
+      const watchContext = (c: BrowserContext) => {
+        c.pages().forEach(watchPage);
+        c.on("page", watchPage);
+      };
+      watchContext(context);
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (...args) => {
+        const c = await newContext(...args);
+        watchContext(c);
+        return c;
+      };
+      try {
+        await use(errors);
+      } finally {
+        browser.newContext = newContext;
+      }
+      expect(errors, "errors logged by the pages").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+// The server Playwright starts (playwright.config.ts), the release build
+// that scripts/run.sh serves, keeps its database
 // here; the tests read queued emails from it and run `gatehouse invite`
 // against it, as a self-hoster would on the same machine.
 const root = path.resolve(__dirname, "../..");
@@ -12,7 +58,7 @@ export const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.r
 
 /** `gatehouse invite …`; its last line of output is the invitation URL. */
 export function cliInvite(baseURL: string, ...args: string[]): string {
-  const out = execFileSync("./target/debug/gatehouse", ["invite", ...args], {
+  const out = execFileSync("./target/release/gatehouse", ["invite", ...args], {
     cwd: root,
     env: { ...process.env, GATEHOUSE_DATABASE_URL: `sqlite://${database}`, GATEHOUSE_BASE_URL: baseURL, RUST_LOG: "warn" },
   });

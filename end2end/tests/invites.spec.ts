@@ -1,5 +1,4 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { cliInvite, linkInEmailTo, password, shot, signUpFromInvitation, unique } from "./helpers";
+import { cliInvite, expect, linkInEmailTo, password, shot, signUpFromInvitation, test, unique, type Browser, type Page } from "./helpers";
 
 /** A new owner, arrived through a setup link from `gatehouse invite`. */
 async function ownerPage(browser: Browser, baseURL: string): Promise<Page> {

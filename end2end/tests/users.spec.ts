@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { cliInvite, linkInEmailTo, shot, signUpFromInvitation, unique } from "./helpers";
+import { cliInvite, expect, linkInEmailTo, shot, signUpFromInvitation, test, unique } from "./helpers";
 
 test("an admin creates an account, its owner sets a password, then the admin changes the role", async ({ browser, baseURL }) => {
   // The admin arrives through an invitation made with `gatehouse invite`.

@@ -55,7 +55,14 @@ enum Delivery {
 
 /// Starts this node's sender. Fails only when the SMTP settings cannot be
 /// turned into a transport (e.g. TLS set-up), which should stop the start.
-pub fn spawn(config: &Config, db: Db, wake: Wake) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+/// Once `stopping` says so, the sender finishes the message in hand and
+/// ends; whatever is still queued waits for the next start (or another node).
+pub fn spawn(
+    config: &Config,
+    db: Db,
+    wake: Wake,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let delivery = match &config.smtp {
         Some(smtp) => Delivery::Smtp {
             transport: transport(smtp)?,
@@ -67,11 +74,14 @@ pub fn spawn(config: &Config, db: Db, wake: Wake) -> anyhow::Result<tokio::task:
         }
     };
     let settings = config.email.clone();
+    let stop = crate::server::stop_requested(stopping.clone());
     Ok(tokio::spawn(async move {
-        loop {
+        tokio::pin!(stop);
+        let stopped = || *stopping.borrow();
+        while !stopped() {
             // Drain everything that is due, then sleep until woken or the
             // next poll (other nodes' messages and retries come due alone).
-            loop {
+            while !stopped() {
                 match outbox::claim_next(&db, clock::ms(CLAIM_LEASE)).await {
                     Ok(Some(message)) => deliver(&db, &delivery, &settings, message).await,
                     Ok(None) => break,
@@ -92,6 +102,7 @@ pub fn spawn(config: &Config, db: Db, wake: Wake) -> anyhow::Result<tokio::task:
             tokio::select! {
                 _ = wake.0.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
+                _ = &mut stop => {}
             }
         }
     }))

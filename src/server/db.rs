@@ -27,6 +27,10 @@ pub struct Db {
 
 pub type Tx = Transaction<'static, sqlx::Any>;
 
+/// How long a request waits for a database connection before it is told
+/// the service is unavailable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Db {
@@ -52,7 +56,9 @@ impl Db {
             .min_connections(u32::from(in_memory))
             .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
             .max_lifetime((!in_memory).then_some(Duration::from_secs(1800)))
-            .acquire_timeout(Duration::from_secs(15))
+            // With the database gone, requests fail (503) well inside 2 s
+            // instead of hanging; the pool reconnects by itself once it is back.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -125,6 +131,29 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     } else {
         format!("{url}&mode=rwc")
     })
+}
+
+/// True when a query failed because the database could not be reached or is
+/// not serving (down, restarting, dropped, overloaded), rather than because
+/// of the query: the client should try again later (503).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL: connection exceptions (08…), shutdown and
+            // "cannot connect now" (57P0…), too many connections, and a
+            // database that no longer exists. SQLite: busy or locked past
+            // the busy timeout.
+            code.starts_with("08")
+                || code.starts_with("57P0")
+                || matches!(&*code, "53300" | "3D000" | "5" | "6")
+        }),
+        _ => false,
+    }
 }
 
 /// True when a query failed on a unique constraint, on either database.

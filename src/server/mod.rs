@@ -12,16 +12,24 @@ pub mod sessions;
 
 use std::{
     net::SocketAddr,
+    path::Path,
     sync::{Arc, LazyLock},
     time::Duration,
 };
 
 use anyhow::Context;
-use axum::{middleware, routing::get, Router};
+use axum::{
+    middleware::{self, map_response},
+    response::Response,
+    routing::get,
+    serve::ListenerExt,
+    Router,
+};
+use http::{header, HeaderValue};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tokio::{net::TcpListener, task::JoinHandle};
-use tower_http::trace::TraceLayer;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tower_http::{compression::CompressionLayer, services::ServeDir, trace::TraceLayer};
 
 use crate::{
     app::{shell, App},
@@ -35,7 +43,45 @@ use self::{context::AppState, db::Db};
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
-    pub task: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    sender: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Running {
+    /// Resolves only if the server stops by itself, which is a failure.
+    pub async fn failed(&mut self) -> anyhow::Result<()> {
+        (&mut self.server)
+            .await
+            .context("The server task panicked")?
+            .context("The server stopped")?;
+        anyhow::bail!("The server stopped without being asked to")
+    }
+
+    /// Stops accepting connections, lets every request in flight finish and
+    /// the email sender finish the message in hand, all within `grace`.
+    /// Connections left open then are cut, and that is an error.
+    pub async fn shutdown(self, grace: Duration) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let drained = async {
+            let server = self.server.await;
+            let sender = self.sender.await;
+            (server, sender)
+        };
+        match tokio::time::timeout(grace, drained).await {
+            Ok((server, sender)) => {
+                server
+                    .context("The server task panicked")?
+                    .context("The server failed while stopping")?;
+                sender.context("The email sender panicked")?;
+                Ok(())
+            }
+            Err(_) => anyhow::bail!(
+                "Requests were still running {}s after the shutdown began (shutdown_timeout); they were cut off",
+                grace.as_secs()
+            ),
+        }
+    }
 }
 
 /// Connects to the database, applies migrations (any failure is fatal),
@@ -47,14 +93,15 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    tokio::task::spawn_blocking(crypto::warm_up)
+    crypto::warm_up()
         .await
         .context("Failed to prepare password hashing")?;
     crate::invites::service::first_run(&db, &config)
         .await
         .context("Failed to create the first-run setup link")?;
+    let (stop, stopping) = watch::channel(false);
     let mail = email::sender::Wake::default();
-    email::sender::spawn(&config, db.clone(), mail.clone())
+    let sender = email::sender::spawn(&config, db.clone(), mail.clone(), stopping.clone())
         .context("Failed to set up email delivery")?;
     let state = AppState {
         leptos_options,
@@ -66,15 +113,31 @@ pub async fn start(
         .local_addr()
         .context("Failed to read the listening address")?;
     let app = router(state.clone());
-    let task = tokio::spawn(async move {
+    // Pages and answers go out as soon as they are written: with Nagle's
+    // algorithm a response's last small chunk waited for the client's
+    // delayed ACK, some 40 ms per request on a kept-alive connection.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "failed to set TCP_NODELAY");
+        }
+    });
+    let stopped = stopping.clone();
+    let server = tokio::spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
+        .with_graceful_shutdown(stop_requested(stopped))
         .await
     });
-    tokio::spawn(maintenance(state.db.clone()));
-    Ok(Running { addr, state, task })
+    tokio::spawn(maintenance(state.db.clone(), stopping));
+    Ok(Running {
+        addr,
+        state,
+        server,
+        sender,
+        stop,
+    })
 }
 
 /// The app's routes, found once per process by rendering the app with
@@ -94,13 +157,17 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
+    let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(security::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .nest_service(&pkg, assets(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, shell))
+        // Pages and API answers; the assets come compressed already.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::guard,
@@ -113,6 +180,38 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Resolves once a shutdown is asked for. A `Running` that is dropped
+/// instead (tests do) leaves its server running for the life of the runtime.
+pub async fn stop_requested(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The browser's code and styles (`/pkg`): served in their build-time
+/// brotli or gzip form, and, since their names carry a hash of their
+/// content, cached for a year. Without hashed names (a dev build) the
+/// browser must check back every time.
+fn assets(options: &LeptosOptions) -> Router {
+    let dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let cache = HeaderValue::from_static(if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    Router::new()
+        .fallback_service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
+        .layer(map_response(move |mut res: Response| {
+            let cache = cache.clone();
+            async move {
+                if res.status().is_success() {
+                    res.headers_mut().insert(header::CACHE_CONTROL, cache);
+                }
+                res
+            }
+        }))
+}
+
 /// A request path fit for the log: secrets in paths (`/invite/{token}`)
 /// are cut off.
 fn loggable_path(path: &str) -> &str {
@@ -123,10 +222,15 @@ fn loggable_path(path: &str) -> &str {
 }
 
 /// Clears expired sessions and spent rate-limit windows now and then.
-async fn maintenance(db: Db) {
+async fn maintenance(db: Db, stopping: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let stop = stop_requested(stopping);
+    tokio::pin!(stop);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = &mut stop => return,
+        }
         let now = clock::now_ms();
         if let Err(e) = sessions::prune_expired(&db, now).await {
             tracing::warn!(error = %e, "failed to prune expired sessions");

@@ -103,15 +103,25 @@ pub fn page_csp(nonce: &str) -> String {
 }
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(e) => {
+    // A database that hangs rather than refusing counts as down too.
+    let ping = tokio::time::timeout(super::db::ACQUIRE_TIMEOUT, state.db.ping()).await;
+    match ping {
+        Ok(Ok(())) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
-            )
-                .into_response()
+            unavailable()
+        }
+        Err(_) => {
+            tracing::error!("health check: the database did not answer in time");
+            unavailable()
         }
     }
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+    )
+        .into_response()
 }

@@ -10,4 +10,5 @@ mod support;
 mod accounts;
 mod email;
 mod invites;
+mod operations;
 mod users;

@@ -1,0 +1,71 @@
+import { cliInvite, expect, linkInEmailTo, password, test, unique } from "./helpers";
+
+// Link unfurlers, mail scanners, text browsers and phones that have not run
+// the WebAssembly yet see only the HTML: every page that needs no sign-in
+// (and the welcome page, right after one) must be complete in it.
+test.use({ javaScriptEnabled: false });
+
+test("the pages anyone may open read fully without JavaScript", async ({ page, baseURL }) => {
+  const pages: [string, RegExp][] = [
+    ["/sign-in", /Sign in/],
+    ["/sign-up", /Create your account/],
+    ["/forgot-password", /Reset your password/],
+    ["/reset-password?token=not-a-real-one", /Choose a new password/],
+    ["/invite", /Have an invitation code\?/],
+    ["/nowhere", /Page not found/],
+  ];
+  for (const [path, heading] of pages) {
+    await page.goto(path);
+    await expect(page.getByRole("heading", { level: 1 }), path).toHaveText(heading);
+    await expect(page.getByText("Loading"), path).toHaveCount(0);
+  }
+  await expect(page.getByRole("link", { name: "Sign in" }), "the header is rendered too").toBeVisible();
+
+  // An invitation's preview and its sign-up form.
+  const link = cliInvite(baseURL!, "--role", "moderator");
+  await page.goto(link);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("You're invited to Gatehouse");
+  await expect(page.getByTestId("invite-role")).toHaveText("moderator");
+  await expect(page.getByText("Anyone with this link")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Create your account" })).toBeVisible();
+  await page.goto(`${link}/sign-up`);
+  await expect(page.getByLabel("Name")).toBeVisible();
+  await expect(page.getByText("moderator").first()).toBeVisible();
+
+  // An invitation that does not exist says so.
+  await page.goto("/invite/no-such-invitation");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("This invitation can't be opened");
+});
+
+test("enrollment and welcome pages arrive complete", async ({ page, browser, baseURL }) => {
+  // An admin (with JavaScript, through the API) makes an account by enrollment.
+  const adminContext = await browser.newContext({ javaScriptEnabled: true });
+  const admin = adminContext.request;
+  const adminEmail = unique("nojs-admin");
+  const adminToken = cliInvite(baseURL!, "--role", "admin").split("/").pop();
+  let res = await admin.post("/api/auth/sign-up/email", {
+    data: { name: "No-JS Admin", email: adminEmail, password, inviteToken: adminToken },
+  });
+  expect(res.status()).toBe(200);
+  const staff = unique("nojs-staff");
+  res = await admin.post("/api/auth/admin/create-user", { data: { email: staff, name: "Nora Script", role: "user" } });
+  expect(res.status()).toBe(200);
+
+  await page.goto(linkInEmailTo(staff, "enroll"));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Set up your account");
+  await expect(page.getByTestId("enroll-name")).toHaveText("Nora Script");
+  await expect(page.getByTestId("enroll-email")).toHaveText(staff);
+
+  // Signed in (the cookie set through the API), the welcome page and the
+  // dashboard render with their data.
+  res = await page.request.post("/api/auth/sign-up/email", {
+    data: { name: "Wendy Welcome", email: unique("nojs-welcome"), password },
+  });
+  expect(res.status()).toBe(200);
+  await page.goto("/welcome");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome, Wendy Welcome");
+  await expect(page.getByTestId("welcome-role")).toHaveText("user");
+  await page.goto("/dashboard");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hello, Wendy Welcome");
+  await adminContext.close();
+});

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Measures the release build (the one scripts/run.sh serves) on this
+# machine and prints the figures: requests per second with p50/p99 latency
+# for four hot paths, one kept-alive client's latency per page, memory when
+# idle and at the peak of a sign-in burst, and the WASM's size raw, gzip and
+# brotli. Not part of the test command: figures depend on the machine.
+#
+# Usage: scripts/bench.sh [seconds per run, default 8]
+# It starts its own server on 127.0.0.1:3999 with a fresh SQLite database in
+# a temporary folder, and stops it at the end. Load comes from wrk (Debian).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+duration="${1:-8}"
+"$root/scripts/bootstrap.sh" bench
+export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+cargo leptos build --release --precompress >/dev/null 2>&1 || cargo leptos build --release --precompress
+
+port=3999
+base="http://127.0.0.1:$port"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+export GATEHOUSE_BIND="127.0.0.1:$port"
+export GATEHOUSE_BASE_URL="$base"
+export GATEHOUSE_DATABASE_URL="sqlite://$work/gatehouse.db"
+export GATEHOUSE_SIGN_UP_MODE=open
+export GATEHOUSE_RATE_LIMITS__SIGN_IN="1000000000/1m"
+export GATEHOUSE_RATE_LIMITS__SIGN_UP="1000000000/1m"
+export RUST_LOG=warn
+
+"$root/target/release/gatehouse" serve 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "$base/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+# A person with a session, and a public invitation to preview.
+email="bench@example.com"
+password="correct horse battery staple"
+cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
+  -d "{\"name\":\"Bench\",\"email\":\"$email\",\"password\":\"$password\"}" \
+  "$base/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)"
+invite_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role moderator --max-uses 1000000 | tail -1)"
+token="${invite_url##*/}"
+
+rss() { awk -v k="$1:" '$1 == k { printf "%.1f MB", $2 / 1024 }' "/proc/$server_pid/status"; }
+
+cat >"$work/sign-in.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '{"email":"$email","password":"$password"}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# One wrk run; prints "req/s  p50  p99".
+load() {
+  local connections="$1" seconds="$2"
+  shift 2
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" 2>&1 | awk '
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = $2 }
+    /^ +99%/ { p99 = $2 }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%10s req/s   p50 %8s   p99 %8s%s\n", rps, p50, p99, (bad ? "   (" bad " non-2xx!)" : "") }'
+}
+
+sleep 1
+idle="$(rss VmRSS)"
+
+echo
+echo "Gatehouse release build on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "wrk, 2 threads, ${duration}s per run, kept-alive connections"
+echo
+printf '%-44s' "GET get-session (16 connections)"
+load 16 "$duration" -H "Cookie: $cookie" "$base/api/auth/get-session"
+printf '%-44s' "GET invite/get (16 connections)"
+load 16 "$duration" "$base/api/auth/invite/get?token=$token"
+printf '%-44s' "GET /invite/{token} page (16 connections)"
+load 16 "$duration" "$base/invite/$token"
+printf '%-44s' "GET /invite/{token} page (1 connection)"
+load 1 "$duration" "$base/invite/$token"
+printf '%-44s' "POST sign-in/email (20 connections)"
+load 20 15 -s "$work/sign-in.lua" "$base/api/auth/sign-in/email"
+peak="$(rss VmHWM)"
+after="$(rss VmRSS)"
+
+echo
+echo "memory: idle $idle, peak $peak (VmHWM, through the sign-in burst), after $after"
+
+wasm="$(ls target/site/pkg/*.wasm)"
+size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }
+echo "WASM $(basename "$wasm"): raw $(size "$wasm"), gzip $(size "$wasm.gz"), brotli $(size "$wasm.br")"
+js="$(ls target/site/pkg/*.js)"
+css="$(ls target/site/pkg/*.css)"
+echo "JS $(size "$js.br") brotli, CSS $(size "$css.br") brotli"

@@ -1,0 +1,162 @@
+//! Running Gatehouse as a service: stopping it gracefully, and failing fast
+//! (then recovering) when the database goes away.
+
+use std::{
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::support::{postgres_admin_url, Backend, TestApp};
+
+/// SIGTERM during a burst of requests: every request in flight gets its
+/// answer, new connections are refused, and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_BIND", "127.0.0.1:0")
+        .env(
+            "GATEHOUSE_DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GATEHOUSE_SIGN_UP_MODE", "open")
+        .env("GATEHOUSE_RATE_LIMITS__SIGN_IN", "1000/1m")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the gatehouse binary starts");
+
+    // The address is in the "ready" line of the log.
+    let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = log.next_line().await.unwrap() {
+            if let Some(rest) = line.split("(listening on ").nth(1) {
+                return rest.trim_end_matches(')').to_owned();
+            }
+        }
+        panic!("the server exited before it was ready");
+    })
+    .await
+    .expect("the server gets ready");
+    let log_rest = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) = log.next_line().await {
+            lines.push(line);
+        }
+        lines
+    });
+
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let signed_up = client
+        .post(format!("{base}/api/auth/sign-up/email"))
+        .json(&json!({ "name": "Term", "email": "term@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 200);
+
+    // Each sign-in runs argon2, and they queue for the cores: when the
+    // signal arrives most are still waiting or hashing.
+    let burst: Vec<_> = (0..24)
+        .map(|i| {
+            let client = client.clone();
+            let url = format!("{base}/api/auth/sign-in/email");
+            let password = if i % 2 == 0 { "correct horse battery" } else { "wrong horse battery" };
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({ "email": "term@example.com", "password": password }))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let pid = child.id().expect("still running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let mut answers = Vec::new();
+    for request in burst {
+        answers.push(request.await.unwrap());
+    }
+    let statuses: Vec<u16> = answers
+        .iter()
+        .map(|a| *a.as_ref().unwrap_or_else(|e| panic!("a request in flight got no answer: {e}")))
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 12, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 12, "{statuses:?}");
+
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the server exits after its requests are done")
+        .unwrap();
+    let log = log_rest.await.unwrap().join("\n");
+    assert!(status.success(), "exit status {status:?}; log:\n{log}");
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(
+        client.get(format!("{base}/healthz")).send().await.is_err(),
+        "nothing listens after the exit"
+    );
+}
+
+/// The PostgreSQL database disappears under a running server: `/healthz`
+/// and API calls answer 503 within 2 s instead of hanging, and once a
+/// database is back the same server is healthy again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn database_loss_fails_fast_and_recovers() {
+    let Some(app) = TestApp::spawn(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let cookie = app.signed_up("pg@example.com").await;
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::AnyConnection::connect(&postgres_admin_url())
+        .await
+        .unwrap();
+    sqlx::query(&format!("drop database {name} with (force)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    for (path, cookie) in [
+        ("/healthz", None),
+        ("/api/auth/get-session", Some(cookie.as_str())),
+    ] {
+        let started = Instant::now();
+        let res = app.get(path, cookie).await;
+        let took = started.elapsed();
+        assert_eq!(res.status, 503, "{path}: {}", res.text);
+        assert!(took < Duration::from_secs(2), "{path} took {took:?}");
+        if path != "/healthz" {
+            assert_eq!(res.code(), "SERVICE_UNAVAILABLE", "{}", res.text);
+        }
+    }
+    let started = Instant::now();
+    let sign_in = app.sign_in("pg@example.com", "correct horse battery").await;
+    assert_eq!(sign_in.status, 503, "{}", sign_in.text);
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get("/healthz", None).await.status != 200 {
+        assert!(Instant::now() < deadline, "the server never recovered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
