@@ -45,7 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
+                <HydrationScripts options=options.clone() islands=true />
                 // Named after a hash of its content when the build hashes
                 // file names (release), so it can be cached for good.
                 <HashedStylesheet id="leptos" options />
@@ -154,7 +154,7 @@ fn AdminNav(access: Access) -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn UserMenu(name: String, role: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let sign_out = Action::new(|_: &()| sign_out());

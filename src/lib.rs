@@ -22,5 +22,7 @@ pub mod users;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Only the islands (the `#[island]` components) come alive; the rest of
+    // each page stays the HTML the server sent.
+    leptos::mount::hydrate_islands();
 }

@@ -5,10 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
 use crate::{
     email::{get_email, list_emails, retry_email, EmailDetail, EmailIdBody, EmailView, PAGE_SIZE},
     error::ApiError,
-    ui::{format_time, use_hydrated, Alert, PageHeader, Tone, LINK},
+    ui::{format_time, reload, use_hydrated, Alert, PageHeader, Tone, LINK},
 };
 
 const FILTERS: [(&str, &str); 4] = [
@@ -21,24 +23,28 @@ const FILTERS: [(&str, &str); 4] = [
 #[component]
 pub fn AdminEmailsPage() -> impl IntoView {
     let query = use_query_map();
-    let status = move || query.read().get("status").unwrap_or_default();
-    let offset = move || {
-        query
-            .read()
-            .get("offset")
-            .and_then(|o| o.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    let retry = Action::new(|id: &String| {
-        retry_email(EmailIdBody {
-            id: Some(id.clone()),
-        })
-    });
-    let open = Action::new(|id: &String| get_email(id.clone()));
+    let query = query.read_untracked();
+    let status = query.get("status").unwrap_or_default();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse::<u32>().ok())
+        .unwrap_or(0);
+    let viewing = query.get("view").filter(|id| !id.is_empty());
     let emails = Resource::new(
-        move || (status(), offset(), retry.version().get()),
-        |(status, offset, _)| list_emails(Some(status), None, Some(offset)),
+        {
+            let status = status.clone();
+            move || (status.clone(), offset)
+        },
+        |(status, offset)| list_emails(Some(status), None, Some(offset)),
     );
+    let detail = Resource::new(move || viewing.clone(), |id| async move {
+        match id {
+            Some(id) => get_email(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let here = Address { status: status.clone(), offset };
+    let list_here = here.clone();
 
     view! {
         <Title text="Outgoing email" />
@@ -49,24 +55,28 @@ pub fn AdminEmailsPage() -> impl IntoView {
             />
             <nav aria-label="Filter by status" class="mb-4 flex flex-wrap gap-2">
                 {FILTERS.into_iter().map(|(value, label)| {
-                    let href = if value.is_empty() { "/admin/emails".to_owned() } else { format!("/admin/emails?status={value}") };
-                    let current = move || status() == value;
+                    let href = Address { status: value.to_owned(), offset: 0 }.href(None);
                     view! {
                         <a
                             href=href
-                            aria-current=move || current().then_some("page")
+                            aria-current=(status == value).then_some("page")
                             class="rounded-full border px-3 py-1 text-sm font-medium border-slate-300 text-slate-700 hover:bg-white \
                                    aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
                         >{label}</a>
                     }
                 }).collect_view()}
             </nav>
-            {move || retry.value().get().map(|r| match r {
-                Ok(done) => view! { <Alert tone=Tone::Success>{done.message.unwrap_or_default()}</Alert> }.into_any(),
-                Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-            })}
-            <MessageText open />
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| ()>
+                {
+                    let here = here.clone();
+                    move || detail.get().map(|r| match r {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(detail)) => view! { <MessageText detail close=here.href(None) /> }.into_any(),
+                        Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                    })
+                }
+            </Suspense>
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || emails.get().map(|result| match result {
                     Err(e) => denied_or_error(e).into_any(),
                     Ok(list) => view! {
@@ -76,12 +86,42 @@ pub fn AdminEmailsPage() -> impl IntoView {
                                 <code class="font-mono">"smtp_url"</code>" to deliver them."
                             </Alert>
                         })}
-                        <EmailTable emails=list.emails.clone() retry open />
-                        <Pager total=list.total offset=offset() status=status() />
+                        <EmailTable emails=list.emails.clone() here=list_here.clone() />
+                        <Pager total=list.total here=list_here.clone() />
                     }.into_any(),
                 })}
-            </Transition>
+            </Suspense>
         </div>
+    }
+}
+
+/// Where the page is: its filter and page, both in the address, so every
+/// view of the list is a link of its own and the list is rendered on the
+/// server (only the send buttons run in the browser).
+#[derive(Clone)]
+struct Address {
+    status: String,
+    offset: u32,
+}
+
+impl Address {
+    /// This view of the list, showing the text of message `view`.
+    fn href(&self, view: Option<&str>) -> String {
+        let mut q = vec![];
+        if !self.status.is_empty() {
+            q.push(format!("status={}", self.status));
+        }
+        if self.offset > 0 {
+            q.push(format!("offset={}", self.offset));
+        }
+        if let Some(id) = view {
+            q.push(format!("view={}", utf8_percent_encode(id, NON_ALPHANUMERIC)));
+        }
+        if q.is_empty() {
+            "/admin/emails".to_owned()
+        } else {
+            format!("/admin/emails?{}", q.join("&"))
+        }
     }
 }
 
@@ -94,12 +134,7 @@ fn denied_or_error(e: ApiError) -> impl IntoView {
 }
 
 #[component]
-fn EmailTable(
-    emails: Vec<EmailView>,
-    retry: Action<String, Result<crate::accounts::StatusResponse, ApiError>>,
-    open: Action<String, Result<EmailDetail, ApiError>>,
-) -> impl IntoView {
-    let hydrated = use_hydrated();
+fn EmailTable(emails: Vec<EmailView>, here: Address) -> impl IntoView {
     if emails.is_empty() {
         return view! {
             <div class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center text-slate-500">
@@ -111,8 +146,8 @@ fn EmailTable(
     view! {
         <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="emails">
             {emails.into_iter().map(|e| {
-                let (id_for_retry, id_for_open) = (e.id.clone(), e.id.clone());
                 let retryable = e.retryable();
+                let label = if e.status == "failed" { "Retry" } else { "Send now" };
                 view! {
                     <li class="flex flex-col gap-3 px-4 py-4 sm:flex-row sm:items-start sm:justify-between sm:px-6" data-testid="email-row">
                         <div class="min-w-0 flex-1">
@@ -127,21 +162,12 @@ fn EmailTable(
                                 <p class="mt-2 break-words rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900">{err}</p>
                             })}
                         </div>
-                        <div class="flex shrink-0 gap-2">
-                            <button
-                                type="button"
-                                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
-                                disabled=move || !hydrated.get()
-                                on:click=move |_| { open.dispatch(id_for_open.clone()); }
-                            >"View text"</button>
-                            {retryable.then(|| view! {
-                                <button
-                                    type="button"
-                                    class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
-                                    disabled=move || !hydrated.get() || retry.pending().get()
-                                    on:click=move |_| { retry.dispatch(id_for_retry.clone()); }
-                                >{if e.status == "failed" { "Retry" } else { "Send now" }}</button>
-                            })}
+                        <div class="flex shrink-0 items-start gap-2">
+                            <a
+                                href=here.href(Some(&e.id))
+                                class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+                            >"View text"</a>
+                            {retryable.then(|| view! { <SendButton id=e.id.clone() label=label.to_owned() /> })}
                         </div>
                     </li>
                 }
@@ -149,6 +175,36 @@ fn EmailTable(
         </ul>
     }
     .into_any()
+}
+
+/// Retry, or "Send now" for a held message; the page reloads to show the
+/// message's new state.
+#[island]
+fn SendButton(id: String, label: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let retry = Action::new(|id: &String| {
+        retry_email(EmailIdBody {
+            id: Some(id.clone()),
+        })
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = retry.value().get() {
+            reload();
+        }
+    });
+    view! {
+        <div class="flex flex-col items-end gap-1">
+            <button
+                type="button"
+                class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                disabled=move || !hydrated.get() || retry.pending().get()
+                on:click=move |_| { retry.dispatch(id.clone()); }
+            >{move || if retry.pending().get() { "Sending…".to_owned() } else { label.clone() }}</button>
+            {move || retry.value().get().and_then(Result::err).map(|e| view! {
+                <p role="alert" class="max-w-48 text-right text-xs text-red-700">{e.message}</p>
+            })}
+        </div>
+    }
 }
 
 #[component]
@@ -178,50 +234,34 @@ fn timeline(e: &EmailView) -> String {
     parts.join(" · ")
 }
 
-/// The text of the message last opened, with links and codes hidden.
+/// The text of the message opened with *View text*, links and codes hidden.
 #[component]
-fn MessageText(open: Action<String, Result<EmailDetail, ApiError>>) -> impl IntoView {
-    move || {
-        open.value().get().map(|r| match r {
-            Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-            Ok(detail) => view! {
-                <section class="mb-6 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6" aria-label="Message text">
-                    <div class="flex items-start justify-between gap-4">
-                        <div class="min-w-0">
-                            <p class="truncate font-medium">{detail.email.subject.clone()}</p>
-                            <p class="truncate text-sm text-slate-600">"To "{detail.email.recipient.clone()}</p>
-                        </div>
-                        <button
-                            type="button"
-                            class="text-sm font-medium text-slate-600 hover:text-slate-900"
-                            on:click=move |_| open.value().set(None)
-                        >"Close"</button>
-                    </div>
-                    <pre class="mt-4 whitespace-pre-wrap break-words rounded-md bg-slate-50 p-3 font-mono text-sm text-slate-800">{detail.text}</pre>
-                    <p class="mt-2 text-xs text-slate-500">"Links and codes are hidden: they belong to the recipient."</p>
-                </section>
-            }.into_any(),
-        })
+fn MessageText(detail: EmailDetail, close: String) -> impl IntoView {
+    view! {
+        <section class="mb-6 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6" aria-label="Message text">
+            <div class="flex items-start justify-between gap-4">
+                <div class="min-w-0">
+                    <p class="truncate font-medium">{detail.email.subject.clone()}</p>
+                    <p class="truncate text-sm text-slate-600">"To "{detail.email.recipient.clone()}</p>
+                </div>
+                <a href=close class="text-sm font-medium text-slate-600 hover:text-slate-900">"Close"</a>
+            </div>
+            <pre class="mt-4 whitespace-pre-wrap break-words rounded-md bg-slate-50 p-3 font-mono text-sm text-slate-800">{detail.text}</pre>
+            <p class="mt-2 text-xs text-slate-500">"Links and codes are hidden: they belong to the recipient."</p>
+        </section>
     }
 }
 
 #[component]
-fn Pager(total: i64, offset: u32, status: String) -> impl IntoView {
+fn Pager(total: i64, here: Address) -> impl IntoView {
     let page = i64::from(PAGE_SIZE);
-    let offset = i64::from(offset);
-    let href = move |o: i64| {
-        let mut q = vec![];
-        if !status.is_empty() {
-            q.push(format!("status={status}"));
+    let offset = i64::from(here.offset);
+    let at = move |o: i64| {
+        Address {
+            status: here.status.clone(),
+            offset: u32::try_from(o.max(0)).unwrap_or(0),
         }
-        if o > 0 {
-            q.push(format!("offset={o}"));
-        }
-        if q.is_empty() {
-            "/admin/emails".to_owned()
-        } else {
-            format!("/admin/emails?{}", q.join("&"))
-        }
+        .href(None)
     };
     let (first, last) = (offset + 1, (offset + page).min(total));
     (total > 0).then(|| {
@@ -229,8 +269,8 @@ fn Pager(total: i64, offset: u32, status: String) -> impl IntoView {
             <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
                 <span>{format!("{first}–{last} of {total}")}</span>
                 <div class="flex gap-4">
-                    {(offset > 0).then(|| view! { <a class=LINK href=href((offset - page).max(0))>"Newer"</a> })}
-                    {(offset + page < total).then(|| view! { <a class=LINK href=href(offset + page)>"Older"</a> })}
+                    {(offset > 0).then(|| view! { <a class=LINK href=at(offset - page)>"Newer"</a> })}
+                    {(offset + page < total).then(|| view! { <a class=LINK href=at(offset + page)>"Older"</a> })}
                 </div>
             </div>
         }

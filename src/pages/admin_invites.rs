@@ -27,9 +27,6 @@ const EXPIRY_CHOICES: [(u64, &str); 6] = [
 #[component]
 pub fn AdminInvitesPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| invite_options());
-    // Bumped after every change, so the list reloads.
-    let changed = RwSignal::new(0u32);
-    let result = RwSignal::new(None::<Result<CreateInviteResponse, ApiError>>);
     view! {
         <Title text="Invitations" />
         <div class="mx-auto max-w-5xl">
@@ -39,23 +36,35 @@ pub fn AdminInvitesPage() -> impl IntoView {
             />
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || options.get().map(|o| match o {
-                    // The new secret sits above both columns, where a phone
-                    // shows it without scrolling past the form.
-                    Ok(options) => view! {
-                        <Created result />
-                        <div class="grid gap-8 lg:grid-cols-5">
-                            <div class="lg:col-span-2">
-                                <InviteForm options result changed />
-                            </div>
-                            <div class="lg:col-span-3">
-                                <InviteList changed result />
-                            </div>
-                        </div>
-                    }.into_any(),
+                    Ok(options) => view! { <InvitesAdmin options /> }.into_any(),
                     Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
                     Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                 })}
             </Suspense>
+        </div>
+    }
+}
+
+/// The form, the secret just made, and the list, which share their state.
+/// The list's resource is made as the island renders (not inside a
+/// suspended branch), so the server sends its data along and the browser
+/// hydrates the very list it rendered.
+#[island]
+fn InvitesAdmin(options: InviteOptions) -> impl IntoView {
+    // Bumped after every change, so the list reloads.
+    let changed = RwSignal::new(0u32);
+    let result = RwSignal::new(None::<Result<CreateInviteResponse, ApiError>>);
+    // The new secret sits above both columns, where a phone shows it
+    // without scrolling past the form.
+    view! {
+        <Created result />
+        <div class="grid gap-8 lg:grid-cols-5">
+            <div class="lg:col-span-2">
+                <InviteForm options result changed />
+            </div>
+            <div class="lg:col-span-3">
+                <InviteList changed result />
+            </div>
         </div>
     }
 }

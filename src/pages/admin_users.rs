@@ -25,19 +25,34 @@ type Said = RwSignal<Option<Result<String, ApiError>>>;
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Title text="Users" />
+        <div class="mx-auto max-w-5xl">
+            <PageHeader title="Users" subtitle="Everyone with an account. Create an account for someone and they choose their own password from the email they get." />
+            <Suspense fallback=|| ()>
+                {move || session.0.get().map(|s| {
+                    let me = s.ok().flatten().map(|s| s.user.id);
+                    view! { <UsersAdmin me /> }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The form and the list; `me` is the signed-in person's id, whose row
+/// offers no way to disable oneself.
+#[island]
+fn UsersAdmin(me: Option<String>) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let offset = RwSignal::new(0u32);
     let changed = RwSignal::new(0u32);
     let said: Said = RwSignal::new(None);
-    let session = use_session();
     let users = Resource::new(
         move || (search.get(), offset.get(), changed.get()),
         |(search, offset, _)| list_users(Some(search), None, Some(offset)),
     );
     view! {
-        <Title text="Users" />
-        <div class="mx-auto max-w-5xl">
-            <PageHeader title="Users" subtitle="Everyone with an account. Create an account for someone and they choose their own password from the email they get." />
             {move || said.get().map(|r| match r {
                 Ok(m) => view! { <Alert tone=Tone::Success>{m}</Alert> }.into_any(),
                 Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
@@ -48,7 +63,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                     Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                     Ok(list) => {
                         let total = list.total;
-                        let my_id = session.0.get().and_then(|r| r.ok().flatten()).map(|s| s.user.id);
+                        let my_id = me.clone();
                         let roles = list.assignable_roles.clone();
                         view! {
                             <div class="grid gap-8 lg:grid-cols-5">
@@ -78,7 +93,6 @@ pub fn AdminUsersPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-        </div>
     }
 }
 

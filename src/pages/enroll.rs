@@ -36,7 +36,7 @@ pub fn EnrollPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn EnrollForm(info: EnrollmentInfo, token: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());

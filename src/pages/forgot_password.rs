@@ -10,6 +10,19 @@ const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
+    view! {
+        <Title text="Reset your password" />
+        <Card title="Reset your password" subtitle="Enter your account's email and we'll send you a link to choose a new password.">
+            <ForgotPasswordForm />
+            <p class="mt-6 text-center text-sm text-slate-600">
+                <a href="/sign-in" class=LINK>"Back to sign in"</a>
+            </p>
+        </Card>
+    }
+}
+
+#[island]
+fn ForgotPasswordForm() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let action =
@@ -36,8 +49,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Reset your password" />
-        <Card title="Reset your password" subtitle="Enter your account's email and we'll send you a link to choose a new password.">
             <Show
                 when=sent
                 fallback=move || view! {
@@ -53,9 +64,5 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     " has an account, a link to reset the password is on its way. It works once and expires soon."
                 </Alert>
             </Show>
-            <p class="mt-6 text-center text-sm text-slate-600">
-                <a href="/sign-in" class=LINK>"Back to sign in"</a>
-            </p>
-        </Card>
     }
 }

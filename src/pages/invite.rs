@@ -188,7 +188,7 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
 const BUTTON: &str = "inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
      text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:cursor-not-allowed disabled:opacity-60";
 
-#[component]
+#[island]
 fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let accept = Action::new(|token: &String| {
@@ -215,7 +215,7 @@ fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn DeclineButton(token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let decline = Action::new(|token: &String| {
@@ -244,7 +244,7 @@ fn DeclineButton(token: String) -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let leave = Action::new(|_: &()| sign_out());
@@ -269,6 +269,17 @@ fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
 /// `/invite`: "Have an invite code?"
 #[component]
 pub fn InviteCodePage() -> impl IntoView {
+    view! {
+        <Title text="Enter an invitation code" />
+        <Card title="Have an invitation code?" subtitle="Enter the 8-character code you were given. Upper or lower case, with or without the dash.">
+            <InviteCodeForm />
+            <p class="mt-6 text-center text-sm text-slate-600">"Got a link instead? Just open it."</p>
+        </Card>
+    }
+}
+
+#[island]
+fn InviteCodeForm() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -279,14 +290,10 @@ pub fn InviteCodePage() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Enter an invitation code" />
-        <Card title="Have an invitation code?" subtitle="Enter the 8-character code you were given. Upper or lower case, with or without the dash.">
-            <form on:submit=on_submit novalidate>
-                <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&["INVALID_CODE"]) hint="Like 7K3M-Q9XD" />
-                <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) />
-            </form>
-            <p class="mt-6 text-center text-sm text-slate-600">"Got a link instead? Just open it."</p>
-        </Card>
+        <form on:submit=on_submit novalidate>
+            <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&["INVALID_CODE"]) hint="Like 7K3M-Q9XD" />
+            <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) />
+        </form>
     }
 }
 

@@ -33,12 +33,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     <p class="mt-6 text-sm"><a href="/forgot-password" class=LINK>"Ask for a new link"</a></p>
                 </Card>
             }.into_any(),
-            Some(token) => view! { <ResetForm token /> }.into_any(),
+            Some(token) => view! {
+                <Card title="Choose a new password" subtitle="You'll be signed out everywhere and can sign in with the new password.">
+                    <ResetForm token />
+                </Card>
+            }.into_any(),
         }}
     }
 }
 
-#[component]
+#[island]
 fn ResetForm(token: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -76,7 +80,6 @@ fn ResetForm(token: String) -> impl IntoView {
     };
 
     view! {
-        <Card title="Choose a new password" subtitle="You'll be signed out everywhere and can sign in with the new password.">
             <Show
                 when=done
                 fallback=move || view! {
@@ -93,6 +96,5 @@ fn ResetForm(token: String) -> impl IntoView {
                 <Alert tone=Tone::Success>"Your password has been changed."</Alert>
                 <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
             </Show>
-        </Card>
     }
 }

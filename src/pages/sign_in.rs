@@ -12,16 +12,33 @@ const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || safe_next(query.read().get("redirectTo"));
+    let next = safe_next(query.read_untracked().get("redirectTo"));
     let info = Resource::new(|| (), |_| get_instance_info());
+    view! {
+        <Title text="Sign in" />
+        <Card title="Sign in" subtitle="Welcome back. Sign in to your Gatehouse account.">
+            <SignInForm next />
+            <Suspense fallback=|| ()>
+                {move || info.get().and_then(Result::ok).map(|info| if info.open_sign_up {
+                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? "<a href="/sign-up" class=LINK>"Create an account"</a></p> }.into_any()
+                } else {
+                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? Accounts are created from an invitation link."</p> }.into_any()
+                })}
+            </Suspense>
+        </Card>
+    }
+}
 
+/// The form; `next` is where a successful sign-in goes.
+#[island]
+fn SignInForm(next: String) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let action = Action::new(|body: &SignInBody| sign_in_email(body.clone()));
 
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to(&next()),
+        Some(Ok(_)) => go_to(&next),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
@@ -40,24 +57,14 @@ pub fn SignInPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Sign in" />
-        <Card title="Sign in" subtitle="Welcome back. Sign in to your Gatehouse account.">
-            <form on:submit=on_submit novalidate>
-                <FormAlert message=errors.general(EMAIL_CODES) />
-                <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
-                <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password />
-                <div class="mb-6 -mt-2 text-right text-sm">
-                    <a href="/forgot-password" class=LINK>"Forgot your password?"</a>
-                </div>
-                <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() />
-            </form>
-            <Suspense fallback=|| ()>
-                {move || info.get().and_then(Result::ok).map(|info| if info.open_sign_up {
-                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? "<a href="/sign-up" class=LINK>"Create an account"</a></p> }.into_any()
-                } else {
-                    view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? Accounts are created from an invitation link."</p> }.into_any()
-                })}
-            </Suspense>
-        </Card>
+        <form on:submit=on_submit novalidate>
+            <FormAlert message=errors.general(EMAIL_CODES) />
+            <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
+            <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password />
+            <div class="mb-6 -mt-2 text-right text-sm">
+                <a href="/forgot-password" class=LINK>"Forgot your password?"</a>
+            </div>
+            <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() />
+        </form>
     }
 }

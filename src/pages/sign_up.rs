@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     accounts::{
@@ -30,6 +31,7 @@ const FIELD_CODES: &[&str] = &[
 ];
 
 /// Sign-up with an invitation: what `SignUpForm` needs besides the form.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct WithInvitation {
     pub token: String,
     pub role: String,
@@ -68,7 +70,7 @@ fn InviteOnly() -> impl IntoView {
 }
 
 /// The sign-up form: open sign-up, or with an invitation.
-#[component]
+#[island]
 pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl IntoView {
     let token = invitation.as_ref().map(|i| i.token.clone());
     let fixed_email = invitation.as_ref().and_then(|i| i.email.clone());

@@ -205,7 +205,10 @@ fn assets(options: &LeptosOptions) -> Router {
             let cache = cache.clone();
             async move {
                 if res.status().is_success() {
-                    res.headers_mut().insert(header::CACHE_CONTROL, cache);
+                    let headers = res.headers_mut();
+                    headers.insert(header::CACHE_CONTROL, cache);
+                    // The same name serves brotli, gzip or plain bytes.
+                    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
                 }
                 res
             }
