@@ -49,7 +49,7 @@ password="correct horse battery staple"
 cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
   -d "{\"name\":\"Bench\",\"email\":\"$email\",\"password\":\"$password\"}" \
   "$base/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)"
-invite_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role moderator --max-uses 1000000 | tail -1)"
+invite_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role moderator --max-uses 1000000 2>/dev/null | tail -1)"
 token="${invite_url##*/}"
 
 rss() { awk -v k="$1:" '$1 == k { printf "%.1f MB", $2 / 1024 }' "/proc/$server_pid/status"; }
@@ -64,7 +64,7 @@ EOF
 load() {
   local connections="$1" seconds="$2"
   shift 2
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" 2>&1 | awk '
+  wrk -t"$((connections < 2 ? 1 : 2))" -c"$connections" -d"${seconds}s" --latency "$@" 2>&1 | awk '
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = $2 }
     /^ +99%/ { p99 = $2 }
@@ -77,7 +77,7 @@ idle="$(rss VmRSS)"
 
 echo
 echo "Gatehouse release build on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-echo "wrk, 2 threads, ${duration}s per run, kept-alive connections"
+echo "wrk on the same machine, ${duration}s per run (sign-in: 15 s), kept-alive connections"
 echo
 printf '%-44s' "GET get-session (16 connections)"
 load 16 "$duration" -H "Cookie: $cookie" "$base/api/auth/get-session"

@@ -12,11 +12,12 @@ export CARGO_INCREMENTAL=0
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 
-# The build needs about 4 GB in target/; say so up front rather than fail
+# The build needs about 8 GB in target/ (test, release and browser builds);
+# say so up front rather than fail
 # half-way with "No space left on device".
 free_kb=$(df -Pk "$root" | awk 'NR == 2 { print $4 }')
-if [ "${free_kb:-0}" -lt $((4 * 1024 * 1024)) ]; then
-  printf '\n\033[1;33m!!! Only %s MB free on this disk; the build needs about 4 GB.\033[0m\n' "$((free_kb / 1024))"
+if [ "${free_kb:-0}" -lt $((8 * 1024 * 1024)) ]; then
+  printf '\n\033[1;33m!!! Only %s MB free on this disk; the build needs about 8 GB.\033[0m\n' "$((free_kb / 1024))"
 fi
 
 step "formatting"

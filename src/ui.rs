@@ -440,7 +440,10 @@ mod tests {
             "22 Nov 2026, 01:30 UTC"
         );
         assert_eq!(format_time("soon"), "soon");
-        assert_eq!(format_time("2024-02-29T00:00:00.5+00:30"), "28 Feb 2024, 23:30 UTC");
+        assert_eq!(
+            format_time("2024-02-29T00:00:00.5+00:30"),
+            "28 Feb 2024, 23:30 UTC"
+        );
         for bad in [
             "2026-02-30T00:00:00Z",
             "2026-13-01T00:00:00Z",

@@ -37,13 +37,19 @@ pub fn AdminEmailsPage() -> impl IntoView {
         },
         |(status, offset)| list_emails(Some(status), None, Some(offset)),
     );
-    let detail = Resource::new(move || viewing.clone(), |id| async move {
-        match id {
-            Some(id) => get_email(id).await.map(Some),
-            None => Ok(None),
-        }
-    });
-    let here = Address { status: status.clone(), offset };
+    let detail = Resource::new(
+        move || viewing.clone(),
+        |id| async move {
+            match id {
+                Some(id) => get_email(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let here = Address {
+        status: status.clone(),
+        offset,
+    };
     let list_here = here.clone();
 
     view! {
@@ -115,7 +121,10 @@ impl Address {
             q.push(format!("offset={}", self.offset));
         }
         if let Some(id) = view {
-            q.push(format!("view={}", utf8_percent_encode(id, NON_ALPHANUMERIC)));
+            q.push(format!(
+                "view={}",
+                utf8_percent_encode(id, NON_ALPHANUMERIC)
+            ));
         }
         if q.is_empty() {
             "/admin/emails".to_owned()

@@ -131,8 +131,7 @@ fn hash_with(password: &[u8], memory: &mut Vec<Block>) -> anyhow::Result<String>
         .decode_b64(&mut salt_bytes)
         .map_err(|e| anyhow::anyhow!("Failed to read a fresh salt: {e}"))?;
     let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        argon2_into(&params, password, salt_raw, out, memory)
-            .map_err(password_hash::Error::from)
+        argon2_into(&params, password, salt_raw, out, memory).map_err(password_hash::Error::from)
     })
     .map_err(|e| anyhow::anyhow!("Failed to hash a password: {e}"))?;
     let phc = PasswordHash {
@@ -149,8 +148,8 @@ fn hash_with(password: &[u8], memory: &mut Vec<Block>) -> anyhow::Result<String>
 /// True when `candidate` hashes to the stored PHC string. Parameters come
 /// from the string, so hashes made under other settings still verify.
 fn verify_with(phc: &str, candidate: &[u8], memory: &mut Vec<Block>) -> anyhow::Result<bool> {
-    let hash =
-        PasswordHash::new(phc).map_err(|e| anyhow::anyhow!("Stored password hash is malformed: {e}"))?;
+    let hash = PasswordHash::new(phc)
+        .map_err(|e| anyhow::anyhow!("Stored password hash is malformed: {e}"))?;
     let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
         anyhow::bail!("Stored password hash has no salt or output");
     };
@@ -281,14 +280,19 @@ mod tests {
         );
         let old = small.hash_password(b"pw one", &salt).unwrap().to_string();
         assert!(verify_with(&old, b"pw one", &mut memory).unwrap());
-        assert_eq!(memory.len(), params().block_count(), "memory is reused, not regrown");
+        assert_eq!(
+            memory.len(),
+            params().block_count(),
+            "memory is reused, not regrown"
+        );
     }
 
     #[test]
     fn refuses_hashes_it_should_not_run() {
         let mut memory = Vec::new();
         assert!(verify_with("not a hash", b"x", &mut memory).is_err());
-        let argon2i = "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
+        let argon2i =
+            "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
         assert!(verify_with(argon2i, b"x", &mut memory).is_err());
         let huge = "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
         assert!(verify_with(huge, b"x", &mut memory).is_err());

@@ -69,7 +69,11 @@ async fn sigterm_lets_requests_in_flight_finish() {
         .map(|i| {
             let client = client.clone();
             let url = format!("{base}/api/auth/sign-in/email");
-            let password = if i % 2 == 0 { "correct horse battery" } else { "wrong horse battery" };
+            let password = if i % 2 == 0 {
+                "correct horse battery"
+            } else {
+                "wrong horse battery"
+            };
             tokio::spawn(async move {
                 client
                     .post(url)
@@ -94,10 +98,21 @@ async fn sigterm_lets_requests_in_flight_finish() {
     }
     let statuses: Vec<u16> = answers
         .iter()
-        .map(|a| *a.as_ref().unwrap_or_else(|e| panic!("a request in flight got no answer: {e}")))
+        .map(|a| {
+            *a.as_ref()
+                .unwrap_or_else(|e| panic!("a request in flight got no answer: {e}"))
+        })
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 12, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 12, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        12,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        12,
+        "{statuses:?}"
+    );
 
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
