@@ -53,46 +53,46 @@ fn UsersAdmin(me: Option<String>) -> impl IntoView {
         |(search, offset, _)| list_users(Some(search), None, Some(offset)),
     );
     view! {
-            {move || said.get().map(|r| match r {
-                Ok(m) => view! { <Alert tone=Tone::Success>{m}</Alert> }.into_any(),
+        {move || said.get().map(|r| match r {
+            Ok(m) => view! { <Alert tone=Tone::Success>{m}</Alert> }.into_any(),
+            Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+        })}
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || users.get().map(|r| match r {
+                Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
                 Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-            })}
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-                {move || users.get().map(|r| match r {
-                    Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
-                    Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-                    Ok(list) => {
-                        let total = list.total;
-                        let my_id = me.clone();
-                        let roles = list.assignable_roles.clone();
-                        view! {
-                            <div class="grid gap-8 lg:grid-cols-5">
-                                <div class="lg:col-span-2">
-                                    <CreateUserForm roles=roles.clone() changed said />
-                                </div>
-                                <section class="lg:col-span-3" aria-label="Users list">
-                                    <label class="sr-only" for="user-search">"Search users"</label>
-                                    <input
-                                        id="user-search"
-                                        type="search"
-                                        placeholder="Search by name or email"
-                                        class="mb-3 w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
-                                        prop:value=move || search.get_untracked()
-                                        on:change=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }
-                                    />
-                                    <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
-                                        {list.users.into_iter().map(|u| {
-                                            let is_me = my_id.as_deref() == Some(u.user.id.as_str());
-                                            view! { <UserRow listed=u roles=roles.clone() is_me changed said /> }
-                                        }).collect_view()}
-                                    </ul>
-                                    <Pager total offset page_size=PAGE_SIZE />
-                                </section>
+                Ok(list) => {
+                    let total = list.total;
+                    let my_id = me.clone();
+                    let roles = list.assignable_roles.clone();
+                    view! {
+                        <div class="grid gap-8 lg:grid-cols-5">
+                            <div class="lg:col-span-2">
+                                <CreateUserForm roles=roles.clone() changed said />
                             </div>
-                        }.into_any()
-                    }
-                })}
-            </Transition>
+                            <section class="lg:col-span-3" aria-label="Users list">
+                                <label class="sr-only" for="user-search">"Search users"</label>
+                                <input
+                                    id="user-search"
+                                    type="search"
+                                    placeholder="Search by name or email"
+                                    class="mb-3 w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
+                                    prop:value=move || search.get_untracked()
+                                    on:change=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }
+                                />
+                                <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
+                                    {list.users.into_iter().map(|u| {
+                                        let is_me = my_id.as_deref() == Some(u.user.id.as_str());
+                                        view! { <UserRow listed=u roles=roles.clone() is_me changed said /> }
+                                    }).collect_view()}
+                                </ul>
+                                <Pager total offset page_size=PAGE_SIZE />
+                            </section>
+                        </div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -49,20 +49,20 @@ fn ForgotPasswordForm() -> impl IntoView {
     };
 
     view! {
-            <Show
-                when=sent
-                fallback=move || view! {
-                    <form on:submit=on_submit novalidate>
-                        <FormAlert message=errors.general(EMAIL_CODES) />
-                        <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
-                        <SubmitButton label="Send reset link" pending_label="Sending…" pending=action.pending() />
-                    </form>
-                }
-            >
-                <Alert tone=Tone::Success>
-                    "If " <strong>{move || email.get()}</strong>
-                    " has an account, a link to reset the password is on its way. It works once and expires soon."
-                </Alert>
-            </Show>
+        <Show
+            when=sent
+            fallback=move || view! {
+                <form on:submit=on_submit novalidate>
+                    <FormAlert message=errors.general(EMAIL_CODES) />
+                    <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
+                    <SubmitButton label="Send reset link" pending_label="Sending…" pending=action.pending() />
+                </form>
+            }
+        >
+            <Alert tone=Tone::Success>
+                "If " <strong>{move || email.get()}</strong>
+                " has an account, a link to reset the password is on its way. It works once and expires soon."
+            </Alert>
+        </Show>
     }
 }

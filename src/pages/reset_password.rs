@@ -80,21 +80,21 @@ fn ResetForm(token: String) -> impl IntoView {
     };
 
     view! {
-            <Show
-                when=done
-                fallback=move || view! {
-                    <form on:submit=on_submit.clone() novalidate>
-                        <FormAlert message=errors.general(FIELD_CODES) />
-                        <Field label="New password" name="new-password" kind="password" autocomplete="new-password"
-                            value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
-                        <Field label="Repeat the new password" name="confirm-password" kind="password" autocomplete="new-password"
-                            value=confirm error=errors.field(CONFIRM_CODES) />
-                        <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() />
-                    </form>
-                }
-            >
-                <Alert tone=Tone::Success>"Your password has been changed."</Alert>
-                <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
-            </Show>
+        <Show
+            when=done
+            fallback=move || view! {
+                <form on:submit=on_submit.clone() novalidate>
+                    <FormAlert message=errors.general(FIELD_CODES) />
+                    <Field label="New password" name="new-password" kind="password" autocomplete="new-password"
+                        value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
+                    <Field label="Repeat the new password" name="confirm-password" kind="password" autocomplete="new-password"
+                        value=confirm error=errors.field(CONFIRM_CODES) />
+                    <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() />
+                </form>
+            }
+        >
+            <Alert tone=Tone::Success>"Your password has been changed."</Alert>
+            <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
+        </Show>
     }
 }
