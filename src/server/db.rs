@@ -143,14 +143,19 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // PostgreSQL: connection exceptions (08…), shutdown and
-            // "cannot connect now" (57P0…), too many connections, and a
-            // database that no longer exists. SQLite: busy or locked past
-            // the busy timeout.
-            code.starts_with("08")
-                || code.starts_with("57P0")
-                || matches!(&*code, "53300" | "3D000" | "5" | "6")
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| match code.len() {
+            // PostgreSQL's SQLSTATE (always five characters): connection
+            // exceptions (08…), shutdown and "cannot connect now" (57P0…),
+            // too many connections, and a database that no longer exists.
+            5 => {
+                code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || matches!(&*code, "53300" | "3D000")
+            }
+            // SQLite's extended result code, whose low byte is the primary
+            // code: SQLITE_BUSY (5) or SQLITE_LOCKED (6) in any variant,
+            // past the busy timeout.
+            _ => code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
         }),
         _ => false,
     }
