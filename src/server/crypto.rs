@@ -156,6 +156,11 @@ fn verify_with(phc: &str, candidate: &[u8], memory: &mut Vec<Block>) -> anyhow::
     if hash.algorithm != Algorithm::Argon2id.ident() {
         anyhow::bail!("Stored password hash is not argon2id");
     }
+    // `argon2_into` computes version 0x13 only; an older version would
+    // otherwise read as a wrong password instead of a bad hash.
+    if hash.version.is_some_and(|v| v != u32::from(Version::V0x13)) {
+        anyhow::bail!("Stored password hash is not argon2 version 19");
+    }
     let params = Params::try_from(&hash)
         .map_err(|e| anyhow::anyhow!("Stored password hash has bad parameters: {e}"))?;
     if params.block_count() > MAX_BLOCKS {
@@ -294,6 +299,8 @@ mod tests {
         let argon2i =
             "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
         assert!(verify_with(argon2i, b"x", &mut memory).is_err());
+        let v16 = "$argon2id$v=16$m=19456,t=2,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
+        assert!(verify_with(v16, b"x", &mut memory).is_err());
         let huge = "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHQ$iWh06vD8Fy27wf9npn6FXWiCX4K6pW6Ue1Bnzz07Z8A";
         assert!(verify_with(huge, b"x", &mut memory).is_err());
         assert!(memory.is_empty(), "nothing allocated for refused hashes");
