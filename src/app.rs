@@ -23,6 +23,7 @@ use crate::{
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
+        verify_email::VerifyEmailPage,
         welcome::WelcomePage,
     },
     ui::{go_to, use_hydrated},
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -16,7 +16,18 @@ use url::Url;
 use crate::{
     invites::{domain::SecretKind, policy::RankRule},
     roles::{Permission, Role, Roles},
+    server::secret_key::{self, SecretKey},
 };
+use ipnet::IpNet;
+
+/// Where the secret key comes from when `secret_key` is not set.
+enum KeySource<'a> {
+    /// The key file (`key_file`, or beside this configuration file).
+    File { config_path: &'a Path },
+    /// A key made for this process alone: only `with_overrides` (tests and
+    /// one-off tools) uses it, never a server that keeps messages.
+    Ephemeral,
+}
 
 /// Whether people may create an account without an invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +56,15 @@ struct RawConfig {
     session_ttl: String,
     password_reset_ttl: String,
     enrollment_ttl: String,
+    email_verification_ttl: String,
     shutdown_timeout: String,
     trusted_origins: Vec<String>,
-    trust_proxy_headers: bool,
+    trusted_proxies: Vec<String>,
+    /// The instance's secret key, base64 (usually `GATEHOUSE_SECRET_KEY`).
+    secret_key: Option<String>,
+    /// Where the key is kept when `secret_key` is not set; created on the
+    /// first start. Default: `gatehouse.key` beside the configuration file.
+    key_file: Option<String>,
     rate_limits: RawRateLimits,
     smtp_url: Option<String>,
     email: RawEmail,
@@ -71,7 +88,9 @@ struct RawRateLimits {
     sign_up: String,
     password_reset: String,
     email_per_recipient: String,
+    email_per_recipient_admin: String,
     invite_code: String,
+    invite_code_global: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,15 +145,20 @@ impl Default for RawConfig {
             session_ttl: "7d".into(),
             password_reset_ttl: "1h".into(),
             enrollment_ttl: "48h".into(),
+            email_verification_ttl: "24h".into(),
             shutdown_timeout: "20s".into(),
             trusted_origins: Vec::new(),
-            trust_proxy_headers: false,
+            trusted_proxies: Vec::new(),
+            secret_key: None,
+            key_file: None,
             rate_limits: RawRateLimits {
                 sign_in: "10/5m".into(),
                 sign_up: "5/10m".into(),
                 password_reset: "5/15m".into(),
                 email_per_recipient: "10/1h".into(),
+                email_per_recipient_admin: "20/1h".into(),
                 invite_code: "10/5m".into(),
+                invite_code_global: "1000/1h".into(),
             },
             smtp_url: None,
             email: RawEmail {
@@ -167,12 +191,16 @@ pub struct Config {
     pub password_reset_ttl: Duration,
     /// How long an enrollment link (an admin-made account) stays usable.
     pub enrollment_ttl: Duration,
+    /// How long an email verification link stays usable.
+    pub email_verification_ttl: Duration,
     /// How long a stopping server waits for the requests in flight.
     pub shutdown_timeout: Duration,
     pub trusted_origins: Vec<String>,
-    /// Read the client address from `X-Forwarded-For` (only behind a proxy
-    /// that sets it, or clients could pick their own rate-limit bucket).
-    pub trust_proxy_headers: bool,
+    /// Proxies whose `X-Forwarded-For` entries are believed (SPEC §8); with
+    /// none, the client is the socket's peer.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Seals the secrets of waiting messages and keys the hash of codes.
+    pub secret_key: SecretKey,
     pub rate_limits: RateLimits,
     /// None: no mail server; messages stay in the outbox and go to the log.
     pub smtp: Option<SmtpSettings>,
@@ -195,10 +223,18 @@ pub struct RateLimits {
     pub sign_in: Limit,
     pub sign_up: Limit,
     pub password_reset: Limit,
-    /// Messages queued to one address, so no form can flood a mailbox.
+    /// Messages that anyone may cause (a password reset) queued to one
+    /// address, so no form can flood a mailbox.
     pub email_per_recipient: Limit,
-    /// Invitation code lookups per client address: codes are short.
+    /// Messages an admin's action queues to one address (invitations,
+    /// enrollment): a budget of their own, which strangers asking for
+    /// password resets cannot spend.
+    pub email_per_recipient_admin: Limit,
+    /// Failed invitation code lookups per client address: codes are short.
     pub invite_code: Limit,
+    /// Failed code lookups from all addresses together, so that many
+    /// addresses cannot add up to a brute-force pass.
+    pub invite_code_global: Limit,
 }
 
 /// Where and how to hand mail over, from `smtp_url`.
@@ -256,6 +292,9 @@ impl Config {
             Figment::from(Serialized::defaults(RawConfig::default()))
                 .merge(Toml::file(Path::new(&path)))
                 .merge(Env::prefixed("GATEHOUSE_").ignore(&["config"]).split("__")),
+            KeySource::File {
+                config_path: Path::new(&path),
+            },
         )
     }
 
@@ -267,11 +306,12 @@ impl Config {
             let toml = format!("{key} = {value}");
             figment = figment.merge(Toml::string(&toml));
         }
-        Self::from_figment(figment)
+        Self::from_figment(figment, KeySource::Ephemeral)
     }
 
-    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+    fn from_figment(figment: Figment, key_source: KeySource<'_>) -> Result<Self, ConfigError> {
         let raw: RawConfig = figment.extract().map_err(describe)?;
+        let secret_key = load_secret_key(&raw, key_source)?;
         let base_url = parse_base_url(&raw.base_url)?;
         if raw.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -312,9 +352,18 @@ impl Config {
             session_ttl: parse_duration("session_ttl", &raw.session_ttl)?,
             password_reset_ttl: parse_duration("password_reset_ttl", &raw.password_reset_ttl)?,
             enrollment_ttl: parse_duration("enrollment_ttl", &raw.enrollment_ttl)?,
+            email_verification_ttl: parse_duration(
+                "email_verification_ttl",
+                &raw.email_verification_ttl,
+            )?,
             shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
             trusted_origins,
-            trust_proxy_headers: raw.trust_proxy_headers,
+            trusted_proxies: raw
+                .trusted_proxies
+                .iter()
+                .map(|p| parse_network(p))
+                .collect::<Result<_, _>>()?,
+            secret_key,
             rate_limits: RateLimits {
                 sign_in: parse_limit("rate_limits.sign_in", &raw.rate_limits.sign_in)?,
                 sign_up: parse_limit("rate_limits.sign_up", &raw.rate_limits.sign_up)?,
@@ -326,7 +375,15 @@ impl Config {
                     "rate_limits.email_per_recipient",
                     &raw.rate_limits.email_per_recipient,
                 )?,
+                email_per_recipient_admin: parse_limit(
+                    "rate_limits.email_per_recipient_admin",
+                    &raw.rate_limits.email_per_recipient_admin,
+                )?,
                 invite_code: parse_limit("rate_limits.invite_code", &raw.rate_limits.invite_code)?,
+                invite_code_global: parse_limit(
+                    "rate_limits.invite_code_global",
+                    &raw.rate_limits.invite_code_global,
+                )?,
             },
             smtp: raw.smtp_url.as_deref().map(parse_smtp_url).transpose()?,
             email: EmailSettings {
@@ -538,6 +595,40 @@ fn parse_roles(raw: Vec<RawRole>) -> Result<Roles, ConfigError> {
         });
     }
     Roles::new(roles).map_err(|e| invalid("roles", e.to_string()))
+}
+
+/// A trusted proxy: one address (`10.0.0.7`) or a network (`10.0.0.0/8`).
+fn parse_network(s: &str) -> Result<IpNet, ConfigError> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            invalid(
+                "trusted_proxies",
+                format!("`{s}` is not an address or network like 10.0.0.0/8 or ::1"),
+            )
+        })
+}
+
+fn load_secret_key(raw: &RawConfig, source: KeySource<'_>) -> Result<SecretKey, ConfigError> {
+    if let Some(text) = raw.secret_key.as_deref() {
+        return SecretKey::parse(text).map_err(|e| invalid("secret_key", e.to_string()));
+    }
+    let path = match (&raw.key_file, source) {
+        (Some(file), _) => std::path::PathBuf::from(file),
+        (None, KeySource::File { config_path }) => secret_key::default_key_file(config_path),
+        (None, KeySource::Ephemeral) => return Ok(SecretKey::generate().0),
+    };
+    let (key, created) =
+        SecretKey::load_or_create(&path).map_err(|reason| invalid("key_file", reason))?;
+    if created {
+        eprintln!(
+            "Created the secret key file {} (mode 600). Back it up with the database: \
+             without it, waiting emails and invitation codes cannot be used.",
+            path.display()
+        );
+    }
+    Ok(key)
 }
 
 fn parse_base_url(s: &str) -> Result<Url, ConfigError> {

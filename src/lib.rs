@@ -13,6 +13,7 @@ pub mod invites;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod roles;
+pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;

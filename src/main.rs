@@ -38,6 +38,13 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("outbox") => match outbox(&args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gatehouse outbox: {e:#}\n\n{OUTBOX_USAGE}");
+                ExitCode::FAILURE
+            }
+        },
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -49,7 +56,7 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n\n\
+const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n       gatehouse outbox list | show ID\n\n\
     Configuration comes from gatehouse.toml (or the file named by GATEHOUSE_CONFIG)\n\
     and GATEHOUSE_* environment variables; see the README.";
 
@@ -57,6 +64,61 @@ const INVITE_USAGE: &str = "Usage: gatehouse invite --role ROLE [--email EMAIL].
     Creates a role invitation and prints its URL as the last line. With --email, the\n\
     invitation is private and its email is queued (a running Gatehouse sends it);\n\
     without, it is public, for one person unless --max-uses says more.";
+
+const OUTBOX_USAGE: &str = "Usage: gatehouse outbox list\n       gatehouse outbox show ID\n\n\
+    `list` prints the messages waiting for delivery (with no mail server, all of them).\n\
+    `show` prints one message as it would be delivered, link included: for passing an\n\
+    invitation on by hand. Anyone who can run this can read every waiting link.";
+
+/// The database and key a command works on, checked as a server start would.
+async fn open_instance() -> anyhow::Result<(Config, server::db::Db)> {
+    let config = Config::load()?;
+    let db = server::db::Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    server::secret_key::check(&db, &config.secret_key).await?;
+    Ok((config, db))
+}
+
+/// `gatehouse outbox`: how an operator reads a message that waits for
+/// delivery, since the log never holds its link (SPEC §6). Shell access is
+/// the trust boundary here; each `show` still goes to the audit log.
+async fn outbox(args: &[String]) -> anyhow::Result<()> {
+    use gatehouse::{email::outbox, server::audit};
+    match args {
+        [cmd] if cmd == "list" => {
+            let (_, db) = open_instance().await?;
+            let (rows, total) = outbox::list(&db, Some("queued"), 100, 0).await?;
+            if rows.is_empty() {
+                eprintln!("No messages are waiting.");
+            }
+            for m in &rows {
+                println!("{}  {}  {}  {}", m.id, m.kind, m.recipient, m.subject);
+            }
+            if total > 100 {
+                eprintln!("(the newest 100 of {total})");
+            }
+            Ok(())
+        }
+        [cmd, id] if cmd == "show" => {
+            let (config, db) = open_instance().await?;
+            let shown = outbox::show(&db, &config.secret_key, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no message `{id}`"))?;
+            let mut tx = db.begin().await?;
+            audit::record(
+                &mut tx,
+                audit::Event::new("email.reveal")
+                    .target(id)
+                    .after(serde_json::json!({ "via": "gatehouse outbox show" })),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("{shown}");
+            Ok(())
+        }
+        _ => anyhow::bail!("expected `list` or `show ID`"),
+    }
+}
 
 /// `gatehouse invite`: the setup link on demand, and invitations from scripts.
 async fn invite(args: &[String]) -> anyhow::Result<()> {
@@ -104,9 +166,7 @@ async fn invite(args: &[String]) -> anyhow::Result<()> {
         body.max_uses = Some(1);
     }
     body.email = Some(OneOrMany::Many(emails));
-    let config = Config::load()?;
-    let db = server::db::Db::connect(&config.database_url).await?;
-    db.migrate().await?;
+    let (config, db) = open_instance().await?;
     let spec = service::NewInvites::from_body(&config, body)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let created = service::create_invitations(&db, &config, &spec, None, None)

@@ -40,13 +40,19 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+        // An ASCII local part: a Unicode one would let two addresses look
+        // alike (Cyrillic "а" for Latin "a") and few mail servers take it.
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.contains('@')
+            && local.chars().all(|c| c.is_ascii_graphic())
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && !local.contains(['"', '(', ')', ',', ':', ';', '<', '>', '[', '\\', ']']);
+            && !local.contains(['"', '(', ')', ',', ':', ';', '<', '>', '[', '\\', ']', '@']);
+        if !local_ok {
+            return Err(invalid());
+        }
+        let domain = ascii_domain(domain).ok_or_else(invalid)?;
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
@@ -56,8 +62,8 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok {
-            Ok(Self(email))
+        if domain_ok {
+            Ok(Self(format!("{local}@{domain}")))
         } else {
             Err(invalid())
         }
@@ -66,6 +72,20 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The domain in its ASCII (IDNA, "xn--") form, so that one mailbox has one
+/// spelling: `bücher.example` and `xn--bcher-kva.example` are one account.
+/// The browser leaves this to the server (the IDNA tables would weigh on
+/// every page's WebAssembly) and checks only the shape.
+#[cfg(feature = "ssr")]
+fn ascii_domain(domain: &str) -> Option<String> {
+    idna::domain_to_ascii_strict(domain).ok()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn ascii_domain(domain: &str) -> Option<String> {
+    Some(domain.to_owned())
 }
 
 impl fmt::Display for Email {
@@ -179,6 +199,9 @@ mod tests {
             ("a.b+tag@sub.example.co.uk", "a.b+tag@sub.example.co.uk"),
             ("o'neil@example.ie", "o'neil@example.ie"),
             ("x@xn--bcher-kva.example", "x@xn--bcher-kva.example"),
+            // One mailbox, one spelling: the domain is stored as IDNA ASCII.
+            ("x@Bücher.example", "x@xn--bcher-kva.example"),
+            ("x@bücher.example", "x@xn--bcher-kva.example"),
         ] {
             assert_eq!(Email::parse(input).unwrap().as_str(), stored, "{input}");
         }
@@ -205,6 +228,10 @@ mod tests {
             "ada@example.com\r\nBcc: x@y.z",
             "<ada>@example.com",
             "ada\"@example.com",
+            // Unicode local parts can pass for ASCII ones (Cyrillic a).
+            "\u{0430}da@example.com",
+            "jörg@example.com",
+            "ada@exa_mple.com",
         ] {
             let err = Email::parse(input).unwrap_err();
             assert_eq!(err.code, "INVALID_EMAIL", "{input:?}");

@@ -85,15 +85,15 @@ pub struct StatusResponse {
 pub struct SignUpBody {
     pub name: Option<String>,
     pub email: Option<String>,
-    pub password: Option<String>,
-    pub invite_token: Option<String>,
+    pub password: Option<crate::secret::SecretText>,
+    pub invite_token: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInBody {
     pub email: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -106,13 +106,44 @@ pub struct RequestPasswordResetBody {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResetPasswordBody {
-    pub new_password: Option<String>,
-    pub token: Option<String>,
+    pub new_password: Option<crate::secret::SecretText>,
+    pub token: Option<crate::secret::SecretText>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendVerificationEmailBody {
+    pub email: Option<String>,
+    /// Where the link leads once the email is verified: a path here or a
+    /// page of a trusted origin (Better Auth spells it `callbackURL`).
+    #[serde(rename = "callbackURL")]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyEmailBody {
+    pub token: Option<crate::secret::SecretText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyEmailResponse {
+    pub status: bool,
+    pub user: UserView,
+}
+
+/// SPEC §3 "Accounts" 2: what a private invitation (role or organization)
+/// answers to an account whose email is not verified yet.
+pub fn verification_required() -> ApiError {
+    ApiError::forbidden(
+        "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
+        "Verify your email address before accepting this invitation: we send you a link to confirm it is yours.",
+    )
 }
 
 /// The value of a required field, or `MISSING_FIELD` naming it.
-pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
-    value.as_deref().ok_or_else(|| {
+pub fn required<'a, T: AsRef<str>>(value: &'a Option<T>, field: &str) -> Result<&'a str, ApiError> {
+    value.as_ref().map(AsRef::as_ref).ok_or_else(|| {
         ApiError::bad_request("MISSING_FIELD", format!("The field `{field}` is required."))
     })
 }
@@ -154,6 +185,27 @@ pub async fn reset_password(
     #[server(flatten)] body: ResetPasswordBody,
 ) -> Result<StatusResponse, ApiError> {
     service::reset_password(body).await
+}
+
+/// Sends a link that proves the caller reads this mailbox (Better Auth's
+/// `send-verification-email`). Signed in, it is for one's own unverified
+/// address; signed out, it answers the same whether or not the address has
+/// an account.
+#[server(name = SendVerificationEmail, prefix = "/api/auth", endpoint = "send-verification-email", input = leptos::server_fn::codec::Json)]
+pub async fn send_verification_email(
+    #[server(flatten)] body: SendVerificationEmailBody,
+) -> Result<StatusResponse, ApiError> {
+    service::send_verification_email(body).await
+}
+
+/// Spends a verification link and marks its email verified. A POST (the
+/// page `/verify-email` asks first): a mail scanner that opens every link
+/// must not verify an address on its own (SPEC §8: state changes on POST).
+#[server(name = VerifyEmail, prefix = "/api/auth", endpoint = "verify-email", input = leptos::server_fn::codec::Json)]
+pub async fn verify_email(
+    #[server(flatten)] body: VerifyEmailBody,
+) -> Result<VerifyEmailResponse, ApiError> {
+    service::verify_email(body).await
 }
 
 /// What the account pages need to know about this instance before anyone

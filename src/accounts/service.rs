@@ -5,17 +5,28 @@
 use serde_json::json;
 
 use crate::{
-    config::SignUpMode,
-    email::{self, outbox::QueueError, templates},
+    config::{Config, SignUpMode},
+    email::{
+        self,
+        outbox::{self, QueueError},
+        templates, Cause, Kind,
+    },
     error::{ApiError, ApiResult},
     invites,
-    server::{audit, clock, context::RequestContext, crypto, db::is_unique_violation, sessions},
+    server::{
+        audit, clock,
+        context::{AppState, RequestContext},
+        crypto,
+        db::{is_unique_violation, Tx},
+        rate_limit, sessions,
+    },
 };
 
 use super::{
     domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
-    required, store, RequestPasswordResetBody, ResetPasswordBody, SessionView, SessionWithUser,
-    SignInBody, SignInResponse, SignUpBody, SignUpResponse, StatusResponse, SuccessResponse,
+    required, store, RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody,
+    SessionView, SessionWithUser, SignInBody, SignInResponse, SignUpBody, SignUpResponse,
+    StatusResponse, SuccessResponse, VerifyEmailBody, VerifyEmailResponse,
 };
 
 fn invalid_credentials() -> ApiError {
@@ -98,6 +109,9 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
         other => other?,
     };
     store::set_password_hash(&mut tx, &user.id, &phc).await?;
+    // Open sign-up and public invitations do not prove the address.
+    let verification_sent =
+        !user.email_verified && queue_verification(&mut tx, config, &user, None).await?;
     if let Some(grant) = &grant {
         invites::store::record_use(&mut tx, &grant.invite_id, &user.id, None, &grant.role).await?;
         audit::record(
@@ -122,6 +136,9 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     )
     .await?;
     tx.commit().await?;
+    if verification_sent {
+        cx.state.mail.wake();
+    }
 
     cx.set_cookie(&sessions::cookie(config, &token));
     Ok(SignUpResponse {
@@ -142,6 +159,18 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
         return Err(invalid_credentials());
     }
 
+    // Per account, whatever address the attempts come from (SPEC §8):
+    // failures in a row make the next attempt wait, never for good. The key
+    // is the address typed, so an unknown email is treated the same.
+    let account_key = format!("sign-in-failures:{}", email.as_str());
+    if let Some(wait) = rate_limit::sign_in_wait(db, &account_key, clock::now_ms()).await? {
+        return Err(ApiError {
+            message: format!(
+                "Too many failed sign-ins to this account. Please try again in {wait}."
+            ),
+            ..ApiError::too_many_requests()
+        });
+    }
     let found = store::find_for_sign_in(db, email.as_str()).await?;
     let (user, stored_hash) = match found {
         Some((user, hash)) => (Some(user), hash),
@@ -150,8 +179,10 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     // Unknown email, no password yet, or wrong password: the same work and
     // the same answer, so neither timing nor wording tells them apart.
     if !crypto::verify_password(stored_hash, password.to_owned()).await? {
+        rate_limit::record_sign_in_failure(db, &account_key, clock::now_ms()).await?;
         return Err(invalid_credentials());
     }
+    rate_limit::clear(db, &account_key).await?;
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
         // Better Auth's admin plugin calls a disabled account "banned".
@@ -185,7 +216,7 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
 pub async fn sign_out() -> ApiResult<SuccessResponse> {
     let cx = RequestContext::current()?;
     let (config, db) = (cx.config(), cx.db());
-    if let Some(token) = sessions::token_from(&cx.parts) {
+    if let Some(token) = sessions::token_from(&cx.parts, config) {
         if let Some(current) = sessions::lookup(db, config, &token).await? {
             let ip = cx.ip();
             let mut tx = db.begin().await?;
@@ -232,66 +263,270 @@ pub async fn get_session() -> ApiResult<Option<SessionWithUser>> {
 
 pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult<StatusResponse> {
     let cx = RequestContext::current()?;
-    let (config, db) = (cx.config(), cx.db());
-    let ip = cx.ip();
+    let config = cx.config();
     cx.rate_limit("password-reset", config.rate_limits.password_reset)
         .await?;
-
     let email = Email::parse(required(&body.email, "email")?)?;
     let page = reset_page(config, body.redirect_to.as_deref())?;
-
-    if let Some(user) = store::find_by_email(db, email.as_str())
-        .await?
-        .filter(|u| !u.disabled)
-    {
-        let token = crypto::new_token();
-        let mut link = page.clone();
-        link.query_pairs_mut().append_pair("token", &token);
-        let link = link.to_string();
-        let message = templates::password_reset(templates::PasswordReset {
-            to: &user.email,
-            name: &user.name,
-            link: &link,
-            token: &token,
-            expires_in: &templates::spoken(config.password_reset_ttl),
-            user_id: &user.id,
-        });
-        let mut tx = db.begin().await?;
-        store::spend_password_resets(&mut tx, &user.id, clock::now_ms()).await?;
-        store::insert_password_reset(
-            &mut tx,
-            &user.id,
-            &crypto::hash_token(&token),
-            clock::now_ms() + clock::ms(config.password_reset_ttl),
-        )
-        .await?;
-        match email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await {
-            Ok(_) => {
-                audit::record(
-                    &mut tx,
-                    audit::Event::new("user.password-reset-requested")
-                        .target(&user.id)
-                        .ip(&ip),
-                )
-                .await?;
-                tx.commit().await?;
-                cx.state.mail.wake();
-            }
-            // The answer must not tell whether the address has an account,
-            // so a flooded mailbox is only noted in the log; the rollback
-            // keeps the newest link already sent working.
-            Err(QueueError::RecipientLimit { .. }) => {
-                tracing::info!(user = %user.id, "password reset not sent: recipient limit reached");
-            }
-            Err(QueueError::Db(e)) => return Err(e.into()),
+    // Whether the address has an account decides how much work there is;
+    // doing that work after the answer keeps the answer's content and time
+    // the same either way.
+    let (state, ip) = (cx.state.clone(), cx.ip());
+    tokio::spawn(async move {
+        if let Err(e) = send_password_reset(&state, &email, page, &ip).await {
+            tracing::error!(error = %e.message, code = %e.code, "failed to queue a password reset");
         }
-    }
-    // The same answer whether or not the address has an account.
+    });
     Ok(StatusResponse {
         status: true,
         message: Some(
             "If this email has an account, a link to reset the password is on its way.".into(),
         ),
+    })
+}
+
+async fn send_password_reset(
+    state: &AppState,
+    email: &Email,
+    page: url::Url,
+    ip: &str,
+) -> ApiResult<()> {
+    let (config, db) = (&*state.config, &state.db);
+    let Some(user) = store::find_by_email(db, email.as_str())
+        .await?
+        .filter(|u| !u.disabled)
+    else {
+        return Ok(());
+    };
+    let token = crypto::new_token();
+    let mut link = page;
+    link.query_pairs_mut().append_pair("token", &token);
+    let expires_at = clock::now_ms() + clock::ms(config.password_reset_ttl);
+    let message = templates::password_reset(templates::AccountLink {
+        to: &user.email,
+        name: &user.name,
+        link: link.as_str(),
+        token: &token,
+        expires_in: &templates::spoken(config.password_reset_ttl),
+        user_id: &user.id,
+    })
+    .expiring_at(expires_at);
+    let mut tx = db.begin().await?;
+    store::spend_password_resets(&mut tx, &user.id, clock::now_ms()).await?;
+    store::insert_password_reset(&mut tx, &user.id, &crypto::hash_token(&token), expires_at)
+        .await?;
+    outbox::forget_secret(
+        &mut tx,
+        &[Kind::PasswordReset],
+        &user.id,
+        "A newer reset link was asked for; this one no longer works.",
+    )
+    .await?;
+    match email::enqueue(&mut tx, config, &message, Cause::Public).await {
+        Ok(_) => {
+            audit::record(
+                &mut tx,
+                audit::Event::new("user.password-reset-requested")
+                    .target(&user.id)
+                    .ip(ip),
+            )
+            .await?;
+            tx.commit().await?;
+            state.mail.wake();
+        }
+        // The rollback keeps the newest link already sent working.
+        Err(QueueError::RecipientLimit { .. }) => {
+            tracing::info!(user = %user.id, "password reset not sent: recipient limit reached");
+        }
+        Err(QueueError::Db(e)) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+fn invalid_verification() -> ApiError {
+    ApiError::bad_request(
+        "INVALID_TOKEN",
+        "This verification link is invalid, used or expired. Ask for a new one.",
+    )
+}
+
+/// Queues a verification link for `user` inside `tx` (SPEC §3 "Accounts"
+/// 2); false when the address has had its budget of messages, in which case
+/// the caller's change goes through all the same and the person can ask
+/// again later.
+pub async fn queue_verification(
+    tx: &mut Tx,
+    config: &Config,
+    user: &store::UserRow,
+    callback: Option<&url::Url>,
+) -> ApiResult<bool> {
+    let token = crypto::new_token();
+    let expires_at = clock::now_ms() + clock::ms(config.email_verification_ttl);
+    store::insert_email_verification(
+        tx,
+        &user.id,
+        &user.email,
+        &crypto::hash_token(&token),
+        expires_at,
+    )
+    .await?;
+    outbox::forget_secret(
+        tx,
+        &[Kind::EmailVerification],
+        &user.id,
+        "A newer verification link was sent; this one no longer works.",
+    )
+    .await?;
+    let mut link = config
+        .base_url
+        .join("/verify-email")
+        .map_err(|_| ApiError::internal())?;
+    link.query_pairs_mut().append_pair("token", &token);
+    if let Some(callback) = callback {
+        link.query_pairs_mut()
+            .append_pair("callbackURL", callback.as_str());
+    }
+    let message = templates::email_verification(templates::AccountLink {
+        to: &user.email,
+        name: &user.name,
+        link: link.as_str(),
+        token: &token,
+        expires_in: &templates::spoken(config.email_verification_ttl),
+        user_id: &user.id,
+    })
+    .expiring_at(expires_at);
+    match email::enqueue(tx, config, &message, Cause::Public).await {
+        Ok(_) => Ok(true),
+        Err(QueueError::RecipientLimit { .. }) => {
+            tracing::info!(user = %user.id, "verification email not sent: recipient limit reached");
+            Ok(false)
+        }
+        Err(QueueError::Db(e)) => Err(e.into()),
+    }
+}
+
+pub async fn send_verification_email(body: SendVerificationEmailBody) -> ApiResult<StatusResponse> {
+    let cx = RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("verify-email", config.rate_limits.password_reset)
+        .await?;
+    let email = Email::parse(required(&body.email, "email")?)?;
+    let callback = match body.callback_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(target) => Some(config.redirect_target(target).ok_or_else(|| {
+            ApiError::bad_request(
+                "INVALID_CALLBACK_URL",
+                "The callback URL must be on this site or a trusted origin.",
+            )
+        })?),
+    };
+    if let Some(me) = cx.session().await? {
+        if me.user.email != email.as_str() {
+            return Err(ApiError::bad_request(
+                "EMAIL_MISMATCH",
+                "You can only send a verification email to your own address.",
+            ));
+        }
+        if me.user.email_verified {
+            return Err(ApiError::bad_request(
+                "EMAIL_ALREADY_VERIFIED",
+                "Your email address is already verified.",
+            ));
+        }
+        let mut tx = cx.db().begin().await?;
+        if !queue_verification(&mut tx, config, &me.user, callback.as_ref()).await? {
+            return Err(ApiError::new(
+                429,
+                "TOO_MANY_EMAILS",
+                format!(
+                    "{} has been sent too many emails recently. Try again later.",
+                    me.user.email
+                ),
+            ));
+        }
+        tx.commit().await?;
+        cx.state.mail.wake();
+        return Ok(StatusResponse {
+            status: true,
+            message: Some(format!(
+                "A verification link is on its way to {}.",
+                me.user.email
+            )),
+        });
+    }
+    // Signed out: the same answer, in the same time, whether or not the
+    // address has an account that waits for verification.
+    let state = cx.state.clone();
+    tokio::spawn(async move {
+        let work = async {
+            let Some(user) = store::find_by_email(&state.db, email.as_str())
+                .await?
+                .filter(|u| !u.disabled && !u.email_verified)
+            else {
+                return Ok(());
+            };
+            let mut tx = state.db.begin().await?;
+            if queue_verification(&mut tx, &state.config, &user, callback.as_ref()).await? {
+                tx.commit().await?;
+                state.mail.wake();
+            }
+            Ok::<_, ApiError>(())
+        };
+        if let Err(e) = work.await {
+            tracing::error!(error = %e.message, code = %e.code, "failed to queue a verification email");
+        }
+    });
+    Ok(StatusResponse {
+        status: true,
+        message: Some(
+            "If this email has an account that is not verified yet, a link is on its way.".into(),
+        ),
+    })
+}
+
+pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailResponse> {
+    let cx = RequestContext::current()?;
+    cx.rate_limit("verify-email-token", cx.config().rate_limits.password_reset)
+        .await?;
+    let token = required(&body.token, "token")?.trim().to_owned();
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    let (user_id, email) =
+        store::consume_email_verification(&mut tx, &crypto::hash_token(&token), clock::now_ms())
+            .await?
+            .ok_or_else(invalid_verification)?;
+    // A link proves the address it was sent to, not one changed since.
+    let user = store::find_by_id(&mut tx, &user_id)
+        .await?
+        .filter(|u| u.email == email)
+        .ok_or_else(invalid_verification)?;
+    if !user.email_verified {
+        store::mark_email_verified(&mut tx, &user.id).await?;
+        audit::record(
+            &mut tx,
+            audit::Event::new("user.email-verified")
+                .actor(&user.id)
+                .target(&user.id)
+                .after(json!({ "email": user.email }))
+                .ip(&ip),
+        )
+        .await?;
+    }
+    outbox::forget_secret(
+        &mut tx,
+        &[Kind::EmailVerification],
+        &user.id,
+        "The email address was verified.",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(VerifyEmailResponse {
+        status: true,
+        user: store::UserRow {
+            email_verified: true,
+            ..user
+        }
+        .view(),
     })
 }
 
@@ -341,6 +576,13 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
         .await?
         .ok_or_else(invalid_token)?;
     store::spend_password_resets(&mut tx, &user_id, clock::now_ms()).await?;
+    outbox::forget_secret(
+        &mut tx,
+        &[Kind::PasswordReset],
+        &user_id,
+        "The password was reset with another link.",
+    )
+    .await?;
     store::set_password_hash(&mut tx, &user_id, &phc).await?;
     // The link came by email, so following it proves the address.
     store::mark_email_verified(&mut tx, &user_id).await?;

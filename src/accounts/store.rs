@@ -260,3 +260,51 @@ pub async fn spend_password_resets(tx: &mut Tx, user_id: &str, now: i64) -> sqlx
         .await
         .map(drop)
 }
+
+/// A verification link for `email`, retiring the user's older ones.
+pub async fn insert_email_verification(
+    tx: &mut Tx,
+    user_id: &str,
+    email: &str,
+    token_hash: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    let now = clock::now_ms();
+    sqlx::query(
+        "update email_verifications set used_at = $1 where user_id = $2 and used_at is null",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "insert into email_verifications (token_hash, user_id, email, expires_at, created_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(email)
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Spends a verification link in one statement (two racing requests spend
+/// it once) and returns the user and the address it proves.
+pub async fn consume_email_verification(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "update email_verifications set used_at = $1
+         where token_hash = $2 and used_at is null and expires_at > $1
+         returning user_id, email",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await
+}

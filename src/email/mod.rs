@@ -14,7 +14,7 @@ mod service;
 pub mod templates;
 
 #[cfg(feature = "ssr")]
-pub use outbox::{enqueue, Kind, Message};
+pub use outbox::{enqueue, Cause, Kind, Message};
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,8 @@ pub struct EmailView {
     pub next_attempt_at: Option<String>,
     /// A sender is delivering it right now.
     pub sending: bool,
+    /// Its link can be revealed, once, to an admin (see `reveal-email`).
+    pub revealable: bool,
     pub created_at: String,
     pub updated_at: String,
     pub sent_at: Option<String>,
@@ -67,6 +69,14 @@ pub struct EmailDetail {
     pub text: String,
 }
 
+/// A waiting message as it would be delivered, link included.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevealedEmail {
+    pub id: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmailIdBody {
@@ -90,6 +100,11 @@ pub async fn list_emails(
 #[server(name = GetEmail, prefix = "/api/auth", endpoint = "admin/get-email", input = GetUrl)]
 pub async fn get_email(id: String) -> Result<EmailDetail, ApiError> {
     service::get(id).await
+}
+
+#[server(name = RevealEmail, prefix = "/api/auth", endpoint = "admin/reveal-email", input = leptos::server_fn::codec::Json)]
+pub async fn reveal_email(#[server(flatten)] body: EmailIdBody) -> Result<RevealedEmail, ApiError> {
+    service::reveal(body).await
 }
 
 #[server(name = RetryEmail, prefix = "/api/auth", endpoint = "admin/retry-email", input = leptos::server_fn::codec::Json)]

@@ -5,12 +5,13 @@
 use sqlx::{any::AnyRow, Row};
 
 use crate::{
-    config::Limit,
+    config::Config,
     error::ApiError,
     server::{
         clock, crypto,
         db::{Backend, Db, Tx},
         rate_limit,
+        secret_key::SecretKey,
     },
 };
 
@@ -21,6 +22,7 @@ pub enum Kind {
     RoleInvitation,
     RoleUpgrade,
     Enrollment,
+    EmailVerification,
     OrganizationInvitation,
 }
 
@@ -31,6 +33,7 @@ impl Kind {
             Kind::RoleInvitation => "role-invitation",
             Kind::RoleUpgrade => "role-upgrade",
             Kind::Enrollment => "enrollment",
+            Kind::EmailVerification => "email-verification",
             Kind::OrganizationInvitation => "organization-invitation",
         }
     }
@@ -45,9 +48,37 @@ pub struct Message {
     pub html: String,
     pub kind: Kind,
     pub related_id: Option<String>,
-    /// The token or code the message carries. It is hidden in the copy the
-    /// admin view shows, and in the stored bodies once the message is sent.
+    /// The token or code the message carries. The stored bodies show
+    /// `HIDDEN` in its place; the deliverable copy is sealed (SPEC §6).
     pub secret: Option<String>,
+    /// When that secret stops working: the sealed copy is wiped then.
+    pub secret_expires_at: Option<i64>,
+}
+
+impl Message {
+    pub fn expiring_at(self, at: i64) -> Self {
+        Self {
+            secret_expires_at: Some(at),
+            ..self
+        }
+    }
+}
+
+/// Who caused a message. Each cause has its own budget per recipient, so a
+/// stranger asking for password resets cannot use up the budget of the
+/// invitations and enrollment emails an admin sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Anyone can ask for it (a password reset, a verification email).
+    Public,
+    /// An admin's action (an invitation, an enrollment link).
+    Admin,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Deliverable {
+    text: String,
+    html: String,
 }
 
 /// What a stored body shows in place of the secret it carried.
@@ -79,42 +110,82 @@ impl From<QueueError> for ApiError {
 }
 
 /// Queues a message inside the caller's transaction and returns its id. A
-/// recipient who has had `limit` messages in the window gets no more, so a
-/// form cannot be turned into a way to flood someone's mailbox.
-pub async fn enqueue(tx: &mut Tx, msg: &Message, limit: Limit) -> Result<String, QueueError> {
+/// recipient who has had their budget of messages of this `cause` in the
+/// window gets no more, so a form cannot be turned into a way to flood
+/// someone's mailbox. Only the redacted bodies are stored in the clear; the
+/// deliverable ones are sealed under the instance key.
+pub async fn enqueue(
+    tx: &mut Tx,
+    config: &Config,
+    msg: &Message,
+    cause: Cause,
+) -> Result<String, QueueError> {
     let now = clock::now_ms();
-    let key = format!("email-to:{}", msg.to);
-    if let Some(wait) = rate_limit::spend(&mut **tx, &key, limit, now).await? {
+    let (bucket, limit) = match cause {
+        Cause::Public => ("email-to", config.rate_limits.email_per_recipient),
+        Cause::Admin => (
+            "email-to-admin",
+            config.rate_limits.email_per_recipient_admin,
+        ),
+    };
+    if let Some(wait) =
+        rate_limit::spend(&mut **tx, &format!("{bucket}:{}", msg.to), limit, now).await?
+    {
         return Err(QueueError::RecipientLimit {
             recipient: msg.to.clone(),
             wait,
         });
     }
-    let redacted = msg
-        .secret
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| (msg.text.replace(s, HIDDEN), msg.html.replace(s, HIDDEN)));
+    let secret = msg.secret.as_deref().filter(|s| !s.is_empty());
+    let (text, html, sealed) = match secret {
+        None => (msg.text.clone(), msg.html.clone(), None),
+        Some(secret) => {
+            let deliverable = serde_json::to_vec(&Deliverable {
+                text: msg.text.clone(),
+                html: msg.html.clone(),
+            })
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            (
+                msg.text.replace(secret, HIDDEN),
+                msg.html.replace(secret, HIDDEN),
+                Some(config.secret_key.seal(&deliverable)),
+            )
+        }
+    };
     let id = crypto::new_id();
     sqlx::query(
         "insert into outbound_emails
-             (id, recipient, subject, text_body, html_body, redacted_text_body, redacted_html_body,
+             (id, recipient, subject, text_body, html_body, sealed_body, secret_expires_at,
               kind, related_id, status, attempts, next_attempt_at, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, $10)",
     )
     .bind(&id)
     .bind(&msg.to)
     .bind(&msg.subject)
-    .bind(&msg.text)
-    .bind(&msg.html)
-    .bind(redacted.as_ref().map(|r| r.0.as_str()))
-    .bind(redacted.as_ref().map(|r| r.1.as_str()))
+    .bind(&text)
+    .bind(&html)
+    .bind(&sealed)
+    // A secret without a known end is kept no longer than a day.
+    .bind(secret.map(|_| msg.secret_expires_at.unwrap_or(now + 24 * 3600 * 1000)))
     .bind(msg.kind.as_str())
     .bind(&msg.related_id)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// The text body of a sealed deliverable copy (for the tests and tools that
+/// read the outbox as the recipient would).
+pub fn open_text(key: &SecretKey, sealed: &str) -> Option<String> {
+    open(key, sealed).map(|(text, _)| text)
+}
+
+/// Opens a sealed deliverable copy: its text and HTML bodies.
+fn open(key: &SecretKey, sealed: &str) -> Option<(String, String)> {
+    let bytes = key.open(sealed)?;
+    let d: Deliverable = serde_json::from_slice(&bytes).ok()?;
+    Some((d.text, d.html))
 }
 
 /// A message one sender holds the claim on.
@@ -124,11 +195,29 @@ pub struct Claimed {
     pub claim: String,
     pub recipient: String,
     pub subject: String,
+    /// The redacted bodies, as stored.
     pub text_body: String,
     pub html_body: String,
+    /// The deliverable copy, sealed; None when the message carries no secret.
+    pub sealed: Option<String>,
     pub kind: String,
     /// Attempts made before this one.
     pub attempts: u32,
+}
+
+impl Claimed {
+    /// The bodies to put on the wire: the sealed copy opened, or the stored
+    /// ones for a message that carries no secret.
+    pub fn deliverable(&self, key: &SecretKey) -> Result<(String, String), String> {
+        match &self.sealed {
+            None => Ok((self.text_body.clone(), self.html_body.clone())),
+            Some(sealed) => open(key, sealed).ok_or_else(|| {
+                "Its sealed copy does not open with this node's secret key: every node must \
+                 share one (GATEHOUSE_SECRET_KEY)."
+                    .to_owned()
+            }),
+        }
+    }
 }
 
 /// Claims the most overdue queued message, if any. The claim pushes the due
@@ -147,10 +236,10 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
     let row = sqlx::query(&format!(
         "update outbound_emails set claim_token = $1, next_attempt_at = $2, updated_at = $3
          where id = (select id from outbound_emails
-                     where status = 'queued' and next_attempt_at <= $3
+                     where status = 'queued' and next_attempt_at <= $3 and {DELIVERABLE}
                      order by next_attempt_at, created_at limit 1 {lock})
-           and status = 'queued' and next_attempt_at <= $3
-         returning id, recipient, subject, text_body, html_body, kind, attempts"
+           and status = 'queued' and next_attempt_at <= $3 and {DELIVERABLE}
+         returning id, recipient, subject, text_body, html_body, sealed_body, kind, attempts"
     ))
     .bind(&claim)
     .bind(now.saturating_add(lease_ms))
@@ -166,12 +255,18 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
             subject: row.try_get("subject")?,
             text_body: row.try_get("text_body")?,
             html_body: row.try_get("html_body")?,
+            sealed: row.try_get("sealed_body")?,
             kind: row.try_get("kind")?,
             attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
         })
     })
     .transpose()
 }
+
+/// A message that can still go out: it carries no secret, or its sealed
+/// copy is there and its secret has not expired. (`$3` is now.)
+const DELIVERABLE: &str =
+    "(secret_expires_at is null or (sealed_body is not null and secret_expires_at > $3))";
 
 /// When the next queued message comes due (held ones never do).
 pub async fn next_due(db: &Db) -> sqlx::Result<Option<i64>> {
@@ -188,10 +283,7 @@ pub async fn mark_sent(db: &Db, c: &Claimed) -> sqlx::Result<bool> {
     let now = clock::now_ms();
     sqlx::query(
         "update outbound_emails set status = 'sent', sent_at = $1, updated_at = $1,
-             attempts = attempts + 1, last_error = null, claim_token = null,
-             text_body = coalesce(redacted_text_body, text_body),
-             html_body = coalesce(redacted_html_body, html_body),
-             redacted_text_body = null, redacted_html_body = null
+             attempts = attempts + 1, last_error = null, claim_token = null, sealed_body = null
          where id = $2 and claim_token = $3",
     )
     .bind(now)
@@ -203,7 +295,8 @@ pub async fn mark_sent(db: &Db, c: &Claimed) -> sqlx::Result<bool> {
 }
 
 /// Records a failed attempt: the message is due again at `retry_at`, or,
-/// with None, it is `failed` for good (until an admin retries it).
+/// with None, it is `failed` for good, and a secret it carried is wiped (an
+/// admin sends the invitation or reset again, with a fresh one).
 pub async fn mark_attempt_failed(
     db: &Db,
     c: &Claimed,
@@ -217,7 +310,8 @@ pub async fn mark_attempt_failed(
     };
     sqlx::query(
         "update outbound_emails set status = $1, next_attempt_at = $2, updated_at = $3,
-             attempts = attempts + 1, last_error = $4, claim_token = null
+             attempts = attempts + 1, last_error = $4, claim_token = null,
+             sealed_body = case when $1 = 'failed' then null else sealed_body end
          where id = $5 and claim_token = $6",
     )
     .bind(status)
@@ -231,8 +325,8 @@ pub async fn mark_attempt_failed(
     .map(|done| done.rows_affected() == 1)
 }
 
-/// With no mail server, a message is written to the log and then held: it
-/// stays queued, marked as not delivered, until an admin retries it.
+/// With no mail server, a message is held: it stays queued, marked as not
+/// delivered, until an admin retries it (or its secret is spent or expires).
 pub async fn hold(db: &Db, c: &Claimed, reason: &str) -> sqlx::Result<bool> {
     sqlx::query(
         "update outbound_emails set next_attempt_at = $1, updated_at = $2, last_error = $3, claim_token = null
@@ -264,11 +358,14 @@ pub struct Stored {
     pub sent_at: Option<i64>,
     /// Whether a sender is working on it right now.
     pub claimed: bool,
+    /// Whether its secret can still be revealed once (sealed, never shown).
+    pub revealable: bool,
 }
 
 const LIST_COLUMNS: &str =
     "id, recipient, subject, kind, status, attempts, last_error, next_attempt_at,
-     created_at, updated_at, sent_at, claim_token";
+     created_at, updated_at, sent_at, claim_token,
+     case when sealed_body is not null and revealed_at is null then 1 else 0 end as revealable";
 
 impl Stored {
     fn from_row(row: &AnyRow, now: i64) -> sqlx::Result<Self> {
@@ -287,6 +384,7 @@ impl Stored {
             updated_at: row.try_get("updated_at")?,
             sent_at: row.try_get("sent_at")?,
             claimed: claim.is_some() && next_attempt_at > now,
+            revealable: row.try_get::<i64, _>("revealable")? == 1,
         })
     }
 }
@@ -327,7 +425,7 @@ pub async fn list(
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<(Stored, String)>> {
     let now = clock::now_ms();
     let row = sqlx::query(&format!(
-        "select {LIST_COLUMNS}, coalesce(redacted_text_body, text_body) as shown_text
+        "select {LIST_COLUMNS}, text_body as shown_text
          from outbound_emails where id = $1"
     ))
     .bind(id)
@@ -346,6 +444,9 @@ pub enum Retry {
     NotRetryable {
         status: String,
     },
+    /// The secret it carried was wiped (spent, expired, or the message
+    /// failed): sending it again would deliver a dead link.
+    SecretGone,
 }
 
 /// Makes a failed, held or waiting message due now with a fresh set of
@@ -357,6 +458,7 @@ pub async fn retry(tx: &mut Tx, id: &str) -> sqlx::Result<Retry> {
              last_error = null, claim_token = null, updated_at = $1
          where id = $2 and status in ('queued', 'failed')
            and (claim_token is null or next_attempt_at <= $1)
+           and (secret_expires_at is null or (sealed_body is not null and secret_expires_at > $1))
          returning recipient",
     )
     .bind(now)
@@ -366,13 +468,143 @@ pub async fn retry(tx: &mut Tx, id: &str) -> sqlx::Result<Retry> {
     if let Some(recipient) = queued {
         return Ok(Retry::Queued { recipient });
     }
-    let status: Option<String> =
-        sqlx::query_scalar("select status from outbound_emails where id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(match status {
+    let found: Option<(String, bool)> = sqlx::query_as(
+        "select status, case when secret_expires_at is not null
+                              and (sealed_body is null or secret_expires_at <= $2)
+                         then 1 else 0 end
+         from outbound_emails where id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|(status, gone): (String, i64)| (status, gone == 1));
+    Ok(match found {
         None => Retry::NotFound,
-        Some(status) => Retry::NotRetryable { status },
+        Some((status, _)) if status == "sent" => Retry::NotRetryable { status },
+        Some((_, true)) => Retry::SecretGone,
+        Some((status, _)) => Retry::NotRetryable { status },
     })
+}
+
+/// Wipes the sealed copies of the messages that carry the secret of
+/// `related_id` (its reset, enrollment or invitation), because that secret
+/// was spent, replaced or canceled. A message still waiting fails: what it
+/// would deliver no longer works.
+pub async fn forget_secret(
+    tx: &mut Tx,
+    kinds: &[Kind],
+    related_id: &str,
+    reason: &str,
+) -> sqlx::Result<()> {
+    for kind in kinds {
+        sqlx::query(
+            "update outbound_emails set sealed_body = null, updated_at = $1,
+                 status = case when status = 'queued' then 'failed' else status end,
+                 last_error = case when status = 'queued' then $2 else last_error end
+             where kind = $3 and related_id = $4 and sealed_body is not null",
+        )
+        .bind(clock::now_ms())
+        .bind(reason)
+        .bind(kind.as_str())
+        .bind(related_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The kinds of message that carry a role invitation's secret.
+pub const INVITATION_KINDS: &[Kind] = &[Kind::RoleInvitation, Kind::RoleUpgrade];
+
+/// Wipes the sealed copies whose secret has expired; run now and then.
+pub async fn forget_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "update outbound_emails set sealed_body = null, updated_at = $1,
+             status = case when status = 'queued' then 'failed' else status end,
+             last_error = case when status = 'queued'
+                          then 'Its link expired before it was delivered.' else last_error end
+         where sealed_body is not null and secret_expires_at <= $1",
+    )
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub enum Reveal {
+    /// The deliverable text, shown this once.
+    Shown {
+        recipient: String,
+        text: String,
+    },
+    NotFound,
+    /// Revealed before: a reveal is one-time.
+    AlreadyRevealed,
+    /// Nothing secret to show: it carried none, or it was wiped.
+    NothingSealed,
+    /// Sealed under another key.
+    Unreadable,
+}
+
+/// The one-time reveal of a waiting message (for an admin's `/admin/emails`):
+/// marks it revealed in the caller's transaction and opens its sealed copy.
+pub async fn reveal(tx: &mut Tx, key: &SecretKey, id: &str) -> sqlx::Result<Reveal> {
+    let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "select recipient, sealed_body, revealed_at from outbound_emails where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((recipient, sealed, revealed_at)) = row else {
+        return Ok(Reveal::NotFound);
+    };
+    let Some(sealed) = sealed else {
+        return Ok(Reveal::NothingSealed);
+    };
+    if revealed_at.is_some() {
+        return Ok(Reveal::AlreadyRevealed);
+    }
+    let claimed = sqlx::query(
+        "update outbound_emails set revealed_at = $1 where id = $2 and revealed_at is null",
+    )
+    .bind(clock::now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Ok(Reveal::AlreadyRevealed);
+    }
+    Ok(match open(key, &sealed) {
+        Some((text, _)) => Reveal::Shown { recipient, text },
+        None => Reveal::Unreadable,
+    })
+}
+
+/// A message as the operator's `gatehouse outbox show` prints it: the
+/// deliverable text when its sealed copy is there, else the stored one.
+pub async fn show(db: &Db, key: &SecretKey, id: &str) -> anyhow::Result<Option<String>> {
+    let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "select recipient, subject, status, text_body, sealed_body from outbound_emails where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((recipient, subject, status, stored, sealed)) = row else {
+        return Ok(None);
+    };
+    let (body, note) = match sealed.as_deref().map(|s| open(key, s)) {
+        Some(Some((text, _))) => (text, ""),
+        Some(None) => (
+            stored,
+            "(its link cannot be shown: it was sealed with another secret key)\n",
+        ),
+        None => (
+            stored,
+            "(its link is no longer kept: sent, spent, expired or failed)\n",
+        ),
+    };
+    Ok(Some(format!(
+        "To: {recipient}\nSubject: {subject}\nStatus: {status}\n{note}\n{body}"
+    )))
 }

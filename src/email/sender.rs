@@ -1,7 +1,8 @@
 //! The background sender: every node runs one. It claims due messages from
 //! the outbox one at a time and hands them to the SMTP server, or, with none
-//! configured, writes them to the log and holds them. Requests never wait for
-//! mail: they queue a message and wake the sender.
+//! configured, holds them and says in the log how an operator reads them
+//! (never the link itself: SPEC §6). Requests never wait for mail: they
+//! queue a message and wake the sender.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,7 @@ use tokio::sync::Notify;
 use super::{outbox, templates::single_line};
 use crate::{
     config::{Config, EmailSettings, SmtpSettings, SmtpTls},
-    server::{clock, db::Db},
+    server::{clock, db::Db, secret_key::SecretKey},
 };
 
 /// lettre's timeout covers only connecting; the whole conversation gets a
@@ -32,7 +33,7 @@ const CLAIM_LEASE: Duration = Duration::from_secs(300);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 pub const NOT_CONFIGURED: &str =
-    "Not delivered: no SMTP server is configured. The message was written to the server log.";
+    "Not delivered: no SMTP server is configured. An operator can read it with `gatehouse outbox show`, or an admin can reveal its link once here.";
 
 /// Wakes the sender of this node, e.g. right after a message was queued.
 #[derive(Clone, Default)]
@@ -69,11 +70,12 @@ pub fn spawn(
             from: config.email.from.clone(),
         },
         None => {
-            tracing::info!("no SMTP server configured (smtp_url): emails are kept in the outbox and written to the log");
+            tracing::info!("no SMTP server configured (smtp_url): emails are kept in the outbox; read one with `gatehouse outbox show ID`");
             Delivery::Log
         }
     };
     let settings = config.email.clone();
+    let key = config.secret_key.clone();
     let stop = crate::server::stop_requested(stopping.clone());
     Ok(tokio::spawn(async move {
         tokio::pin!(stop);
@@ -83,7 +85,7 @@ pub fn spawn(
             // next poll (other nodes' messages and retries come due alone).
             while !stopped() {
                 match outbox::claim_next(&db, clock::ms(CLAIM_LEASE)).await {
-                    Ok(Some(message)) => deliver(&db, &delivery, &settings, message).await,
+                    Ok(Some(message)) => deliver(&db, &delivery, &settings, &key, message).await,
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "failed to read the email outbox");
@@ -129,15 +131,23 @@ fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exe
     Ok(builder.build())
 }
 
-async fn deliver(db: &Db, delivery: &Delivery, settings: &EmailSettings, m: outbox::Claimed) {
+async fn deliver(
+    db: &Db,
+    delivery: &Delivery,
+    settings: &EmailSettings,
+    key: &SecretKey,
+    m: outbox::Claimed,
+) {
     let (transport, from) = match delivery {
         Delivery::Smtp { transport, from } => (transport, from),
         Delivery::Log => {
+            // The stored text has its link hidden; the log never holds one.
             tracing::info!(
                 id = %m.id,
                 to = %m.recipient,
                 kind = %m.kind,
-                "email not sent (no SMTP server configured); its text follows\n--- {}\n{}\n---",
+                "email not sent (no SMTP server configured). Read it, link included, with `gatehouse outbox show {}`; its text with the link hidden follows\n--- {}\n{}\n---",
+                m.id,
                 m.subject,
                 m.text_body
             );
@@ -147,7 +157,10 @@ async fn deliver(db: &Db, delivery: &Delivery, settings: &EmailSettings, m: outb
             return;
         }
     };
-    let outcome = match build(&m, from) {
+    let outcome = match m
+        .deliverable(key)
+        .and_then(|bodies| build(&m, bodies, from))
+    {
         Ok(email) => match tokio::time::timeout(SEND_DEADLINE, transport.send(email)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(Failure {
@@ -217,7 +230,11 @@ struct Failure {
 /// multipart/alternative, a Message-ID built from the outbox id (the same on
 /// every attempt, so a receiving server can spot a repeat), and a subject
 /// that cannot carry a line break into the headers.
-fn build(m: &outbox::Claimed, from: &Mailbox) -> Result<lettre::Message, String> {
+fn build(
+    m: &outbox::Claimed,
+    (text, html): (String, String),
+    from: &Mailbox,
+) -> Result<lettre::Message, String> {
     let to: Mailbox = m
         .recipient
         .parse()
@@ -227,10 +244,7 @@ fn build(m: &outbox::Claimed, from: &Mailbox) -> Result<lettre::Message, String>
         .to(to)
         .subject(single_line(&m.subject))
         .message_id(Some(format!("<{}@{}>", m.id, from.email.domain())))
-        .multipart(MultiPart::alternative_plain_html(
-            m.text_body.clone(),
-            m.html_body.clone(),
-        ))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("The message could not be built: {e}"))
 }
 
@@ -316,13 +330,15 @@ mod tests {
             claim: "c".into(),
             recipient: "ada@example.com".into(),
             subject: "Hi\r\nBcc: eve@example.com".into(),
-            text_body: "plain words".into(),
-            html_body: "<p>html words</p>".into(),
+            text_body: "plain words [hidden]".into(),
+            html_body: "<p>html words [hidden]</p>".into(),
+            sealed: None,
             kind: "password-reset".into(),
             attempts: 0,
         };
         let from: Mailbox = "Gatehouse <id@example.com>".parse().unwrap();
-        let wire = String::from_utf8(build(&m, &from).unwrap().formatted()).unwrap();
+        let bodies = ("plain words".to_owned(), "<p>html words</p>".to_owned());
+        let wire = String::from_utf8(build(&m, bodies, &from).unwrap().formatted()).unwrap();
         assert!(
             wire.contains("Subject: Hi  Bcc: eve@example.com\r\n"),
             "{wire}"

@@ -1,10 +1,11 @@
-//! The admin endpoints over the outbox: list, read and retry.
+//! The admin endpoints over the outbox: list, read, retry and the one-time
+//! reveal of a waiting message.
 
 use serde_json::json;
 
 use super::{
-    outbox::{self, Retry, Stored},
-    EmailDetail, EmailIdBody, EmailList, EmailView, PAGE_SIZE, STATUSES,
+    outbox::{self, Retry, Reveal, Stored},
+    EmailDetail, EmailIdBody, EmailList, EmailView, RevealedEmail, PAGE_SIZE, STATUSES,
 };
 use crate::{
     accounts::{required, StatusResponse},
@@ -78,6 +79,12 @@ pub async fn retry(body: EmailIdBody) -> ApiResult<StatusResponse> {
             })
         }
         Retry::NotFound => Err(not_found()),
+        Retry::SecretGone => Err(ApiError::conflict(
+            "EMAIL_SECRET_GONE",
+            "The link in this message no longer works (it was used, replaced, canceled or \
+             expired, or delivery failed for good), so it is not sent again. Send the \
+             invitation, enrollment or reset again instead.",
+        )),
         Retry::NotRetryable { status } => Err(ApiError::conflict(
             "EMAIL_NOT_RETRYABLE",
             if status == "sent" {
@@ -86,6 +93,55 @@ pub async fn retry(body: EmailIdBody) -> ApiResult<StatusResponse> {
                 "This message is being delivered right now.".to_owned()
             },
         )),
+    }
+}
+
+/// Shows a waiting message as it would be delivered, link included, once
+/// (SPEC §6): for an admin who must pass an invitation on by hand while no
+/// mail server is configured. Each reveal is audited.
+pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
+    let cx = RequestContext::current()?;
+    let admin = cx.require(Permission::EmailList).await?;
+    let id = required(&body.id, "id")?;
+    let ip = cx.ip();
+    let mut tx = cx.db().begin().await?;
+    match outbox::reveal(&mut tx, &cx.config().secret_key, id).await? {
+        Reveal::Shown { recipient, text } => {
+            audit::record(
+                &mut tx,
+                audit::Event::new("email.reveal")
+                    .actor(&admin.user.id)
+                    .target(id)
+                    .after(json!({ "recipient": recipient }))
+                    .ip(&ip),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(RevealedEmail {
+                id: id.to_owned(),
+                text,
+            })
+        }
+        Reveal::NotFound => Err(not_found()),
+        Reveal::AlreadyRevealed => Err(ApiError::conflict(
+            "EMAIL_ALREADY_REVEALED",
+            "This message was revealed once already; a reveal is one-time. Send the invitation \
+             or reset again for a fresh link.",
+        )),
+        Reveal::NothingSealed => Err(ApiError::conflict(
+            "EMAIL_SECRET_GONE",
+            "This message holds no usable link any more: it was sent, spent, expired or failed.",
+        )),
+        Reveal::Unreadable => {
+            tracing::error!(
+                id,
+                "a sealed email does not open with this node's secret key"
+            );
+            Err(ApiError::conflict(
+                "EMAIL_UNREADABLE",
+                "This message was sealed with another secret key; every node must share one.",
+            ))
+        }
     }
 }
 
@@ -105,6 +161,7 @@ fn view(row: Stored) -> EmailView {
         last_error: row.last_error,
         next_attempt_at: waiting.then(|| clock::rfc3339(row.next_attempt_at)),
         sending: row.claimed,
+        revealable: row.revealable,
         created_at: clock::rfc3339(row.created_at),
         updated_at: clock::rfc3339(row.updated_at),
         sent_at: row.sent_at.map(clock::rfc3339),

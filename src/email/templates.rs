@@ -4,7 +4,7 @@
 
 use super::{Kind, Message};
 
-pub struct PasswordReset<'a> {
+pub struct AccountLink<'a> {
     pub to: &'a str,
     pub name: &'a str,
     pub link: &'a str,
@@ -14,7 +14,7 @@ pub struct PasswordReset<'a> {
     pub user_id: &'a str,
 }
 
-pub fn password_reset(p: PasswordReset<'_>) -> Message {
+pub fn password_reset(p: AccountLink<'_>) -> Message {
     let subject = "Reset your Gatehouse password".to_owned();
     let text = format!(
         "Hello {name},\n\nSomeone asked to reset the password of your Gatehouse account.\n\
@@ -43,6 +43,42 @@ pub fn password_reset(p: PasswordReset<'_>) -> Message {
         kind: Kind::PasswordReset,
         related_id: Some(p.user_id.to_owned()),
         secret: Some(p.token.to_owned()),
+        secret_expires_at: None,
+    }
+}
+
+/// Proves that the person who signed up reads this mailbox (SPEC §3
+/// "Accounts" 2).
+pub fn email_verification(p: AccountLink<'_>) -> Message {
+    let subject = "Confirm your email address for Gatehouse".to_owned();
+    let text = format!(
+        "Hello {name},\n\nPlease confirm that this is your email address by opening this link \
+         (it works once, for {exp}):\n\n{link}\n\n\
+         If you did not create a Gatehouse account, ignore this email.\n",
+        name = single_line(p.name),
+        exp = p.expires_in,
+        link = p.link,
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello {name},</p><p>Please confirm that this is your email address. \
+             This link works once, for {exp}.</p>{button}{footer}",
+            name = escape(p.name),
+            exp = escape(p.expires_in),
+            button = button(p.link, "Confirm my email"),
+            footer = footnote("If you did not create a Gatehouse account, ignore this email."),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::EmailVerification,
+        related_id: Some(p.user_id.to_owned()),
+        secret: Some(p.token.to_owned()),
+        secret_expires_at: None,
     }
 }
 
@@ -118,6 +154,7 @@ pub fn role_invitation(p: RoleInvitation<'_>) -> Message {
         kind,
         related_id: Some(p.invite_id.to_owned()),
         secret: Some(p.token.to_owned()),
+        secret_expires_at: None,
     }
 }
 
@@ -161,6 +198,7 @@ pub fn enrollment(p: Enrollment<'_>) -> Message {
         kind: Kind::Enrollment,
         related_id: Some(p.user_id.to_owned()),
         secret: Some(p.token.to_owned()),
+        secret_expires_at: None,
     }
 }
 
@@ -211,6 +249,7 @@ pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
         kind: Kind::OrganizationInvitation,
         related_id: Some(p.invitation_id.to_owned()),
         secret: Some(p.token.to_owned()),
+        secret_expires_at: None,
     }
 }
 
@@ -286,7 +325,7 @@ mod tests {
     fn all_with(evil: &str) -> Vec<Message> {
         let link = "https://id.example.com/invite/tok?x=1&y=2";
         vec![
-            password_reset(PasswordReset {
+            password_reset(AccountLink {
                 to: "ada@example.com",
                 name: evil,
                 link,

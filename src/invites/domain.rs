@@ -216,6 +216,9 @@ pub enum NextStep {
     Accept,
     /// Signed in with an email the private invitation is not for.
     SwitchAccount,
+    /// Signed in as the addressee of a private invitation, whose email is
+    /// not verified yet (SPEC §3 "Accounts" 2): verify it first.
+    VerifyEmail,
     /// The signed-in person already holds this role or a higher one.
     AlreadyHasRole,
     /// Expired, used up, canceled, declined, or its inviter lost the right.
@@ -225,13 +228,15 @@ pub enum NextStep {
 /// Picks the step. `addressee` is the private invitation's email (None for
 /// public ones), `has_account` whether that email has an account,
 /// `viewer_email` the signed-in person's email, and `viewer_outranks`
-/// whether their role already ranks at or above the granted one.
+/// whether their role already ranks at or above the granted one, and
+/// `viewer_verified` whether their email is verified.
 pub fn next_step(
     usable: bool,
     addressee: Option<&str>,
     has_account: bool,
     viewer_email: Option<&str>,
     viewer_outranks: bool,
+    viewer_verified: bool,
 ) -> NextStep {
     if !usable {
         return NextStep::Unusable;
@@ -239,6 +244,7 @@ pub fn next_step(
     match (viewer_email, addressee) {
         (Some(viewer), Some(to)) if viewer != to => NextStep::SwitchAccount,
         (Some(_), _) if viewer_outranks => NextStep::AlreadyHasRole,
+        (Some(_), Some(_)) if !viewer_verified => NextStep::VerifyEmail,
         (Some(_), _) => NextStep::Accept,
         (None, Some(_)) if has_account => NextStep::SignIn,
         (None, _) => NextStep::SignUp,
@@ -369,6 +375,15 @@ mod tests {
             (true, Some("a@x.io"), true, Some("a@x.io"), false, Accept),
             (
                 true,
+                Some("u@x.io"),
+                true,
+                Some("u@x.io"),
+                false,
+                VerifyEmail,
+            ),
+            (true, None, false, Some("u@x.io"), false, Accept),
+            (
+                true,
                 Some("a@x.io"),
                 true,
                 Some("b@x.io"),
@@ -387,8 +402,10 @@ mod tests {
             (true, None, false, Some("b@x.io"), true, AlreadyHasRole),
         ];
         for (usable, to, has, viewer, outranks, step) in cases {
+            // "u@…" stands for a viewer whose email is not verified.
+            let verified = !viewer.is_some_and(|v| v.starts_with("u@"));
             assert_eq!(
-                next_step(usable, to, has, viewer, outranks),
+                next_step(usable, to, has, viewer, outranks, verified),
                 step,
                 "{usable} {to:?} {has} {viewer:?} {outranks}"
             );

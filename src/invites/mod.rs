@@ -155,7 +155,7 @@ pub struct InvitePreview {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TokenBody {
-    pub token: Option<String>,
+    pub token: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

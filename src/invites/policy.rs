@@ -86,6 +86,21 @@ pub fn may_assign(
     }
 }
 
+/// SPEC §3 "Accounts" 1: whether someone holding `actor` may act on an
+/// existing account holding `target` (change its role, disable or enable
+/// it, resend its enrollment). That needs a rank strictly above the
+/// target's, except at the top: holders of the highest role act on one
+/// another, or no owner could ever be replaced (the last-owner guard keeps
+/// one). A role no longer configured ranks below every configured one.
+pub fn may_act_on(roles: &Roles, actor: &str, target: &str) -> bool {
+    let top = roles.rank(&roles.highest().name);
+    match (roles.rank(actor), roles.rank(target)) {
+        (Some(a), Some(t)) => a > t || (a == t && Some(a) == top),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// The roles the invite form offers to someone holding `inviter`.
 pub fn grantable<'a>(roles: &'a Roles, rule: RankRule, inviter: &str) -> Vec<&'a Role> {
     roles
@@ -231,6 +246,32 @@ mod tests {
             !inviter_still_allowed(&roles, rule, None, "gone"),
             "a role no longer configured"
         );
+    }
+
+    #[test]
+    fn acting_on_an_account_needs_a_higher_rank_except_among_owners() {
+        let roles = Roles::defaults();
+        let names: Vec<_> = roles.iter().map(|r| r.name.clone()).collect();
+        let top = names.last().unwrap();
+        for (a, actor) in names.iter().enumerate() {
+            for (t, target) in names.iter().enumerate() {
+                let expected = a > t || (actor == top && target == top);
+                assert_eq!(
+                    may_act_on(&roles, actor, target),
+                    expected,
+                    "{actor} on {target}"
+                );
+            }
+            assert!(
+                may_act_on(&roles, actor, "retired-role"),
+                "{actor} on an unknown role"
+            );
+            assert!(!may_act_on(&roles, "retired-role", actor));
+        }
+        // An admin may still *grant* admin (up to their own rank), but not
+        // act on another admin.
+        assert!(may_grant(&roles, RankRule::AtMostOwn, "admin", "admin").is_ok());
+        assert!(!may_act_on(&roles, "admin", "admin"));
     }
 
     #[test]

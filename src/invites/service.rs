@@ -26,14 +26,14 @@ use crate::{
         StatusResponse,
     },
     config::Config,
-    email::{self, templates},
+    email::{self, outbox, templates, Cause},
     error::{ApiError, ApiResult},
     roles::{Permission, Role},
     server::{
         audit, clock,
         context::RequestContext,
         crypto,
-        db::{is_unique_violation, Db, Tx},
+        db::{is_unique_violation, Backend, Db, Tx},
         rate_limit,
     },
 };
@@ -216,15 +216,43 @@ fn new_secret(kind: SecretKind) -> String {
     }
 }
 
+/// What the database keeps of an invitation secret. A link token (256
+/// bits) is safe under plain SHA-256; a code (40 bits) could be found from
+/// a plain hash by trying them all, so it is an HMAC under the instance key,
+/// which is not in the database.
+pub struct SecretHashes {
+    pub current: String,
+    /// Codes made before keyed hashing was stored as plain SHA-256; they are
+    /// still found until they expire (at most `invitations.max_expiry`).
+    pub legacy: Option<String>,
+}
+
+fn secret_hashes(config: &Config, kind: SecretKind, secret: &str) -> SecretHashes {
+    match kind {
+        SecretKind::Link => SecretHashes {
+            current: crypto::hash_token(secret),
+            legacy: None,
+        },
+        SecretKind::Code => SecretHashes {
+            current: config.secret_key.hash_code(secret),
+            legacy: Some(crypto::hash_token(secret)),
+        },
+    }
+}
+
 /// A secret no invitation has yet. Link tokens never collide; a code (40
 /// bits) could, so a taken one is redrawn. The unique index on the hash
 /// stands behind this check.
-async fn unused_secret(tx: &mut Tx, kind: SecretKind) -> ApiResult<(String, String)> {
+async fn unused_secret(
+    tx: &mut Tx,
+    config: &Config,
+    kind: SecretKind,
+) -> ApiResult<(String, String)> {
     for _ in 0..5 {
         let secret = new_secret(kind);
-        let hash = crypto::hash_token(&secret);
-        if store::find_by_hash(&mut **tx, &hash).await?.is_none() {
-            return Ok((secret, hash));
+        let hashes = secret_hashes(config, kind, &secret);
+        if store::find_by_hash(&mut **tx, &hashes).await?.is_none() {
+            return Ok((secret, hashes.current));
         }
     }
     tracing::error!("five invitation secrets in a row were taken");
@@ -240,12 +268,25 @@ pub async fn create_invitations(
     creator: Option<&UserRow>,
     ip: Option<&str>,
 ) -> ApiResult<Vec<Created>> {
+    let mut tx = db.begin().await?;
+    let created = create_invitations_in(&mut tx, config, spec, creator, ip).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// `create_invitations` inside the caller's transaction.
+async fn create_invitations_in(
+    tx: &mut Tx,
+    config: &Config,
+    spec: &NewInvites,
+    creator: Option<&UserRow>,
+    ip: Option<&str>,
+) -> ApiResult<Vec<Created>> {
     let role = config
         .roles
         .get(&spec.role)
         .ok_or_else(|| ApiError::from(policy::GrantRefusal::UnknownRole(spec.role.clone())))?;
     let now = clock::now_ms();
-    let mut tx = db.begin().await?;
     let mut created = Vec::new();
     let targets: Vec<Option<&Email>> = if spec.emails.is_empty() {
         vec![None]
@@ -254,7 +295,7 @@ pub async fn create_invitations(
     };
     for email in targets {
         let id = crypto::new_id();
-        let (secret, hash) = unused_secret(&mut tx, spec.kind).await?;
+        let (secret, hash) = unused_secret(tx, config, spec.kind).await?;
         let row = NewInvite {
             id: &id,
             token_hash: &hash,
@@ -268,10 +309,10 @@ pub async fn create_invitations(
             share_inviter_name: spec.share_inviter_name,
             setup: spec.setup,
         };
-        store::insert(&mut tx, &row).await?;
+        store::insert(tx, &row).await?;
         let url = config.link(&format!("/invite/{secret}"));
         if let Some(email) = email {
-            let has_account = accounts::find_by_email_tx(&mut tx, email.as_str())
+            let has_account = accounts::find_by_email_tx(tx, email.as_str())
                 .await?
                 .is_some();
             let message = invitation_email(
@@ -283,14 +324,15 @@ pub async fn create_invitations(
                 &secret,
                 &url,
                 !has_account,
-            );
-            email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await?;
+            )
+            .expiring_at(now + spec.expires_in_ms);
+            email::enqueue(tx, config, &message, Cause::Admin).await?;
         }
         let mut event = audit::Event::new("invite.create");
         event.actor_id = creator.map(|c| c.id.as_str());
         event.ip = ip;
         audit::record(
-            &mut tx,
+            tx,
             event.target(&id).after(json!({
                 "role": role.name,
                 "email": email.map(Email::as_str),
@@ -300,12 +342,11 @@ pub async fn create_invitations(
             })),
         )
         .await?;
-        let row = store::find_by_id(&mut tx, &id)
+        let row = store::find_by_id(tx, &id)
             .await?
             .ok_or_else(ApiError::internal)?;
         created.push(Created { row, secret, url });
     }
-    tx.commit().await?;
     Ok(created)
 }
 
@@ -414,28 +455,49 @@ async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, In
         "INVALID_CODE" if raw.trim().len() <= 12 => e,
         _ => invalid_token(),
     })?;
-    let found = store::find_by_hash(cx.db().pool(), &crypto::hash_token(secret.as_str())).await?;
+    let config = cx.config();
+    let hashes = secret_hashes(config, secret.kind(), secret.as_str());
+    let found = store::find_by_hash(cx.db().pool(), &hashes).await?;
     if secret.kind() == SecretKind::Link {
         return found.map(|row| (secret, row)).ok_or_else(invalid_token);
     }
-    let (key, limit, now) = (
-        format!("invite-code:{}", cx.ip()),
-        cx.config().rate_limits.invite_code,
-        clock::now_ms(),
-    );
+    // Two budgets of failed lookups: this address's (so one guesser is
+    // stopped) and everyone's together (so many addresses cannot add up to
+    // a brute-force pass; when it is spent, codes wait for a while, links
+    // keep working).
+    let now = clock::now_ms();
+    let budgets = [
+        (
+            format!("invite-code:{}", cx.bucket()),
+            config.rate_limits.invite_code,
+        ),
+        (
+            "invite-code-all".to_owned(),
+            config.rate_limits.invite_code_global,
+        ),
+    ];
     let usable = found.filter(|row| {
         InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now)
             == InviteStatus::Pending
     });
-    match usable {
-        Some(row) if !rate_limit::exhausted(cx.db(), &key, limit, now).await? => Ok((secret, row)),
-        Some(_) => Err(too_many_code_attempts()),
-        None => match rate_limit::hit(cx.db(), &key, limit, now).await {
-            Err(e) if e.code == "TOO_MANY_REQUESTS" => Err(too_many_code_attempts()),
-            Err(e) => Err(e),
-            Ok(()) => Err(invalid_token()),
-        },
+    for (key, limit) in &budgets {
+        if rate_limit::exhausted(cx.db(), key, *limit, now).await? {
+            return Err(too_many_code_attempts());
+        }
     }
+    if usable.is_some() {
+        return Ok((secret, usable.expect("checked")));
+    }
+    for (key, limit) in &budgets {
+        if rate_limit::spend(cx.db().pool(), key, *limit, now)
+            .await?
+            .is_some()
+        {
+            tracing::info!(key = %key, "invitation code budget spent");
+            return Err(too_many_code_attempts());
+        }
+    }
+    Err(invalid_token())
 }
 
 fn too_many_code_attempts() -> ApiError {
@@ -464,6 +526,18 @@ fn inviter_now(u: &UserRow) -> InviterNow<'_> {
     }
 }
 
+/// SPEC §3 "Accounts" 3: an invitation acts with its creator's authority as
+/// it is now. One made by the instance stands while its role exists; one
+/// whose creator is gone (`creator` None) is void.
+fn authority_holds(config: &Config, row: &InviteRow, creator: Option<&UserRow>) -> bool {
+    let now = match (row.by_instance, creator) {
+        (true, _) => None,
+        (false, Some(creator)) => Some(inviter_now(creator)),
+        (false, None) => return false,
+    };
+    policy::inviter_still_allowed(&config.roles, config.invitations.rank_rule, now, &row.role)
+}
+
 fn inviter_lost_rights() -> ApiError {
     ApiError::new(
         410,
@@ -479,14 +553,7 @@ pub async fn preview(token: String) -> ApiResult<InvitePreview> {
     let now = clock::now_ms();
     let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
     let inviter = inviter_of(cx.db(), &row).await?;
-    // A deleted inviter leaves `created_by` null: such invitations stand, like
-    // the instance's own.
-    let inviter_ok = policy::inviter_still_allowed(
-        &config.roles,
-        config.invitations.rank_rule,
-        inviter.as_ref().map(inviter_now),
-        &row.role,
-    );
+    let inviter_ok = authority_holds(config, &row, inviter.as_ref());
     let reason = match status.refusal() {
         Some(e) => Some(e.message),
         None if !inviter_ok => Some(inviter_lost_rights().message),
@@ -506,6 +573,7 @@ pub async fn preview(token: String) -> ApiResult<InvitePreview> {
         has_account,
         viewer.as_ref().map(|v| v.user.email.as_str()),
         viewer_outranks,
+        viewer.as_ref().is_some_and(|v| v.user.email_verified),
     );
     // Someone else signed in learns only that the invitation is not theirs:
     // not the address, nor whether it has an account.
@@ -563,9 +631,12 @@ async fn redeem(
     secret: &Secret,
     email: &str,
 ) -> ApiResult<InviteRow> {
-    let row = store::find_by_hash(&mut **tx, &crypto::hash_token(secret.as_str()))
-        .await?
-        .ok_or_else(invalid_token)?;
+    let row = store::find_by_hash(
+        &mut **tx,
+        &secret_hashes(config, secret.kind(), secret.as_str()),
+    )
+    .await?
+    .ok_or_else(invalid_token)?;
     let now = clock::now_ms();
     let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
     if let Some(refusal) = status.refusal() {
@@ -585,17 +656,23 @@ async fn redeem(
         Some(id) => accounts::find_by_id(tx, id).await?,
         None => None,
     };
-    if !policy::inviter_still_allowed(
-        &config.roles,
-        config.invitations.rank_rule,
-        inviter.as_ref().map(inviter_now),
-        &row.role,
-    ) {
+    if !authority_holds(config, &row, inviter.as_ref()) {
         return Err(inviter_lost_rights());
     }
     if !store::take_use(tx, &row.id, now).await? {
         // Another acceptance took the last use between our read and now.
         return Err(InviteStatus::Used.refusal().unwrap_or_else(invalid_token));
+    }
+    // A private invitation is used once, by its addressee: the copy of its
+    // link waiting in the outbox is spent with it.
+    if row.email.is_some() || row.max_uses == Some(row.uses + 1) {
+        outbox::forget_secret(
+            tx,
+            outbox::INVITATION_KINDS,
+            &row.id,
+            "The invitation was used; its link no longer works.",
+        )
+        .await?;
     }
     Ok(row)
 }
@@ -637,6 +714,12 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
     let (secret, found) = find_by_secret(&cx, required(&body.token, "token")?).await?;
     if policy::outranks_or_equals(&config.roles, &me.user.role, &found.role) {
         return Err(policy::keeps_role_error(&me.user.role, &found.role));
+    }
+    // SPEC §3 "Accounts" 2: someone else may have signed up with this
+    // address (open sign-up does not prove it), so a private invitation
+    // goes only to an account whose owner proved the mailbox.
+    if found.email.is_some() && !me.user.email_verified {
+        return Err(crate::accounts::verification_required());
     }
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
@@ -721,6 +804,13 @@ pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
             "This invitation is no longer pending.",
         ));
     }
+    outbox::forget_secret(
+        &mut tx,
+        outbox::INVITATION_KINDS,
+        &row.id,
+        "The invitation was declined.",
+    )
+    .await?;
     let mut event = audit::Event::new("invite.reject").target(&row.id).ip(&ip);
     event.actor_id = viewer.as_ref().map(|v| v.user.id.as_str());
     audit::record(&mut tx, event).await?;
@@ -777,6 +867,13 @@ pub async fn cancel(body: IdBody) -> ApiResult<StatusResponse> {
     {
         return Err(not_pending(status));
     }
+    outbox::forget_secret(
+        &mut tx,
+        outbox::INVITATION_KINDS,
+        &row.id,
+        "The invitation was canceled.",
+    )
+    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("invite.cancel")
@@ -817,10 +914,17 @@ pub async fn resend(body: IdBody) -> ApiResult<CreateInviteResponse> {
     )?;
     let kind = SecretKind::from_stored(&row.secret_kind);
     let expires_in_ms = clock::ms(config.invitations.default_expiry);
-    let (secret, hash) = unused_secret(&mut tx, kind).await?;
-    if !store::replace_secret(&mut tx, &row.id, &hash, now + expires_in_ms).await? {
+    let (secret, hash) = unused_secret(&mut tx, config, kind).await?;
+    if !store::replace_secret(&mut tx, &row.id, &hash, now + expires_in_ms, &me.user.id).await? {
         return Err(not_pending(status));
     }
+    outbox::forget_secret(
+        &mut tx,
+        outbox::INVITATION_KINDS,
+        &row.id,
+        "The invitation was sent again with a new link; this one no longer works.",
+    )
+    .await?;
     let url = config.link(&format!("/invite/{secret}"));
     if let Some(to) = &row.email {
         let role = config
@@ -847,14 +951,18 @@ pub async fn resend(body: IdBody) -> ApiResult<CreateInviteResponse> {
             &secret,
             &url,
             !has_account,
-        );
-        email::enqueue(&mut tx, &message, config.rate_limits.email_per_recipient).await?;
+        )
+        .expiring_at(now + expires_in_ms);
+        email::enqueue(&mut tx, config, &message, Cause::Admin).await?;
     }
+    // The resender's authority replaces the creator's (SPEC §3 "Accounts" 3).
     audit::record(
         &mut tx,
         audit::Event::new("invite.resend")
             .actor(&me.user.id)
             .target(&row.id)
+            .before(json!({ "createdBy": row.created_by, "byInstance": row.by_instance }))
+            .after(json!({ "createdBy": me.user.id }))
             .ip(&ip),
     )
     .await?;
@@ -981,19 +1089,38 @@ pub async fn welcome(next: Option<String>) -> ApiResult<Welcome> {
 /// First run (SPEC §7): with no users at all, a one-time invitation for the
 /// highest role goes to the log, so the first owner arrives through the same
 /// flow as everyone else. Each start makes a new one and retires the last.
+///
+/// All of it is one transaction under a lock (SQLite's write lock, a
+/// PostgreSQL advisory lock), so nodes starting together on one empty
+/// database cannot both print a working link or retire each other's: a node
+/// that finds a link made moments ago by another leaves it standing.
 pub async fn first_run(db: &Db, config: &Config) -> anyhow::Result<()> {
-    if store::count_users(db).await? > 0 {
+    /// A link younger than this was printed by a node starting beside us.
+    const FRESH_MS: i64 = 60_000;
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("select pg_advisory_xact_lock(7164029345)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    if store::count_users(&mut tx).await? > 0 {
         // Someone arrived (perhaps by `gatehouse invite`): a setup link still
         // in an old log must not let in one more owner.
-        let mut tx = db.begin().await?;
         store::cancel_setup_links(&mut tx).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let role = config.roles.highest().name.clone();
-    let mut tx = db.begin().await?;
+    let now = clock::now_ms();
+    if store::newest_pending_setup_link(&mut tx)
+        .await?
+        .is_some_and(|at| now - at < FRESH_MS)
+    {
+        tx.commit().await?;
+        tracing::warn!("No accounts yet. Another node printed the one-time setup link moments ago: use the link in its log.");
+        return Ok(());
+    }
     store::cancel_setup_links(&mut tx).await?;
-    tx.commit().await?;
+    let role = config.roles.highest().name.clone();
     let spec = NewInvites {
         setup: true,
         role: role.clone(),
@@ -1004,14 +1131,15 @@ pub async fn first_run(db: &Db, config: &Config) -> anyhow::Result<()> {
         redirect: None,
         share_inviter_name: false,
     };
-    let created = create_invitations(db, config, &spec, None, None)
+    let created = create_invitations_in(&mut tx, config, &spec, None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.code))?;
+    tx.commit().await?;
     for c in created {
-        // The one secret Gatehouse ever writes to its log: there is no one
-        // to send it to yet.
+        // The one secret Gatehouse ever writes to its log, on purpose: there
+        // is no one to send it to yet (SPEC §8).
         tracing::warn!(
-            "No accounts yet. Open this one-time link to create the {role} account (valid for {}):\n\n    {}\n",
+            "No accounts yet. SECRET one-time setup link: whoever opens it becomes the {role} (valid for {}). Do not share this log line:\n\n    {}\n",
             templates::spoken(config.invitations.default_expiry),
             c.url
         );

@@ -17,14 +17,17 @@ pub struct InviteRow {
     pub uses: i64,
     pub status: String,
     pub expires_at: i64,
+    /// None with `by_instance` false: the creator's account is gone.
     pub created_by: Option<String>,
+    /// Made by the instance itself (setup link, CLI), not by an account.
+    pub by_instance: bool,
     pub redirect_after_accept: Option<String>,
     pub share_inviter_name: bool,
     pub created_at: i64,
 }
 
 const COLUMNS: &str =
-    "id, secret_kind, role, email, max_uses, uses, status, expires_at, created_by, \
+    "id, secret_kind, role, email, max_uses, uses, status, expires_at, created_by, by_instance, \
      redirect_after_accept, share_inviter_name, created_at";
 
 impl InviteRow {
@@ -39,6 +42,7 @@ impl InviteRow {
             status: row.try_get("status")?,
             expires_at: row.try_get("expires_at")?,
             created_by: row.try_get("created_by")?,
+            by_instance: row.try_get::<i64, _>("by_instance")? != 0,
             redirect_after_accept: row.try_get("redirect_after_accept")?,
             share_inviter_name: row.try_get::<i64, _>("share_inviter_name")? != 0,
             created_at: row.try_get("created_at")?,
@@ -54,6 +58,7 @@ pub struct NewInvite<'a> {
     pub email: Option<&'a str>,
     pub max_uses: Option<i64>,
     pub expires_at: i64,
+    /// None: made by the instance itself.
     pub created_by: Option<&'a str>,
     pub redirect_after_accept: Option<&'a str>,
     pub share_inviter_name: bool,
@@ -65,8 +70,8 @@ pub async fn insert(tx: &mut Tx, n: &NewInvite<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into role_invitations
              (id, token_hash, secret_kind, role, email, max_uses, uses, status, expires_at, created_by,
-              redirect_after_accept, share_inviter_name, setup, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, 0, 'pending', $7, $8, $9, $10, $11, $12, $12)",
+              by_instance, redirect_after_accept, share_inviter_name, setup, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, 0, 'pending', $7, $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(n.id)
     .bind(n.token_hash)
@@ -76,6 +81,7 @@ pub async fn insert(tx: &mut Tx, n: &NewInvite<'_>) -> sqlx::Result<()> {
     .bind(n.max_uses)
     .bind(n.expires_at)
     .bind(n.created_by)
+    .bind(i64::from(n.created_by.is_none()))
     .bind(n.redirect_after_accept)
     .bind(i64::from(n.share_inviter_name))
     .bind(i64::from(n.setup))
@@ -85,16 +91,20 @@ pub async fn insert(tx: &mut Tx, n: &NewInvite<'_>) -> sqlx::Result<()> {
     .map(drop)
 }
 
-/// The invitation a secret hash belongs to; on the pool or inside a
-/// transaction (`db.pool()` or `&mut **tx`).
-pub async fn find_by_hash<'e, E>(executor: E, token_hash: &str) -> sqlx::Result<Option<InviteRow>>
+/// The invitation a secret belongs to, by the hashes it may be stored
+/// under; on the pool or inside a transaction (`db.pool()` or `&mut **tx`).
+pub async fn find_by_hash<'e, E>(
+    executor: E,
+    hashes: &super::service::SecretHashes,
+) -> sqlx::Result<Option<InviteRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(&format!(
-        "select {COLUMNS} from role_invitations where token_hash = $1"
+        "select {COLUMNS} from role_invitations where token_hash = $1 or token_hash = $2"
     ))
-    .bind(token_hash)
+    .bind(&hashes.current)
+    .bind(hashes.legacy.as_ref().unwrap_or(&hashes.current))
     .fetch_optional(executor)
     .await?
     .as_ref()
@@ -170,21 +180,25 @@ pub async fn close(tx: &mut Tx, id: &str, status: &str) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives a pending invitation a new secret and expiry: the old secret stops
-/// working at once.
+/// Gives a pending invitation a new secret and expiry, and makes the
+/// resender its creator: the old secret stops working at once, and the
+/// invitation now acts with the resender's authority.
 pub async fn replace_secret(
     tx: &mut Tx,
     id: &str,
     token_hash: &str,
     expires_at: i64,
+    resender: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "update role_invitations set token_hash = $1, expires_at = $2, updated_at = $3
-         where id = $4 and status = 'pending'",
+        "update role_invitations set token_hash = $1, expires_at = $2, updated_at = $3,
+             created_by = $4, by_instance = 0
+         where id = $5 and status = 'pending'",
     )
     .bind(token_hash)
     .bind(expires_at)
     .bind(clock::now_ms())
+    .bind(resender)
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -289,10 +303,19 @@ pub async fn list(
     Ok((rows, total, uses))
 }
 
-pub async fn count_users(db: &Db) -> sqlx::Result<i64> {
+pub async fn count_users(tx: &mut Tx) -> sqlx::Result<i64> {
     sqlx::query_scalar("select count(*) from users")
-        .fetch_one(db.pool())
+        .fetch_one(&mut **tx)
         .await
+}
+
+/// When the newest first-run link that still waits was made.
+pub async fn newest_pending_setup_link(tx: &mut Tx) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "select max(created_at) from role_invitations where setup = 1 and status = 'pending'",
+    )
+    .fetch_one(&mut **tx)
+    .await
 }
 
 /// Retires earlier first-run links, so only the newest one works.

@@ -1,5 +1,6 @@
 //! `/admin/emails`: every message Gatehouse queued, with its delivery status,
-//! a status filter, paging, the text of a message, and retry (SPEC §6).
+//! a status filter, paging, the text of a message, retry, and the one-time
+//! reveal of a waiting message's link (SPEC §6).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +9,10 @@ use leptos_router::hooks::use_query_map;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
-    email::{get_email, list_emails, retry_email, EmailDetail, EmailIdBody, EmailView, PAGE_SIZE},
+    email::{
+        get_email, list_emails, retry_email, reveal_email, EmailDetail, EmailIdBody, EmailView,
+        PAGE_SIZE,
+    },
     error::ApiError,
     ui::{format_time, reload, use_hydrated, Alert, PageHeader, Tone, LINK},
 };
@@ -216,6 +220,43 @@ fn SendButton(id: String, label: String) -> impl IntoView {
     }
 }
 
+/// Shows the message with its link, once, for passing it on by hand while
+/// no mail server is configured. The server records who revealed it.
+#[island]
+fn RevealButton(id: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let reveal = Action::new(|id: &String| {
+        reveal_email(EmailIdBody {
+            id: Some(id.clone()),
+        })
+    });
+    view! {
+        <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950">
+            {move || match reveal.value().get() {
+                Some(Ok(shown)) => view! {
+                    <p class="font-medium">"The message as it would be delivered. It is shown this once, and the reveal is in the audit log:"</p>
+                    <pre data-testid="revealed" class="mt-2 whitespace-pre-wrap break-words rounded-md bg-white p-3 font-mono text-sm text-slate-800">{shown.text}</pre>
+                }.into_any(),
+                result => view! {
+                    <p>"You can reveal the link once, to pass it on yourself. The reveal is recorded in the audit log."</p>
+                    <button
+                        type="button"
+                        class="mt-2 rounded-md bg-amber-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-amber-500 disabled:opacity-60"
+                        disabled=move || !hydrated.get() || reveal.pending().get()
+                        on:click={
+                            let id = id.clone();
+                            move |_| { reveal.dispatch(id.clone()); }
+                        }
+                    >"Reveal the link once"</button>
+                    {result.and_then(Result::err).map(|e| view! {
+                        <p role="alert" class="mt-2 text-red-700">{e.message}</p>
+                    })}
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
 #[component]
 fn StatusBadge(email: EmailView) -> impl IntoView {
     let (label, classes) = match (email.status.as_str(), email.sending) {
@@ -257,6 +298,7 @@ fn MessageText(detail: EmailDetail, close: String) -> impl IntoView {
             </div>
             <pre class="mt-4 whitespace-pre-wrap break-words rounded-md bg-slate-50 p-3 font-mono text-sm text-slate-800">{detail.text}</pre>
             <p class="mt-2 text-xs text-slate-500">"Links and codes are hidden: they belong to the recipient."</p>
+            {detail.email.revealable.then(|| view! { <RevealButton id=detail.email.id.clone() /> })}
         </section>
     }
 }

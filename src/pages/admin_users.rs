@@ -211,7 +211,7 @@ fn UserRow(
             done(r.map(|s: StatusResponse| s.message.unwrap_or_default()));
         }
     });
-    let can_change = roles.contains(&user.role);
+    let can_change = listed.manageable;
     let current_role = user.role.clone();
     let (id_role, id_toggle, id_resend) = (id.clone(), id.clone(), id.clone());
     let disabled = user.banned;
@@ -230,6 +230,9 @@ fn UserRow(
                         {(!listed.enrollment_pending && !user.email_verified).then(|| view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-slate-600">"email not verified"</span> })}
                         {disabled.then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-800">"disabled"</span> })}
                     </div>
+                    {(!can_change && !is_me).then(|| view! {
+                        <p class="mt-1 text-xs text-slate-500">"Only someone with a higher role can change this account."</p>
+                    })}
                 </div>
                 {can_change.then(|| view! {
                     <div class="flex flex-wrap items-center gap-2">

@@ -59,8 +59,8 @@ fn EnrollForm(info: EnrollmentInfo, token: String) -> impl IntoView {
         } else {
             errors.error.set(None);
             action.dispatch(CompleteEnrollmentBody {
-                token: Some(token.clone()),
-                password: Some(password.get()),
+                token: Some(token.clone().into()),
+                password: Some(password.get().into()),
             });
         }
     };

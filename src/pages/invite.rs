@@ -15,7 +15,10 @@ use crate::{
         domain::{parse_code, NextStep, SecretKind},
         get_invite, reject_invite, InvitePreview, TokenBody,
     },
-    pages::sign_up::{SignUpForm, WithInvitation},
+    pages::{
+        sign_up::{SignUpForm, WithInvitation},
+        verify_email::SendVerificationButton,
+    },
     ui::{go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, LINK},
 };
 
@@ -169,7 +172,20 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
             {private.then(|| view! { <DeclineButton token=token.clone() /> })}
         }
         .into_any(),
-        NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
+        NextStep::VerifyEmail => {
+            let viewer = preview.viewer_email.clone().unwrap_or_default();
+            let shown = viewer.clone();
+            view! {
+            <Alert tone=Tone::Info>
+                "Before this invitation can change your account, confirm that "<strong>{shown}</strong>
+                " is yours: we send a link to that address."
+            </Alert>
+            <SendVerificationButton email=viewer next=format!("/invite/{token}") />
+            <DeclineButton token=token.clone() />
+            }
+            .into_any()
+        }
+                NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
         NextStep::AlreadyHasRole => view! {
             <Alert tone=Tone::Info>
                 "You are "{preview.viewer_role.clone().unwrap_or_default()}", which already ranks at or above "{inv.role.clone()}". You keep your role."
@@ -193,7 +209,7 @@ fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let accept = Action::new(|token: &String| {
         activate_invite(TokenBody {
-            token: Some(token.clone()),
+            token: Some(token.clone().into()),
         })
     });
     Effect::new(move |_| {
@@ -220,7 +236,7 @@ fn DeclineButton(token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let decline = Action::new(|token: &String| {
         reject_invite(TokenBody {
-            token: Some(token.clone()),
+            token: Some(token.clone().into()),
         })
     });
     view! {

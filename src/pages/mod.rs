@@ -11,4 +11,5 @@ pub mod not_found;
 pub mod reset_password;
 pub mod sign_in;
 pub mod sign_up;
+pub mod verify_email;
 pub mod welcome;

@@ -72,8 +72,8 @@ fn ResetForm(token: String) -> impl IntoView {
             Ok(()) => {
                 errors.error.set(None);
                 action.dispatch(ResetPasswordBody {
-                    new_password: Some(password.get()),
-                    token: Some(token.clone()),
+                    new_password: Some(password.get().into()),
+                    token: Some(token.clone().into()),
                 });
             }
         }

@@ -50,7 +50,7 @@ fn SignInForm(next: String) -> impl IntoView {
                 errors.error.set(None);
                 action.dispatch(SignInBody {
                     email: Some(email.get()),
-                    password: Some(password.get()),
+                    password: Some(password.get().into()),
                 });
             }
         }

@@ -102,8 +102,8 @@ pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl 
                     action.dispatch(SignUpBody {
                         name: Some(name.get()),
                         email: Some(email.get()),
-                        password: Some(password.get()),
-                        invite_token: token.clone(),
+                        password: Some(password.get().into()),
+                        invite_token: token.clone().map(Into::into),
                     });
                 }
             }

@@ -7,6 +7,7 @@ pub mod context;
 pub mod crypto;
 pub mod db;
 pub mod rate_limit;
+pub mod secret_key;
 pub mod security;
 pub mod sessions;
 
@@ -93,6 +94,7 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    secret_key::check(&db, &config.secret_key).await?;
     crypto::warm_up()
         .await
         .context("Failed to prepare password hashing")?;
@@ -172,6 +174,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::guard,
         ))
+        // Outside the guard, so a trusted origin's preflight is answered.
+        .layer(security::cors(&state.config))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
             // Only the method and path: query strings and invitation paths
             // carry secrets, and no secret goes to the log.
@@ -224,7 +228,8 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// Clears expired sessions and spent rate-limit windows now and then.
+/// Clears expired sessions, spent rate-limit windows and the expired
+/// secrets of waiting messages now and then.
 async fn maintenance(db: Db, stopping: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     let stop = stop_requested(stopping);
@@ -240,6 +245,11 @@ async fn maintenance(db: Db, stopping: watch::Receiver<bool>) {
         }
         if let Err(e) = rate_limit::prune(&db, now).await {
             tracing::warn!(error = %e, "failed to prune rate limits");
+        }
+        // SPEC §6: a secret that expired while its message waited is not
+        // kept, even sealed.
+        if let Err(e) = email::outbox::forget_expired(&db, now).await {
+            tracing::warn!(error = %e, "failed to wipe expired secrets from the outbox");
         }
     }
 }

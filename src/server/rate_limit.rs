@@ -1,5 +1,6 @@
-//! Fixed-window rate limits kept in the database, so that every Gatehouse
-//! node sharing it enforces one budget.
+//! Rate limits kept in the database, so that every Gatehouse node sharing
+//! it enforces one budget: fixed windows per key, and progressive delays for
+//! failed sign-ins to one account.
 
 use crate::{config::Limit, error::ApiError};
 
@@ -21,9 +22,11 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
 }
 
 /// Takes one slot of `key`'s budget; returns how long to wait (as words)
-/// when none is left. A single upsert does the counting, so concurrent
-/// requests on any node can never both take the last slot, and inside a
-/// transaction the slot is given back if the transaction rolls back.
+/// when none is left. A window opens with the first request after the last
+/// one closed and lasts `limit.window`, so a burst is counted whole rather
+/// than split by a clock boundary. A single upsert does the counting, so
+/// concurrent requests on any node can never both take the last slot, and
+/// inside a transaction the slot is given back if the transaction rolls back.
 pub async fn spend<'e, E>(
     executor: E,
     key: &str,
@@ -34,33 +37,35 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let window = clock::ms(limit.window).max(1);
-    let window_start = now_ms - now_ms.rem_euclid(window);
-    let count: i64 = sqlx::query_scalar(
+    let (count, closes_at): (i64, i64) = sqlx::query_as(
         "insert into rate_limits (key, window_start, count, expires_at) values ($1, $2, 1, $3)
          on conflict (key) do update set
-             count = case when rate_limits.window_start = excluded.window_start then rate_limits.count + 1 else 1 end,
-             window_start = excluded.window_start,
-             expires_at = excluded.expires_at
-         returning count",
+             count = case when rate_limits.expires_at > excluded.window_start
+                          then rate_limits.count + 1 else 1 end,
+             window_start = case when rate_limits.expires_at > excluded.window_start
+                                 then rate_limits.window_start else excluded.window_start end,
+             expires_at = case when rate_limits.expires_at > excluded.window_start
+                               then rate_limits.expires_at else excluded.expires_at end
+         returning count, expires_at",
     )
     .bind(key)
-    .bind(window_start)
-    .bind(window_start + window)
+    .bind(now_ms)
+    .bind(now_ms + window)
     .fetch_one(executor)
     .await?;
-    Ok((count > i64::from(limit.max))
-        .then(|| human_seconds((window_start + window - now_ms).max(1000) / 1000)))
+    Ok(
+        (count > i64::from(limit.max))
+            .then(|| human_seconds((closes_at - now_ms).max(1000) / 1000)),
+    )
 }
 
-/// Whether `key` has spent its budget for the current window, without
+/// Whether `key` has spent its budget in its open window, without
 /// spending anything.
 pub async fn exhausted(db: &Db, key: &str, limit: Limit, now_ms: i64) -> sqlx::Result<bool> {
-    let window = clock::ms(limit.window).max(1);
-    let window_start = now_ms - now_ms.rem_euclid(window);
     let count: Option<i64> =
-        sqlx::query_scalar("select count from rate_limits where key = $1 and window_start = $2")
+        sqlx::query_scalar("select count from rate_limits where key = $1 and expires_at > $2")
             .bind(key)
-            .bind(window_start)
+            .bind(now_ms)
             .fetch_optional(db.pool())
             .await?;
     Ok(count.unwrap_or(0) >= i64::from(limit.max))
@@ -75,12 +80,94 @@ pub async fn prune(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Failed sign-ins to one account before it must wait between attempts.
+pub const FREE_FAILURES: i64 = 5;
+/// The longest wait, however many attempts failed: a guesser is slowed to
+/// a crawl, and the owner is never locked out for good.
+const MAX_DELAY_MS: i64 = 15 * 60 * 1000;
+/// A quiet day forgets the failures.
+const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
+
+/// How long an account must wait after its `failures`-th failed sign-in in
+/// a row: nothing for the first few, then 1 s, doubling up to 15 minutes.
+pub fn failure_delay_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = u32::try_from(failures - FREE_FAILURES)
+        .unwrap_or(u32::MAX)
+        .min(20);
+    (1000i64 << doublings).min(MAX_DELAY_MS)
+}
+
+/// The wait (as words) before `key` may try to sign in again, if any.
+/// Kept in `rate_limits` as (last failure, failures in a row).
+pub async fn sign_in_wait(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<Option<String>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "select window_start, count from rate_limits where key = $1 and expires_at > $2",
+    )
+    .bind(key)
+    .bind(now_ms)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.and_then(|(last, failures)| {
+        let ready_at = last.saturating_add(failure_delay_ms(failures));
+        (ready_at > now_ms).then(|| human_seconds((ready_at - now_ms + 999) / 1000))
+    }))
+}
+
+pub async fn record_sign_in_failure(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into rate_limits (key, window_start, count, expires_at) values ($1, $2, 1, $3)
+         on conflict (key) do update set
+             count = case when rate_limits.expires_at > excluded.window_start
+                          then rate_limits.count + 1 else 1 end,
+             window_start = excluded.window_start,
+             expires_at = excluded.expires_at",
+    )
+    .bind(key)
+    .bind(now_ms)
+    .bind(now_ms + FORGET_AFTER_MS)
+    .execute(db.pool())
+    .await
+    .map(drop)
+}
+
+pub async fn clear(db: &Db, key: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from rate_limits where key = $1")
+        .bind(key)
+        .execute(db.pool())
+        .await
+        .map(drop)
+}
+
 fn human_seconds(secs: i64) -> String {
     match secs {
         s if s < 60 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
         s => {
             let m = (s + 59) / 60;
             format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_first_failures_are_free_then_waits_double() {
+        let waits: Vec<_> = (0..9).map(failure_delay_ms).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 1000, 2000, 4000, 8000]);
+        assert_eq!(failure_delay_ms(1_000_000), MAX_DELAY_MS);
+    }
+
+    proptest! {
+        #[test]
+        fn waits_never_shrink_and_stay_capped(n in 0i64..10_000) {
+            prop_assert!(failure_delay_ms(n + 1) >= failure_delay_ms(n));
+            prop_assert!(failure_delay_ms(n) <= MAX_DELAY_MS);
         }
     }
 }

@@ -88,6 +88,25 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
+/// SPEC §8: browsers on `trusted_origins` (an app using Better Auth's
+/// client from its own origin) may call the API with credentials; no other
+/// origin gets CORS headers, so its scripts cannot read any answer. The
+/// instance's own pages are same-origin and need none.
+pub fn cors(config: &crate::config::Config) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = config
+        .trusted_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 pub fn error_response(err: ApiError) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(err)).into_response()

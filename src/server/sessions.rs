@@ -12,6 +12,19 @@ use super::{
 };
 
 pub const COOKIE_NAME: &str = "gatehouse.session_token";
+/// The name on https (SPEC §8). Browsers accept a `__Host-` cookie only
+/// from this very host, with `Secure`, `Path=/` and no `Domain`, so a
+/// sibling subdomain cannot plant a session of its choosing here; the plain
+/// name is then never read.
+pub const HOST_COOKIE_NAME: &str = "__Host-gatehouse.session_token";
+
+pub fn cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        HOST_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 /// A session used more than this long after its last renewal is extended.
 const RENEW_AFTER_MS: i64 = 24 * 3600 * 1000;
 
@@ -150,7 +163,8 @@ pub async fn prune_expired(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
 }
 
 /// The session token a request carries: the cookie, else a bearer token.
-pub fn token_from(parts: &Parts) -> Option<String> {
+pub fn token_from(parts: &Parts, config: &Config) -> Option<String> {
+    let cookie_name = cookie_name(config);
     let from_cookie = parts
         .headers
         .get_all(header::COOKIE)
@@ -158,7 +172,7 @@ pub fn token_from(parts: &Parts) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| value.to_owned());
     from_cookie
         .or_else(|| {
@@ -174,7 +188,8 @@ pub fn token_from(parts: &Parts) -> Option<String> {
 
 pub fn cookie(config: &Config, token: &str) -> String {
     format!(
-        "{COOKIE_NAME}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
+        "{}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
+        cookie_name(config),
         config.session_ttl.as_secs(),
         if config.secure_cookies() {
             "; Secure"
@@ -186,7 +201,8 @@ pub fn cookie(config: &Config, token: &str) -> String {
 
 pub fn clear_cookie(config: &Config) -> String {
     format!(
-        "{COOKIE_NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
+        "{}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
+        cookie_name(config),
         if config.secure_cookies() {
             "; Secure"
         } else {
@@ -207,31 +223,61 @@ mod tests {
         req.body(()).unwrap().into_parts().0
     }
 
+    fn http() -> Config {
+        Config::with_overrides(&[]).unwrap()
+    }
+
+    fn https() -> Config {
+        Config::with_overrides(&[("base_url", "\"https://id.example.com\"")]).unwrap()
+    }
+
     #[test]
     fn finds_the_cookie_among_others() {
         let p = parts_with(&[("cookie", "a=1; gatehouse.session_token=tok123; b=2")]);
-        assert_eq!(token_from(&p).as_deref(), Some("tok123"));
+        assert_eq!(token_from(&p, &http()).as_deref(), Some("tok123"));
+    }
+
+    #[test]
+    fn on_https_only_the_host_cookie_counts() {
+        let planted = parts_with(&[("cookie", "gatehouse.session_token=planted")]);
+        assert_eq!(token_from(&planted, &https()), None);
+        let own = parts_with(&[(
+            "cookie",
+            "gatehouse.session_token=planted; __Host-gatehouse.session_token=mine",
+        )]);
+        assert_eq!(token_from(&own, &https()).as_deref(), Some("mine"));
+        assert_eq!(token_from(&own, &http()).as_deref(), Some("planted"));
     }
 
     #[test]
     fn falls_back_to_bearer() {
         let p = parts_with(&[("authorization", "Bearer tok456")]);
-        assert_eq!(token_from(&p).as_deref(), Some("tok456"));
+        assert_eq!(token_from(&p, &http()).as_deref(), Some("tok456"));
         assert_eq!(
-            token_from(&parts_with(&[("cookie", "gatehouse.session_token=")])),
+            token_from(
+                &parts_with(&[("cookie", "gatehouse.session_token=")]),
+                &http()
+            ),
             None
         );
-        assert_eq!(token_from(&parts_with(&[])), None);
+        assert_eq!(token_from(&parts_with(&[]), &http()), None);
     }
 
     #[test]
     fn cookie_flags_follow_the_base_url() {
-        let http = Config::with_overrides(&[]).unwrap();
-        let c = cookie(&http, "t");
+        let c = cookie(&http(), "t");
+        assert!(c.starts_with("gatehouse.session_token=t;"));
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"));
         assert!(!c.contains("Secure"));
-        let https = Config::with_overrides(&[("base_url", "\"https://id.example.com\"")]).unwrap();
-        assert!(cookie(&https, "t").ends_with("; Secure"));
-        assert!(clear_cookie(&https).contains("Max-Age=0"));
+        let secure = cookie(&https(), "t");
+        assert!(
+            secure.starts_with("__Host-gatehouse.session_token=t;"),
+            "{secure}"
+        );
+        assert!(
+            secure.ends_with("; Secure") && secure.contains("Path=/") && !secure.contains("Domain")
+        );
+        assert!(clear_cookie(&https()).starts_with("__Host-"));
+        assert!(clear_cookie(&https()).contains("Max-Age=0"));
     }
 }

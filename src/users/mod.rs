@@ -24,7 +24,7 @@ pub struct CreateUserBody {
     pub name: Option<String>,
     pub role: Option<String>,
     /// Refused: the person chooses their own password (SPEC §3).
-    pub password: Option<String>,
+    pub password: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,8 +34,8 @@ pub struct CreateUserResponse {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CompleteEnrollmentBody {
-    pub token: Option<String>,
-    pub password: Option<String>,
+    pub token: Option<crate::secret::SecretText>,
+    pub password: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -59,6 +59,9 @@ pub struct ListedUser {
     pub user: UserView,
     /// Made by an admin and still without a password.
     pub enrollment_pending: bool,
+    /// Whether the caller may act on this account (change its role, disable
+    /// or enable it, resend its enrollment): their rank is above its own.
+    pub manageable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

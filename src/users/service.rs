@@ -1,6 +1,6 @@
-//! The server side of admin enrollment and user management. Role changes
-//! follow the invitation rank rule: an admin may give, and may change, only
-//! roles they could grant by invitation.
+//! The server side of admin enrollment and user management (SPEC §3
+//! "Accounts" 1): granting a role goes up to one's own rank, as invitations
+//! do; acting on an existing account needs a rank strictly above it.
 
 use serde_json::json;
 
@@ -17,7 +17,7 @@ use crate::{
         SignInResponse, StatusResponse,
     },
     config::Config,
-    email::{self, templates},
+    email::{self, outbox, templates, Cause, Kind},
     error::{ApiError, ApiResult},
     invites::policy::{self, GrantRefusal},
     roles::Permission,
@@ -86,6 +86,13 @@ async fn issue_enrollment(
     admin: &UserRow,
 ) -> ApiResult<()> {
     store::retire_enrollments(tx, &user.id).await?;
+    outbox::forget_secret(
+        tx,
+        &[Kind::Enrollment],
+        &user.id,
+        "A newer enrollment link was sent; this one no longer works.",
+    )
+    .await?;
     let token = crypto::new_token();
     let expires_at = clock::now_ms() + clock::ms(config.enrollment_ttl);
     store::insert_enrollment(
@@ -110,7 +117,7 @@ async fn issue_enrollment(
         expires_in: &templates::spoken(config.enrollment_ttl),
         user_id: &user.id,
     });
-    email::enqueue(tx, &message, config.rate_limits.email_per_recipient).await?;
+    email::enqueue(tx, config, &message.expiring_at(expires_at), Cause::Admin).await?;
     Ok(())
 }
 
@@ -209,6 +216,13 @@ pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<Sign
     }
     accounts::mark_email_verified(&mut tx, &user.id).await?;
     store::retire_enrollments(&mut tx, &user.id).await?;
+    outbox::forget_secret(
+        &mut tx,
+        &[Kind::Enrollment],
+        &user.id,
+        "The enrollment was completed with another link.",
+    )
+    .await?;
     let (session_token, _) =
         sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
     audit::record(
@@ -239,6 +253,46 @@ async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
         .ok_or_else(user_not_found)
 }
 
+/// The actor as they are inside `tx` (their role may have changed since
+/// the session was read), refused unless they may act on `user`.
+async fn acting_on(
+    tx: &mut Tx,
+    config: &Config,
+    me: &UserRow,
+    user: &UserRow,
+    permission: Permission,
+) -> ApiResult<UserRow> {
+    let me = accounts::find_by_id(tx, &me.id)
+        .await?
+        .filter(|m| !m.disabled)
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !config.roles.allows(&me.role, permission) {
+        return Err(ApiError::forbidden(
+            "FORBIDDEN",
+            format!("Your role ({}) does not allow this.", me.role),
+        ));
+    }
+    if !policy::may_act_on(&config.roles, &me.role, &user.role) {
+        return Err(ApiError::forbidden(
+            "INSUFFICIENT_PERMISSIONS",
+            format!(
+                "As {}, you cannot manage an account whose role is {}: that needs a higher role.",
+                me.role, user.role
+            ),
+        ));
+    }
+    Ok(me)
+}
+
+/// Whether `user` is the last enabled holder of the highest role; counts
+/// the *other* holders, with their rows locked (see the store).
+async fn is_last_owner(tx: &mut Tx, config: &Config, user: &UserRow) -> ApiResult<bool> {
+    let top = &config.roles.highest().name;
+    Ok(&user.role == top
+        && !user.disabled
+        && store::count_others_with_role(tx, top, &user.id).await? == 0)
+}
+
 pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
     let cx = RequestContext::current()?;
     let me = cx.require(Permission::UserCreate).await?.user;
@@ -246,7 +300,7 @@ pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
     let user = target(&mut tx, &body).await?;
-    may_assign(config, &me.role, &user.role, Permission::UserCreate)?;
+    let me = acting_on(&mut tx, config, &me, &user, Permission::UserCreate).await?;
     if store::has_password(&mut tx, &user.id).await? {
         return Err(already_has_password());
     }
@@ -277,6 +331,10 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
     let role = required(&body.role, "role")?.trim().to_owned();
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
+    // Locks the owners first (PostgreSQL), so that the reads below see any
+    // change another owner's request just made.
+    let top = &config.roles.highest().name;
+    store::count_others_with_role(&mut tx, top, "").await?;
     let user = target(
         &mut tx,
         &UserIdBody {
@@ -284,15 +342,11 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
         },
     )
     .await?;
-    // The person's current role and the new one must both be within reach.
-    may_assign(config, &me.role, &user.role, Permission::UserSetRole)?;
+    // Act on the person as they are (strictly above them), and grant the
+    // new role as an invitation would (up to one's own).
+    let me = acting_on(&mut tx, config, &me, &user, Permission::UserSetRole).await?;
     may_assign(config, &me.role, &role, Permission::UserSetRole)?;
-    let top = &config.roles.highest().name;
-    if &user.role == top
-        && &role != top
-        && !user.disabled
-        && store::count_active_with_role(&mut tx, top).await? <= 1
-    {
+    if &role != top && is_last_owner(&mut tx, config, &user).await? {
         return Err(ApiError::conflict(
             "CANNOT_DEMOTE_LAST_OWNER",
             format!(
@@ -327,6 +381,7 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
     let config = cx.config();
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
+    store::count_others_with_role(&mut tx, &config.roles.highest().name, "").await?;
     let user = target(&mut tx, &body).await?;
     if user.id == me.id {
         return Err(ApiError::forbidden(
@@ -334,13 +389,9 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
             "You cannot disable or enable your own account.",
         ));
     }
-    may_assign(config, &me.role, &user.role, Permission::UserDisable)?;
+    let me = acting_on(&mut tx, config, &me, &user, Permission::UserDisable).await?;
     let top = &config.roles.highest().name;
-    if disabled
-        && &user.role == top
-        && !user.disabled
-        && store::count_active_with_role(&mut tx, top).await? <= 1
-    {
+    if disabled && is_last_owner(&mut tx, config, &user).await? {
         return Err(ApiError::conflict(
             "CANNOT_DISABLE_LAST_OWNER",
             format!("{} is the last {top} and cannot be disabled.", user.name),
@@ -389,6 +440,7 @@ pub async fn list_users(
         users: rows
             .into_iter()
             .map(|(user, enrollment_pending)| ListedUser {
+                manageable: policy::may_act_on(&config.roles, &me.role, &user.role),
                 user: user.view(),
                 enrollment_pending,
             })

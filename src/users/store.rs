@@ -93,28 +93,27 @@ pub async fn set_disabled(tx: &mut Tx, user_id: &str, disabled: bool) -> sqlx::R
         .map(drop)
 }
 
-/// Enabled users holding `role` who can sign in (have a password): the
-/// last owner is protected, and an owner who never enrolled does not count.
-/// On PostgreSQL the rows are locked, so two owners demoting each other at
-/// once are serialized and the second sees the first's change; SQLite's
-/// write lock does that already.
-pub async fn count_active_with_role(tx: &mut Tx, role: &str) -> sqlx::Result<i64> {
+/// How many enabled users other than `except` hold `role` and can sign in
+/// (have a password): the last owner is protected, and an owner who never
+/// enrolled does not count. On PostgreSQL every holder's row is locked, in
+/// id order, so two owners acting on each other at once are serialized and
+/// the second sees the first's change; SQLite's write lock does that already.
+pub async fn count_others_with_role(tx: &mut Tx, role: &str, except: &str) -> sqlx::Result<usize> {
     let lock = if tx.backend_name() == "PostgreSQL" {
         "for update"
     } else {
         ""
     };
-    sqlx::query_scalar(&format!(
-        "select count(*) from (
-             select u.id from users u
-             where u.role = $1 and u.disabled = 0
-               and exists (select 1 from credentials c where c.user_id = u.id)
-             {lock}
-         ) as holders"
+    let holders: Vec<String> = sqlx::query_scalar(&format!(
+        "select u.id from users u
+         where u.role = $1 and u.disabled = 0
+           and exists (select 1 from credentials c where c.user_id = u.id)
+         order by u.id {lock}"
     ))
     .bind(role)
-    .fetch_one(&mut **tx)
-    .await
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(holders.iter().filter(|id| *id != except).count())
 }
 
 /// A page of users, newest first, matching an email or name fragment, with
@@ -125,11 +124,9 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<(UserRow, bool)>, i64)> {
-    let pattern = format!(
-        "%{}%",
-        search.trim().to_lowercase().replace(['%', '_', '\\'], "")
-    );
-    let filter = "where lower(u.email) like $1 or lower(u.name) like $1";
+    let pattern = format!("%{}%", like_escaped(&search.trim().to_lowercase()));
+    // `escape` is spelled out: PostgreSQL's default is a backslash, SQLite has none.
+    let filter = "where lower(u.email) like $1 escape '\\' or lower(u.name) like $1 escape '\\'";
     let rows = sqlx::query(&format!(
         "select {}, (select count(*) from credentials c where c.user_id = u.id) as has_password
          from users u {filter} order by u.created_at desc, u.id limit $2 offset $3",
@@ -153,4 +150,30 @@ pub async fn list(
         .fetch_one(db.pool())
         .await?;
     Ok((rows, total))
+}
+
+/// `text` as a LIKE pattern that matches it literally: `%` and `_` are
+/// searched for, not wildcards (`o_neil` finds only "o_neil").
+pub fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_escaped;
+
+    #[test]
+    fn like_patterns_escape_their_wildcards() {
+        assert_eq!(like_escaped("o_neil"), "o\\_neil");
+        assert_eq!(like_escaped("100%"), "100\\%");
+        assert_eq!(like_escaped("a\\b"), "a\\\\b");
+        assert_eq!(like_escaped("plain"), "plain");
+    }
 }

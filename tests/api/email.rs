@@ -38,6 +38,10 @@ async fn request_reset(app: &TestApp, email: &str) -> crate::support::Response {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+    // The reset is queued just after the answer (so that known and unknown
+    // addresses answer alike); give it that moment, so that requests made
+    // one after another are queued one after another.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     res
 }
 
@@ -57,7 +61,7 @@ async fn reset_email_is_delivered_and_can_be_followed(backend: Backend) {
     let Some(app) = app_with_smtp(backend, &url, &[]).await else {
         return;
     };
-    app.signed_up("ada@example.com").await;
+    app.account("ada@example.com", "user").await;
     request_reset(&app, "ada@example.com").await;
 
     let got = sink.wait_for(1).await;
@@ -143,7 +147,7 @@ async fn a_down_server_delays_delivery_but_loses_nothing(backend: Backend) {
     else {
         return;
     };
-    app.signed_up("ada@example.com").await;
+    app.account("ada@example.com", "user").await;
     request_reset(&app, "ada@example.com").await;
 
     // The server is down: attempts fail and the message waits, still queued.
@@ -172,8 +176,8 @@ async fn failed_after_the_attempt_limit_then_an_admin_retries(backend: Backend) 
     else {
         return;
     };
-    let admin = app.admin("root@example.com").await;
-    let user = app.signed_up("ada@example.com").await;
+    let admin = app.account("root@example.com", "admin").await;
+    let user = app.account("ada@example.com", "user").await;
     request_reset(&app, "ada@example.com").await;
 
     app.wait_until("select status from outbound_emails", |s: &String| {
@@ -207,12 +211,66 @@ async fn failed_after_the_attempt_limit_then_an_admin_retries(backend: Backend) 
     let res = app.post("/api/auth/admin/retry-email", body.clone()).await;
     assert_eq!((res.status.as_u16(), res.code()), (401, "UNAUTHORIZED"));
 
+    // Failing for good wiped the link it carried (SPEC §6), so it is not
+    // sent again: the admin is told to send a fresh reset or invitation.
+    let sealed: Option<String> =
+        sqlx::query_scalar("select sealed_body from outbound_emails where id = $1")
+            .bind(&id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(sealed, None);
+    let res = app
+        .post_with_cookie("/api/auth/admin/retry-email", body.clone(), &admin)
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (409, "EMAIL_SECRET_GONE")
+    );
+
+    // A message still waiting between attempts is retried at once.
+    sqlx::query("delete from outbound_emails")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let now = gatehouse::server::clock::now_ms();
+    let mut tx = app.store.begin().await.unwrap();
+    let id = gatehouse::email::enqueue(
+        &mut tx,
+        &app.config,
+        &gatehouse::email::Message {
+            to: "ada@example.com".into(),
+            subject: "Your link".into(),
+            text: "Open https://x.test/enroll?token=tok-123456789".into(),
+            html: "<p>tok-123456789</p>".into(),
+            kind: gatehouse::email::Kind::Enrollment,
+            related_id: None,
+            secret: Some("tok-123456789".into()),
+            secret_expires_at: Some(now + 3_600_000),
+        },
+        gatehouse::email::Cause::Admin,
+    )
+    .await
+    .unwrap();
+    // As after a first failed attempt, with the next one an hour away.
+    sqlx::query("update outbound_emails set attempts = 1, next_attempt_at = $1 where id = $2")
+        .bind(now + 3_600_000)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let body = json!({ "id": id });
     let sink = down.come_up().await;
     let res = app
         .post_with_cookie("/api/auth/admin/retry-email", body.clone(), &admin)
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    sink.wait_for(1).await;
+    let got = sink.wait_for(1).await;
+    assert!(
+        got[0].text.as_deref().unwrap().contains("tok-123456789"),
+        "the sealed copy is what goes out"
+    );
     app.wait_until("select status from outbound_emails", |s: &String| {
         s == "sent"
     })
@@ -272,6 +330,7 @@ async fn header_injection_is_neutralized(backend: Backend) {
     let mut tx = app.db.begin().await.unwrap();
     gatehouse::email::enqueue(
         &mut tx,
+        &app.config,
         &gatehouse::email::Message {
             to: "ada@example.com".into(),
             subject: "Hello\r\nBcc: victim@example.com\r\nX-Injected: yes".into(),
@@ -280,8 +339,9 @@ async fn header_injection_is_neutralized(backend: Backend) {
             kind: gatehouse::email::Kind::PasswordReset,
             related_id: None,
             secret: None,
+            secret_expires_at: None,
         },
-        app.config.rate_limits.email_per_recipient,
+        gatehouse::email::Cause::Public,
     )
     .await
     .unwrap();
@@ -318,8 +378,8 @@ async fn the_per_recipient_limit_holds(backend: Backend) {
     else {
         return;
     };
-    app.signed_up("ada@example.com").await;
-    app.signed_up("bob@example.com").await;
+    app.account("ada@example.com", "user").await;
+    app.account("bob@example.com", "user").await;
     let first = request_reset(&app, "ada@example.com").await;
     request_reset(&app, "ada@example.com").await;
     let third = request_reset(&app, "ada@example.com").await;
@@ -366,8 +426,8 @@ async fn without_smtp_messages_are_kept_and_marked(backend: Backend) {
     let Some(app) = TestApp::spawn(backend, &[("email.poll_interval", "\"50ms\"")]).await else {
         return;
     };
-    let admin = app.admin("root@example.com").await;
-    let user = app.signed_up("ada@example.com").await;
+    let admin = app.account("root@example.com", "admin").await;
+    let user = app.account("ada@example.com", "user").await;
     request_reset(&app, "ada@example.com").await;
 
     let error: String = app
@@ -441,11 +501,11 @@ async fn two_nodes_deliver_each_message_exactly_once(backend: Backend) {
         .await;
 
     const N: usize = 40;
-    let limit = first.config.rate_limits.email_per_recipient;
     let mut tx = first.db.begin().await.unwrap();
     for i in 0..N {
         gatehouse::email::enqueue(
             &mut tx,
+            &first.config,
             &gatehouse::email::Message {
                 to: format!("person{i}@example.com"),
                 subject: format!("Message {i}"),
@@ -454,8 +514,9 @@ async fn two_nodes_deliver_each_message_exactly_once(backend: Backend) {
                 kind: gatehouse::email::Kind::Enrollment,
                 related_id: None,
                 secret: None,
+                secret_expires_at: None,
             },
-            limit,
+            gatehouse::email::Cause::Admin,
         )
         .await
         .unwrap();

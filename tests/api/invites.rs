@@ -794,6 +794,10 @@ async fn the_cli_prints_a_working_invitation_url() {
             "2d",
         ])
         .env("GATEHOUSE_DATABASE_URL", &database_url)
+        .env(
+            "GATEHOUSE_SECRET_KEY",
+            crate::support::TEST_SECRET_KEY.trim_matches('"'),
+        )
         .env("GATEHOUSE_BASE_URL", "http://gatehouse.test")
         .output()
         .unwrap();
@@ -819,6 +823,10 @@ async fn the_cli_prints_a_working_invitation_url() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["invite", "--role", "emperor"])
         .env("GATEHOUSE_DATABASE_URL", &database_url)
+        .env(
+            "GATEHOUSE_SECRET_KEY",
+            crate::support::TEST_SECRET_KEY.trim_matches('"'),
+        )
         .output()
         .unwrap();
     assert!(!output.status.success());

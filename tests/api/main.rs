@@ -11,4 +11,5 @@ mod accounts;
 mod email;
 mod invites;
 mod operations;
+mod security;
 mod users;

@@ -26,6 +26,10 @@ async fn sigterm_lets_requests_in_flight_finish() {
         )
         .env("GATEHOUSE_SIGN_UP_MODE", "open")
         .env("GATEHOUSE_RATE_LIMITS__SIGN_IN", "1000/1m")
+        .env(
+            "GATEHOUSE_SECRET_KEY",
+            crate::support::TEST_SECRET_KEY.trim_matches('"'),
+        )
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -69,15 +73,17 @@ async fn sigterm_lets_requests_in_flight_finish() {
         .map(|i| {
             let client = client.clone();
             let url = format!("{base}/api/auth/sign-in/email");
-            let password = if i % 2 == 0 {
-                "correct horse battery"
+            // Wrong passwords go to accounts of their own: failures in a
+            // row would slow down sign-ins to one account.
+            let (email, password) = if i % 2 == 0 {
+                ("term@example.com".to_owned(), "correct horse battery")
             } else {
-                "wrong horse battery"
+                (format!("nobody{i}@example.com"), "wrong horse battery")
             };
             tokio::spawn(async move {
                 client
                     .post(url)
-                    .json(&json!({ "email": "term@example.com", "password": password }))
+                    .json(&json!({ "email": email, "password": password }))
                     .send()
                     .await
                     .map(|r| r.status().as_u16())

@@ -58,10 +58,16 @@ impl Response {
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("gatehouse.session_token="))
+            .find(|c| {
+                c.starts_with("gatehouse.session_token=")
+                    || c.starts_with("__Host-gatehouse.session_token=")
+            })
             .map(str::to_owned)
     }
 }
+
+/// The instance key of every test server (TOML-quoted base64 of 32 bytes).
+pub const TEST_SECRET_KEY: &str = "\"dGVzdC1rZXktZm9yLWdhdGVob3VzZS10ZXN0cy0zMmI=\"";
 
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
@@ -155,6 +161,8 @@ impl TestApp {
             ("base_url", quoted_base.as_str()),
             ("database_url", quoted_db.as_str()),
             ("sign_up_mode", "\"open\""),
+            // Every node of one database shares its key, as in production.
+            ("secret_key", TEST_SECRET_KEY),
         ];
         settings.extend_from_slice(overrides);
         let config = Config::with_overrides(&settings).expect("valid test configuration");
@@ -209,6 +217,7 @@ impl TestApp {
             .await;
         assert_eq!(res.status, 200, "{}", res.text);
         assert_eq!(res.body["user"]["role"], role);
+        self.verified(email).await;
         res.session_cookie().unwrap()
     }
 
@@ -235,13 +244,6 @@ impl TestApp {
         .await
         .expect("invitation created");
         created[0].secret.clone()
-    }
-
-    /// Signs up `email`, makes it an admin and returns its session cookie.
-    pub async fn admin(&self, email: &str) -> String {
-        let cookie = self.signed_up(email).await;
-        self.set_role(email, "admin").await;
-        cookie
     }
 
     /// Polls `sql` (one text or integer column, one row) until `done` holds.
@@ -346,23 +348,108 @@ impl TestApp {
             .sign_up("Test Person", email, "correct horse battery")
             .await;
         assert_eq!(res.status, 200, "sign-up failed: {}", res.text);
+        self.verified(email).await;
         res.session_cookie()
             .expect("sign-up sets the session cookie")
+    }
+
+    /// An existing, verified account with a password (`correct horse
+    /// battery`), made directly in the database, and a session cookie for
+    /// it: for tests about something else that must not see the sign-up's
+    /// own verification email (with a mail server, it would be delivered).
+    pub async fn account(&self, email: &str, role: &str) -> String {
+        use gatehouse::{
+            accounts::{domain::Password, store},
+            server::{crypto, sessions},
+        };
+        let phc = crypto::hash_password(Password::parse("correct horse battery").unwrap())
+            .await
+            .unwrap();
+        let mut tx = self.store.begin().await.unwrap();
+        let user = store::insert_user(
+            &mut tx,
+            store::NewUser {
+                id: &crypto::new_id(),
+                email,
+                name: "Test Person",
+                role,
+                email_verified: true,
+            },
+        )
+        .await
+        .unwrap();
+        store::set_password_hash(&mut tx, &user.id, &phc)
+            .await
+            .unwrap();
+        let (token, _) = sessions::create(&mut tx, &self.config, &user.id, "127.0.0.1", None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        format!("{}={token}", sessions::cookie_name(&self.config))
+    }
+
+    /// Makes a new account an established one, as if its owner had
+    /// followed the verification link: its email verified, and the
+    /// verification email (and the budget it spent) gone, so tests about
+    /// other messages see only theirs. Verification itself is tested with
+    /// `sign_up`, which leaves all of it in place.
+    pub async fn verified(&self, email: &str) {
+        sqlx::query("update users set email_verified = 1 where email = $1")
+            .bind(email)
+            .execute(&self.db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "delete from outbound_emails where recipient = $1 and kind = 'email-verification'",
+        )
+        .bind(email)
+        .execute(&self.db)
+        .await
+        .unwrap();
+        sqlx::query("delete from rate_limits where key = $1")
+            .bind(format!("email-to:{email}"))
+            .execute(&self.db)
+            .await
+            .unwrap();
     }
 
     pub async fn session(&self, cookie: &str) -> Response {
         self.get("/api/auth/get-session", Some(cookie)).await
     }
 
-    /// The text bodies of the emails queued for a recipient, oldest first.
+    /// The text bodies of the emails queued for a recipient, oldest first,
+    /// as they would be delivered: a waiting message's link is opened from
+    /// its sealed copy (the stored text has it hidden).
     pub async fn emails_to(&self, recipient: &str) -> Vec<String> {
-        sqlx::query_scalar(
-            "select text_body from outbound_emails where recipient = $1 order by created_at",
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "select text_body, sealed_body from outbound_emails where recipient = $1 order by created_at, id",
         )
         .bind(recipient)
         .fetch_all(&self.db)
         .await
-        .unwrap()
+        .unwrap();
+        rows.into_iter()
+            .map(|(stored, sealed)| match sealed {
+                Some(sealed) => {
+                    gatehouse::email::outbox::open_text(&self.config.secret_key, &sealed)
+                        .expect("a sealed body opens with the instance key")
+                }
+                None => stored,
+            })
+            .collect()
+    }
+
+    /// `emails_to`, once `n` messages are there: password resets and
+    /// signed-out verification requests are queued after the answer.
+    pub async fn wait_for_emails(&self, recipient: &str, n: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let found = self.emails_to(recipient).await;
+            if found.len() >= n {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{recipient} did not get {n} emails within 5 s");
     }
 }
 
