@@ -47,6 +47,9 @@ export default defineConfig({
       GATEHOUSE_BIND: `127.0.0.1:${port}`,
       GATEHOUSE_BASE_URL: baseURL,
       GATEHOUSE_DATABASE_URL: "sqlite://target/e2e/gatehouse.db",
+      // Created at the first start, mode 600, as a self-hoster's would be;
+      // the helpers' `gatehouse outbox show` reads it too.
+      GATEHOUSE_KEY_FILE: "target/e2e/gatehouse.key",
       GATEHOUSE_SIGN_UP_MODE: "open",
       GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
       GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",

@@ -37,6 +37,11 @@ if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null || [ -n "${TEST_POSTGRES_URL:-}
     psql "$pg_url" -Atqc "select datname from pg_database where datname like 'gatehouse_test_%'" 2>/dev/null |
       while read -r db; do psql "$pg_url" -qc "drop database if exists $db" >/dev/null 2>&1 || true; done
   fi
+elif [ -n "${CI:-}" ]; then
+  # CI machines have a server; a missing one is a broken machine, and a
+  # green run without the PostgreSQL half would be a lie.
+  printf '\n\033[1;31m!!! CI is set and PostgreSQL is not reachable at 127.0.0.1:5432 (or TEST_POSTGRES_URL): failing rather than skipping.\033[0m\n' >&2
+  exit 1
 else
   printf '\n\033[1;33m!!! PostgreSQL is not reachable at 127.0.0.1:5432: SKIPPING the PostgreSQL half of the storage suite.\033[0m\n'
   export SKIP_POSTGRES_TESTS=1

@@ -56,28 +56,50 @@ const database = "target/e2e/gatehouse.db";
 export const password = "correct horse battery staple";
 export const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 
+/** The environment of a `gatehouse` command run beside the test server. */
+function cliEnv(baseURL?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GATEHOUSE_DATABASE_URL: `sqlite://${database}`,
+    GATEHOUSE_KEY_FILE: "target/e2e/gatehouse.key",
+    ...(baseURL ? { GATEHOUSE_BASE_URL: baseURL } : {}),
+    RUST_LOG: "warn",
+  };
+}
+
 /** `gatehouse invite …`; its last line of output is the invitation URL. */
 export function cliInvite(baseURL: string, ...args: string[]): string {
   const out = execFileSync("./target/release/gatehouse", ["invite", ...args], {
     cwd: root,
-    env: { ...process.env, GATEHOUSE_DATABASE_URL: `sqlite://${database}`, GATEHOUSE_BASE_URL: baseURL, RUST_LOG: "warn" },
+    env: cliEnv(baseURL),
   });
   return out.toString().trim().split("\n").pop()!;
 }
 
-/** The link to `/{page}…` in the newest email queued for `to`. */
+/**
+ * The link to `/{page}…` in the newest email queued for `to`, read as an
+ * operator would with no mail server: `gatehouse outbox show ID` (the
+ * stored text has its link hidden).
+ */
 export function linkInEmailTo(to: string, page = "invite"): string {
-  const text = execFileSync(
+  const id = execFileSync(
     "python3",
     [
       "-c",
       "import sqlite3, sys\n" +
-        "row = sqlite3.connect(sys.argv[1]).execute('select text_body from outbound_emails where recipient = ? order by created_at desc limit 1', (sys.argv[2],)).fetchone()\n" +
+        "row = sqlite3.connect(sys.argv[1]).execute('select id from outbound_emails where recipient = ? order by created_at desc limit 1', (sys.argv[2],)).fetchone()\n" +
         "print(row[0] if row else '')",
       path.join(root, database),
       to,
     ],
-  ).toString();
+  )
+    .toString()
+    .trim();
+  expect(id, `an email queued for ${to}`).not.toBe("");
+  const text = execFileSync("./target/release/gatehouse", ["outbox", "show", id], {
+    cwd: root,
+    env: cliEnv(),
+  }).toString();
   const link = text.match(new RegExp(`https?://\\S+/${page}[/?]\\S+`));
   expect(link, `an email to ${to} with a /${page} link`).not.toBeNull();
   return link![0];

@@ -485,8 +485,8 @@ async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, In
             return Err(too_many_code_attempts());
         }
     }
-    if usable.is_some() {
-        return Ok((secret, usable.expect("checked")));
+    if let Some(row) = usable {
+        return Ok((secret, row));
     }
     for (key, limit) in &budgets {
         if rate_limit::spend(cx.db().pool(), key, *limit, now)

@@ -16,11 +16,11 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let query = query.read_untracked();
     let token = query.get("token").unwrap_or_default();
-    // Only a path here: the server checked the link it sent, but the query
-    // of a page can be edited by anyone.
+    // The query can be edited by anyone: only this site or a trusted
+    // origin may be the next stop.
     let next = query
         .get("callbackURL")
-        .filter(|c| is_local_path(c))
+        .and_then(|c| safe_next(&c))
         .unwrap_or_else(|| "/dashboard".to_owned());
     view! {
         <Title text="Confirm your email" />
@@ -34,6 +34,21 @@ pub fn VerifyEmailPage() -> impl IntoView {
             }}
         </Card>
     }
+}
+
+/// `callback` when it is a page of this instance or of a trusted origin.
+/// Pages render on the server (islands), where the configuration is.
+#[cfg(feature = "ssr")]
+fn safe_next(callback: &str) -> Option<String> {
+    let cx = crate::server::context::RequestContext::current().ok()?;
+    cx.config()
+        .redirect_target(callback)
+        .map(|url| url.to_string())
+}
+
+#[cfg(not(feature = "ssr"))]
+fn safe_next(callback: &str) -> Option<String> {
+    is_local_path(callback).then(|| callback.to_owned())
 }
 
 #[island]
