@@ -16,7 +16,8 @@ alter table outbound_emails add column revealed_at bigint;
 update outbound_emails
 set status = 'failed',
     last_error = 'Its link was removed when Gatehouse began encrypting secrets at rest. Send the invitation, enrollment or reset again.',
-    claim_token = null
+    claim_token = null,
+    secret_expires_at = created_at
 where status <> 'sent' and redacted_text_body is not null;
 update outbound_emails
 set text_body = coalesce(redacted_text_body, text_body),
@@ -33,11 +34,15 @@ update role_invitations set by_instance = 1 where created_by is null;
 
 -- §3 "Accounts" 2: email verification links. A new link retires the older
 -- ones; `email` is the address the link proves, so a changed address is
--- not verified by an old link.
+-- not verified by an old link. `callback_url` is where the person goes
+-- next (checked when the link was made), sealed under the instance key:
+-- it may itself hold a secret (an invitation's page), so it is in neither
+-- the link nor the clear.
 create table email_verifications (
     token_hash text primary key,
     user_id text not null references users (id) on delete cascade,
     email text not null,
+    callback_url text,
     expires_at bigint not null,
     used_at bigint,
     created_at bigint not null

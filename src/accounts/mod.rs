@@ -114,10 +114,11 @@ pub struct ResetPasswordBody {
 #[serde(rename_all = "camelCase")]
 pub struct SendVerificationEmailBody {
     pub email: Option<String>,
-    /// Where the link leads once the email is verified: a path here or a
-    /// page of a trusted origin (Better Auth spells it `callbackURL`).
+    /// Where the person goes once the email is verified: a path here or a
+    /// page of a trusted origin (Better Auth spells it `callbackURL`). It
+    /// may hold a secret (an invitation's page), hence the type.
     #[serde(rename = "callbackURL")]
-    pub callback_url: Option<String>,
+    pub callback_url: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -127,9 +128,12 @@ pub struct VerifyEmailBody {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VerifyEmailResponse {
     pub status: bool,
     pub user: UserView,
+    /// The `callbackURL` given when the link was asked for, if any.
+    pub redirect_to: Option<String>,
 }
 
 /// SPEC §3 "Accounts" 2: what a private invitation (role or organization)

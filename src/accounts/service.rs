@@ -29,6 +29,11 @@ use super::{
     StatusResponse, SuccessResponse, VerifyEmailBody, VerifyEmailResponse,
 };
 
+/// The per-account sign-in bucket (SPEC §8), whatever address tries.
+fn sign_in_key(email: &str) -> String {
+    format!("sign-in-failures:{email}")
+}
+
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
 }
@@ -162,8 +167,8 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     // Per account, whatever address the attempts come from (SPEC §8):
     // failures in a row make the next attempt wait, never for good. The key
     // is the address typed, so an unknown email is treated the same.
-    let account_key = format!("sign-in-failures:{}", email.as_str());
-    if let Some(wait) = rate_limit::sign_in_wait(db, &account_key, clock::now_ms()).await? {
+    let account_key = sign_in_key(email.as_str());
+    if let Some(wait) = rate_limit::take_sign_in_turn(db, &account_key, clock::now_ms()).await? {
         return Err(ApiError {
             message: format!(
                 "Too many failed sign-ins to this account. Please try again in {wait}."
@@ -179,7 +184,6 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     // Unknown email, no password yet, or wrong password: the same work and
     // the same answer, so neither timing nor wording tells them apart.
     if !crypto::verify_password(stored_hash, password.to_owned()).await? {
-        rate_limit::record_sign_in_failure(db, &account_key, clock::now_ms()).await?;
         return Err(invalid_credentials());
     }
     rate_limit::clear(db, &account_key).await?;
@@ -368,6 +372,9 @@ pub async fn queue_verification(
         &user.email,
         &crypto::hash_token(&token),
         expires_at,
+        callback
+            .map(|url| config.secret_key.seal(url.as_str().as_bytes()))
+            .as_deref(),
     )
     .await?;
     outbox::forget_secret(
@@ -382,10 +389,6 @@ pub async fn queue_verification(
         .join("/verify-email")
         .map_err(|_| ApiError::internal())?;
     link.query_pairs_mut().append_pair("token", &token);
-    if let Some(callback) = callback {
-        link.query_pairs_mut()
-            .append_pair("callbackURL", callback.as_str());
-    }
     let message = templates::email_verification(templates::AccountLink {
         to: &user.email,
         name: &user.name,
@@ -491,10 +494,13 @@ pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailRespons
     let token = required(&body.token, "token")?.trim().to_owned();
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
-    let (user_id, email) =
+    let (user_id, email, next) =
         store::consume_email_verification(&mut tx, &crypto::hash_token(&token), clock::now_ms())
             .await?
             .ok_or_else(invalid_verification)?;
+    let next = next
+        .and_then(|sealed| cx.config().secret_key.open(&sealed))
+        .and_then(|bytes| String::from_utf8(bytes).ok());
     // A link proves the address it was sent to, not one changed since.
     let user = store::find_by_id(&mut tx, &user_id)
         .await?
@@ -522,6 +528,7 @@ pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailRespons
     tx.commit().await?;
     Ok(VerifyEmailResponse {
         status: true,
+        redirect_to: next,
         user: store::UserRow {
             email_verified: true,
             ..user
@@ -597,6 +604,11 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
     )
     .await?;
     tx.commit().await?;
+    // Whoever reads the mailbox chose a new password: failed sign-ins
+    // before it no longer make the owner wait.
+    if let Some(user) = store::get_user(db, &user_id).await? {
+        rate_limit::clear(db, &sign_in_key(&user.email)).await?;
+    }
     Ok(StatusResponse {
         status: true,
         message: None,

@@ -268,6 +268,7 @@ pub async fn insert_email_verification(
     email: &str,
     token_hash: &str,
     expires_at: i64,
+    callback_url: Option<&str>,
 ) -> sqlx::Result<()> {
     let now = clock::now_ms();
     sqlx::query(
@@ -278,33 +279,88 @@ pub async fn insert_email_verification(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "insert into email_verifications (token_hash, user_id, email, expires_at, created_at)
-         values ($1, $2, $3, $4, $5)",
+        "insert into email_verifications (token_hash, user_id, email, expires_at, created_at, callback_url)
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(email)
     .bind(expires_at)
     .bind(now)
+    .bind(callback_url)
     .execute(&mut **tx)
     .await
     .map(drop)
 }
 
 /// Spends a verification link in one statement (two racing requests spend
-/// it once) and returns the user and the address it proves.
+/// it once) and returns the user, the address it proves and where to go
+/// next.
 pub async fn consume_email_verification(
     tx: &mut Tx,
     token_hash: &str,
     now: i64,
-) -> sqlx::Result<Option<(String, String)>> {
+) -> sqlx::Result<Option<(String, String, Option<String>)>> {
     sqlx::query_as(
         "update email_verifications set used_at = $1
          where token_hash = $2 and used_at is null and expires_at > $1
-         returning user_id, email",
+         returning user_id, email, callback_url",
     )
     .bind(now)
     .bind(token_hash)
     .fetch_optional(&mut **tx)
     .await
+}
+
+/// Addresses stored before domains were kept in their ASCII (IDNA) form are
+/// rewritten once, at start, so that their owners still match what they
+/// type. One that no longer parses (a non-ASCII local part) or whose
+/// rewritten form is taken is left alone and named in the log.
+pub async fn normalize_stored_emails(db: &Db) -> sqlx::Result<()> {
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("select id, email from users where length(email) <> octet_length(email)")
+            .fetch_all(db.pool())
+            .await?;
+    for (id, email) in stored {
+        match super::domain::Email::parse(&email) {
+            Ok(ascii) if ascii.as_str() != email => {
+                let done = sqlx::query("update users set email = $1 where id = $2")
+                    .bind(ascii.as_str())
+                    .bind(&id)
+                    .execute(db.pool())
+                    .await;
+                match done {
+                    Ok(_) => {
+                        tracing::info!(user = %id, "stored the email domain in its ASCII form")
+                    }
+                    Err(e) if crate::server::db::is_unique_violation(&e) => tracing::warn!(
+                        user = %id,
+                        "two accounts have the same email once its domain is in ASCII form; this one keeps its old spelling"
+                    ),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(_) => {}
+            Err(_) => tracing::warn!(
+                user = %id,
+                "this account's email has a non-ASCII local part, which Gatehouse no longer accepts: it cannot sign in by email"
+            ),
+        }
+    }
+    let invited: Vec<(String, String)> = sqlx::query_as(
+        "select id, email from role_invitations
+         where status = 'pending' and email is not null and length(email) <> octet_length(email)",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for (id, email) in invited {
+        if let Ok(ascii) = super::domain::Email::parse(&email) {
+            sqlx::query("update role_invitations set email = $1 where id = $2")
+                .bind(ascii.as_str())
+                .bind(&id)
+                .execute(db.pool())
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -233,12 +233,13 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
     };
     let claim = crypto::new_id();
     let mut tx = db.begin().await?;
+    let deliverable = deliverable("$3");
     let row = sqlx::query(&format!(
         "update outbound_emails set claim_token = $1, next_attempt_at = $2, updated_at = $3
          where id = (select id from outbound_emails
-                     where status = 'queued' and next_attempt_at <= $3 and {DELIVERABLE}
+                     where status = 'queued' and next_attempt_at <= $3 and {deliverable}
                      order by next_attempt_at, created_at limit 1 {lock})
-           and status = 'queued' and next_attempt_at <= $3 and {DELIVERABLE}
+           and status = 'queued' and next_attempt_at <= $3 and {deliverable}
          returning id, recipient, subject, text_body, html_body, sealed_body, kind, attempts"
     ))
     .bind(&claim)
@@ -264,16 +265,28 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
 }
 
 /// A message that can still go out: it carries no secret, or its sealed
-/// copy is there and its secret has not expired. (`$3` is now.)
-const DELIVERABLE: &str =
-    "(secret_expires_at is null or (sealed_body is not null and secret_expires_at > $3))";
+/// copy is there and its secret has not expired; `now` names the parameter
+/// that holds the time.
+fn deliverable(now: &str) -> String {
+    format!(
+        "(secret_expires_at is null or (sealed_body is not null and secret_expires_at > {now}))"
+    )
+}
 
 /// When the next queued message comes due (held ones never do).
+/// Only messages `claim_next` would take count: one that is due but can no
+/// longer go out (its secret expired or was wiped) must not keep the sender
+/// from sleeping.
 pub async fn next_due(db: &Db) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("select min(next_attempt_at) from outbound_emails where status = 'queued' and next_attempt_at < $1")
-        .bind(HELD)
-        .fetch_one(db.pool())
-        .await
+    sqlx::query_scalar(&format!(
+        "select min(next_attempt_at) from outbound_emails
+         where status = 'queued' and next_attempt_at < $1 and {}",
+        deliverable("$2")
+    ))
+    .bind(HELD)
+    .bind(clock::now_ms())
+    .fetch_one(db.pool())
+    .await
 }
 
 /// Records a delivery. The deliverable bodies give way to the redacted ones:
@@ -312,7 +325,7 @@ pub async fn mark_attempt_failed(
         "update outbound_emails set status = $1, next_attempt_at = $2, updated_at = $3,
              attempts = attempts + 1, last_error = $4, claim_token = null,
              sealed_body = case when $1 = 'failed' then null else sealed_body end
-         where id = $5 and claim_token = $6",
+         where id = $5 and claim_token = $6 and status = 'queued'",
     )
     .bind(status)
     .bind(due)
@@ -330,7 +343,7 @@ pub async fn mark_attempt_failed(
 pub async fn hold(db: &Db, c: &Claimed, reason: &str) -> sqlx::Result<bool> {
     sqlx::query(
         "update outbound_emails set next_attempt_at = $1, updated_at = $2, last_error = $3, claim_token = null
-         where id = $4 and claim_token = $5",
+         where id = $4 and claim_token = $5 and status = 'queued'",
     )
     .bind(HELD)
     .bind(clock::now_ms())
@@ -365,7 +378,8 @@ pub struct Stored {
 const LIST_COLUMNS: &str =
     "id, recipient, subject, kind, status, attempts, last_error, next_attempt_at,
      created_at, updated_at, sent_at, claim_token,
-     case when sealed_body is not null and revealed_at is null then 1 else 0 end as revealable";
+     case when sealed_body is not null and revealed_at is null
+               and kind not in ('password-reset', 'email-verification') then 1 else 0 end as revealable";
 
 impl Stored {
     fn from_row(row: &AnyRow, now: i64) -> sqlx::Result<Self> {
@@ -453,14 +467,15 @@ pub enum Retry {
 /// attempts. Never touches a message that is sent or being delivered.
 pub async fn retry(tx: &mut Tx, id: &str) -> sqlx::Result<Retry> {
     let now = clock::now_ms();
-    let queued: Option<String> = sqlx::query_scalar(
+    let queued: Option<String> = sqlx::query_scalar(&format!(
         "update outbound_emails set status = 'queued', attempts = 0, next_attempt_at = $1,
              last_error = null, claim_token = null, updated_at = $1
          where id = $2 and status in ('queued', 'failed')
            and (claim_token is null or next_attempt_at <= $1)
-           and (secret_expires_at is null or (sealed_body is not null and secret_expires_at > $1))
+           and {}
          returning recipient",
-    )
+        deliverable("$1")
+    ))
     .bind(now)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -532,6 +547,15 @@ pub async fn forget_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// What a message is about: its kind and the row its secret belongs to
+/// (the invitation, or the user of an enrollment or reset).
+pub async fn subject_of(tx: &mut Tx, id: &str) -> sqlx::Result<Option<(String, Option<String>)>> {
+    sqlx::query_as("select kind, related_id from outbound_emails where id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 pub enum Reveal {
     /// The deliverable text, shown this once.
     Shown {
@@ -550,16 +574,17 @@ pub enum Reveal {
 /// The one-time reveal of a waiting message (for an admin's `/admin/emails`):
 /// marks it revealed in the caller's transaction and opens its sealed copy.
 pub async fn reveal(tx: &mut Tx, key: &SecretKey, id: &str) -> sqlx::Result<Reveal> {
-    let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
-        "select recipient, sealed_body, revealed_at from outbound_emails where id = $1",
+    let row: Option<(String, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "select recipient, sealed_body, revealed_at, secret_expires_at from outbound_emails where id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((recipient, sealed, revealed_at)) = row else {
+    let Some((recipient, sealed, revealed_at, expires_at)) = row else {
         return Ok(Reveal::NotFound);
     };
-    let Some(sealed) = sealed else {
+    let live = expires_at.is_some_and(|at| at > clock::now_ms());
+    let Some(sealed) = sealed.filter(|_| live) else {
         return Ok(Reveal::NothingSealed);
     };
     if revealed_at.is_some() {

@@ -4,14 +4,16 @@
 use serde_json::json;
 
 use super::{
-    outbox::{self, Retry, Reveal, Stored},
+    outbox::{self, Kind, Retry, Reveal, Stored},
     EmailDetail, EmailIdBody, EmailList, EmailView, RevealedEmail, PAGE_SIZE, STATUSES,
 };
 use crate::{
-    accounts::{required, StatusResponse},
+    accounts::{required, store as accounts, StatusResponse},
+    config::Config,
     error::{ApiError, ApiResult},
+    invites::{self, policy},
     roles::Permission,
-    server::{audit, clock, context::RequestContext},
+    server::{audit, clock, context::RequestContext, db::Tx},
 };
 
 pub async fn list(
@@ -105,6 +107,17 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
     let id = required(&body.id, "id")?;
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
+    let (kind, related) = outbox::subject_of(&mut tx, id)
+        .await?
+        .ok_or_else(not_found)?;
+    may_reveal(
+        &mut tx,
+        cx.config(),
+        &admin.user.role,
+        &kind,
+        related.as_deref(),
+    )
+    .await?;
     match outbox::reveal(&mut tx, &cx.config().secret_key, id).await? {
         Reveal::Shown { recipient, text } => {
             audit::record(
@@ -142,6 +155,53 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
                 "This message was sealed with another secret key; every node must share one.",
             ))
         }
+    }
+}
+
+/// A reveal hands over what the link grants, so it needs the authority to
+/// grant it: an invitation's role within one's own rank, an enrollment of
+/// an account one may act on. A reset or verification link belongs to its
+/// recipient alone (revealing it would let an admin take over an account).
+async fn may_reveal(
+    tx: &mut Tx,
+    config: &Config,
+    role: &str,
+    kind: &str,
+    related: Option<&str>,
+) -> ApiResult<()> {
+    let refused = |why: &str| ApiError::forbidden("EMAIL_NOT_REVEALABLE", why);
+    let allowed = match (kind, related) {
+        (k, Some(id)) if k == Kind::RoleInvitation.as_str() || k == Kind::RoleUpgrade.as_str() => {
+            match invites::store::find_by_id(tx, id).await? {
+                Some(invite) => policy::may_grant(
+                    &config.roles,
+                    config.invitations.rank_rule,
+                    role,
+                    &invite.role,
+                )
+                .is_ok(),
+                None => false,
+            }
+        }
+        (k, Some(id)) if k == Kind::Enrollment.as_str() => {
+            match accounts::find_by_id(tx, id).await? {
+                Some(user) => policy::may_act_on(&config.roles, role, &user.role),
+                None => false,
+            }
+        }
+        (k, _) if k == Kind::PasswordReset.as_str() || k == Kind::EmailVerification.as_str() => {
+            return Err(refused(
+                "A password reset or verification link belongs to its recipient alone and is never revealed.",
+            ))
+        }
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(refused(
+            "Revealing this link would grant a role above your own; someone with a higher role can.",
+        ))
     }
 }
 

@@ -201,8 +201,8 @@ pub async fn create_invite(
 }
 
 #[server(name = GetInvite, prefix = "/api/auth", endpoint = "invite/get", input = GetUrl)]
-pub async fn get_invite(token: String) -> Result<InvitePreview, ApiError> {
-    service::preview(token).await
+pub async fn get_invite(token: crate::secret::SecretText) -> Result<InvitePreview, ApiError> {
+    service::preview(token.expose().to_owned()).await
 }
 
 #[server(name = ActivateInvite, prefix = "/api/auth", endpoint = "invite/activate", input = leptos::server_fn::codec::Json)]

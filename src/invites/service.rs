@@ -480,14 +480,9 @@ async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, In
         InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now)
             == InviteStatus::Pending
     });
-    for (key, limit) in &budgets {
-        if rate_limit::exhausted(cx.db(), key, *limit, now).await? {
-            return Err(too_many_code_attempts());
-        }
-    }
-    if let Some(row) = usable {
-        return Ok((secret, row));
-    }
+    // Every lookup takes its slots first, so that a burst of guesses
+    // cannot all pass a check made before any of them spent; a good code
+    // gives them back.
     for (key, limit) in &budgets {
         if rate_limit::spend(cx.db().pool(), key, *limit, now)
             .await?
@@ -497,7 +492,15 @@ async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, In
             return Err(too_many_code_attempts());
         }
     }
-    Err(invalid_token())
+    match usable {
+        Some(row) => {
+            for (key, _) in &budgets {
+                rate_limit::refund(cx.db(), key).await?;
+            }
+            Ok((secret, row))
+        }
+        None => Err(invalid_token()),
+    }
 }
 
 fn too_many_code_attempts() -> ApiError {
@@ -728,6 +731,9 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
     let current = accounts::find_by_id(&mut tx, &me.user.id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    if row.email.is_some() && !current.email_verified {
+        return Err(crate::accounts::verification_required());
+    }
     if policy::outranks_or_equals(&config.roles, &current.role, &row.role) {
         return Err(policy::keeps_role_error(&current.role, &row.role));
     }

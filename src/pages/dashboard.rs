@@ -5,6 +5,7 @@ use leptos_router::components::Redirect;
 use crate::{
     accounts::SessionWithUser,
     app::use_session,
+    pages::verify_email::SendVerificationButton,
     ui::{Alert, Tone},
 };
 
@@ -27,10 +28,18 @@ pub fn DashboardPage() -> impl IntoView {
 fn Dashboard(session: SessionWithUser) -> impl IntoView {
     let user = session.user;
     let since = user.created_at.get(..10).unwrap_or_default().to_owned();
+    let unverified = (!user.email_verified).then(|| user.email.clone());
     view! {
         <div class="mx-auto max-w-3xl">
             <h1 class="text-2xl font-semibold tracking-tight">"Hello, " {user.name.clone()}</h1>
             <p class="mt-1 text-slate-600">"This is your Gatehouse home."</p>
+            {unverified.map(|email| view! {
+                <section class="mt-6 rounded-xl border border-sky-200 bg-sky-50 p-5 text-sm text-sky-950" data-testid="verify-email">
+                    <p class="font-medium">"Please confirm your email address"</p>
+                    <p class="mt-1">"Invitations sent to "<strong>{email.clone()}</strong>" can be accepted once you have shown that this address is yours."</p>
+                    <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() /></div>
+                </section>
+            })}
             <section class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
                 <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Your account"</h2>
                 <dl class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-3">

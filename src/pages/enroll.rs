@@ -19,7 +19,7 @@ const CONFIRM_CODES: &[&str] = &["PASSWORDS_DIFFER"];
 pub fn EnrollPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let info = Resource::new(token, enrollment_info);
+    let info = Resource::new(move || token().into(), enrollment_info);
     view! {
         <Title text="Set up your account" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>

@@ -48,7 +48,7 @@ fn welcome_path(redirect: Option<&str>) -> String {
 #[component]
 pub fn InvitePage() -> impl IntoView {
     let token = use_token();
-    let preview = Resource::new(move || token.get(), get_invite);
+    let preview = Resource::new(move || token.get().into(), get_invite);
     view! {
         <Title text="Invitation" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
@@ -317,7 +317,7 @@ fn InviteCodeForm() -> impl IntoView {
 #[component]
 pub fn InviteSignUpPage() -> impl IntoView {
     let token = use_token();
-    let preview = Resource::new(move || token.get(), get_invite);
+    let preview = Resource::new(move || token.get().into(), get_invite);
     view! {
         <Title text="Create your account" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>

@@ -1,4 +1,4 @@
-//! `/verify-email?token=&callbackURL=`: the link of a verification email.
+//! `/verify-email?token=`: the link of a verification email.
 //! Opening it changes nothing (a mail scanner may open every link); the
 //! person confirms with a button (SPEC §3 "Accounts" 2, §8).
 
@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     accounts::{send_verification_email, verify_email, SendVerificationEmailBody, VerifyEmailBody},
-    ui::{is_local_path, use_hydrated, Alert, Card, Tone, LINK},
+    ui::{use_hydrated, Alert, Card, Tone, LINK},
 };
 
 #[component]
@@ -16,12 +16,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let query = query.read_untracked();
     let token = query.get("token").unwrap_or_default();
-    // The query can be edited by anyone: only this site or a trusted
-    // origin may be the next stop.
-    let next = query
-        .get("callbackURL")
-        .and_then(|c| safe_next(&c))
-        .unwrap_or_else(|| "/dashboard".to_owned());
     view! {
         <Title text="Confirm your email" />
         <Card title="Confirm your email" subtitle="One click, and Gatehouse knows this address is yours.">
@@ -30,29 +24,14 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     <Alert tone=Tone::Error>"This link is incomplete. Open the link from the email again, or ask for a new one from your dashboard."</Alert>
                 }.into_any()
             } else {
-                view! { <ConfirmEmail token next /> }.into_any()
+                view! { <ConfirmEmail token /> }.into_any()
             }}
         </Card>
     }
 }
 
-/// `callback` when it is a page of this instance or of a trusted origin.
-/// Pages render on the server (islands), where the configuration is.
-#[cfg(feature = "ssr")]
-fn safe_next(callback: &str) -> Option<String> {
-    let cx = crate::server::context::RequestContext::current().ok()?;
-    cx.config()
-        .redirect_target(callback)
-        .map(|url| url.to_string())
-}
-
-#[cfg(not(feature = "ssr"))]
-fn safe_next(callback: &str) -> Option<String> {
-    is_local_path(callback).then(|| callback.to_owned())
-}
-
 #[island]
-fn ConfirmEmail(token: String, next: String) -> impl IntoView {
+fn ConfirmEmail(token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let confirm = Action::new(|token: &String| {
         verify_email(VerifyEmailBody {
@@ -63,7 +42,9 @@ fn ConfirmEmail(token: String, next: String) -> impl IntoView {
         {move || match confirm.value().get() {
             Some(Ok(done)) => view! {
                 <Alert tone=Tone::Success>"Thank you: "<strong>{done.user.email}</strong>" is verified."</Alert>
-                <a href=next.clone() class=BUTTON>"Continue"</a>
+                // Where the person asked to go when the link was sent
+                // (checked then), else home.
+                <a href=done.redirect_to.unwrap_or_else(|| "/dashboard".to_owned()) class=BUTTON>"Continue"</a>
             }.into_any(),
             result => view! {
                 {result.and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
@@ -90,7 +71,7 @@ pub fn SendVerificationButton(email: String, next: String) -> impl IntoView {
     let send = Action::new(move |_: &()| {
         send_verification_email(SendVerificationEmailBody {
             email: Some(email.clone()),
-            callback_url: Some(next.clone()),
+            callback_url: Some(next.clone().into()),
         })
     });
     view! {

@@ -95,6 +95,9 @@ pub async fn start(
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     secret_key::check(&db, &config.secret_key).await?;
+    crate::accounts::store::normalize_stored_emails(&db)
+        .await
+        .context("Failed to bring stored email addresses to their ASCII form")?;
     crypto::warm_up()
         .await
         .context("Failed to prepare password hashing")?;

@@ -59,18 +59,6 @@ where
     )
 }
 
-/// Whether `key` has spent its budget in its open window, without
-/// spending anything.
-pub async fn exhausted(db: &Db, key: &str, limit: Limit, now_ms: i64) -> sqlx::Result<bool> {
-    let count: Option<i64> =
-        sqlx::query_scalar("select count from rate_limits where key = $1 and expires_at > $2")
-            .bind(key)
-            .bind(now_ms)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(count.unwrap_or(0) >= i64::from(limit.max))
-}
-
 /// Drops counters whose window has passed; run now and then.
 pub async fn prune(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("delete from rate_limits where expires_at < $1")
@@ -100,37 +88,72 @@ pub fn failure_delay_ms(failures: i64) -> i64 {
     (1000i64 << doublings).min(MAX_DELAY_MS)
 }
 
-/// The wait (as words) before `key` may try to sign in again, if any.
-/// Kept in `rate_limits` as (last failure, failures in a row).
-pub async fn sign_in_wait(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<Option<String>> {
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "select window_start, count from rate_limits where key = $1 and expires_at > $2",
-    )
-    .bind(key)
-    .bind(now_ms)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row.and_then(|(last, failures)| {
-        let ready_at = last.saturating_add(failure_delay_ms(failures));
-        (ready_at > now_ms).then(|| human_seconds((ready_at - now_ms + 999) / 1000))
-    }))
+/// `failure_delay_ms(count)` as SQL over the stored count, for the one
+/// statement in `take_sign_in_turn`.
+fn delay_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut cases = String::from("case");
+        let mut n = FREE_FAILURES;
+        while failure_delay_ms(n) < MAX_DELAY_MS {
+            cases.push_str(&format!(
+                " when rate_limits.count = {n} then {}",
+                failure_delay_ms(n)
+            ));
+            n += 1;
+        }
+        cases.push_str(&format!(
+            " when rate_limits.count < {FREE_FAILURES} then 0 else {MAX_DELAY_MS} end"
+        ));
+        cases
+    })
 }
 
-pub async fn record_sign_in_failure(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query(
+/// Takes the account's turn to try a password: None when it may, or the
+/// wait, as words. The attempt is counted up front (a success `clear`s the
+/// count), in one conditional upsert, so a burst of parallel guesses gets
+/// the turns the delays allow and no more. Kept in `rate_limits` as (last
+/// attempt, attempts in a row); a quiet day forgets them. The free attempts
+/// are counted, not timed: concurrent requests read the clock a moment
+/// apart, and one must not be refused for another's later timestamp.
+pub async fn take_sign_in_turn(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<Option<String>> {
+    let taken = sqlx::query(&format!(
         "insert into rate_limits (key, window_start, count, expires_at) values ($1, $2, 1, $3)
          on conflict (key) do update set
-             count = case when rate_limits.expires_at > excluded.window_start
-                          then rate_limits.count + 1 else 1 end,
-             window_start = excluded.window_start,
-             expires_at = excluded.expires_at",
-    )
+             count = case when rate_limits.expires_at <= $2 then 1 else rate_limits.count + 1 end,
+             window_start = $2,
+             expires_at = $3
+         where rate_limits.expires_at <= $2 or rate_limits.count < {FREE_FAILURES}
+            or rate_limits.window_start + ({}) <= $2",
+        delay_sql()
+    ))
     .bind(key)
     .bind(now_ms)
     .bind(now_ms + FORGET_AFTER_MS)
     .execute(db.pool())
-    .await
-    .map(drop)
+    .await?;
+    if taken.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let (last, count): (i64, i64) =
+        sqlx::query_as("select window_start, count from rate_limits where key = $1")
+            .bind(key)
+            .fetch_one(db.pool())
+            .await?;
+    let ready_at = last.saturating_add(failure_delay_ms(count));
+    Ok(Some(human_seconds(
+        ((ready_at - now_ms).max(1) + 999) / 1000,
+    )))
+}
+
+/// Gives back one slot of `key`'s current window (a lookup that turned out
+/// not to count against the budget).
+pub async fn refund(db: &Db, key: &str) -> sqlx::Result<()> {
+    sqlx::query("update rate_limits set count = count - 1 where key = $1 and count > 0")
+        .bind(key)
+        .execute(db.pool())
+        .await
+        .map(drop)
 }
 
 pub async fn clear(db: &Db, key: &str) -> sqlx::Result<()> {
@@ -155,6 +178,20 @@ fn human_seconds(secs: i64) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_sql_delays_match_the_rule() {
+        let sql = delay_sql();
+        assert!(
+            sql.contains("when rate_limits.count = 5 then 1000"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("when rate_limits.count = 14 then 512000"),
+            "{sql}"
+        );
+        assert!(sql.ends_with("else 900000 end"), "{sql}");
+    }
 
     #[test]
     fn the_first_failures_are_free_then_waits_double() {

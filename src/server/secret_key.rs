@@ -125,8 +125,14 @@ impl SecretKey {
                         Ok((key, true))
                     }
                     // Another process (a second node starting beside this
-                    // one) made it first: use theirs.
+                    // one) made it first: use theirs, once it is written.
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        for _ in 0..50 {
+                            if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+                                break;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                        }
                         Self::load_or_create(path)
                     }
                     Err(e) => Err(format!("cannot create {}: {e}", path.display())),

@@ -59,7 +59,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         "camera=(), microphone=(), geolocation=()",
     );
     // Pages carry secrets in their URLs here; never leak them as a referrer.
-    let secret_in_url = ["/invite", "/enroll", "/reset-password"]
+    let secret_in_url = ["/invite", "/enroll", "/reset-password", "/verify-email"]
         .iter()
         .any(|p| path.starts_with(p));
     set(

@@ -106,8 +106,8 @@ pub async fn create_user(
 }
 
 #[server(name = EnrollmentInfoFn, prefix = "/api/auth", endpoint = "admin/enrollment-info", input = GetUrl)]
-pub async fn enrollment_info(token: String) -> Result<EnrollmentInfo, ApiError> {
-    service::enrollment_info(token).await
+pub async fn enrollment_info(token: crate::secret::SecretText) -> Result<EnrollmentInfo, ApiError> {
+    service::enrollment_info(token.expose().to_owned()).await
 }
 
 #[server(name = CompleteEnrollment, prefix = "/api/auth", endpoint = "admin/complete-enrollment", input = leptos::server_fn::codec::Json)]

@@ -59,13 +59,17 @@ async fn sigterm_lets_requests_in_flight_finish() {
 
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
-    let signed_up = client
-        .post(format!("{base}/api/auth/sign-up/email"))
-        .json(&json!({ "name": "Term", "email": "term@example.com", "password": "correct horse battery" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), 200);
+    // Three accounts, four sign-ins each: one account takes five attempts
+    // at once before it must wait (SPEC §8, per-account sign-in turns).
+    for n in 0..3 {
+        let signed_up = client
+            .post(format!("{base}/api/auth/sign-up/email"))
+            .json(&json!({ "name": "Term", "email": format!("term{n}@example.com"), "password": "correct horse battery" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_up.status(), 200);
+    }
 
     // Each sign-in runs argon2, and they queue for the cores: when the
     // signal arrives most are still waiting or hashing.
@@ -73,10 +77,12 @@ async fn sigterm_lets_requests_in_flight_finish() {
         .map(|i| {
             let client = client.clone();
             let url = format!("{base}/api/auth/sign-in/email");
-            // Wrong passwords go to accounts of their own: failures in a
-            // row would slow down sign-ins to one account.
+            // Wrong passwords go to accounts of their own.
             let (email, password) = if i % 2 == 0 {
-                ("term@example.com".to_owned(), "correct horse battery")
+                (
+                    format!("term{}@example.com", i % 3),
+                    "correct horse battery",
+                )
             } else {
                 (format!("nobody{i}@example.com"), "wrong horse battery")
             };

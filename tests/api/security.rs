@@ -236,6 +236,50 @@ async fn waiting_secrets_are_revealed_once_and_wiped_when_spent(backend: Backend
     .unwrap();
     assert_eq!(audited, 1);
 
+    // A reveal needs the authority to grant what the link grants: an admin
+    // cannot reveal an owner invitation, and nobody reveals a reset link.
+    let ada = app.with_role("ada@example.com", "admin").await;
+    app.post_with_cookie(
+        "/api/auth/invite/create",
+        json!({ "role": "owner", "email": "heir@example.com" }),
+        &owner,
+    )
+    .await;
+    let heir: String =
+        sqlx::query_scalar("select id from outbound_emails where recipient = 'heir@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let refused = app
+        .post_with_cookie("/api/auth/admin/reveal-email", json!({ "id": heir }), &ada)
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (403, "EMAIL_NOT_REVEALABLE")
+    );
+    app.post(
+        "/api/auth/request-password-reset",
+        json!({ "email": "owner@example.com" }),
+    )
+    .await;
+    app.wait_for_emails("owner@example.com", 1).await;
+    let reset: String =
+        sqlx::query_scalar("select id from outbound_emails where kind = 'password-reset'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let refused = app
+        .post_with_cookie(
+            "/api/auth/admin/reveal-email",
+            json!({ "id": reset }),
+            &owner,
+        )
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.code()),
+        (403, "EMAIL_NOT_REVEALABLE")
+    );
+
     // Canceling the invitation spends its secret: the sealed copy goes,
     // and the message cannot be sent with a dead link.
     if invite_id.is_empty() {
@@ -533,6 +577,31 @@ async fn the_log_holds_no_live_secret() {
     );
 }
 
+/// Addresses stored before domains were kept in their ASCII form are
+/// rewritten at start, so their owners still sign in with what they type.
+async fn stored_unicode_domains_are_brought_to_ascii(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    app.signed_up("ana@xn--bcher-kva.example").await;
+    sqlx::query(
+        "update users set email = 'ana@bücher.example' where email = 'ana@xn--bcher-kva.example'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let restarted = app.another_node(&[]).await;
+    let stored: String = sqlx::query_scalar("select email from users where name = 'Test Person'")
+        .fetch_one(&restarted.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, "ana@xn--bcher-kva.example");
+    let res = restarted
+        .sign_in("ana@Bücher.example", "correct horse battery")
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
 /// Behind trusted proxies, the client is the first address from the right
 /// that is not one of them: a forged `X-Forwarded-For` entry does not buy a
 /// fresh rate-limit bucket. Without trusted proxies the header is ignored.
@@ -636,9 +705,18 @@ async fn failed_sign_ins_to_one_account_are_slowed(backend: Backend) {
         .sign_in("bystander@example.com", "correct horse battery")
         .await;
     assert_eq!(other.status, 200);
-    // After the wait (1 s after five failures) the owner gets in, and the
-    // count starts over.
+    // After the wait (1 s after five failures), a burst of parallel guesses
+    // gets one turn between them, not one each.
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    let burst = futures::future::join_all(
+        (0..4).map(|i| attempt("wrong password!", format!("198.51.100.{}", 20 + i))),
+    )
+    .await;
+    let mut statuses: Vec<u16> = burst.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [401, 429, 429, 429]);
+    // Six in a row: 2 s. Then the owner gets in, and the count starts over.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     let res = attempt("correct horse battery", "203.0.113.50".into()).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let res = attempt("wrong password!", "203.0.113.50".into()).await;
@@ -945,6 +1023,21 @@ async fn a_private_invitation_needs_a_verified_email(backend: Backend) {
         .await;
     assert_eq!(already.code(), "EMAIL_ALREADY_VERIFIED");
 
+    assert!(
+        verified.body["redirectTo"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(&format!("/invite/{secret}"))),
+        "{}",
+        verified.text
+    );
+    // The way back to the invitation held its secret: it was in no link,
+    // no log and no table in the clear.
+    for (at, value) in every_cell(&app).await {
+        assert!(
+            !value.contains(&secret),
+            "the invitation's secret is readable in {at}"
+        );
+    }
     let accepted = app
         .post_with_cookie(
             "/api/auth/invite/activate",
@@ -1318,4 +1411,5 @@ on_both_databases!(
     cors_answers_trusted_origins_only,
     resets_answer_alike_and_do_not_spend_admin_budgets,
     user_search_takes_wildcards_literally,
+    stored_unicode_domains_are_brought_to_ascii,
 );
