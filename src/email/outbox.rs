@@ -574,15 +574,19 @@ pub enum Reveal {
 /// The one-time reveal of a waiting message (for an admin's `/admin/emails`):
 /// marks it revealed in the caller's transaction and opens its sealed copy.
 pub async fn reveal(tx: &mut Tx, key: &SecretKey, id: &str) -> sqlx::Result<Reveal> {
-    let row: Option<(String, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row = sqlx::query(
         "select recipient, sealed_body, revealed_at, secret_expires_at from outbound_emails where id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((recipient, sealed, revealed_at, expires_at)) = row else {
+    let Some(row) = row else {
         return Ok(Reveal::NotFound);
     };
+    let recipient: String = row.try_get("recipient")?;
+    let sealed: Option<String> = row.try_get("sealed_body")?;
+    let revealed_at: Option<i64> = row.try_get("revealed_at")?;
+    let expires_at: Option<i64> = row.try_get("secret_expires_at")?;
     let live = expires_at.is_some_and(|at| at > clock::now_ms());
     let Some(sealed) = sealed.filter(|_| live) else {
         return Ok(Reveal::NothingSealed);
