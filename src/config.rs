@@ -310,6 +310,14 @@ impl Config {
     }
 
     fn from_figment(figment: Figment, key_source: KeySource<'_>) -> Result<Self, ConfigError> {
+        if figment.find_value("trust_proxy_headers").is_ok() {
+            return Err(invalid(
+                "trust_proxy_headers",
+                "was replaced by `trusted_proxies`: list the addresses or networks of your \
+                 reverse proxies, e.g. trusted_proxies = [\"10.0.0.0/8\"]"
+                    .into(),
+            ));
+        }
         let raw: RawConfig = figment.extract().map_err(describe)?;
         let secret_key = load_secret_key(&raw, key_source)?;
         let base_url = parse_base_url(&raw.base_url)?;
@@ -707,6 +715,9 @@ mod tests {
             ("rate_limits.sign_in", "\"ten\"", "rate_limits.sign_in"),
             ("rate_limits.sign_in", "\"0/1m\"", "rate_limits.sign_in"),
             ("trusted_origins", "[\"nope\"]", "trusted_origins"),
+            ("trusted_proxies", "[\"10.0.0.0/33\"]", "trusted_proxies"),
+            ("trust_proxy_headers", "true", "trusted_proxies"),
+            ("secret_key", "\"short\"", "secret_key"),
             ("sign_up_mode", "\"closed\"", "sign_up_mode"),
         ];
         for (key, value, named) in cases {

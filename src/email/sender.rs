@@ -33,7 +33,7 @@ const CLAIM_LEASE: Duration = Duration::from_secs(300);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 pub const NOT_CONFIGURED: &str =
-    "Not delivered: no SMTP server is configured. An operator can read it with `gatehouse outbox show`, or an admin can reveal its link once here.";
+    "Not delivered: no SMTP server is configured. It waits here; `gatehouse outbox show` on the server prints it.";
 
 /// Wakes the sender of this node, e.g. right after a message was queued.
 #[derive(Clone, Default)]

@@ -92,7 +92,8 @@ pub fn AdminEmailsPage() -> impl IntoView {
                     Ok(list) => view! {
                         {(!list.smtp_configured).then(|| view! {
                             <Alert tone=Tone::Info>
-                                "No SMTP server is configured, so messages are not sent: each one is written to the server log and kept here. Set "
+                                "No SMTP server is configured, so messages are not sent: they wait here. To pass an invitation on by hand, open its text and reveal the link once, or run "
+                                <code class="font-mono">"gatehouse outbox show"</code>" on the server. Set "
                                 <code class="font-mono">"smtp_url"</code>" to deliver them."
                             </Alert>
                         })}
