@@ -718,12 +718,6 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
     if policy::outranks_or_equals(&config.roles, &me.user.role, &found.role) {
         return Err(policy::keeps_role_error(&me.user.role, &found.role));
     }
-    // SPEC §3 "Accounts" 2: someone else may have signed up with this
-    // address (open sign-up does not prove it), so a private invitation
-    // goes only to an account whose owner proved the mailbox.
-    if found.email.is_some() && !me.user.email_verified {
-        return Err(crate::accounts::verification_required());
-    }
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
     let row = redeem(&mut tx, config, &secret, &me.user.email).await?;
@@ -731,6 +725,9 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
     let current = accounts::find_by_id(&mut tx, &me.user.id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    // SPEC §3 "Accounts" 2: someone else may have signed up with this
+    // address (open sign-up does not prove it), so a private invitation
+    // goes only to an account whose owner proved the mailbox.
     if row.email.is_some() && !current.email_verified {
         return Err(crate::accounts::verification_required());
     }

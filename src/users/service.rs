@@ -284,13 +284,12 @@ async fn acting_on(
     Ok(me)
 }
 
-/// Whether `user` is the last enabled holder of the highest role; counts
-/// the *other* holders, with their rows locked (see the store).
-async fn is_last_owner(tx: &mut Tx, config: &Config, user: &UserRow) -> ApiResult<bool> {
-    let top = &config.roles.highest().name;
-    Ok(&user.role == top
+/// Whether `user` is the last enabled holder of the highest role: no
+/// *other* holder among `owners` (from `store::lock_holders_of`).
+fn is_last_owner(config: &Config, owners: &[String], user: &UserRow) -> bool {
+    user.role == config.roles.highest().name
         && !user.disabled
-        && store::count_others_with_role(tx, top, &user.id).await? == 0)
+        && owners.iter().all(|id| *id == user.id)
 }
 
 pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
@@ -331,10 +330,10 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
     let role = required(&body.role, "role")?.trim().to_owned();
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
-    // Locks the owners first (PostgreSQL), so that the reads below see any
-    // change another owner's request just made.
+    // The owners are locked first (PostgreSQL), so that the reads below see
+    // any change another owner's request just made.
     let top = &config.roles.highest().name;
-    store::count_others_with_role(&mut tx, top, "").await?;
+    let owners = store::lock_holders_of(&mut tx, top).await?;
     let user = target(
         &mut tx,
         &UserIdBody {
@@ -346,7 +345,7 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
     // new role as an invitation would (up to one's own).
     let me = acting_on(&mut tx, config, &me, &user, Permission::UserSetRole).await?;
     may_assign(config, &me.role, &role, Permission::UserSetRole)?;
-    if &role != top && is_last_owner(&mut tx, config, &user).await? {
+    if &role != top && is_last_owner(config, &owners, &user) {
         return Err(ApiError::conflict(
             "CANNOT_DEMOTE_LAST_OWNER",
             format!(
@@ -381,7 +380,7 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
     let config = cx.config();
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
-    store::count_others_with_role(&mut tx, &config.roles.highest().name, "").await?;
+    let owners = store::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
     let user = target(&mut tx, &body).await?;
     if user.id == me.id {
         return Err(ApiError::forbidden(
@@ -391,7 +390,7 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
     }
     let me = acting_on(&mut tx, config, &me, &user, Permission::UserDisable).await?;
     let top = &config.roles.highest().name;
-    if disabled && is_last_owner(&mut tx, config, &user).await? {
+    if disabled && is_last_owner(config, &owners, &user) {
         return Err(ApiError::conflict(
             "CANNOT_DISABLE_LAST_OWNER",
             format!("{} is the last {top} and cannot be disabled.", user.name),

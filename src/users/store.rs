@@ -93,18 +93,19 @@ pub async fn set_disabled(tx: &mut Tx, user_id: &str, disabled: bool) -> sqlx::R
         .map(drop)
 }
 
-/// How many enabled users other than `except` hold `role` and can sign in
-/// (have a password): the last owner is protected, and an owner who never
-/// enrolled does not count. On PostgreSQL every holder's row is locked, in
-/// id order, so two owners acting on each other at once are serialized and
-/// the second sees the first's change; SQLite's write lock does that already.
-pub async fn count_others_with_role(tx: &mut Tx, role: &str, except: &str) -> sqlx::Result<usize> {
+/// The enabled users holding `role` who can sign in (have a password): the
+/// last owner is protected, and an owner who never enrolled does not count.
+/// On PostgreSQL their rows are locked, in id order, for the rest of the
+/// transaction, so two owners acting on each other at once are serialized
+/// and the second sees the first's change; SQLite's write lock does that
+/// already.
+pub async fn lock_holders_of(tx: &mut Tx, role: &str) -> sqlx::Result<Vec<String>> {
     let lock = if tx.backend_name() == "PostgreSQL" {
         "for update"
     } else {
         ""
     };
-    let holders: Vec<String> = sqlx::query_scalar(&format!(
+    sqlx::query_scalar(&format!(
         "select u.id from users u
          where u.role = $1 and u.disabled = 0
            and exists (select 1 from credentials c where c.user_id = u.id)
@@ -112,8 +113,7 @@ pub async fn count_others_with_role(tx: &mut Tx, role: &str, except: &str) -> sq
     ))
     .bind(role)
     .fetch_all(&mut **tx)
-    .await?;
-    Ok(holders.iter().filter(|id| *id != except).count())
+    .await
 }
 
 /// A page of users, newest first, matching an email or name fragment, with
