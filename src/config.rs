@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::{
+    access::statements::{Statements, INSTANCE},
     invites::{domain::SecretKind, policy::RankRule},
-    roles::{Permission, Role, Roles},
+    roles::{Role, Roles},
     server::secret_key::{self, SecretKey},
 };
 use ipnet::IpNet;
@@ -119,8 +120,7 @@ struct RawRole {
 impl From<&Role> for RawRole {
     fn from(role: &Role) -> Self {
         let mut permissions: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for p in &role.permissions {
-            let (resource, action) = p.parts();
+        for (resource, action) in role.permissions.pairs() {
             permissions
                 .entry(resource.into())
                 .or_default()
@@ -569,31 +569,18 @@ fn parse_smtp_url(s: &str) -> Result<SmtpSettings, ConfigError> {
 fn parse_roles(raw: Vec<RawRole>) -> Result<Roles, ConfigError> {
     let mut roles = Vec::with_capacity(raw.len());
     for (i, r) in raw.into_iter().enumerate() {
-        let mut permissions = std::collections::BTreeSet::new();
+        let mut permissions = Statements::new();
         for (resource, actions) in &r.permissions {
             for action in actions {
-                let permission = Permission::parse(resource, action).ok_or_else(|| {
-                    let known = Permission::actions_of(resource);
-                    invalid(
-                        format!("roles[{i}].permissions.{resource}"),
-                        if known.is_empty() {
-                            format!(
-                                "unknown resource `{resource}`; known: {}",
-                                Permission::resources()
-                                    .into_iter()
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        } else {
-                            format!(
-                                "unknown action `{action}`; `{resource}` has: {}",
-                                known.join(", ")
-                            )
-                        },
-                    )
-                })?;
-                permissions.insert(permission);
+                permissions.insert(resource, action);
             }
+            let one = Statements::of(&[(
+                resource,
+                &actions.iter().map(String::as_str).collect::<Vec<_>>(),
+            )]);
+            INSTANCE.check(&one).map_err(|e| {
+                invalid(format!("roles[{i}].permissions.{resource}"), e.to_string())
+            })?;
         }
         roles.push(Role {
             name: r.name,
@@ -868,8 +855,12 @@ mod tests {
             ["member", "steward"],
             "the file's list replaces the defaults"
         );
-        assert!(c.roles.allows("steward", Permission::InviteList));
-        assert!(!c.roles.allows("steward", Permission::UserCreate));
+        assert!(c
+            .roles
+            .allows("steward", crate::roles::Permission::InviteList));
+        assert!(!c
+            .roles
+            .allows("steward", crate::roles::Permission::UserCreate));
         for (value, named) in [
             (
                 r#"[{ name = "x", permissions = { invite = ["destroy"] } }]"#,

@@ -1,12 +1,13 @@
 //! Instance roles and permissions (SPEC §2, §7). Roles come from the
 //! configuration as a list, lowest first: a role's rank is its place in the
-//! list. Each role grants permission statements (`resource: [actions]`) drawn
-//! from a fixed catalog, so a typo in `gatehouse.toml` stops the start
-//! instead of silently granting nothing.
+//! list. Each role grants permission statements (`resource: [actions]`,
+//! `access::statements`) checked against the instance catalog, so a typo in
+//! `gatehouse.toml` stops the start instead of silently granting nothing.
 
-use std::collections::BTreeSet;
+use crate::access::statements::Statements;
 
-/// Everything a role can be allowed to do on the instance.
+/// The instance permissions the code checks, by name: each is one
+/// statement of the instance catalog (`access::statements::INSTANCE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
     InviteCreate,
@@ -51,24 +52,10 @@ impl Permission {
         }
     }
 
-    pub fn parse(resource: &str, action: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.parts() == (resource, action))
-    }
-
-    /// The actions the catalog knows for a resource, for error messages.
-    pub fn actions_of(resource: &str) -> Vec<&'static str> {
-        Self::ALL
-            .iter()
-            .map(|p| p.parts())
-            .filter(|(r, _)| *r == resource)
-            .map(|(_, a)| a)
-            .collect()
-    }
-
-    pub fn resources() -> BTreeSet<&'static str> {
-        Self::ALL.iter().map(|p| p.parts().0).collect()
+    /// As a one-statement request.
+    pub fn request(self) -> Statements {
+        let (resource, action) = self.parts();
+        Statements::of(&[(resource, &[action])])
     }
 }
 
@@ -85,7 +72,8 @@ pub struct Role {
     pub description: String,
     /// Plain sentences shown on the welcome page.
     pub abilities: Vec<String>,
-    pub permissions: BTreeSet<Permission>,
+    /// Drawn from the instance catalog.
+    pub permissions: Statements,
 }
 
 /// The configured roles, lowest rank first. Never empty, names unique.
@@ -107,7 +95,7 @@ impl Roles {
         if roles.is_empty() {
             return Err(RolesError::Empty);
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = std::collections::BTreeSet::new();
         for role in &roles {
             if !valid_name(&role.name) {
                 return Err(RolesError::BadName(role.name.clone()));
@@ -126,7 +114,14 @@ impl Roles {
             name: name.into(),
             description: description.into(),
             abilities: abilities.iter().map(|a| (*a).into()).collect(),
-            permissions: perms.iter().copied().collect(),
+            permissions: {
+                let mut s = Statements::new();
+                for p in perms {
+                    let (resource, action) = p.parts();
+                    s.insert(resource, action);
+                }
+                s
+            },
         };
         let everything = Permission::ALL;
         Self(vec![
@@ -196,8 +191,13 @@ impl Roles {
     /// Whether a user holding `role` may do `permission`. A role that is no
     /// longer configured grants nothing.
     pub fn allows(&self, role: &str, permission: Permission) -> bool {
-        self.get(role)
-            .is_some_and(|r| r.permissions.contains(&permission))
+        self.grants(role, &permission.request())
+    }
+
+    /// Whether `role` grants every statement of `request` (one check for
+    /// every instance permission, as for organizations).
+    pub fn grants(&self, role: &str, request: &Statements) -> bool {
+        crate::access::statements::authorizes(self.get(role).map(|r| &r.permissions), request)
     }
 }
 
@@ -211,6 +211,7 @@ fn valid_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::statements::INSTANCE;
 
     #[test]
     fn defaults_rank_lowest_first() {
@@ -238,13 +239,13 @@ mod tests {
     }
 
     #[test]
-    fn statements_round_trip() {
+    fn the_named_permissions_are_the_instance_catalog() {
+        let mut named = Statements::new();
         for p in Permission::ALL {
             let (resource, action) = p.parts();
-            assert_eq!(Permission::parse(resource, action), Some(p));
+            named.insert(resource, action);
         }
-        assert_eq!(Permission::parse("invite", "delete"), None);
-        assert_eq!(Permission::actions_of("email"), ["list", "retry"]);
+        assert_eq!(named, INSTANCE.all());
     }
 
     #[test]
@@ -253,7 +254,7 @@ mod tests {
             name: name.into(),
             description: String::new(),
             abilities: vec![],
-            permissions: BTreeSet::new(),
+            permissions: Statements::new(),
         };
         assert_eq!(Roles::new(vec![]), Err(RolesError::Empty));
         for bad in ["", "Admin", "1st", "with space", "x".repeat(33).as_str()] {

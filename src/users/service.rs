@@ -464,12 +464,13 @@ pub async fn has_permission(body: HasPermissionBody) -> ApiResult<HasPermissionR
     let asked = body.permissions.or(body.permission).ok_or_else(|| {
         ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
     })?;
-    let success = asked.iter().all(|(resource, actions)| {
-        actions.iter().all(|action| {
-            Permission::parse(resource, action)
-                .is_some_and(|p| cx.config().roles.allows(&me.role, p))
-        })
-    });
+    let mut request = crate::access::statements::Statements::new();
+    for (resource, actions) in &asked {
+        for action in actions {
+            request.insert(resource, action);
+        }
+    }
+    let success = cx.config().roles.grants(&me.role, &request);
     Ok(HasPermissionResponse {
         success,
         error: None,

@@ -2,6 +2,8 @@
 //! header shows admin links only to roles that can use them. The API checks
 //! permissions on every call regardless (`RequestContext::require`).
 
+pub mod statements;
+
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +32,12 @@ pub async fn get_access() -> Result<Access, ApiError> {
         .config()
         .roles
         .get(&current.user.role)
-        .map(|role| role.permissions.iter().map(ToString::to_string).collect())
+        .map(|role| {
+            role.permissions
+                .pairs()
+                .map(|(resource, action)| format!("{resource}:{action}"))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Access {
         role: Some(current.user.role),
