@@ -19,6 +19,15 @@ set status = 'failed',
     claim_token = null,
     secret_expires_at = created_at
 where status <> 'sent' and redacted_text_body is not null;
+-- Older still (queued before 0002 and held since): no redacted copy at all.
+update outbound_emails
+set status = 'failed',
+    last_error = 'Its link was removed when Gatehouse began encrypting secrets at rest. Send the invitation, enrollment or reset again.',
+    claim_token = null,
+    secret_expires_at = created_at,
+    text_body = '(This message held a live link and was removed.)',
+    html_body = '<p>(This message held a live link and was removed.)</p>'
+where status <> 'sent' and redacted_text_body is null;
 update outbound_emails
 set text_body = coalesce(redacted_text_body, text_body),
     html_body = coalesce(redacted_html_body, html_body);

@@ -110,14 +110,13 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
     let (kind, related) = outbox::subject_of(&mut tx, id)
         .await?
         .ok_or_else(not_found)?;
-    may_reveal(
-        &mut tx,
-        cx.config(),
-        &admin.user.role,
-        &kind,
-        related.as_deref(),
-    )
-    .await?;
+    // The actor as they are now, not as the session found them.
+    let role = accounts::find_by_id(&mut tx, &admin.user.id)
+        .await?
+        .filter(|me| !me.disabled)
+        .ok_or_else(ApiError::unauthenticated)?
+        .role;
+    may_reveal(&mut tx, cx.config(), &role, &kind, related.as_deref()).await?;
     match outbox::reveal(&mut tx, &cx.config().secret_key, id).await? {
         Reveal::Shown { recipient, text } => {
             audit::record(
@@ -159,9 +158,10 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
 }
 
 /// A reveal hands over what the link grants, so it needs the authority to
-/// grant it: an invitation's role within one's own rank, an enrollment of
-/// an account one may act on. A reset or verification link belongs to its
-/// recipient alone (revealing it would let an admin take over an account).
+/// grant it: for an invitation, `invite:create` and its role within one's
+/// own rank; for an enrollment, `user:create` and an account one may act
+/// on. A reset or verification link belongs to its recipient alone
+/// (revealing it would let an admin take over an account).
 async fn may_reveal(
     tx: &mut Tx,
     config: &Config,
@@ -173,6 +173,7 @@ async fn may_reveal(
     let allowed = match (kind, related) {
         (k, Some(id)) if k == Kind::RoleInvitation.as_str() || k == Kind::RoleUpgrade.as_str() => {
             match invites::store::find_by_id(tx, id).await? {
+                // `may_grant` checks `invite:create` too.
                 Some(invite) => policy::may_grant(
                     &config.roles,
                     config.invitations.rank_rule,
@@ -185,7 +186,10 @@ async fn may_reveal(
         }
         (k, Some(id)) if k == Kind::Enrollment.as_str() => {
             match accounts::find_by_id(tx, id).await? {
-                Some(user) => policy::may_act_on(&config.roles, role, &user.role),
+                Some(user) => {
+                    config.roles.allows(role, Permission::UserCreate)
+                        && policy::may_act_on(&config.roles, role, &user.role)
+                }
                 None => false,
             }
         }

@@ -135,15 +135,17 @@ pub async fn take_sign_in_turn(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<
     if taken.rows_affected() == 1 {
         return Ok(None);
     }
-    let (last, count): (i64, i64) =
+    // The row may be gone already (a sign-in that succeeded meanwhile
+    // cleared it): then a moment's wait is all there is.
+    let row: Option<(i64, i64)> =
         sqlx::query_as("select window_start, count from rate_limits where key = $1")
             .bind(key)
-            .fetch_one(db.pool())
+            .fetch_optional(db.pool())
             .await?;
-    let ready_at = last.saturating_add(failure_delay_ms(count));
-    Ok(Some(human_seconds(
-        ((ready_at - now_ms).max(1) + 999) / 1000,
-    )))
+    let wait_ms = row.map_or(1, |(last, count)| {
+        last.saturating_add(failure_delay_ms(count)) - now_ms
+    });
+    Ok(Some(human_seconds((wait_ms.max(1) + 999) / 1000)))
 }
 
 /// Gives back one slot of `key`'s current window (a lookup that turned out
