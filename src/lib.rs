@@ -10,6 +10,7 @@ pub mod config;
 pub mod email;
 pub mod error;
 pub mod invites;
+pub mod organizations;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod roles;

@@ -1,0 +1,209 @@
+//! Organization values that are valid by construction: slugs and the roles
+//! a member holds (SPEC §2, §3 "Organizations" 1–2). Shared with the
+//! browser, so the create form checks a slug as the server will.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+pub const SLUG_MIN: usize = 2;
+pub const SLUG_MAX: usize = 48;
+
+/// `[a-z0-9-]`, 2–48 characters, no leading or trailing dash.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        let slug = input.trim();
+        let invalid = |why: &str| {
+            ApiError::bad_request(
+                "INVALID_SLUG",
+                format!("The slug `{slug}` {why}. Use 2–48 lowercase letters, digits and dashes, like acme-labs."),
+            )
+        };
+        if slug.len() < SLUG_MIN || slug.len() > SLUG_MAX {
+            return Err(invalid("has the wrong length"));
+        }
+        if let Some(c) = slug
+            .chars()
+            .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-'))
+        {
+            return Err(invalid(&format!("contains `{c}`")));
+        }
+        if slug.starts_with('-') || slug.ends_with('-') {
+            return Err(invalid("starts or ends with a dash"));
+        }
+        Ok(Self(slug.to_owned()))
+    }
+
+    /// A slug made from an organization's name, for the create form to
+    /// suggest: lowercase ASCII letters and digits, runs of anything else
+    /// as one dash. None when the name has nothing usable.
+    pub fn suggest(name: &str) -> Option<Self> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            if out.len() >= SLUG_MAX {
+                break;
+            }
+        }
+        let out = out.trim_matches('-');
+        Self::parse(out).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Slug {
+    type Error = ApiError;
+    fn try_from(s: String) -> Result<Self, ApiError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Slug> for String {
+    fn from(s: Slug) -> String {
+        s.0
+    }
+}
+
+/// The roles a member holds: at least one, each a role name, no repeats,
+/// in the order given. Better Auth writes several as one comma-separated
+/// string (`"admin,member"`) and accepts a string or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRoles(Vec<String>);
+
+impl MemberRoles {
+    /// From Better Auth's `role: string | string[]`; a string may hold
+    /// several names separated by commas.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, ApiError> {
+        let mut roles: Vec<String> = Vec::new();
+        for name in names.into_iter().flat_map(|n| n.split(',')) {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let valid = name.len() <= 32
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid {
+                return Err(ApiError::bad_request(
+                    "ROLE_NOT_FOUND",
+                    format!("`{name}` is not a role name."),
+                ));
+            }
+            if !roles.iter().any(|r| r == name) {
+                roles.push(name.to_owned());
+            }
+        }
+        if roles.is_empty() {
+            return Err(ApiError::bad_request(
+                "MISSING_FIELD",
+                "At least one role is required.",
+            ));
+        }
+        Ok(Self(roles))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.iter().any(|r| r == role)
+    }
+
+    /// As Better Auth answers it: `"owner"`, or `"admin,member"`.
+    pub fn joined(&self) -> String {
+        self.0.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn slugs_are_checked_and_name_the_problem() {
+        for good in ["ab", "acme", "acme-labs-2", &"a".repeat(48)] {
+            assert_eq!(Slug::parse(good).unwrap().as_str(), good);
+        }
+        assert_eq!(Slug::parse("  acme ").unwrap().as_str(), "acme");
+        for (bad, says) in [
+            ("", "wrong length"),
+            ("a", "wrong length"),
+            (&"a".repeat(49), "wrong length"),
+            ("Acme", "contains `A`"),
+            ("acme labs", "contains ` `"),
+            ("acme_labs", "contains `_`"),
+            ("-acme", "dash"),
+            ("acme-", "dash"),
+            ("bücher", "contains `ü`"),
+        ] {
+            let err = Slug::parse(bad).unwrap_err();
+            assert_eq!(err.code, "INVALID_SLUG", "{bad}");
+            assert!(err.message.contains(says), "{bad}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn names_suggest_slugs() {
+        assert_eq!(Slug::suggest("Acme Labs").unwrap().as_str(), "acme-labs");
+        assert_eq!(
+            Slug::suggest("  The  A-Team!! ").unwrap().as_str(),
+            "the-a-team"
+        );
+        assert_eq!(Slug::suggest("Café 2000").unwrap().as_str(), "caf-2000");
+        assert_eq!(Slug::suggest("!!!"), None);
+        assert_eq!(Slug::suggest("x"), None, "too short to be a slug");
+    }
+
+    #[test]
+    fn member_roles_take_strings_lists_and_commas() {
+        let r = MemberRoles::parse(["admin,member", "admin", " owner "]).unwrap();
+        assert_eq!(r.iter().collect::<Vec<_>>(), ["admin", "member", "owner"]);
+        assert_eq!(r.joined(), "admin,member,owner");
+        assert!(r.contains("member") && !r.contains("guest"));
+        assert_eq!(MemberRoles::parse([""]).unwrap_err().code, "MISSING_FIELD");
+        assert_eq!(
+            MemberRoles::parse(["Admin"]).unwrap_err().code,
+            "ROLE_NOT_FOUND"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_suggested_slug_always_parses(name in "\\PC{0,80}") {
+            if let Some(slug) = Slug::suggest(&name) {
+                prop_assert_eq!(Slug::parse(slug.as_str()).unwrap(), slug);
+            }
+        }
+
+        #[test]
+        fn parsing_is_idempotent(s in "[a-z0-9-]{0,60}") {
+            if let Ok(slug) = Slug::parse(&s) {
+                prop_assert_eq!(Slug::parse(slug.as_str()).unwrap(), slug.clone());
+                prop_assert!(!slug.as_str().starts_with('-') && !slug.as_str().ends_with('-'));
+            }
+        }
+    }
+}
