@@ -8,6 +8,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 
+/// An organization's display name: 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationName(String);
+
+impl OrganizationName {
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        let name = input.trim();
+        let invalid = |why: &str| ApiError::bad_request("INVALID_ORGANIZATION_NAME", why);
+        if name.is_empty() {
+            return Err(invalid("Give the organization a name."));
+        }
+        if name.chars().count() > 100 {
+            return Err(invalid(
+                "Use at most 100 characters for the organization's name.",
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(invalid(
+                "The organization's name cannot contain line breaks or control characters.",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 pub const SLUG_MIN: usize = 2;
 pub const SLUG_MAX: usize = 48;
 
@@ -162,6 +191,18 @@ mod tests {
             let err = Slug::parse(bad).unwrap_err();
             assert_eq!(err.code, "INVALID_SLUG", "{bad}");
             assert!(err.message.contains(says), "{bad}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn organization_names_are_checked() {
+        assert_eq!(OrganizationName::parse("  Acme ").unwrap().as_str(), "Acme");
+        for bad in ["", "   ", "a\nb", &"x".repeat(101)] {
+            assert_eq!(
+                OrganizationName::parse(bad).unwrap_err().code,
+                "INVALID_ORGANIZATION_NAME",
+                "{bad:?}"
+            );
         }
     }
 

@@ -11,5 +11,6 @@ mod accounts;
 mod email;
 mod invites;
 mod operations;
+mod organizations;
 mod security;
 mod users;

@@ -1,0 +1,213 @@
+//! Organization queries. Member roles live one per row, so they are read
+//! back grouped by member, in the order they were given.
+
+use std::collections::HashMap;
+
+use sqlx::{any::AnyRow, Row};
+
+use crate::server::{
+    clock,
+    db::{Db, Tx},
+};
+
+#[derive(Debug, Clone)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub logo: Option<String>,
+    /// A JSON object, as text.
+    pub metadata: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "o.id, o.name, o.slug, o.logo, o.metadata, o.created_at";
+
+impl OrganizationRow {
+    fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            slug: row.try_get("slug")?,
+            logo: row.try_get("logo")?,
+            metadata: row.try_get("metadata")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    /// Sorted by name; never empty.
+    pub roles: Vec<String>,
+    pub created_at: i64,
+    pub user_name: String,
+    pub user_email: String,
+    pub user_image: Option<String>,
+}
+
+pub struct NewOrganization<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub logo: Option<&'a str>,
+    pub metadata: &'a str,
+}
+
+/// Inserts an organization; a taken slug surfaces as a unique violation.
+pub async fn insert(tx: &mut Tx, o: &NewOrganization<'_>) -> sqlx::Result<()> {
+    let now = clock::now_ms();
+    sqlx::query(
+        "insert into organizations (id, name, slug, logo, metadata, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(o.id)
+    .bind(o.name)
+    .bind(o.slug)
+    .bind(o.logo)
+    .bind(o.metadata)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Adds a member with its roles; a second membership of the same person
+/// surfaces as a unique violation.
+pub async fn insert_member(
+    tx: &mut Tx,
+    id: &str,
+    organization_id: &str,
+    user_id: &str,
+    roles: &[&str],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into organization_members (id, organization_id, user_id, created_at)
+         values ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(clock::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    for role in roles {
+        sqlx::query(
+            "insert into organization_member_roles (member_id, organization_id, role) values ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(organization_id)
+        .bind(*role)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn slug_taken(db: &Db, slug: &str) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar("select count(*) from organizations where slug = $1")
+        .bind(slug)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// An organization by id or by slug.
+pub async fn find(db: &Db, id_or_slug: &str) -> sqlx::Result<Option<OrganizationRow>> {
+    sqlx::query(&format!(
+        "select {COLUMNS} from organizations o where o.id = $1 or o.slug = $1"
+    ))
+    .bind(id_or_slug)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(OrganizationRow::from_row)
+    .transpose()
+}
+
+/// The organizations `user_id` is a member of, oldest first.
+pub async fn list_for_user(db: &Db, user_id: &str) -> sqlx::Result<Vec<OrganizationRow>> {
+    sqlx::query(&format!(
+        "select {COLUMNS} from organizations o
+         join organization_members m on m.organization_id = o.id
+         where m.user_id = $1 order by o.created_at, o.id"
+    ))
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(OrganizationRow::from_row)
+    .collect()
+}
+
+/// The members of an organization, with their users and roles, oldest
+/// first; with `user_id`, only that person's membership.
+pub async fn members(
+    db: &Db,
+    organization_id: &str,
+    user_id: Option<&str>,
+) -> sqlx::Result<Vec<MemberRow>> {
+    let rows = sqlx::query(
+        "select m.id, m.organization_id, m.user_id, m.created_at,
+                u.name as user_name, u.email as user_email, u.image as user_image
+         from organization_members m join users u on u.id = m.user_id
+         where m.organization_id = $1 and ($2 = '' or m.user_id = $2)
+         order by m.created_at, m.id",
+    )
+    .bind(organization_id)
+    .bind(user_id.unwrap_or(""))
+    .fetch_all(db.pool())
+    .await?;
+    // Role rows are few per member: one query reads all of them.
+    let role_rows: Vec<(String, String)> = sqlx::query_as(
+        "select member_id, role from organization_member_roles
+         where organization_id = $1 order by member_id, role",
+    )
+    .bind(organization_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut roles: HashMap<String, Vec<String>> = HashMap::new();
+    for (member, role) in role_rows {
+        roles.entry(member).or_default().push(role);
+    }
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            Ok(MemberRow {
+                roles: roles.remove(&id).unwrap_or_default(),
+                id,
+                organization_id: r.try_get("organization_id")?,
+                user_id: r.try_get("user_id")?,
+                created_at: r.try_get("created_at")?,
+                user_name: r.try_get("user_name")?,
+                user_email: r.try_get("user_email")?,
+                user_image: r.try_get("user_image")?,
+            })
+        })
+        .collect()
+}
+
+/// Makes `organization_id` (or none) the session's active organization;
+/// the active team goes with it. On the pool or inside a transaction.
+pub async fn set_active<'e, E>(
+    executor: E,
+    session_id: &str,
+    organization_id: Option<&str>,
+) -> sqlx::Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "update sessions set active_organization_id = $1, active_team_id = null, updated_at = $2
+         where id = $3",
+    )
+    .bind(organization_id)
+    .bind(clock::now_ms())
+    .bind(session_id)
+    .execute(executor)
+    .await
+    .map(drop)
+}
