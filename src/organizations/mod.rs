@@ -1,7 +1,8 @@
 //! Organizations (SPEC §2, §3 "Organizations", §5), in Better Auth's shapes
 //! under `/api/auth/organization/`. So far: create, check-slug, list,
-//! set-active and get-full-organization; members, invitations, teams and
-//! roles follow (issues 11–13).
+//! set-active, get-organization, get-full-organization, get-active-member,
+//! get-active-member-role, list-members and has-permission; changes to
+//! members, invitations, teams and roles follow (issues 11–13).
 
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -144,4 +145,94 @@ pub async fn get_full_organization(
         query.organization_id.or(query.organization_slug),
     )
     .await
+}
+
+/// An organization by `organizationId` or `organizationSlug`, for members.
+#[server(name = GetOrganization, prefix = "/api/auth", endpoint = "organization/get-organization", input = GetUrl)]
+pub async fn get_organization(
+    #[server(flatten)] query: OrganizationQuery,
+) -> Result<OrganizationView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::get(
+        cx.db(),
+        &me,
+        query.organization_id.or(query.organization_slug),
+    )
+    .await
+}
+
+/// The caller's membership of the active organization, with their user.
+#[server(name = GetActiveMember, prefix = "/api/auth", endpoint = "organization/get-active-member", input = GetUrl)]
+pub async fn get_active_member() -> Result<MemberView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::active_member(cx.db(), &me).await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleResponse {
+    pub role: String,
+}
+
+#[server(name = GetActiveMemberRole, prefix = "/api/auth", endpoint = "organization/get-active-member-role", input = GetUrl)]
+pub async fn get_active_member_role() -> Result<RoleResponse, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let member = service::active_member(cx.db(), &me).await?;
+    Ok(RoleResponse { role: member.role })
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListMembersQuery {
+    pub organization_id: Option<String>,
+    pub organization_slug: Option<String>,
+    /// 1–100; 100 when absent. Read as text: a flattened query string
+    /// hands every value over as one.
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub members: Vec<MemberView>,
+    pub total: i64,
+}
+
+/// The members of an organization (named, or the active one), oldest first.
+#[server(name = ListMembers, prefix = "/api/auth", endpoint = "organization/list-members", input = GetUrl)]
+pub async fn list_members(
+    #[server(flatten)] query: ListMembersQuery,
+) -> Result<MemberList, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::list_members(cx.db(), &me, query).await
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationPermissionBody {
+    /// `{ "member": ["create"] }`: every listed action is needed.
+    pub permissions: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The older single form, also accepted.
+    pub permission: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionResponse {
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+/// Whether the caller's roles in the organization (named, or the active
+/// one) grant the request: any one role must grant all of it.
+#[server(name = OrganizationHasPermission, prefix = "/api/auth", endpoint = "organization/has-permission", input = leptos::server_fn::codec::Json)]
+pub async fn organization_has_permission(
+    #[server(flatten)] body: OrganizationPermissionBody,
+) -> Result<PermissionResponse, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::has_permission(cx.db(), &me, body).await
 }

@@ -7,10 +7,12 @@ use serde_json::{json, Value};
 use super::{
     domain::{OrganizationName, Slug},
     store::{self, MemberRow, OrganizationRow},
-    CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, MemberUser, MemberView,
-    OrganizationView, OrganizationWithMembers, SetActiveBody,
+    CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery, MemberList,
+    MemberUser, MemberView, OrganizationPermissionBody, OrganizationView, OrganizationWithMembers,
+    PermissionResponse, SetActiveBody,
 };
 use crate::{
+    access::statements::{authorizes, built_in_organization_role, Statements},
     accounts::required,
     error::{ApiError, ApiResult},
     server::{
@@ -204,4 +206,98 @@ pub async fn get_full(
     };
     let (o, _) = membership(db, &named, &me.user.id).await?;
     full(db, &o.id).await
+}
+
+fn no_active_organization() -> ApiError {
+    ApiError::bad_request(
+        "NO_ACTIVE_ORGANIZATION",
+        "No organization is active: name one, or set one active first.",
+    )
+}
+
+/// The organization a request is about: the one it names, else the
+/// session's active one.
+fn named_or_active(me: &Current, named: Option<String>) -> ApiResult<String> {
+    named
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| me.session.active_organization_id.clone())
+        .ok_or_else(no_active_organization)
+}
+
+pub async fn get(db: &Db, me: &Current, named: Option<String>) -> ApiResult<OrganizationView> {
+    let (o, _) = membership(db, &named_or_active(me, named)?, &me.user.id).await?;
+    Ok(view(o))
+}
+
+pub async fn active_member(db: &Db, me: &Current) -> ApiResult<MemberView> {
+    let (_, member) = membership(db, &named_or_active(me, None)?, &me.user.id).await?;
+    Ok(member_view(member, true))
+}
+
+pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResult<MemberList> {
+    let named = named_or_active(me, q.organization_id.or(q.organization_slug))?;
+    // Better Auth's code for this one endpoint.
+    let (o, _) = membership(db, &named, &me.user.id)
+        .await
+        .map_err(|e| match e.code.as_str() {
+            "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION" => ApiError::forbidden(
+                "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+                "You are not a member of this organization.",
+            ),
+            _ => e,
+        })?;
+    let all = store::members(db, &o.id, None).await?;
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let number = |value: Option<&str>, field: &str, default: usize| match value {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(
+                "INVALID_QUERY",
+                format!("`{field}` must be a whole number, not `{v}`."),
+            )
+        }),
+    };
+    let limit = number(q.limit.as_deref(), "limit", 100)?.clamp(1, 100);
+    let offset = number(q.offset.as_deref(), "offset", 0)?;
+    Ok(MemberList {
+        members: all
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|m| member_view(m, true))
+            .collect(),
+        total,
+    })
+}
+
+/// The statements each of a member's roles grants. A role that is not a
+/// built-in one (custom roles arrive with issue 13) grants nothing yet.
+fn statements_of(member: &MemberRow) -> Vec<Statements> {
+    member
+        .roles
+        .iter()
+        .filter_map(|r| built_in_organization_role(r))
+        .collect()
+}
+
+pub async fn has_permission(
+    db: &Db,
+    me: &Current,
+    body: OrganizationPermissionBody,
+) -> ApiResult<PermissionResponse> {
+    let asked = body.permissions.or(body.permission).ok_or_else(|| {
+        ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
+    })?;
+    let (_, member) =
+        membership(db, &named_or_active(me, body.organization_id)?, &me.user.id).await?;
+    let mut request = Statements::new();
+    for (resource, actions) in &asked {
+        for action in actions {
+            request.insert(resource, action);
+        }
+    }
+    Ok(PermissionResponse {
+        success: authorizes(statements_of(&member).iter(), &request),
+        error: None,
+    })
 }

@@ -273,7 +273,178 @@ async fn check_slug_list_set_active_and_get_full(backend: Backend) {
     );
 }
 
+/// Adds `email` to the organization with `roles`, as `add-member` and
+/// invitations will.
+async fn add_member(app: &TestApp, organization_id: &str, email: &str, roles: &[&str]) {
+    let user: String = sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    gatehouse::organizations::store::insert_member(
+        &mut tx,
+        &gatehouse::server::crypto::new_id(),
+        organization_id,
+        &user,
+        roles,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn members_roles_and_permissions(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let ada = app.signed_up("ada@example.com").await;
+    let bob = app.signed_up("bob@example.com").await;
+    let cy = app.signed_up("cy@example.com").await;
+    let eve = app.signed_up("eve@example.com").await;
+    let acme = create(&app, &ada, "Acme", "acme").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_member(&app, &acme, "bob@example.com", &["member"]).await;
+    add_member(&app, &acme, "cy@example.com", &["admin", "member"]).await;
+    for cookie in [&bob, &cy] {
+        app.post_with_cookie(
+            "/api/auth/organization/set-active",
+            json!({ "organizationId": acme }),
+            cookie,
+        )
+        .await;
+    }
+
+    let got = app
+        .get(
+            &format!("/api/auth/organization/get-organization?organizationId={acme}"),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(
+        (got.status.as_u16(), &got.body["slug"]),
+        (200, &json!("acme")),
+        "{}",
+        got.text
+    );
+    assert!(got.body.get("members").is_none());
+    let res = app
+        .get(
+            &format!("/api/auth/organization/get-organization?organizationId={acme}"),
+            Some(&eve),
+        )
+        .await;
+    assert_eq!(res.code(), "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION");
+
+    let member = app
+        .get("/api/auth/organization/get-active-member", Some(&cy))
+        .await;
+    assert_eq!(member.body["role"], "admin,member", "{}", member.text);
+    assert_eq!(member.body["user"]["email"], "cy@example.com");
+    let role = app
+        .get("/api/auth/organization/get-active-member-role", Some(&bob))
+        .await;
+    assert_eq!(role.body, json!({ "role": "member" }));
+    let none = app
+        .get("/api/auth/organization/get-active-member", Some(&eve))
+        .await;
+    assert_eq!(
+        (none.status.as_u16(), none.code()),
+        (400, "NO_ACTIVE_ORGANIZATION")
+    );
+
+    let list = app
+        .get("/api/auth/organization/list-members", Some(&bob))
+        .await;
+    assert_eq!(list.body["total"], 3, "{}", list.text);
+    let emails: Vec<&str> = list.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"]["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["ada@example.com", "bob@example.com", "cy@example.com"]
+    );
+    let page = app
+        .get(
+            &format!("/api/auth/organization/list-members?organizationId={acme}&limit=1&offset=1"),
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(page.body["total"], 3);
+    assert_eq!(page.body["members"][0]["user"]["email"], "bob@example.com");
+    let bad = app
+        .get("/api/auth/organization/list-members?limit=many", Some(&ada))
+        .await;
+    assert_eq!(bad.code(), "INVALID_QUERY");
+    let res = app
+        .get(
+            &format!("/api/auth/organization/list-members?organizationId={acme}"),
+            Some(&eve),
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
+    );
+
+    // has-permission: any one of the member's roles must grant all of it.
+    let ask = |cookie: &str, permissions: serde_json::Value| {
+        let body = json!({ "permissions": permissions, "organizationId": acme });
+        let cookie = cookie.to_owned();
+        let app = &app;
+        async move {
+            app.post_with_cookie("/api/auth/organization/has-permission", body, &cookie)
+                .await
+        }
+    };
+    for (cookie, permissions, success) in [
+        (
+            &ada,
+            json!({ "member": ["create"], "organization": ["delete"] }),
+            true,
+        ),
+        (
+            &cy,
+            json!({ "member": ["create"], "organization": ["update"] }),
+            true,
+        ),
+        (&cy, json!({ "organization": ["delete"] }), false),
+        (&bob, json!({ "invitation": ["create"] }), false),
+        (&bob, json!({ "ac": ["read"] }), true),
+        (&bob, json!({ "planet": ["destroy"] }), false),
+    ] {
+        let res = ask(cookie, permissions.clone()).await;
+        assert_eq!(
+            res.body,
+            json!({ "success": success, "error": null }),
+            "{permissions}"
+        );
+    }
+    let old = app
+        .post_with_cookie(
+            "/api/auth/organization/has-permission",
+            json!({ "permission": { "invitation": ["create"] } }),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        old.body["success"], false,
+        "the older field, on the active organization"
+    );
+    let res = ask(&eve, json!({ "member": ["create"] })).await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+    );
+}
+
 on_both_databases!(
+    members_roles_and_permissions,
     create_makes_the_creator_owner_and_the_organization_active,
     two_creations_racing_for_one_slug_make_one,
     check_slug_list_set_active_and_get_full,
