@@ -1,8 +1,9 @@
 //! Organizations (SPEC §2, §3 "Organizations", §5), in Better Auth's shapes
-//! under `/api/auth/organization/`. So far: create, check-slug, list,
-//! set-active, get-organization, get-full-organization, get-active-member,
-//! get-active-member-role, list-members and has-permission; changes to
-//! members, invitations, teams and roles follow (issues 11–13).
+//! under `/api/auth/organization/`. So far: create, update, delete, list,
+//! check-slug, set-active, get-organization, get-full-organization,
+//! get-active-member, get-active-member-role, list-members,
+//! update-member-role, remove-member, leave and has-permission; adding
+//! members, invitations, teams and custom roles follow (issues 11–13).
 
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -235,4 +236,95 @@ pub async fn organization_has_permission(
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::has_permission(cx.db(), &me, body).await
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationChanges {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub logo: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOrganizationBody {
+    pub organization_id: Option<String>,
+    pub data: Option<OrganizationChanges>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationIdBody {
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMemberRoleBody {
+    pub member_id: Option<String>,
+    /// One role, several, or several in one string separated by commas.
+    pub role: Option<crate::invites::OneOrMany>,
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveMemberBody {
+    pub member_id_or_email: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemovedMember {
+    pub member: MemberView,
+}
+
+/// Needs `organization:update`.
+#[server(name = UpdateOrganization, prefix = "/api/auth", endpoint = "organization/update", input = leptos::server_fn::codec::Json)]
+pub async fn update_organization(
+    #[server(flatten)] body: UpdateOrganizationBody,
+) -> Result<OrganizationView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::update(cx.db(), &me, body, &cx.ip()).await
+}
+
+/// Needs `organization:delete`; removes everything in it, in one
+/// transaction, and clears it from every session.
+#[server(name = DeleteOrganization, prefix = "/api/auth", endpoint = "organization/delete", input = leptos::server_fn::codec::Json)]
+pub async fn delete_organization(
+    #[server(flatten)] body: OrganizationIdBody,
+) -> Result<OrganizationView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::delete(cx.db(), &me, body, &cx.ip()).await
+}
+
+#[server(name = UpdateMemberRole, prefix = "/api/auth", endpoint = "organization/update-member-role", input = leptos::server_fn::codec::Json)]
+pub async fn update_member_role(
+    #[server(flatten)] body: UpdateMemberRoleBody,
+) -> Result<MemberView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::update_member_role(cx.db(), &me, body, &cx.ip()).await
+}
+
+#[server(name = RemoveMember, prefix = "/api/auth", endpoint = "organization/remove-member", input = leptos::server_fn::codec::Json)]
+pub async fn remove_member(
+    #[server(flatten)] body: RemoveMemberBody,
+) -> Result<RemovedMember, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::remove_member(cx.db(), &me, body, &cx.ip()).await
+}
+
+#[server(name = LeaveOrganization, prefix = "/api/auth", endpoint = "organization/leave", input = leptos::server_fn::codec::Json)]
+pub async fn leave_organization(
+    #[server(flatten)] body: OrganizationIdBody,
+) -> Result<MemberView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::leave(cx.db(), &me, body, &cx.ip()).await
 }

@@ -5,11 +5,12 @@
 use serde_json::{json, Value};
 
 use super::{
-    domain::{OrganizationName, Slug},
+    domain::{MemberRoles, OrganizationName, Slug},
     store::{self, MemberRow, OrganizationRow},
     CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery, MemberList,
-    MemberUser, MemberView, OrganizationPermissionBody, OrganizationView, OrganizationWithMembers,
-    PermissionResponse, SetActiveBody,
+    MemberUser, MemberView, OrganizationIdBody, OrganizationPermissionBody, OrganizationView,
+    OrganizationWithMembers, PermissionResponse, RemoveMemberBody, RemovedMember, SetActiveBody,
+    UpdateMemberRoleBody, UpdateOrganizationBody,
 };
 use crate::{
     access::statements::{authorizes, built_in_organization_role, Statements},
@@ -17,7 +18,7 @@ use crate::{
     error::{ApiError, ApiResult},
     server::{
         audit, clock, crypto,
-        db::{is_unique_violation, Db},
+        db::{is_unique_violation, Db, Tx},
         sessions::Current,
     },
 };
@@ -50,6 +51,18 @@ fn metadata(value: Option<Value>) -> ApiResult<String> {
             "INVALID_METADATA",
             "`metadata` must be a JSON object.",
         )),
+    }
+}
+
+/// A logo is an http or https address.
+fn checked_logo(logo: &str) -> ApiResult<&str> {
+    if url::Url::parse(logo).is_ok_and(|u| matches!(u.scheme(), "https" | "http")) {
+        Ok(logo)
+    } else {
+        Err(ApiError::bad_request(
+            "INVALID_LOGO",
+            "The logo must be an http or https address.",
+        ))
     }
 }
 
@@ -96,16 +109,9 @@ pub async fn create(
         .logo
         .as_deref()
         .map(str::trim)
-        .filter(|l| !l.is_empty());
-    if let Some(logo) = logo {
-        let ok = url::Url::parse(logo).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
-        if !ok {
-            return Err(ApiError::bad_request(
-                "INVALID_LOGO",
-                "The logo must be an http or https address.",
-            ));
-        }
-    }
+        .filter(|l| !l.is_empty())
+        .map(checked_logo)
+        .transpose()?;
     let (id, member_id) = (crypto::new_id(), crypto::new_id());
     let mut tx = db.begin().await?;
     match store::insert(
@@ -142,7 +148,7 @@ pub async fn create(
 
 /// The organization and its members, read after a change.
 async fn full(db: &Db, id: &str) -> ApiResult<Option<OrganizationWithMembers>> {
-    let Some(o) = store::find(db, id).await? else {
+    let Some(o) = store::find(db.pool(), id).await? else {
         return Ok(None);
     };
     let members = store::members(db, &o.id, None).await?;
@@ -174,7 +180,9 @@ async fn membership(
     id_or_slug: &str,
     user_id: &str,
 ) -> ApiResult<(OrganizationRow, MemberRow)> {
-    let o = store::find(db, id_or_slug).await?.ok_or_else(not_found)?;
+    let o = store::find(db.pool(), id_or_slug)
+        .await?
+        .ok_or_else(not_found)?;
     let member = store::members(db, &o.id, Some(user_id))
         .await?
         .pop()
@@ -300,4 +308,288 @@ pub async fn has_permission(
         success: authorizes(statements_of(&member).iter(), &request),
         error: None,
     })
+}
+
+fn refused(code: &str, what: &str) -> ApiError {
+    ApiError::forbidden(
+        code,
+        format!("Your role in this organization does not allow {what}."),
+    )
+}
+
+fn member_not_found() -> ApiError {
+    ApiError::bad_request(
+        "MEMBER_NOT_FOUND",
+        "There is no such member in this organization.",
+    )
+}
+
+fn only_owner() -> ApiError {
+    ApiError::bad_request(
+        "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER",
+        "The only owner cannot leave or be removed: make someone else owner first.",
+    )
+}
+
+fn allows(member: &MemberRow, resource: &str, action: &str) -> bool {
+    authorizes(
+        statements_of(member).iter(),
+        &Statements::of(&[(resource, &[action])]),
+    )
+}
+
+/// Inside `tx`: the organization, its owners (locked), and the caller's
+/// membership.
+async fn acting_in(
+    tx: &mut Tx,
+    me: &Current,
+    named: Option<String>,
+) -> ApiResult<(OrganizationRow, Vec<String>, MemberRow)> {
+    let key = named_or_active(me, named)?;
+    let o = store::find(&mut **tx, &key).await?.ok_or_else(not_found)?;
+    let owners = store::lock_owners(tx, &o.id).await?;
+    let actor = store::member_in(tx, &o.id, &me.user.id)
+        .await?
+        .filter(|m| m.user_id == me.user.id)
+        .ok_or_else(not_a_member)?;
+    Ok((o, owners, actor))
+}
+
+/// Whether `member` is the only owner among `owners`.
+fn is_last_owner(owners: &[String], member: &MemberRow) -> bool {
+    member.roles.iter().any(|r| r == "owner") && owners.iter().all(|id| *id == member.id)
+}
+
+fn is_owner(member: &MemberRow) -> bool {
+    member.roles.iter().any(|r| r == "owner")
+}
+
+pub async fn update(
+    db: &Db,
+    me: &Current,
+    body: UpdateOrganizationBody,
+    ip: &str,
+) -> ApiResult<OrganizationView> {
+    let data = body
+        .data
+        .ok_or_else(|| ApiError::bad_request("MISSING_FIELD", "The field `data` is required."))?;
+    let mut tx = db.begin().await?;
+    let (o, _, actor) = acting_in(&mut tx, me, body.organization_id).await?;
+    if !allows(&actor, "organization", "update") {
+        return Err(refused(
+            "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION",
+            "changing its settings",
+        ));
+    }
+    let name = match &data.name {
+        Some(n) => OrganizationName::parse(n)?.as_str().to_owned(),
+        None => o.name.clone(),
+    };
+    let slug = match &data.slug {
+        Some(s) => Slug::parse(s)?.as_str().to_owned(),
+        None => o.slug.clone(),
+    };
+    let logo = match data.logo.as_deref().map(str::trim) {
+        None => o.logo.clone(),
+        Some("") => None,
+        Some(l) => Some(checked_logo(l)?.to_owned()),
+    };
+    let metadata = match data.metadata {
+        None => o.metadata.clone(),
+        Some(m) => metadata(Some(m))?,
+    };
+    let change = store::OrganizationChange {
+        name: &name,
+        slug: &slug,
+        logo: logo.as_deref(),
+        metadata: &metadata,
+    };
+    match store::update(&mut tx, &o.id, &change).await {
+        Err(e) if is_unique_violation(&e) => return Err(slug_taken()),
+        other => other?,
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.update")
+            .actor(&me.user.id)
+            .target(&o.id)
+            .before(json!({ "name": o.name, "slug": o.slug, "logo": o.logo }))
+            .after(json!({ "name": name, "slug": slug, "logo": logo }))
+            .ip(ip),
+    )
+    .await?;
+    let updated = store::find(&mut *tx, &o.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(view(updated))
+}
+
+pub async fn delete(
+    db: &Db,
+    me: &Current,
+    body: OrganizationIdBody,
+    ip: &str,
+) -> ApiResult<OrganizationView> {
+    let mut tx = db.begin().await?;
+    let (o, _, actor) = acting_in(&mut tx, me, body.organization_id).await?;
+    if !allows(&actor, "organization", "delete") {
+        return Err(refused(
+            "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION",
+            "deleting it",
+        ));
+    }
+    store::delete(&mut tx, &o.id).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.delete")
+            .actor(&me.user.id)
+            .target(&o.id)
+            .before(json!({ "name": o.name, "slug": o.slug }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(o))
+}
+
+/// SPEC §3 "Organizations" 3: only an owner makes someone an owner or
+/// changes an owner's roles, and the last owner stays one.
+pub async fn update_member_role(
+    db: &Db,
+    me: &Current,
+    body: UpdateMemberRoleBody,
+    ip: &str,
+) -> ApiResult<MemberView> {
+    let member_id = required(&body.member_id, "memberId")?.to_owned();
+    let asked: Vec<String> = match body.role {
+        Some(crate::invites::OneOrMany::One(r)) => vec![r],
+        Some(crate::invites::OneOrMany::Many(rs)) => rs,
+        None => Vec::new(),
+    };
+    let roles = MemberRoles::parse(asked.iter().map(String::as_str))?;
+    if let Some(unknown) = roles
+        .iter()
+        .find(|r| built_in_organization_role(r).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "ROLE_NOT_FOUND",
+            format!("There is no role called `{unknown}` in this organization."),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let (o, owners, actor) = acting_in(&mut tx, me, body.organization_id).await?;
+    let not_allowed = || {
+        refused(
+            "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER",
+            "changing this member's roles",
+        )
+    };
+    if !allows(&actor, "member", "update") {
+        return Err(not_allowed());
+    }
+    let target = store::member_in(&mut tx, &o.id, &member_id)
+        .await?
+        .filter(|m| m.id == member_id)
+        .ok_or_else(member_not_found)?;
+    if (roles.contains("owner") || is_owner(&target)) && !is_owner(&actor) {
+        return Err(not_allowed());
+    }
+    if !roles.contains("owner") && is_last_owner(&owners, &target) {
+        return Err(ApiError::bad_request(
+            "YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER",
+            "This is the only owner: make someone else owner first.",
+        ));
+    }
+    let new_roles: Vec<&str> = roles.iter().collect();
+    store::set_member_roles(&mut tx, &target.id, &o.id, &new_roles).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.member.update-role")
+            .actor(&me.user.id)
+            .target(&target.id)
+            .before(json!({ "organizationId": o.id, "role": target.roles.join(",") }))
+            .after(json!({ "organizationId": o.id, "role": roles.joined() }))
+            .ip(ip),
+    )
+    .await?;
+    let updated = store::member_in(&mut tx, &o.id, &target.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(member_view(updated, false))
+}
+
+pub async fn remove_member(
+    db: &Db,
+    me: &Current,
+    body: RemoveMemberBody,
+    ip: &str,
+) -> ApiResult<RemovedMember> {
+    let key = required(&body.member_id_or_email, "memberIdOrEmail")?.to_owned();
+    let mut tx = db.begin().await?;
+    let (o, owners, actor) = acting_in(&mut tx, me, body.organization_id).await?;
+    let target = store::member_in(&mut tx, &o.id, &key)
+        .await?
+        .ok_or_else(member_not_found)?;
+    let not_allowed = || {
+        refused(
+            "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER",
+            "removing this member",
+        )
+    };
+    if target.id != actor.id
+        && (!allows(&actor, "member", "delete") || (is_owner(&target) && !is_owner(&actor)))
+    {
+        return Err(not_allowed());
+    }
+    if is_last_owner(&owners, &target) {
+        return Err(only_owner());
+    }
+    store::delete_member(&mut tx, &target).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.member.remove")
+            .actor(&me.user.id)
+            .target(&target.id)
+            .before(json!({ "organizationId": o.id, "userId": target.user_id, "role": target.roles.join(",") }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RemovedMember {
+        member: member_view(target, true),
+    })
+}
+
+pub async fn leave(
+    db: &Db,
+    me: &Current,
+    body: OrganizationIdBody,
+    ip: &str,
+) -> ApiResult<MemberView> {
+    let named = required(&body.organization_id, "organizationId")?.to_owned();
+    let mut tx = db.begin().await?;
+    let (o, owners, actor) =
+        acting_in(&mut tx, me, Some(named))
+            .await
+            .map_err(|e| match e.code.as_str() {
+                "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION" => member_not_found(),
+                _ => e,
+            })?;
+    if is_last_owner(&owners, &actor) {
+        return Err(only_owner());
+    }
+    store::delete_member(&mut tx, &actor).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.member.leave")
+            .actor(&me.user.id)
+            .target(&actor.id)
+            .before(json!({ "organizationId": o.id, "role": actor.roles.join(",") }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(member_view(actor, true))
 }

@@ -115,13 +115,16 @@ pub async fn slug_taken(db: &Db, slug: &str) -> sqlx::Result<bool> {
     Ok(n > 0)
 }
 
-/// An organization by id or by slug.
-pub async fn find(db: &Db, id_or_slug: &str) -> sqlx::Result<Option<OrganizationRow>> {
+/// An organization by id or by slug; on the pool or inside a transaction.
+pub async fn find<'e, E>(executor: E, id_or_slug: &str) -> sqlx::Result<Option<OrganizationRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(&format!(
         "select {COLUMNS} from organizations o where o.id = $1 or o.slug = $1"
     ))
     .bind(id_or_slug)
-    .fetch_optional(db.pool())
+    .fetch_optional(executor)
     .await?
     .as_ref()
     .map(OrganizationRow::from_row)
@@ -210,4 +213,157 @@ where
     .execute(executor)
     .await
     .map(drop)
+}
+
+/// One member of `organization_id`, by member id or by the user's email,
+/// read inside a transaction (its row locked on PostgreSQL).
+pub async fn member_in(
+    tx: &mut Tx,
+    organization_id: &str,
+    id_or_email: &str,
+) -> sqlx::Result<Option<MemberRow>> {
+    let lock = if tx.backend_name() == "PostgreSQL" {
+        "for update of m"
+    } else {
+        ""
+    };
+    let row = sqlx::query(&format!(
+        "select m.id, m.organization_id, m.user_id, m.created_at,
+                u.name as user_name, u.email as user_email, u.image as user_image
+         from organization_members m join users u on u.id = m.user_id
+         where m.organization_id = $1 and (m.id = $2 or u.email = $3 or m.user_id = $2) {lock}"
+    ))
+    .bind(organization_id)
+    .bind(id_or_email)
+    .bind(id_or_email.trim().to_lowercase())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let id: String = r.try_get("id")?;
+    let roles: Vec<String> = sqlx::query_scalar(
+        "select role from organization_member_roles where member_id = $1 order by role",
+    )
+    .bind(&id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some(MemberRow {
+        id,
+        organization_id: r.try_get("organization_id")?,
+        user_id: r.try_get("user_id")?,
+        roles,
+        created_at: r.try_get("created_at")?,
+        user_name: r.try_get("user_name")?,
+        user_email: r.try_get("user_email")?,
+        user_image: r.try_get("user_image")?,
+    }))
+}
+
+/// The member ids holding `owner`, their rows locked in id order on
+/// PostgreSQL (SQLite's write lock serializes already), so two owners
+/// acting on each other at once are taken one after the other.
+pub async fn lock_owners(tx: &mut Tx, organization_id: &str) -> sqlx::Result<Vec<String>> {
+    let lock = if tx.backend_name() == "PostgreSQL" {
+        "for update"
+    } else {
+        ""
+    };
+    sqlx::query_scalar(&format!(
+        "select member_id from organization_member_roles
+         where organization_id = $1 and role = 'owner' order by member_id {lock}"
+    ))
+    .bind(organization_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn set_member_roles(
+    tx: &mut Tx,
+    member_id: &str,
+    organization_id: &str,
+    roles: &[&str],
+) -> sqlx::Result<()> {
+    sqlx::query("delete from organization_member_roles where member_id = $1")
+        .bind(member_id)
+        .execute(&mut **tx)
+        .await?;
+    for role in roles {
+        sqlx::query(
+            "insert into organization_member_roles (member_id, organization_id, role) values ($1, $2, $3)",
+        )
+        .bind(member_id)
+        .bind(organization_id)
+        .bind(*role)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Removes a membership; the person's sessions that had the organization
+/// active no longer do.
+pub async fn delete_member(tx: &mut Tx, member: &MemberRow) -> sqlx::Result<()> {
+    sqlx::query("delete from organization_members where id = $1")
+        .bind(&member.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "update sessions set active_organization_id = null, active_team_id = null
+         where user_id = $1 and active_organization_id = $2",
+    )
+    .bind(&member.user_id)
+    .bind(&member.organization_id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+pub struct OrganizationChange<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub logo: Option<&'a str>,
+    pub metadata: &'a str,
+}
+
+/// A taken slug surfaces as a unique violation.
+pub async fn update(tx: &mut Tx, id: &str, c: &OrganizationChange<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "update organizations set name = $1, slug = $2, logo = $3, metadata = $4, updated_at = $5
+         where id = $6",
+    )
+    .bind(c.name)
+    .bind(c.slug)
+    .bind(c.logo)
+    .bind(c.metadata)
+    .bind(clock::now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Deletes an organization with everything in it (the foreign keys
+/// cascade), and clears it from every session that had it active.
+pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update sessions set active_organization_id = null, active_team_id = null
+         where active_organization_id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("delete from organization_member_roles where organization_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("delete from organization_members where organization_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("delete from organizations where id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
 }

@@ -443,7 +443,297 @@ async fn members_roles_and_permissions(backend: Backend) {
     );
 }
 
+async fn member_id(app: &TestApp, organization_id: &str, email: &str) -> String {
+    sqlx::query_scalar(
+        "select m.id from organization_members m join users u on u.id = m.user_id
+         where m.organization_id = $1 and u.email = $2",
+    )
+    .bind(organization_id)
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn roles_owners_removal_and_deletion(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let ada = app.signed_up("ada@example.com").await;
+    let bob = app.signed_up("bob@example.com").await;
+    let cy = app.signed_up("cy@example.com").await;
+    let eve = app.signed_up("eve@example.com").await;
+    let acme = create(&app, &ada, "Acme", "acme").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_member(&app, &acme, "bob@example.com", &["member"]).await;
+    add_member(&app, &acme, "cy@example.com", &["member"]).await;
+    let (ada_m, bob_m, cy_m) = (
+        member_id(&app, &acme, "ada@example.com").await,
+        member_id(&app, &acme, "bob@example.com").await,
+        member_id(&app, &acme, "cy@example.com").await,
+    );
+    let post = |path: &'static str, body: serde_json::Value, cookie: String| {
+        let app = &app;
+        async move { app.post_with_cookie(path, body, &cookie).await }
+    };
+    let set_role = |cookie: &str, member: &str, role: serde_json::Value| {
+        post(
+            "/api/auth/organization/update-member-role",
+            json!({ "memberId": member, "role": role, "organizationId": acme }),
+            cookie.to_owned(),
+        )
+    };
+
+    // A member may not change roles; the owner may, one role or several.
+    let res = set_role(&bob, &cy_m, json!("admin")).await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER")
+    );
+    let res = set_role(&ada, &bob_m, json!(["member", "admin"])).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["role"], "admin,member");
+    assert!(res.body.get("user").is_none());
+    let res = set_role(&ada, &bob_m, json!("superhero")).await;
+    assert_eq!((res.status.as_u16(), res.code()), (400, "ROLE_NOT_FOUND"));
+    let res = set_role(&ada, "no-such-member", json!("member")).await;
+    assert_eq!(res.code(), "MEMBER_NOT_FOUND");
+    // An admin cannot make an owner, nor touch one.
+    let res = set_role(&bob, &cy_m, json!("owner")).await;
+    assert_eq!(res.code(), "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER");
+    let res = set_role(&bob, &ada_m, json!("member")).await;
+    assert_eq!(res.code(), "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER");
+    let res = set_role(&bob, &cy_m, json!("admin")).await;
+    assert_eq!(res.status, 200, "an admin manages members: {}", res.text);
+    // The last owner cannot step down, leave or be removed.
+    let res = set_role(&ada, &ada_m, json!("admin")).await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (400, "YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER")
+    );
+    let res = post(
+        "/api/auth/organization/leave",
+        json!({ "organizationId": acme }),
+        ada.clone(),
+    )
+    .await;
+    assert_eq!(
+        res.code(),
+        "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"
+    );
+    let res = post(
+        "/api/auth/organization/remove-member",
+        json!({ "memberIdOrEmail": "ada@example.com", "organizationId": acme }),
+        bob.clone(),
+    )
+    .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER")
+    );
+
+    // Settings: admins may update, only owners delete.
+    let res = post("/api/auth/organization/update", json!({ "organizationId": acme, "data": { "name": "Acme Inc", "metadata": { "plan": "team" } } }), bob.clone()).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        (&res.body["name"], &res.body["slug"], &res.body["metadata"]),
+        (
+            &json!("Acme Inc"),
+            &json!("acme"),
+            &json!({ "plan": "team" })
+        )
+    );
+    let other = create(&app, &eve, "Other", "other").await;
+    assert_eq!(other.status, 200);
+    let res = post(
+        "/api/auth/organization/update",
+        json!({ "organizationId": acme, "data": { "slug": "other" } }),
+        ada.clone(),
+    )
+    .await;
+    assert_eq!(res.code(), "ORGANIZATION_SLUG_ALREADY_TAKEN");
+    let res = post(
+        "/api/auth/organization/update",
+        json!({ "organizationId": acme, "data": { "name": "Hijack" } }),
+        eve.clone(),
+    )
+    .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+    );
+    let res = post(
+        "/api/auth/organization/delete",
+        json!({ "organizationId": acme }),
+        bob.clone(),
+    )
+    .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION")
+    );
+
+    // Removal by email, and leaving, clear the active organization.
+    post(
+        "/api/auth/organization/set-active",
+        json!({ "organizationId": acme }),
+        cy.clone(),
+    )
+    .await;
+    let res = post(
+        "/api/auth/organization/remove-member",
+        json!({ "memberIdOrEmail": "cy@example.com", "organizationId": acme }),
+        ada.clone(),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["member"]["user"]["email"], "cy@example.com");
+    assert!(active_organization(&app, &cy).await.is_null());
+    let res = post(
+        "/api/auth/organization/remove-member",
+        json!({ "memberIdOrEmail": cy_m, "organizationId": acme }),
+        ada.clone(),
+    )
+    .await;
+    assert_eq!(res.code(), "MEMBER_NOT_FOUND");
+    post(
+        "/api/auth/organization/set-active",
+        json!({ "organizationId": acme }),
+        bob.clone(),
+    )
+    .await;
+    let res = post(
+        "/api/auth/organization/leave",
+        json!({ "organizationId": acme }),
+        bob.clone(),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(active_organization(&app, &bob).await.is_null());
+    let res = post(
+        "/api/auth/organization/leave",
+        json!({ "organizationId": acme }),
+        bob.clone(),
+    )
+    .await;
+    assert_eq!(res.code(), "MEMBER_NOT_FOUND");
+
+    // The owner deletes it: nothing of it is left, and no session points at it.
+    let res = post(
+        "/api/auth/organization/delete",
+        json!({ "organizationId": acme }),
+        ada.clone(),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["slug"], "acme");
+    for table in [
+        "organizations",
+        "organization_members",
+        "organization_member_roles",
+    ] {
+        let left: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {table} where {} = $1",
+            if table == "organizations" {
+                "id"
+            } else {
+                "organization_id"
+            }
+        ))
+        .bind(&acme)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(left, 0, "{table}");
+    }
+    let pointing: i64 =
+        sqlx::query_scalar("select count(*) from sessions where active_organization_id = $1")
+            .bind(&acme)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(pointing, 0);
+    let events: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'organization.%' order by created_at",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for expected in [
+        "organization.create",
+        "organization.member.update-role",
+        "organization.update",
+        "organization.member.remove",
+        "organization.member.leave",
+        "organization.delete",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected} in {events:?}"
+        );
+    }
+}
+
+/// Two owners demote each other at the same moment: one wins, one owner
+/// remains.
+async fn two_owners_demoting_each_other_keep_one(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[("rate_limits.sign_up", "\"100/1m\"")]).await else {
+        return;
+    };
+    for round in 0..5 {
+        let a_email = format!("a{round}@example.com");
+        let b_email = format!("b{round}@example.com");
+        let a = app.signed_up(&a_email).await;
+        let b = app.signed_up(&b_email).await;
+        let org = create(&app, &a, "Duo", &format!("duo-{round}")).await.body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        add_member(&app, &org, &b_email, &["owner"]).await;
+        let (a_m, b_m) = (
+            member_id(&app, &org, &a_email).await,
+            member_id(&app, &org, &b_email).await,
+        );
+        let demote = |cookie: String, member: String| {
+            let app = &app;
+            let org = org.clone();
+            async move {
+                app.post_with_cookie(
+                    "/api/auth/organization/update-member-role",
+                    json!({ "memberId": member, "role": "admin", "organizationId": org }),
+                    &cookie,
+                )
+                .await
+            }
+        };
+        let (ra, rb) = tokio::join!(
+            demote(a.clone(), b_m.clone()),
+            demote(b.clone(), a_m.clone())
+        );
+        let ok = [ra.status.as_u16(), rb.status.as_u16()];
+        assert_eq!(
+            ok.iter().filter(|s| **s == 200).count(),
+            1,
+            "{} / {}",
+            ra.text,
+            rb.text
+        );
+        let owners: i64 = sqlx::query_scalar(
+            "select count(*) from organization_member_roles where organization_id = $1 and role = 'owner'",
+        )
+        .bind(&org)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(owners, 1, "round {round}");
+    }
+}
+
 on_both_databases!(
+    roles_owners_removal_and_deletion,
+    two_owners_demoting_each_other_keep_one,
     members_roles_and_permissions,
     create_makes_the_creator_owner_and_the_organization_active,
     two_creations_racing_for_one_slug_make_one,
