@@ -292,6 +292,8 @@ async fn add_member(app: &TestApp, organization_id: &str, email: &str, roles: &[
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // Members are listed oldest first, by the millisecond: keep them apart.
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
 }
 
 async fn members_roles_and_permissions(backend: Backend) {
