@@ -71,6 +71,45 @@ struct RawConfig {
     email: RawEmail,
     roles: Vec<RawRole>,
     invitations: RawInvitations,
+    organizations: RawOrganizations,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganizations {
+    /// `"everyone"`, or the instance roles that may create organizations.
+    allow_create: AllowCreate,
+    /// How many organizations one person may own; none: no limit.
+    limit_per_user: Option<u32>,
+    membership_limit: u32,
+    disable_deletion: bool,
+}
+
+/// Who may create organizations (SPEC §3 "Organizations" 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AllowCreate {
+    /// `"everyone"`: any signed-in person.
+    Everyone(String),
+    /// Only these instance roles.
+    Roles(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct OrganizationSettings {
+    pub allow_create: AllowCreate,
+    pub limit_per_user: Option<u32>,
+    pub membership_limit: u32,
+    pub disable_deletion: bool,
+}
+
+impl OrganizationSettings {
+    pub fn may_create(&self, instance_role: &str) -> bool {
+        match &self.allow_create {
+            AllowCreate::Everyone(_) => true,
+            AllowCreate::Roles(roles) => roles.iter().any(|r| r == instance_role),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +213,12 @@ impl Default for RawConfig {
                 default_kind: SecretKind::Link,
                 rank_rule: RankRule::AtMostOwn,
             },
+            organizations: RawOrganizations {
+                allow_create: AllowCreate::Everyone("everyone".into()),
+                limit_per_user: None,
+                membership_limit: 100,
+                disable_deletion: false,
+            },
         }
     }
 }
@@ -207,6 +252,7 @@ pub struct Config {
     pub email: EmailSettings,
     pub roles: Roles,
     pub invitations: InvitationSettings,
+    pub organizations: OrganizationSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +366,7 @@ impl Config {
         }
         let raw: RawConfig = figment.extract().map_err(describe)?;
         let secret_key = load_secret_key(&raw, key_source)?;
+        let organizations = parse_organizations(&raw.organizations, &raw.roles)?;
         let base_url = parse_base_url(&raw.base_url)?;
         if raw.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -432,6 +479,7 @@ impl Config {
                     rank_rule: raw.invitations.rank_rule,
                 }
             },
+            organizations,
         })
     }
 
@@ -592,6 +640,41 @@ fn parse_roles(raw: Vec<RawRole>) -> Result<Roles, ConfigError> {
     Roles::new(roles).map_err(|e| invalid("roles", e.to_string()))
 }
 
+fn parse_organizations(
+    raw: &RawOrganizations,
+    roles: &[RawRole],
+) -> Result<OrganizationSettings, ConfigError> {
+    match &raw.allow_create {
+        AllowCreate::Everyone(word) if word != "everyone" => {
+            return Err(invalid(
+                "organizations.allow_create",
+                format!("`{word}` is neither \"everyone\" nor a list of roles"),
+            ))
+        }
+        AllowCreate::Roles(list) => {
+            if let Some(unknown) = list.iter().find(|r| !roles.iter().any(|k| &k.name == *r)) {
+                return Err(invalid(
+                    "organizations.allow_create",
+                    format!("there is no role called `{unknown}`"),
+                ));
+            }
+        }
+        AllowCreate::Everyone(_) => {}
+    }
+    if raw.membership_limit == 0 {
+        return Err(invalid(
+            "organizations.membership_limit",
+            "must be at least 1".into(),
+        ));
+    }
+    Ok(OrganizationSettings {
+        allow_create: raw.allow_create.clone(),
+        limit_per_user: raw.limit_per_user,
+        membership_limit: raw.membership_limit,
+        disable_deletion: raw.disable_deletion,
+    })
+}
+
 /// A trusted proxy: one address (`10.0.0.7`) or a network (`10.0.0.0/8`).
 fn parse_network(s: &str) -> Result<IpNet, ConfigError> {
     let s = s.trim();
@@ -705,6 +788,21 @@ mod tests {
             ("trusted_proxies", "[\"10.0.0.0/33\"]", "trusted_proxies"),
             ("trust_proxy_headers", "true", "trusted_proxies"),
             ("secret_key", "\"short\"", "secret_key"),
+            (
+                "organizations.allow_create",
+                "\"admins\"",
+                "organizations.allow_create",
+            ),
+            (
+                "organizations.allow_create",
+                "[\"emperor\"]",
+                "organizations.allow_create",
+            ),
+            (
+                "organizations.membership_limit",
+                "0",
+                "organizations.membership_limit",
+            ),
             ("sign_up_mode", "\"closed\"", "sign_up_mode"),
         ];
         for (key, value, named) in cases {

@@ -1,9 +1,9 @@
 //! Organizations (SPEC §2, §3 "Organizations", §5), in Better Auth's shapes
 //! under `/api/auth/organization/`. So far: create, update, delete, list,
 //! check-slug, set-active, get-organization, get-full-organization,
-//! get-active-member, get-active-member-role, list-members,
-//! update-member-role, remove-member, leave and has-permission; adding
-//! members, invitations, teams and custom roles follow (issues 11–13).
+//! get-active-member, get-active-member-role, list-members, add-member,
+//! update-member-role, remove-member, leave and has-permission;
+//! invitations, teams and custom roles follow (issues 12–13).
 
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -103,7 +103,7 @@ pub async fn create_organization(
 ) -> Result<OrganizationWithMembers, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::create(cx.db(), &me, body, &cx.ip()).await
+    service::create(cx.db(), cx.config(), &me, body, &cx.ip()).await
 }
 
 #[server(name = CheckSlug, prefix = "/api/auth", endpoint = "organization/check-slug", input = leptos::server_fn::codec::Json)]
@@ -299,7 +299,7 @@ pub async fn delete_organization(
 ) -> Result<OrganizationView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::delete(cx.db(), &me, body, &cx.ip()).await
+    service::delete(cx.db(), cx.config(), &me, body, &cx.ip()).await
 }
 
 #[server(name = UpdateMemberRole, prefix = "/api/auth", endpoint = "organization/update-member-role", input = leptos::server_fn::codec::Json)]
@@ -327,4 +327,21 @@ pub async fn leave_organization(
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::leave(cx.db(), &me, body, &cx.ip()).await
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMemberBody {
+    pub user_id: Option<String>,
+    pub role: Option<crate::invites::OneOrMany>,
+    pub organization_id: Option<String>,
+}
+
+/// An instance admin (`user:create`) adds an existing account to an
+/// organization directly (SPEC §5; Better Auth keeps this server-side).
+#[server(name = AddMember, prefix = "/api/auth", endpoint = "organization/add-member", input = leptos::server_fn::codec::Json)]
+pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<MemberView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.require(crate::roles::Permission::UserCreate).await?;
+    service::add_member(cx.db(), cx.config(), &me, body, &cx.ip()).await
 }

@@ -7,14 +7,15 @@ use serde_json::{json, Value};
 use super::{
     domain::{MemberRoles, OrganizationName, Slug},
     store::{self, MemberRow, OrganizationRow},
-    CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery, MemberList,
-    MemberUser, MemberView, OrganizationIdBody, OrganizationPermissionBody, OrganizationView,
-    OrganizationWithMembers, PermissionResponse, RemoveMemberBody, RemovedMember, SetActiveBody,
-    UpdateMemberRoleBody, UpdateOrganizationBody,
+    AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery,
+    MemberList, MemberUser, MemberView, OrganizationIdBody, OrganizationPermissionBody,
+    OrganizationView, OrganizationWithMembers, PermissionResponse, RemoveMemberBody, RemovedMember,
+    SetActiveBody, UpdateMemberRoleBody, UpdateOrganizationBody,
 };
 use crate::{
     access::statements::{authorizes, built_in_organization_role, Statements},
-    accounts::required,
+    accounts::{required, store as accounts},
+    config::Config,
     error::{ApiError, ApiResult},
     server::{
         audit, clock, crypto,
@@ -98,10 +99,17 @@ fn member_view(m: MemberRow, with_user: bool) -> MemberView {
 /// in one transaction, with its audit event.
 pub async fn create(
     db: &Db,
+    config: &Config,
     me: &Current,
     body: CreateOrganizationBody,
     ip: &str,
 ) -> ApiResult<OrganizationWithMembers> {
+    if !config.organizations.may_create(&me.user.role) {
+        return Err(ApiError::forbidden(
+            "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION",
+            "On this instance, your role cannot create organizations.",
+        ));
+    }
     let name = OrganizationName::parse(required(&body.name, "name")?)?;
     let slug = Slug::parse(required(&body.slug, "slug")?)?;
     let metadata = metadata(body.metadata)?;
@@ -114,6 +122,14 @@ pub async fn create(
         .transpose()?;
     let (id, member_id) = (crypto::new_id(), crypto::new_id());
     let mut tx = db.begin().await?;
+    if let Some(limit) = config.organizations.limit_per_user {
+        if store::count_owned(&mut tx, &me.user.id).await? >= i64::from(limit) {
+            return Err(ApiError::forbidden(
+                "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS",
+                format!("You already own {limit} organizations, the most this instance allows."),
+            ));
+        }
+    }
     match store::insert(
         &mut tx,
         &store::NewOrganization {
@@ -427,10 +443,17 @@ pub async fn update(
 
 pub async fn delete(
     db: &Db,
+    config: &Config,
     me: &Current,
     body: OrganizationIdBody,
     ip: &str,
 ) -> ApiResult<OrganizationView> {
+    if config.organizations.disable_deletion {
+        return Err(ApiError::forbidden(
+            "ORGANIZATION_DELETION_DISABLED",
+            "Deleting organizations is turned off on this instance.",
+        ));
+    }
     let mut tx = db.begin().await?;
     let (o, _, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     if !allows(&actor, "organization", "delete") {
@@ -592,4 +615,84 @@ pub async fn leave(
     .await?;
     tx.commit().await?;
     Ok(member_view(actor, true))
+}
+
+/// Better Auth's `role: string | string[]`, each a role of the organization
+/// (the built-in ones; custom roles arrive with issue 13).
+fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<MemberRoles> {
+    let asked: Vec<String> = match role {
+        Some(crate::invites::OneOrMany::One(r)) => vec![r],
+        Some(crate::invites::OneOrMany::Many(rs)) => rs,
+        None => Vec::new(),
+    };
+    let roles = MemberRoles::parse(asked.iter().map(String::as_str))?;
+    if let Some(unknown) = roles
+        .iter()
+        .find(|r| built_in_organization_role(r).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "ROLE_NOT_FOUND",
+            format!("There is no role called `{unknown}` in this organization."),
+        ));
+    }
+    Ok(roles)
+}
+
+/// An instance admin adds an existing account, within the organization's
+/// membership limit; one membership per person, by the database.
+pub async fn add_member(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    body: AddMemberBody,
+    ip: &str,
+) -> ApiResult<MemberView> {
+    let user_id = required(&body.user_id, "userId")?.to_owned();
+    let roles = known_roles(body.role)?;
+    let key = named_or_active(me, body.organization_id)?;
+    let mut tx = db.begin().await?;
+    let o = store::find(&mut *tx, &key).await?.ok_or_else(not_found)?;
+    let user = accounts::find_by_id(&mut tx, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("USER_NOT_FOUND", "There is no such user."))?;
+    store::lock(&mut tx, &o.id).await?;
+    let already = || {
+        ApiError::bad_request(
+            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+            format!("{} is already a member of {}.", user.email, o.name),
+        )
+    };
+    if store::member_in(&mut tx, &o.id, &user.id)
+        .await?
+        .is_some_and(|m| m.user_id == user.id)
+    {
+        return Err(already());
+    }
+    let limit = config.organizations.membership_limit;
+    if store::count_members(&mut tx, &o.id).await? >= i64::from(limit) {
+        return Err(ApiError::forbidden(
+            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+            format!("This organization has {limit} members, the most this instance allows."),
+        ));
+    }
+    let member_id = crypto::new_id();
+    let new_roles: Vec<&str> = roles.iter().collect();
+    match store::insert_member(&mut tx, &member_id, &o.id, &user.id, &new_roles).await {
+        Err(e) if is_unique_violation(&e) => return Err(already()),
+        other => other?,
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.member.add")
+            .actor(&me.user.id)
+            .target(&member_id)
+            .after(json!({ "organizationId": o.id, "userId": user.id, "role": roles.joined() }))
+            .ip(ip),
+    )
+    .await?;
+    let added = store::member_in(&mut tx, &o.id, &member_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(member_view(added, false))
 }

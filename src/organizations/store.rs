@@ -367,3 +367,35 @@ pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .await
         .map(drop)
 }
+
+/// How many organizations `user_id` owns (the per-user limit counts them).
+pub async fn count_owned(tx: &mut Tx, user_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from organization_member_roles r
+         join organization_members m on m.id = r.member_id
+         where m.user_id = $1 and r.role = 'owner'",
+    )
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn count_members(tx: &mut Tx, organization_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select count(*) from organization_members where organization_id = $1")
+        .bind(organization_id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Locks the organization's row for the rest of the transaction
+/// (PostgreSQL; SQLite's write lock does it already), so that checks of
+/// its limits and the writes they allow are not interleaved.
+pub async fn lock(tx: &mut Tx, organization_id: &str) -> sqlx::Result<()> {
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("select id from organizations where id = $1 for update")
+            .bind(organization_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

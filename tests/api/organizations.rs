@@ -733,7 +733,92 @@ async fn two_owners_demoting_each_other_keep_one(backend: Backend) {
     }
 }
 
+async fn instance_admins_add_members_and_the_configuration_holds(backend: Backend) {
+    let Some(app) = TestApp::spawn(
+        backend,
+        &[
+            ("organizations.allow_create", "[\"admin\", \"owner\"]"),
+            ("organizations.limit_per_user", "1"),
+            ("organizations.membership_limit", "2"),
+            ("organizations.disable_deletion", "true"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let root = app.signed_up("root@example.com").await;
+    app.set_role("root@example.com", "admin").await;
+    let bob = app.signed_up("bob@example.com").await;
+    app.signed_up("cy@example.com").await;
+    // Only the roles allowed create, and each up to the limit.
+    let res = create(&app, &bob, "Bob's", "bobs").await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION")
+    );
+    let acme = create(&app, &root, "Acme", "acme").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = create(&app, &root, "More", "more").await;
+    assert_eq!(
+        res.code(),
+        "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS"
+    );
+
+    let user_id = |email: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>("select id from users where email = $1")
+                .bind(email)
+                .fetch_one(&app.db)
+                .await
+                .unwrap()
+        }
+    };
+    let add = |cookie: String, user: String, role: &'static str| {
+        let app = &app;
+        let acme = acme.clone();
+        async move {
+            app.post_with_cookie(
+                "/api/auth/organization/add-member",
+                json!({ "userId": user, "role": role, "organizationId": acme }),
+                &cookie,
+            )
+            .await
+        }
+    };
+    let res = add(bob.clone(), user_id("cy@example.com").await, "member").await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "FORBIDDEN"),
+        "an instance permission"
+    );
+    let res = add(root.clone(), user_id("bob@example.com").await, "admin").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["role"], "admin");
+    let res = add(root.clone(), user_id("bob@example.com").await, "member").await;
+    assert_eq!(res.code(), "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION");
+    let res = add(root.clone(), "nobody".into(), "member").await;
+    assert_eq!(res.code(), "USER_NOT_FOUND");
+    let res = add(root.clone(), user_id("cy@example.com").await, "member").await;
+    assert_eq!(res.code(), "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED");
+    let res = app
+        .post_with_cookie(
+            "/api/auth/organization/delete",
+            json!({ "organizationId": acme }),
+            &root,
+        )
+        .await;
+    assert_eq!(
+        (res.status.as_u16(), res.code()),
+        (403, "ORGANIZATION_DELETION_DISABLED")
+    );
+}
+
 on_both_databases!(
+    instance_admins_add_members_and_the_configuration_holds,
     roles_owners_removal_and_deletion,
     two_owners_demoting_each_other_keep_one,
     members_roles_and_permissions,
