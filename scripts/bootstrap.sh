@@ -8,7 +8,8 @@
 #   build  Rust target, cargo-leptos, wasm-bindgen CLI, Tailwind and
 #          wasm-opt (default)
 #   e2e    everything in `build`, plus what the tests need: Chromium and
-#          Playwright, and aiosmtpd (PyPI), the SMTP server the email tests run
+#          Playwright, Better Auth's client (npm), and aiosmtpd (PyPI), the
+#          SMTP server the email tests run
 #   bench  everything in `build`, plus wrk and curl (Debian) for scripts/bench.sh
 set -euo pipefail
 
@@ -74,6 +75,10 @@ if [ "$want" = e2e ]; then
   if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
     say "installing Playwright (npm)"
     (cd "$root/end2end" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+  if [ ! -d "$root/clients/better-auth/node_modules/better-auth" ]; then
+    say "installing Better Auth's client (npm), which the client suite drives Gatehouse with"
+    (cd "$root/clients/better-auth" && npm install --no-audit --no-fund --loglevel=error)
   fi
 fi
 

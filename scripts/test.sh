@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints for both feature
 # sets, unit and integration tests (on SQLite and PostgreSQL), then the
-# Playwright tests in Chromium against the release build.
+# Playwright tests in Chromium and the Better Auth client suite, both against
+# the release build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -56,8 +57,12 @@ step "release build for the browser tests"
 cargo leptos build --release --precompress
 
 step "end-to-end tests (Playwright, Chromium, against the release build)"
-cd end2end
-npx playwright test
+(cd end2end && npx playwright test)
+
+# Apps written for Better Auth must work unchanged: its official client
+# (organizationClient, adminClient) against the same release build.
+step "Better Auth client suite (better-auth 1.7.25, Node)"
+(cd clients/better-auth && node --test)
 
 # The build output is most of the suite's disk use; say how much it took.
 du -sh "$root/target" | awk '{ print "\nbuild output in target/: " $1 }'

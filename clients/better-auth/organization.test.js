@@ -1,0 +1,190 @@
+// Gatehouse driven by Better Auth's official client, as an app written for
+// Better Auth would drive it (SPEC §5). It starts the release build on a
+// fresh SQLite database, takes the first-run setup link from its log, and
+// goes through the organization endpoints with `organizationClient()` and
+// `adminClient()`, checking the fields of each answer.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { createAuthClient } from "better-auth/client";
+import { adminClient, organizationClient } from "better-auth/client/plugins";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const port = 3941;
+const baseURL = `http://127.0.0.1:${port}`;
+const password = "correct horse battery staple";
+let server;
+let setupToken;
+
+before(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-better-auth-"));
+  server = spawn(path.join(root, "target/release/gatehouse"), ["serve"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      GATEHOUSE_BIND: `127.0.0.1:${port}`,
+      GATEHOUSE_BASE_URL: baseURL,
+      GATEHOUSE_DATABASE_URL: `sqlite://${dir}/gatehouse.db`,
+      GATEHOUSE_KEY_FILE: `${dir}/gatehouse.key`,
+      GATEHOUSE_SIGN_UP_MODE: "open",
+      GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
+      GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // The setup link is the one secret the log holds, printed at the start.
+  setupToken = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no setup link within 60 s")), 60_000);
+    const lines = createInterface({ input: server.stderr });
+    lines.on("line", (line) => {
+      const found = line.match(/\/invite\/([A-Za-z0-9_-]{20,})/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    server.on("exit", (code) => reject(new Error(`gatehouse exited with ${code}`)));
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${baseURL}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("gatehouse did not become healthy");
+});
+
+after(() => server?.kill());
+
+/** A Better Auth client with its own session, carried as a bearer token. */
+function person() {
+  const session = { token: undefined };
+  const client = createAuthClient({
+    baseURL,
+    plugins: [organizationClient(), adminClient()],
+    fetchOptions: { auth: { type: "Bearer", token: () => session.token } },
+  });
+  return { client, session };
+}
+
+/** The answer's data, failing the test on an error answer. */
+function ok(result, what) {
+  assert.equal(result.error, null, `${what}: ${JSON.stringify(result.error)}`);
+  return result.data;
+}
+
+async function signUp(p, name, email, extra = {}) {
+  const data = ok(await p.client.signUp.email({ name, email, password, ...extra }), `sign up ${email}`);
+  p.session.token = data.token;
+  return data.user;
+}
+
+test("organizations through organizationClient and adminClient", async () => {
+  const stamp = Date.now();
+  // The first owner arrives with the setup link: signUp.email passes
+  // `inviteToken` through unchanged.
+  const owner = person();
+  const ownerUser = await signUp(owner, "Olive Owner", `owner-${stamp}@example.com`, { inviteToken: setupToken });
+  assert.equal(ownerUser.role, "owner");
+
+  const slug = `acme-${stamp}`;
+  assert.deepEqual(ok(await owner.client.organization.checkSlug({ slug }), "check-slug"), { status: true });
+  const created = ok(
+    await owner.client.organization.create({ name: "Acme", slug, metadata: { plan: "pro" } }),
+    "create",
+  );
+  assert.equal(created.name, "Acme");
+  assert.equal(created.slug, slug);
+  assert.deepEqual(created.metadata, { plan: "pro" });
+  assert.equal(created.members.length, 1);
+  assert.equal(created.members[0].role, "owner");
+  assert.equal(created.members[0].userId, ownerUser.id);
+
+  const taken = await owner.client.organization.checkSlug({ slug });
+  assert.equal(taken.error.status, 400);
+  assert.equal(taken.error.code, "ORGANIZATION_SLUG_ALREADY_TAKEN");
+
+  const list = ok(await owner.client.organization.list(), "list");
+  assert.deepEqual(list.map((o) => o.id), [created.id]);
+
+  const session = ok(await owner.client.getSession(), "get-session");
+  assert.equal(session.session.activeOrganizationId, created.id, "the new organization is active");
+  const active = ok(await owner.client.organization.setActive({ organizationId: created.id }), "set-active");
+  assert.equal(active.id, created.id);
+
+  // An instance admin adds an existing account (Better Auth keeps
+  // add-member on the server; the client reaches it with $fetch).
+  const bob = person();
+  const bobUser = await signUp(bob, "Bob", `bob-${stamp}@example.com`);
+  ok(
+    await owner.client.$fetch("/organization/add-member", {
+      method: "POST",
+      body: { userId: bobUser.id, role: "member", organizationId: created.id },
+    }),
+    "add-member",
+  );
+
+  const full = ok(await owner.client.organization.getFullOrganization(), "get-full-organization");
+  assert.equal(full.id, created.id);
+  assert.deepEqual(full.members.map((m) => m.user.email).sort(), [bobUser.email, ownerUser.email].sort());
+
+  const members = ok(await owner.client.organization.listMembers({ query: { organizationId: created.id } }), "list-members");
+  assert.equal(members.total, 2);
+  const bobMember = members.members.find((m) => m.userId === bobUser.id);
+  assert.equal(bobMember.role, "member");
+
+  // Bob may not invite yet; made admin (several roles), he may.
+  ok(await bob.client.organization.setActive({ organizationId: created.id }), "bob set-active");
+  const before = ok(await bob.client.organization.hasPermission({ permissions: { invitation: ["create"] } }), "has-permission");
+  assert.equal(before.success, false);
+  const updated = ok(
+    await owner.client.organization.updateMemberRole({ memberId: bobMember.id, role: ["admin", "member"], organizationId: created.id }),
+    "update-member-role",
+  );
+  assert.equal(updated.role, "admin,member");
+  const after_ = ok(await bob.client.organization.hasPermission({ permissions: { invitation: ["create"] } }), "has-permission");
+  assert.equal(after_.success, true);
+  const activeMember = ok(await bob.client.organization.getActiveMember(), "get-active-member");
+  assert.equal(activeMember.role, "admin,member");
+
+  // An admin cannot remove the owner; the owner removes Bob, who then
+  // finds himself outside.
+  const refused = await bob.client.organization.removeMember({ memberIdOrEmail: ownerUser.email, organizationId: created.id });
+  assert.equal(refused.error.status, 403);
+  assert.equal(refused.error.code, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER");
+  const removed = ok(
+    await owner.client.organization.removeMember({ memberIdOrEmail: bobUser.email, organizationId: created.id }),
+    "remove-member",
+  );
+  assert.equal(removed.member.userId, bobUser.id);
+  const outside = await bob.client.organization.getFullOrganization({ query: { organizationId: created.id } });
+  assert.equal(outside.error.code, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION");
+
+  // Leaving: a second member leaves; the only owner cannot.
+  const cy = person();
+  const cyUser = await signUp(cy, "Cy", `cy-${stamp}@example.com`);
+  ok(
+    await owner.client.$fetch("/organization/add-member", {
+      method: "POST",
+      body: { userId: cyUser.id, role: "member", organizationId: created.id },
+    }),
+    "add-member",
+  );
+  const left = ok(await cy.client.organization.leave({ organizationId: created.id }), "leave");
+  assert.equal(left.userId, cyUser.id);
+  const stay = await owner.client.organization.leave({ organizationId: created.id });
+  assert.equal(stay.error.code, "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER");
+
+  // The owner deletes it; nothing is active any more.
+  const deleted = ok(await owner.client.organization.delete({ organizationId: created.id }), "delete");
+  assert.equal(deleted.id, created.id);
+  assert.deepEqual(ok(await owner.client.organization.list(), "list"), []);
+  const afterDelete = ok(await owner.client.getSession(), "get-session");
+  assert.equal(afterDelete.session.activeOrganizationId, null);
+});
