@@ -193,6 +193,15 @@ pub struct ListMembersQuery {
     /// hands every value over as one.
     pub limit: Option<String>,
     pub offset: Option<String>,
+    /// `createdAt` (default), `role`, `userId`, `name` or `email`.
+    pub sort_by: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub sort_direction: Option<String>,
+    /// `role`, `userId`, `name` or `email`, compared with `filterValue` by
+    /// `filterOperator`: `eq` (default), `ne` or `contains`.
+    pub filter_field: Option<String>,
+    pub filter_value: Option<String>,
+    pub filter_operator: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -259,7 +259,10 @@ pub async fn active_member(db: &Db, me: &Current) -> ApiResult<MemberView> {
 }
 
 pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResult<MemberList> {
-    let named = named_or_active(me, q.organization_id.or(q.organization_slug))?;
+    let named = named_or_active(
+        me,
+        q.organization_id.clone().or(q.organization_slug.clone()),
+    )?;
     // Better Auth's code for this one endpoint.
     let (o, _) = membership(db, &named, &me.user.id)
         .await
@@ -271,7 +274,6 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
             _ => e,
         })?;
     let all = store::members(db, &o.id, None).await?;
-    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
     let number = |value: Option<&str>, field: &str, default: usize| match value {
         None | Some("") => Ok(default),
         Some(v) => v.parse::<usize>().map_err(|_| {
@@ -283,6 +285,9 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
     };
     let limit = number(q.limit.as_deref(), "limit", 100)?.clamp(1, 100);
     let offset = number(q.offset.as_deref(), "offset", 0)?;
+    let mut all = filtered(all, &q)?;
+    sort(&mut all, &q)?;
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
     Ok(MemberList {
         members: all
             .into_iter()
@@ -292,6 +297,90 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
             .collect(),
         total,
     })
+}
+
+fn invalid_query(what: String) -> ApiError {
+    ApiError::bad_request("INVALID_QUERY", what)
+}
+
+/// The member fields `list-members` sorts and filters by.
+const MEMBER_FIELDS: [&str; 4] = ["role", "userId", "name", "email"];
+
+fn member_field(name: &str) -> ApiResult<&str> {
+    MEMBER_FIELDS
+        .into_iter()
+        .find(|f| *f == name)
+        .ok_or_else(|| {
+            invalid_query(format!(
+                "`{name}` is not a member field; use {}.",
+                MEMBER_FIELDS.join(", ")
+            ))
+        })
+}
+
+/// A member's value of a field from `MEMBER_FIELDS`.
+fn field_of(m: &MemberRow, name: &str) -> String {
+    match name {
+        "role" => m.roles.join(","),
+        "userId" => m.user_id.clone(),
+        "name" => m.user_name.clone(),
+        _ => m.user_email.clone(),
+    }
+}
+
+/// Better Auth's `filterField`, `filterValue` and `filterOperator`.
+fn filtered(members: Vec<MemberRow>, q: &ListMembersQuery) -> ApiResult<Vec<MemberRow>> {
+    let Some(name) = q.filter_field.as_deref().filter(|f| !f.is_empty()) else {
+        return Ok(members);
+    };
+    let name = member_field(name)?;
+    let value = q.filter_value.as_deref().unwrap_or_default();
+    let op = q.filter_operator.as_deref().unwrap_or("eq");
+    if !matches!(op, "eq" | "ne" | "contains") {
+        return Err(invalid_query(format!(
+            "`{op}` is not an operator; use eq, ne or contains."
+        )));
+    }
+    Ok(members
+        .into_iter()
+        .filter(|m| {
+            // A role filter matches any one of a member's roles.
+            let equal = if name == "role" {
+                m.roles.iter().any(|r| r == value)
+            } else {
+                field_of(m, name) == value
+            };
+            match op {
+                "eq" => equal,
+                "ne" => !equal,
+                _ => field_of(m, name).contains(value),
+            }
+        })
+        .collect())
+}
+
+/// Better Auth's `sortBy` and `sortDirection`; oldest first by default.
+fn sort(members: &mut [MemberRow], q: &ListMembersQuery) -> ApiResult<()> {
+    let descending = match q.sort_direction.as_deref() {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return Err(invalid_query(format!(
+                "`{other}` is not a direction; use asc or desc."
+            )))
+        }
+    };
+    match q.sort_by.as_deref() {
+        None | Some("") | Some("createdAt") => members.sort_by_key(|m| m.created_at),
+        Some(name) => {
+            let name = member_field(name)?;
+            members.sort_by_cached_key(|m| field_of(m, name));
+        }
+    }
+    if descending {
+        members.reverse();
+    }
+    Ok(())
 }
 
 /// The statements each of a member's roles grants. A role that is not a

@@ -383,6 +383,55 @@ async fn members_roles_and_permissions(backend: Backend) {
         .get("/api/auth/organization/list-members?limit=many", Some(&ada))
         .await;
     assert_eq!(bad.code(), "INVALID_QUERY");
+    let emails_of = |res: &Response| -> Vec<String> {
+        res.body["members"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", res.text))
+            .iter()
+            .map(|m| m["user"]["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let sorted = app
+        .get(
+            "/api/auth/organization/list-members?sortBy=email&sortDirection=desc",
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(
+        emails_of(&sorted),
+        ["cy@example.com", "bob@example.com", "ada@example.com"]
+    );
+    let admins = app
+        .get(
+            "/api/auth/organization/list-members?filterField=role&filterValue=admin",
+            Some(&ada),
+        )
+        .await;
+    assert_eq!(
+        (emails_of(&admins), &admins.body["total"]),
+        (vec!["cy@example.com".to_owned()], &json!(1))
+    );
+    let not_members = app
+        .get("/api/auth/organization/list-members?filterField=role&filterOperator=ne&filterValue=member", Some(&ada))
+        .await;
+    assert_eq!(emails_of(&not_members), ["ada@example.com"]);
+    let containing = app
+        .get("/api/auth/organization/list-members?filterField=email&filterOperator=contains&filterValue=bo", Some(&ada))
+        .await;
+    assert_eq!(emails_of(&containing), ["bob@example.com"]);
+    for bad in [
+        "sortBy=planet",
+        "sortDirection=sideways",
+        "filterField=role&filterOperator=gt&filterValue=x",
+    ] {
+        let res = app
+            .get(
+                &format!("/api/auth/organization/list-members?{bad}"),
+                Some(&ada),
+            )
+            .await;
+        assert_eq!(res.code(), "INVALID_QUERY", "{bad}");
+    }
     let res = app
         .get(
             &format!("/api/auth/organization/list-members?organizationId={acme}"),
