@@ -574,21 +574,7 @@ pub async fn update_member_role(
     ip: &str,
 ) -> ApiResult<MemberView> {
     let member_id = required(&body.member_id, "memberId")?.to_owned();
-    let asked: Vec<String> = match body.role {
-        Some(crate::invites::OneOrMany::One(r)) => vec![r],
-        Some(crate::invites::OneOrMany::Many(rs)) => rs,
-        None => Vec::new(),
-    };
-    let roles = MemberRoles::parse(asked.iter().map(String::as_str))?;
-    if let Some(unknown) = roles
-        .iter()
-        .find(|r| built_in_organization_role(r).is_none())
-    {
-        return Err(ApiError::bad_request(
-            "ROLE_NOT_FOUND",
-            format!("There is no role called `{unknown}` in this organization."),
-        ));
-    }
+    let roles = known_roles(body.role)?;
     let mut tx = db.begin().await?;
     let (o, owners, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     let not_allowed = || {
