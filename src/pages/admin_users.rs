@@ -1,17 +1,24 @@
 //! `/admin/users`: the users list (search, paging), creating an account by
 //! enrollment, changing roles, disabling, and resending enrollment.
+//!
+//! The list is rendered on the server (search and paging are plain links
+//! and a GET form, so they work before any script runs); only the create
+//! form and each row's controls run in the browser, as small islands. That
+//! keeps the WebAssembly the browser downloads small.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
-    accounts::StatusResponse,
+    accounts::{domain::Email, StatusResponse},
     app::use_session,
     error::ApiError,
-    ui::{use_hydrated, Alert, PageHeader, Pager, Tone},
+    ui::{go_to, use_hydrated, Alert, PageHeader, Tone, LINK},
     users::{
         create_user, disable_user, enable_user, list_users, resend_enrollment, set_role,
-        CreateUserBody, CreateUserResponse, ListedUser, SetRoleBody, UserIdBody, PAGE_SIZE,
+        CreateUserBody, ListedUser, SetRoleBody, UserIdBody, PAGE_SIZE,
     },
 };
 
@@ -20,97 +27,128 @@ const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-whi
 const LABEL: &str = "block text-sm font-medium text-slate-800";
 const SMALL_BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
 
-/// What the last action on the page said.
-type Said = RwSignal<Option<Result<String, ApiError>>>;
-
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
+    let query = use_query_map();
+    let query = query.read_untracked();
+    let search = query.get("search").unwrap_or_default();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse::<u32>().ok())
+        .unwrap_or(0);
+    // Set by the create form when it reloads the page; only an address is
+    // ever shown from it.
+    let created = query
+        .get("created")
+        .and_then(|e| Email::parse(&e).ok())
+        .map(|e| e.as_str().to_owned());
     let session = use_session();
+    let users = Resource::new(
+        {
+            let search = search.clone();
+            move || (search.clone(), offset)
+        },
+        |(search, offset)| list_users(Some(search), None, Some(offset)),
+    );
     view! {
         <Title text="Users" />
         <div class="mx-auto max-w-5xl">
             <PageHeader title="Users" subtitle="Everyone with an account. Create an account for someone and they choose their own password from the email they get." />
-            <Suspense fallback=|| ()>
-                {move || session.0.get().map(|s| {
-                    let me = s.ok().flatten().map(|s| s.user.id);
-                    view! { <UsersAdmin me /> }
-                })}
+            {created.map(|email| view! {
+                <Alert tone=Tone::Success>"Account created for "{email}". An email with a link to choose a password is on its way."</Alert>
+            })}
+            <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                {move || {
+                    let me = session.0.get().and_then(|s| s.ok().flatten()).map(|s| s.user.id);
+                    let search = search.clone();
+                    users.get().map(move |r| match r {
+                        Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
+                        Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                        Ok(list) => {
+                            let roles = list.assignable_roles.clone();
+                            view! {
+                                <div class="grid gap-8 lg:grid-cols-5">
+                                    <div class="lg:col-span-2">
+                                        <CreateUserForm roles=roles.clone() />
+                                    </div>
+                                    <section class="lg:col-span-3" aria-label="Users list">
+                                        <form method="get" action="/admin/users" class="mb-3" role="search">
+                                            <label class="sr-only" for="user-search">"Search users"</label>
+                                            <input
+                                                id="user-search"
+                                                name="search"
+                                                type="search"
+                                                placeholder="Search by name or email"
+                                                class="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
+                                                value=search.clone()
+                                            />
+                                        </form>
+                                        <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
+                                            {list.users.into_iter().map(|u| {
+                                                let is_me = me.as_deref() == Some(u.user.id.as_str());
+                                                view! { <UserRow listed=u roles=roles.clone() is_me /> }
+                                            }).collect_view()}
+                                        </ul>
+                                        <Pages total=list.total offset search=search.clone() />
+                                    </section>
+                                </div>
+                            }.into_any()
+                        }
+                    })
+                }}
             </Suspense>
         </div>
     }
 }
 
-/// The form and the list; `me` is the signed-in person's id, whose row
-/// offers no way to disable oneself.
-#[island]
-fn UsersAdmin(me: Option<String>) -> impl IntoView {
-    let search = RwSignal::new(String::new());
-    let offset = RwSignal::new(0u32);
-    let changed = RwSignal::new(0u32);
-    let said: Said = RwSignal::new(None);
-    let users = Resource::new(
-        move || (search.get(), offset.get(), changed.get()),
-        |(search, offset, _)| list_users(Some(search), None, Some(offset)),
-    );
-    view! {
-        {move || said.get().map(|r| match r {
-            Ok(m) => view! { <Alert tone=Tone::Success>{m}</Alert> }.into_any(),
-            Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-        })}
-        <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || users.get().map(|r| match r {
-                Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
-                Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-                Ok(list) => {
-                    let total = list.total;
-                    let my_id = me.clone();
-                    let roles = list.assignable_roles.clone();
-                    view! {
-                        <div class="grid gap-8 lg:grid-cols-5">
-                            <div class="lg:col-span-2">
-                                <CreateUserForm roles=roles.clone() changed said />
-                            </div>
-                            <section class="lg:col-span-3" aria-label="Users list">
-                                <label class="sr-only" for="user-search">"Search users"</label>
-                                <input
-                                    id="user-search"
-                                    type="search"
-                                    placeholder="Search by name or email"
-                                    class="mb-3 w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
-                                    prop:value=move || search.get_untracked()
-                                    on:change=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }
-                                />
-                                <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
-                                    {list.users.into_iter().map(|u| {
-                                        let is_me = my_id.as_deref() == Some(u.user.id.as_str());
-                                        view! { <UserRow listed=u roles=roles.clone() is_me changed said /> }
-                                    }).collect_view()}
-                                </ul>
-                                <Pager total offset page_size=PAGE_SIZE />
-                            </section>
-                        </div>
-                    }.into_any()
-                }
-            })}
-        </Transition>
+fn href(search: &str, offset: i64) -> String {
+    let mut q = Vec::new();
+    if !search.is_empty() {
+        q.push(format!(
+            "search={}",
+            utf8_percent_encode(search, NON_ALPHANUMERIC)
+        ));
+    }
+    if offset > 0 {
+        q.push(format!("offset={offset}"));
+    }
+    if q.is_empty() {
+        "/admin/users".to_owned()
+    } else {
+        format!("/admin/users?{}", q.join("&"))
     }
 }
 
 #[component]
-fn CreateUserForm(roles: Vec<String>, changed: RwSignal<u32>, said: Said) -> impl IntoView {
+fn Pages(total: i64, offset: u32, search: String) -> impl IntoView {
+    let (page, offset) = (i64::from(PAGE_SIZE), i64::from(offset));
+    (total > 0).then(|| {
+        view! {
+            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                <span>{format!("{}–{} of {total}", offset + 1, (offset + page).min(total))}</span>
+                <div class="flex gap-4">
+                    {(offset > 0).then(|| view! { <a class=LINK href=href(&search, (offset - page).max(0))>"Newer"</a> })}
+                    {(offset + page < total).then(|| view! { <a class=LINK href=href(&search, offset + page)>"Older"</a> })}
+                </div>
+            </div>
+        }
+    })
+}
+
+/// Creates the account, then reloads the page so the list shows it.
+#[island]
+fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
     let hydrated = use_hydrated();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(roles.first().cloned().unwrap_or_default());
     let create = Action::new(|body: &CreateUserBody| create_user(body.clone()));
     Effect::new(move |_| {
-        if let Some(r) = create.value().get() {
-            said.set(Some(r.map(|done: CreateUserResponse| {
-                name.set(String::new());
-                email.set(String::new());
-                changed.update(|n| *n += 1);
-                format!("Account created for {}. An email with a link to choose a password is on its way.", done.user.email)
-            })));
+        if let Some(Ok(done)) = create.value().get() {
+            go_to(&format!(
+                "/admin/users?created={}",
+                utf8_percent_encode(&done.user.email, NON_ALPHANUMERIC)
+            ));
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -126,6 +164,9 @@ fn CreateUserForm(roles: Vec<String>, changed: RwSignal<u32>, said: Said) -> imp
         <form on:submit=on_submit novalidate aria-label="Create an account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
             <h2 class="text-lg font-semibold">"Create an account"</h2>
             <p class="mt-1 text-sm text-slate-600">"The person gets an email to choose their password."</p>
+            {move || create.value().get().and_then(Result::err).map(|e| view! {
+                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+            })}
             <div class="mt-4">
                 <label for="new-user-name" class=LABEL>"Name"</label>
                 <input id="new-user-name" name="name" class=INPUT autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
@@ -150,23 +191,51 @@ fn CreateUserForm(roles: Vec<String>, changed: RwSignal<u32>, said: Said) -> imp
 }
 
 #[component]
-fn UserRow(
-    listed: ListedUser,
-    roles: Vec<String>,
+fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool) -> impl IntoView {
+    let user = listed.user;
+    view! {
+        <li class="px-4 py-4 sm:px-5" data-testid="user-row">
+            <div class="min-w-0">
+                <p class="truncate font-medium text-slate-900">
+                    {user.name.clone()}
+                    {is_me.then(|| view! { <span class="ml-1 text-sm font-normal text-slate-500">"(you)"</span> })}
+                </p>
+                <p class="truncate text-sm text-slate-600">{user.email.clone()}</p>
+            </div>
+            <UserControls
+                id=user.id
+                email=user.email
+                role=user.role
+                disabled=user.banned
+                verified=user.email_verified
+                enrollment_pending=listed.enrollment_pending
+                manageable=listed.manageable
+                is_me
+                roles
+            />
+        </li>
+    }
+}
+
+/// A row's state and controls: the role badge and the flags update in
+/// place after a change, and the change is announced.
+#[island]
+fn UserControls(
+    id: String,
+    email: String,
+    role: String,
+    disabled: bool,
+    verified: bool,
+    enrollment_pending: bool,
+    manageable: bool,
     is_me: bool,
-    changed: RwSignal<u32>,
-    said: Said,
+    roles: Vec<String>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let user = listed.user.clone();
-    let id = user.id.clone();
-    let chosen = RwSignal::new(user.role.clone());
-    let done = move |r: Result<String, ApiError>| {
-        if r.is_ok() {
-            changed.update(|n| *n += 1);
-        }
-        said.set(Some(r));
-    };
+    let role_now = RwSignal::new(role.clone());
+    let disabled_now = RwSignal::new(disabled);
+    let chosen = RwSignal::new(role);
+    let said: RwSignal<Option<Result<String, ApiError>>> = RwSignal::new(None);
     let change_role = Action::new(|b: &SetRoleBody| set_role(b.clone()));
     let toggle = Action::new(|(id, disable): &(String, bool)| {
         let body = UserIdBody {
@@ -188,12 +257,16 @@ fn UserRow(
     });
     Effect::new(move |_| {
         if let Some(r) = change_role.value().get() {
-            done(r.map(|u| format!("{} is now {}.", u.user.name, u.user.role)));
+            said.set(Some(r.map(|u| {
+                role_now.set(u.user.role.clone());
+                format!("{} is now {}.", u.user.name, u.user.role)
+            })));
         }
     });
     Effect::new(move |_| {
         if let Some(r) = toggle.value().get() {
-            done(r.map(|u| {
+            said.set(Some(r.map(|u| {
+                disabled_now.set(u.user.banned);
                 format!(
                     "{} is {}.",
                     u.user.name,
@@ -203,64 +276,59 @@ fn UserRow(
                         "enabled again"
                     }
                 )
-            }));
+            })));
         }
     });
     Effect::new(move |_| {
         if let Some(r) = resend.value().get() {
-            done(r.map(|s: StatusResponse| s.message.unwrap_or_default()));
+            said.set(Some(
+                r.map(|s: StatusResponse| s.message.unwrap_or_default()),
+            ));
         }
     });
-    let can_change = listed.manageable;
-    let current_role = user.role.clone();
     let (id_role, id_toggle, id_resend) = (id.clone(), id.clone(), id.clone());
-    let disabled = user.banned;
     view! {
-        <li class="px-4 py-4 sm:px-5" data-testid="user-row">
-            <div class="flex flex-col gap-3">
-                <div class="min-w-0">
-                    <p class="truncate font-medium text-slate-900">
-                        {user.name.clone()}
-                        {is_me.then(|| view! { <span class="ml-1 text-sm font-normal text-slate-500">"(you)"</span> })}
-                    </p>
-                    <p class="truncate text-sm text-slate-600">{user.email.clone()}</p>
-                    <div class="mt-1 flex flex-wrap gap-1.5 text-xs">
-                        <span class="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-700">{user.role.clone()}</span>
-                        {listed.enrollment_pending.then(|| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 font-medium text-amber-900">"enrollment pending"</span> })}
-                        {(!listed.enrollment_pending && !user.email_verified).then(|| view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-slate-600">"email not verified"</span> })}
-                        {disabled.then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-800">"disabled"</span> })}
-                    </div>
-                    {(!can_change && !is_me).then(|| view! {
-                        <p class="mt-1 text-xs text-slate-500">"Only someone with a higher role can change this account."</p>
-                    })}
-                </div>
-                {can_change.then(|| view! {
-                    <div class="flex flex-wrap items-center gap-2">
-                        <label class="sr-only" for=format!("role-of-{id}")>{format!("Role of {}", user.email)}</label>
-                        <select id=format!("role-of-{id}") class="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                            {roles.iter().map(|r| view! { <option value=r.clone() selected=*r == current_role>{r.clone()}</option> }).collect_view()}
-                        </select>
-                        <button type="button" class=SMALL_BUTTON
-                            disabled=move || !hydrated.get() || change_role.pending().get() || chosen.get() == user.role
-                            on:click=move |_| { change_role.dispatch(SetRoleBody { user_id: Some(id_role.clone()), role: Some(chosen.get()) }); }
-                        >"Change role"</button>
-                        {listed.enrollment_pending.then(|| view! {
-                            <button type="button" class=SMALL_BUTTON
-                                disabled=move || !hydrated.get() || resend.pending().get()
-                                on:click=move |_| { resend.dispatch(id_resend.clone()); }
-                            >"Resend enrollment"</button>
-                        })}
-                        // Nobody disables themselves (the server refuses it too).
-                        {(!is_me).then(|| view! {
-                            <button type="button"
-                                class=if disabled { SMALL_BUTTON } else { "rounded-md border border-red-200 px-2.5 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60" }
-                                disabled=move || !hydrated.get() || toggle.pending().get()
-                                on:click=move |_| { toggle.dispatch((id_toggle.clone(), !disabled)); }
-                            >{if disabled { "Enable" } else { "Disable" }}</button>
-                        })}
-                    </div>
+        <div class="mt-1 flex flex-wrap gap-1.5 text-xs">
+            <span class="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-700">{move || role_now.get()}</span>
+            {enrollment_pending.then(|| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 font-medium text-amber-900">"enrollment pending"</span> })}
+            {(!enrollment_pending && !verified).then(|| view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-slate-600">"email not verified"</span> })}
+            {move || disabled_now.get().then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-800">"disabled"</span> })}
+        </div>
+        {(!manageable && !is_me).then(|| view! {
+            <p class="mt-1 text-xs text-slate-500">"Only someone with a higher role can change this account."</p>
+        })}
+        {move || said.get().map(|r| match r {
+            Ok(m) => view! { <div class="mt-3"><Alert tone=Tone::Success>{m}</Alert></div> }.into_any(),
+            Err(e) => view! { <div class="mt-3"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+        })}
+        {manageable.then(|| view! {
+            <div class="mt-3 flex flex-wrap items-center gap-2">
+                <label class="sr-only" for=format!("role-of-{id}")>{format!("Role of {email}")}</label>
+                <select id=format!("role-of-{id}") class="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    {roles.iter().map(|r| {
+                        let current = r.clone();
+                        view! { <option value=r.clone() selected=move || role_now.get_untracked() == current>{r.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                <button type="button" class=SMALL_BUTTON
+                    disabled=move || !hydrated.get() || change_role.pending().get() || chosen.get() == role_now.get()
+                    on:click=move |_| { change_role.dispatch(SetRoleBody { user_id: Some(id_role.clone()), role: Some(chosen.get()) }); }
+                >"Change role"</button>
+                {enrollment_pending.then(|| view! {
+                    <button type="button" class=SMALL_BUTTON
+                        disabled=move || !hydrated.get() || resend.pending().get()
+                        on:click=move |_| { resend.dispatch(id_resend.clone()); }
+                    >"Resend enrollment"</button>
+                })}
+                // Nobody disables themselves (the server refuses it too).
+                {(!is_me).then(|| view! {
+                    <button type="button"
+                        class=move || if disabled_now.get() { SMALL_BUTTON } else { "rounded-md border border-red-200 px-2.5 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60" }
+                        disabled=move || !hydrated.get() || toggle.pending().get()
+                        on:click=move |_| { toggle.dispatch((id_toggle.clone(), !disabled_now.get())); }
+                    >{move || if disabled_now.get() { "Enable" } else { "Disable" }}</button>
                 })}
             </div>
-        </li>
+        })}
     }
 }
