@@ -483,12 +483,10 @@ pub async fn retry(tx: &mut Tx, id: &str) -> sqlx::Result<Retry> {
     if let Some(recipient) = queued {
         return Ok(Retry::Queued { recipient });
     }
-    let found: Option<(String, bool)> = sqlx::query_as(
-        "select status, case when secret_expires_at is not null
-                              and (sealed_body is null or secret_expires_at <= $2)
-                         then 1 else 0 end
-         from outbound_emails where id = $1",
-    )
+    let found: Option<(String, bool)> = sqlx::query_as(&format!(
+        "select status, case when {} then 0 else 1 end from outbound_emails where id = $1",
+        deliverable("$2")
+    ))
     .bind(id)
     .bind(now)
     .fetch_optional(&mut **tx)
@@ -513,12 +511,10 @@ pub async fn forget_secret(
     reason: &str,
 ) -> sqlx::Result<()> {
     for kind in kinds {
-        sqlx::query(
-            "update outbound_emails set sealed_body = null, updated_at = $1,
-                 status = case when status = 'queued' then 'failed' else status end,
-                 last_error = case when status = 'queued' then $2 else last_error end
-             where kind = $3 and related_id = $4 and sealed_body is not null",
-        )
+        sqlx::query(&format!(
+            "update outbound_emails set {WIPE}
+             where kind = $3 and related_id = $4 and sealed_body is not null"
+        ))
         .bind(clock::now_ms())
         .bind(reason)
         .bind(kind.as_str())
@@ -529,19 +525,23 @@ pub async fn forget_secret(
     Ok(())
 }
 
+/// Wipes a message's sealed copy; one still waiting fails, with `$2` as its
+/// reason (`$1` is now), since what it would deliver no longer works.
+const WIPE: &str = "sealed_body = null, updated_at = $1,
+     status = case when status = 'queued' then 'failed' else status end,
+     last_error = case when status = 'queued' then $2 else last_error end";
+
 /// The kinds of message that carry a role invitation's secret.
 pub const INVITATION_KINDS: &[Kind] = &[Kind::RoleInvitation, Kind::RoleUpgrade];
 
 /// Wipes the sealed copies whose secret has expired; run now and then.
 pub async fn forget_expired(db: &Db, now: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "update outbound_emails set sealed_body = null, updated_at = $1,
-             status = case when status = 'queued' then 'failed' else status end,
-             last_error = case when status = 'queued'
-                          then 'Its link expired before it was delivered.' else last_error end
-         where sealed_body is not null and secret_expires_at <= $1",
-    )
+    let done = sqlx::query(&format!(
+        "update outbound_emails set {WIPE}
+         where sealed_body is not null and secret_expires_at <= $1"
+    ))
     .bind(now)
+    .bind("Its link expired before it was delivered.")
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())

@@ -15,67 +15,66 @@ pub struct AccountLink<'a> {
 }
 
 pub fn password_reset(p: AccountLink<'_>) -> Message {
-    let subject = "Reset your Gatehouse password".to_owned();
-    let text = format!(
-        "Hello {name},\n\nSomeone asked to reset the password of your Gatehouse account.\n\
-         To choose a new password, open this link (it works once, for {exp}):\n\n{link}\n\n\
-         If this wasn't you, ignore this email: your password stays as it is.\n",
-        name = single_line(p.name),
-        exp = p.expires_in,
-        link = p.link,
-    );
-    let html = layout(
-        &subject,
-        &format!(
-            "<p>Hello {name},</p><p>Someone asked to reset the password of your Gatehouse account. \
-             This link works once, for {exp}.</p>{button}{footer}",
-            name = escape(p.name),
-            exp = escape(p.expires_in),
-            button = button(p.link, "Choose a new password"),
-            footer = footnote("If this wasn't you, ignore this email: your password stays as it is."),
-        ),
-    );
-    Message {
-        to: p.to.to_owned(),
-        subject,
-        text,
-        html,
-        kind: Kind::PasswordReset,
-        related_id: Some(p.user_id.to_owned()),
-        secret: Some(p.token.to_owned()),
-        secret_expires_at: None,
-    }
+    account_link(
+        p,
+        Kind::PasswordReset,
+        "Reset your Gatehouse password",
+        "Someone asked to reset the password of your Gatehouse account.\n\
+         To choose a new password, open this link",
+        "Someone asked to reset the password of your Gatehouse account.",
+        "Choose a new password",
+        "If this wasn't you, ignore this email: your password stays as it is.",
+    )
 }
 
 /// Proves that the person who signed up reads this mailbox (SPEC §3
 /// "Accounts" 2).
 pub fn email_verification(p: AccountLink<'_>) -> Message {
-    let subject = "Confirm your email address for Gatehouse".to_owned();
+    account_link(
+        p,
+        Kind::EmailVerification,
+        "Confirm your email address for Gatehouse",
+        "Please confirm that this is your email address by opening this link",
+        "Please confirm that this is your email address.",
+        "Confirm my email",
+        "If you did not create a Gatehouse account, ignore this email.",
+    )
+}
+
+/// A message about the recipient's own account that carries one link:
+/// `text_lead` ends where the text says how long the link works,
+/// `html_lead` is the HTML's first paragraph, and `footer` closes both.
+fn account_link(
+    p: AccountLink<'_>,
+    kind: Kind,
+    subject: &str,
+    text_lead: &str,
+    html_lead: &str,
+    button_label: &str,
+    footer: &str,
+) -> Message {
     let text = format!(
-        "Hello {name},\n\nPlease confirm that this is your email address by opening this link \
-         (it works once, for {exp}):\n\n{link}\n\n\
-         If you did not create a Gatehouse account, ignore this email.\n",
+        "Hello {name},\n\n{text_lead} (it works once, for {exp}):\n\n{link}\n\n{footer}\n",
         name = single_line(p.name),
         exp = p.expires_in,
         link = p.link,
     );
     let html = layout(
-        &subject,
+        subject,
         &format!(
-            "<p>Hello {name},</p><p>Please confirm that this is your email address. \
-             This link works once, for {exp}.</p>{button}{footer}",
+            "<p>Hello {name},</p><p>{html_lead} This link works once, for {exp}.</p>{button}{footer}",
             name = escape(p.name),
             exp = escape(p.expires_in),
-            button = button(p.link, "Confirm my email"),
-            footer = footnote("If you did not create a Gatehouse account, ignore this email."),
+            button = button(p.link, button_label),
+            footer = footnote(footer),
         ),
     );
     Message {
         to: p.to.to_owned(),
-        subject,
+        subject: subject.to_owned(),
         text,
         html,
-        kind: Kind::EmailVerification,
+        kind,
         related_id: Some(p.user_id.to_owned()),
         secret: Some(p.token.to_owned()),
         secret_expires_at: None,

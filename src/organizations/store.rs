@@ -7,7 +7,7 @@ use sqlx::{any::AnyRow, Row};
 
 use crate::server::{
     clock,
-    db::{Db, Tx},
+    db::{row_lock, Db, Tx},
 };
 
 #[derive(Debug, Clone)]
@@ -222,11 +222,7 @@ pub async fn member_in(
     organization_id: &str,
     id_or_email: &str,
 ) -> sqlx::Result<Option<MemberRow>> {
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        "for update of m"
-    } else {
-        ""
-    };
+    let lock = row_lock(tx, "for update of m");
     let row = sqlx::query(&format!(
         "select m.id, m.organization_id, m.user_id, m.created_at,
                 u.name as user_name, u.email as user_email, u.image as user_image
@@ -264,11 +260,7 @@ pub async fn member_in(
 /// PostgreSQL (SQLite's write lock serializes already), so two owners
 /// acting on each other at once are taken one after the other.
 pub async fn lock_owners(tx: &mut Tx, organization_id: &str) -> sqlx::Result<Vec<String>> {
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        "for update"
-    } else {
-        ""
-    };
+    let lock = row_lock(tx, "for update");
     sqlx::query_scalar(&format!(
         "select member_id from organization_member_roles
          where organization_id = $1 and role = 'owner' order by member_id {lock}"
@@ -391,11 +383,12 @@ pub async fn count_members(tx: &mut Tx, organization_id: &str) -> sqlx::Result<i
 /// (PostgreSQL; SQLite's write lock does it already), so that checks of
 /// its limits and the writes they allow are not interleaved.
 pub async fn lock(tx: &mut Tx, organization_id: &str) -> sqlx::Result<()> {
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("select id from organizations where id = $1 for update")
-            .bind(organization_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    }
-    Ok(())
+    let lock = row_lock(tx, "for update");
+    sqlx::query(&format!(
+        "select id from organizations where id = $1 {lock}"
+    ))
+    .bind(organization_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map(drop)
 }

@@ -161,6 +161,17 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// `clause` (e.g. `for update`) on PostgreSQL, nothing on SQLite: there a
+/// write transaction (`BEGIN IMMEDIATE`) already holds the database's one
+/// write lock, and SQLite has no row locks to ask for.
+pub fn row_lock(tx: &Tx, clause: &'static str) -> &'static str {
+    if tx.backend_name() == "PostgreSQL" {
+        clause
+    } else {
+        ""
+    }
+}
+
 /// True when a query failed on a unique constraint, on either database.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

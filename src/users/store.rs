@@ -6,7 +6,7 @@ use crate::{
     accounts::store::UserRow,
     server::{
         clock,
-        db::{Db, Tx},
+        db::{row_lock, Db, Tx},
     },
 };
 
@@ -100,11 +100,7 @@ pub async fn set_disabled(tx: &mut Tx, user_id: &str, disabled: bool) -> sqlx::R
 /// and the second sees the first's change; SQLite's write lock does that
 /// already.
 pub async fn lock_holders_of(tx: &mut Tx, role: &str) -> sqlx::Result<Vec<String>> {
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        "for update"
-    } else {
-        ""
-    };
+    let lock = row_lock(tx, "for update");
     sqlx::query_scalar(&format!(
         "select u.id from users u
          where u.role = $1 and u.disabled = 0
