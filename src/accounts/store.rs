@@ -313,10 +313,20 @@ pub async fn consume_email_verification(
 }
 
 /// Addresses stored before domains were kept in their ASCII (IDNA) form are
-/// rewritten once, at start, so that their owners still match what they
-/// type. One that no longer parses (a non-ASCII local part) or whose
-/// rewritten form is taken is left alone and named in the log.
+/// rewritten once, at the first start after the upgrade, so that their
+/// owners still match what they type; every address written since is
+/// ASCII, so later starts skip the scan. One that no longer parses (a
+/// non-ASCII local part) or whose rewritten form is taken is left alone
+/// and named in the log.
 pub async fn normalize_stored_emails(db: &Db) -> sqlx::Result<()> {
+    const DONE: &str = "emails-ascii-v1";
+    let done: i64 = sqlx::query_scalar("select count(*) from instance_settings where name = $1")
+        .bind(DONE)
+        .fetch_one(db.pool())
+        .await?;
+    if done > 0 {
+        return Ok(());
+    }
     let stored: Vec<(String, String)> =
         sqlx::query_as("select id, email from users where length(email) <> octet_length(email)")
             .fetch_all(db.pool())
@@ -362,5 +372,11 @@ pub async fn normalize_stored_emails(db: &Db) -> sqlx::Result<()> {
                 .await?;
         }
     }
-    Ok(())
+    sqlx::query(
+        "insert into instance_settings (name, value) values ($1, '1') on conflict (name) do nothing",
+    )
+    .bind(DONE)
+    .execute(db.pool())
+    .await
+    .map(drop)
 }
