@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
+    hooks::use_location,
     path, SsrMode,
 };
 
@@ -11,6 +12,7 @@ use crate::{
     access::{get_access, Access},
     accounts::{get_session, sign_out, SessionWithUser},
     error::ApiError,
+    organizations::{my_organizations, MyOrganizations},
     pages::{
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
@@ -20,6 +22,8 @@ use crate::{
         forgot_password::ForgotPasswordPage,
         invite::{InviteCodePage, InvitePage, InviteSignUpPage},
         not_found::NotFoundPage,
+        orgs::{OrganizationMembersPage, OrganizationSettingsPage},
+        orgs_new::NewOrganizationPage,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
@@ -100,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug") view=OrganizationMembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -110,13 +117,39 @@ pub fn App() -> impl IntoView {
 fn Header() -> impl IntoView {
     let session = use_session();
     let access = Resource::new(|| (), |_| get_access());
+    let organizations = Resource::new(|| (), |_| my_organizations());
+    // On an organization's page, the switcher names that organization
+    // (the page makes it the active one as it loads).
+    let viewing = use_location()
+        .pathname
+        .get_untracked()
+        .strip_prefix("/orgs/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|slug| !slug.is_empty() && *slug != "new")
+        .map(str::to_owned);
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
-                <A href="/" attr:class="flex items-center gap-2 font-semibold text-slate-900">
-                    <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
-                    "Gatehouse"
-                </A>
+                <div class="flex min-w-0 items-center gap-3">
+                    <A href="/" attr:class="flex items-center gap-2 font-semibold text-slate-900">
+                        <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
+                        // On a phone the switcher takes the name's place.
+                        <Transition fallback=|| "Gatehouse">
+                            {move || {
+                                let switcher = organizations.get().and_then(Result::ok).is_some_and(|m| !m.organizations.is_empty());
+                                view! { <span class=switcher.then_some("sr-only sm:not-sr-only")>"Gatehouse"</span> }
+                            }}
+                        </Transition>
+                    </A>
+                    <Transition fallback=|| ()>
+                        {move || {
+                            let viewing = viewing.clone();
+                            organizations.get().and_then(Result::ok).filter(|m| !m.organizations.is_empty()).map(|mine| view! {
+                                <OrganizationSwitcher mine viewing />
+                            })
+                        }}
+                    </Transition>
+                </div>
                 <Transition fallback=|| ()>
                     {move || {
                         session.0.get().map(|s| match s.ok().flatten() {
@@ -136,6 +169,53 @@ fn Header() -> impl IntoView {
                 </Transition>
             </div>
         </header>
+    }
+}
+
+/// The person's organizations as a menu of links. Opening one makes it the
+/// active organization. A `<details>` element, so it needs no script.
+#[component]
+fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl IntoView {
+    let current = viewing
+        .as_deref()
+        .and_then(|slug| mine.organizations.iter().find(|o| o.slug == slug))
+        .or_else(|| {
+            let active = mine.active_organization_id.as_deref()?;
+            mine.organizations.iter().find(|o| o.id == active)
+        })
+        .map(|o| o.id.clone());
+    let label = current
+        .as_deref()
+        .and_then(|id| mine.organizations.iter().find(|o| o.id == id))
+        .map_or_else(|| "Organizations".to_owned(), |o| o.name.clone());
+    view! {
+        <details class="group relative" data-testid="organization-switcher">
+            <summary class="flex max-w-[12rem] cursor-pointer list-none items-center gap-1.5 rounded-md border border-slate-300 px-2.5 py-1 text-sm font-medium text-slate-800 hover:bg-slate-50 sm:max-w-[16rem] [&::-webkit-details-marker]:hidden">
+                <span class="sr-only">"Organization: "</span>
+                <span class="truncate">{label}</span>
+                <svg aria-hidden="true" viewBox="0 0 20 20" class="h-4 w-4 shrink-0 text-slate-500 transition group-open:rotate-180"><path fill="currentColor" d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4z" /></svg>
+            </summary>
+            <div class="absolute left-0 z-20 mt-1 w-64 rounded-lg sm:w-72 border border-slate-200 bg-white p-1 shadow-lg">
+                <p class="px-3 pb-1 pt-2 text-xs font-semibold uppercase tracking-wide text-slate-500">"Your organizations"</p>
+                <ul>
+                    {mine.organizations.into_iter().map(|o| {
+                        let here = current.as_deref() == Some(o.id.as_str());
+                        view! {
+                            <li>
+                                <a href=format!("/orgs/{}", o.slug) aria-current=here.then_some("true")
+                                    class="flex items-center justify-between gap-3 rounded-md px-3 py-2 text-sm text-slate-800 hover:bg-slate-50 aria-[current=true]:bg-indigo-50 aria-[current=true]:text-indigo-800">
+                                    <span class="truncate font-medium">{o.name}</span>
+                                    <span class="shrink-0 text-xs text-slate-500">{o.roles.join(", ")}</span>
+                                </a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                {mine.may_create.then(|| view! {
+                    <a href="/orgs/new" class="mt-1 block rounded-md border-t border-slate-100 px-3 py-2 text-sm font-medium text-indigo-700 hover:bg-slate-50">"+ New organization"</a>
+                })}
+            </div>
+        </details>
     }
 }
 

@@ -32,6 +32,15 @@ pub fn reload() {
     }
 }
 
+/// What stays as it is in a query value that holds a path: RFC 3986's
+/// unreserved characters, and `/` so that the path stays readable.
+pub const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 /// A local path to continue to after signing in, or the dashboard. Only
 /// same-site paths are followed, so a link cannot bounce people elsewhere.
 pub fn safe_next(candidate: Option<String>) -> String {
@@ -77,6 +86,9 @@ pub fn Field(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional)] readonly: bool,
+    /// The field may be left empty.
+    #[prop(optional)]
+    optional: bool,
 ) -> impl IntoView {
     // An empty hint is no hint: callers with a hint only sometimes pass "".
     let hint = hint.filter(|h| !h.is_empty());
@@ -116,7 +128,7 @@ pub fn Field(
                 type=kind
                 autocomplete=autocomplete
                 readonly=readonly
-                required=true
+                required=!optional
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described_by
                 class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
@@ -383,6 +395,18 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
+
+/// Class lists shared by forms outside the `Field` component.
+pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
+     focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500";
+pub const LABEL: &str = "block text-sm font-medium text-slate-800";
+/// The main action, full width.
+pub const BUTTON: &str = "inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
+     text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:cursor-not-allowed disabled:opacity-60";
+/// A secondary action beside others (a row's controls).
+pub const SMALL_BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
+/// A destructive secondary action.
+pub const DANGER_BUTTON: &str = "rounded-md border border-red-200 px-2.5 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60";
 
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";

@@ -39,6 +39,8 @@ impl OrganizationName {
 
 pub const SLUG_MIN: usize = 2;
 pub const SLUG_MAX: usize = 48;
+/// Slugs that name pages under `/orgs/` rather than an organization.
+const RESERVED_SLUGS: [&str; 1] = ["new"];
 
 /// `[a-z0-9-]`, 2–48 characters, no leading or trailing dash.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -66,6 +68,9 @@ impl Slug {
         if slug.starts_with('-') || slug.ends_with('-') {
             return Err(invalid("starts or ends with a dash"));
         }
+        if RESERVED_SLUGS.contains(&slug) {
+            return Err(invalid("is the name of a page (`/orgs/new`)"));
+        }
         Ok(Self(slug.to_owned()))
     }
 
@@ -74,7 +79,9 @@ impl Slug {
     /// as one dash. None when the name has nothing usable.
     pub fn suggest(name: &str) -> Option<Self> {
         let mut out = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
+        // ASCII folding only: anything else becomes a dash anyway, and
+        // Unicode's case tables would weigh on the browser's download.
+        for c in name.chars().map(|c| c.to_ascii_lowercase()) {
             if c.is_ascii_lowercase() || c.is_ascii_digit() {
                 out.push(c);
             } else if !out.is_empty() && !out.ends_with('-') {
@@ -187,6 +194,7 @@ mod tests {
             ("-acme", "dash"),
             ("acme-", "dash"),
             ("bücher", "contains `ü`"),
+            ("new", "name of a page"),
         ] {
             let err = Slug::parse(bad).unwrap_err();
             assert_eq!(err.code, "INVALID_SLUG", "{bad}");

@@ -25,6 +25,9 @@ pub struct OrganizationView {
     pub name: String,
     pub slug: String,
     pub logo: Option<String>,
+    /// The pages never read it: the browser build skips it, which keeps
+    /// JSON's number formats out of the WebAssembly.
+    #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub metadata: serde_json::Value,
     pub created_at: String,
 }
@@ -65,6 +68,8 @@ pub struct CreateOrganizationBody {
     pub name: Option<String>,
     pub slug: Option<String>,
     pub logo: Option<String>,
+    /// Never sent by the pages (see `OrganizationView::metadata`).
+    #[cfg_attr(feature = "hydrate", serde(skip))]
     pub metadata: Option<serde_json::Value>,
     /// Leave the session's active organization as it is.
     pub keep_current_active_organization: Option<bool>,
@@ -253,6 +258,8 @@ pub struct OrganizationChanges {
     pub name: Option<String>,
     pub slug: Option<String>,
     pub logo: Option<String>,
+    /// Never sent by the pages (see `OrganizationView::metadata`).
+    #[cfg_attr(feature = "hydrate", serde(skip))]
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -342,6 +349,9 @@ pub async fn leave_organization(
 #[serde(rename_all = "camelCase")]
 pub struct AddMemberBody {
     pub user_id: Option<String>,
+    /// Gatehouse's addition: the account by its email instead of `userId`
+    /// (what a person adding someone from a page knows).
+    pub email: Option<String>,
     pub role: Option<crate::invites::OneOrMany>,
     pub organization_id: Option<String>,
 }
@@ -353,4 +363,95 @@ pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<Member
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.require(crate::roles::Permission::UserCreate).await?;
     service::add_member(cx.db(), cx.config(), &me, body, &cx.ip()).await
+}
+
+/// One of the signed-in person's organizations, with their roles in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub roles: Vec<String>,
+}
+
+/// What the header and the dashboard show about organizations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyOrganizations {
+    pub organizations: Vec<Membership>,
+    pub active_organization_id: Option<String>,
+    /// Whether this instance lets the person create one.
+    pub may_create: bool,
+}
+
+/// The signed-in person's organizations (none when signed out).
+#[server(name = GetMyOrganizations, prefix = "/api/auth", endpoint = "gatehouse/organizations", input = GetUrl)]
+pub async fn my_organizations() -> Result<MyOrganizations, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let Some(me) = cx.session().await? else {
+        return Ok(MyOrganizations::default());
+    };
+    service::my_organizations(cx.db(), cx.config(), &me).await
+}
+
+/// Members shown per page on `/orgs/{slug}`.
+pub const MEMBERS_PAGE: usize = 20;
+
+/// Everything `/orgs/{slug}` shows, read for its viewer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationPage {
+    pub organization: OrganizationView,
+    /// The viewer's own membership.
+    pub me: MemberView,
+    /// The organization statements the viewer's roles grant, as
+    /// `resource:action`.
+    pub permissions: Vec<String>,
+    /// This page of members (matching the search), with their users.
+    pub members: Vec<MemberView>,
+    /// How many members match the search.
+    pub total: i64,
+    /// How many members it has in all.
+    pub member_count: i64,
+    /// Member ids holding `owner`.
+    pub owners: Vec<String>,
+    /// The roles the viewer may give (only owners give `owner`).
+    pub assignable_roles: Vec<String>,
+    /// Whether the viewer's instance role may add existing accounts.
+    pub may_add_accounts: bool,
+    pub deletion_disabled: bool,
+}
+
+impl OrganizationPage {
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+
+    pub fn is_owner(&self, member: &MemberView) -> bool {
+        self.owners.contains(&member.id)
+    }
+}
+
+/// The data of `/orgs/{slug}`. Viewing an organization makes it the
+/// session's active one, so the header, the page and API calls without an
+/// `organizationId` agree. A non-member gets `NOT_FOUND`, as for an
+/// organization that does not exist.
+#[server(name = GetOrganizationPage, prefix = "/api/auth", endpoint = "gatehouse/organization-page", input = GetUrl)]
+pub async fn organization_page(
+    slug: String,
+    search: Option<String>,
+    offset: Option<String>,
+) -> Result<OrganizationPage, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let offset = offset.and_then(|o| o.parse().ok()).unwrap_or(0);
+    service::page(
+        cx.db(),
+        cx.config(),
+        &me,
+        &slug,
+        search.as_deref().unwrap_or(""),
+        offset,
+    )
+    .await
 }

@@ -8,15 +8,20 @@ use super::{
     domain::{MemberRoles, OrganizationName, Slug},
     store::{self, MemberRow, OrganizationRow},
     AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery,
-    MemberList, MemberUser, MemberView, OrganizationIdBody, OrganizationPermissionBody,
-    OrganizationView, OrganizationWithMembers, PermissionResponse, RemoveMemberBody, RemovedMember,
-    SetActiveBody, UpdateMemberRoleBody, UpdateOrganizationBody,
+    MemberList, MemberUser, MemberView, Membership, MyOrganizations, OrganizationIdBody,
+    OrganizationPage, OrganizationPermissionBody, OrganizationView, OrganizationWithMembers,
+    PermissionResponse, RemoveMemberBody, RemovedMember, SetActiveBody, UpdateMemberRoleBody,
+    UpdateOrganizationBody, MEMBERS_PAGE,
 };
 use crate::{
-    access::statements::{authorizes, built_in_organization_role, Statements},
-    accounts::{required, store as accounts},
+    access::statements::{
+        authorizes, built_in_organization_role, Statements, BUILT_IN_ORGANIZATION_ROLES,
+        ORGANIZATION,
+    },
+    accounts::{domain::Email, required, store as accounts},
     config::Config,
     error::{ApiError, ApiResult},
+    roles::Permission,
     server::{
         audit, clock, crypto,
         db::{is_unique_violation, Db, Tx},
@@ -722,14 +727,29 @@ pub async fn add_member(
     body: AddMemberBody,
     ip: &str,
 ) -> ApiResult<MemberView> {
-    let user_id = required(&body.user_id, "userId")?.to_owned();
     let roles = known_roles(body.role)?;
     let key = named_or_active(me, body.organization_id)?;
     let mut tx = db.begin().await?;
     let o = store::find(&mut *tx, &key).await?.ok_or_else(not_found)?;
-    let user = accounts::find_by_id(&mut tx, &user_id)
-        .await?
-        .ok_or_else(|| ApiError::bad_request("USER_NOT_FOUND", "There is no such user."))?;
+    let user = match (&body.user_id, &body.email) {
+        (Some(id), _) if !id.trim().is_empty() => accounts::find_by_id(&mut tx, id.trim()).await?,
+        (_, Some(email)) if !email.trim().is_empty() => {
+            let email = Email::parse(email)?;
+            accounts::find_by_email_tx(&mut tx, email.as_str()).await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "MISSING_FIELD",
+                "The field `userId` (or `email`) is required.",
+            ))
+        }
+    }
+    .ok_or_else(|| {
+        ApiError::bad_request(
+            "USER_NOT_FOUND",
+            "There is no account with this email or id.",
+        )
+    })?;
     store::lock(&mut tx, &o.id).await?;
     let already = || {
         ApiError::bad_request(
@@ -770,4 +790,99 @@ pub async fn add_member(
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(member_view(added, false))
+}
+
+pub async fn my_organizations(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+) -> ApiResult<MyOrganizations> {
+    let organizations = store::memberships_of(db, &me.user.id)
+        .await?
+        .into_iter()
+        .map(|(o, roles)| Membership {
+            id: o.id,
+            name: o.name,
+            slug: o.slug,
+            roles,
+        })
+        .collect();
+    Ok(MyOrganizations {
+        organizations,
+        active_organization_id: me.session.active_organization_id.clone(),
+        may_create: config.organizations.may_create(&me.user.role),
+    })
+}
+
+/// `/orgs/{slug}` for its viewer: one page of the members matching
+/// `search` (in name or email), what the viewer may do, and the roles they
+/// may give. Viewing makes the organization the session's active one.
+pub async fn page(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    slug: &str,
+    search: &str,
+    offset: usize,
+) -> ApiResult<OrganizationPage> {
+    // Whether it exists is not told to someone outside it.
+    let (o, mine) = membership(db, slug, &me.user.id).await.map_err(|e| {
+        if e.status < 500 {
+            ApiError::not_found("NOT_FOUND", "There is no such organization.")
+        } else {
+            e
+        }
+    })?;
+    if me.session.active_organization_id.as_deref() != Some(o.id.as_str()) {
+        store::set_active(db.pool(), &me.session.id, Some(&o.id)).await?;
+    }
+    let roles = statements_of(&mine);
+    let permissions = ORGANIZATION
+        .all()
+        .pairs()
+        .filter(|(r, a)| authorizes(roles.iter(), &Statements::of(&[(r, &[a])])))
+        .map(|(r, a)| format!("{r}:{a}"))
+        .collect();
+    let all = store::members(db, &o.id, None).await?;
+    let owners = all
+        .iter()
+        .filter(|m| is_owner(m))
+        .map(|m| m.id.clone())
+        .collect();
+    let member_count = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let needle = search.trim().to_lowercase();
+    let matching: Vec<MemberRow> = all
+        .into_iter()
+        .filter(|m| {
+            needle.is_empty()
+                || m.user_name.to_lowercase().contains(&needle)
+                || m.user_email.contains(&needle)
+        })
+        .collect();
+    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let assignable_roles = BUILT_IN_ORGANIZATION_ROLES
+        .into_iter()
+        .filter(|r| *r != "owner" || is_owner(&mine))
+        .map(str::to_owned)
+        .collect();
+    let may_add_accounts = config
+        .roles
+        .grants(&me.user.role, &Permission::UserCreate.request());
+    Ok(OrganizationPage {
+        organization: view(o),
+        me: member_view(mine, true),
+        permissions,
+        members: matching
+            .into_iter()
+            .skip(offset)
+            .take(MEMBERS_PAGE)
+            .map(|m| member_view(m, true))
+            .collect(),
+        total,
+        member_count,
+        owners,
+        assignable_roles,
+        may_add_accounts,
+        deletion_disabled: config.organizations.disable_deletion,
+    })
 }

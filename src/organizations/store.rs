@@ -146,6 +146,33 @@ pub async fn list_for_user(db: &Db, user_id: &str) -> sqlx::Result<Vec<Organizat
     .collect()
 }
 
+/// Each organization `user_id` belongs to, oldest first, with the roles
+/// they hold in it.
+pub async fn memberships_of(
+    db: &Db,
+    user_id: &str,
+) -> sqlx::Result<Vec<(OrganizationRow, Vec<String>)>> {
+    let rows = sqlx::query(&format!(
+        "select {COLUMNS}, r.role from organizations o
+         join organization_members m on m.organization_id = o.id
+         join organization_member_roles r on r.member_id = m.id
+         where m.user_id = $1 order by o.created_at, o.id, r.role"
+    ))
+    .bind(user_id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: Vec<(OrganizationRow, Vec<String>)> = Vec::new();
+    for row in &rows {
+        let role: String = row.try_get("role")?;
+        let id: String = row.try_get("id")?;
+        match out.last_mut() {
+            Some((o, roles)) if o.id == id => roles.push(role),
+            _ => out.push((OrganizationRow::from_row(row)?, vec![role])),
+        }
+    }
+    Ok(out)
+}
+
 /// The members of an organization, with their users and roles, oldest
 /// first; with `user_id`, only that person's membership.
 pub async fn members(

@@ -11,7 +11,7 @@ use crate::{
         list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
         InviteView, OneOrMany, PAGE_SIZE,
     },
-    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Pager, Tone},
+    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Pager, Tone, INPUT, LABEL},
 };
 
 const DAY: u64 = 86_400;
@@ -68,10 +68,6 @@ fn InvitesAdmin(options: InviteOptions) -> impl IntoView {
         </div>
     }
 }
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
-     focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
-const LABEL: &str = "block text-sm font-medium text-slate-800";
 
 /// The usual choices up to the instance's maximum, plus the configured
 /// default when it is not one of them, so the form always starts on it.

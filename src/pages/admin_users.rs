@@ -15,17 +15,15 @@ use crate::{
     accounts::{domain::Email, StatusResponse},
     app::use_session,
     error::ApiError,
-    ui::{go_to, use_hydrated, Alert, PageHeader, Tone, LINK},
+    ui::{
+        go_to, use_hydrated, Alert, PageHeader, Tone, DANGER_BUTTON, INPUT, LABEL, LINK,
+        SMALL_BUTTON,
+    },
     users::{
         create_user, disable_user, enable_user, list_users, resend_enrollment, set_role,
         CreateUserBody, ListedUser, SetRoleBody, UserIdBody, PAGE_SIZE,
     },
 };
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
-     focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200";
-const LABEL: &str = "block text-sm font-medium text-slate-800";
-const SMALL_BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -323,7 +321,7 @@ fn UserControls(
                 // Nobody disables themselves (the server refuses it too).
                 {(!is_me).then(|| view! {
                     <button type="button"
-                        class=move || if disabled_now.get() { SMALL_BUTTON } else { "rounded-md border border-red-200 px-2.5 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60" }
+                        class=move || if disabled_now.get() { SMALL_BUTTON } else { DANGER_BUTTON }
                         disabled=move || !hydrated.get() || toggle.pending().get()
                         on:click=move |_| { toggle.dispatch((id_toggle.clone(), !disabled_now.get())); }
                     >{move || if disabled_now.get() { "Enable" } else { "Disable" }}</button>

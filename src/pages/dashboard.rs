@@ -5,18 +5,22 @@ use leptos_router::components::Redirect;
 use crate::{
     accounts::SessionWithUser,
     app::use_session,
-    pages::verify_email::SendVerificationButton,
-    ui::{Alert, Tone},
+    organizations::{my_organizations, MyOrganizations},
+    pages::{orgs::RoleBadges, verify_email::SendVerificationButton},
+    ui::{Alert, Tone, LINK},
 };
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
+    let organizations = Resource::new(|| (), |_| my_organizations());
     view! {
         <Title text="Dashboard" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || session.0.get().map(|result| match result {
-                Ok(Some(s)) => view! { <Dashboard session=s /> }.into_any(),
+                Ok(Some(s)) => view! {
+                    <Dashboard session=s organizations=organizations.get().and_then(Result::ok).unwrap_or_default() />
+                }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
             })}
@@ -25,7 +29,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(session: SessionWithUser) -> impl IntoView {
+fn Dashboard(session: SessionWithUser, organizations: MyOrganizations) -> impl IntoView {
     let user = session.user;
     let since = user.created_at.get(..10).unwrap_or_default().to_owned();
     let unverified = (!user.email_verified).then(|| user.email.clone());
@@ -58,6 +62,50 @@ fn Dashboard(session: SessionWithUser) -> impl IntoView {
                     </div>
                 </dl>
             </section>
+            <Organizations mine=organizations />
         </div>
+    }
+}
+
+#[component]
+fn Organizations(mine: MyOrganizations) -> impl IntoView {
+    let create = mine.may_create.then(|| view! {
+        <a href="/orgs/new" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">"New organization"</a>
+    });
+    let empty = mine.organizations.is_empty();
+    view! {
+        <section class="mt-8 rounded-xl border border-slate-200 bg-white shadow-sm" aria-labelledby="organizations-heading">
+            <div class="flex items-center justify-between gap-4 border-b border-slate-200 px-6 py-4">
+                <h2 id="organizations-heading" class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Your organizations"</h2>
+                {create}
+            </div>
+            {if empty {
+                view! {
+                    <p class="px-6 py-6 text-sm text-slate-600">
+                        {if mine.may_create {
+                            "You are not in any organization yet. Create one for your team, or wait for an invitation."
+                        } else {
+                            "You are not in any organization yet. When someone adds you to one, it shows up here."
+                        }}
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y divide-slate-200" data-testid="organizations">
+                        {mine.organizations.into_iter().map(|o| view! {
+                            <li class="flex flex-wrap items-center justify-between gap-x-4 gap-y-1 px-6 py-4">
+                                <div class="min-w-0">
+                                    <a href=format!("/orgs/{}", o.slug) class=LINK>{o.name}</a>
+                                    <p class="text-sm text-slate-500">{format!("/orgs/{}", o.slug)}</p>
+                                </div>
+                                <div class="flex flex-wrap gap-1.5">
+                                    <RoleBadges roles=o.roles />
+                                </div>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 
 use crate::{
     accounts::sign_out,
@@ -19,22 +19,16 @@ use crate::{
         sign_up::{SignUpForm, WithInvitation},
         verify_email::SendVerificationButton,
     },
-    ui::{go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, LINK},
+    ui::{
+        go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, BUTTON, LINK,
+        QUERY_VALUE,
+    },
 };
 
 fn use_token() -> Signal<String> {
     let params = use_params_map();
     Signal::derive(move || params.read().get("token").unwrap_or_default())
 }
-
-/// What stays as it is in the `next` query value: RFC 3986's unreserved
-/// characters, and `/` so that a path stays readable.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
 
 /// Where to go after accepting: the welcome page, then the invitation's
 /// redirect (or the dashboard).
@@ -200,9 +194,6 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
         .into_any(),
     }
 }
-
-const BUTTON: &str = "inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
-     text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:cursor-not-allowed disabled:opacity-60";
 
 #[island]
 fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {

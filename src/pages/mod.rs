@@ -8,6 +8,8 @@ pub mod enroll;
 pub mod forgot_password;
 pub mod invite;
 pub mod not_found;
+pub mod orgs;
+pub mod orgs_new;
 pub mod reset_password;
 pub mod sign_in;
 pub mod sign_up;

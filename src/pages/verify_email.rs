@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     accounts::{send_verification_email, verify_email, SendVerificationEmailBody, VerifyEmailBody},
-    ui::{use_hydrated, Alert, Card, Tone, LINK},
+    ui::{use_hydrated, Alert, Card, Tone, BUTTON, LINK},
 };
 
 #[component]
@@ -44,13 +44,13 @@ fn ConfirmEmail(token: String) -> impl IntoView {
                 <Alert tone=Tone::Success>"Thank you: "<strong>{done.user.email}</strong>" is verified."</Alert>
                 // Where the person asked to go when the link was sent
                 // (checked then), else home.
-                <a href=done.redirect_to.unwrap_or_else(|| "/dashboard".to_owned()) class=BUTTON>"Continue"</a>
+                <a href=done.redirect_to.unwrap_or_else(|| "/dashboard".to_owned()) class=format!("mt-4 {BUTTON}")>"Continue"</a>
             }.into_any(),
             result => view! {
                 {result.and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
                 <button
                     type="button"
-                    class=BUTTON
+                    class=format!("mt-4 {BUTTON}")
                     disabled=move || !hydrated.get() || confirm.pending().get()
                     on:click={
                         let token = token.clone();
@@ -83,7 +83,7 @@ pub fn SendVerificationButton(email: String, next: String) -> impl IntoView {
                 {result.and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
                 <button
                     type="button"
-                    class=BUTTON
+                    class=format!("mt-4 {BUTTON}")
                     disabled=move || !hydrated.get() || send.pending().get()
                     on:click=move |_| { send.dispatch(()); }
                 >{move || if send.pending().get() { "Sending…" } else { "Send me a verification email" }}</button>
@@ -91,6 +91,3 @@ pub fn SendVerificationButton(email: String, next: String) -> impl IntoView {
         }}
     }
 }
-
-const BUTTON: &str = "mt-4 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
-     text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:cursor-not-allowed disabled:opacity-60";

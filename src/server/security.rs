@@ -114,10 +114,12 @@ pub fn error_response(err: ApiError) -> Response {
 
 /// The policy for an HTML page: scripts only from here or with this
 /// response's nonce, WebAssembly allowed, nothing may frame us.
+/// Images may come from any https address: organization logos are URLs
+/// their owners chose (shown with `referrerpolicy="no-referrer"`).
 pub fn page_csp(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'nonce-{nonce}'; \
-         img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+         img-src 'self' data: https:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
     )
 }
 

@@ -866,7 +866,185 @@ async fn instance_admins_add_members_and_the_configuration_holds(backend: Backen
     );
 }
 
+/// `/orgs/{slug}` and the data behind it: members see the organization and
+/// what their roles allow; everyone else gets the 404 an unknown
+/// organization gets. Viewing makes it the session's active organization.
+async fn the_organization_page_is_for_members_only(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let ada = app.signed_up("ada@example.com").await;
+    let bob = app.signed_up("bob@example.com").await;
+    let eve = app.signed_up("eve@example.com").await;
+    let acme = create(&app, &ada, "Acme Labs", "acme-labs").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_member(&app, &acme, "bob@example.com", &["member"]).await;
+    create(&app, &ada, "Other", "other").await;
+    assert_eq!(
+        active_organization(&app, &ada).await,
+        app_org_id(&app, "other").await.as_str()
+    );
+
+    let data = |cookie: Option<String>, query: &'static str| {
+        let app = &app;
+        async move {
+            app.get(
+                &format!("/api/auth/gatehouse/organization-page?{query}"),
+                cookie.as_deref(),
+            )
+            .await
+        }
+    };
+    let res = data(Some(ada.clone()), "slug=acme-labs").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let page = &res.body;
+    assert_eq!(page["organization"]["name"], "Acme Labs");
+    assert_eq!(page["me"]["role"], "owner");
+    assert_eq!(page["memberCount"], 2);
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["assignableRoles"], json!(["owner", "admin", "member"]));
+    assert!(page["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("organization:delete")));
+    assert_eq!(
+        active_organization(&app, &ada).await,
+        acme.as_str(),
+        "viewing makes it active"
+    );
+    // Search reads names and addresses.
+    let res = data(Some(ada.clone()), "slug=acme-labs&search=BOB%40").await;
+    assert_eq!(res.body["total"], 1, "{}", res.text);
+    assert_eq!(res.body["members"][0]["user"]["email"], "bob@example.com");
+    assert_eq!(res.body["memberCount"], 2);
+
+    // A member sees what a member may do, and cannot give roles above it.
+    let res = data(Some(bob.clone()), "slug=acme-labs").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["permissions"], json!(["ac:read"]));
+    assert_eq!(res.body["assignableRoles"], json!(["admin", "member"]));
+
+    // Outsiders and unknown slugs look the same; signed-out people sign in.
+    for (cookie, query) in [
+        (Some(eve.clone()), "slug=acme-labs"),
+        (Some(ada.clone()), "slug=nothing-here"),
+    ] {
+        let res = data(cookie, query).await;
+        assert_eq!(
+            (res.status.as_u16(), res.code()),
+            (404, "NOT_FOUND"),
+            "{query}"
+        );
+    }
+    assert!(active_organization(&app, &eve).await.is_null());
+    assert_eq!(data(None, "slug=acme-labs").await.status, 401);
+
+    // The pages themselves.
+    let page = app.get("/orgs/acme-labs", Some(&ada)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("bob@example.com"), "members are listed");
+    assert!(
+        page.text.contains("/orgs/acme-labs/settings"),
+        "owners see settings"
+    );
+    let page = app.get("/orgs/acme-labs", Some(&bob)).await;
+    assert!(
+        !page.text.contains("/orgs/acme-labs/settings"),
+        "members do not"
+    );
+    let page = app.get("/orgs/acme-labs", Some(&eve)).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.text.contains("Acme Labs"), "nothing tells it exists");
+    let page = app
+        .request(
+            reqwest::Method::GET,
+            "/orgs/acme-labs",
+            None,
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(page.status, 302, "signed-out people are sent to sign in");
+    assert_eq!(
+        page.headers["location"],
+        "/sign-in?redirectTo=/orgs/acme-labs"
+    );
+    let dashboard = app.get("/dashboard", Some(&bob)).await;
+    assert!(
+        dashboard.text.contains("Acme Labs"),
+        "the dashboard lists it"
+    );
+
+    // `new` is the create page, never a slug.
+    let res = app
+        .post_with_cookie(
+            "/api/auth/organization/check-slug",
+            json!({ "slug": "new" }),
+            &ada,
+        )
+        .await;
+    assert_eq!(res.code(), "INVALID_SLUG");
+    assert_eq!(app.get("/orgs/new", Some(&ada)).await.status, 200);
+}
+
+async fn app_org_id(app: &TestApp, slug: &str) -> String {
+    sqlx::query_scalar("select id from organizations where slug = $1")
+        .bind(slug)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Gatehouse's `email` in `add-member`, for the page's form.
+async fn add_member_by_email(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let root = app.signed_up("root@example.com").await;
+    app.set_role("root@example.com", "admin").await;
+    app.signed_up("bob@example.com").await;
+    let acme = create(&app, &root, "Acme", "acme").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let add = |body: serde_json::Value| {
+        let (app, root) = (&app, &root);
+        async move {
+            app.post_with_cookie("/api/auth/organization/add-member", body, root)
+                .await
+        }
+    };
+    let res =
+        add(json!({ "email": " Bob@Example.com ", "role": "member", "organizationId": acme }))
+            .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        res.body["userId"],
+        app_user_id(&app, "bob@example.com").await.as_str()
+    );
+    let res =
+        add(json!({ "email": "nobody@example.com", "role": "member", "organizationId": acme }))
+            .await;
+    assert_eq!(res.code(), "USER_NOT_FOUND");
+    let res =
+        add(json!({ "email": "not an address", "role": "member", "organizationId": acme })).await;
+    assert_eq!(res.code(), "INVALID_EMAIL");
+    let res = add(json!({ "role": "member", "organizationId": acme })).await;
+    assert_eq!(res.code(), "MISSING_FIELD");
+}
+
+async fn app_user_id(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
 on_both_databases!(
+    the_organization_page_is_for_members_only,
+    add_member_by_email,
     instance_admins_add_members_and_the_configuration_holds,
     roles_owners_removal_and_deletion,
     two_owners_demoting_each_other_keep_one,

@@ -1,0 +1,665 @@
+//! `/orgs/{slug}`, an organization's home, and its tabs: **members**
+//! (search, paging, roles, remove, leave, add an existing account) and
+//! **settings** (name, slug, logo, delete after typing the slug). A tab is
+//! shown to those whose roles let them use it; someone outside the
+//! organization gets the same 404 page as for one that does not exist.
+//!
+//! The page is rendered on the server; each member row's controls and each
+//! form are small islands.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::Redirect,
+    hooks::{use_params_map, use_query_map},
+};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+use crate::{
+    accounts::domain::Email,
+    invites::OneOrMany,
+    organizations::{
+        add_member, delete_organization, leave_organization, organization_page, remove_member,
+        update_member_role, update_organization, AddMemberBody, MemberView, OrganizationChanges,
+        OrganizationIdBody, OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody,
+        UpdateOrganizationBody, MEMBERS_PAGE,
+    },
+    pages::not_found::NotFoundPage,
+    ui::{
+        format_time, go_to, use_hydrated, Alert, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
+        QUERY_VALUE, SMALL_BUTTON,
+    },
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Members,
+    Settings,
+}
+
+#[component]
+pub fn OrganizationMembersPage() -> impl IntoView {
+    organization_page_view(Tab::Members)
+}
+
+#[component]
+pub fn OrganizationSettingsPage() -> impl IntoView {
+    organization_page_view(Tab::Settings)
+}
+
+fn organization_page_view(tab: Tab) -> impl IntoView {
+    let slug = use_params_map()
+        .read_untracked()
+        .get("slug")
+        .unwrap_or_default();
+    let query = use_query_map();
+    let query = query.read_untracked();
+    let search = query.get("search").unwrap_or_default();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0);
+    // Set by the forms when they reload the page; only an address is ever
+    // shown from `added`.
+    let added = query
+        .get("added")
+        .and_then(|e| Email::parse(&e).ok())
+        .map(|e| e.as_str().to_owned());
+    let saved = query.get("saved").is_some();
+    let data = Resource::new(
+        {
+            let (slug, search) = (slug.clone(), search.clone());
+            move || (slug.clone(), search.clone(), offset)
+        },
+        |(slug, search, offset)| organization_page(slug, Some(search), Some(offset.to_string())),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
+            {move || {
+                let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
+                data.get().map(move |r| match r {
+                    Err(e) if e.code == "UNAUTHORIZED" => {
+                        let back = utf8_percent_encode(&format!("/orgs/{slug}"), QUERY_VALUE).to_string();
+                        view! { <Redirect path=format!("/sign-in?redirectTo={back}") /> }.into_any()
+                    }
+                    Err(e) if e.code == "NOT_FOUND" => view! { <NotFoundPage /> }.into_any(),
+                    Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+                    Ok(page) => view! {
+                        <Title text=page.organization.name.clone() />
+                        <div class="mx-auto max-w-5xl">
+                            <OrganizationHeading page=page.clone() tab />
+                            {match tab {
+                                Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
+                                Tab::Settings => view! { <SettingsTab page saved /> }.into_any(),
+                            }}
+                        </div>
+                    }.into_any(),
+                })
+            }}
+        </Suspense>
+    }
+}
+
+fn may_see_settings(page: &OrganizationPage) -> bool {
+    page.can("organization:update") || page.can("organization:delete")
+}
+
+/// The organization's name, logo and the viewer's roles, then the tabs.
+#[component]
+fn OrganizationHeading(page: OrganizationPage, tab: Tab) -> impl IntoView {
+    let o = &page.organization;
+    let base = format!("/orgs/{}", o.slug);
+    let tab_class = |active: bool| {
+        if active {
+            "-mb-px border-b-2 border-indigo-600 px-1 pb-3 font-semibold text-indigo-700"
+        } else {
+            "-mb-px border-b-2 border-transparent px-1 pb-3 font-medium text-slate-600 hover:border-slate-300 hover:text-slate-900"
+        }
+    };
+    let current = |active: bool| active.then_some("page");
+    let initial = o
+        .name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    view! {
+        <div class="mb-6 flex items-center gap-4">
+            {match o.logo.clone() {
+                Some(src) => view! { <img src=src alt="" referrerpolicy="no-referrer" class="h-12 w-12 shrink-0 rounded-lg border border-slate-200 bg-white object-cover" /> }.into_any(),
+                None => view! { <span aria-hidden="true" class="inline-flex h-12 w-12 shrink-0 items-center justify-center rounded-lg bg-indigo-100 text-xl font-semibold text-indigo-700">{initial}</span> }.into_any(),
+            }}
+            <div class="min-w-0">
+                <h1 class="truncate text-2xl font-semibold tracking-tight text-slate-900">{o.name.clone()}</h1>
+                <p class="mt-0.5 flex flex-wrap items-center gap-x-2 gap-y-1 text-sm text-slate-500">
+                    <span>{format!("/orgs/{}", o.slug)}</span>
+                    <span aria-hidden="true">"·"</span>
+                    <span>"You are"</span>
+                    <RoleBadges roles=roles_of(&page.me) />
+                </p>
+            </div>
+        </div>
+        <nav aria-label="Organization" class="mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm">
+            <a href=base.clone() class=tab_class(tab == Tab::Members) aria-current=current(tab == Tab::Members)>
+                "Members " <span class="ml-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{page.member_count.to_string()}</span>
+            </a>
+            {may_see_settings(&page).then(|| view! {
+                <a href=format!("{base}/settings") class=tab_class(tab == Tab::Settings) aria-current=current(tab == Tab::Settings)>"Settings"</a>
+            })}
+        </nav>
+    }
+}
+
+fn roles_of(member: &MemberView) -> Vec<String> {
+    member.role.split(',').map(str::to_owned).collect()
+}
+
+/// An organization member's roles, each as a badge.
+#[component]
+pub fn RoleBadges(roles: Vec<String>) -> impl IntoView {
+    roles
+        .into_iter()
+        .map(|r| {
+            let tone = match r.as_str() {
+                "owner" => "bg-amber-100 text-amber-900",
+                "admin" => "bg-indigo-50 text-indigo-700",
+                _ => "bg-slate-100 text-slate-700",
+            };
+            view! { <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {tone}") data-testid="member-role">{r}</span> }
+        })
+        .collect_view()
+}
+
+fn members_href(slug: &str, search: &str, offset: usize) -> String {
+    let mut q = Vec::new();
+    if !search.is_empty() {
+        q.push(format!(
+            "search={}",
+            utf8_percent_encode(search, NON_ALPHANUMERIC)
+        ));
+    }
+    if offset > 0 {
+        q.push(format!("offset={offset}"));
+    }
+    if q.is_empty() {
+        format!("/orgs/{slug}")
+    } else {
+        format!("/orgs/{slug}?{}", q.join("&"))
+    }
+}
+
+#[component]
+fn MembersTab(
+    page: OrganizationPage,
+    search: String,
+    offset: usize,
+    added: Option<String>,
+) -> impl IntoView {
+    let slug = page.organization.slug.clone();
+    let organization_id = page.organization.id.clone();
+    let i_am_owner = page.is_owner(&page.me);
+    let sole_owner = i_am_owner && page.owners.len() == 1;
+    let rows = page
+        .members
+        .iter()
+        .map(|m| {
+            let is_me = m.id == page.me.id;
+            let owner_row = page.is_owner(m);
+            // Only owners act on owners (the server holds to it too).
+            let within_reach = !owner_row || i_am_owner;
+            let user = m.user.clone();
+            let (name, email) = user
+                .map(|u| (u.name, u.email))
+                .unwrap_or_default();
+            view! {
+                <li class="px-4 py-4 sm:px-5" data-testid="member-row">
+                    <div class="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+                        <div class="min-w-0">
+                            <p class="truncate font-medium text-slate-900">
+                                {name.clone()}
+                                {is_me.then(|| view! { <span class="ml-1 text-sm font-normal text-slate-500">"(you)"</span> })}
+                            </p>
+                            <p class="truncate text-sm text-slate-600">{email.clone()}</p>
+                        </div>
+                        <p class="text-xs text-slate-500">"Joined " {format_time(&m.created_at)}</p>
+                    </div>
+                    <MemberControls
+                        organization_id=organization_id.clone()
+                        member_id=m.id.clone()
+                        name
+                        roles=roles_of(m)
+                        assignable=page.assignable_roles.clone()
+                        can_change=page.can("member:update") && within_reach
+                        can_remove=page.can("member:delete") && within_reach && !is_me
+                        is_me
+                        sole_owner=is_me && sole_owner
+                    />
+                </li>
+            }
+        })
+        .collect_view();
+    let (total, page_size) = (page.total.max(0) as usize, MEMBERS_PAGE);
+    view! {
+        {added.map(|email| view! {
+            <Alert tone=Tone::Success>{email}" is now a member."</Alert>
+        })}
+        <div class="grid gap-8 lg:grid-cols-3">
+            <section class="lg:col-span-2" aria-label="Members">
+                <form method="get" action=format!("/orgs/{slug}") class="mb-3" role="search">
+                    <label class="sr-only" for="member-search">"Search members"</label>
+                    <input
+                        id="member-search" name="search" type="search"
+                        placeholder="Search by name or email"
+                        class="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
+                        value=search.clone()
+                    />
+                </form>
+                {if total == 0 {
+                    view! { <p class="rounded-xl border border-dashed border-slate-300 p-6 text-center text-sm text-slate-600">"No member matches “"{search.clone()}"”."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="members">
+                            {rows}
+                        </ul>
+                        <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                            <span>{format!("{}–{} of {total}", offset + 1, (offset + page_size).min(total))}</span>
+                            <div class="flex gap-4">
+                                {(offset > 0).then(|| view! { <a class=LINK href=members_href(&slug, &search, offset.saturating_sub(page_size))>"Previous"</a> })}
+                                {(offset + page_size < total).then(|| view! { <a class=LINK href=members_href(&slug, &search, offset + page_size)>"Next"</a> })}
+                            </div>
+                        </div>
+                    }.into_any()
+                }}
+            </section>
+            // A column with gaps rather than `space-y`: islands are inline
+            // elements, which take no margin.
+            <aside class="flex flex-col gap-6">
+                {page.may_add_accounts.then(|| view! {
+                    <AddMemberForm organization_id=page.organization.id.clone() slug=slug.clone() roles=page.assignable_roles.clone() />
+                })}
+                <RolesExplained />
+            </aside>
+        </div>
+    }
+}
+
+/// What each built-in role may do, in a sentence each.
+#[component]
+fn RolesExplained() -> impl IntoView {
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-5 text-sm shadow-sm">
+            <h2 class="font-semibold text-slate-900">"Roles"</h2>
+            <dl class="mt-3 space-y-2 text-slate-600">
+                <div><dt class="inline font-medium text-slate-800">"owner"</dt><dd class="inline">" — everything, including deleting the organization and managing owners."</dd></div>
+                <div><dt class="inline font-medium text-slate-800">"admin"</dt><dd class="inline">" — settings, members, invitations and teams; not owners, not deletion."</dd></div>
+                <div><dt class="inline font-medium text-slate-800">"member"</dt><dd class="inline">" — belongs to the organization and sees its roles."</dd></div>
+            </dl>
+        </section>
+    }
+}
+
+#[derive(Clone)]
+enum MemberChange {
+    Roles(UpdateMemberRoleBody),
+    Remove(RemoveMemberBody),
+    Leave(OrganizationIdBody),
+}
+
+/// A member's roles, and what the viewer may do about them: change their
+/// roles, remove them, or (on their own row) leave.
+#[island]
+#[allow(clippy::too_many_arguments)] // an island's props are its arguments
+fn MemberControls(
+    organization_id: String,
+    member_id: String,
+    name: String,
+    roles: Vec<String>,
+    assignable: Vec<String>,
+    can_change: bool,
+    can_remove: bool,
+    is_me: bool,
+    sole_owner: bool,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let roles_now = RwSignal::new(roles.clone());
+    let chosen = RwSignal::new(roles);
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let removed = RwSignal::new(false);
+    let said: RwSignal<Option<(Tone, String)>> = RwSignal::new(None);
+
+    // One action for the three changes: each action type costs the
+    // browser's download, and a row makes one change at a time anyway.
+    let act = Action::new(|change: &MemberChange| {
+        let change = change.clone();
+        async move {
+            match change {
+                MemberChange::Roles(body) => update_member_role(body)
+                    .await
+                    .map(|m| Some(m.role.split(',').map(str::to_owned).collect())),
+                MemberChange::Remove(body) => remove_member(body).await.map(|_| None),
+                MemberChange::Leave(body) => leave_organization(body).await.map(|_| None),
+            }
+        }
+    });
+    let who = name.clone();
+    Effect::new(move |_| match act.value().get() {
+        Some(Ok(Some(now))) => {
+            let now: Vec<String> = now;
+            said.set(Some((
+                Tone::Success,
+                format!("{who} is now {}.", now.join(" and ")),
+            )));
+            roles_now.set(now);
+            editing.set(false);
+        }
+        Some(Ok(None)) if is_me => go_to("/dashboard"),
+        Some(Ok(None)) => {
+            removed.set(true);
+            said.set(Some((
+                Tone::Success,
+                format!("{who} was removed from the organization."),
+            )));
+        }
+        Some(Err(e)) => {
+            confirming.set(false);
+            said.set(Some((Tone::Error, e.message)));
+        }
+        None => {}
+    });
+
+    let (org_save, org_remove, org_leave) = (
+        organization_id.clone(),
+        organization_id.clone(),
+        organization_id,
+    );
+    let (id_save, id_remove) = (member_id.clone(), member_id.clone());
+    let busy = move || !hydrated.get() || act.pending().get();
+    let box_name = format!("roles-{member_id}");
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-1.5" data-testid="member-roles">
+            {move || view! { <RoleBadges roles=roles_now.get() /> }}
+            {move || removed.get().then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800">"removed"</span> })}
+        </div>
+        {move || said.get().map(|(tone, m)| view! { <div class="mt-3"><Alert tone>{m}</Alert></div> })}
+        {move || (editing.get() && !removed.get()).then(|| {
+            let (org, id, box_name) = (org_save.clone(), id_save.clone(), box_name.clone());
+            view! {
+                <fieldset class="mt-3 rounded-lg border border-slate-200 bg-slate-50 p-3">
+                    <legend class="px-1 text-sm font-medium text-slate-800">{format!("Roles of {name}")}</legend>
+                    <div class="flex flex-wrap gap-x-5 gap-y-2">
+                        {assignable.iter().map(|r| {
+                            let (role, role_for_change) = (r.clone(), r.clone());
+                            view! {
+                                <label class="inline-flex items-center gap-2 text-sm text-slate-800">
+                                    <input type="checkbox" name=box_name.clone() value=r.clone()
+                                        class="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                                        prop:checked=move || chosen.get().contains(&role)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chosen.update(|c| {
+                                                c.retain(|x| *x != role_for_change);
+                                                if on { c.push(role_for_change.clone()); }
+                                            });
+                                        }
+                                    />
+                                    {r.clone()}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <div class="mt-3 flex gap-2">
+                        <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                            disabled=move || busy() || chosen.get().is_empty()
+                            on:click=move |_| {
+                                act.dispatch(MemberChange::Roles(UpdateMemberRoleBody {
+                                    member_id: Some(id.clone()),
+                                    role: Some(OneOrMany::Many(chosen.get())),
+                                    organization_id: Some(org.clone()),
+                                }));
+                            }
+                        >{move || if act.pending().get() { "Saving…" } else { "Save roles" }}</button>
+                        <button type="button" class=SMALL_BUTTON on:click=move |_| { chosen.set(roles_now.get()); editing.set(false); }>"Cancel"</button>
+                    </div>
+                </fieldset>
+            }
+        })}
+        {move || (!editing.get() && !removed.get() && (can_change || can_remove || is_me)).then(|| {
+            let (org_remove, id_remove, org_leave) = (org_remove.clone(), id_remove.clone(), org_leave.clone());
+            view! {
+                <div class="mt-3 flex flex-wrap items-center gap-2">
+                    {can_change.then(|| view! {
+                        <button type="button" class=SMALL_BUTTON disabled=busy on:click=move |_| { said.set(None); editing.set(true); }>"Change roles"</button>
+                    })}
+                    {move || {
+                        let (org_remove, id_remove, org_leave) = (org_remove.clone(), id_remove.clone(), org_leave.clone());
+                        if confirming.get() {
+                            view! {
+                                <span class="text-sm text-slate-700">{if is_me { "Leave this organization?" } else { "Remove this member?" }}</span>
+                                <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| {
+                                    if is_me {
+                                        act.dispatch(MemberChange::Leave(OrganizationIdBody { organization_id: Some(org_leave.clone()) }));
+                                    } else {
+                                        act.dispatch(MemberChange::Remove(RemoveMemberBody { member_id_or_email: Some(id_remove.clone()), organization_id: Some(org_remove.clone()) }));
+                                    }
+                                }>{if is_me { "Yes, leave" } else { "Yes, remove" }}</button>
+                                <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Cancel"</button>
+                            }.into_any()
+                        } else if is_me && sole_owner {
+                            view! { <span class="text-xs text-slate-500">"You are the only owner: make someone else owner before you leave."</span> }.into_any()
+                        } else if is_me || can_remove {
+                            view! {
+                                <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| { said.set(None); confirming.set(true); }>
+                                    {if is_me { "Leave organization" } else { "Remove" }}
+                                </button>
+                            }.into_any()
+                        } else {
+                            ().into_any()
+                        }
+                    }}
+                </div>
+            }
+        })}
+    }
+}
+
+/// For instance admins (`user:create`): add someone who has an account.
+#[island]
+fn AddMemberForm(organization_id: String, slug: String, roles: Vec<String>) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(
+        roles
+            .iter()
+            .find(|r| *r == "member")
+            .or(roles.first())
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let add = Action::new(|body: &AddMemberBody| add_member(body.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = add.value().get() {
+            go_to(&format!(
+                "/orgs/{slug}?added={}",
+                utf8_percent_encode(&email.get_untracked(), NON_ALPHANUMERIC)
+            ));
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add.dispatch(AddMemberBody {
+            email: Some(email.get()),
+            role: Some(OneOrMany::One(role.get())),
+            organization_id: Some(organization_id.clone()),
+            ..Default::default()
+        });
+    };
+    view! {
+        <form on:submit=on_submit novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
+            <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
+            {move || add.value().get().and_then(Result::err).map(|e| view! {
+                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+            })}
+            <div class="mt-4">
+                <label for="add-member-email" class=LABEL>"Email"</label>
+                <input id="add-member-email" name="email" type="email" class=INPUT autocomplete="off"
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+            </div>
+            <div class="mt-4">
+                <label for="add-member-role" class=LABEL>"Role"</label>
+                <select id="add-member-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
+                    {roles.into_iter().map(|r| {
+                        let selected = r == role.get_untracked();
+                        view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || add.pending().get()>
+                {move || if add.pending().get() { "Adding…" } else { "Add member" }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
+    if !may_see_settings(&page) {
+        return view! {
+            <Alert tone=Tone::Info>"Only owners and admins can change this organization's settings."</Alert>
+        }
+        .into_any();
+    }
+    let o = page.organization.clone();
+    view! {
+        {saved.then(|| view! { <Alert tone=Tone::Success>"Settings saved."</Alert> })}
+        <div class="grid gap-8 lg:grid-cols-2">
+            {if page.can("organization:update") {
+                view! { <SettingsForm organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() logo=o.logo.clone().unwrap_or_default() /> }.into_any()
+            } else {
+                view! { <p class="text-sm text-slate-600">"Your roles do not let you change the name, slug or logo."</p> }.into_any()
+            }}
+            {page.can("organization:delete").then(|| if page.deletion_disabled {
+                view! {
+                    <section class="rounded-xl border border-slate-200 bg-white p-5 text-sm text-slate-600 shadow-sm">
+                        <h2 class="font-semibold text-slate-900">"Delete organization"</h2>
+                        <p class="mt-1">"Deleting organizations is turned off on this instance."</p>
+                    </section>
+                }.into_any()
+            } else {
+                view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count /> }.into_any()
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[island]
+fn SettingsForm(
+    organization_id: String,
+    name: String,
+    slug: String,
+    logo: String,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let name = RwSignal::new(name);
+    let slug = RwSignal::new(slug);
+    let logo = RwSignal::new(logo);
+    let save = Action::new(|body: &UpdateOrganizationBody| update_organization(body.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = save.value().get() {
+            go_to(&format!("/orgs/{}/settings?saved=1", o.slug));
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(UpdateOrganizationBody {
+            organization_id: Some(organization_id.clone()),
+            data: Some(OrganizationChanges {
+                name: Some(name.get()),
+                slug: Some(slug.get()),
+                // Empty removes the logo.
+                logo: Some(logo.get()),
+                metadata: None,
+            }),
+        });
+    };
+    let field = |id: &'static str,
+                 label: &'static str,
+                 value: RwSignal<String>,
+                 hint: &'static str| {
+        view! {
+            <div class="mt-4">
+                <label for=id class=LABEL>{label}</label>
+                <input id=id name=id class=INPUT autocomplete="off"
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <form on:submit=on_submit novalidate aria-label="Organization settings" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 class="font-semibold text-slate-900">"Settings"</h2>
+            {move || save.value().get().and_then(Result::err).map(|e| view! {
+                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+            })}
+            {field("org-name", "Name", name, "")}
+            {field("org-slug", "Slug", slug, "Changing it changes the organization's address.")}
+            {field("org-logo", "Logo URL", logo, "An https address of an image; leave empty for none.")}
+            <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || save.pending().get()>
+                {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
+            </button>
+        </form>
+    }
+}
+
+/// Deleting asks for the slug, typed out, so it is never a slip.
+#[island]
+fn DeleteOrganization(
+    organization_id: String,
+    name: String,
+    slug: String,
+    members: i64,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let typed = RwSignal::new(String::new());
+    let delete = Action::new(|body: &OrganizationIdBody| delete_organization(body.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = delete.value().get() {
+            go_to("/dashboard");
+        }
+    });
+    let matches = {
+        let slug = slug.clone();
+        move || typed.get().trim() == slug
+    };
+    let people = if members == 1 {
+        "its 1 member".to_owned()
+    } else {
+        format!("its {members} members")
+    };
+    view! {
+        <section class="rounded-xl border border-red-200 bg-white p-5 shadow-sm" aria-labelledby="delete-heading">
+            <h2 id="delete-heading" class="font-semibold text-red-800">"Delete organization"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "This deletes "<strong>{name}</strong>" with "{people}" and everything in it, at once. It cannot be undone."
+            </p>
+            {move || delete.value().get().and_then(Result::err).map(|e| view! {
+                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+            })}
+            <div class="mt-4">
+                <label for="confirm-slug" class=LABEL>"Type "<code class="rounded bg-slate-100 px-1">{slug.clone()}</code>" to confirm"</label>
+                <input id="confirm-slug" name="confirm" class=INPUT autocomplete="off" spellcheck="false"
+                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+            </div>
+            <button type="button"
+                class="mt-5 inline-flex w-full items-center justify-center rounded-md bg-red-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:cursor-not-allowed disabled:opacity-50"
+                disabled={
+                    let matches = matches.clone();
+                    move || !hydrated.get() || delete.pending().get() || !matches()
+                }
+                on:click=move |_| { delete.dispatch(OrganizationIdBody { organization_id: Some(organization_id.clone()) }); }
+            >{move || if delete.pending().get() { "Deleting…" } else { "Delete this organization" }}</button>
+        </section>
+    }
+}
