@@ -83,6 +83,13 @@ struct RawOrganizations {
     limit_per_user: Option<u32>,
     membership_limit: u32,
     disable_deletion: bool,
+    /// How long an organization invitation stays usable (`48h`).
+    invitation_expiry: String,
+    /// Pending invitations per organization.
+    invitation_limit: u32,
+    /// Inviting an address again cancels its pending invitation instead of
+    /// being refused.
+    cancel_pending_on_reinvite: bool,
 }
 
 /// Who may create organizations (SPEC §3 "Organizations" 1).
@@ -101,9 +108,16 @@ pub struct OrganizationSettings {
     pub limit_per_user: Option<u32>,
     pub membership_limit: u32,
     pub disable_deletion: bool,
+    pub invitation_expiry: Duration,
+    pub invitation_limit: u32,
+    pub cancel_pending_on_reinvite: bool,
 }
 
 impl OrganizationSettings {
+    pub fn invitation_expiry_ms(&self) -> i64 {
+        i64::try_from(self.invitation_expiry.as_millis()).unwrap_or(i64::MAX)
+    }
+
     pub fn may_create(&self, instance_role: &str) -> bool {
         match &self.allow_create {
             AllowCreate::Everyone(_) => true,
@@ -218,6 +232,9 @@ impl Default for RawConfig {
                 limit_per_user: None,
                 membership_limit: 100,
                 disable_deletion: false,
+                invitation_expiry: "48h".into(),
+                invitation_limit: 100,
+                cancel_pending_on_reinvite: false,
             },
         }
     }
@@ -667,11 +684,22 @@ fn parse_organizations(
             "must be at least 1".into(),
         ));
     }
+    if raw.invitation_limit == 0 {
+        return Err(invalid(
+            "organizations.invitation_limit",
+            "must be at least 1".into(),
+        ));
+    }
+    let invitation_expiry =
+        parse_duration("organizations.invitation_expiry", &raw.invitation_expiry)?;
     Ok(OrganizationSettings {
         allow_create: raw.allow_create.clone(),
         limit_per_user: raw.limit_per_user,
         membership_limit: raw.membership_limit,
         disable_deletion: raw.disable_deletion,
+        invitation_expiry,
+        invitation_limit: raw.invitation_limit,
+        cancel_pending_on_reinvite: raw.cancel_pending_on_reinvite,
     })
 }
 

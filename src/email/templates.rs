@@ -210,6 +210,8 @@ pub struct OrganizationInvitation<'a> {
     pub token: &'a str,
     pub expires_in: &'a str,
     pub invitation_id: &'a str,
+    /// The address has no account yet: the link creates one.
+    pub new_account: bool,
 }
 
 pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
@@ -219,9 +221,14 @@ pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
         single_line(p.role),
     );
     let subject = format!("{who} invited you to join {org} on Gatehouse");
+    let next = if p.new_account {
+        "Create your account and join".to_owned()
+    } else {
+        format!("Join {org}")
+    };
     let text = format!(
         "Hello,\n\n{who} invited you to join {org} as {role}.\n\n\
-         See the invitation here (it expires in {exp}):\n\n{link}\n\n\
+         {next} here (the link expires in {exp}):\n\n{link}\n\n\
          If you did not expect this, you can ignore this email.\n",
         exp = p.expires_in,
         link = p.link,
@@ -233,7 +240,7 @@ pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
             who = escape(&who),
             org = escape(&org),
             role = escape(&role),
-            button = button(p.link, "See the invitation"),
+            button = button(p.link, &escape(&next)),
             footer = footnote(&format!(
                 "The invitation expires in {}. If you did not expect this, you can ignore this email.",
                 p.expires_in
@@ -372,6 +379,7 @@ mod tests {
                 token: "tok",
                 expires_in: "2days",
                 invitation_id: "o1",
+                new_account: true,
             }),
         ]
     }

@@ -6,6 +6,7 @@
 //! invitations, teams and custom roles follow (issues 12–13).
 
 pub mod domain;
+pub mod invitations;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::{
     domain::{MemberRoles, OrganizationName, Slug},
+    invitations,
     store::{self, MemberRow, OrganizationRow},
     AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery,
     MemberList, MemberUser, MemberView, Membership, MyOrganizations, OrganizationIdBody,
@@ -36,7 +37,7 @@ fn slug_taken() -> ApiError {
     )
 }
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::bad_request("ORGANIZATION_NOT_FOUND", "There is no such organization.")
 }
 
@@ -83,7 +84,7 @@ fn view(o: OrganizationRow) -> OrganizationView {
     }
 }
 
-fn member_view(m: MemberRow, with_user: bool) -> MemberView {
+pub(super) fn member_view(m: MemberRow, with_user: bool) -> MemberView {
     MemberView {
         role: m.roles.join(","),
         created_at: clock::rfc3339(m.created_at),
@@ -246,7 +247,7 @@ fn no_active_organization() -> ApiError {
 
 /// The organization a request is about: the one it names, else the
 /// session's active one.
-fn named_or_active(me: &Current, named: Option<String>) -> ApiResult<String> {
+pub(super) fn named_or_active(me: &Current, named: Option<String>) -> ApiResult<String> {
     named
         .filter(|n| !n.trim().is_empty())
         .or_else(|| me.session.active_organization_id.clone())
@@ -420,14 +421,14 @@ pub async fn has_permission(
     })
 }
 
-fn refused(code: &str, what: &str) -> ApiError {
+pub(super) fn refused(code: &str, what: &str) -> ApiError {
     ApiError::forbidden(
         code,
         format!("Your role in this organization does not allow {what}."),
     )
 }
 
-fn member_not_found() -> ApiError {
+pub(super) fn member_not_found() -> ApiError {
     ApiError::bad_request(
         "MEMBER_NOT_FOUND",
         "There is no such member in this organization.",
@@ -441,7 +442,7 @@ fn only_owner() -> ApiError {
     )
 }
 
-fn allows(member: &MemberRow, resource: &str, action: &str) -> bool {
+pub(super) fn allows(member: &MemberRow, resource: &str, action: &str) -> bool {
     authorizes(
         statements_of(member).iter(),
         &Statements::of(&[(resource, &[action])]),
@@ -470,7 +471,7 @@ fn is_last_owner(owners: &[String], member: &MemberRow) -> bool {
     member.roles.iter().any(|r| r == "owner") && owners.iter().all(|id| *id == member.id)
 }
 
-fn is_owner(member: &MemberRow) -> bool {
+pub(super) fn is_owner(member: &MemberRow) -> bool {
     member.roles.iter().any(|r| r == "owner")
 }
 
@@ -555,6 +556,16 @@ pub async fn delete(
             "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION",
             "deleting it",
         ));
+    }
+    // Invitations waiting in the outbox lose their links with it.
+    for invitation in invitations::store::pending_ids(&mut tx, &o.id).await? {
+        crate::email::outbox::forget_secret(
+            &mut tx,
+            &[crate::email::Kind::OrganizationInvitation],
+            &invitation,
+            "The organization was deleted.",
+        )
+        .await?;
     }
     store::delete(&mut tx, &o.id).await?;
     audit::record(
@@ -699,7 +710,7 @@ pub async fn leave(
 
 /// Better Auth's `role: string | string[]`, each a role of the organization
 /// (the built-in ones; custom roles arrive with issue 13).
-fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<MemberRoles> {
+pub(super) fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<MemberRoles> {
     let asked: Vec<String> = match role {
         Some(crate::invites::OneOrMany::One(r)) => vec![r],
         Some(crate::invites::OneOrMany::Many(rs)) => rs,

@@ -372,6 +372,10 @@ pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    sqlx::query("delete from organization_invitations where organization_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("delete from organization_member_roles where organization_id = $1")
         .bind(id)
         .execute(&mut **tx)

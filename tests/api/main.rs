@@ -11,6 +11,7 @@ mod accounts;
 mod email;
 mod invites;
 mod operations;
+mod organization_invitations;
 mod organizations;
 mod security;
 mod users;

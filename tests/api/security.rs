@@ -106,6 +106,23 @@ async fn no_raw_secret_in_any_table(backend: Backend) {
     let mut secrets = Vec::new();
     private_invite(&app, &owner, "link@example.com", "token").await;
     secrets.push(invitation_secret(&app, "link@example.com").await);
+    // An organization invitation's link.
+    let org = app
+        .post_with_cookie(
+            "/api/auth/organization/create",
+            serde_json::json!({ "name": "Acme", "slug": "acme" }),
+            &owner,
+        )
+        .await;
+    let res = app
+        .post_with_cookie(
+            "/api/auth/organization/invite-member",
+            serde_json::json!({ "email": "member@example.com", "role": "member", "organizationId": org.body["id"] }),
+            &owner,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    secrets.push(invitation_secret(&app, "member@example.com").await);
     let public = app
         .post_with_cookie(
             "/api/auth/invite/create",

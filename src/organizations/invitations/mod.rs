@@ -1,0 +1,249 @@
+//! Invitations into an organization (SPEC §3 "Organizations" 4–8, §5), in
+//! Better Auth's shapes under `/api/auth/organization/`: invite-member,
+//! get-invitation, accept-invitation, reject-invitation, cancel-invitation,
+//! list-invitations and list-user-invitations.
+//!
+//! An invitation has two handles: its `id`, which the organization's admins
+//! see and use, and a secret that only the emailed link carries (stored as
+//! its SHA-256). Wherever Better Auth's client sends an invitation id, the
+//! secret is read too.
+
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+use serde::{Deserialize, Serialize};
+
+use super::MemberView;
+use crate::{error::ApiError, invites::OneOrMany};
+
+/// An organization invitation, as Better Auth answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    /// One role, or several separated by commas.
+    pub role: String,
+    pub team_id: Option<String>,
+    /// `pending`, `accepted`, `rejected`, `canceled` or `expired`.
+    pub status: String,
+    pub expires_at: String,
+    pub created_at: String,
+    pub inviter_id: String,
+}
+
+/// `get-invitation`: the invitation with what its recipient needs to know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationDetails {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    pub organization_name: String,
+    pub organization_slug: String,
+    pub inviter_email: String,
+}
+
+/// `list-user-invitations`: a pending invitation of the signed-in person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInvitation {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    pub organization_name: String,
+}
+
+/// `get-invitation-preview`: what anyone holding the link may see (SPEC §3
+/// "Organizations" 6), and nothing about whether the address has an
+/// account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationPreview {
+    pub id: String,
+    pub role: String,
+    /// `expired` for a pending invitation past its expiry.
+    pub status: String,
+    pub expires_at: String,
+    pub organization_name: String,
+    pub organization_slug: String,
+    pub inviter_name: String,
+    pub team_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteMemberBody {
+    /// One address, or a list of up to 100 (each gets its own result).
+    pub email: Option<OneOrMany>,
+    pub role: Option<OneOrMany>,
+    pub organization_id: Option<String>,
+    /// Send a pending invitation again: same invitation, new link and
+    /// expiry.
+    pub resend: Option<bool>,
+    pub team_id: Option<String>,
+}
+
+/// What happened to one address of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteOutcome {
+    pub email: String,
+    pub invitation: Option<InvitationView>,
+    pub error: Option<ApiError>,
+}
+
+/// One address gets Better Auth's answer, the invitation; a list gets one
+/// outcome per address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InviteMemberResponse {
+    One(InvitationView),
+    Many(Vec<InviteOutcome>),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationIdBody {
+    /// The invitation's id or the secret from its link.
+    pub invitation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InvitationQuery {
+    /// The invitation's id or the secret from its link.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationResponse {
+    pub invitation: InvitationView,
+    pub member: Option<MemberView>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListInvitationsQuery {
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserInvitationsQuery {
+    /// Refused: a client names no one but itself.
+    pub email: Option<String>,
+}
+
+/// Needs `invitation:create`; only owners invite owners.
+#[server(name = InviteMember, prefix = "/api/auth", endpoint = "organization/invite-member", input = leptos::server_fn::codec::Json)]
+pub async fn invite_member(
+    #[server(flatten)] body: InviteMemberBody,
+) -> Result<InviteMemberResponse, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::invite(cx.db(), cx.config(), &me, body, &cx.ip()).await
+}
+
+/// The recipient's view of a pending invitation.
+#[server(name = GetInvitation, prefix = "/api/auth", endpoint = "organization/get-invitation", input = GetUrl)]
+pub async fn get_invitation(
+    #[server(flatten)] query: InvitationQuery,
+) -> Result<InvitationDetails, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::get(cx.db(), cx.config(), &me, required_id(query.id)?).await
+}
+
+/// Public: the invitation's preview, by its id or its link's secret.
+#[server(name = GetInvitationPreview, prefix = "/api/auth", endpoint = "organization/get-invitation-preview", input = GetUrl)]
+pub async fn get_invitation_preview(
+    #[server(flatten)] query: InvitationQuery,
+) -> Result<InvitationPreview, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    service::preview(cx.db(), required_id(query.id)?).await
+}
+
+#[server(name = AcceptInvitation, prefix = "/api/auth", endpoint = "organization/accept-invitation", input = leptos::server_fn::codec::Json)]
+pub async fn accept_invitation(
+    #[server(flatten)] body: InvitationIdBody,
+) -> Result<InvitationResponse, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::accept(
+        cx.db(),
+        cx.config(),
+        &me,
+        required_id(body.invitation_id)?,
+        &cx.ip(),
+    )
+    .await
+}
+
+#[server(name = RejectInvitation, prefix = "/api/auth", endpoint = "organization/reject-invitation", input = leptos::server_fn::codec::Json)]
+pub async fn reject_invitation(
+    #[server(flatten)] body: InvitationIdBody,
+) -> Result<InvitationResponse, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::reject(
+        cx.db(),
+        cx.config(),
+        &me,
+        required_id(body.invitation_id)?,
+        &cx.ip(),
+    )
+    .await
+}
+
+/// Needs `invitation:cancel`.
+#[server(name = CancelInvitation, prefix = "/api/auth", endpoint = "organization/cancel-invitation", input = leptos::server_fn::codec::Json)]
+pub async fn cancel_invitation(
+    #[server(flatten)] body: InvitationIdBody,
+) -> Result<InvitationView, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::cancel(
+        cx.db(),
+        cx.config(),
+        &me,
+        required_id(body.invitation_id)?,
+        &cx.ip(),
+    )
+    .await
+}
+
+/// An organization's invitations, newest first, for members who may
+/// invite or cancel.
+#[server(name = ListInvitations, prefix = "/api/auth", endpoint = "organization/list-invitations", input = GetUrl)]
+pub async fn list_invitations(
+    #[server(flatten)] query: ListInvitationsQuery,
+) -> Result<Vec<InvitationView>, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::list(cx.db(), &me, query.organization_id).await
+}
+
+/// The signed-in person's pending invitations (their dashboard inbox);
+/// their email must be verified.
+#[server(name = ListUserInvitations, prefix = "/api/auth", endpoint = "organization/list-user-invitations", input = GetUrl)]
+pub async fn list_user_invitations(
+    #[server(flatten)] query: UserInvitationsQuery,
+) -> Result<Vec<UserInvitation>, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    if query.email.is_some() {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "User email cannot be passed for client side API calls.",
+        ));
+    }
+    service::list_for_user(cx.db(), &me).await
+}
+
+fn required_id(id: Option<String>) -> Result<String, ApiError> {
+    id.map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("MISSING_FIELD", "The field `invitationId` is required.")
+        })
+}

@@ -1,0 +1,587 @@
+//! The server side of organization invitations. Each change is one
+//! transaction with its audit event; the invitation email is queued in the
+//! transaction that makes (or renews) the invitation.
+
+use serde_json::json;
+
+use super::{
+    store::{self, InvitationRow, NewInvitation},
+    InvitationDetails, InvitationPreview, InvitationResponse, InvitationView, InviteMemberBody,
+    InviteMemberResponse, InviteOutcome, UserInvitation,
+};
+use crate::{
+    accounts::{domain::Email, store as accounts, verification_required},
+    config::Config,
+    email::{self, templates, Cause, Kind},
+    error::{ApiError, ApiResult},
+    invites::OneOrMany,
+    organizations::{
+        domain::MemberRoles,
+        service::{
+            allows, is_owner, known_roles, member_not_found, member_view, named_or_active,
+            not_found, refused,
+        },
+        store as organizations,
+    },
+    server::{
+        audit, clock, crypto,
+        db::{is_unique_violation, Db, Tx},
+        sessions::Current,
+    },
+};
+
+/// The most addresses one `invite-member` takes.
+const MAX_EMAILS: usize = 100;
+
+pub(crate) fn view(i: &InvitationRow) -> InvitationView {
+    InvitationView {
+        id: i.id.clone(),
+        organization_id: i.organization_id.clone(),
+        email: i.email.clone(),
+        role: i.role.clone(),
+        team_id: i.team_id.clone(),
+        status: i.status.clone(),
+        expires_at: clock::rfc3339(i.expires_at),
+        created_at: clock::rfc3339(i.created_at),
+        inviter_id: i.inviter_id.clone(),
+    }
+}
+
+fn invitation_not_found() -> ApiError {
+    ApiError::bad_request("INVITATION_NOT_FOUND", "Invitation not found")
+}
+
+fn not_the_recipient() -> ApiError {
+    ApiError::forbidden(
+        "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+        "You are not the recipient of the invitation",
+    )
+}
+
+pub async fn invite(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    body: InviteMemberBody,
+    ip: &str,
+) -> ApiResult<InviteMemberResponse> {
+    let roles = known_roles(body.role.clone())?;
+    let organization = named_or_active(me, body.organization_id.clone())?;
+    if body
+        .team_id
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty())
+    {
+        // Teams arrive with their own issue; until then no team exists.
+        return Err(ApiError::bad_request(
+            "TEAM_NOT_FOUND",
+            "There is no such team in this organization.",
+        ));
+    }
+    let resend = body.resend.unwrap_or(false);
+    match body.email {
+        None => Err(ApiError::bad_request(
+            "MISSING_FIELD",
+            "The field `email` is required.",
+        )),
+        Some(OneOrMany::One(email)) => {
+            invite_one(db, config, me, &organization, &email, &roles, resend, ip)
+                .await
+                .map(InviteMemberResponse::One)
+        }
+        Some(OneOrMany::Many(emails)) => {
+            if emails.is_empty() || emails.len() > MAX_EMAILS {
+                return Err(ApiError::bad_request(
+                    "INVALID_EMAIL",
+                    format!("Give between 1 and {MAX_EMAILS} addresses."),
+                ));
+            }
+            // Each address in its own transaction: one refusal does not
+            // undo the others.
+            let mut outcomes = Vec::with_capacity(emails.len());
+            for email in emails {
+                let result =
+                    invite_one(db, config, me, &organization, &email, &roles, resend, ip).await;
+                outcomes.push(match result {
+                    Ok(invitation) => InviteOutcome {
+                        email: invitation.email.clone(),
+                        invitation: Some(invitation),
+                        error: None,
+                    },
+                    Err(e) if e.status >= 500 => return Err(e),
+                    Err(e) => InviteOutcome {
+                        email,
+                        invitation: None,
+                        error: Some(e),
+                    },
+                });
+            }
+            Ok(InviteMemberResponse::Many(outcomes))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn invite_one(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    organization: &str,
+    email: &str,
+    roles: &MemberRoles,
+    resend: bool,
+    ip: &str,
+) -> ApiResult<InvitationView> {
+    let email = Email::parse(email)?;
+    let now = clock::now_ms();
+    let settings = &config.organizations;
+    let mut tx = db.begin().await?;
+    let o = organizations::find(&mut *tx, organization)
+        .await?
+        .ok_or_else(not_found)?;
+    // Taken first, so invitations to one organization queue up behind it
+    // and its counts hold.
+    organizations::lock(&mut tx, &o.id).await?;
+    let inviter = organizations::member_in(&mut tx, &o.id, &me.user.id)
+        .await?
+        .filter(|m| m.user_id == me.user.id)
+        .ok_or_else(member_not_found)?;
+    if !allows(&inviter, "invitation", "create") {
+        return Err(refused(
+            "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION",
+            "inviting people",
+        ));
+    }
+    if roles.contains("owner") && !is_owner(&inviter) {
+        return Err(ApiError::forbidden(
+            "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE",
+            "Only owners invite owners.",
+        ));
+    }
+    if organizations::member_in(&mut tx, &o.id, email.as_str())
+        .await?
+        .is_some_and(|m| m.user_email == email.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+            format!("{email} is already a member of {}.", o.name),
+        ));
+    }
+    let expires_at = now + settings.invitation_expiry_ms();
+    let secret = crypto::new_token();
+    let hash = crypto::hash_token(&secret);
+    let existing = match store::pending_for(&mut tx, &o.id, email.as_str()).await? {
+        // An expired invitation never blocks a new one.
+        Some(old) if old.expires_at <= now => {
+            store::set_status(&mut tx, &old.id, "expired").await?;
+            None
+        }
+        other => other,
+    };
+    let (row, action) = match existing {
+        Some(old) if resend => {
+            store::renew(&mut tx, &old.id, &hash, expires_at).await?;
+            email::outbox::forget_secret(
+                &mut tx,
+                &[Kind::OrganizationInvitation],
+                &old.id,
+                "The invitation was sent again with a new link.",
+            )
+            .await?;
+            (old, "organization.invitation.resend")
+        }
+        Some(old) if settings.cancel_pending_on_reinvite => {
+            store::set_status(&mut tx, &old.id, "canceled").await?;
+            email::outbox::forget_secret(
+                &mut tx,
+                &[Kind::OrganizationInvitation],
+                &old.id,
+                "The invitation was replaced by a new one.",
+            )
+            .await?;
+            (
+                insert(&mut tx, &o.id, &email, roles, expires_at, me, &hash).await?,
+                "organization.invitation.create",
+            )
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
+                "User is already invited to this organization",
+            ))
+        }
+        None => {
+            if store::count_pending(&mut tx, &o.id, now).await?
+                >= i64::from(settings.invitation_limit)
+            {
+                return Err(ApiError::forbidden(
+                    "INVITATION_LIMIT_REACHED",
+                    format!(
+                        "This organization has {} pending invitations, the most this instance allows.",
+                        settings.invitation_limit
+                    ),
+                ));
+            }
+            (
+                insert(&mut tx, &o.id, &email, roles, expires_at, me, &hash).await?,
+                "organization.invitation.create",
+            )
+        }
+    };
+    let has_account = accounts::find_by_email_tx(&mut tx, email.as_str())
+        .await?
+        .is_some();
+    let link = config.link(&format!("/invite/{secret}"));
+    let message = templates::organization_invitation(templates::OrganizationInvitation {
+        to: email.as_str(),
+        inviter: &me.user.name,
+        organization: &o.name,
+        role: &roles.joined(),
+        link: &link,
+        token: &secret,
+        expires_in: &templates::spoken(std::time::Duration::from_millis(
+            u64::try_from(settings.invitation_expiry_ms()).unwrap_or(0),
+        )),
+        invitation_id: &row.id,
+        new_account: !has_account,
+    })
+    .expiring_at(expires_at);
+    email::enqueue(&mut tx, config, &message, Cause::Admin).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new(action)
+            .actor(&me.user.id)
+            .target(&row.id)
+            .after(
+                json!({ "organizationId": o.id, "email": email.as_str(), "role": roles.joined() }),
+            )
+            .ip(ip),
+    )
+    .await?;
+    let fresh = store::find_for_update(&mut tx, &row.id, "")
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(view(&fresh))
+}
+
+async fn insert(
+    tx: &mut Tx,
+    organization_id: &str,
+    email: &Email,
+    roles: &MemberRoles,
+    expires_at: i64,
+    me: &Current,
+    secret_hash: &str,
+) -> ApiResult<InvitationRow> {
+    let id = crypto::new_id();
+    let new = NewInvitation {
+        id: &id,
+        organization_id,
+        email: email.as_str(),
+        role: &roles.joined(),
+        team_id: None,
+        expires_at,
+        inviter_id: &me.user.id,
+        secret_hash,
+    };
+    match store::insert(tx, &new).await {
+        // Another invitation to this address won the race.
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::bad_request(
+                "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
+                "User is already invited to this organization",
+            ))
+        }
+        other => other?,
+    }
+    store::find_for_update(tx, &id, "")
+        .await?
+        .ok_or_else(ApiError::internal)
+}
+
+/// The invitation that `key` (its id or its link's secret) names.
+async fn locked(tx: &mut Tx, key: &str) -> ApiResult<InvitationRow> {
+    store::find_for_update(tx, key, &crypto::hash_token(key))
+        .await?
+        .ok_or_else(invitation_not_found)
+}
+
+/// The recipient's checks: the session's email is the invitation's, and
+/// (SPEC §3 "Accounts" 2) verified.
+fn check_recipient(me: &Current, invitation: &InvitationRow) -> ApiResult<()> {
+    if !me.user.email.eq_ignore_ascii_case(&invitation.email) {
+        return Err(not_the_recipient());
+    }
+    if !me.user.email_verified {
+        return Err(verification_required());
+    }
+    Ok(())
+}
+
+pub async fn get(
+    db: &Db,
+    _config: &Config,
+    me: &Current,
+    key: String,
+) -> ApiResult<InvitationDetails> {
+    let i = store::find(db, &key, &crypto::hash_token(&key))
+        .await?
+        .filter(|i| i.is_open(clock::now_ms()))
+        .ok_or_else(invitation_not_found)?;
+    if !me.user.email.eq_ignore_ascii_case(&i.email) {
+        return Err(not_the_recipient());
+    }
+    let o = organizations::find(db.pool(), &i.organization_id)
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    let mut tx = db.begin().await?;
+    let inviter = accounts::find_by_id(&mut tx, &i.inviter_id).await?;
+    tx.commit().await?;
+    Ok(InvitationDetails {
+        invitation: view(&i),
+        organization_name: o.name,
+        organization_slug: o.slug,
+        inviter_email: inviter.map(|u| u.email).unwrap_or_default(),
+    })
+}
+
+pub async fn preview(db: &Db, key: String) -> ApiResult<InvitationPreview> {
+    let i = store::find(db, &key, &crypto::hash_token(&key))
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    let o = organizations::find(db.pool(), &i.organization_id)
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    let mut tx = db.begin().await?;
+    let inviter = accounts::find_by_id(&mut tx, &i.inviter_id).await?;
+    tx.commit().await?;
+    let expired = i.status == "pending" && i.expires_at <= clock::now_ms();
+    Ok(InvitationPreview {
+        id: i.id.clone(),
+        role: i.role.clone(),
+        status: if expired {
+            "expired".to_owned()
+        } else {
+            i.status.clone()
+        },
+        expires_at: clock::rfc3339(i.expires_at),
+        organization_name: o.name,
+        organization_slug: o.slug,
+        inviter_name: inviter.map(|u| u.name).unwrap_or_default(),
+        team_name: None,
+    })
+}
+
+/// SPEC §3 "Organizations" 8: the status change, the membership and the
+/// active organization in one transaction; of two accepts at once, one
+/// wins and the other finds the invitation gone.
+pub async fn accept(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    key: String,
+    ip: &str,
+) -> ApiResult<InvitationResponse> {
+    let now = clock::now_ms();
+    let mut tx = db.begin().await?;
+    let i = locked(&mut tx, &key).await?;
+    if !i.is_open(now) {
+        return Err(invitation_not_found());
+    }
+    check_recipient(me, &i)?;
+    organizations::lock(&mut tx, &i.organization_id).await?;
+    if organizations::member_in(&mut tx, &i.organization_id, &me.user.id)
+        .await?
+        .is_some_and(|m| m.user_id == me.user.id)
+    {
+        return Err(ApiError::bad_request(
+            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+            "You are already a member of this organization.",
+        ));
+    }
+    let limit = config.organizations.membership_limit;
+    if organizations::count_members(&mut tx, &i.organization_id).await? >= i64::from(limit) {
+        return Err(ApiError::forbidden(
+            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+            format!("This organization has {limit} members, the most this instance allows."),
+        ));
+    }
+    if !store::set_status(&mut tx, &i.id, "accepted").await? {
+        return Err(invitation_not_found());
+    }
+    let member_id = crypto::new_id();
+    let roles: Vec<&str> = i.role.split(',').collect();
+    organizations::insert_member(&mut tx, &member_id, &i.organization_id, &me.user.id, &roles)
+        .await?;
+    organizations::set_active(&mut *tx, &me.session.id, Some(&i.organization_id)).await?;
+    email::outbox::forget_secret(
+        &mut tx,
+        &[Kind::OrganizationInvitation],
+        &i.id,
+        "The invitation was accepted.",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.invitation.accept")
+            .actor(&me.user.id)
+            .target(&i.id)
+            .after(json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role }))
+            .ip(ip),
+    )
+    .await?;
+    let member = organizations::member_in(&mut tx, &i.organization_id, &member_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(InvitationResponse {
+        invitation: InvitationView {
+            status: "accepted".to_owned(),
+            ..view(&i)
+        },
+        member: Some(member_view(member, false)),
+    })
+}
+
+pub async fn reject(
+    db: &Db,
+    _config: &Config,
+    me: &Current,
+    key: String,
+    ip: &str,
+) -> ApiResult<InvitationResponse> {
+    let mut tx = db.begin().await?;
+    let i = locked(&mut tx, &key).await?;
+    if !i.is_open(clock::now_ms()) {
+        return Err(invitation_not_found());
+    }
+    if !me.user.email.eq_ignore_ascii_case(&i.email) {
+        return Err(not_the_recipient());
+    }
+    if !store::set_status(&mut tx, &i.id, "rejected").await? {
+        return Err(invitation_not_found());
+    }
+    email::outbox::forget_secret(
+        &mut tx,
+        &[Kind::OrganizationInvitation],
+        &i.id,
+        "The invitation was declined.",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.invitation.reject")
+            .actor(&me.user.id)
+            .target(&i.id)
+            .after(json!({ "organizationId": i.organization_id }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(InvitationResponse {
+        invitation: InvitationView {
+            status: "rejected".to_owned(),
+            ..view(&i)
+        },
+        member: None,
+    })
+}
+
+pub async fn cancel(
+    db: &Db,
+    _config: &Config,
+    me: &Current,
+    key: String,
+    ip: &str,
+) -> ApiResult<InvitationView> {
+    let mut tx = db.begin().await?;
+    let i = locked(&mut tx, &key).await?;
+    let actor = organizations::member_in(&mut tx, &i.organization_id, &me.user.id)
+        .await?
+        .filter(|m| m.user_id == me.user.id)
+        .ok_or_else(member_not_found)?;
+    if !allows(&actor, "invitation", "cancel") {
+        return Err(refused(
+            "YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION",
+            "canceling invitations",
+        ));
+    }
+    if i.status != "pending" || !store::set_status(&mut tx, &i.id, "canceled").await? {
+        return Err(invitation_not_found());
+    }
+    email::outbox::forget_secret(
+        &mut tx,
+        &[Kind::OrganizationInvitation],
+        &i.id,
+        "The invitation was canceled.",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.invitation.cancel")
+            .actor(&me.user.id)
+            .target(&i.id)
+            .before(json!({ "organizationId": i.organization_id, "email": i.email }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(InvitationView {
+        status: "canceled".to_owned(),
+        ..view(&i)
+    })
+}
+
+/// For members who may invite or cancel; expired pending ones read as
+/// `expired`.
+pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<InvitationView>> {
+    let key = named_or_active(me, named)?;
+    let o = organizations::find(db.pool(), &key)
+        .await?
+        .ok_or_else(not_found)?;
+    let member = organizations::members(db, &o.id, Some(&me.user.id))
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            ApiError::forbidden(
+                "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+                "You are not a member of this organization",
+            )
+        })?;
+    if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
+        return Err(ApiError::forbidden(
+            "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS",
+            "You are not allowed to list invitations for this organization",
+        ));
+    }
+    let now = clock::now_ms();
+    Ok(store::for_organization(db, &o.id)
+        .await?
+        .iter()
+        .map(|i| {
+            let mut v = view(i);
+            if i.status == "pending" && i.expires_at <= now {
+                v.status = "expired".to_owned();
+            }
+            v
+        })
+        .collect())
+}
+
+pub async fn list_for_user(db: &Db, me: &Current) -> ApiResult<Vec<UserInvitation>> {
+    if !me.user.email_verified {
+        return Err(ApiError::forbidden(
+            "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
+            "Email verification required to view or list invitations for the session email",
+        ));
+    }
+    Ok(store::open_for_email(db, &me.user.email, clock::now_ms())
+        .await?
+        .into_iter()
+        .map(|(i, organization_name)| UserInvitation {
+            invitation: view(&i),
+            organization_name,
+        })
+        .collect())
+}
