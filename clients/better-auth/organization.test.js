@@ -6,7 +6,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,17 +20,20 @@ const baseURL = `http://127.0.0.1:${port}`;
 const password = "correct horse battery staple";
 let server;
 let setupToken;
+const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-better-auth-"));
+const instance = {
+  GATEHOUSE_DATABASE_URL: `sqlite://${dir}/gatehouse.db`,
+  GATEHOUSE_KEY_FILE: `${dir}/gatehouse.key`,
+  GATEHOUSE_BASE_URL: baseURL,
+};
 
 before(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-better-auth-"));
   server = spawn(path.join(root, "target/release/gatehouse"), ["serve"], {
     cwd: root,
     env: {
       ...process.env,
+      ...instance,
       GATEHOUSE_BIND: `127.0.0.1:${port}`,
-      GATEHOUSE_BASE_URL: baseURL,
-      GATEHOUSE_DATABASE_URL: `sqlite://${dir}/gatehouse.db`,
-      GATEHOUSE_KEY_FILE: `${dir}/gatehouse.key`,
       GATEHOUSE_SIGN_UP_MODE: "open",
       GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
       GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",
@@ -77,6 +80,25 @@ function person() {
 function ok(result, what) {
   assert.equal(result.error, null, `${what}: ${JSON.stringify(result.error)}`);
   return result.data;
+}
+
+/**
+ * The link in the newest waiting email of `kind` to `to`, read as an
+ * operator would with no mail server: `gatehouse outbox list`, then `show`.
+ */
+function linkInOutbox(to, kind) {
+  const gatehouse = (...args) =>
+    execFileSync(path.join(root, "target/release/gatehouse"), args, {
+      cwd: root,
+      env: { ...process.env, ...instance, RUST_LOG: "warn" },
+    }).toString();
+  const line = gatehouse("outbox", "list")
+    .split("\n")
+    .find((l) => l.includes(` ${kind} `) && l.includes(` ${to} `));
+  assert.ok(line, `a waiting ${kind} email to ${to}`);
+  const link = gatehouse("outbox", "show", line.split(/\s+/)[0]).match(/https?:\/\/\S+/);
+  assert.ok(link, `a link in the ${kind} email to ${to}`);
+  return new URL(link[0]);
 }
 
 async function signUp(p, name, email, extra = {}) {
@@ -187,4 +209,75 @@ test("organizations through organizationClient and adminClient", async () => {
   assert.deepEqual(ok(await owner.client.organization.list(), "list"), []);
   const afterDelete = ok(await owner.client.getSession(), "get-session");
   assert.equal(afterDelete.session.activeOrganizationId, null);
+});
+
+test("organization invitations through organizationClient", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  await signUp(owner, "Otto Owner", `otto-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Beta", slug: `beta-${stamp}` }), "create");
+
+  const ivyEmail = `ivy-${stamp}@example.com`;
+  const invitation = ok(
+    await owner.client.organization.inviteMember({ email: ivyEmail, role: "admin", organizationId: org.id }),
+    "invite-member",
+  );
+  assert.equal(invitation.email, ivyEmail);
+  assert.equal(invitation.role, "admin");
+  assert.equal(invitation.status, "pending");
+  assert.equal(invitation.organizationId, org.id);
+  assert.equal(invitation.teamId, null);
+  const again = await owner.client.organization.inviteMember({ email: ivyEmail, role: "admin", organizationId: org.id });
+  assert.equal(again.error.code, "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION");
+  const listed = ok(await owner.client.organization.listInvitations({ query: { organizationId: org.id } }), "list-invitations");
+  assert.deepEqual(listed.map((i) => [i.id, i.status]), [[invitation.id, "pending"]]);
+
+  // The emailed link's secret opens the public preview.
+  const secret = linkInOutbox(ivyEmail, "organization-invitation").pathname.split("/").pop();
+  assert.notEqual(secret, invitation.id);
+  const preview = ok(
+    await owner.client.$fetch("/organization/get-invitation-preview", { query: { id: secret } }),
+    "get-invitation-preview",
+  );
+  assert.equal(preview.organizationName, "Beta");
+  assert.equal(preview.inviterName, "Otto Owner");
+  assert.equal(preview.role, "admin");
+  assert.equal(preview.email, undefined);
+
+  // Ivy signs up; her address must be shown to be hers before she joins.
+  const ivy = person();
+  await signUp(ivy, "Ivy", ivyEmail);
+  const unverified = await ivy.client.organization.acceptInvitation({ invitationId: invitation.id });
+  assert.equal(unverified.error.status, 403);
+  assert.equal(unverified.error.code, "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION");
+  const token = linkInOutbox(ivyEmail, "email-verification").searchParams.get("token");
+  ok(await ivy.client.$fetch("/verify-email", { method: "POST", body: { token } }), "verify-email");
+
+  const got = ok(await ivy.client.organization.getInvitation({ query: { id: invitation.id } }), "get-invitation");
+  assert.equal(got.organizationName, "Beta");
+  assert.equal(got.organizationSlug, `beta-${stamp}`);
+  const inbox = ok(await ivy.client.organization.listUserInvitations(), "list-user-invitations");
+  assert.deepEqual(inbox.map((i) => i.id), [invitation.id]);
+  const accepted = ok(await ivy.client.organization.acceptInvitation({ invitationId: secret }), "accept-invitation");
+  assert.equal(accepted.invitation.status, "accepted");
+  assert.equal(accepted.member.role, "admin");
+  const session = ok(await ivy.client.getSession(), "get-session");
+  assert.equal(session.session.activeOrganizationId, org.id);
+
+  // Another declines; a third's invitation is canceled.
+  const joEmail = `jo-${stamp}@example.com`;
+  const jos = ok(await owner.client.organization.inviteMember({ email: joEmail, role: "member", organizationId: org.id }), "invite jo");
+  const jo = person();
+  await signUp(jo, "Jo", joEmail);
+  const rejected = ok(await jo.client.organization.rejectInvitation({ invitationId: jos.id }), "reject-invitation");
+  assert.equal(rejected.invitation.status, "rejected");
+  assert.equal(rejected.member, null);
+  const kims = ok(
+    await owner.client.organization.inviteMember({ email: `kim-${stamp}@example.com`, role: "member", organizationId: org.id }),
+    "invite kim",
+  );
+  const canceled = ok(await ivy.client.organization.cancelInvitation({ invitationId: kims.id }), "cancel-invitation");
+  assert.equal(canceled.status, "canceled");
+  const statuses = ok(await owner.client.organization.listInvitations({ query: { organizationId: org.id } }), "list-invitations");
+  assert.deepEqual(statuses.map((i) => i.status), ["canceled", "rejected", "accepted"]);
 });

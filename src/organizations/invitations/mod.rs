@@ -240,6 +240,7 @@ pub async fn list_user_invitations(
     service::list_for_user(cx.db(), &me).await
 }
 
+#[cfg(feature = "ssr")]
 fn required_id(id: Option<String>) -> Result<String, ApiError> {
     id.map(|i| i.trim().to_owned())
         .filter(|i| !i.is_empty())
