@@ -496,7 +496,167 @@ async fn races_make_one_invitation_and_one_membership(backend: Backend) {
     assert_eq!(members, 1);
 }
 
+async fn sign_up(app: &TestApp, key: &str, name: &str) -> Response {
+    app.post(
+        "/api/auth/organization/signup-with-invitation",
+        json!({ "invitationId": key, "name": name, "password": "correct horse battery" }),
+    )
+    .await
+}
+
+/// SPEC §3 "Organizations" 7, in invite-only mode: the link's secret (not
+/// the id an admin sees) creates the account and the membership at once,
+/// signed in; an address with an account writes nothing; a failure part-way
+/// leaves nothing behind and the invitation usable.
+async fn new_people_sign_up_with_the_invitation(backend: Backend) {
+    let Some(app) = TestApp::invite_only(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, _, _) = organization(&app).await;
+    let id = invite(
+        &app,
+        &owner,
+        &org,
+        json!("nia@example.com"),
+        json!(["admin", "member"]),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = secret_sent_to(&app, "nia@example.com").await;
+
+    // The id alone, as an admin reads it in the list, is not enough.
+    assert_eq!(
+        code(&sign_up(&app, &id, "Mallory").await),
+        (400, "INVITATION_NOT_FOUND")
+    );
+    assert_eq!(
+        code(&sign_up(&app, &secret, "").await),
+        (400, "INVALID_NAME")
+    );
+
+    // A failure part-way (the membership insert) leaves nothing written.
+    let (install, remove): (&[&str], &[&str]) = match backend {
+        Backend::Sqlite => (
+            &["create trigger fail_members before insert on organization_members begin select raise(abort, 'simulated failure'); end"],
+            &["drop trigger fail_members"],
+        ),
+        Backend::Postgres => (
+            &[
+                "create function fail_members() returns trigger as $$ begin raise exception 'simulated failure'; end $$ language plpgsql",
+                "create trigger fail_members before insert on organization_members for each row execute function fail_members()",
+            ],
+            &["drop trigger fail_members on organization_members", "drop function fail_members()"],
+        ),
+    };
+    for sql in install {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
+    let res = sign_up(&app, &secret, "Nia").await;
+    assert_eq!(res.status, 500, "{}", res.text);
+    for sql in remove {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
+    let users: i64 =
+        sqlx::query_scalar("select count(*) from users where email = 'nia@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(users, 0, "no account was left behind");
+
+    let res = sign_up(&app, &secret, "Nia").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["user"]["email"], "nia@example.com");
+    assert_eq!(res.body["user"]["emailVerified"], true);
+    assert_eq!(
+        res.body["user"]["role"], "user",
+        "the instance's lowest role"
+    );
+    assert_eq!(res.body["member"]["role"], "admin,member");
+    let cookie = res.session_cookie().expect("signed in");
+    let session = app.session(&cookie).await;
+    assert_eq!(
+        session.body["session"]["activeOrganizationId"],
+        org.as_str()
+    );
+    assert_eq!(
+        code(&sign_up(&app, &secret, "Nia").await),
+        (400, "INVITATION_NOT_FOUND")
+    );
+    let listed = app
+        .get(
+            &format!("/api/auth/organization/list-invitations?organizationId={org}"),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(listed.body[0]["status"], "accepted");
+
+    // An address that has an account is told to sign in; nothing changes.
+    invite(
+        &app,
+        &owner,
+        &org,
+        json!("owner2@example.com"),
+        json!("member"),
+    )
+    .await;
+    app.account("owner2@example.com", "user").await;
+    let secret = secret_sent_to(&app, "owner2@example.com").await;
+    let res = sign_up(&app, &secret, "Someone").await;
+    assert_eq!(code(&res), (422, "USER_ALREADY_EXISTS_PLEASE_SIGN_IN"));
+    let pending: i64 = sqlx::query_scalar(
+        "select count(*) from organization_invitations where email = 'owner2@example.com' and status = 'pending'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(pending, 1);
+}
+
+/// Accepts of different invitations at once never take an organization
+/// past its membership limit.
+async fn the_membership_limit_holds_under_concurrent_accepts(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[("organizations.membership_limit", "4")]).await
+    else {
+        return;
+    };
+    let (org, owner, _, _) = organization(&app).await;
+    let mut people = Vec::new();
+    for n in 0..4 {
+        let email = format!("p{n}@example.com");
+        let id = invite(&app, &owner, &org, json!(email), json!("member"))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        people.push((app.account(&email, "user").await, id));
+    }
+    let accepts = people.iter().map(|(cookie, id)| accept(&app, cookie, id));
+    let results = futures::future::join_all(accepts).await;
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
+    for r in results.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            code(r),
+            (403, "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED"),
+            "{}",
+            r.text
+        );
+    }
+    let members: i64 =
+        sqlx::query_scalar("select count(*) from organization_members where organization_id = $1")
+            .bind(&org)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(members, 4);
+}
+
 on_both_databases!(
+    the_membership_limit_holds_under_concurrent_accepts,
+    new_people_sign_up_with_the_invitation,
     inviting_answers_in_better_auths_shape_with_its_refusals,
     recipients_accept_reject_and_admins_cancel,
     races_make_one_invitation_and_one_membership,

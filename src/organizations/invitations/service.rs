@@ -7,10 +7,14 @@ use serde_json::json;
 use super::{
     store::{self, InvitationRow, NewInvitation},
     InvitationDetails, InvitationPreview, InvitationResponse, InvitationView, InviteMemberBody,
-    InviteMemberResponse, InviteOutcome, UserInvitation,
+    InviteMemberResponse, InviteOutcome, SignUpWithInvitationBody, SignUpWithInvitationResponse,
+    UserInvitation,
 };
 use crate::{
-    accounts::{domain::Email, store as accounts, verification_required},
+    accounts::{
+        domain::{Email, Password, PersonName},
+        required, store as accounts, verification_required,
+    },
     config::Config,
     email::{self, templates, Cause, Kind},
     error::{ApiError, ApiResult},
@@ -26,7 +30,7 @@ use crate::{
     server::{
         audit, clock, crypto,
         db::{is_unique_violation, Db, Tx},
-        sessions::Current,
+        sessions::{self, Current},
     },
 };
 
@@ -370,6 +374,114 @@ pub async fn preview(db: &Db, key: String) -> ApiResult<InvitationPreview> {
         organization_slug: o.slug,
         inviter_name: inviter.map(|u| u.name).unwrap_or_default(),
         team_name: None,
+    })
+}
+
+/// SPEC §3 "Organizations" 7. Only the link's secret finds the invitation
+/// here, so an admin who read its `id` in a list cannot take the account.
+/// An address that has an account writes nothing.
+pub async fn sign_up(
+    db: &Db,
+    config: &Config,
+    body: SignUpWithInvitationBody,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> ApiResult<SignUpWithInvitationResponse> {
+    let secret = required(&body.invitation_id, "invitationId")?
+        .trim()
+        .to_owned();
+    let hash = crypto::hash_token(&secret);
+    let found = store::find(db, "", &hash)
+        .await?
+        .filter(|i| i.is_open(clock::now_ms()))
+        .ok_or_else(invitation_not_found)?;
+    let name = PersonName::parse(required(&body.name, "name")?)?;
+    let password = Password::parse(required(&body.password, "password")?)?;
+    let exists = || {
+        ApiError::new(
+            422,
+            "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+            "An account with this email already exists. Sign in to accept the invitation.",
+        )
+    };
+    if accounts::find_by_email(db, &found.email).await?.is_some() {
+        return Err(exists());
+    }
+    let phc = crypto::hash_password(password).await?;
+
+    let mut tx = db.begin().await?;
+    let i = store::find_for_update(&mut tx, "", &hash)
+        .await?
+        .filter(|i| i.is_open(clock::now_ms()))
+        .ok_or_else(invitation_not_found)?;
+    organizations::lock(&mut tx, &i.organization_id).await?;
+    let limit = config.organizations.membership_limit;
+    if organizations::count_members(&mut tx, &i.organization_id).await? >= i64::from(limit) {
+        return Err(ApiError::forbidden(
+            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+            format!("This organization has {limit} members, the most this instance allows."),
+        ));
+    }
+    let user = match accounts::insert_user(
+        &mut tx,
+        accounts::NewUser {
+            id: &crypto::new_id(),
+            email: &i.email,
+            name: name.as_str(),
+            // The instance's lowest role; the invitation is to the
+            // organization, not to the instance.
+            role: &config.roles.lowest().name,
+            // The link came to this address.
+            email_verified: true,
+        },
+    )
+    .await
+    {
+        Err(e) if is_unique_violation(&e) => return Err(exists()),
+        other => other?,
+    };
+    accounts::set_password_hash(&mut tx, &user.id, &phc).await?;
+    if !store::set_status(&mut tx, &i.id, "accepted").await? {
+        return Err(invitation_not_found());
+    }
+    let member_id = crypto::new_id();
+    let roles: Vec<&str> = i.role.split(',').collect();
+    organizations::insert_member(&mut tx, &member_id, &i.organization_id, &user.id, &roles).await?;
+    let (token, session) = sessions::create(&mut tx, config, &user.id, ip, user_agent).await?;
+    organizations::set_active(&mut *tx, &session.id, Some(&i.organization_id)).await?;
+    email::outbox::forget_secret(
+        &mut tx,
+        &[Kind::OrganizationInvitation],
+        &i.id,
+        "The invitation was accepted.",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.sign-up")
+            .actor(&user.id)
+            .target(&user.id)
+            .after(json!({ "email": user.email, "role": user.role }))
+            .ip(ip),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("organization.invitation.accept")
+            .actor(&user.id)
+            .target(&i.id)
+            .after(json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role, "newAccount": true }))
+            .ip(ip),
+    )
+    .await?;
+    let member = organizations::member_in(&mut tx, &i.organization_id, &member_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(SignUpWithInvitationResponse {
+        token,
+        user: user.view(),
+        member: member_view(member, false),
     })
 }
 
