@@ -61,6 +61,9 @@ pub struct OrganizationWithMembers {
     #[serde(flatten)]
     pub organization: OrganizationView,
     pub members: Vec<MemberView>,
+    /// `get-full-organization` only: every invitation, newest first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub invitations: Option<Vec<invitations::InvitationView>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -165,18 +165,29 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    full(db, &id).await?.ok_or_else(ApiError::internal)
+    full(db, &id, false).await?.ok_or_else(ApiError::internal)
 }
 
-/// The organization and its members, read after a change.
-async fn full(db: &Db, id: &str) -> ApiResult<Option<OrganizationWithMembers>> {
+/// The organization and its members, read after a change; with its
+/// invitations for `get-full-organization`.
+async fn full(
+    db: &Db,
+    id: &str,
+    with_invitations: bool,
+) -> ApiResult<Option<OrganizationWithMembers>> {
     let Some(o) = store::find(db.pool(), id).await? else {
         return Ok(None);
     };
     let members = store::members(db, &o.id, None).await?;
+    let invitations = if with_invitations {
+        Some(invitations::service::list_all(db, &o.id).await?)
+    } else {
+        None
+    };
     Ok(Some(OrganizationWithMembers {
         organization: view(o),
         members: members.into_iter().map(|m| member_view(m, true)).collect(),
+        invitations,
     }))
 }
 
@@ -235,7 +246,7 @@ pub async fn get_full(
         return Ok(None);
     };
     let (o, _) = membership(db, &named, &me.user.id).await?;
-    full(db, &o.id).await
+    full(db, &o.id, true).await
 }
 
 fn no_active_organization() -> ApiError {

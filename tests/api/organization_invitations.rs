@@ -400,6 +400,19 @@ async fn recipients_accept_reject_and_admins_cancel(backend: Backend) {
         statuses,
         ["canceled", "pending", "rejected", "accepted", "accepted", "accepted"]
     );
+    // get-full-organization carries them too (create's answer does not).
+    let full = app
+        .get(
+            &format!("/api/auth/organization/get-full-organization?organizationId={org}"),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        full.body["invitations"].as_array().map(Vec::len),
+        Some(6),
+        "{}",
+        full.text
+    );
     assert_eq!(
         code(&list(member.clone()).await),
         (403, "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS")

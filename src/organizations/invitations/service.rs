@@ -667,8 +667,14 @@ pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec
             "You are not allowed to list invitations for this organization",
         ));
     }
+    list_all(db, &o.id).await
+}
+
+/// Every invitation of an organization, newest first; a pending one past
+/// its expiry reads `expired`.
+pub(crate) async fn list_all(db: &Db, organization_id: &str) -> ApiResult<Vec<InvitationView>> {
     let now = clock::now_ms();
-    Ok(store::for_organization(db, &o.id)
+    Ok(store::for_organization(db, organization_id)
         .await?
         .iter()
         .map(|i| {
