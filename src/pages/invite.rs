@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use percent_encoding::utf8_percent_encode;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     accounts::sign_out,
@@ -15,7 +16,9 @@ use crate::{
         domain::{parse_code, NextStep, SecretKind},
         get_invite, reject_invite, InvitePreview, TokenBody,
     },
+    organizations::invitations::{join_preview, JoinPreview, JoinStep},
     pages::{
+        join::{JoinPreviewCard, JoinSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
         verify_email::SendVerificationButton,
     },
@@ -39,15 +42,36 @@ fn welcome_path(redirect: Option<&str>) -> String {
     }
 }
 
+/// A link's invitation: a role invitation, or one into an organization.
+#[derive(Clone, Serialize, Deserialize)]
+enum AnyInvitation {
+    Role(InvitePreview),
+    Organization(JoinPreview),
+}
+
+/// The invitation behind a link. Role invitations are looked up first; a
+/// link that is none of theirs may be an organization's.
+async fn load(token: String) -> Result<AnyInvitation, ApiError> {
+    match get_invite(token.clone().into()).await {
+        Err(e) if e.code == "INVALID_TOKEN" => join_preview(token)
+            .await
+            .map(AnyInvitation::Organization)
+            // Neither knows it: the role invitation's words say so.
+            .map_err(|_| e),
+        other => other.map(AnyInvitation::Role),
+    }
+}
+
 #[component]
 pub fn InvitePage() -> impl IntoView {
     let token = use_token();
-    let preview = Resource::new(move || token.get().into(), get_invite);
+    let preview = Resource::new(move || token.get(), load);
     view! {
         <Title text="Invitation" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
             {move || preview.get().map(|result| match result {
-                Ok(p) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}
         </Suspense>
@@ -252,7 +276,7 @@ fn DeclineButton(token: String) -> impl IntoView {
 }
 
 #[island]
-fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
+pub fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let leave = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
@@ -308,15 +332,33 @@ fn InviteCodeForm() -> impl IntoView {
 #[component]
 pub fn InviteSignUpPage() -> impl IntoView {
     let token = use_token();
-    let preview = Resource::new(move || token.get().into(), get_invite);
+    let preview = Resource::new(move || token.get(), load);
     view! {
         <Title text="Create your account" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
             {move || preview.get().map(|result| match result {
-                Ok(p) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::Role(p)) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() /> }.into_any(),
                 // Signed in, used up, or for someone with an account: the
                 // preview says what to do instead.
-                Ok(p) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::Organization(join)) if join.step == JoinStep::SignUp => {
+                    let p = join.preview.clone();
+                    view! {
+                        <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
+                            <JoinSignUpForm
+                                token=token.get_untracked()
+                                email=join.email.clone().unwrap_or_default()
+                                organization=p.organization_name.clone()
+                                slug=p.organization_slug.clone()
+                            />
+                            <p class="mt-6 text-center text-sm text-slate-600">
+                                "Already have an account? "
+                                <a href=format!("/sign-in?redirectTo=/invite/{}", token.get_untracked()) class=LINK>"Sign in to accept"</a>
+                            </p>
+                        </Card>
+                    }.into_any()
+                }
+                Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}
         </Suspense>

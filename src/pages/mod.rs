@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod enroll;
 pub mod forgot_password;
 pub mod invite;
+pub mod join;
 pub mod not_found;
 pub mod orgs;
 pub mod orgs_new;

@@ -7,12 +7,33 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     invites::get_welcome,
+    organizations::organization_page,
     ui::{Alert, Tone},
 };
+
+/// What each built-in organization role brings, for the welcome page.
+fn organization_role_abilities(role: &str) -> &'static [&'static str] {
+    match role {
+        "owner" => &[
+            "Change the organization's settings, or delete it",
+            "Invite people and manage every member, owners included",
+            "Create teams and roles",
+        ],
+        "admin" => &[
+            "Change the organization's settings",
+            "Invite people and manage members (not owners)",
+            "Create teams and roles",
+        ],
+        _ => &["See the organization, its members and its roles"],
+    }
+}
 
 #[component]
 pub fn WelcomePage() -> impl IntoView {
     let query = use_query_map();
+    if let Some(slug) = query.read_untracked().get("joined") {
+        return view! { <JoinedWelcome slug /> }.into_any();
+    }
     let welcome = Resource::new(move || query.read().get("next"), get_welcome);
     view! {
         <Title text="Welcome" />
@@ -39,6 +60,47 @@ pub fn WelcomePage() -> impl IntoView {
                     </section>
                 }.into_any(),
                 Err(e) if e.code == "UNAUTHORIZED" => view! { <Redirect path="/sign-in?redirectTo=/welcome" /> }.into_any(),
+                Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// "You joined {organization} as {role}", after accepting an organization
+/// invitation.
+#[component]
+fn JoinedWelcome(slug: String) -> impl IntoView {
+    let page = Resource::new(
+        move || slug.clone(),
+        |slug| organization_page(slug, None, None),
+    );
+    view! {
+        <Title text="Welcome" />
+        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
+            {move || page.get().map(|result| match result {
+                Ok(p) => {
+                    let roles: Vec<String> = p.me.role.split(',').map(str::to_owned).collect();
+                    let abilities: Vec<&str> = roles.iter().flat_map(|r| organization_role_abilities(r).iter().copied()).collect();
+                    view! {
+                        <section class="mx-auto w-full max-w-lg rounded-xl border border-slate-200 bg-white p-6 text-center shadow-sm sm:p-10">
+                            <div aria-hidden="true" class="mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-emerald-100 text-2xl text-emerald-700">"✓"</div>
+                            <h1 class="mt-4 text-2xl font-semibold tracking-tight" data-testid="joined">{format!("You joined {}", p.organization.name)}</h1>
+                            <p class="mt-2 text-slate-600">"as"</p>
+                            <p class="mt-1"><span data-testid="welcome-role" class="rounded-full bg-indigo-50 px-3 py-1 text-lg font-semibold text-indigo-700">{roles.join(" and ")}</span></p>
+                            <div class="mt-6 rounded-lg bg-slate-50 p-4 text-left">
+                                <h2 class="text-sm font-semibold text-slate-700">"What you can do there"</h2>
+                                <ul class="mt-2 space-y-1.5 text-sm text-slate-700">
+                                    {abilities.into_iter().map(|a| view! {
+                                        <li class="flex gap-2"><span aria-hidden="true" class="text-emerald-600">"✓"</span>{a}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                            <a href=format!("/orgs/{}", p.organization.slug) class="mt-8 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">{format!("Go to {}", p.organization.name)}</a>
+                        </section>
+                    }.into_any()
+                }
+                Err(e) if e.code == "UNAUTHORIZED" => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
             })}
         </Suspense>

@@ -273,6 +273,44 @@ pub async fn sign_up_with_invitation(
     Ok(done)
 }
 
+/// What the person holding an invitation's link can do next, on
+/// `/invite/{token}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JoinStep {
+    /// Signed out: create an account and join, or sign in to accept.
+    SignUp,
+    Accept,
+    /// Signed in as the recipient, whose address is not verified yet.
+    VerifyEmail,
+    /// Signed in as someone else.
+    SwitchAccount,
+    AlreadyMember,
+    /// Accepted, declined, canceled or expired (`reason` says which).
+    Unusable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinPreview {
+    pub preview: InvitationPreview,
+    pub step: JoinStep,
+    /// The invitation's address, for the person it was sent to (and not
+    /// for someone else who is signed in).
+    pub email: Option<String>,
+    pub viewer_email: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The `/invite/{token}` page of an organization invitation: by its link's
+/// secret only. Changes nothing.
+#[server(name = GetJoinPreview, prefix = "/api/auth", endpoint = "gatehouse/organization-invitation", input = GetUrl)]
+pub async fn join_preview(token: String) -> Result<JoinPreview, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let viewer = cx.session().await?;
+    service::join_preview(cx.db(), viewer.as_ref(), token.trim()).await
+}
+
 #[cfg(feature = "ssr")]
 fn required_id(id: Option<String>) -> Result<String, ApiError> {
     id.map(|i| i.trim().to_owned())

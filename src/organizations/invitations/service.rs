@@ -7,8 +7,8 @@ use serde_json::json;
 use super::{
     store::{self, InvitationRow, NewInvitation},
     InvitationDetails, InvitationPreview, InvitationResponse, InvitationView, InviteMemberBody,
-    InviteMemberResponse, InviteOutcome, SignUpWithInvitationBody, SignUpWithInvitationResponse,
-    UserInvitation,
+    InviteMemberResponse, InviteOutcome, JoinPreview, JoinStep, SignUpWithInvitationBody,
+    SignUpWithInvitationResponse, UserInvitation,
 };
 use crate::{
     accounts::{
@@ -354,6 +354,57 @@ pub async fn preview(db: &Db, key: String) -> ApiResult<InvitationPreview> {
     let i = store::find(db, &key, &crypto::hash_token(&key))
         .await?
         .ok_or_else(invitation_not_found)?;
+    preview_of(db, &i).await
+}
+
+/// The next step for whoever opened the invitation's link.
+pub async fn join_preview(
+    db: &Db,
+    viewer: Option<&Current>,
+    secret: &str,
+) -> ApiResult<JoinPreview> {
+    let i = store::find(db, "", &crypto::hash_token(secret))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "INVITATION_NOT_FOUND",
+                "There is no invitation behind this link.",
+            )
+        })?;
+    let preview = preview_of(db, &i).await?;
+    let reason = match preview.status.as_str() {
+        "pending" => None,
+        "accepted" => Some("This invitation was already accepted."),
+        "rejected" => Some("This invitation was declined."),
+        "canceled" => Some("This invitation was canceled."),
+        _ => Some("This invitation has expired."),
+    };
+    let recipient = viewer.is_none_or(|v| v.user.email.eq_ignore_ascii_case(&i.email));
+    let step = match (reason, viewer) {
+        (Some(_), _) => JoinStep::Unusable,
+        (None, None) => JoinStep::SignUp,
+        (None, Some(_)) if !recipient => JoinStep::SwitchAccount,
+        (None, Some(v)) => {
+            let member = organizations::members(db, &i.organization_id, Some(&v.user.id)).await?;
+            if !member.is_empty() {
+                JoinStep::AlreadyMember
+            } else if !v.user.email_verified {
+                JoinStep::VerifyEmail
+            } else {
+                JoinStep::Accept
+            }
+        }
+    };
+    Ok(JoinPreview {
+        preview,
+        step,
+        email: recipient.then(|| i.email.clone()),
+        viewer_email: viewer.map(|v| v.user.email.clone()),
+        reason: reason.map(str::to_owned),
+    })
+}
+
+async fn preview_of(db: &Db, i: &InvitationRow) -> ApiResult<InvitationPreview> {
     let o = organizations::find(db.pool(), &i.organization_id)
         .await?
         .ok_or_else(invitation_not_found)?;

@@ -1,0 +1,198 @@
+//! `/invite/{token}` and `/invite/{token}/sign-up` for an organization
+//! invitation: who invites, into which organization, with which role(s),
+//! until when, and the one next step that fits (SPEC §4). The role
+//! invitation pages hand over here when the link is an organization's.
+
+use leptos::prelude::*;
+
+use crate::{
+    organizations::invitations::{
+        accept_invitation, reject_invitation, sign_up_with_invitation, InvitationIdBody,
+        JoinPreview, JoinStep, SignUpWithInvitationBody,
+    },
+    pages::{invite::SwitchAccount, verify_email::SendVerificationButton},
+    ui::{
+        format_time, go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton,
+        Tone, BUTTON, LINK,
+    },
+};
+
+/// Where a new member lands.
+fn welcome(slug: &str) -> String {
+    format!("/welcome?joined={slug}")
+}
+
+#[component]
+pub fn JoinPreviewCard(join: JoinPreview, token: String) -> impl IntoView {
+    let p = join.preview.clone();
+    let title = match join.step {
+        JoinStep::Unusable => "This invitation can no longer be used".to_owned(),
+        JoinStep::AlreadyMember => format!("You are already in {}", p.organization_name),
+        _ => format!("Join {}", p.organization_name),
+    };
+    let (status_label, status_class) = match p.status.as_str() {
+        "pending" => ("Pending", "bg-emerald-100 text-emerald-800"),
+        "accepted" => ("Accepted", "bg-slate-200 text-slate-700"),
+        "canceled" => ("Canceled", "bg-slate-200 text-slate-700"),
+        "rejected" => ("Declined", "bg-slate-200 text-slate-700"),
+        _ => ("Expired", "bg-amber-100 text-amber-900"),
+    };
+    let roles = p.role.replace(',', " and ");
+    view! {
+        <Card title=title>
+            <div class="rounded-lg border border-slate-200 bg-slate-50 p-4" data-testid="invitation">
+                <p class="text-sm text-slate-600">{format!("{} invited you to join", p.inviter_name)}</p>
+                <p class="mt-1 flex flex-wrap items-center gap-2">
+                    <span class="text-xl font-semibold text-slate-900" data-testid="invite-organization">{p.organization_name.clone()}</span>
+                    <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {status_class}")>{status_label}</span>
+                </p>
+                <p class="mt-1 text-sm text-slate-700">"as "<strong data-testid="invite-role">{roles}</strong></p>
+                <dl class="mt-4 grid grid-cols-1 gap-2 border-t border-slate-200 pt-3 text-sm sm:grid-cols-2">
+                    <div class="min-w-0">
+                        <dt class="text-slate-500">"For"</dt>
+                        <dd class="font-medium text-slate-800 break-all">{join.email.clone().unwrap_or_else(|| "Another email address".to_owned())}</dd>
+                    </div>
+                    <div>
+                        <dt class="text-slate-500">"Valid until"</dt>
+                        <dd class="font-medium text-slate-800">{format_time(&p.expires_at)}</dd>
+                    </div>
+                </dl>
+            </div>
+            <div class="mt-6">{next_step(join, token)}</div>
+        </Card>
+    }
+}
+
+fn next_step(join: JoinPreview, token: String) -> AnyView {
+    let slug = join.preview.organization_slug.clone();
+    match join.step {
+        JoinStep::SignUp => view! {
+            <a href=format!("/invite/{token}/sign-up") class=BUTTON>"Create your account and join"</a>
+            <p class="mt-4 text-center text-sm text-slate-600">
+                "Already have an account? "
+                <a href=format!("/sign-in?redirectTo=/invite/{token}") class=LINK>"Sign in to accept"</a>
+            </p>
+        }
+        .into_any(),
+        JoinStep::Accept => view! {
+            <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() />
+        }
+        .into_any(),
+        JoinStep::VerifyEmail => {
+            let viewer = join.viewer_email.unwrap_or_default();
+            let shown = viewer.clone();
+            view! {
+                <Alert tone=Tone::Info>
+                    "Before you join, confirm that "<strong>{shown}</strong>" is yours: we send a link to that address."
+                </Alert>
+                <SendVerificationButton email=viewer next=format!("/invite/{token}") />
+            }
+            .into_any()
+        }
+        JoinStep::SwitchAccount => view! {
+            <SwitchAccount viewer=join.viewer_email.unwrap_or_default() token />
+        }
+        .into_any(),
+        JoinStep::AlreadyMember => view! {
+            <a href=format!("/orgs/{slug}") class=BUTTON>"Go to the organization"</a>
+        }
+        .into_any(),
+        JoinStep::Unusable => view! {
+            <Alert tone=Tone::Error>{join.reason.unwrap_or_default()}</Alert>
+            <p class="text-sm text-slate-700">"Ask the person who invited you for a new invitation."</p>
+        }
+        .into_any(),
+    }
+}
+
+/// Accept, or decline, as the signed-in recipient.
+#[island]
+fn JoinButtons(token: String, slug: String, viewer: String) -> impl IntoView {
+    let hydrated = use_hydrated();
+    // true: accept; false: decline.
+    let act = Action::new(|(token, accept): &(String, bool)| {
+        let body = InvitationIdBody {
+            invitation_id: Some(token.clone()),
+        };
+        let accept = *accept;
+        async move {
+            if accept {
+                accept_invitation(body).await.map(|_| true)
+            } else {
+                reject_invitation(body).await.map(|_| false)
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(true)) = act.value().get() {
+            go_to(&welcome(&slug));
+        }
+    });
+    let (accept_token, decline_token) = (token.clone(), token);
+    view! {
+        {move || match act.value().get() {
+            Some(Ok(false)) => view! { <Alert tone=Tone::Success>"You declined this invitation. Nothing else will happen."</Alert> }.into_any(),
+            Some(Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+            _ => ().into_any(),
+        }}
+        {move || (!matches!(act.value().get(), Some(Ok(false)))).then(|| {
+            let (accept_token, decline_token) = (accept_token.clone(), decline_token.clone());
+            view! {
+                <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer.clone()}</strong>"."</p>
+                <button type="button" class=BUTTON
+                    disabled=move || !hydrated.get() || act.pending().get()
+                    on:click=move |_| { act.dispatch((accept_token.clone(), true)); }
+                >{move || if act.pending().get() { "Joining…" } else { "Accept and join" }}</button>
+                <p class="mt-4 text-center text-sm">
+                    <button type="button"
+                        class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
+                        disabled=move || !hydrated.get() || act.pending().get()
+                        on:click=move |_| { act.dispatch((decline_token.clone(), false)); }
+                    >"Decline this invitation"</button>
+                </p>
+            }
+        })}
+    }
+}
+
+/// `/invite/{token}/sign-up` for an organization invitation: name and
+/// password; the address is the invitation's.
+#[island]
+pub fn JoinSignUpForm(
+    token: String,
+    email: String,
+    organization: String,
+    slug: String,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let shown_email = RwSignal::new(email);
+    let sign_up =
+        Action::new(|body: &SignUpWithInvitationBody| sign_up_with_invitation(body.clone()));
+    Effect::new(move |_| match sign_up.value().get() {
+        Some(Ok(_)) => go_to(&welcome(&slug)),
+        Some(Err(e)) => errors.error.set(Some(e)),
+        None => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.error.set(None);
+        sign_up.dispatch(SignUpWithInvitationBody {
+            invitation_id: Some(token.clone()),
+            name: Some(name.get()),
+            password: Some(password.get().into()),
+        });
+    };
+    const FIELD_CODES: &[&str] = &["INVALID_NAME", "PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+    view! {
+        <form on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
+            <FormAlert message=errors.general(FIELD_CODES) />
+            <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&["INVALID_NAME"]) />
+            <Field label="Email" name="email" kind="email" autocomplete="email" value=shown_email readonly=true hint="The invitation was sent to this address." />
+            <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password
+                error=errors.field(&["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"]) hint=crate::accounts::domain::PASSWORD_HINT />
+            <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() />
+        </form>
+    }
+}
