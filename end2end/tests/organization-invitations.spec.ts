@@ -86,6 +86,21 @@ test("people join an organization from its emailed invitation", async ({ browser
   await expect(member.page.getByText("This invitation was sent to another email address")).toBeVisible();
   await shot(member.page, "org-preview-switch-account");
 
+  // A third, with a verified account, declines from their dashboard.
+  const dee = await signedUp(browser, "Dee");
+  await dee.page.goto(linkInEmailTo(dee.email, "verify-email"));
+  await dee.page.getByRole("button", { name: "Confirm my email" }).click();
+  await expect(dee.page.getByText(`${dee.email} is verified.`)).toBeVisible();
+  await invite(dee.email, "member");
+  await dee.page.goto("/dashboard");
+  const item = dee.page.getByTestId("inbox").getByRole("listitem").filter({ hasText: `Join ${name} as member` });
+  await expect(item).toBeVisible();
+  await shot(dee.page, "dashboard-inbox");
+  await item.getByRole("button", { name: "Decline" }).click();
+  await expect(item.getByRole("status")).toHaveText("You declined this invitation.");
+  await dee.page.reload();
+  await expect(dee.page.getByTestId("inbox")).toHaveCount(0);
+
   // A canceled invitation's link says so.
   const canceledEmail = unique("canceled");
   const canceledId = await invite(canceledEmail, "member");

@@ -5,8 +5,12 @@ use leptos_router::components::Redirect;
 use crate::{
     accounts::SessionWithUser,
     app::use_session,
-    organizations::{my_organizations, MyOrganizations},
-    pages::{orgs::RoleBadges, verify_email::SendVerificationButton},
+    organizations::{
+        invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
+        my_organizations, MyOrganizations,
+    },
+    pages::{join::JoinButtons, orgs::RoleBadges, verify_email::SendVerificationButton},
+    ui::format_time,
     ui::{Alert, Tone, LINK},
 };
 
@@ -14,12 +18,21 @@ use crate::{
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
     let organizations = Resource::new(|| (), |_| my_organizations());
+    let inbox = Resource::new(
+        || (),
+        |_| list_user_invitations(UserInvitationsQuery::default()),
+    );
     view! {
         <Title text="Dashboard" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || session.0.get().map(|result| match result {
                 Ok(Some(s)) => view! {
-                    <Dashboard session=s organizations=organizations.get().and_then(Result::ok).unwrap_or_default() />
+                    <Dashboard
+                        session=s
+                        organizations=organizations.get().and_then(Result::ok).unwrap_or_default()
+                        // Unverified addresses see no inbox: the banner asks to verify first.
+                        inbox=inbox.get().and_then(Result::ok).unwrap_or_default()
+                    />
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
@@ -29,8 +42,13 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(session: SessionWithUser, organizations: MyOrganizations) -> impl IntoView {
+fn Dashboard(
+    session: SessionWithUser,
+    organizations: MyOrganizations,
+    inbox: Vec<UserInvitation>,
+) -> impl IntoView {
     let user = session.user;
+    let user_email = user.email.clone();
     let since = user.created_at.get(..10).unwrap_or_default().to_owned();
     let unverified = (!user.email_verified).then(|| user.email.clone());
     view! {
@@ -62,6 +80,7 @@ fn Dashboard(session: SessionWithUser, organizations: MyOrganizations) -> impl I
                     </div>
                 </dl>
             </section>
+            <Inbox invitations=inbox email=user_email />
             <Organizations mine=organizations />
         </div>
     }
@@ -108,4 +127,28 @@ fn Organizations(mine: MyOrganizations) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// The person's pending organization invitations, to accept or decline
+/// here.
+#[component]
+fn Inbox(invitations: Vec<UserInvitation>, email: String) -> impl IntoView {
+    (!invitations.is_empty()).then(|| {
+        view! {
+            <section class="mt-8 rounded-xl border border-indigo-200 bg-white shadow-sm" aria-labelledby="inbox-heading">
+                <h2 id="inbox-heading" class="border-b border-slate-200 px-6 py-4 text-sm font-semibold uppercase tracking-wide text-slate-500">"Invitations for you"</h2>
+                <ul class="divide-y divide-slate-200" data-testid="inbox">
+                    {invitations.into_iter().map(|i| view! {
+                        <li class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2 px-6 py-4">
+                            <div class="min-w-0">
+                                <p class="font-medium text-slate-900">{format!("Join {} as {}", i.organization_name, i.invitation.role.replace(',', " and "))}</p>
+                                <p class="text-sm text-slate-500">"Until "{format_time(&i.invitation.expires_at)}</p>
+                            </div>
+                            <JoinButtons token=i.invitation.id slug=i.organization_slug viewer=email.clone() compact=true />
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }

@@ -13,7 +13,7 @@ use crate::{
     pages::{invite::SwitchAccount, verify_email::SendVerificationButton},
     ui::{
         format_time, go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton,
-        Tone, BUTTON, LINK,
+        Tone, BUTTON, LINK, SMALL_BUTTON,
     },
 };
 
@@ -75,7 +75,7 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
         }
         .into_any(),
         JoinStep::Accept => view! {
-            <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() />
+            <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() compact=false />
         }
         .into_any(),
         JoinStep::VerifyEmail => {
@@ -105,9 +105,11 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
     }
 }
 
-/// Accept, or decline, as the signed-in recipient.
+/// Accept, or decline, as the signed-in recipient: full width on the
+/// invitation's page, a row of small buttons in the dashboard's inbox
+/// (`compact`, where `token` is the invitation's id).
 #[island]
-fn JoinButtons(token: String, slug: String, viewer: String) -> impl IntoView {
+pub fn JoinButtons(token: String, slug: String, viewer: String, compact: bool) -> impl IntoView {
     let hydrated = use_hydrated();
     // true: accept; false: decline.
     let act = Action::new(|(token, accept): &(String, bool)| {
@@ -129,13 +131,29 @@ fn JoinButtons(token: String, slug: String, viewer: String) -> impl IntoView {
         }
     });
     let (accept_token, decline_token) = (token.clone(), token);
+    let (compact_accept, compact_decline) = (accept_token.clone(), decline_token.clone());
     view! {
         {move || match act.value().get() {
-            Some(Ok(false)) => view! { <Alert tone=Tone::Success>"You declined this invitation. Nothing else will happen."</Alert> }.into_any(),
+            Some(Ok(false)) => view! { <Alert tone=Tone::Success>"You declined this invitation."</Alert> }.into_any(),
             Some(Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
             _ => ().into_any(),
         }}
-        {move || (!matches!(act.value().get(), Some(Ok(false)))).then(|| {
+        {move || (!matches!(act.value().get(), Some(Ok(false))) && compact).then(|| {
+            let (accept_token, decline_token) = (compact_accept.clone(), compact_decline.clone());
+            view! {
+                <div class="flex gap-2">
+                    <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                        disabled=move || !hydrated.get() || act.pending().get()
+                        on:click=move |_| { act.dispatch((accept_token.clone(), true)); }
+                    >"Accept"</button>
+                    <button type="button" class=SMALL_BUTTON
+                        disabled=move || !hydrated.get() || act.pending().get()
+                        on:click=move |_| { act.dispatch((decline_token.clone(), false)); }
+                    >"Decline"</button>
+                </div>
+            }
+        })}
+        {move || (!matches!(act.value().get(), Some(Ok(false))) && !compact).then(|| {
             let (accept_token, decline_token) = (accept_token.clone(), decline_token.clone());
             view! {
                 <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer.clone()}</strong>"."</p>

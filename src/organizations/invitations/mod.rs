@@ -54,6 +54,8 @@ pub struct UserInvitation {
     #[serde(flatten)]
     pub invitation: InvitationView,
     pub organization_name: String,
+    /// Gatehouse's addition, for links to the organization.
+    pub organization_slug: String,
 }
 
 /// `get-invitation-preview`: what anyone holding the link may see (SPEC §3

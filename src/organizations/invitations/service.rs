@@ -748,9 +748,10 @@ pub async fn list_for_user(db: &Db, me: &Current) -> ApiResult<Vec<UserInvitatio
     Ok(store::open_for_email(db, &me.user.email, clock::now_ms())
         .await?
         .into_iter()
-        .map(|(i, organization_name)| UserInvitation {
+        .map(|(i, organization_name, organization_slug)| UserInvitation {
             invitation: view(&i),
             organization_name,
+            organization_slug,
         })
         .collect())
 }

@@ -197,14 +197,16 @@ pub async fn for_organization(db: &Db, organization_id: &str) -> sqlx::Result<Ve
     .collect()
 }
 
-/// The open invitations to `email`, with their organization's name.
+/// The open invitations to `email`, with their organization's name and
+/// slug.
 pub async fn open_for_email(
     db: &Db,
     email: &str,
     now: i64,
-) -> sqlx::Result<Vec<(InvitationRow, String)>> {
+) -> sqlx::Result<Vec<(InvitationRow, String, String)>> {
     sqlx::query(&format!(
-        "select {COLUMNS}, o.name as organization_name from organization_invitations i
+        "select {COLUMNS}, o.name as organization_name, o.slug as organization_slug
+         from organization_invitations i
          join organizations o on o.id = i.organization_id
          where i.email = $1 and i.status = 'pending' and i.expires_at > $2
          order by i.created_at desc, i.id"
@@ -214,6 +216,12 @@ pub async fn open_for_email(
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(|r| Ok((InvitationRow::from_row(r)?, r.try_get("organization_name")?)))
+    .map(|r| {
+        Ok((
+            InvitationRow::from_row(r)?,
+            r.try_get("organization_name")?,
+            r.try_get("organization_slug")?,
+        ))
+    })
     .collect()
 }
