@@ -53,6 +53,9 @@ export default defineConfig({
       GATEHOUSE_SIGN_UP_MODE: "open",
       GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
       GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",
+      // Resets, enrollments and email confirmations share this limit; the
+      // suite confirms several addresses from one IP.
+      GATEHOUSE_RATE_LIMITS__PASSWORD_RESET: "1000/1m",
       RUST_LOG: "info",
     },
   },

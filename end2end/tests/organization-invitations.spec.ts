@@ -61,6 +61,7 @@ test("people join an organization from its emailed invitation", async ({ browser
   // back, confirms their address, and accepts.
   const member = await signedUp(browser, "Mo");
   await member.page.getByRole("button", { name: "Sign out" }).click();
+  await expect(member.page).toHaveURL(/\/sign-in$/);
   await invite(member.email, "member");
   const memberLink = linkInEmailTo(member.email);
   await member.page.goto(memberLink);
