@@ -153,7 +153,7 @@ pub async fn get_invitation(
 ) -> Result<InvitationDetails, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::get(cx.db(), cx.config(), &me, required_id(query.id)?).await
+    service::get(cx.db(), &me, required_id(query.id)?).await
 }
 
 /// Public: the invitation's preview, by its id or its link's secret.
@@ -187,14 +187,7 @@ pub async fn reject_invitation(
 ) -> Result<InvitationResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::reject(
-        cx.db(),
-        cx.config(),
-        &me,
-        required_id(body.invitation_id)?,
-        &cx.ip(),
-    )
-    .await
+    service::reject(cx.db(), &me, required_id(body.invitation_id)?, &cx.ip()).await
 }
 
 /// Needs `invitation:cancel`.
@@ -204,14 +197,7 @@ pub async fn cancel_invitation(
 ) -> Result<InvitationView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::cancel(
-        cx.db(),
-        cx.config(),
-        &me,
-        required_id(body.invitation_id)?,
-        &cx.ip(),
-    )
-    .await
+    service::cancel(cx.db(), &me, required_id(body.invitation_id)?, &cx.ip()).await
 }
 
 /// An organization's invitations, newest first, for members who may

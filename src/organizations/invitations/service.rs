@@ -195,11 +195,10 @@ async fn invite_one(
             (old, "organization.invitation.resend")
         }
         Some(old) if settings.cancel_pending_on_reinvite => {
-            store::set_status(&mut tx, &old.id, "canceled").await?;
-            email::outbox::forget_secret(
+            settle(
                 &mut tx,
-                &[Kind::OrganizationInvitation],
-                &old.id,
+                &old,
+                "canceled",
                 "The invitation was replaced by a new one.",
             )
             .await?;
@@ -304,6 +303,17 @@ async fn insert(
         .ok_or_else(ApiError::internal)
 }
 
+/// Moves a pending invitation to its final `status` and wipes the link
+/// from its waiting email; `INVITATION_NOT_FOUND` when it was no longer
+/// pending (a concurrent request settled it first).
+async fn settle(tx: &mut Tx, i: &InvitationRow, status: &str, why: &str) -> ApiResult<()> {
+    if !store::set_status(tx, &i.id, status).await? {
+        return Err(invitation_not_found());
+    }
+    email::outbox::forget_secret(tx, &[Kind::OrganizationInvitation], &i.id, why).await?;
+    Ok(())
+}
+
 /// The invitation that `key` (its id or its link's secret) names.
 async fn locked(tx: &mut Tx, key: &str) -> ApiResult<InvitationRow> {
     store::find_for_update(tx, key, &crypto::hash_token(key))
@@ -323,12 +333,7 @@ fn check_recipient(me: &Current, invitation: &InvitationRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn get(
-    db: &Db,
-    _config: &Config,
-    me: &Current,
-    key: String,
-) -> ApiResult<InvitationDetails> {
+pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDetails> {
     let i = store::find(db, &key, &crypto::hash_token(&key))
         .await?
         .filter(|i| i.is_open(clock::now_ms()))
@@ -492,21 +497,12 @@ pub async fn sign_up(
         other => other?,
     };
     accounts::set_password_hash(&mut tx, &user.id, &phc).await?;
-    if !store::set_status(&mut tx, &i.id, "accepted").await? {
-        return Err(invitation_not_found());
-    }
+    settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
     let member_id = crypto::new_id();
     let roles: Vec<&str> = i.role.split(',').collect();
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &user.id, &roles).await?;
     let (token, session) = sessions::create(&mut tx, config, &user.id, ip, user_agent).await?;
     organizations::set_active(&mut *tx, &session.id, Some(&i.organization_id)).await?;
-    email::outbox::forget_secret(
-        &mut tx,
-        &[Kind::OrganizationInvitation],
-        &i.id,
-        "The invitation was accepted.",
-    )
-    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("user.sign-up")
@@ -570,21 +566,12 @@ pub async fn accept(
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
-    if !store::set_status(&mut tx, &i.id, "accepted").await? {
-        return Err(invitation_not_found());
-    }
+    settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
     let member_id = crypto::new_id();
     let roles: Vec<&str> = i.role.split(',').collect();
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &me.user.id, &roles)
         .await?;
     organizations::set_active(&mut *tx, &me.session.id, Some(&i.organization_id)).await?;
-    email::outbox::forget_secret(
-        &mut tx,
-        &[Kind::OrganizationInvitation],
-        &i.id,
-        "The invitation was accepted.",
-    )
-    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.accept")
@@ -607,13 +594,7 @@ pub async fn accept(
     })
 }
 
-pub async fn reject(
-    db: &Db,
-    _config: &Config,
-    me: &Current,
-    key: String,
-    ip: &str,
-) -> ApiResult<InvitationResponse> {
+pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<InvitationResponse> {
     let mut tx = db.begin().await?;
     let i = locked(&mut tx, &key).await?;
     if !i.is_open(clock::now_ms()) {
@@ -622,16 +603,7 @@ pub async fn reject(
     if !me.user.email.eq_ignore_ascii_case(&i.email) {
         return Err(not_the_recipient());
     }
-    if !store::set_status(&mut tx, &i.id, "rejected").await? {
-        return Err(invitation_not_found());
-    }
-    email::outbox::forget_secret(
-        &mut tx,
-        &[Kind::OrganizationInvitation],
-        &i.id,
-        "The invitation was declined.",
-    )
-    .await?;
+    settle(&mut tx, &i, "rejected", "The invitation was declined.").await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.reject")
@@ -651,13 +623,7 @@ pub async fn reject(
     })
 }
 
-pub async fn cancel(
-    db: &Db,
-    _config: &Config,
-    me: &Current,
-    key: String,
-    ip: &str,
-) -> ApiResult<InvitationView> {
+pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<InvitationView> {
     let mut tx = db.begin().await?;
     let i = locked(&mut tx, &key).await?;
     let actor = organizations::member_in(&mut tx, &i.organization_id, &me.user.id)
@@ -670,16 +636,7 @@ pub async fn cancel(
             "canceling invitations",
         ));
     }
-    if i.status != "pending" || !store::set_status(&mut tx, &i.id, "canceled").await? {
-        return Err(invitation_not_found());
-    }
-    email::outbox::forget_secret(
-        &mut tx,
-        &[Kind::OrganizationInvitation],
-        &i.id,
-        "The invitation was canceled.",
-    )
-    .await?;
+    settle(&mut tx, &i, "canceled", "The invitation was canceled.").await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.cancel")
