@@ -141,6 +141,69 @@ async fn reset_email_is_delivered_and_can_be_followed(backend: Backend) {
     assert!(text_body.contains("[hidden]"));
 }
 
+/// An organization invitation goes out over SMTP, names the organization,
+/// the inviter and the role, and its link signs the invitee up into it.
+async fn an_organization_invitation_arrives_and_its_link_works(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let Some(app) = app_with_smtp(backend, &sink.url(), &[]).await else {
+        return;
+    };
+    let owner = app.account("owner@example.com", "user").await;
+    let org = app
+        .post_with_cookie(
+            "/api/auth/organization/create",
+            json!({ "name": "Acme <Labs>", "slug": "acme" }),
+            &owner,
+        )
+        .await;
+    let res = app
+        .post_with_cookie(
+            "/api/auth/organization/invite-member",
+            json!({ "email": "new@example.com", "role": "admin", "organizationId": org.body["id"] }),
+            &owner,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let got = sink.wait_for(1).await;
+    let mail = &got[0];
+    assert_eq!(mail.rcpt_tos, ["new@example.com"]);
+    assert_eq!(
+        mail.header("Subject"),
+        Some("Test Person invited you to join Acme <Labs> on Gatehouse")
+    );
+    let text = mail.text.as_deref().expect("a plain-text body");
+    let html = mail.html.as_deref().expect("an HTML body");
+    assert!(text.contains("join Acme <Labs> as admin"), "{text}");
+    assert!(text.contains("Create your account and join"), "{text}");
+    assert!(
+        html.contains("Acme &lt;Labs&gt;"),
+        "escaped in HTML: {html}"
+    );
+    let link = crate::support::link_in(text, &app.base_url);
+    assert!(html.contains(&link));
+    let secret = link.rsplit('/').next().unwrap();
+
+    // Followed as the invitee would: their account and membership at once.
+    let res = app
+        .post(
+            "/api/auth/organization/signup-with-invitation",
+            json!({ "invitationId": secret, "name": "Nia", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["member"]["role"], "admin");
+    app.wait_until("select status from outbound_emails", |s: &String| {
+        s == "sent"
+    })
+    .await;
+    let text_body: String = sqlx::query_scalar("select text_body from outbound_emails")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!text_body.contains(secret), "the stored copy has no link");
+}
+
 async fn a_down_server_delays_delivery_but_loses_nothing(backend: Backend) {
     let down = DownSink::start().await;
     let Some(app) = app_with_smtp(backend, &down.url(), &[("email.max_attempts", "1000")]).await
@@ -553,5 +616,6 @@ on_both_databases!(
     header_injection_is_neutralized,
     the_per_recipient_limit_holds,
     without_smtp_messages_are_kept_and_marked,
+    an_organization_invitation_arrives_and_its_link_works,
     two_nodes_deliver_each_message_exactly_once,
 );
