@@ -72,10 +72,23 @@ pub fn use_session() -> SessionResource {
     use_context::<SessionResource>().expect("App provides the session resource")
 }
 
+/// The signed-in person's organizations, loaded once per page and shared
+/// by the header's switcher and the pages that list them.
+#[derive(Clone, Copy)]
+pub struct OrganizationsResource(pub Resource<Result<MyOrganizations, ApiError>>);
+
+pub fn use_organizations() -> OrganizationsResource {
+    use_context::<OrganizationsResource>().expect("App provides the organizations resource")
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(SessionResource(Resource::new(|| (), |_| get_session())));
+    provide_context(OrganizationsResource(Resource::new(
+        || (),
+        |_| my_organizations(),
+    )));
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
@@ -117,7 +130,7 @@ pub fn App() -> impl IntoView {
 fn Header() -> impl IntoView {
     let session = use_session();
     let access = Resource::new(|| (), |_| get_access());
-    let organizations = Resource::new(|| (), |_| my_organizations());
+    let organizations = use_organizations().0;
     // On an organization's page, the switcher names that organization
     // (the page makes it the active one as it loads).
     let viewing = use_location()

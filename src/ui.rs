@@ -411,6 +411,51 @@ pub const DANGER_BUTTON: &str = "rounded-md border border-red-200 px-2.5 py-1.5 
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
 
+/// `base` with `search` and `offset` as its query, each only when it says
+/// something: the address of one page of a server-rendered list.
+pub fn paged_href(base: &str, search: &str, offset: i64) -> String {
+    let mut q = Vec::new();
+    if !search.is_empty() {
+        q.push(format!(
+            "search={}",
+            percent_encoding::utf8_percent_encode(search, percent_encoding::NON_ALPHANUMERIC)
+        ));
+    }
+    if offset > 0 {
+        q.push(format!("offset={offset}"));
+    }
+    if q.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", q.join("&"))
+    }
+}
+
+/// "1–20 of 57" with links to the pages before and after, for a list
+/// rendered on the server (`paged_href`). Nothing at all for an empty list.
+#[component]
+pub fn PageLinks(
+    #[prop(into)] base: String,
+    search: String,
+    offset: i64,
+    page_size: i64,
+    total: i64,
+    /// The labels of the links back and forward ("Newer" / "Older").
+    labels: (&'static str, &'static str),
+) -> impl IntoView {
+    (total > 0).then(|| {
+        view! {
+            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                <span>{format!("{}–{} of {total}", offset + 1, (offset + page_size).min(total))}</span>
+                <div class="flex gap-4">
+                    {(offset > 0).then(|| view! { <a class=LINK href=paged_href(&base, &search, (offset - page_size).max(0))>{labels.0}</a> })}
+                    {(offset + page_size < total).then(|| view! { <a class=LINK href=paged_href(&base, &search, offset + page_size)>{labels.1}</a> })}
+                </div>
+            </div>
+        }
+    })
+}
+
 /// "1–20 of 57" with *Newer* and *Older*, for a list paged by an offset
 /// signal. Nothing at all for an empty list.
 #[component]

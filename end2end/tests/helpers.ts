@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { test as base, expect, type BrowserContext, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 export { expect };
 export type { Browser, Page } from "@playwright/test";
@@ -127,3 +127,15 @@ export async function signUpFromInvitation(page: Page, name: string, email?: str
   await expect(page).toHaveURL(/\/welcome/);
 }
 
+
+/** A person signed up through the page (open sign-up on the test server), in a context of their own. */
+export async function signedUp(browser: Browser, name: string, email = unique(name.toLowerCase())): Promise<{ page: Page; email: string }> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  return { page, email };
+}

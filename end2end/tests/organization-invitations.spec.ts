@@ -1,16 +1,4 @@
-import { expect, linkInEmailTo, password, shot, test, unique, type Browser, type Page } from "./helpers";
-
-/** A person signed up through the page (open sign-up on the test server). */
-async function signedUp(browser: Browser, name: string, email = unique(name.toLowerCase())): Promise<{ page: Page; email: string }> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto("/sign-up");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  return { page, email };
-}
+import { expect, linkInEmailTo, password, shot, signedUp, test, unique } from "./helpers";
 
 test("people join an organization from its emailed invitation", async ({ browser }) => {
   // An owner with an organization, who invites (the API, as an app would).

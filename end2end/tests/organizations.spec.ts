@@ -1,17 +1,4 @@
-import { cliInvite, expect, password, shot, signUpFromInvitation, test, unique, type Browser, type Page } from "./helpers";
-
-/** A new person with an ordinary account (open sign-up on the test server). */
-async function signedUp(browser: Browser, name: string): Promise<{ page: Page; email: string }> {
-  const page = await (await browser.newContext()).newPage();
-  const email = unique(name.toLowerCase());
-  await page.goto("/sign-up");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  return { page, email };
-}
+import { cliInvite, expect, shot, signUpFromInvitation, signedUp, test, unique, type Page } from "./helpers";
 
 test("an organization from creation to deletion: members, roles, leaving", async ({ browser, baseURL }) => {
   // The instance admin arrives through `gatehouse invite`.

@@ -470,9 +470,8 @@ async fn acting_in(
     let key = named_or_active(me, named)?;
     let o = store::find(&mut **tx, &key).await?.ok_or_else(not_found)?;
     let owners = store::lock_owners(tx, &o.id).await?;
-    let actor = store::member_in(tx, &o.id, &me.user.id)
+    let actor = store::membership_of(tx, &o.id, &me.user.id)
         .await?
-        .filter(|m| m.user_id == me.user.id)
         .ok_or_else(not_a_member)?;
     Ok((o, owners, actor))
 }
@@ -779,9 +778,9 @@ pub async fn add_member(
             format!("{} is already a member of {}.", user.email, o.name),
         )
     };
-    if store::member_in(&mut tx, &o.id, &user.id)
+    if store::membership_of(&mut tx, &o.id, &user.id)
         .await?
-        .is_some_and(|m| m.user_id == user.id)
+        .is_some()
     {
         return Err(already());
     }

@@ -283,6 +283,18 @@ pub async fn member_in(
     }))
 }
 
+/// `user_id`'s own membership of the organization, as `member_in` reads
+/// it (which also matches member ids and emails, so the match is checked).
+pub async fn membership_of(
+    tx: &mut Tx,
+    organization_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<MemberRow>> {
+    Ok(member_in(tx, organization_id, user_id)
+        .await?
+        .filter(|m| m.user_id == user_id))
+}
+
 /// The member ids holding `owner`, their rows locked in id order on
 /// PostgreSQL (SQLite's write lock serializes already), so two owners
 /// acting on each other at once are taken one after the other.

@@ -16,7 +16,7 @@ use crate::{
     app::use_session,
     error::ApiError,
     ui::{
-        go_to, use_hydrated, Alert, PageHeader, Tone, DANGER_BUTTON, INPUT, LABEL, LINK,
+        go_to, use_hydrated, Alert, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL,
         SMALL_BUTTON,
     },
     users::{
@@ -87,7 +87,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                                 view! { <UserRow listed=u roles=roles.clone() is_me /> }
                                             }).collect_view()}
                                         </ul>
-                                        <Pages total=list.total offset search=search.clone() />
+                                        <PageLinks base="/admin/users" search=search.clone() offset=i64::from(offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
                                     </section>
                                 </div>
                             }.into_any()
@@ -97,40 +97,6 @@ pub fn AdminUsersPage() -> impl IntoView {
             </Suspense>
         </div>
     }
-}
-
-fn href(search: &str, offset: i64) -> String {
-    let mut q = Vec::new();
-    if !search.is_empty() {
-        q.push(format!(
-            "search={}",
-            utf8_percent_encode(search, NON_ALPHANUMERIC)
-        ));
-    }
-    if offset > 0 {
-        q.push(format!("offset={offset}"));
-    }
-    if q.is_empty() {
-        "/admin/users".to_owned()
-    } else {
-        format!("/admin/users?{}", q.join("&"))
-    }
-}
-
-#[component]
-fn Pages(total: i64, offset: u32, search: String) -> impl IntoView {
-    let (page, offset) = (i64::from(PAGE_SIZE), i64::from(offset));
-    (total > 0).then(|| {
-        view! {
-            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                <span>{format!("{}–{} of {total}", offset + 1, (offset + page).min(total))}</span>
-                <div class="flex gap-4">
-                    {(offset > 0).then(|| view! { <a class=LINK href=href(&search, (offset - page).max(0))>"Newer"</a> })}
-                    {(offset + page < total).then(|| view! { <a class=LINK href=href(&search, offset + page)>"Older"</a> })}
-                </div>
-            </div>
-        }
-    })
 }
 
 /// Creates the account, then reloads the page so the list shows it.

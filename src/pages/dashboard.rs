@@ -4,10 +4,10 @@ use leptos_router::components::Redirect;
 
 use crate::{
     accounts::SessionWithUser,
-    app::use_session,
+    app::{use_organizations, use_session},
     organizations::{
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
-        my_organizations, MyOrganizations,
+        MyOrganizations,
     },
     pages::{join::JoinButtons, orgs::RoleBadges, verify_email::SendVerificationButton},
     ui::format_time,
@@ -17,7 +17,7 @@ use crate::{
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
-    let organizations = Resource::new(|| (), |_| my_organizations());
+    let organizations = use_organizations().0;
     let inbox = Resource::new(
         || (),
         |_| list_user_invitations(UserInvitationsQuery::default()),

@@ -26,8 +26,8 @@ use crate::{
     },
     pages::not_found::NotFoundPage,
     ui::{
-        format_time, go_to, use_hydrated, Alert, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
-        QUERY_VALUE, SMALL_BUTTON,
+        format_time, go_to, use_hydrated, Alert, PageLinks, Tone, BUTTON, DANGER_BUTTON, INPUT,
+        LABEL, QUERY_VALUE, SMALL_BUTTON,
     },
 };
 
@@ -170,24 +170,6 @@ pub fn RoleBadges(roles: Vec<String>) -> impl IntoView {
         .collect_view()
 }
 
-fn members_href(slug: &str, search: &str, offset: usize) -> String {
-    let mut q = Vec::new();
-    if !search.is_empty() {
-        q.push(format!(
-            "search={}",
-            utf8_percent_encode(search, NON_ALPHANUMERIC)
-        ));
-    }
-    if offset > 0 {
-        q.push(format!("offset={offset}"));
-    }
-    if q.is_empty() {
-        format!("/orgs/{slug}")
-    } else {
-        format!("/orgs/{slug}?{}", q.join("&"))
-    }
-}
-
 #[component]
 fn MembersTab(
     page: OrganizationPage,
@@ -238,7 +220,9 @@ fn MembersTab(
             }
         })
         .collect_view();
-    let (total, page_size) = (page.total.max(0) as usize, MEMBERS_PAGE);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let page_size = i64::try_from(MEMBERS_PAGE).unwrap_or(i64::MAX);
+    let total = page.total;
     view! {
         {added.map(|email| view! {
             <Alert tone=Tone::Success>{email}" is now a member."</Alert>
@@ -261,13 +245,7 @@ fn MembersTab(
                         <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="members">
                             {rows}
                         </ul>
-                        <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                            <span>{format!("{}–{} of {total}", offset + 1, (offset + page_size).min(total))}</span>
-                            <div class="flex gap-4">
-                                {(offset > 0).then(|| view! { <a class=LINK href=members_href(&slug, &search, offset.saturating_sub(page_size))>"Previous"</a> })}
-                                {(offset + page_size < total).then(|| view! { <a class=LINK href=members_href(&slug, &search, offset + page_size)>"Next"</a> })}
-                            </div>
-                        </div>
+                        <PageLinks base=format!("/orgs/{slug}") search=search.clone() offset page_size total labels=("Previous", "Next") />
                     }.into_any()
                 }}
             </section>

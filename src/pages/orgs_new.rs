@@ -6,10 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
-    app::use_session,
+    app::{use_organizations, use_session},
     organizations::{
-        check_slug, create_organization, domain::Slug, my_organizations, CheckSlugBody,
-        CreateOrganizationBody,
+        check_slug, create_organization, domain::Slug, CheckSlugBody, CreateOrganizationBody,
     },
     ui::{go_to, Alert, Card, FormAlert, FormErrors, SubmitButton, Tone, INPUT, LABEL, LINK},
 };
@@ -27,7 +26,7 @@ const FIELD_CODES: &[&str] = &[
 #[component]
 pub fn NewOrganizationPage() -> impl IntoView {
     let session = use_session();
-    let mine = Resource::new(|| (), |_| my_organizations());
+    let mine = use_organizations().0;
     view! {
         <Title text="New organization" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>

@@ -276,11 +276,7 @@ async fn check_slug_list_set_active_and_get_full(backend: Backend) {
 /// Adds `email` to the organization with `roles`, as `add-member` and
 /// invitations will.
 async fn add_member(app: &TestApp, organization_id: &str, email: &str, roles: &[&str]) {
-    let user: String = sqlx::query_scalar("select id from users where email = $1")
-        .bind(email)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let user = app_user_id(app, email).await;
     let mut tx = app.store.begin().await.unwrap();
     gatehouse::organizations::store::insert_member(
         &mut tx,
@@ -816,16 +812,6 @@ async fn instance_admins_add_members_and_the_configuration_holds(backend: Backen
         "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS"
     );
 
-    let user_id = |email: &'static str| {
-        let app = &app;
-        async move {
-            sqlx::query_scalar::<_, String>("select id from users where email = $1")
-                .bind(email)
-                .fetch_one(&app.db)
-                .await
-                .unwrap()
-        }
-    };
     let add = |cookie: String, user: String, role: &'static str| {
         let app = &app;
         let acme = acme.clone();
@@ -838,20 +824,40 @@ async fn instance_admins_add_members_and_the_configuration_holds(backend: Backen
             .await
         }
     };
-    let res = add(bob.clone(), user_id("cy@example.com").await, "member").await;
+    let res = add(
+        bob.clone(),
+        app_user_id(&app, "cy@example.com").await,
+        "member",
+    )
+    .await;
     assert_eq!(
         (res.status.as_u16(), res.code()),
         (403, "FORBIDDEN"),
         "an instance permission"
     );
-    let res = add(root.clone(), user_id("bob@example.com").await, "admin").await;
+    let res = add(
+        root.clone(),
+        app_user_id(&app, "bob@example.com").await,
+        "admin",
+    )
+    .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["role"], "admin");
-    let res = add(root.clone(), user_id("bob@example.com").await, "member").await;
+    let res = add(
+        root.clone(),
+        app_user_id(&app, "bob@example.com").await,
+        "member",
+    )
+    .await;
     assert_eq!(res.code(), "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION");
     let res = add(root.clone(), "nobody".into(), "member").await;
     assert_eq!(res.code(), "USER_NOT_FOUND");
-    let res = add(root.clone(), user_id("cy@example.com").await, "member").await;
+    let res = add(
+        root.clone(),
+        app_user_id(&app, "cy@example.com").await,
+        "member",
+    )
+    .await;
     assert_eq!(res.code(), "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED");
     let res = app
         .post_with_cookie(

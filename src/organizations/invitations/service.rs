@@ -146,9 +146,8 @@ async fn invite_one(
     // Taken first, so invitations to one organization queue up behind it
     // and its counts hold.
     organizations::lock(&mut tx, &o.id).await?;
-    let inviter = organizations::member_in(&mut tx, &o.id, &me.user.id)
+    let inviter = organizations::membership_of(&mut tx, &o.id, &me.user.id)
         .await?
-        .filter(|m| m.user_id == me.user.id)
         .ok_or_else(member_not_found)?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
@@ -334,32 +333,26 @@ fn check_recipient(me: &Current, invitation: &InvitationRow) -> ApiResult<()> {
 }
 
 pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDetails> {
-    let i = store::find(db, &key, &crypto::hash_token(&key))
+    let d = store::find_described(db, &key, &crypto::hash_token(&key))
         .await?
-        .filter(|i| i.is_open(clock::now_ms()))
+        .filter(|d| d.invitation.is_open(clock::now_ms()))
         .ok_or_else(invitation_not_found)?;
-    if !me.user.email.eq_ignore_ascii_case(&i.email) {
+    if !me.user.email.eq_ignore_ascii_case(&d.invitation.email) {
         return Err(not_the_recipient());
     }
-    let o = organizations::find(db.pool(), &i.organization_id)
-        .await?
-        .ok_or_else(invitation_not_found)?;
-    let mut tx = db.begin().await?;
-    let inviter = accounts::find_by_id(&mut tx, &i.inviter_id).await?;
-    tx.commit().await?;
     Ok(InvitationDetails {
-        invitation: view(&i),
-        organization_name: o.name,
-        organization_slug: o.slug,
-        inviter_email: inviter.map(|u| u.email).unwrap_or_default(),
+        invitation: view(&d.invitation),
+        organization_name: d.organization_name,
+        organization_slug: d.organization_slug,
+        inviter_email: d.inviter_email,
     })
 }
 
 pub async fn preview(db: &Db, key: String) -> ApiResult<InvitationPreview> {
-    let i = store::find(db, &key, &crypto::hash_token(&key))
+    let d = store::find_described(db, &key, &crypto::hash_token(&key))
         .await?
         .ok_or_else(invitation_not_found)?;
-    preview_of(db, &i).await
+    Ok(preview_of(&d))
 }
 
 /// The next step for whoever opened the invitation's link.
@@ -368,7 +361,7 @@ pub async fn join_preview(
     viewer: Option<&Current>,
     secret: &str,
 ) -> ApiResult<JoinPreview> {
-    let i = store::find(db, "", &crypto::hash_token(secret))
+    let d = store::find_described(db, "", &crypto::hash_token(secret))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
@@ -376,7 +369,8 @@ pub async fn join_preview(
                 "There is no invitation behind this link.",
             )
         })?;
-    let preview = preview_of(db, &i).await?;
+    let preview = preview_of(&d);
+    let i = d.invitation;
     let reason = match preview.status.as_str() {
         "pending" => None,
         "accepted" => Some("This invitation was already accepted."),
@@ -409,28 +403,19 @@ pub async fn join_preview(
     })
 }
 
-async fn preview_of(db: &Db, i: &InvitationRow) -> ApiResult<InvitationPreview> {
-    let o = organizations::find(db.pool(), &i.organization_id)
-        .await?
-        .ok_or_else(invitation_not_found)?;
-    let mut tx = db.begin().await?;
-    let inviter = accounts::find_by_id(&mut tx, &i.inviter_id).await?;
-    tx.commit().await?;
-    let expired = i.status == "pending" && i.expires_at <= clock::now_ms();
-    Ok(InvitationPreview {
+/// What the public preview shows of an invitation.
+fn preview_of(d: &store::Described) -> InvitationPreview {
+    let i = &d.invitation;
+    InvitationPreview {
         id: i.id.clone(),
         role: i.role.clone(),
-        status: if expired {
-            "expired".to_owned()
-        } else {
-            i.status.clone()
-        },
+        status: i.status_at(clock::now_ms()).to_owned(),
         expires_at: clock::rfc3339(i.expires_at),
-        organization_name: o.name,
-        organization_slug: o.slug,
-        inviter_name: inviter.map(|u| u.name).unwrap_or_default(),
+        organization_name: d.organization_name.clone(),
+        organization_slug: d.organization_slug.clone(),
+        inviter_name: d.inviter_name.clone(),
         team_name: None,
-    })
+    }
 }
 
 /// SPEC §3 "Organizations" 7. Only the link's secret finds the invitation
@@ -550,9 +535,9 @@ pub async fn accept(
     }
     check_recipient(me, &i)?;
     organizations::lock(&mut tx, &i.organization_id).await?;
-    if organizations::member_in(&mut tx, &i.organization_id, &me.user.id)
+    if organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
-        .is_some_and(|m| m.user_id == me.user.id)
+        .is_some()
     {
         return Err(ApiError::bad_request(
             "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
@@ -626,9 +611,8 @@ pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
 pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<InvitationView> {
     let mut tx = db.begin().await?;
     let i = locked(&mut tx, &key).await?;
-    let actor = organizations::member_in(&mut tx, &i.organization_id, &me.user.id)
+    let actor = organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
-        .filter(|m| m.user_id == me.user.id)
         .ok_or_else(member_not_found)?;
     if !allows(&actor, "invitation", "cancel") {
         return Err(refused(
@@ -685,12 +669,9 @@ pub(crate) async fn list_all(db: &Db, organization_id: &str) -> ApiResult<Vec<In
     Ok(store::for_organization(db, organization_id)
         .await?
         .iter()
-        .map(|i| {
-            let mut v = view(i);
-            if i.status == "pending" && i.expires_at <= now {
-                v.status = "expired".to_owned();
-            }
-            v
+        .map(|i| InvitationView {
+            status: i.status_at(now).to_owned(),
+            ..view(i)
         })
         .collect())
 }

@@ -43,6 +43,16 @@ impl InvitationRow {
     pub fn is_open(&self, now: i64) -> bool {
         self.status == "pending" && self.expires_at > now
     }
+
+    /// The status as people see it: a pending invitation past its expiry
+    /// reads `expired`.
+    pub fn status_at(&self, now: i64) -> &str {
+        if self.status == "pending" && self.expires_at <= now {
+            "expired"
+        } else {
+            &self.status
+        }
+    }
 }
 
 pub struct NewInvitation<'a> {
@@ -111,6 +121,46 @@ pub async fn find(db: &Db, id: &str, secret_hash: &str) -> sqlx::Result<Option<I
     .await?
     .as_ref()
     .map(InvitationRow::from_row)
+    .transpose()
+}
+
+/// An invitation with the names its pages and answers show.
+pub struct Described {
+    pub invitation: InvitationRow,
+    pub organization_name: String,
+    pub organization_slug: String,
+    pub inviter_name: String,
+    pub inviter_email: String,
+}
+
+/// The invitation with this id or this secret hash, with its organization's
+/// name and slug and its inviter's name and email, in one query.
+pub async fn find_described(
+    db: &Db,
+    id: &str,
+    secret_hash: &str,
+) -> sqlx::Result<Option<Described>> {
+    sqlx::query(&format!(
+        "select {COLUMNS}, o.name as organization_name, o.slug as organization_slug,
+                u.name as inviter_name, u.email as inviter_email
+         from organization_invitations i
+         join organizations o on o.id = i.organization_id
+         join users u on u.id = i.inviter_id
+         where i.id = $1 or i.secret_hash = $2"
+    ))
+    .bind(id)
+    .bind(secret_hash)
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| {
+        Ok(Described {
+            invitation: InvitationRow::from_row(&r)?,
+            organization_name: r.try_get("organization_name")?,
+            organization_slug: r.try_get("organization_slug")?,
+            inviter_name: r.try_get("inviter_name")?,
+            inviter_email: r.try_get("inviter_email")?,
+        })
+    })
     .transpose()
 }
 
