@@ -22,7 +22,7 @@ use crate::{
         forgot_password::ForgotPasswordPage,
         invite::{InviteCodePage, InvitePage, InviteSignUpPage},
         not_found::NotFoundPage,
-        orgs::{OrganizationMembersPage, OrganizationSettingsPage},
+        orgs::{OrganizationInvitationsPage, OrganizationMembersPage, OrganizationSettingsPage},
         orgs_new::NewOrganizationPage,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
@@ -119,6 +119,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug") view=OrganizationMembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/invitations") view=OrganizationInvitationsPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -32,6 +32,54 @@ pub fn reload() {
     }
 }
 
+/// Keeps `value` for the next page load of this tab, then goes to `path`
+/// (or loads this page again). The tab's session storage, not the address,
+/// carries it: it may hold an invitation's secret, which must not end up
+/// in the history or a server log.
+pub fn flash_and_go<T: serde::Serialize>(key: &str, value: &T, path: Option<&str>) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let (Ok(Some(storage)), Ok(json)) =
+            (window().session_storage(), serde_json::to_string(value))
+        {
+            let _ = storage.set_item(key, &json);
+        }
+        match path {
+            Some(path) => go_to(path),
+            None => reload(),
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, value, path);
+}
+
+/// What `flash_and_go` kept, once: reading it removes it.
+pub fn take_flash<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    #[cfg(feature = "hydrate")]
+    {
+        let storage = window().session_storage().ok()??;
+        let json = storage.get_item(key).ok()??;
+        let _ = storage.remove_item(key);
+        serde_json::from_str(&json).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// The addresses typed into a form, separated by commas, semicolons,
+/// spaces or lines; the server checks each one.
+pub fn split_addresses(typed: &str) -> Vec<String> {
+    typed
+        .split([',', ';', '\n', ' ', '\t'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// What stays as it is in a query value that holds a path: RFC 3986's
 /// unreserved characters, and `/` so that the path stays readable.
 pub const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -411,16 +459,19 @@ pub const DANGER_BUTTON: &str = "rounded-md border border-red-200 px-2.5 py-1.5 
 pub const LINK: &str =
     "font-medium text-indigo-600 hover:text-indigo-500 underline-offset-2 hover:underline";
 
-/// `base` with `search` and `offset` as its query, each only when it says
-/// something: the address of one page of a server-rendered list.
-pub fn paged_href(base: &str, search: &str, offset: i64) -> String {
-    let mut q = Vec::new();
-    if !search.is_empty() {
-        q.push(format!(
-            "search={}",
-            percent_encoding::utf8_percent_encode(search, percent_encoding::NON_ALPHANUMERIC)
-        ));
-    }
+/// `base` with the non-empty `query` values and `offset` as its query: the
+/// address of one page of a server-rendered list.
+pub fn paged_href(base: &str, query: &[(&str, String)], offset: i64) -> String {
+    let mut q: Vec<String> = query
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| {
+            format!(
+                "{name}={}",
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect();
     if offset > 0 {
         q.push(format!("offset={offset}"));
     }
@@ -436,7 +487,8 @@ pub fn paged_href(base: &str, search: &str, offset: i64) -> String {
 #[component]
 pub fn PageLinks(
     #[prop(into)] base: String,
-    search: String,
+    /// The list's filters, kept from page to page.
+    query: Vec<(&'static str, String)>,
     offset: i64,
     page_size: i64,
     total: i64,
@@ -448,26 +500,8 @@ pub fn PageLinks(
             <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
                 <span>{format!("{}–{} of {total}", offset + 1, (offset + page_size).min(total))}</span>
                 <div class="flex gap-4">
-                    {(offset > 0).then(|| view! { <a class=LINK href=paged_href(&base, &search, (offset - page_size).max(0))>{labels.0}</a> })}
-                    {(offset + page_size < total).then(|| view! { <a class=LINK href=paged_href(&base, &search, offset + page_size)>{labels.1}</a> })}
-                </div>
-            </div>
-        }
-    })
-}
-
-/// "1–20 of 57" with *Newer* and *Older*, for a list paged by an offset
-/// signal. Nothing at all for an empty list.
-#[component]
-pub fn Pager(total: i64, offset: RwSignal<u32>, page_size: u32) -> impl IntoView {
-    let page = i64::from(page_size);
-    (total > 0).then(|| {
-        view! {
-            <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                <span>{move || { let o = i64::from(offset.get()); format!("{}–{} of {total}", o + 1, (o + page).min(total)) }}</span>
-                <div class="flex gap-4">
-                    {move || (offset.get() > 0).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o = o.saturating_sub(page_size))>"Newer"</button> })}
-                    {move || (i64::from(offset.get()) + page < total).then(|| view! { <button type="button" class=LINK on:click=move |_| offset.update(|o| *o += page_size)>"Older"</button> })}
+                    {(offset > 0).then(|| view! { <a class=LINK href=paged_href(&base, &query, (offset - page_size).max(0))>{labels.0}</a> })}
+                    {(offset + page_size < total).then(|| view! { <a class=LINK href=paged_href(&base, &query, offset + page_size)>{labels.1}</a> })}
                 </div>
             </div>
         }
@@ -477,6 +511,40 @@ pub fn Pager(total: i64, offset: RwSignal<u32>, page_size: u32) -> impl IntoView
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_split_on_commas_spaces_and_lines() {
+        assert_eq!(
+            split_addresses(" ada@example.com,grace@example.com\n\nalan@example.com; x@y.z\t"),
+            [
+                "ada@example.com",
+                "grace@example.com",
+                "alan@example.com",
+                "x@y.z"
+            ]
+        );
+        assert!(split_addresses(" , \n ").is_empty());
+    }
+
+    #[test]
+    fn paged_addresses_keep_only_what_says_something() {
+        assert_eq!(paged_href("/a", &[], 0), "/a");
+        assert_eq!(
+            paged_href("/a", &[("status", String::new())], 20),
+            "/a?offset=20"
+        );
+        assert_eq!(
+            paged_href(
+                "/a",
+                &[
+                    ("status", "pending".into()),
+                    ("search", "ada lovelace&x".into())
+                ],
+                40
+            ),
+            "/a?status=pending&search=ada%20lovelace%26x&offset=40"
+        );
+    }
 
     #[test]
     fn next_paths_stay_on_this_site() {

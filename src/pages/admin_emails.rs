@@ -14,7 +14,7 @@ use crate::{
         PAGE_SIZE,
     },
     error::ApiError,
-    ui::{format_time, reload, use_hydrated, Alert, PageHeader, Tone, LINK},
+    ui::{format_time, reload, use_hydrated, Alert, PageHeader, PageLinks, Tone},
 };
 
 const FILTERS: [(&str, &str); 4] = [
@@ -98,7 +98,7 @@ pub fn AdminEmailsPage() -> impl IntoView {
                             </Alert>
                         })}
                         <EmailTable emails=list.emails.clone() here=list_here.clone() />
-                        <Pager total=list.total here=list_here.clone() />
+                        <PageLinks base="/admin/emails" query=vec![("status", list_here.status.clone())] offset=i64::from(list_here.offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
                     }.into_any(),
                 })}
             </Suspense>
@@ -302,29 +302,4 @@ fn MessageText(detail: EmailDetail, close: String) -> impl IntoView {
             {detail.email.revealable.then(|| view! { <RevealButton id=detail.email.id.clone() /> })}
         </section>
     }
-}
-
-#[component]
-fn Pager(total: i64, here: Address) -> impl IntoView {
-    let page = i64::from(PAGE_SIZE);
-    let offset = i64::from(here.offset);
-    let at = move |o: i64| {
-        Address {
-            status: here.status.clone(),
-            offset: u32::try_from(o.max(0)).unwrap_or(0),
-        }
-        .href(None)
-    };
-    let (first, last) = (offset + 1, (offset + page).min(total));
-    (total > 0).then(|| {
-        view! {
-            <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
-                <span>{format!("{first}–{last} of {total}")}</span>
-                <div class="flex gap-4">
-                    {(offset > 0).then(|| view! { <a class=LINK href=at(offset - page)>"Newer"</a> })}
-                    {(offset + page < total).then(|| view! { <a class=LINK href=at(offset + page)>"Older"</a> })}
-                </div>
-            </div>
-        }
-    })
 }

@@ -1,17 +1,27 @@
 //! `/admin/invites`: the role invite form and the invitation list (SPEC §4).
+//!
+//! The list is rendered on the server: its filters, search and paging are
+//! links and a GET form. Only the form, each row's controls and the panel
+//! that shows a new secret run in the browser, as small islands. A new
+//! invitation reloads the page, so the list shows it; its secret crosses
+//! the reload in the tab's session storage (`ui::flash_and_go`), never in
+//! the address.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::StatusResponse,
     error::ApiError,
     invites::{
         cancel_invite, create_invite, domain::InviteStatus, domain::SecretKind, invite_options,
         list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
         InviteView, OneOrMany, PAGE_SIZE,
     },
-    ui::{format_time, use_hydrated, Alert, CopyButton, PageHeader, Pager, Tone, INPUT, LABEL},
+    ui::{
+        flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, CopyButton,
+        PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
+    },
 };
 
 const DAY: u64 = 86_400;
@@ -24,9 +34,39 @@ const EXPIRY_CHOICES: [(u64, &str); 6] = [
     (30 * DAY, "30 days"),
 ];
 
+/// Where a created or resent invitation waits for the reload that shows it.
+const CREATED: &str = "gatehouse.invite-created";
+
+const FILTERS: [(&str, &str); 6] = [
+    ("", "All"),
+    ("pending", "Pending"),
+    ("used", "Used"),
+    ("expired", "Expired"),
+    ("canceled", "Canceled"),
+    ("rejected", "Declined"),
+];
+
 #[component]
 pub fn AdminInvitesPage() -> impl IntoView {
+    let query = use_query_map();
+    let query = query.read_untracked();
+    let status = query
+        .get("status")
+        .filter(|s| FILTERS.iter().any(|(value, _)| value == s))
+        .unwrap_or_default();
+    let search = query.get("search").unwrap_or_default();
+    let offset = query
+        .get("offset")
+        .and_then(|o| o.parse::<u32>().ok())
+        .unwrap_or(0);
     let options = Resource::new(|| (), |_| invite_options());
+    let invites = Resource::new(
+        {
+            let (status, search) = (status.clone(), search.clone());
+            move || (status.clone(), search.clone(), offset)
+        },
+        |(status, search, offset)| list_invites(Some(status), Some(search), None, Some(offset)),
+    );
     view! {
         <Title text="Invitations" />
         <div class="mx-auto max-w-5xl">
@@ -34,37 +74,80 @@ pub fn AdminInvitesPage() -> impl IntoView {
                 title="Invitations"
                 subtitle="Invite people with a role. An invitation for an email address is sent to that person; one without an address is a link or code you share yourself."
             />
+            <CreatedInvite />
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-                {move || options.get().map(|o| match o {
-                    Ok(options) => view! { <InvitesAdmin options /> }.into_any(),
-                    Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
-                    Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-                })}
+                {move || {
+                    let (status, search) = (status.clone(), search.clone());
+                    options.get().zip(invites.get()).map(move |r| match r {
+                        (Ok(options), Ok(list)) => view! {
+                            <div class="grid gap-8 lg:grid-cols-5">
+                                <div class="lg:col-span-2">
+                                    <InviteForm options />
+                                </div>
+                                <section class="lg:col-span-3" aria-label="Invitations list">
+                                    <ListFilters status=status.clone() search=search.clone() />
+                                    {if list.invitations.is_empty() {
+                                        view! {
+                                            <div class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-10 text-center text-slate-500">"No invitations here."</div>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="invites">
+                                                {list.invitations.into_iter().map(|invite| view! { <InviteRow invite /> }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                    <PageLinks
+                                        base="/admin/invites"
+                                        query=vec![("status", status), ("search", search)]
+                                        offset=i64::from(offset)
+                                        page_size=i64::from(PAGE_SIZE)
+                                        total=list.total
+                                        labels=("Newer", "Older")
+                                    />
+                                </section>
+                            </div>
+                        }.into_any(),
+                        (Err(e), _) | (_, Err(e)) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                    })
+                }}
             </Suspense>
         </div>
     }
 }
 
-/// The form, the secret just made, and the list, which share their state.
-/// The list's resource is made as the island renders (not inside a
-/// suspended branch), so the server sends its data along and the browser
-/// hydrates the very list it rendered.
-#[island]
-fn InvitesAdmin(options: InviteOptions) -> impl IntoView {
-    // Bumped after every change, so the list reloads.
-    let changed = RwSignal::new(0u32);
-    let result = RwSignal::new(None::<Result<CreateInviteResponse, ApiError>>);
-    // The new secret sits above both columns, where a phone shows it
-    // without scrolling past the form.
+/// The status filters as links, and the search as a GET form that keeps
+/// the filter.
+#[component]
+fn ListFilters(status: String, search: String) -> impl IntoView {
     view! {
-        <Created result />
-        <div class="grid gap-8 lg:grid-cols-5">
-            <div class="lg:col-span-2">
-                <InviteForm options result changed />
-            </div>
-            <div class="lg:col-span-3">
-                <InviteList changed result />
-            </div>
+        <div class="mb-3 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
+            <nav aria-label="Filter by status" class="flex flex-wrap gap-1.5">
+                {FILTERS.into_iter().map(|(value, label)| {
+                    let href = crate::ui::paged_href("/admin/invites", &[("status", value.to_owned()), ("search", search.clone())], 0);
+                    view! {
+                        <a
+                            href=href
+                            aria-current=(status == value).then_some("page")
+                            class="rounded-full border border-slate-300 px-3 py-1 text-sm font-medium text-slate-700 hover:bg-white \
+                                   aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
+                        >{label}</a>
+                    }
+                }).collect_view()}
+            </nav>
+            <form method="get" action="/admin/invites" role="search">
+                {(!status.is_empty()).then(|| view! { <input type="hidden" name="status" value=status.clone() /> })}
+                <label class="sr-only" for="invite-search">"Search by email"</label>
+                <input
+                    id="invite-search"
+                    name="search"
+                    type="search"
+                    placeholder="Search by email"
+                    value=search
+                    class="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm sm:w-56"
+                />
+            </form>
         </div>
     }
 }
@@ -89,12 +172,10 @@ fn expiry_choices(default: u64, max: u64) -> Vec<(u64, String)> {
     choices
 }
 
-#[component]
-fn InviteForm(
-    options: InviteOptions,
-    result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>,
-    changed: RwSignal<u32>,
-) -> impl IntoView {
+/// Creates the invitation, then reloads the list (on its first page, where
+/// the new one is) with the result waiting to be shown above it.
+#[island]
+fn InviteForm(options: InviteOptions) -> impl IntoView {
     let hydrated = use_hydrated();
     let default_role = options
         .roles
@@ -110,34 +191,15 @@ fn InviteForm(
     let share_name = RwSignal::new(true);
     let error = RwSignal::new(None::<ApiError>);
     let create = Action::new(|body: &CreateInviteBody| create_invite(body.clone()));
-    Effect::new(move |_| {
-        if let Some(r) = create.value().get() {
-            match &r {
-                Ok(_) => {
-                    error.set(None);
-                    emails.set(String::new());
-                    changed.update(|n| *n += 1);
-                    // The link or code appears at the top of the page.
-                    #[cfg(feature = "hydrate")]
-                    window().scroll_to_with_x_and_y(0.0, 0.0);
-                }
-                Err(e) => error.set(Some(e.clone())),
-            }
-            if r.is_ok() {
-                result.set(Some(r));
-            }
-        }
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(created)) => flash_and_go(CREATED, &created, Some("/admin/invites")),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
     });
     let public = Signal::derive(move || emails.get().trim().is_empty());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let list: Vec<String> = emails
-            .get()
-            .split([',', '\n', ';', ' '])
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let list = split_addresses(&emails.get());
         let max = max_uses.get();
         let max_uses = match max.trim() {
             "" => None,
@@ -304,11 +366,14 @@ fn InviteForm(
     }
 }
 
-/// The secret of what was just created, shown once.
-#[component]
-fn Created(result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>) -> impl IntoView {
+/// The invitation just created or resent, with its secret: shown once, on
+/// the load after the form or a row's *Resend* kept it.
+#[island]
+fn CreatedInvite() -> impl IntoView {
+    let result = RwSignal::new(None::<CreateInviteResponse>);
+    Effect::new(move |_| result.set(take_flash(CREATED)));
     move || {
-        result.get().and_then(Result::ok).map(|r| {
+        result.get().map(|r| {
             let body = match (&r.url, &r.code) {
                 (Some(url), Some(code)) => view! {
                     <p class="text-sm text-emerald-900">"Share this code. It is shown only now."</p>
@@ -350,120 +415,8 @@ fn Created(result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>) -> 
     }
 }
 
-const FILTERS: [(&str, &str); 6] = [
-    ("", "All"),
-    ("pending", "Pending"),
-    ("used", "Used"),
-    ("expired", "Expired"),
-    ("canceled", "Canceled"),
-    ("rejected", "Declined"),
-];
-
 #[component]
-fn InviteList(
-    changed: RwSignal<u32>,
-    result: RwSignal<Option<Result<CreateInviteResponse, ApiError>>>,
-) -> impl IntoView {
-    let status = RwSignal::new(String::new());
-    let search = RwSignal::new(String::new());
-    let offset = RwSignal::new(0u32);
-    let cancel = Action::new(|id: &String| {
-        cancel_invite(IdBody {
-            id: Some(id.clone()),
-        })
-    });
-    let resend = Action::new(|id: &String| {
-        resend_invite(IdBody {
-            id: Some(id.clone()),
-        })
-    });
-    Effect::new(move |_| {
-        if let Some(r) = resend.value().get() {
-            result.set(Some(r));
-        }
-    });
-    let invites = Resource::new(
-        move || {
-            (
-                status.get(),
-                search.get(),
-                offset.get(),
-                changed.get(),
-                cancel.version().get(),
-                resend.version().get(),
-            )
-        },
-        |(status, search, offset, ..)| list_invites(Some(status), Some(search), None, Some(offset)),
-    );
-    view! {
-        <section aria-label="Invitations list">
-            <div class="mb-3 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
-                <nav aria-label="Filter by status" class="flex flex-wrap gap-1.5">
-                    {FILTERS.into_iter().map(|(value, label)| view! {
-                        <button
-                            type="button"
-                            aria-pressed=move || (status.get() == value).to_string()
-                            class="rounded-full border border-slate-300 px-3 py-1 text-sm font-medium text-slate-700 hover:bg-white \
-                                   aria-[pressed=true]:border-indigo-600 aria-[pressed=true]:bg-indigo-600 aria-[pressed=true]:text-white"
-                            on:click=move |_| { status.set(value.to_owned()); offset.set(0); }
-                        >{label}</button>
-                    }).collect_view()}
-                </nav>
-                <label class="sr-only" for="invite-search">"Search by email"</label>
-                <input
-                    id="invite-search"
-                    type="search"
-                    placeholder="Search by email"
-                    class="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm sm:w-56"
-                    on:input=move |ev| { search.set(event_target_value(&ev)); offset.set(0); }
-                />
-            </div>
-            {move || cancel.value().get().map(action_alert)}
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-                {move || invites.get().map(|r| match r {
-                    Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-                    Ok(list) if list.invitations.is_empty() => view! {
-                        <div class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-10 text-center text-slate-500">"No invitations here."</div>
-                    }.into_any(),
-                    Ok(list) => {
-                        let total = list.total;
-                        view! {
-                            <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="invites">
-                                {list.invitations.into_iter().map(|i| view! { <InviteRow invite=i cancel resend /> }).collect_view()}
-                            </ul>
-                            <Pager total offset page_size=PAGE_SIZE />
-                        }.into_any()
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
-
-fn action_alert(r: Result<StatusResponse, ApiError>) -> impl IntoView {
-    match r {
-        Ok(s) => {
-            view! { <Alert tone=Tone::Success>{s.message.unwrap_or_default()}</Alert> }.into_any()
-        }
-        Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-    }
-}
-
-#[component]
-fn InviteRow(
-    invite: InviteView,
-    cancel: Action<String, Result<StatusResponse, ApiError>>,
-    resend: Action<String, Result<CreateInviteResponse, ApiError>>,
-) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let (badge, class) = match invite.status {
-        InviteStatus::Pending => ("pending", "bg-emerald-100 text-emerald-800"),
-        InviteStatus::Used => ("used", "bg-slate-200 text-slate-700"),
-        InviteStatus::Canceled => ("canceled", "bg-slate-200 text-slate-700"),
-        InviteStatus::Rejected => ("declined", "bg-slate-200 text-slate-700"),
-        InviteStatus::Expired => ("expired", "bg-amber-100 text-amber-900"),
-    };
-    let open = matches!(invite.status, InviteStatus::Pending | InviteStatus::Expired);
+fn InviteRow(invite: InviteView) -> impl IntoView {
     let who = invite
         .email
         .clone()
@@ -480,7 +433,6 @@ fn InviteRow(
         .as_ref()
         .map(|p| format!("by {}", p.name))
         .unwrap_or_else(|| "by Gatehouse".into());
-    let (cancel_id, resend_id) = (invite.id.clone(), invite.id.clone());
     view! {
         <li class="px-4 py-4 sm:px-5" data-testid="invite-row">
             <div class="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
@@ -488,7 +440,6 @@ fn InviteRow(
                     <div class="flex flex-wrap items-center gap-2">
                         <span class="truncate font-medium text-slate-900">{who}</span>
                         <span class="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">{invite.role.clone()}</span>
-                        <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{badge}</span>
                     </div>
                     <p class="mt-1 text-xs text-slate-500">
                         {format!("{uses} · {} · created {} {by}", invite.expires_in, format_time(&invite.created_at))}
@@ -501,24 +452,75 @@ fn InviteRow(
                         </ul>
                     })}
                 </div>
-                {open.then(|| view! {
-                    <div class="flex shrink-0 gap-2">
+                <InviteControls id=invite.id status=invite.status />
+            </div>
+        </li>
+    }
+}
+
+/// A row's status and its *Resend* and *Cancel*. Canceling updates the row
+/// in place; resending reloads the page with the new secret at the top.
+#[island]
+fn InviteControls(id: String, status: InviteStatus) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let status = RwSignal::new(status);
+    let cancel = Action::new(|id: &String| {
+        cancel_invite(IdBody {
+            id: Some(id.clone()),
+        })
+    });
+    let resend = Action::new(|id: &String| {
+        resend_invite(IdBody {
+            id: Some(id.clone()),
+        })
+    });
+    let error = RwSignal::new(None::<ApiError>);
+    Effect::new(move |_| match cancel.value().get() {
+        Some(Ok(_)) => status.set(InviteStatus::Canceled),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    Effect::new(move |_| match resend.value().get() {
+        Some(Ok(sent)) => flash_and_go(CREATED, &sent, None),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let badge = move || {
+        let (label, class) = match status.get() {
+            InviteStatus::Pending => ("pending", "bg-emerald-100 text-emerald-800"),
+            InviteStatus::Used => ("used", "bg-slate-200 text-slate-700"),
+            InviteStatus::Canceled => ("canceled", "bg-slate-200 text-slate-700"),
+            InviteStatus::Rejected => ("declined", "bg-slate-200 text-slate-700"),
+            InviteStatus::Expired => ("expired", "bg-amber-100 text-amber-900"),
+        };
+        view! { <span data-testid="invite-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span> }
+    };
+    let open = move || matches!(status.get(), InviteStatus::Pending | InviteStatus::Expired);
+    let (cancel_id, resend_id) = (id.clone(), id);
+    view! {
+        <div class="flex shrink-0 flex-col gap-2 sm:items-end">
+            <div class="flex flex-wrap items-center gap-2" aria-live="polite">
+                {badge}
+                {move || open().then(|| {
+                    let (cancel_id, resend_id) = (cancel_id.clone(), resend_id.clone());
+                    view! {
                         <button
                             type="button"
-                            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+                            class=SMALL_BUTTON
                             disabled=move || !hydrated.get() || resend.pending().get()
                             on:click=move |_| { resend.dispatch(resend_id.clone()); }
                         >"Resend"</button>
                         <button
                             type="button"
-                            class="rounded-md border border-red-200 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60"
+                            class=DANGER_BUTTON
                             disabled=move || !hydrated.get() || cancel.pending().get()
                             on:click=move |_| { cancel.dispatch(cancel_id.clone()); }
                         >"Cancel"</button>
-                    </div>
+                    }
                 })}
             </div>
-        </li>
+            {move || error.get().map(|e| view! { <p class="text-sm text-red-700" role="alert">{e.message}</p> })}
+        </div>
     }
 }
 

@@ -87,7 +87,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                                 view! { <UserRow listed=u roles=roles.clone() is_me /> }
                                             }).collect_view()}
                                         </ul>
-                                        <PageLinks base="/admin/users" search=search.clone() offset=i64::from(offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
+                                        <PageLinks base="/admin/users" query=vec![("search", search.clone())] offset=i64::from(offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
                                     </section>
                                 </div>
                             }.into_any()

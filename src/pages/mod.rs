@@ -9,6 +9,7 @@ pub mod forgot_password;
 pub mod invite;
 pub mod join;
 pub mod not_found;
+pub mod org_invitations;
 pub mod orgs;
 pub mod orgs_new;
 pub mod reset_password;

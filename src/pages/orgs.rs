@@ -24,7 +24,7 @@ use crate::{
         OrganizationIdBody, OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody,
         UpdateOrganizationBody, MEMBERS_PAGE,
     },
-    pages::not_found::NotFoundPage,
+    pages::{not_found::NotFoundPage, org_invitations::InvitationsTab},
     ui::{
         format_time, go_to, use_hydrated, Alert, PageLinks, Tone, BUTTON, DANGER_BUTTON, INPUT,
         LABEL, QUERY_VALUE, SMALL_BUTTON,
@@ -34,12 +34,18 @@ use crate::{
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Members,
+    Invitations,
     Settings,
 }
 
 #[component]
 pub fn OrganizationMembersPage() -> impl IntoView {
     organization_page_view(Tab::Members)
+}
+
+#[component]
+pub fn OrganizationInvitationsPage() -> impl IntoView {
+    organization_page_view(Tab::Invitations)
 }
 
 #[component]
@@ -79,7 +85,12 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                 let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
                 data.get().map(move |r| match r {
                     Err(e) if e.code == "UNAUTHORIZED" => {
-                        let back = utf8_percent_encode(&format!("/orgs/{slug}"), QUERY_VALUE).to_string();
+                        let tab_path = match tab {
+                            Tab::Members => "",
+                            Tab::Invitations => "/invitations",
+                            Tab::Settings => "/settings",
+                        };
+                        let back = utf8_percent_encode(&format!("/orgs/{slug}{tab_path}"), QUERY_VALUE).to_string();
                         view! { <Redirect path=format!("/sign-in?redirectTo={back}") /> }.into_any()
                     }
                     Err(e) if e.code == "NOT_FOUND" => view! { <NotFoundPage /> }.into_any(),
@@ -90,6 +101,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                             <OrganizationHeading page=page.clone() tab />
                             {match tab {
                                 Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
+                                Tab::Invitations => view! { <InvitationsTab page /> }.into_any(),
                                 Tab::Settings => view! { <SettingsTab page saved /> }.into_any(),
                             }}
                         </div>
@@ -98,6 +110,10 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+fn may_see_invitations(page: &OrganizationPage) -> bool {
+    page.can("invitation:create") || page.can("invitation:cancel")
 }
 
 fn may_see_settings(page: &OrganizationPage) -> bool {
@@ -143,6 +159,9 @@ fn OrganizationHeading(page: OrganizationPage, tab: Tab) -> impl IntoView {
             <a href=base.clone() class=tab_class(tab == Tab::Members) aria-current=current(tab == Tab::Members)>
                 "Members " <span class="ml-1 rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{page.member_count.to_string()}</span>
             </a>
+            {may_see_invitations(&page).then(|| view! {
+                <a href=format!("{base}/invitations") class=tab_class(tab == Tab::Invitations) aria-current=current(tab == Tab::Invitations)>"Invitations"</a>
+            })}
             {may_see_settings(&page).then(|| view! {
                 <a href=format!("{base}/settings") class=tab_class(tab == Tab::Settings) aria-current=current(tab == Tab::Settings)>"Settings"</a>
             })}
@@ -245,7 +264,7 @@ fn MembersTab(
                         <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="members">
                             {rows}
                         </ul>
-                        <PageLinks base=format!("/orgs/{slug}") search=search.clone() offset page_size total labels=("Previous", "Next") />
+                        <PageLinks base=format!("/orgs/{slug}") query=vec![("search", search.clone())] offset page_size total labels=("Previous", "Next") />
                     }.into_any()
                 }}
             </section>

@@ -478,6 +478,32 @@ async fn expired_canceled_and_rejected_invites_are_refused(backend: Backend) {
         "INVITATION_REJECTED",
     );
     assert_eq!(role_of(&app, "frank@example.com").await, "user");
+
+    // /admin/invites filters on the server: each status is a link of its
+    // own, and the search keeps it.
+    let rows = |text: &str| text.matches(r#"data-testid="invite-row""#).count();
+    let all = app.get("/admin/invites", Some(&admin)).await;
+    assert_eq!(all.status, 200);
+    assert!(all
+        .text
+        .contains(r#"href="/admin/invites?status=canceled""#));
+    let canceled = app
+        .get("/admin/invites?status=canceled", Some(&admin))
+        .await;
+    assert_eq!(rows(&canceled.text), 1);
+    assert!(rows(&all.text) > 1);
+    assert!(canceled
+        .text
+        .contains(r#"<input type="hidden" name="status" value="canceled""#));
+    let declined = app
+        .get("/admin/invites?status=rejected&search=GINA", Some(&admin))
+        .await;
+    assert_eq!(rows(&declined.text), 1);
+    assert!(declined.text.contains("gina@example.com"));
+    let nobody = app
+        .get("/admin/invites?status=rejected&search=frank", Some(&admin))
+        .await;
+    assert!(nobody.text.contains("No invitations here."));
 }
 
 async fn concurrent_acceptances_never_exceed_max_uses(backend: Backend) {

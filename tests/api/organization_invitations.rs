@@ -667,7 +667,94 @@ async fn the_membership_limit_holds_under_concurrent_accepts(backend: Backend) {
     assert_eq!(members, 4);
 }
 
+/// The invitations tab: rendered on the server for members who may invite
+/// or cancel, with pending invitations before the answered ones; a tab
+/// link only for them; signed-out people sign in and come back to it.
+async fn the_invitations_tab_lists_them_for_those_who_may_invite(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, admin, member) = organization(&app).await;
+    let res = invite(
+        &app,
+        &owner,
+        &org,
+        json!("waiting@example.com"),
+        json!(["admin", "member"]),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let gone = invite(
+        &app,
+        &admin,
+        &org,
+        json!("gone@example.com"),
+        json!("member"),
+    )
+    .await;
+    let res = app
+        .post_with_cookie(
+            "/api/auth/organization/cancel-invitation",
+            json!({ "invitationId": gone.body["id"] }),
+            &owner,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    for cookie in [&owner, &admin] {
+        let page = app.get("/orgs/acme/invitations", Some(cookie)).await;
+        assert_eq!(page.status, 200);
+        let text = &page.text;
+        let waiting = text.find("waiting@example.com").expect("pending is listed");
+        let canceled = text.find("gone@example.com").expect("canceled is listed");
+        assert!(waiting < canceled, "pending first");
+        assert!(text.contains("Waiting for an answer"));
+        assert!(text.contains("Send invitations"), "the form is there");
+        // Admins may not offer `owner`; owners may.
+        assert_eq!(
+            text.contains(r#"name="roles" value="owner""#),
+            cookie == &owner
+        );
+        // The list shows ids, never a link's secret.
+        assert!(!text.contains(&secret_sent_to(&app, "waiting@example.com").await));
+    }
+    let tab_link = r#"href="/orgs/acme/invitations""#;
+    assert!(app
+        .get("/orgs/acme", Some(&owner))
+        .await
+        .text
+        .contains(tab_link));
+    let members_view = app.get("/orgs/acme", Some(&member)).await;
+    assert!(!members_view.text.contains(tab_link), "members have no tab");
+    let page = app.get("/orgs/acme/invitations", Some(&member)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("do not include inviting people"));
+    assert!(!page.text.contains("waiting@example.com"));
+
+    let outsider = app.account("eve@example.com", "user").await;
+    assert_eq!(
+        app.get("/orgs/acme/invitations", Some(&outsider))
+            .await
+            .status,
+        404
+    );
+    let page = app
+        .request(
+            reqwest::Method::GET,
+            "/orgs/acme/invitations",
+            None,
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(page.status, 302);
+    assert_eq!(
+        page.headers["location"],
+        "/sign-in?redirectTo=/orgs/acme/invitations"
+    );
+}
+
 on_both_databases!(
+    the_invitations_tab_lists_them_for_those_who_may_invite,
     the_membership_limit_holds_under_concurrent_accepts,
     new_people_sign_up_with_the_invitation,
     inviting_answers_in_better_auths_shape_with_its_refusals,
