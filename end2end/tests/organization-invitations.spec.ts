@@ -1,27 +1,51 @@
 import { expect, linkInEmailTo, password, shot, signedUp, test, unique } from "./helpers";
 
 test("people join an organization from its emailed invitation", async ({ browser }) => {
-  // An owner with an organization, who invites (the API, as an app would).
+  // An owner with an organization; someone with an account, signed out.
   const owner = await signedUp(browser, "Olga");
   const suffix = `${Date.now() % 1e8}`;
   const name = `Join Test ${suffix}`;
+  const slug = `join-test-${suffix}`;
   const created = await owner.page.request.post("/api/auth/organization/create", {
-    data: { name, slug: `join-test-${suffix}` },
+    data: { name, slug },
   });
   expect(created.status()).toBe(200);
   const organizationId = (await created.json()).id;
+  const member = await signedUp(browser, "Mo");
+  await member.page.getByRole("button", { name: "Sign out" }).click();
+  await expect(member.page).toHaveURL(/\/sign-in$/);
+
+  // The owner invites both from the invitations tab, as admins.
+  const newcomer = unique("newcomer");
+  await owner.page.goto(`/orgs/${slug}`);
+  await owner.page.getByRole("link", { name: "Invitations" }).click();
+  await expect(owner.page).toHaveURL(`/orgs/${slug}/invitations`);
+  await owner.page.getByLabel("Email addresses").fill(`${newcomer}, ${member.email}`);
+  await owner.page.getByRole("checkbox", { name: "admin" }).check();
+  await owner.page.getByRole("checkbox", { name: "member" }).uncheck();
+  await owner.page.getByRole("button", { name: "Send invitations" }).click();
+  await expect(owner.page.getByTestId("invitations-sent")).toContainText(`Invitation sent to ${newcomer}, ${member.email}.`);
+  for (const email of [newcomer, member.email]) {
+    const row = owner.page.getByTestId("invitation-row").filter({ hasText: email });
+    await expect(row.getByTestId("invitation-status")).toHaveText("pending");
+    await expect(row.getByTestId("member-role")).toHaveText("admin");
+  }
+  await shot(owner.page, "org-invitations-tab");
+  // Sending to someone already invited says so, and sends nothing.
+  await owner.page.getByLabel("Email addresses").fill(newcomer);
+  await owner.page.getByRole("button", { name: "Send invitations" }).click();
+  await expect(owner.page.getByRole("alert")).toContainText(`${newcomer}:`);
+  await shot(owner.page, "org-invitations-refused");
+
   const invite = async (email: string, role: string) => {
     const res = await owner.page.request.post("/api/auth/organization/invite-member", {
       data: { email, role, organizationId },
     });
     expect(res.status(), await res.text()).toBe(200);
-    return (await res.json()).id as string;
   };
 
   // Someone new opens the link, sees the preview, creates an account and
   // lands inside the organization.
-  const newcomer = unique("newcomer");
-  await invite(newcomer, "admin");
   const page = await (await browser.newContext()).newPage();
   const link = linkInEmailTo(newcomer);
   await page.goto(link);
@@ -47,10 +71,6 @@ test("people join an organization from its emailed invitation", async ({ browser
 
   // Someone with an account, signed out, signs in from the preview, comes
   // back, confirms their address, and accepts.
-  const member = await signedUp(browser, "Mo");
-  await member.page.getByRole("button", { name: "Sign out" }).click();
-  await expect(member.page).toHaveURL(/\/sign-in$/);
-  await invite(member.email, "member");
   const memberLink = linkInEmailTo(member.email);
   await member.page.goto(memberLink);
   await member.page.getByRole("link", { name: "Sign in to accept" }).click();
@@ -66,7 +86,7 @@ test("people join an organization from its emailed invitation", async ({ browser
   await shot(member.page, "org-preview-accept");
   await member.page.getByRole("button", { name: "Accept and join" }).click();
   await expect(member.page).toHaveURL(/\/welcome\?joined=/);
-  await expect(member.page.getByTestId("welcome-role")).toHaveText("member");
+  await expect(member.page.getByTestId("welcome-role")).toHaveText("admin");
 
   // Someone else signed in is told the invitation is not theirs.
   const other = unique("other");
@@ -90,16 +110,28 @@ test("people join an organization from its emailed invitation", async ({ browser
   await dee.page.reload();
   await expect(dee.page.getByTestId("inbox")).toHaveCount(0);
 
-  // A canceled invitation's link says so.
+  // The owner cancels a fourth from the tab; its link then says so.
   const canceledEmail = unique("canceled");
-  const canceledId = await invite(canceledEmail, "member");
+  await owner.page.goto(`/orgs/${slug}/invitations`);
+  await owner.page.getByLabel("Email addresses").fill(canceledEmail);
+  await owner.page.getByRole("checkbox", { name: "member" }).check();
+  await owner.page.getByRole("button", { name: "Send invitations" }).click();
+  const row = owner.page.getByTestId("invitation-row").filter({ hasText: canceledEmail });
+  // Read before canceling: canceling wipes the link from the outbox.
   const canceledLink = linkInEmailTo(canceledEmail);
-  const cancel = await owner.page.request.post("/api/auth/organization/cancel-invitation", {
-    data: { invitationId: canceledId },
-  });
-  expect(cancel.status()).toBe(200);
+  await row.getByRole("button", { name: "Cancel" }).click();
+  await expect(row.getByTestId("invitation-status")).toHaveText("canceled");
+  await expect(row.getByRole("button", { name: "Cancel" })).toHaveCount(0);
   const stranger = await (await browser.newContext()).newPage();
   await stranger.goto(canceledLink);
   await expect(stranger.getByText("This invitation was canceled.")).toBeVisible();
   await shot(stranger, "org-preview-canceled");
+
+  // The tab shows who joined and who declined, under "Earlier".
+  await owner.page.reload();
+  for (const [email, status] of [[newcomer, "accepted"], [dee.email, "declined"], [canceledEmail, "canceled"]]) {
+    const earlier = owner.page.getByTestId("invitation-row").filter({ hasText: email });
+    await expect(earlier.getByTestId("invitation-status")).toHaveText(status);
+  }
+  await shot(owner.page, "org-invitations-earlier");
 });

@@ -80,7 +80,7 @@ pub fn AdminInvitesPage() -> impl IntoView {
                     let (status, search) = (status.clone(), search.clone());
                     options.get().zip(invites.get()).map(move |r| match r {
                         (Ok(options), Ok(list)) => view! {
-                            <div class="grid gap-8 lg:grid-cols-5">
+                            <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
                                 <div class="lg:col-span-2">
                                     <InviteForm options />
                                 </div>
@@ -452,7 +452,7 @@ fn InviteRow(invite: InviteView) -> impl IntoView {
                         </ul>
                     })}
                 </div>
-                <InviteControls id=invite.id status=invite.status />
+                <div class="shrink-0"><InviteControls id=invite.id status=invite.status /></div>
             </div>
         </li>
     }
@@ -498,7 +498,7 @@ fn InviteControls(id: String, status: InviteStatus) -> impl IntoView {
     let open = move || matches!(status.get(), InviteStatus::Pending | InviteStatus::Expired);
     let (cancel_id, resend_id) = (id.clone(), id);
     view! {
-        <div class="flex shrink-0 flex-col gap-2 sm:items-end">
+        <div class="flex flex-col gap-2 sm:items-end">
             <div class="flex flex-wrap items-center gap-2" aria-live="polite">
                 {badge}
                 {move || open().then(|| {

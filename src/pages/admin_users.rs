@@ -65,7 +65,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                         Ok(list) => {
                             let roles = list.assignable_roles.clone();
                             view! {
-                                <div class="grid gap-8 lg:grid-cols-5">
+                                <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
                                     <div class="lg:col-span-2">
                                         <CreateUserForm roles=roles.clone() />
                                     </div>

@@ -61,7 +61,7 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
     };
     view! {
         <SentInvitations />
-        <div class="grid gap-8 lg:grid-cols-5">
+        <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
             {may_invite.then(|| view! {
                 <div class="lg:col-span-2">
                     <InviteMembersForm
@@ -160,15 +160,18 @@ fn InvitationRow(
                         {if when.is_empty() { sent } else { format!("{sent} · {when}") }}
                     </p>
                 </div>
-                <InvitationControls
-                    id=invitation.id
-                    organization_id
-                    email=invitation.email
-                    role=invitation.role
-                    status=invitation.status
-                    may_resend=may_invite
-                    may_cancel
-                />
+                // An island is an inline element: this keeps it from shrinking.
+                <div class="shrink-0">
+                    <InvitationControls
+                        id=invitation.id
+                        organization_id
+                        email=invitation.email
+                        role=invitation.role
+                        status=invitation.status
+                        may_resend=may_invite
+                        may_cancel
+                    />
+                </div>
             </div>
         </li>
     }
@@ -244,7 +247,7 @@ fn InvitationControls(
         cancel.dispatch(id.clone());
     };
     view! {
-        <div class="flex shrink-0 flex-col gap-2 sm:items-end">
+        <div class="flex flex-col gap-2 sm:items-end">
             <div class="flex flex-wrap items-center gap-2" aria-live="polite">
                 {badge}
                 {move || (open() && may_resend).then(|| {
@@ -335,7 +338,8 @@ fn InviteMembersForm(organization_id: String, slug: String, roles: Vec<String>) 
                 ></textarea>
                 <p id="invite-member-emails-hint" class="mt-1 text-xs text-slate-500">"Separate addresses with commas, spaces or new lines; up to 100 at once."</p>
             </div>
-            <fieldset class="mt-5">
+            // Disabled until the island is live, so no early click is lost.
+            <fieldset class="mt-5" disabled=move || !hydrated.get()>
                 <legend class=LABEL>"Roles"</legend>
                 <div class="mt-2 flex flex-wrap gap-x-5 gap-y-2">
                     {roles.into_iter().map(|r| {
@@ -404,10 +408,20 @@ fn Outcomes(outcomes: Vec<InviteOutcome>) -> impl IntoView {
                 <p class="font-medium">"Not sent:"</p>
                 <ul class="mt-1 list-disc pl-5">
                     {refused.into_iter().map(|o| view! {
-                        <li>{o.email}": "{o.error.map(|e| e.message).unwrap_or_default()}</li>
+                        <li>{o.email}": "{o.error.map(|e| reason(&e)).unwrap_or_default()}</li>
                     }).collect_view()}
                 </ul>
             </Alert>
         })}
+    }
+}
+
+/// The server's message, and what to do instead when there is something.
+fn reason(e: &ApiError) -> String {
+    match e.code.as_str() {
+        "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION" => {
+            format!("{}. Use Resend in the list to send it again.", e.message)
+        }
+        _ => e.message.clone(),
     }
 }

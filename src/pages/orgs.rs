@@ -246,7 +246,7 @@ fn MembersTab(
         {added.map(|email| view! {
             <Alert tone=Tone::Success>{email}" is now a member."</Alert>
         })}
-        <div class="grid gap-8 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-8 lg:grid-cols-3">
             <section class="lg:col-span-2" aria-label="Members">
                 <form method="get" action=format!("/orgs/{slug}") class="mb-3" role="search">
                     <label class="sr-only" for="member-search">"Search members"</label>
@@ -530,7 +530,7 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
     let o = page.organization.clone();
     view! {
         {saved.then(|| view! { <Alert tone=Tone::Success>"Settings saved."</Alert> })}
-        <div class="grid gap-8 lg:grid-cols-2">
+        <div class="grid grid-cols-1 gap-8 lg:grid-cols-2">
             {if page.can("organization:update") {
                 view! { <SettingsForm organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() logo=o.logo.clone().unwrap_or_default() /> }.into_any()
             } else {
