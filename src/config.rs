@@ -90,6 +90,20 @@ struct RawOrganizations {
     /// Inviting an address again cancels its pending invitation instead of
     /// being refused.
     cancel_pending_on_reinvite: bool,
+    teams: TeamSettings,
+}
+
+/// Teams inside organizations (SPEC §3 "Organizations" 9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamSettings {
+    pub enabled: bool,
+    /// Teams per organization; none: no limit.
+    pub maximum_teams: Option<u32>,
+    /// Members per team; none: no limit.
+    pub maximum_members_per_team: Option<u32>,
+    /// Whether an organization's last team may be removed.
+    pub allow_removing_all_teams: bool,
 }
 
 /// Who may create organizations (SPEC §3 "Organizations" 1).
@@ -111,6 +125,7 @@ pub struct OrganizationSettings {
     pub invitation_expiry: Duration,
     pub invitation_limit: u32,
     pub cancel_pending_on_reinvite: bool,
+    pub teams: TeamSettings,
 }
 
 impl OrganizationSettings {
@@ -235,6 +250,12 @@ impl Default for RawConfig {
                 invitation_expiry: "48h".into(),
                 invitation_limit: 100,
                 cancel_pending_on_reinvite: false,
+                teams: TeamSettings {
+                    enabled: true,
+                    maximum_teams: None,
+                    maximum_members_per_team: None,
+                    allow_removing_all_teams: false,
+                },
             },
         }
     }
@@ -692,6 +713,20 @@ fn parse_organizations(
     }
     let invitation_expiry =
         parse_duration("organizations.invitation_expiry", &raw.invitation_expiry)?;
+    for (key, limit) in [
+        ("organizations.teams.maximum_teams", raw.teams.maximum_teams),
+        (
+            "organizations.teams.maximum_members_per_team",
+            raw.teams.maximum_members_per_team,
+        ),
+    ] {
+        if limit == Some(0) {
+            return Err(invalid(
+                key,
+                "must be at least 1 (or absent for no limit)".into(),
+            ));
+        }
+    }
     Ok(OrganizationSettings {
         allow_create: raw.allow_create.clone(),
         limit_per_user: raw.limit_per_user,
@@ -700,6 +735,7 @@ fn parse_organizations(
         invitation_expiry,
         invitation_limit: raw.invitation_limit,
         cancel_pending_on_reinvite: raw.cancel_pending_on_reinvite,
+        teams: raw.teams.clone(),
     })
 }
 
@@ -830,6 +866,11 @@ mod tests {
                 "organizations.membership_limit",
                 "0",
                 "organizations.membership_limit",
+            ),
+            (
+                "organizations.teams.maximum_members_per_team",
+                "0",
+                "organizations.teams.maximum_members_per_team",
             ),
             ("sign_up_mode", "\"closed\"", "sign_up_mode"),
         ];

@@ -281,3 +281,60 @@ test("organization invitations through organizationClient", async () => {
   const statuses = ok(await owner.client.organization.listInvitations({ query: { organizationId: org.id } }), "list-invitations");
   assert.deepEqual(statuses.map((i) => i.status), ["canceled", "rejected", "accepted"]);
 });
+
+test("teams through organizationClient", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  const ownerUser = await signUp(owner, "Tess Owner", `tess-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Gamma", slug: `gamma-${stamp}` }), "create");
+
+  // A new organization has a first team named after it, active.
+  const first = ok(await owner.client.organization.listTeams({ query: { organizationId: org.id } }), "list-teams");
+  assert.deepEqual(first.map((t) => t.name), ["Gamma"]);
+  assert.equal(first[0].updatedAt, null);
+  assert.equal(ok(await owner.client.getSession(), "get-session").session.activeTeamId, first[0].id);
+
+  const team = ok(await owner.client.organization.createTeam({ name: "Platform", organizationId: org.id }), "create-team");
+  assert.equal(team.name, "Platform");
+  assert.equal(team.organizationId, org.id);
+  const renamed = ok(
+    await owner.client.organization.updateTeam({ teamId: team.id, data: { name: "Platform Team" } }),
+    "update-team",
+  );
+  assert.equal(renamed.name, "Platform Team");
+
+  // Mia joins through an invitation into the team: she is in it, and it is active.
+  const miaEmail = `mia-${stamp}@example.com`;
+  const invitation = ok(
+    await owner.client.organization.inviteMember({ email: miaEmail, role: "member", organizationId: org.id, teamId: team.id }),
+    "invite-member with teamId",
+  );
+  assert.equal(invitation.teamId, team.id);
+  const mia = person();
+  const miaUser = await signUp(mia, "Mia", miaEmail);
+  const token = linkInOutbox(miaEmail, "email-verification").searchParams.get("token");
+  ok(await mia.client.$fetch("/verify-email", { method: "POST", body: { token } }), "verify-email");
+  ok(await mia.client.organization.acceptInvitation({ invitationId: invitation.id }), "accept-invitation");
+  assert.equal(ok(await mia.client.getSession(), "get-session").session.activeTeamId, team.id);
+  const members = ok(await mia.client.organization.listTeamMembers({ query: { teamId: team.id } }), "list-team-members");
+  assert.deepEqual(members.map((m) => m.userId), [miaUser.id]);
+  assert.deepEqual(ok(await mia.client.organization.listUserTeams(), "list-user-teams").map((t) => t.id), [team.id]);
+  const refused = await mia.client.organization.createTeam({ name: "Mia's", organizationId: org.id });
+  assert.equal(refused.error.code, "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION");
+  assert.equal(ok(await mia.client.organization.setActiveTeam({ teamId: null }), "set-active-team null"), null);
+
+  // The owner joins the team and makes it active; Mia is taken out.
+  const added = ok(await owner.client.organization.addTeamMember({ teamId: team.id, userId: ownerUser.id }), "add-team-member");
+  assert.equal(added.userId, ownerUser.id);
+  assert.equal(ok(await owner.client.organization.setActiveTeam({ teamId: team.id }), "set-active-team").id, team.id);
+  ok(await owner.client.organization.removeTeamMember({ teamId: team.id, userId: miaUser.id }), "remove-team-member");
+  const notIn = await mia.client.organization.setActiveTeam({ teamId: team.id });
+  assert.equal(notIn.error.code, "USER_IS_NOT_A_MEMBER_OF_THE_TEAM");
+
+  // Removing the team clears it from the owner's session; the last team stays.
+  const removed = ok(await owner.client.organization.removeTeam({ teamId: team.id, organizationId: org.id }), "remove-team");
+  assert.equal(removed.message, "Team removed successfully.");
+  assert.equal(ok(await owner.client.getSession(), "get-session").session.activeTeamId, null);
+  const last = await owner.client.organization.removeTeam({ teamId: first[0].id, organizationId: org.id });
+  assert.equal(last.error.code, "UNABLE_TO_REMOVE_LAST_TEAM");
+});

@@ -37,6 +37,47 @@ impl OrganizationName {
     }
 }
 
+/// A team's name: 1–64 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamName(String);
+
+impl TeamName {
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        let name = input.trim();
+        let invalid = |why: &str| ApiError::bad_request("INVALID_TEAM_NAME", why);
+        if name.is_empty() {
+            return Err(invalid("Give the team a name."));
+        }
+        if name.chars().count() > 64 {
+            return Err(invalid("Use at most 64 characters for the team's name."));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(invalid(
+                "The team's name cannot contain line breaks or control characters.",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// An organization's first team is named after it; organization names
+    /// may be longer than team names.
+    pub fn first_of(organization: &OrganizationName) -> Self {
+        Self(
+            organization
+                .as_str()
+                .chars()
+                .take(64)
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 pub const SLUG_MIN: usize = 2;
 pub const SLUG_MAX: usize = 48;
 /// Slugs that name pages under `/orgs/` rather than an organization.
@@ -212,6 +253,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn team_names_are_checked_and_a_first_team_fits() {
+        assert_eq!(TeamName::parse(" Design ").unwrap().as_str(), "Design");
+        for bad in ["", "  ", "a\tb", &"x".repeat(65)] {
+            assert_eq!(
+                TeamName::parse(bad).unwrap_err().code,
+                "INVALID_TEAM_NAME",
+                "{bad:?}"
+            );
+        }
+        let long = OrganizationName::parse(&format!("{} tail", "y".repeat(63))).unwrap();
+        let first = TeamName::first_of(&long);
+        assert_eq!(first.as_str(), "y".repeat(63), "cut to 64, then trimmed");
+        assert!(TeamName::parse(first.as_str()).is_ok());
     }
 
     #[test]

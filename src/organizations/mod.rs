@@ -2,8 +2,8 @@
 //! under `/api/auth/organization/`. So far: create, update, delete, list,
 //! check-slug, set-active, get-organization, get-full-organization,
 //! get-active-member, get-active-member-role, list-members, add-member,
-//! update-member-role, remove-member, leave and has-permission;
-//! invitations, teams and custom roles follow (issues 12–13).
+//! update-member-role, remove-member, leave and has-permission; invitations
+//! and teams in their modules; custom roles follow (issue 13).
 
 pub mod domain;
 pub mod invitations;
@@ -11,6 +11,7 @@ pub mod invitations;
 mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod teams;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};

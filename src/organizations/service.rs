@@ -5,14 +5,14 @@
 use serde_json::{json, Value};
 
 use super::{
-    domain::{MemberRoles, OrganizationName, Slug},
+    domain::{MemberRoles, OrganizationName, Slug, TeamName},
     invitations,
     store::{self, MemberRow, OrganizationRow},
-    AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody, ListMembersQuery,
-    MemberList, MemberUser, MemberView, Membership, MyOrganizations, OrganizationIdBody,
-    OrganizationPage, OrganizationPermissionBody, OrganizationView, OrganizationWithMembers,
-    PermissionResponse, RemoveMemberBody, RemovedMember, SetActiveBody, UpdateMemberRoleBody,
-    UpdateOrganizationBody, MEMBERS_PAGE,
+    teams, AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody,
+    ListMembersQuery, MemberList, MemberUser, MemberView, Membership, MyOrganizations,
+    OrganizationIdBody, OrganizationPage, OrganizationPermissionBody, OrganizationView,
+    OrganizationWithMembers, PermissionResponse, RemoveMemberBody, RemovedMember, SetActiveBody,
+    UpdateMemberRoleBody, UpdateOrganizationBody, MEMBERS_PAGE,
 };
 use crate::{
     access::statements::{
@@ -152,8 +152,22 @@ pub async fn create(
         other => other?,
     }
     store::insert_member(&mut tx, &member_id, &id, &me.user.id, &["owner"]).await?;
+    // With teams on, an organization starts with a team named after it,
+    // its creator in it, as Better Auth's does.
+    let settings = &config.organizations.teams;
+    let first_team = if settings.enabled {
+        let team = teams::service::insert(&mut tx, settings, &id, &TeamName::first_of(&name), true)
+            .await?;
+        teams::store::insert_member(&mut tx, &team.id, &me.user.id).await?;
+        Some(team)
+    } else {
+        None
+    };
     if !body.keep_current_active_organization.unwrap_or(false) {
         store::set_active(&mut *tx, &me.session.id, Some(&id)).await?;
+        if let Some(team) = &first_team {
+            teams::store::set_active(&mut *tx, &me.session.id, Some(team)).await?;
+        }
     }
     audit::record(
         &mut tx,

@@ -332,9 +332,10 @@ pub async fn set_member_roles(
     Ok(())
 }
 
-/// Removes a membership; the person's sessions that had the organization
-/// active no longer do.
+/// Removes a membership and the person's places in the organization's
+/// teams; their sessions that had the organization active no longer do.
 pub async fn delete_member(tx: &mut Tx, member: &MemberRow) -> sqlx::Result<()> {
+    super::teams::store::leave_all(tx, &member.organization_id, &member.user_id).await?;
     sqlx::query("delete from organization_members where id = $1")
         .bind(&member.id)
         .execute(&mut **tx)
@@ -388,6 +389,7 @@ pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    super::teams::store::delete_all(tx, id).await?;
     sqlx::query("delete from organization_member_roles where organization_id = $1")
         .bind(id)
         .execute(&mut **tx)

@@ -14,4 +14,5 @@ mod operations;
 mod organization_invitations;
 mod organizations;
 mod security;
+mod teams;
 mod users;

@@ -25,7 +25,7 @@ use crate::{
             allows, is_owner, known_roles, member_not_found, member_view, named_or_active,
             not_found, refused,
         },
-        store as organizations,
+        store as organizations, teams,
     },
     server::{
         audit, clock, crypto,
@@ -71,28 +71,26 @@ pub async fn invite(
 ) -> ApiResult<InviteMemberResponse> {
     let roles = known_roles(body.role.clone())?;
     let organization = named_or_active(me, body.organization_id.clone())?;
-    if body
-        .team_id
-        .as_deref()
-        .is_some_and(|t| !t.trim().is_empty())
-    {
-        // Teams arrive with their own issue; until then no team exists.
-        return Err(ApiError::bad_request(
-            "TEAM_NOT_FOUND",
-            "There is no such team in this organization.",
-        ));
-    }
+    let team = body.team_id.as_deref().filter(|t| !t.trim().is_empty());
     let resend = body.resend.unwrap_or(false);
     match body.email {
         None => Err(ApiError::bad_request(
             "MISSING_FIELD",
             "The field `email` is required.",
         )),
-        Some(OneOrMany::One(email)) => {
-            invite_one(db, config, me, &organization, &email, &roles, resend, ip)
-                .await
-                .map(InviteMemberResponse::One)
-        }
+        Some(OneOrMany::One(email)) => invite_one(
+            db,
+            config,
+            me,
+            &organization,
+            team,
+            &email,
+            &roles,
+            resend,
+            ip,
+        )
+        .await
+        .map(InviteMemberResponse::One),
         Some(OneOrMany::Many(emails)) => {
             if emails.is_empty() || emails.len() > MAX_EMAILS {
                 return Err(ApiError::bad_request(
@@ -104,8 +102,18 @@ pub async fn invite(
             // undo the others.
             let mut outcomes = Vec::with_capacity(emails.len());
             for email in emails {
-                let result =
-                    invite_one(db, config, me, &organization, &email, &roles, resend, ip).await;
+                let result = invite_one(
+                    db,
+                    config,
+                    me,
+                    &organization,
+                    team,
+                    &email,
+                    &roles,
+                    resend,
+                    ip,
+                )
+                .await;
                 outcomes.push(match result {
                     Ok(invitation) => InviteOutcome {
                         email: invitation.email.clone(),
@@ -131,6 +139,7 @@ async fn invite_one(
     config: &Config,
     me: &Current,
     organization: &str,
+    team: Option<&str>,
     email: &str,
     roles: &MemberRoles,
     resend: bool,
@@ -170,6 +179,17 @@ async fn invite_one(
             format!("{email} is already a member of {}.", o.name),
         ));
     }
+    // A team must be one of this organization's.
+    let team_id = match team {
+        None => None,
+        Some(id) => Some(
+            teams::store::find(&mut *tx, id)
+                .await?
+                .filter(|t| t.organization_id == o.id && settings.teams.enabled)
+                .ok_or_else(teams::service::team_not_found)?
+                .id,
+        ),
+    };
     let expires_at = now + settings.invitation_expiry_ms();
     let secret = crypto::new_token();
     let hash = crypto::hash_token(&secret);
@@ -202,7 +222,17 @@ async fn invite_one(
             )
             .await?;
             (
-                insert(&mut tx, &o.id, &email, roles, expires_at, me, &hash).await?,
+                insert(
+                    &mut tx,
+                    &o.id,
+                    &email,
+                    roles,
+                    team_id.as_deref(),
+                    expires_at,
+                    me,
+                    &hash,
+                )
+                .await?,
                 "organization.invitation.create",
             )
         }
@@ -225,7 +255,17 @@ async fn invite_one(
                 ));
             }
             (
-                insert(&mut tx, &o.id, &email, roles, expires_at, me, &hash).await?,
+                insert(
+                    &mut tx,
+                    &o.id,
+                    &email,
+                    roles,
+                    team_id.as_deref(),
+                    expires_at,
+                    me,
+                    &hash,
+                )
+                .await?,
                 "organization.invitation.create",
             )
         }
@@ -267,11 +307,13 @@ async fn invite_one(
     Ok(view(&fresh))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert(
     tx: &mut Tx,
     organization_id: &str,
     email: &Email,
     roles: &MemberRoles,
+    team_id: Option<&str>,
     expires_at: i64,
     me: &Current,
     secret_hash: &str,
@@ -282,7 +324,7 @@ async fn insert(
         organization_id,
         email: email.as_str(),
         role: &roles.joined(),
-        team_id: None,
+        team_id,
         expires_at,
         inviter_id: &me.user.id,
         secret_hash,
@@ -414,7 +456,7 @@ fn preview_of(d: &store::Described) -> InvitationPreview {
         organization_name: d.organization_name.clone(),
         organization_slug: d.organization_slug.clone(),
         inviter_name: d.inviter_name.clone(),
-        team_name: None,
+        team_name: d.team_name.clone(),
     }
 }
 
@@ -488,6 +530,7 @@ pub async fn sign_up(
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &user.id, &roles).await?;
     let (token, session) = sessions::create(&mut tx, config, &user.id, ip, user_agent).await?;
     organizations::set_active(&mut *tx, &session.id, Some(&i.organization_id)).await?;
+    join_team(&mut tx, config, &i, &user.id, &session.id).await?;
     audit::record(
         &mut tx,
         audit::Event::new("user.sign-up")
@@ -515,6 +558,28 @@ pub async fn sign_up(
         user: user.view(),
         member: member_view(member, false),
     })
+}
+
+/// The team the invitation names, joined and made the session's active
+/// one, inside the accepting transaction. A team removed since the
+/// invitation was sent was cleared from it then.
+async fn join_team(
+    tx: &mut Tx,
+    config: &Config,
+    i: &InvitationRow,
+    user_id: &str,
+    session_id: &str,
+) -> ApiResult<()> {
+    let settings = &config.organizations.teams;
+    let Some(team_id) = i.team_id.as_deref().filter(|_| settings.enabled) else {
+        return Ok(());
+    };
+    let Some(team) = teams::store::find(&mut **tx, team_id).await? else {
+        return Ok(());
+    };
+    teams::service::join(tx, settings, &team, user_id).await?;
+    teams::store::set_active(&mut **tx, session_id, Some(&team)).await?;
+    Ok(())
 }
 
 /// SPEC §3 "Organizations" 8: the status change, the membership and the
@@ -557,6 +622,7 @@ pub async fn accept(
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &me.user.id, &roles)
         .await?;
     organizations::set_active(&mut *tx, &me.session.id, Some(&i.organization_id)).await?;
+    join_team(&mut tx, config, &i, &me.user.id, &me.session.id).await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.accept")

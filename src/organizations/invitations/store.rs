@@ -131,6 +131,7 @@ pub struct Described {
     pub organization_slug: String,
     pub inviter_name: String,
     pub inviter_email: String,
+    pub team_name: Option<String>,
 }
 
 /// The invitation with this id or this secret hash, with its organization's
@@ -142,10 +143,11 @@ pub async fn find_described(
 ) -> sqlx::Result<Option<Described>> {
     sqlx::query(&format!(
         "select {COLUMNS}, o.name as organization_name, o.slug as organization_slug,
-                u.name as inviter_name, u.email as inviter_email
+                u.name as inviter_name, u.email as inviter_email, t.name as team_name
          from organization_invitations i
          join organizations o on o.id = i.organization_id
          join users u on u.id = i.inviter_id
+         left join organization_teams t on t.id = i.team_id
          where i.id = $1 or i.secret_hash = $2"
     ))
     .bind(id)
@@ -159,6 +161,7 @@ pub async fn find_described(
             organization_slug: r.try_get("organization_slug")?,
             inviter_name: r.try_get("inviter_name")?,
             inviter_email: r.try_get("inviter_email")?,
+            team_name: r.try_get("team_name")?,
         })
     })
     .transpose()
