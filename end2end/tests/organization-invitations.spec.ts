@@ -23,12 +23,15 @@ test("people join an organization from its emailed invitation", async ({ browser
   await owner.page.getByLabel("Email addresses").fill(`${newcomer}, ${member.email}`);
   await owner.page.getByRole("checkbox", { name: "admin" }).check();
   await owner.page.getByRole("checkbox", { name: "member" }).uncheck();
+  // A new organization's first team is named after it.
+  await owner.page.getByLabel("Team").selectOption({ label: name });
   await owner.page.getByRole("button", { name: "Send invitations" }).click();
   await expect(owner.page.getByTestId("invitations-sent")).toContainText(`Invitation sent to ${newcomer}, ${member.email}.`);
   for (const email of [newcomer, member.email]) {
     const row = owner.page.getByTestId("invitation-row").filter({ hasText: email });
     await expect(row.getByTestId("invitation-status")).toHaveText("pending");
     await expect(row.getByTestId("member-role")).toHaveText("admin");
+    await expect(row.getByTestId("invitation-team")).toHaveText(`→ team ${name}`);
   }
   await shot(owner.page, "org-invitations-tab");
   // Sending to someone already invited says so, and sends nothing.

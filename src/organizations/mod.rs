@@ -425,6 +425,8 @@ pub struct OrganizationPage {
     /// Whether the viewer's instance role may add existing accounts.
     pub may_add_accounts: bool,
     pub deletion_disabled: bool,
+    /// The organization's teams (none when teams are off).
+    pub teams: Vec<teams::TeamView>,
 }
 
 impl OrganizationPage {

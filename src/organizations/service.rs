@@ -903,7 +903,17 @@ pub async fn page(
     let may_add_accounts = config
         .roles
         .grants(&me.user.role, &Permission::UserCreate.request());
+    let teams = if config.organizations.teams.enabled {
+        teams::store::for_organization(db, &o.id)
+            .await?
+            .into_iter()
+            .map(teams::service::view)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(OrganizationPage {
+        teams,
         organization: view(o),
         me: member_view(mine, true),
         permissions,

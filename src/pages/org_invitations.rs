@@ -54,6 +54,12 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
             })
         },
     );
+    // Team names by id, for the rows.
+    let teams: Vec<(String, String)> = page
+        .teams
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
     let list_class = if may_invite {
         "lg:col-span-3"
     } else {
@@ -68,15 +74,16 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
                         organization_id=organization_id.clone()
                         slug=page.organization.slug.clone()
                         roles=page.assignable_roles.clone()
+                        teams=page.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect()
                     />
                 </div>
             })}
             <section class=list_class aria-label="Invitations">
                 <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                     {move || {
-                        let organization_id = organization_id.clone();
+                        let (organization_id, teams) = (organization_id.clone(), teams.clone());
                         invitations.get().map(move |r| match r {
-                            Ok(all) => view! { <InvitationList all organization_id may_invite may_cancel /> }.into_any(),
+                            Ok(all) => view! { <InvitationList all organization_id teams=teams.clone() may_invite may_cancel /> }.into_any(),
                             Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                         })
                     }}
@@ -92,6 +99,7 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
 fn InvitationList(
     all: Vec<InvitationView>,
     organization_id: String,
+    teams: Vec<(String, String)>,
     may_invite: bool,
     may_cancel: bool,
 ) -> impl IntoView {
@@ -108,10 +116,12 @@ fn InvitationList(
     let older = earlier.len().saturating_sub(EARLIER_SHOWN);
     let rows = move |list: Vec<InvitationView>| {
         let organization_id = organization_id.clone();
+        let teams = teams.clone();
         view! {
             <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
-                {list.into_iter().map(|invitation| view! {
-                    <InvitationRow invitation organization_id=organization_id.clone() may_invite may_cancel />
+                {list.into_iter().map(|invitation| {
+                    let team = invitation.team_id.as_ref().and_then(|id| teams.iter().find(|(t, _)| t == id)).map(|(_, name)| name.clone());
+                    view! { <InvitationRow invitation team organization_id=organization_id.clone() may_invite may_cancel /> }
                 }).collect_view()}
             </ul>
         }
@@ -137,6 +147,8 @@ fn InvitationList(
 #[component]
 fn InvitationRow(
     invitation: InvitationView,
+    /// The name of the team it puts the person in.
+    team: Option<String>,
     organization_id: String,
     may_invite: bool,
     may_cancel: bool,
@@ -155,6 +167,7 @@ fn InvitationRow(
                     <p class="truncate font-medium text-slate-900">{invitation.email.clone()}</p>
                     <div class="mt-1 flex flex-wrap items-center gap-1.5">
                         <RoleBadges roles />
+                        {team.map(|name| view! { <span class="text-xs text-slate-600" data-testid="invitation-team">"→ team "{name}</span> })}
                     </div>
                     <p class="mt-1 text-xs text-slate-500">
                         {if when.is_empty() { sent } else { format!("{sent} · {when}") }}
@@ -167,6 +180,7 @@ fn InvitationRow(
                         organization_id
                         email=invitation.email
                         role=invitation.role
+                        team_id=invitation.team_id
                         status=invitation.status
                         may_resend=may_invite
                         may_cancel
@@ -181,11 +195,13 @@ fn InvitationRow(
 /// *Cancel* while it can still be used. Canceling updates the row in
 /// place; resending loads the page again, with the new expiry.
 #[island]
+#[allow(clippy::too_many_arguments)] // an island's props are its arguments
 fn InvitationControls(
     id: String,
     organization_id: String,
     email: String,
     role: String,
+    team_id: Option<String>,
     status: String,
     may_resend: bool,
     may_cancel: bool,
@@ -239,7 +255,7 @@ fn InvitationControls(
             )),
             organization_id: Some(organization_id.clone()),
             resend: Some(true),
-            team_id: None,
+            team_id: team_id.clone(),
         });
     };
     let on_cancel = move |_| {
@@ -267,7 +283,13 @@ fn InvitationControls(
 /// One or many addresses (separated by commas, spaces or lines) and the
 /// roles to offer; each address gets its own invitation by email.
 #[island]
-fn InviteMembersForm(organization_id: String, slug: String, roles: Vec<String>) -> impl IntoView {
+fn InviteMembersForm(
+    organization_id: String,
+    slug: String,
+    roles: Vec<String>,
+    /// (id, name) of the organization's teams.
+    teams: Vec<(String, String)>,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let emails = RwSignal::new(String::new());
     let chosen = RwSignal::new(
@@ -279,6 +301,7 @@ fn InviteMembersForm(organization_id: String, slug: String, roles: Vec<String>) 
             .into_iter()
             .collect::<Vec<_>>(),
     );
+    let team = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     // Addresses refused when none could be sent: nothing changed, so the
     // page stays as it is and says why.
@@ -313,7 +336,7 @@ fn InviteMembersForm(organization_id: String, slug: String, roles: Vec<String>) 
             role: Some(OneOrMany::Many(chosen.get())),
             organization_id: Some(organization_id.clone()),
             resend: None,
-            team_id: None,
+            team_id: Some(team.get()).filter(|t| !t.is_empty()),
         });
     };
     view! {
@@ -363,6 +386,16 @@ fn InviteMembersForm(organization_id: String, slug: String, roles: Vec<String>) 
                     }).collect_view()}
                 </div>
             </fieldset>
+            {(!teams.is_empty()).then(|| view! {
+                <div class="mt-5">
+                    <label for="invite-member-team" class=LABEL>"Team"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <select id="invite-member-team" name="team" class=INPUT on:change=move |ev| team.set(event_target_value(&ev))>
+                        <option value="">"No team"</option>
+                        {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                    </select>
+                    <p class="mt-1 text-xs text-slate-500">"Joining puts them in this team too."</p>
+                </div>
+            })}
             <button
                 type="submit"
                 class=format!("mt-6 {BUTTON}")
