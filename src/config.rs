@@ -91,6 +91,16 @@ struct RawOrganizations {
     /// being refused.
     cancel_pending_on_reinvite: bool,
     teams: TeamSettings,
+    custom_roles: CustomRoleSettings,
+}
+
+/// Custom organization roles (SPEC §3 "Organizations" 10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRoleSettings {
+    pub enabled: bool,
+    /// Custom roles per organization; none: no limit.
+    pub maximum_roles_per_organization: Option<u32>,
 }
 
 /// Teams inside organizations (SPEC §3 "Organizations" 9).
@@ -126,6 +136,7 @@ pub struct OrganizationSettings {
     pub invitation_limit: u32,
     pub cancel_pending_on_reinvite: bool,
     pub teams: TeamSettings,
+    pub custom_roles: CustomRoleSettings,
 }
 
 impl OrganizationSettings {
@@ -255,6 +266,10 @@ impl Default for RawConfig {
                     maximum_teams: None,
                     maximum_members_per_team: None,
                     allow_removing_all_teams: false,
+                },
+                custom_roles: CustomRoleSettings {
+                    enabled: true,
+                    maximum_roles_per_organization: None,
                 },
             },
         }
@@ -719,6 +734,10 @@ fn parse_organizations(
             "organizations.teams.maximum_members_per_team",
             raw.teams.maximum_members_per_team,
         ),
+        (
+            "organizations.custom_roles.maximum_roles_per_organization",
+            raw.custom_roles.maximum_roles_per_organization,
+        ),
     ] {
         if limit == Some(0) {
             return Err(invalid(
@@ -736,6 +755,7 @@ fn parse_organizations(
         invitation_limit: raw.invitation_limit,
         cancel_pending_on_reinvite: raw.cancel_pending_on_reinvite,
         teams: raw.teams.clone(),
+        custom_roles: raw.custom_roles.clone(),
     })
 }
 

@@ -13,6 +13,14 @@ use serde::{Deserialize, Serialize};
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// The `resource:action` permissions a caller lacked for what they
+    /// tried to grant (a custom role's), as Better Auth names them.
+    #[serde(
+        rename = "missingPermissions",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub missing_permissions: Option<Vec<String>>,
     /// Not part of the body: the status goes on the response line.
     #[serde(skip, default = "default_status")]
     pub status: u16,
@@ -27,6 +35,7 @@ impl ApiError {
         Self {
             code: code.to_owned(),
             message: message.into(),
+            missing_permissions: None,
             status,
         }
     }

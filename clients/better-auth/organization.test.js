@@ -338,3 +338,59 @@ test("teams through organizationClient", async () => {
   const last = await owner.client.organization.removeTeam({ teamId: first[0].id, organizationId: org.id });
   assert.equal(last.error.code, "UNABLE_TO_REMOVE_LAST_TEAM");
 });
+
+test("custom roles through organizationClient", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  await signUp(owner, "Rita Owner", `rita-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Delta", slug: `delta-${stamp}` }), "create");
+
+  const created = ok(
+    await owner.client.organization.createRole({
+      organizationId: org.id,
+      role: "Billing",
+      permission: { member: ["update"], invitation: ["create"] },
+    }),
+    "create-role",
+  );
+  assert.equal(created.success, true);
+  assert.equal(created.roleData.role, "billing");
+  assert.deepEqual(created.roleData.permission, { invitation: ["create"], member: ["update"] });
+  const invalid = await owner.client.organization.createRole({ organizationId: org.id, role: "ghost", permission: { spaceship: ["fly"] } });
+  assert.equal(invalid.error.code, "INVALID_RESOURCE");
+  const taken = await owner.client.organization.createRole({ organizationId: org.id, role: "admin", permission: { member: ["update"] } });
+  assert.equal(taken.error.code, "ROLE_NAME_IS_ALREADY_TAKEN");
+
+  const listed = ok(await owner.client.organization.listRoles({ query: { organizationId: org.id } }), "list-roles");
+  assert.deepEqual(listed.map((r) => r.role), ["billing"]);
+  const got = ok(await owner.client.organization.getRole({ query: { organizationId: org.id, roleName: "billing" } }), "get-role");
+  assert.equal(got.id, created.roleData.id);
+
+  // Invited with the custom role, Bea may invite but not cancel.
+  const beaEmail = `bea-${stamp}@example.com`;
+  const invitation = ok(
+    await owner.client.organization.inviteMember({ email: beaEmail, role: "billing", organizationId: org.id }),
+    "invite-member with a custom role",
+  );
+  const bea = person();
+  await signUp(bea, "Bea", beaEmail);
+  const token = linkInOutbox(beaEmail, "email-verification").searchParams.get("token");
+  ok(await bea.client.$fetch("/verify-email", { method: "POST", body: { token } }), "verify-email");
+  const joined = ok(await bea.client.organization.acceptInvitation({ invitationId: invitation.id }), "accept-invitation");
+  assert.equal(joined.member.role, "billing");
+  const may = ok(await bea.client.organization.hasPermission({ permissions: { invitation: ["create"] } }), "has-permission");
+  assert.equal(may.success, true);
+  const mayNot = ok(await bea.client.organization.hasPermission({ permissions: { invitation: ["cancel"] } }), "has-permission");
+  assert.equal(mayNot.success, false);
+
+  const renamed = ok(
+    await owner.client.organization.updateRole({ organizationId: org.id, roleName: "billing", data: { roleName: "finance" } }),
+    "update-role",
+  );
+  assert.equal(renamed.roleData.role, "finance");
+  assert.equal(ok(await bea.client.organization.getActiveMember(), "get-active-member").role, "finance");
+  const held = await owner.client.organization.deleteRole({ organizationId: org.id, roleName: "finance" });
+  assert.equal(held.error.code, "ROLE_IS_ASSIGNED_TO_MEMBERS");
+  ok(await owner.client.organization.updateMemberRole({ organizationId: org.id, memberId: joined.member.id, role: "member" }), "update-member-role");
+  assert.deepEqual(ok(await owner.client.organization.deleteRole({ organizationId: org.id, roleName: "finance" }), "delete-role"), { success: true });
+});

@@ -37,6 +37,39 @@ impl OrganizationName {
     }
 }
 
+/// A role's name: up to 32 of `[a-z0-9_-]`, starting with a letter (no
+/// commas: several roles travel as one comma-separated string).
+fn is_role_name(name: &str) -> bool {
+    name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// A custom role's name, as given, in lower case (Better Auth lowers
+/// `Auditor` to `auditor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleName(String);
+
+impl RoleName {
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        let name = input.trim().to_lowercase();
+        if is_role_name(&name) {
+            Ok(Self(name))
+        } else {
+            Err(ApiError::bad_request(
+                "INVALID_ROLE_NAME",
+                "A role's name is up to 32 letters, digits, `-` or `_`, starting with a letter.",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A team's name: 1–64 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamName(String);
@@ -176,12 +209,7 @@ impl MemberRoles {
             if name.is_empty() {
                 continue;
             }
-            let valid = name.len() <= 32
-                && name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-            if !valid {
+            if !is_role_name(name) {
                 return Err(ApiError::bad_request(
                     "ROLE_NOT_FOUND",
                     format!("`{name}` is not a role name."),
@@ -250,6 +278,22 @@ mod tests {
             assert_eq!(
                 OrganizationName::parse(bad).unwrap_err().code,
                 "INVALID_ORGANIZATION_NAME",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_names_are_lowered_and_checked() {
+        assert_eq!(RoleName::parse(" Auditor ").unwrap().as_str(), "auditor");
+        assert_eq!(
+            RoleName::parse("billing_2-x").unwrap().as_str(),
+            "billing_2-x"
+        );
+        for bad in ["", "2fa", "a,b", "bill ing", "ünicode", &"x".repeat(33)] {
+            assert_eq!(
+                RoleName::parse(bad).unwrap_err().code,
+                "INVALID_ROLE_NAME",
                 "{bad:?}"
             );
         }

@@ -1,12 +1,13 @@
 //! Organizations (SPEC §2, §3 "Organizations", §5), in Better Auth's shapes
-//! under `/api/auth/organization/`. So far: create, update, delete, list,
+//! under `/api/auth/organization/`: create, update, delete, list,
 //! check-slug, set-active, get-organization, get-full-organization,
 //! get-active-member, get-active-member-role, list-members, add-member,
-//! update-member-role, remove-member, leave and has-permission; invitations
-//! and teams in their modules; custom roles follow (issue 13).
+//! update-member-role, remove-member, leave and has-permission here;
+//! invitations, teams and custom roles in their modules.
 
 pub mod domain;
 pub mod invitations;
+pub mod roles;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
@@ -420,7 +421,8 @@ pub struct OrganizationPage {
     pub member_count: i64,
     /// Member ids holding `owner`.
     pub owners: Vec<String>,
-    /// The roles the viewer may give (only owners give `owner`).
+    /// The roles the viewer may give: the built-in ones (only owners give
+    /// `owner`), then the custom ones.
     pub assignable_roles: Vec<String>,
     /// Whether the viewer's instance role may add existing accounts.
     pub may_add_accounts: bool,

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{
     domain::{MemberRoles, OrganizationName, Slug, TeamName},
-    invitations,
+    invitations, roles,
     store::{self, MemberRow, OrganizationRow},
     teams, AddMemberBody, CheckSlugBody, CheckSlugResponse, CreateOrganizationBody,
     ListMembersQuery, MemberList, MemberUser, MemberView, Membership, MyOrganizations,
@@ -15,10 +15,7 @@ use super::{
     UpdateMemberRoleBody, UpdateOrganizationBody, MEMBERS_PAGE,
 };
 use crate::{
-    access::statements::{
-        authorizes, built_in_organization_role, Statements, BUILT_IN_ORGANIZATION_ROLES,
-        ORGANIZATION,
-    },
+    access::statements::{authorizes, Statements, BUILT_IN_ORGANIZATION_ROLES, ORGANIZATION},
     accounts::{domain::Email, required, store as accounts},
     config::Config,
     error::{ApiError, ApiResult},
@@ -414,14 +411,9 @@ fn sort(members: &mut [MemberRow], q: &ListMembersQuery) -> ApiResult<()> {
     Ok(())
 }
 
-/// The statements each of a member's roles grants. A role that is not a
-/// built-in one (custom roles arrive with issue 13) grants nothing yet.
-fn statements_of(member: &MemberRow) -> Vec<Statements> {
-    member
-        .roles
-        .iter()
-        .filter_map(|r| built_in_organization_role(r))
-        .collect()
+/// The statements each of a member's roles grants (built-in or custom).
+pub(super) fn statements_of(member: &MemberRow) -> &[Statements] {
+    &member.grants
 }
 
 pub async fn has_permission(
@@ -626,6 +618,7 @@ pub async fn update_member_role(
     if !allows(&actor, "member", "update") {
         return Err(not_allowed());
     }
+    roles::service::ensure_exist(&mut tx, &o.id, &roles).await?;
     let target = store::member_in(&mut tx, &o.id, &member_id)
         .await?
         .filter(|m| m.id == member_id)
@@ -732,25 +725,16 @@ pub async fn leave(
     Ok(member_view(actor, true))
 }
 
-/// Better Auth's `role: string | string[]`, each a role of the organization
-/// (the built-in ones; custom roles arrive with issue 13).
+/// Better Auth's `role: string | string[]`, each a role's name.
 pub(super) fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<MemberRoles> {
     let asked: Vec<String> = match role {
         Some(crate::invites::OneOrMany::One(r)) => vec![r],
         Some(crate::invites::OneOrMany::Many(rs)) => rs,
         None => Vec::new(),
     };
-    let roles = MemberRoles::parse(asked.iter().map(String::as_str))?;
-    if let Some(unknown) = roles
-        .iter()
-        .find(|r| built_in_organization_role(r).is_none())
-    {
-        return Err(ApiError::bad_request(
-            "ROLE_NOT_FOUND",
-            format!("There is no role called `{unknown}` in this organization."),
-        ));
-    }
-    Ok(roles)
+    // Whether each exists in the organization is checked inside the
+    // change's transaction (`roles::service::ensure_exist`).
+    MemberRoles::parse(asked.iter().map(String::as_str))
 }
 
 /// An instance admin adds an existing account, within the organization's
@@ -786,6 +770,7 @@ pub async fn add_member(
         )
     })?;
     store::lock(&mut tx, &o.id).await?;
+    roles::service::ensure_exist(&mut tx, &o.id, &roles).await?;
     let already = || {
         ApiError::bad_request(
             "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
@@ -895,10 +880,16 @@ pub async fn page(
         })
         .collect();
     let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let custom = if config.organizations.custom_roles.enabled {
+        roles::store::for_organization(db, &o.id).await?
+    } else {
+        Vec::new()
+    };
     let assignable_roles = BUILT_IN_ORGANIZATION_ROLES
         .into_iter()
         .filter(|r| *r != "owner" || is_owner(&mine))
         .map(str::to_owned)
+        .chain(custom.into_iter().map(|r| r.name))
         .collect();
     let may_add_accounts = config
         .roles

@@ -5,10 +5,26 @@ use std::collections::HashMap;
 
 use sqlx::{any::AnyRow, Row};
 
-use crate::server::{
-    clock,
-    db::{row_lock, Db, Tx},
+use crate::{
+    access::statements::{built_in_organization_role, Statements},
+    server::{
+        clock,
+        db::{row_lock, Db, Tx},
+    },
 };
+
+/// What the role `name` grants: a built-in role's statements, else the
+/// custom role's stored `permission` (none when it no longer exists).
+fn grants_of(name: &str, permission: Option<&str>) -> Statements {
+    built_in_organization_role(name)
+        .or_else(|| permission.and_then(|p| serde_json::from_str(p).ok()))
+        .unwrap_or_default()
+}
+
+/// A member's role rows, with the permission of the custom ones.
+const ROLE_ROWS: &str = "select mr.member_id, mr.role, cr.permission
+     from organization_member_roles mr
+     left join organization_roles cr on cr.organization_id = mr.organization_id and cr.name = mr.role";
 
 #[derive(Debug, Clone)]
 pub struct OrganizationRow {
@@ -43,6 +59,9 @@ pub struct MemberRow {
     pub user_id: String,
     /// Sorted by name; never empty.
     pub roles: Vec<String>,
+    /// What each role grants, in the order of `roles`: a built-in role's
+    /// statements, a custom role's stored ones.
+    pub grants: Vec<Statements>,
     pub created_at: i64,
     pub user_name: String,
     pub user_email: String,
@@ -192,22 +211,25 @@ pub async fn members(
     .fetch_all(db.pool())
     .await?;
     // Role rows are few per member: one query reads all of them.
-    let role_rows: Vec<(String, String)> = sqlx::query_as(
-        "select member_id, role from organization_member_roles
-         where organization_id = $1 order by member_id, role",
-    )
+    let role_rows: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
+        "{ROLE_ROWS} where mr.organization_id = $1 order by mr.member_id, mr.role"
+    ))
     .bind(organization_id)
     .fetch_all(db.pool())
     .await?;
-    let mut roles: HashMap<String, Vec<String>> = HashMap::new();
-    for (member, role) in role_rows {
-        roles.entry(member).or_default().push(role);
+    let mut roles: HashMap<String, (Vec<String>, Vec<Statements>)> = HashMap::new();
+    for (member, role, permission) in role_rows {
+        let entry = roles.entry(member).or_default();
+        entry.1.push(grants_of(&role, permission.as_deref()));
+        entry.0.push(role);
     }
     rows.iter()
         .map(|r| {
             let id: String = r.try_get("id")?;
+            let (roles, grants) = roles.remove(&id).unwrap_or_default();
             Ok(MemberRow {
-                roles: roles.remove(&id).unwrap_or_default(),
+                roles,
+                grants,
                 id,
                 organization_id: r.try_get("organization_id")?,
                 user_id: r.try_get("user_id")?,
@@ -265,17 +287,22 @@ pub async fn member_in(
         return Ok(None);
     };
     let id: String = r.try_get("id")?;
-    let roles: Vec<String> = sqlx::query_scalar(
-        "select role from organization_member_roles where member_id = $1 order by role",
-    )
+    let role_rows: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
+        "{ROLE_ROWS} where mr.member_id = $1 order by mr.role"
+    ))
     .bind(&id)
     .fetch_all(&mut **tx)
     .await?;
+    let grants = role_rows
+        .iter()
+        .map(|(_, role, permission)| grants_of(role, permission.as_deref()))
+        .collect();
     Ok(Some(MemberRow {
         id,
         organization_id: r.try_get("organization_id")?,
         user_id: r.try_get("user_id")?,
-        roles,
+        roles: role_rows.into_iter().map(|(_, role, _)| role).collect(),
+        grants,
         created_at: r.try_get("created_at")?,
         user_name: r.try_get("user_name")?,
         user_email: r.try_get("user_email")?,
@@ -390,6 +417,10 @@ pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .execute(&mut **tx)
         .await?;
     super::teams::store::delete_all(tx, id).await?;
+    sqlx::query("delete from organization_roles where organization_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("delete from organization_member_roles where organization_id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -436,4 +467,30 @@ pub async fn lock(tx: &mut Tx, organization_id: &str) -> sqlx::Result<()> {
     .fetch_optional(&mut **tx)
     .await
     .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_roles_grant_their_statements_and_custom_ones_what_they_store() {
+        assert_eq!(
+            grants_of("owner", None),
+            built_in_organization_role("owner").unwrap()
+        );
+        // A custom role cannot shadow a built-in one.
+        assert_eq!(
+            grants_of("member", Some(r#"{"organization":["delete"]}"#)),
+            built_in_organization_role("member").unwrap()
+        );
+        let billing = grants_of(
+            "billing",
+            Some(r#"{"member":["update"],"team":["create"]}"#),
+        );
+        assert!(billing.allows("member", "update") && billing.allows("team", "create"));
+        assert!(!billing.allows("member", "delete"));
+        // A role that no longer exists grants nothing.
+        assert!(grants_of("gone", None).is_empty());
+    }
 }

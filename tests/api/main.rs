@@ -13,6 +13,7 @@ mod invites;
 mod operations;
 mod organization_invitations;
 mod organizations;
+mod roles;
 mod security;
 mod teams;
 mod users;

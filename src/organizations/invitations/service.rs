@@ -179,6 +179,7 @@ async fn invite_one(
             format!("{email} is already a member of {}.", o.name),
         ));
     }
+    super::super::roles::service::ensure_exist(&mut tx, &o.id, roles).await?;
     // A team must be one of this organization's.
     let team_id = match team {
         None => None,
