@@ -22,7 +22,10 @@ use crate::{
         forgot_password::ForgotPasswordPage,
         invite::{InviteCodePage, InvitePage, InviteSignUpPage},
         not_found::NotFoundPage,
-        orgs::{OrganizationInvitationsPage, OrganizationMembersPage, OrganizationSettingsPage},
+        orgs::{
+            OrganizationInvitationsPage, OrganizationMembersPage, OrganizationRolesPage,
+            OrganizationSettingsPage, OrganizationTeamsPage,
+        },
         orgs_new::NewOrganizationPage,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
@@ -120,6 +123,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug") view=OrganizationMembersPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/invitations") view=OrganizationInvitationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/teams") view=OrganizationTeamsPage ssr=SsrMode::Async />
+                    <Route path=path!("/orgs/:slug/roles") view=OrganizationRolesPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug/settings") view=OrganizationSettingsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
@@ -202,11 +207,20 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
         .as_deref()
         .and_then(|id| mine.organizations.iter().find(|o| o.id == id))
         .map_or_else(|| "Organizations".to_owned(), |o| o.name.clone());
+    // The active team, when it is the shown organization's.
+    let team = mine
+        .active_team
+        .as_ref()
+        .filter(|t| current.as_deref() == Some(t.organization_id.as_str()))
+        .map(|t| t.name.clone());
     view! {
         <details class="group relative" data-testid="organization-switcher">
             <summary class="flex max-w-[12rem] cursor-pointer list-none items-center gap-1.5 rounded-md border border-slate-300 px-2.5 py-1 text-sm font-medium text-slate-800 hover:bg-slate-50 sm:max-w-[16rem] [&::-webkit-details-marker]:hidden">
                 <span class="sr-only">"Organization: "</span>
                 <span class="truncate">{label}</span>
+                {team.map(|t| view! {
+                    <span class="truncate font-normal text-slate-500" data-testid="header-team"><span class="sr-only">", team "</span><span aria-hidden="true">"· "</span>{t}</span>
+                })}
                 <svg aria-hidden="true" viewBox="0 0 20 20" class="h-4 w-4 shrink-0 text-slate-500 transition group-open:rotate-180"><path fill="currentColor" d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4z" /></svg>
             </summary>
             <div class="absolute left-0 z-20 mt-1 w-64 rounded-lg sm:w-72 border border-slate-200 bg-white p-1 shadow-lg">

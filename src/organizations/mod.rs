@@ -386,6 +386,8 @@ pub struct Membership {
 pub struct MyOrganizations {
     pub organizations: Vec<Membership>,
     pub active_organization_id: Option<String>,
+    /// The session's active team, for the header.
+    pub active_team: Option<teams::TeamView>,
     /// Whether this instance lets the person create one.
     pub may_create: bool,
 }
@@ -429,6 +431,8 @@ pub struct OrganizationPage {
     pub deletion_disabled: bool,
     /// The organization's teams (none when teams are off).
     pub teams: Vec<teams::TeamView>,
+    pub teams_enabled: bool,
+    pub custom_roles_enabled: bool,
 }
 
 impl OrganizationPage {

@@ -827,9 +827,16 @@ pub async fn my_organizations(
             roles,
         })
         .collect();
+    let active_team = match &me.session.active_team_id {
+        Some(id) => teams::store::find(db.pool(), id)
+            .await?
+            .map(teams::service::view),
+        None => None,
+    };
     Ok(MyOrganizations {
         organizations,
         active_organization_id: me.session.active_organization_id.clone(),
+        active_team,
         may_create: config.organizations.may_create(&me.user.role),
     })
 }
@@ -905,6 +912,8 @@ pub async fn page(
     };
     Ok(OrganizationPage {
         teams,
+        teams_enabled: config.organizations.teams.enabled,
+        custom_roles_enabled: config.organizations.custom_roles.enabled,
         organization: view(o),
         me: member_view(mine, true),
         permissions,

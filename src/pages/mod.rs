@@ -10,6 +10,8 @@ pub mod invite;
 pub mod join;
 pub mod not_found;
 pub mod org_invitations;
+pub mod org_roles;
+pub mod org_teams;
 pub mod orgs;
 pub mod orgs_new;
 pub mod reset_password;

@@ -24,7 +24,10 @@ use crate::{
         OrganizationIdBody, OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody,
         UpdateOrganizationBody, MEMBERS_PAGE,
     },
-    pages::{not_found::NotFoundPage, org_invitations::InvitationsTab},
+    pages::{
+        not_found::NotFoundPage, org_invitations::InvitationsTab, org_roles::RolesTab,
+        org_teams::TeamsTab,
+    },
     ui::{
         format_time, go_to, use_hydrated, Alert, PageLinks, Tone, BUTTON, DANGER_BUTTON, INPUT,
         LABEL, QUERY_VALUE, SMALL_BUTTON,
@@ -35,6 +38,8 @@ use crate::{
 enum Tab {
     Members,
     Invitations,
+    Teams,
+    Roles,
     Settings,
 }
 
@@ -46,6 +51,16 @@ pub fn OrganizationMembersPage() -> impl IntoView {
 #[component]
 pub fn OrganizationInvitationsPage() -> impl IntoView {
     organization_page_view(Tab::Invitations)
+}
+
+#[component]
+pub fn OrganizationTeamsPage() -> impl IntoView {
+    organization_page_view(Tab::Teams)
+}
+
+#[component]
+pub fn OrganizationRolesPage() -> impl IntoView {
+    organization_page_view(Tab::Roles)
 }
 
 #[component]
@@ -88,6 +103,8 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                         let tab_path = match tab {
                             Tab::Members => "",
                             Tab::Invitations => "/invitations",
+                            Tab::Teams => "/teams",
+                            Tab::Roles => "/roles",
                             Tab::Settings => "/settings",
                         };
                         let back = utf8_percent_encode(&format!("/orgs/{slug}{tab_path}"), QUERY_VALUE).to_string();
@@ -102,6 +119,8 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                             {match tab {
                                 Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
                                 Tab::Invitations => view! { <InvitationsTab page /> }.into_any(),
+                                Tab::Teams => view! { <TeamsTab page /> }.into_any(),
+                                Tab::Roles => view! { <RolesTab page /> }.into_any(),
                                 Tab::Settings => view! { <SettingsTab page saved /> }.into_any(),
                             }}
                         </div>
@@ -161,6 +180,12 @@ fn OrganizationHeading(page: OrganizationPage, tab: Tab) -> impl IntoView {
             </a>
             {may_see_invitations(&page).then(|| view! {
                 <a href=format!("{base}/invitations") class=tab_class(tab == Tab::Invitations) aria-current=current(tab == Tab::Invitations)>"Invitations"</a>
+            })}
+            {page.teams_enabled.then(|| view! {
+                <a href=format!("{base}/teams") class=tab_class(tab == Tab::Teams) aria-current=current(tab == Tab::Teams)>"Teams"</a>
+            })}
+            {(page.custom_roles_enabled && page.can("ac:read")).then(|| view! {
+                <a href=format!("{base}/roles") class=tab_class(tab == Tab::Roles) aria-current=current(tab == Tab::Roles)>"Roles"</a>
             })}
             {may_see_settings(&page).then(|| view! {
                 <a href=format!("{base}/settings") class=tab_class(tab == Tab::Settings) aria-current=current(tab == Tab::Settings)>"Settings"</a>

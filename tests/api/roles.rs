@@ -439,7 +439,50 @@ async fn deleting_a_role_races_assigning_it(backend: Backend) {
     }
 }
 
+/// The roles tab: the built-in matrix for everyone with `ac:read`, the
+/// create form for those with `ac:create`, boxes they cannot grant
+/// disabled; nothing for a role without `ac:read`.
+async fn the_roles_tab(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, admin, member) = organization(&app).await;
+    post(
+        &app,
+        &owner,
+        "create-role",
+        json!({ "organizationId": org, "role": "billing", "permission": { "invitation": ["create"] } }),
+    )
+    .await;
+    let page = app.get("/orgs/acme/roles", Some(&owner)).await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "Built-in roles",
+        "billing",
+        "Create role",
+        "organization:delete",
+    ] {
+        assert!(page.text.contains(text), "{text}");
+    }
+    let page = app.get("/orgs/acme/roles", Some(&admin)).await;
+    assert!(page
+        .text
+        .contains("Your roles do not include organization:delete"));
+    let page = app.get("/orgs/acme/roles", Some(&member)).await;
+    assert!(page.text.contains("billing"));
+    assert!(!page.text.contains("Create role"));
+    let biller = join(&app, &owner, &org, "bill@example.com", json!("billing")).await;
+    let page = app.get("/orgs/acme/roles", Some(&biller)).await;
+    assert!(page.text.contains("do not include reading its roles"));
+    assert!(!app
+        .get("/orgs/acme", Some(&biller))
+        .await
+        .text
+        .contains(r#"href="/orgs/acme/roles""#));
+}
+
 on_both_databases!(
+    the_roles_tab,
     custom_roles_answer_in_better_auths_shape_and_grant_exactly_their_statements,
     deleting_a_role_races_assigning_it,
 );

@@ -628,7 +628,61 @@ async fn team_limits_hold_under_concurrent_adds(backend: Backend) {
     assert_eq!(members, 3);
 }
 
+/// The teams tab: every member sees the teams and their people; only
+/// those with `team:create` get the form; outsiders get nothing.
+async fn the_teams_tab(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, _, member) = organization(&app).await;
+    let res = post(
+        &app,
+        &owner,
+        "create-team",
+        json!({ "name": "Design", "organizationId": org }),
+    )
+    .await;
+    let member_id = user_id(&app, "member@example.com").await;
+    post(
+        &app,
+        &owner,
+        "add-team-member",
+        json!({ "teamId": res.body["id"], "userId": member_id }),
+    )
+    .await;
+
+    let page = app.get("/orgs/acme/teams", Some(&owner)).await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "Design",
+        "member@example.com",
+        "Create a team",
+        r#"href="/orgs/acme/teams""#,
+    ] {
+        assert!(page.text.contains(text), "{text}");
+    }
+    let page = app.get("/orgs/acme/teams", Some(&member)).await;
+    assert!(page.text.contains("Design"));
+    assert!(
+        !page.text.contains("Create a team"),
+        "members do not create teams"
+    );
+    let outsider = app.account("eve@example.com", "user").await;
+    assert_eq!(
+        app.get("/orgs/acme/teams", Some(&outsider)).await.status,
+        404
+    );
+    let res = app
+        .get(
+            &format!("/api/auth/gatehouse/organization-teams?organization_id={org}"),
+            Some(&outsider),
+        )
+        .await;
+    assert_eq!(code(&res), (404, "NOT_FOUND"));
+}
+
 on_both_databases!(
+    the_teams_tab,
     teams_answer_in_better_auths_shape_with_its_refusals,
     invitations_with_a_team_and_what_removal_clears,
     team_limits_hold_under_concurrent_adds,

@@ -87,6 +87,42 @@ pub struct TeamMembersQuery {
     pub team_id: Option<String>,
 }
 
+/// Someone in the teams tab: a member of the organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamPerson {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamWithMembers {
+    #[serde(flatten)]
+    pub team: TeamView,
+    pub members: Vec<TeamPerson>,
+}
+
+/// What `/orgs/{slug}/teams` shows: every team with its members, the
+/// organization's members (to add to a team), and the viewer's active team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamsPage {
+    pub teams: Vec<TeamWithMembers>,
+    pub people: Vec<TeamPerson>,
+    pub active_team_id: Option<String>,
+    /// Whether the last team may be removed.
+    pub allow_removing_all_teams: bool,
+}
+
+/// For the organization's members; `NOT_FOUND` (404) for anyone else.
+#[server(name = GetTeamsPage, prefix = "/api/auth", endpoint = "gatehouse/organization-teams", input = GetUrl)]
+pub async fn teams_page(organization_id: String) -> Result<TeamsPage, ApiError> {
+    let cx = crate::server::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::page(cx.db(), cx.config(), &me, &organization_id).await
+}
+
 /// Needs `team:create`.
 #[server(name = CreateTeam, prefix = "/api/auth", endpoint = "organization/create-team", input = leptos::server_fn::codec::Json)]
 pub async fn create_team(#[server(flatten)] body: CreateTeamBody) -> Result<TeamView, ApiError> {

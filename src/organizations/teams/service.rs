@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::{
     store::{self, TeamMemberRow, TeamRow},
-    CreateTeamBody, RemoveTeamBody, SetActiveTeamBody, TeamMemberBody, TeamMemberView, TeamView,
-    UpdateTeamBody,
+    CreateTeamBody, RemoveTeamBody, SetActiveTeamBody, TeamMemberBody, TeamMemberView, TeamPerson,
+    TeamView, TeamWithMembers, TeamsPage, UpdateTeamBody,
 };
 use crate::{
     accounts::{required, StatusResponse},
@@ -466,4 +466,53 @@ pub async fn list_for_user(db: &Db, config: &Config, me: &Current) -> ApiResult<
         .into_iter()
         .map(view)
         .collect())
+}
+
+pub async fn page(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    organization_id: &str,
+) -> ApiResult<TeamsPage> {
+    let settings = enabled(config)?;
+    let members = organizations::members(db, organization_id, None).await?;
+    if !members.iter().any(|m| m.user_id == me.user.id) {
+        return Err(ApiError::not_found(
+            "NOT_FOUND",
+            "There is no such organization.",
+        ));
+    }
+    let in_teams = store::people_in_teams(db, organization_id).await?;
+    let teams = store::for_organization(db, organization_id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let members = in_teams
+                .iter()
+                .filter(|(team, ..)| *team == t.id)
+                .map(|(_, user_id, name, email)| TeamPerson {
+                    user_id: user_id.clone(),
+                    name: name.clone(),
+                    email: email.clone(),
+                })
+                .collect();
+            TeamWithMembers {
+                team: view(t),
+                members,
+            }
+        })
+        .collect();
+    Ok(TeamsPage {
+        teams,
+        people: members
+            .into_iter()
+            .map(|m| TeamPerson {
+                user_id: m.user_id,
+                name: m.user_name,
+                email: m.user_email,
+            })
+            .collect(),
+        active_team_id: me.session.active_team_id.clone(),
+        allow_removing_all_teams: settings.allow_removing_all_teams,
+    })
 }

@@ -309,3 +309,20 @@ pub async fn lock(tx: &mut Tx, team_id: &str) -> sqlx::Result<()> {
     .await
     .map(drop)
 }
+
+/// `(team id, user id, name, email)` of every team member of the
+/// organization, oldest membership first.
+pub async fn people_in_teams(
+    db: &Db,
+    organization_id: &str,
+) -> sqlx::Result<Vec<(String, String, String, String)>> {
+    sqlx::query_as(
+        "select tm.team_id, u.id, u.name, u.email from organization_team_members tm
+         join organization_teams t on t.id = tm.team_id
+         join users u on u.id = tm.user_id
+         where t.organization_id = $1 order by tm.created_at, tm.id",
+    )
+    .bind(organization_id)
+    .fetch_all(db.pool())
+    .await
+}
