@@ -11,21 +11,26 @@ use crate::{
     ui::{Alert, Tone},
 };
 
-/// What each built-in organization role brings, for the welcome page.
-fn organization_role_abilities(role: &str) -> &'static [&'static str] {
-    match role {
-        "owner" => &[
-            "Change the organization's settings, or delete it",
-            "Invite people and manage every member, owners included",
-            "Create teams and roles",
-        ],
-        "admin" => &[
-            "Change the organization's settings",
-            "Invite people and manage members (not owners)",
-            "Create teams and roles",
-        ],
-        _ => &["See the organization, its members and its roles"],
-    }
+/// What an organization permission lets someone do, in words; the welcome
+/// page lists those the joined roles grant (built-in or custom).
+fn ability(permission: &str) -> Option<&'static str> {
+    Some(match permission {
+        "organization:update" => "Change the organization's name, slug and logo",
+        "organization:delete" => "Delete the organization",
+        "member:create" => "Add members",
+        "member:update" => "Change members' roles",
+        "member:delete" => "Remove members",
+        "invitation:create" => "Invite people",
+        "invitation:cancel" => "Cancel invitations",
+        "team:create" => "Create teams",
+        "team:update" => "Rename teams and choose their members",
+        "team:delete" => "Remove teams",
+        "ac:create" => "Create custom roles",
+        "ac:read" => "See the organization's roles",
+        "ac:update" => "Change custom roles",
+        "ac:delete" => "Delete custom roles",
+        _ => return None,
+    })
 }
 
 #[component]
@@ -81,7 +86,9 @@ fn JoinedWelcome(slug: String) -> impl IntoView {
             {move || page.get().map(|result| match result {
                 Ok(p) => {
                     let roles: Vec<String> = p.me.role.split(',').map(str::to_owned).collect();
-                    let abilities: Vec<&str> = roles.iter().flat_map(|r| organization_role_abilities(r).iter().copied()).collect();
+                    let abilities: Vec<&str> = std::iter::once("See the organization and its members")
+                        .chain(p.permissions.iter().filter_map(|p| ability(p)))
+                        .collect();
                     view! {
                         <section class="mx-auto w-full max-w-lg rounded-xl border border-slate-200 bg-white p-6 text-center shadow-sm sm:p-10">
                             <div aria-hidden="true" class="mx-auto flex h-12 w-12 items-center justify-center rounded-full bg-emerald-100 text-2xl text-emerald-700">"✓"</div>
