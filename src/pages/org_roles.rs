@@ -12,8 +12,8 @@ use crate::{
     error::ApiError,
     organizations::{
         roles::{
-            create_role, delete_role, list_roles, update_role, CreateRoleBody, RoleChanges,
-            RoleKeyBody, RolesQuery, UpdateRoleBody,
+            list_roles, role_action, CreateRoleBody, RoleAction, RoleChanges, RoleKeyBody,
+            RolesQuery, UpdateRoleBody,
         },
         OrganizationPage,
     },
@@ -134,13 +134,6 @@ fn BuiltInRoles() -> impl IntoView {
     }
 }
 
-#[derive(Clone)]
-enum RoleChange {
-    Create(CreateRoleBody),
-    Update(UpdateRoleBody),
-    Delete(RoleKeyBody),
-}
-
 /// A custom role's permissions as a matrix of resources × actions; with
 /// `name` none, the form that creates one. Loads the page again after a
 /// change.
@@ -161,16 +154,7 @@ fn RoleEditor(
     let checked = RwSignal::new(granted.clone());
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let act = Action::new(|change: &RoleChange| {
-        let change = change.clone();
-        async move {
-            match change {
-                RoleChange::Create(b) => create_role(b).await.map(drop),
-                RoleChange::Update(b) => update_role(b).await.map(drop),
-                RoleChange::Delete(b) => delete_role(b).await.map(drop),
-            }
-        }
-    });
+    let act = Action::new(|change: &RoleAction| role_action(change.clone()));
     Effect::new(move |_| match act.value().get() {
         Some(Ok(())) => reload(),
         Some(Err(e)) => {
@@ -196,12 +180,12 @@ fn RoleEditor(
             ev.prevent_default();
             error.set(None);
             act.dispatch(match &existing {
-                None => RoleChange::Create(CreateRoleBody {
+                None => RoleAction::Create(CreateRoleBody {
                     organization_id: Some(org.get_value()),
                     role: Some(title.get()),
                     permission: Some(permission()),
                 }),
-                Some(old) => RoleChange::Update(UpdateRoleBody {
+                Some(old) => RoleAction::Update(UpdateRoleBody {
                     organization_id: Some(org.get_value()),
                     role_name: Some(old.clone()),
                     role_id: None,
@@ -233,7 +217,7 @@ fn RoleEditor(
                                     let existing = existing.clone();
                                     move |_| {
                                         error.set(None);
-                                        act.dispatch(RoleChange::Delete(RoleKeyBody {
+                                        act.dispatch(RoleAction::Delete(RoleKeyBody {
                                             organization_id: Some(org.get_value()),
                                             role_name: existing.clone(),
                                             role_id: None,

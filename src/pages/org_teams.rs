@@ -13,8 +13,7 @@ use crate::{
     error::ApiError,
     organizations::{
         teams::{
-            add_team_member, create_team, remove_team, remove_team_member, set_active_team,
-            teams_page, update_team, CreateTeamBody, RemoveTeamBody, SetActiveTeamBody,
+            team_action, teams_page, CreateTeamBody, RemoveTeamBody, SetActiveTeamBody, TeamAction,
             TeamChanges, TeamMemberBody, TeamPerson, UpdateTeamBody,
         },
         OrganizationPage,
@@ -92,7 +91,7 @@ pub fn TeamsTab(page: OrganizationPage) -> impl IntoView {
 fn NewTeamForm(organization_id: String) -> impl IntoView {
     let hydrated = use_hydrated();
     let name = RwSignal::new(String::new());
-    let create = Action::new(|body: &CreateTeamBody| create_team(body.clone()));
+    let create = Action::new(|body: &CreateTeamBody| team_action(TeamAction::Create(body.clone())));
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             reload();
@@ -123,18 +122,8 @@ fn NewTeamForm(organization_id: String) -> impl IntoView {
     }
 }
 
-#[derive(Clone)]
-enum TeamChange {
-    Rename(UpdateTeamBody),
-    Remove(RemoveTeamBody),
-    Add(TeamMemberBody),
-    TakeOut(TeamMemberBody),
-    Activate(SetActiveTeamBody),
-}
-
-/// A team with its members and what the viewer may do about it. One action
-/// serves every change (each action type costs the browser's download);
-/// after a change the page loads again.
+/// A team with its members and what the viewer may do about it. Every
+/// change goes through `team_action`; after one, the page loads again.
 #[island]
 #[allow(clippy::too_many_arguments)] // an island's props are its arguments
 fn TeamCard(
@@ -150,18 +139,7 @@ fn TeamCard(
     may_delete: bool,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
-    let act = Action::new(|change: &TeamChange| {
-        let change = change.clone();
-        async move {
-            match change {
-                TeamChange::Rename(b) => update_team(b).await.map(drop),
-                TeamChange::Remove(b) => remove_team(b).await.map(drop),
-                TeamChange::Add(b) => add_team_member(b).await.map(drop),
-                TeamChange::TakeOut(b) => remove_team_member(b).await.map(drop),
-                TeamChange::Activate(b) => set_active_team(b).await.map(drop),
-            }
-        }
-    });
+    let act = Action::new(|change: &TeamAction| team_action(change.clone()));
     let error = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| match act.value().get() {
         Some(Ok(())) => reload(),
@@ -176,7 +154,7 @@ fn TeamCard(
     let i_am_in = members.iter().any(|m| m.user_id == me);
     let count = members.len();
     let team = StoredValue::new(id);
-    let dispatch = move |change: TeamChange| {
+    let dispatch = move |change: TeamAction| {
         error.set(None);
         act.dispatch(change);
     };
@@ -197,7 +175,7 @@ fn TeamCard(
                 <div class="flex flex-wrap items-center gap-2">
                     {(i_am_in && !active).then(|| view! {
                         <button type="button" class=SMALL_BUTTON disabled=busy
-                            on:click=move |_| dispatch(TeamChange::Activate(SetActiveTeamBody { team_id: Some(team.get_value()) }))
+                            on:click=move |_| dispatch(TeamAction::Activate(SetActiveTeamBody { team_id: Some(team.get_value()) }))
                         >"Make active"</button>
                     })}
                     {may_update.then(|| view! {
@@ -208,7 +186,7 @@ fn TeamCard(
                             view! {
                                 <span class="text-sm text-slate-700">"Remove this team?"</span>
                                 <button type="button" class=DANGER_BUTTON disabled=busy
-                                    on:click=move |_| dispatch(TeamChange::Remove(RemoveTeamBody { team_id: Some(team.get_value()), organization_id: None }))
+                                    on:click=move |_| dispatch(TeamAction::Remove(RemoveTeamBody { team_id: Some(team.get_value()), organization_id: None }))
                                 >"Remove team"</button>
                                 <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Keep"</button>
                             }.into_any()
@@ -222,7 +200,7 @@ fn TeamCard(
             {move || renaming.get().then(|| view! {
                 <form class="mt-3 flex flex-wrap items-end gap-2" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    dispatch(TeamChange::Rename(UpdateTeamBody { team_id: Some(team.get_value()), data: Some(TeamChanges { name: Some(new_name.get()) }) }));
+                    dispatch(TeamAction::Rename(UpdateTeamBody { team_id: Some(team.get_value()), data: Some(TeamChanges { name: Some(new_name.get()) }) }));
                 }>
                     <label class="min-w-0 flex-1">
                         <span class="sr-only">"New name"</span>
@@ -243,7 +221,7 @@ fn TeamCard(
                             </span>
                             {(may_update || is_me).then(|| view! {
                                 <button type="button" class=SMALL_BUTTON disabled=busy
-                                    on:click=move |_| dispatch(TeamChange::TakeOut(member_body(user_id.clone())))
+                                    on:click=move |_| dispatch(TeamAction::TakeOut(member_body(user_id.clone())))
                                 >{if is_me { "Leave team" } else { "Take out" }}</button>
                             })}
                         </li>
@@ -255,7 +233,7 @@ fn TeamCard(
                     ev.prevent_default();
                     let user_id = chosen.get();
                     if !user_id.is_empty() {
-                        dispatch(TeamChange::Add(member_body(user_id)));
+                        dispatch(TeamAction::Add(member_body(user_id)));
                     }
                 }>
                     <label class="min-w-0 flex-1">

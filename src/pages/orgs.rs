@@ -19,10 +19,10 @@ use crate::{
     accounts::domain::Email,
     invites::OneOrMany,
     organizations::{
-        add_member, delete_organization, leave_organization, organization_page, remove_member,
-        update_member_role, update_organization, AddMemberBody, MemberView, OrganizationChanges,
-        OrganizationIdBody, OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody,
-        UpdateOrganizationBody, MEMBERS_PAGE,
+        add_member, delete_organization, member_action, organization_page, update_organization,
+        AddMemberBody, MemberAction, MemberView, OrganizationChanges, OrganizationIdBody,
+        OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody, UpdateOrganizationBody,
+        MEMBERS_PAGE,
     },
     pages::{
         not_found::NotFoundPage, org_invitations::InvitationsTab, org_roles::RolesTab,
@@ -320,13 +320,6 @@ fn RolesExplained() -> impl IntoView {
     }
 }
 
-#[derive(Clone)]
-enum MemberChange {
-    Roles(UpdateMemberRoleBody),
-    Remove(RemoveMemberBody),
-    Leave(OrganizationIdBody),
-}
-
 /// A member's roles, and what the viewer may do about them: change their
 /// roles, remove them, or (on their own row) leave.
 #[island]
@@ -350,18 +343,14 @@ fn MemberControls(
     let removed = RwSignal::new(false);
     let said: RwSignal<Option<(Tone, String)>> = RwSignal::new(None);
 
-    // One action for the three changes: each action type costs the
-    // browser's download, and a row makes one change at a time anyway.
-    let act = Action::new(|change: &MemberChange| {
+    // One endpoint for the three changes: each endpoint a browser calls
+    // costs its download, and a row makes one change at a time anyway.
+    let act = Action::new(|change: &MemberAction| {
         let change = change.clone();
         async move {
-            match change {
-                MemberChange::Roles(body) => update_member_role(body)
-                    .await
-                    .map(|m| Some(m.role.split(',').map(str::to_owned).collect())),
-                MemberChange::Remove(body) => remove_member(body).await.map(|_| None),
-                MemberChange::Leave(body) => leave_organization(body).await.map(|_| None),
-            }
+            member_action(change)
+                .await
+                .map(|roles| roles.map(|r| r.split(',').map(str::to_owned).collect()))
         }
     });
     let who = name.clone();
@@ -434,7 +423,7 @@ fn MemberControls(
                         <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
                             disabled=move || busy() || chosen.get().is_empty()
                             on:click=move |_| {
-                                act.dispatch(MemberChange::Roles(UpdateMemberRoleBody {
+                                act.dispatch(MemberAction::Roles(UpdateMemberRoleBody {
                                     member_id: Some(id.clone()),
                                     role: Some(OneOrMany::Many(chosen.get())),
                                     organization_id: Some(org.clone()),
@@ -460,9 +449,9 @@ fn MemberControls(
                                 <span class="text-sm text-slate-700">{if is_me { "Leave this organization?" } else { "Remove this member?" }}</span>
                                 <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| {
                                     if is_me {
-                                        act.dispatch(MemberChange::Leave(OrganizationIdBody { organization_id: Some(org_leave.clone()) }));
+                                        act.dispatch(MemberAction::Leave(OrganizationIdBody { organization_id: Some(org_leave.clone()) }));
                                     } else {
-                                        act.dispatch(MemberChange::Remove(RemoveMemberBody { member_id_or_email: Some(id_remove.clone()), organization_id: Some(org_remove.clone()) }));
+                                        act.dispatch(MemberAction::Remove(RemoveMemberBody { member_id_or_email: Some(id_remove.clone()), organization_id: Some(org_remove.clone()) }));
                                     }
                                 }>{if is_me { "Yes, leave" } else { "Yes, remove" }}</button>
                                 <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Cancel"</button>

@@ -381,10 +381,17 @@ pub async fn delete(
     Ok(Success { success: true })
 }
 
-/// For members whose roles allow `ac:read`.
-async fn readable(db: &Db, me: &Current, named: Option<String>) -> ApiResult<(String, Tx)> {
-    let mut tx = db.begin().await?;
-    let (organization_id, actor) = acting_in(&mut tx, me, named).await?;
+/// The organization, for members whose roles allow `ac:read`. Reads
+/// only: no transaction, so it never waits for a writer.
+async fn readable(db: &Db, me: &Current, named: Option<String>) -> ApiResult<String> {
+    let key = named_or_active(me, named)?;
+    let o = organizations::find(db.pool(), &key)
+        .await?
+        .ok_or_else(not_found)?;
+    let actor = organizations::members(db, &o.id, Some(&me.user.id))
+        .await?
+        .pop()
+        .ok_or_else(not_a_member)?;
     if !allows(&actor, "ac", "read") {
         return Err(refused(
             "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE",
@@ -392,7 +399,7 @@ async fn readable(db: &Db, me: &Current, named: Option<String>) -> ApiResult<(St
             Vec::new(),
         ));
     }
-    Ok((organization_id, tx))
+    Ok(o.id)
 }
 
 pub async fn list(
@@ -402,8 +409,7 @@ pub async fn list(
     named: Option<String>,
 ) -> ApiResult<Vec<RoleView>> {
     enabled(config)?;
-    let (organization_id, tx) = readable(db, me, named).await?;
-    tx.commit().await?;
+    let organization_id = readable(db, me, named).await?;
     Ok(store::for_organization(db, &organization_id)
         .await?
         .into_iter()
@@ -419,12 +425,11 @@ pub async fn get(
 ) -> ApiResult<RoleView> {
     enabled(config)?;
     let key = key_of(&query)?;
-    let (organization_id, mut tx) = readable(db, me, query.organization_id).await?;
-    let role = store::find(&mut tx, &organization_id, &key)
+    let organization_id = readable(db, me, query.organization_id).await?;
+    store::get(db, &organization_id, &key)
         .await?
-        .ok_or_else(role_not_found)?;
-    tx.commit().await?;
-    Ok(view(role))
+        .map(view)
+        .ok_or_else(role_not_found)
 }
 
 #[cfg(test)]

@@ -72,6 +72,21 @@ pub async fn find(tx: &mut Tx, organization_id: &str, key: &str) -> sqlx::Result
     .transpose()
 }
 
+/// The organization's role named `key` (or with that id), read without a
+/// transaction.
+pub async fn get(db: &Db, organization_id: &str, key: &str) -> sqlx::Result<Option<RoleRow>> {
+    sqlx::query(&format!(
+        "select {COLUMNS} from organization_roles
+         where organization_id = $1 and (name = $2 or id = $2)"
+    ))
+    .bind(organization_id)
+    .bind(key)
+    .fetch_optional(db.pool())
+    .await?
+    .map(|r| RoleRow::from_row(&r))
+    .transpose()
+}
+
 pub async fn for_organization(db: &Db, organization_id: &str) -> sqlx::Result<Vec<RoleRow>> {
     sqlx::query(&format!(
         "select {COLUMNS} from organization_roles where organization_id = $1 order by name"

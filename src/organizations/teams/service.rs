@@ -444,18 +444,14 @@ pub async fn list_members(
                 "No team is active: name one, or set one active first.",
             )
         })?;
-    let mut tx = db.begin().await?;
-    let team = store::find(&mut *tx, &id)
+    // Reads only: no transaction, so it never waits for a writer.
+    let team = store::find(db.pool(), &id)
         .await?
         .ok_or_else(team_not_found)?;
-    if store::member_of(&mut tx, &team.id, &me.user.id)
-        .await?
-        .is_none()
-    {
+    let members = store::members(db.pool(), &team.id).await?;
+    if !members.iter().any(|m| m.user_id == me.user.id) {
         return Err(not_in_team());
     }
-    let members = store::members(&mut *tx, &team.id).await?;
-    tx.commit().await?;
     Ok(members.into_iter().map(member_view).collect())
 }
 
