@@ -207,11 +207,13 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
         .as_deref()
         .and_then(|id| mine.organizations.iter().find(|o| o.id == id))
         .map_or_else(|| "Organizations".to_owned(), |o| o.name.clone());
-    // The active team, when it is the shown organization's.
+    let active_team = mine.active_team.clone();
+    // The active team, when it is the shown organization's and not just
+    // its first team, named after it.
     let team = mine
         .active_team
         .as_ref()
-        .filter(|t| current.as_deref() == Some(t.organization_id.as_str()))
+        .filter(|t| current.as_deref() == Some(t.organization_id.as_str()) && t.name != label)
         .map(|t| t.name.clone());
     view! {
         <details class="group relative" data-testid="organization-switcher">
@@ -219,7 +221,7 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
                 <span class="sr-only">"Organization: "</span>
                 <span class="truncate">{label}</span>
                 {team.map(|t| view! {
-                    <span class="truncate font-normal text-slate-500" data-testid="header-team"><span class="sr-only">", team "</span><span aria-hidden="true">"· "</span>{t}</span>
+                    <span class="hidden truncate font-normal text-slate-500 sm:inline" data-testid="header-team"><span class="sr-only">", team "</span><span aria-hidden="true">"· "</span>{t}</span>
                 })}
                 <svg aria-hidden="true" viewBox="0 0 20 20" class="h-4 w-4 shrink-0 text-slate-500 transition group-open:rotate-180"><path fill="currentColor" d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4z" /></svg>
             </summary>
@@ -228,11 +230,15 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
                 <ul>
                     {mine.organizations.into_iter().map(|o| {
                         let here = current.as_deref() == Some(o.id.as_str());
+                        let team = active_team.as_ref().filter(|t| t.organization_id == o.id).map(|t| t.name.clone());
                         view! {
                             <li>
                                 <a href=format!("/orgs/{}", o.slug) aria-current=here.then_some("true")
                                     class="flex items-center justify-between gap-3 rounded-md px-3 py-2 text-sm text-slate-800 hover:bg-slate-50 aria-[current=true]:bg-indigo-50 aria-[current=true]:text-indigo-800">
-                                    <span class="truncate font-medium">{o.name}</span>
+                                    <span class="min-w-0">
+                                        <span class="block truncate font-medium">{o.name}</span>
+                                        {team.map(|t| view! { <span class="block truncate text-xs text-slate-500">"Active team: "{t}</span> })}
+                                    </span>
                                     <span class="shrink-0 text-xs text-slate-500">{o.roles.join(", ")}</span>
                                 </a>
                             </li>

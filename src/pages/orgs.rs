@@ -146,9 +146,9 @@ fn OrganizationHeading(page: OrganizationPage, tab: Tab) -> impl IntoView {
     let base = format!("/orgs/{}", o.slug);
     let tab_class = |active: bool| {
         if active {
-            "-mb-px border-b-2 border-indigo-600 px-1 pb-3 font-semibold text-indigo-700"
+            "-mb-px whitespace-nowrap border-b-2 border-indigo-600 px-1 pb-3 font-semibold text-indigo-700"
         } else {
-            "-mb-px border-b-2 border-transparent px-1 pb-3 font-medium text-slate-600 hover:border-slate-300 hover:text-slate-900"
+            "-mb-px whitespace-nowrap border-b-2 border-transparent px-1 pb-3 font-medium text-slate-600 hover:border-slate-300 hover:text-slate-900"
         }
     };
     let current = |active: bool| active.then_some("page");
