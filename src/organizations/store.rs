@@ -493,4 +493,19 @@ mod tests {
         // A role that no longer exists grants nothing.
         assert!(grants_of("gone", None).is_empty());
     }
+
+    #[test]
+    fn a_built_in_and_a_custom_role_pass_when_either_allows() {
+        use crate::access::statements::authorizes;
+        let grants = [
+            grants_of("member", None),
+            grants_of("billing", Some(r#"{"invitation":["create"]}"#)),
+        ];
+        let ask = |pairs: &[(&str, &[&str])]| authorizes(grants.iter(), &Statements::of(pairs));
+        assert!(ask(&[("ac", &["read"])]), "the built-in one");
+        assert!(ask(&[("invitation", &["create"])]), "the custom one");
+        // Better Auth's rule: one role must grant the whole request.
+        assert!(!ask(&[("ac", &["read"]), ("invitation", &["create"])]));
+        assert!(!ask(&[("invitation", &["cancel"])]));
+    }
 }
