@@ -14,6 +14,7 @@ use crate::{
     error::ApiError,
     organizations::{my_organizations, MyOrganizations},
     pages::{
+        admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
         admin_users::AdminUsersPage,
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async />
@@ -256,10 +258,11 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
 /// Links to the admin pages the signed-in role may use.
 #[component]
 fn AdminNav(access: Access) -> impl IntoView {
-    const PAGES: [(&str, &str, &str); 3] = [
+    const PAGES: [(&str, &str, &str); 4] = [
         ("invite:create", "/admin/invites", "Invitations"),
         ("user:list", "/admin/users", "Users"),
         ("email:list", "/admin/emails", "Emails"),
+        ("audit:read", "/admin/audit", "Audit"),
     ];
     view! {
         <nav aria-label="Administration" class="order-last flex w-full items-center gap-4 pb-1 text-sm sm:order-none sm:ml-auto sm:w-auto sm:pb-0">

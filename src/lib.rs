@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod app;
+pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod config;
 pub mod email;

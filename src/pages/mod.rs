@@ -1,5 +1,6 @@
 //! One module per page, named after its path.
 
+pub mod admin_audit;
 pub mod admin_emails;
 pub mod admin_invites;
 pub mod admin_users;

@@ -165,6 +165,10 @@ pub fn router(state: AppState) -> Router {
     let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(security::healthz))
+        .route(
+            "/api/auth/admin/export-audit-events",
+            get(crate::audit::service::export_route),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .nest_service(&pkg, assets(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod audit;
 mod email;
 mod invites;
 mod operations;
