@@ -20,8 +20,8 @@ test("an owner filters the audit log to one person's role changes and opens one"
   await page.goto("/dashboard");
   await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Audit" }).click();
   await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
-  await page.getByLabel("What").selectOption("action:user.set-role");
-  await page.getByLabel("About").fill(email);
+  await page.getByLabel("What", { exact: true }).selectOption("action:user.set-role");
+  await page.getByLabel("About", { exact: false }).fill(email);
   await page.getByRole("button", { name: "Filter" }).click();
   const events = page.getByTestId("audit-event");
   await expect(events).toHaveCount(2);

@@ -145,7 +145,7 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
                 <summary class="flex cursor-pointer list-none flex-col gap-1 px-4 py-3 hover:bg-slate-50 sm:flex-row sm:items-baseline sm:gap-4 sm:px-5 [&::-webkit-details-marker]:hidden">
                     <span class="shrink-0 text-xs text-slate-500 sm:w-40">{format_time(&event.created_at)}</span>
                     <span class="shrink-0"><span class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-800" data-testid="audit-action">{event.action.clone()}</span></span>
-                    <span class="min-w-0 truncate text-sm text-slate-700">
+                    <span class="min-w-0 break-words text-sm text-slate-700 sm:truncate">
                         <span class="text-slate-500">"by "</span>{by}
                         {about.map(|t| view! { <span class="text-slate-500">" · about "</span><span>{t}</span> })}
                     </span>
