@@ -45,6 +45,13 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("backup") => match backup(&args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gatehouse backup: {e:#}\n\n{BACKUP_USAGE}");
+                ExitCode::FAILURE
+            }
+        },
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -56,7 +63,7 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n       gatehouse outbox list | show ID\n\n\
+const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n       gatehouse outbox list | show ID\n       gatehouse backup PATH\n\n\
     Configuration comes from gatehouse.toml (or the file named by GATEHOUSE_CONFIG)\n\
     and GATEHOUSE_* environment variables; see the README.";
 
@@ -69,6 +76,22 @@ const OUTBOX_USAGE: &str = "Usage: gatehouse outbox list\n       gatehouse outbo
     `list` prints the messages waiting for delivery (with no mail server, all of them).\n\
     `show` prints one message as it would be delivered, link included: for passing an\n\
     invitation on by hand. Anyone who can run this can read every waiting link.";
+
+const BACKUP_USAGE: &str = "Usage: gatehouse backup PATH\n\n\
+    Writes a consistent copy of the SQLite database to PATH, a new file, while the server\n\
+    keeps running. Keep the key file with it: without the key, waiting emails and\n\
+    invitation codes in the copy cannot be used. For PostgreSQL, use pg_dump.";
+
+/// `gatehouse backup PATH`: a copy of the SQLite database, taken online.
+async fn backup(args: &[String]) -> anyhow::Result<()> {
+    let [path] = args else {
+        anyhow::bail!("give one PATH to write the copy to");
+    };
+    let (_, db) = open_instance().await?;
+    db.backup(std::path::Path::new(path)).await?;
+    eprintln!("Wrote a copy of the database to {path}. Keep the key file with it.");
+    Ok(())
+}
 
 /// The database and key a command works on, checked as a server start would.
 async fn open_instance() -> anyhow::Result<(Config, server::db::Db)> {

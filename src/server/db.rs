@@ -105,6 +105,31 @@ impl Db {
         }
     }
 
+    /// A consistent copy of an SQLite database in a new file at `path`,
+    /// taken while the server reads and writes (`VACUUM INTO`). Never
+    /// overwrites. PostgreSQL has `pg_dump` for this.
+    pub async fn backup(&self, path: &Path) -> anyhow::Result<()> {
+        if self.backend == Backend::Postgres {
+            anyhow::bail!(
+                "this is a PostgreSQL database: back it up with pg_dump (see the README)"
+            );
+        }
+        if path.exists() {
+            anyhow::bail!(
+                "{} exists; a backup never overwrites a file",
+                path.display()
+            );
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("the path must be valid UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> sqlx::Result<()> {
         sqlx::query("select 1").execute(&self.pool).await.map(drop)
     }

@@ -187,3 +187,66 @@ async fn database_loss_fails_fast_and_recovers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `gatehouse backup PATH` while the server runs: the copy opens and holds
+/// the same rows; it never overwrites; PostgreSQL is sent to pg_dump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn backup_writes_a_copy_that_opens_with_the_same_rows() {
+    let app = TestApp::spawn(Backend::Sqlite, &[]).await.unwrap();
+    app.account("ada@example.com", "user").await;
+    app.account("bob@example.com", "admin").await;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let run = |database_url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["backup", copy.to_str().unwrap()])
+            .env("GATEHOUSE_DATABASE_URL", database_url)
+            .env(
+                "GATEHOUSE_SECRET_KEY",
+                crate::support::TEST_SECRET_KEY.trim_matches('"'),
+            )
+            .output()
+            .unwrap()
+    };
+    let output = run(&app.database_url);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let copied = format!("sqlite://{}", copy.display());
+    let mut conn = sqlx::AnyConnection::connect(&copied).await.unwrap();
+    let emails: Vec<String> = sqlx::query_scalar("select email from users order by email")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(emails, ["ada@example.com", "bob@example.com"]);
+    let count = |sql: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&app.db)
+                .await
+                .unwrap()
+        }
+    };
+    let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(sessions, count("select count(*) from sessions").await);
+    // The copy is a Gatehouse database a server starts on.
+    let restored = TestApp::on_database(&copied, &[]).await;
+    let res = restored
+        .post(
+            "/api/auth/sign-in/email",
+            json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let again = run(&app.database_url);
+    assert!(!again.status.success(), "it never overwrites");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+}
