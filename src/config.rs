@@ -59,6 +59,8 @@ struct RawConfig {
     enrollment_ttl: String,
     email_verification_ttl: String,
     shutdown_timeout: String,
+    /// `text` (default) or `json`: one JSON object a line.
+    log_format: LogFormat,
     trusted_origins: Vec<String>,
     trusted_proxies: Vec<String>,
     /// The instance's secret key, base64 (usually `GATEHOUSE_SECRET_KEY`).
@@ -92,6 +94,17 @@ struct RawOrganizations {
     cancel_pending_on_reinvite: bool,
     teams: TeamSettings,
     custom_roles: CustomRoleSettings,
+}
+
+/// How the server writes its log (standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: one readable line an event.
+    #[default]
+    Text,
+    /// For log collectors: one JSON object a line, with the request's id.
+    Json,
 }
 
 /// Custom organization roles (SPEC §3 "Organizations" 10).
@@ -226,6 +239,7 @@ impl Default for RawConfig {
             enrollment_ttl: "48h".into(),
             email_verification_ttl: "24h".into(),
             shutdown_timeout: "20s".into(),
+            log_format: LogFormat::Text,
             trusted_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             secret_key: None,
@@ -293,6 +307,7 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     /// How long a stopping server waits for the requests in flight.
     pub shutdown_timeout: Duration,
+    pub log_format: LogFormat,
     pub trusted_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` entries are believed (SPEC §8); with
     /// none, the client is the socket's peer.
@@ -465,6 +480,7 @@ impl Config {
                 &raw.email_verification_ttl,
             )?,
             shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
+            log_format: raw.log_format,
             trusted_origins,
             trusted_proxies: raw
                 .trusted_proxies

@@ -1,6 +1,9 @@
 use std::process::ExitCode;
 
-use gatehouse::{config::Config, server};
+use gatehouse::{
+    config::{Config, LogFormat},
+    server,
+};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's malloc: rendering a page allocates many
@@ -13,14 +16,21 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    // The format comes from the configuration; a configuration that does
+    // not load is reported by the command itself, in text.
+    let format = Config::load().map(|c| c.log_format).unwrap_or_default();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
         )
         // Standard output is for what commands print (an invitation URL).
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // One object a line, with the request's span (its id) on each.
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {

@@ -30,7 +30,12 @@ use http::{header, HeaderValue};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
-use tower_http::{compression::CompressionLayer, services::ServeDir, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    services::ServeDir,
+    trace::TraceLayer,
+};
 
 use crate::{
     app::{shell, App},
@@ -186,9 +191,32 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
             // Only the method and path: query strings and invitation paths
             // carry secrets, and no secret goes to the log.
-            tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
         }))
+        // Outermost: every request gets an id first (its own, if a proxy
+        // gave it one), which the log's span and the response carry.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds))
         .with_state(state)
+}
+
+const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
+/// Request ids: 128 random bits, as every id here.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&crypto::new_id())
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Resolves once a shutdown is asked for. A `Running` that is dropped

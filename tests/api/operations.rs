@@ -250,3 +250,91 @@ async fn backup_writes_a_copy_that_opens_with_the_same_rows() {
     assert!(!again.status.success(), "it never overwrites");
     assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
 }
+
+/// `log_format = "json"`: every line of the log is a JSON object, and a
+/// request's lines carry the id its response returns as `x-request-id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn json_logs_carry_the_request_id_the_response_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_BIND", "127.0.0.1:0")
+        .env(
+            "GATEHOUSE_DATABASE_URL",
+            format!("sqlite://{}/g.db", dir.path().display()),
+        )
+        .env("GATEHOUSE_SIGN_UP_MODE", "open")
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .env(
+            "GATEHOUSE_SECRET_KEY",
+            crate::support::TEST_SECRET_KEY.trim_matches('"'),
+        )
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the gatehouse binary starts");
+    let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = log.next_line().await.unwrap() {
+            let entry: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
+            let message = entry["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            seen.push(entry);
+            if let Some(rest) = message.split("(listening on ").nth(1) {
+                return rest.trim_end_matches(')').to_owned();
+            }
+        }
+        panic!("the server exited before it was ready");
+    })
+    .await
+    .expect("the server gets ready");
+
+    // A refused permission is logged inside its request.
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let signed_up = client
+        .post(format!("{base}/api/auth/sign-up/email"))
+        .json(&json!({ "name": "Lou", "email": "lou@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_up.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refused = client
+        .get(format!("{base}/api/auth/admin/list-users"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.len() >= 20, "{id}");
+
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = log.next_line().await.unwrap() {
+            let entry: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if entry["fields"]["message"] == "permission refused" {
+                return entry;
+            }
+        }
+        panic!("no permission refused line");
+    })
+    .await
+    .expect("the refusal is logged");
+    assert_eq!(found["span"]["request_id"], id.as_str(), "{found}");
+    assert_eq!(found["span"]["path"], "/api/auth/admin/list-users");
+}
