@@ -61,6 +61,8 @@ struct RawConfig {
     shutdown_timeout: String,
     /// `text` (default) or `json`: one JSON object a line.
     log_format: LogFormat,
+    /// The bearer token `GET /metrics` asks for; none: no metrics.
+    metrics_token: Option<String>,
     trusted_origins: Vec<String>,
     trusted_proxies: Vec<String>,
     /// The instance's secret key, base64 (usually `GATEHOUSE_SECRET_KEY`).
@@ -240,6 +242,7 @@ impl Default for RawConfig {
             email_verification_ttl: "24h".into(),
             shutdown_timeout: "20s".into(),
             log_format: LogFormat::Text,
+            metrics_token: None,
             trusted_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             secret_key: None,
@@ -308,6 +311,7 @@ pub struct Config {
     /// How long a stopping server waits for the requests in flight.
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
+    pub metrics_token: Option<SecretString>,
     pub trusted_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` entries are believed (SPEC §8); with
     /// none, the client is the socket's peer.
@@ -481,6 +485,16 @@ impl Config {
             )?,
             shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
             log_format: raw.log_format,
+            metrics_token: match raw.metrics_token.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(t) if t.len() < 16 => {
+                    return Err(invalid(
+                        "metrics_token",
+                        "use at least 16 characters (e.g. `openssl rand -hex 24`)".into(),
+                    ))
+                }
+                Some(t) => Some(SecretString::from(t.to_owned())),
+            },
             trusted_origins,
             trusted_proxies: raw
                 .trusted_proxies
@@ -888,6 +902,7 @@ mod tests {
             ("trusted_proxies", "[\"10.0.0.0/33\"]", "trusted_proxies"),
             ("trust_proxy_headers", "true", "trusted_proxies"),
             ("secret_key", "\"short\"", "secret_key"),
+            ("metrics_token", "\"short\"", "metrics_token"),
             (
                 "organizations.allow_create",
                 "\"admins\"",

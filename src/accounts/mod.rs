@@ -163,7 +163,13 @@ pub async fn sign_up_email(
 pub async fn sign_in_email(
     #[server(flatten)] body: SignInBody,
 ) -> Result<SignInResponse, ApiError> {
-    service::sign_in(body).await
+    let result = service::sign_in(body).await;
+    let outcome = match &result {
+        Ok(_) => "success".to_owned(),
+        Err(e) => e.code.to_lowercase(),
+    };
+    metrics::counter!("gatehouse_sign_ins_total", "outcome" => outcome).increment(1);
+    result
 }
 
 #[server(name = SignOut, prefix = "/api/auth", endpoint = "sign-out", input = leptos::server_fn::codec::Json)]

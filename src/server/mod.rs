@@ -6,6 +6,7 @@ pub mod clock;
 pub mod context;
 pub mod crypto;
 pub mod db;
+pub mod metrics;
 pub mod rate_limit;
 pub mod secret_key;
 pub mod security;
@@ -97,6 +98,7 @@ pub async fn start(
     leptos_options: LeptosOptions,
     listener: TcpListener,
 ) -> anyhow::Result<Running> {
+    metrics::init();
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     secret_key::check(&db, &config.secret_key).await?;
@@ -175,6 +177,9 @@ pub fn router(state: AppState) -> Router {
             get(crate::audit::service::export_route),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), render)
+        // Every route so far is counted by its pattern; the assets are not.
+        .route_layer(middleware::from_fn(metrics::track))
+        .route("/metrics", get(metrics::scrape))
         .nest_service(&pkg, assets(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -13,6 +13,10 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
         None => Ok(()),
         Some(wait) => {
             tracing::info!(key, "rate limit reached");
+            // The bucket's name, without the address after its colon.
+            let bucket = key.split(':').next().unwrap_or_default().to_owned();
+            metrics::counter!("gatehouse_rate_limit_refusals_total", "bucket" => bucket)
+                .increment(1);
             Err(ApiError {
                 message: format!("Too many attempts. Please try again in {wait}."),
                 ..ApiError::too_many_requests()

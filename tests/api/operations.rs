@@ -338,3 +338,88 @@ async fn json_logs_carry_the_request_id_the_response_returns() {
     assert_eq!(found["span"]["request_id"], id.as_str(), "{found}");
     assert_eq!(found["span"]["path"], "/api/auth/admin/list-users");
 }
+
+/// `GET /metrics`: refused without the token, and with it Prometheus text
+/// that counts a request made here by its route pattern, never its path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_are_prometheus_text_for_the_token_only() {
+    const TOKEN: &str = "metrics-token-for-the-test-0123";
+    let app = TestApp::spawn(
+        Backend::Sqlite,
+        &[("metrics_token", &format!("\"{TOKEN}\""))],
+    )
+    .await
+    .unwrap();
+    let scrape = |auth: Option<String>| {
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> = match &auth {
+                Some(a) => vec![("authorization", a.as_str())],
+                None => vec![],
+            };
+            app.request(reqwest::Method::GET, "/metrics", None, &headers)
+                .await
+        }
+    };
+    assert_eq!(scrape(None).await.status, 401);
+    assert_eq!(
+        scrape(Some("Bearer wrong-token-0123456789".into()))
+            .await
+            .status,
+        401
+    );
+
+    // A request with a secret in its path is counted under its pattern.
+    let page = app.get("/invite/not-a-real-secret-0123456789", None).await;
+    assert_eq!(page.status, 200);
+    app.get("/api/auth/get-session", None).await;
+    let res = scrape(Some(format!("Bearer {TOKEN}"))).await;
+    assert_eq!(res.status, 200);
+    assert!(res.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = res.text;
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample line: {line}");
+        let name = line.split(['{', ' ']).next().unwrap();
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
+    }
+    let counted = |route: &str| {
+        text.lines().any(|l| {
+            l.starts_with("gatehouse_http_requests_total{")
+                && l.contains(&format!("route=\"{route}\""))
+                && l.contains("status=\"200\"")
+        })
+    };
+    assert!(counted("/api/auth/get-session"), "{text}");
+    assert!(
+        counted("/invite/{token}") || counted("/invite/:token"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not-a-real-secret"),
+        "no path carries into the metrics"
+    );
+    assert!(text.contains("gatehouse_http_request_duration_seconds_bucket"));
+    assert!(text.contains("gatehouse_db_pool_connections"));
+
+    // Without a token configured there are no metrics at all.
+    let plain = TestApp::spawn(Backend::Sqlite, &[]).await.unwrap();
+    let res = plain
+        .request(
+            reqwest::Method::GET,
+            "/metrics",
+            None,
+            &[("authorization", &format!("Bearer {TOKEN}"))],
+        )
+        .await;
+    assert_eq!(res.status, 404);
+}
