@@ -76,6 +76,28 @@ struct RawConfig {
     roles: Vec<RawRole>,
     invitations: RawInvitations,
     organizations: RawOrganizations,
+    retention: RawRetention,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    sent_emails: String,
+    spent_tokens: String,
+    /// None: audit events are kept for good.
+    audit_events: Option<String>,
+}
+
+/// How long what is done with is kept (SPEC §7); pruned every ten minutes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Delivered emails, after they were sent.
+    pub sent_emails: Duration,
+    /// Password-reset and email-verification tokens, after their use or
+    /// expiry.
+    pub spent_tokens: Duration,
+    /// Audit events, after they were written; none: for good.
+    pub audit_events: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -289,6 +311,11 @@ impl Default for RawConfig {
                     maximum_roles_per_organization: None,
                 },
             },
+            retention: RawRetention {
+                sent_emails: "30d".into(),
+                spent_tokens: "7d".into(),
+                audit_events: None,
+            },
         }
     }
 }
@@ -325,6 +352,7 @@ pub struct Config {
     pub roles: Roles,
     pub invitations: InvitationSettings,
     pub organizations: OrganizationSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -439,6 +467,16 @@ impl Config {
         let raw: RawConfig = figment.extract().map_err(describe)?;
         let secret_key = load_secret_key(&raw, key_source)?;
         let organizations = parse_organizations(&raw.organizations, &raw.roles)?;
+        let retention = RetentionSettings {
+            sent_emails: parse_duration("retention.sent_emails", &raw.retention.sent_emails)?,
+            spent_tokens: parse_duration("retention.spent_tokens", &raw.retention.spent_tokens)?,
+            audit_events: raw
+                .retention
+                .audit_events
+                .as_deref()
+                .map(|d| parse_duration("retention.audit_events", d))
+                .transpose()?,
+        };
         let base_url = parse_base_url(&raw.base_url)?;
         if raw.bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -563,6 +601,7 @@ impl Config {
                 }
             },
             organizations,
+            retention,
         })
     }
 

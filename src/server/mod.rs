@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod metrics;
 pub mod rate_limit;
+pub mod retention;
 pub mod secret_key;
 pub mod security;
 pub mod sessions;
@@ -40,7 +41,7 @@ use tower_http::{
 
 use crate::{
     app::{shell, App},
-    config::Config,
+    config::{Config, RetentionSettings},
     email,
 };
 
@@ -142,7 +143,11 @@ pub async fn start(
         .with_graceful_shutdown(stop_requested(stopped))
         .await
     });
-    tokio::spawn(maintenance(state.db.clone(), stopping));
+    tokio::spawn(maintenance(
+        state.db.clone(),
+        state.config.retention.clone(),
+        stopping,
+    ));
     Ok(Running {
         addr,
         state,
@@ -270,7 +275,7 @@ fn loggable_path(path: &str) -> &str {
 
 /// Clears expired sessions, spent rate-limit windows and the expired
 /// secrets of waiting messages now and then.
-async fn maintenance(db: Db, stopping: watch::Receiver<bool>) {
+async fn maintenance(db: Db, retention: RetentionSettings, stopping: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     let stop = stop_requested(stopping);
     tokio::pin!(stop);
@@ -290,6 +295,16 @@ async fn maintenance(db: Db, stopping: watch::Receiver<bool>) {
         // kept, even sealed.
         if let Err(e) = email::outbox::forget_expired(&db, now).await {
             tracing::warn!(error = %e, "failed to wipe expired secrets from the outbox");
+        }
+        match retention::prune(&db, &retention, now).await {
+            Ok(p) if p != retention::Pruned::default() => tracing::info!(
+                emails = p.emails,
+                tokens = p.tokens,
+                audit_events = p.audit_events,
+                "pruned what the retention settings no longer keep"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "failed to prune by the retention settings"),
         }
     }
 }

@@ -423,3 +423,94 @@ async fn metrics_are_prometheus_text_for_the_token_only() {
         .await;
     assert_eq!(res.status, 404);
 }
+
+/// Retention: sent emails and spent tokens past their time go; recent ones,
+/// unsent ones and (unless configured) audit events stay.
+async fn retention_prunes_what_is_done_with(backend: Backend) {
+    use gatehouse::{config::RetentionSettings, server::retention};
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let user = {
+        app.account("ada@example.com", "user").await;
+        sqlx::query_scalar::<_, String>("select id from users where email = 'ada@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    let day: i64 = 86_400_000;
+    let now = gatehouse::server::clock::now_ms();
+    for (id, status, sent_at) in [
+        ("old-sent", "sent", Some(now - 40 * day)),
+        ("new-sent", "sent", Some(now - day)),
+        ("old-queued", "queued", None),
+    ] {
+        sqlx::query(
+            "insert into outbound_emails (id, recipient, subject, text_body, html_body, kind, status, next_attempt_at, created_at, updated_at, sent_at)
+             values ($1, 'ada@example.com', 's', 't', 'h', 'email-verification', $2, 0, $3, $3, $4)",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(now - 40 * day)
+        .bind(sent_at)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    for (hash, expires_at, used_at) in [
+        ("spent-long-ago", now - 20 * day, Some(now - 20 * day)),
+        ("expired-long-ago", now - 10 * day, None),
+        ("live", now + day, None),
+    ] {
+        sqlx::query(
+            "insert into password_resets (token_hash, user_id, expires_at, used_at, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(&user)
+        .bind(expires_at)
+        .bind(used_at)
+        .bind(now - 30 * day)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let audit_before: i64 = sqlx::query_scalar("select count(*) from audit_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(audit_before > 0);
+
+    let mut settings = app.config.retention.clone();
+    let pruned = retention::prune(&app.store, &settings, now).await.unwrap();
+    assert_eq!(
+        (pruned.emails, pruned.tokens, pruned.audit_events),
+        (1, 2, 0)
+    );
+    let emails: Vec<String> =
+        sqlx::query_scalar("select id from outbound_emails where id like '%-%' order by id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(emails, ["new-sent", "old-queued"]);
+    let tokens: Vec<String> = sqlx::query_scalar("select token_hash from password_resets")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(tokens, ["live"]);
+
+    // Audit events go only when configured, and only the old ones.
+    settings = RetentionSettings {
+        audit_events: Some(Duration::from_secs(3600)),
+        ..settings
+    };
+    let pruned = retention::prune(&app.store, &settings, now + 2 * 3_600_000)
+        .await
+        .unwrap();
+    assert_eq!(pruned.audit_events as i64, audit_before);
+    assert_eq!(
+        retention::prune(&app.store, &settings, now).await.unwrap(),
+        retention::Pruned::default()
+    );
+}
+
+on_both_databases!(retention_prunes_what_is_done_with,);
