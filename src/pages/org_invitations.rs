@@ -19,7 +19,7 @@ use crate::{
         },
         OrganizationPage,
     },
-    pages::orgs::RoleBadges,
+    pages::orgs::{RoleBadges, RoleCheckboxes},
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, Tone, BUTTON,
         DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
@@ -365,25 +365,7 @@ fn InviteMembersForm(
             <fieldset class="mt-5" disabled=move || !hydrated.get()>
                 <legend class=LABEL>"Roles"</legend>
                 <div class="mt-2 flex flex-wrap gap-x-5 gap-y-2">
-                    {roles.into_iter().map(|r| {
-                        let (role, role_for_change) = (r.clone(), r.clone());
-                        view! {
-                            <label class="inline-flex items-center gap-2 text-sm text-slate-800">
-                                <input type="checkbox" name="roles" value=r.clone()
-                                    class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                    prop:checked=move || chosen.get().contains(&role)
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|c| {
-                                            c.retain(|x| *x != role_for_change);
-                                            if on { c.push(role_for_change.clone()); }
-                                        });
-                                    }
-                                />
-                                {r}
-                            </label>
-                        }
-                    }).collect_view()}
+                    <RoleCheckboxes roles chosen name="roles" />
                 </div>
             </fieldset>
             {(!teams.is_empty()).then(|| view! {

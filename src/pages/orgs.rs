@@ -214,6 +214,38 @@ pub fn RoleBadges(roles: Vec<String>) -> impl IntoView {
         .collect_view()
 }
 
+/// A checkbox for each role, ticking `chosen`; for the member row and the
+/// invite form alike.
+#[component]
+pub fn RoleCheckboxes(
+    roles: Vec<String>,
+    chosen: RwSignal<Vec<String>>,
+    #[prop(into)] name: String,
+) -> impl IntoView {
+    roles
+        .into_iter()
+        .map(|r| {
+            let (role, role_for_change) = (r.clone(), r.clone());
+            view! {
+                <label class="inline-flex items-center gap-2 text-sm text-slate-800">
+                    <input type="checkbox" name=name.clone() value=r.clone()
+                        class="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                        prop:checked=move || chosen.get().contains(&role)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            chosen.update(|c| {
+                                c.retain(|x| *x != role_for_change);
+                                if on { c.push(role_for_change.clone()); }
+                            });
+                        }
+                    />
+                    {r}
+                </label>
+            }
+        })
+        .collect_view()
+}
+
 #[component]
 fn MembersTab(
     page: OrganizationPage,
@@ -399,25 +431,7 @@ fn MemberControls(
                 <fieldset class="mt-3 rounded-lg border border-slate-200 bg-slate-50 p-3">
                     <legend class="px-1 text-sm font-medium text-slate-800">{format!("Roles of {name}")}</legend>
                     <div class="flex flex-wrap gap-x-5 gap-y-2">
-                        {assignable.iter().map(|r| {
-                            let (role, role_for_change) = (r.clone(), r.clone());
-                            view! {
-                                <label class="inline-flex items-center gap-2 text-sm text-slate-800">
-                                    <input type="checkbox" name=box_name.clone() value=r.clone()
-                                        class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                        prop:checked=move || chosen.get().contains(&role)
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            chosen.update(|c| {
-                                                c.retain(|x| *x != role_for_change);
-                                                if on { c.push(role_for_change.clone()); }
-                                            });
-                                        }
-                                    />
-                                    {r.clone()}
-                                </label>
-                            }
-                        }).collect_view()}
+                        <RoleCheckboxes roles=assignable.clone() chosen name=box_name />
                     </div>
                     <div class="mt-3 flex gap-2">
                         <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"

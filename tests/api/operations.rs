@@ -12,12 +12,10 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::{postgres_admin_url, Backend, TestApp};
 
-/// SIGTERM during a burst of requests: every request in flight gets its
-/// answer, new connections are refused, and the process exits 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigterm_lets_requests_in_flight_finish() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+/// `gatehouse serve` as a process on a fresh SQLite database in `dir`, on a
+/// free port, open sign-up, with `env` besides; its log on standard error.
+fn serve(dir: &tempfile::TempDir, env: &[(&str, &str)]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
         .env("GATEHOUSE_BIND", "127.0.0.1:0")
         .env(
@@ -25,17 +23,25 @@ async fn sigterm_lets_requests_in_flight_finish() {
             format!("sqlite://{}/g.db", dir.path().display()),
         )
         .env("GATEHOUSE_SIGN_UP_MODE", "open")
-        .env("GATEHOUSE_RATE_LIMITS__SIGN_IN", "1000/1m")
         .env(
             "GATEHOUSE_SECRET_KEY",
             crate::support::TEST_SECRET_KEY.trim_matches('"'),
         )
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("the gatehouse binary starts");
+        .expect("the gatehouse binary starts")
+}
+
+/// SIGTERM during a burst of requests: every request in flight gets its
+/// answer, new connections are refused, and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = serve(&dir, &[("GATEHOUSE_RATE_LIMITS__SIGN_IN", "1000/1m")]);
 
     // The address is in the "ready" line of the log.
     let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
@@ -256,25 +262,7 @@ async fn backup_writes_a_copy_that_opens_with_the_same_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn json_logs_carry_the_request_id_the_response_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("serve")
-        .env("GATEHOUSE_BIND", "127.0.0.1:0")
-        .env(
-            "GATEHOUSE_DATABASE_URL",
-            format!("sqlite://{}/g.db", dir.path().display()),
-        )
-        .env("GATEHOUSE_SIGN_UP_MODE", "open")
-        .env("GATEHOUSE_LOG_FORMAT", "json")
-        .env(
-            "GATEHOUSE_SECRET_KEY",
-            crate::support::TEST_SECRET_KEY.trim_matches('"'),
-        )
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the gatehouse binary starts");
+    let mut child = serve(&dir, &[("GATEHOUSE_LOG_FORMAT", "json")]);
     let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen: Vec<serde_json::Value> = Vec::new();
     let addr = tokio::time::timeout(Duration::from_secs(60), async {

@@ -3,35 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{link_in, Backend, Response, TestApp};
-
-/// An organization owned by `owner@example.com`, with `admin@…` as admin
-/// and `member@…` as member; returns its id and the three cookies.
-async fn organization(app: &TestApp) -> (String, String, String, String) {
-    let owner = app.account("owner@example.com", "user").await;
-    let res = app
-        .post_with_cookie(
-            "/api/auth/organization/create",
-            json!({ "name": "Acme", "slug": "acme" }),
-            &owner,
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let id = res.body["id"].as_str().unwrap().to_owned();
-    let admin = app.account("admin@example.com", "user").await;
-    let member = app.account("member@example.com", "user").await;
-    for (email, role) in [
-        ("admin@example.com", "admin"),
-        ("member@example.com", "member"),
-    ] {
-        let invited = invite(app, &owner, &id, json!(email), json!(role)).await;
-        assert_eq!(invited.status, 200, "{}", invited.text);
-        let cookie = if role == "admin" { &admin } else { &member };
-        let res = accept(app, cookie, invited.body["id"].as_str().unwrap()).await;
-        assert_eq!(res.status, 200, "{}", res.text);
-    }
-    (id, owner, admin, member)
-}
+use crate::support::{
+    link_in,
+    orgs::{acme as organization, refusal as code},
+    Backend, Response, TestApp,
+};
 
 async fn invite(app: &TestApp, cookie: &str, org: &str, email: Value, role: Value) -> Response {
     app.post_with_cookie(
@@ -49,10 +25,6 @@ async fn accept(app: &TestApp, cookie: &str, key: &str) -> Response {
         cookie,
     )
     .await
-}
-
-fn code(res: &Response) -> (u16, &str) {
-    (res.status.as_u16(), res.code())
 }
 
 /// The secret of the newest invitation link emailed to `to`.

@@ -3,21 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Backend, Response, TestApp};
-
-fn code(res: &Response) -> (u16, &str) {
-    (res.status.as_u16(), res.code())
-}
-
-async fn post(app: &TestApp, cookie: &str, endpoint: &str, body: Value) -> Response {
-    app.post_with_cookie(&format!("/api/auth/organization/{endpoint}"), body, cookie)
-        .await
-}
-
-async fn get(app: &TestApp, cookie: &str, endpoint: &str) -> Response {
-    app.get(&format!("/api/auth/organization/{endpoint}"), Some(cookie))
-        .await
-}
+use crate::support::{
+    orgs::{acme as organization, get, post, refusal as code},
+    Backend, TestApp,
+};
 
 async fn user_id(app: &TestApp, email: &str) -> String {
     sqlx::query_scalar("select id from users where email = $1")
@@ -29,48 +18,6 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 
 async fn active_team(app: &TestApp, cookie: &str) -> Value {
     app.get("/api/auth/get-session", Some(cookie)).await.body["session"]["activeTeamId"].clone()
-}
-
-/// An organization owned by `owner@…` with `admin@…` (admin) and
-/// `member@…` (member), joined by invitation; its id and the three cookies.
-async fn organization(app: &TestApp) -> (String, String, String, String) {
-    let owner = app.account("owner@example.com", "user").await;
-    let res = post(
-        app,
-        &owner,
-        "create",
-        json!({ "name": "Acme", "slug": "acme" }),
-    )
-    .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let id = res.body["id"].as_str().unwrap().to_owned();
-    let mut cookies = Vec::new();
-    for (email, role) in [
-        ("admin@example.com", "admin"),
-        ("member@example.com", "member"),
-    ] {
-        let cookie = app.account(email, "user").await;
-        let invited = post(
-            app,
-            &owner,
-            "invite-member",
-            json!({ "email": email, "role": role, "organizationId": id }),
-        )
-        .await;
-        assert_eq!(invited.status, 200, "{}", invited.text);
-        let res = post(
-            app,
-            &cookie,
-            "accept-invitation",
-            json!({ "invitationId": invited.body["id"] }),
-        )
-        .await;
-        assert_eq!(res.status, 200, "{}", res.text);
-        cookies.push(cookie);
-    }
-    let member = cookies.pop().unwrap();
-    let admin = cookies.pop().unwrap();
-    (id, owner, admin, member)
 }
 
 /// Every team endpoint with its answer and its refusals.

@@ -2,6 +2,7 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database) and
 //! speaks HTTP to it.
 
+pub mod orgs;
 pub mod smtp;
 
 use std::time::Duration;
