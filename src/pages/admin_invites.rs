@@ -244,124 +244,128 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
     ];
     view! {
         <form on:submit=on_submit novalidate class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6" aria-label="Invite someone">
-            <h2 class="text-lg font-semibold">"Invite someone"</h2>
-            {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code.as_str())).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-            <div class="mt-4">
-                <label for="invite-emails" class=LABEL>"Email addresses"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                <textarea
-                    id="invite-emails"
-                    name="emails"
-                    rows="2"
-                    class=INPUT
-                    placeholder="ada@example.com, grace@example.com"
-                    aria-describedby="invite-emails-hint"
-                    prop:value=move || emails.get()
-                    on:input=move |ev| emails.set(event_target_value(&ev))
-                ></textarea>
-                <p id="invite-emails-hint" class="mt-1 text-xs text-slate-500">
-                    {move || if public.get() {
-                        "Empty: a public invitation that anyone with the link or code can use."
-                    } else {
-                        "Each address gets its own invitation by email, usable once by that person."
-                    }}
-                </p>
-                {field_error(EMAIL_CODES)}
-            </div>
-            <fieldset class="mt-5">
-                <legend class=LABEL>"Role"</legend>
-                <div class="mt-2 space-y-2">
-                    {options.roles.iter().map(|r| {
-                        let name = r.name.clone();
-                        let checked = { let name = name.clone(); move || role.get() == name };
-                        let id = format!("role-{}", r.name);
-                        view! {
-                            <label for=id.clone() class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50">
-                                <input
-                                    id=id.clone()
-                                    type="radio"
-                                    name="role"
-                                    value=name.clone()
-                                    class="mt-1"
-                                    prop:checked=checked
-                                    on:change={ let name = name.clone(); move |_| role.set(name.clone()) }
-                                />
-                                <span>
-                                    <span class="block font-medium text-slate-900">{r.name.clone()}</span>
-                                    <span class="block text-sm text-slate-600">{r.description.clone()}</span>
-                                </span>
-                            </label>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
-            <fieldset class="mt-5">
-                <legend class=LABEL>"Share as"</legend>
-                <div class="mt-2 flex gap-4 text-sm">
-                    <label class="flex items-center gap-2">
-                        <input type="radio" name="kind" value="link" prop:checked=move || !public.get() || kind.get() == SecretKind::Link on:change=move |_| kind.set(SecretKind::Link) />
-                        "Link"
-                    </label>
-                    <label class="flex items-center gap-2 has-[:disabled]:text-slate-400">
-                        <input type="radio" name="kind" value="code" disabled=move || !public.get() prop:checked=move || public.get() && kind.get() == SecretKind::Code on:change=move |_| kind.set(SecretKind::Code) />
-                        "8-character code"
-                    </label>
-                </div>
-                {move || (!public.get()).then(|| view! { <p class="mt-1 text-xs text-slate-500">"An invitation sent by email always carries a link."</p> })}
-            </fieldset>
-            <div class="mt-5 grid grid-cols-2 gap-4">
-                <div>
-                    <label for="invite-expiry" class=LABEL>"Expires after"</label>
-                    <select
-                        id="invite-expiry"
-                        name="expires"
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="text-lg font-semibold">"Invite someone"</h2>
+                {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code.as_str())).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+                <div class="mt-4">
+                    <label for="invite-emails" class=LABEL>"Email addresses"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <textarea
+                        id="invite-emails"
+                        name="emails"
+                        rows="2"
                         class=INPUT
-                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { expires_in.set(v) } }
-                    >
-                        {expiry_choices(options.default_expires_in, options.max_expires_in).into_iter().map(|(secs, label)| view! {
-                            <option value=secs.to_string() selected=move || expires_in.get_untracked() == secs>{label}</option>
+                        placeholder="ada@example.com, grace@example.com"
+                        aria-describedby="invite-emails-hint"
+                        prop:value=move || emails.get()
+                        on:input=move |ev| emails.set(event_target_value(&ev))
+                    ></textarea>
+                    <p id="invite-emails-hint" class="mt-1 text-xs text-slate-500">
+                        {move || if public.get() {
+                            "Empty: a public invitation that anyone with the link or code can use."
+                        } else {
+                            "Each address gets its own invitation by email, usable once by that person."
+                        }}
+                    </p>
+                    {field_error(EMAIL_CODES)}
+                </div>
+                <fieldset class="mt-5">
+                    <legend class=LABEL>"Role"</legend>
+                    <div class="mt-2 space-y-2">
+                        {options.roles.iter().map(|r| {
+                            let name = r.name.clone();
+                            let checked = { let name = name.clone(); move || role.get() == name };
+                            let id = format!("role-{}", r.name);
+                            view! {
+                                <label for=id.clone() class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50">
+                                    <input
+                                        id=id.clone()
+                                        type="radio"
+                                        name="role"
+                                        value=name.clone()
+                                        class="mt-1"
+                                        prop:checked=checked
+                                        on:change={ let name = name.clone(); move |_| role.set(name.clone()) }
+                                    />
+                                    <span>
+                                        <span class="block font-medium text-slate-900">{r.name.clone()}</span>
+                                        <span class="block text-sm text-slate-600">{r.description.clone()}</span>
+                                    </span>
+                                </label>
+                            }
                         }).collect_view()}
-                    </select>
+                    </div>
+                </fieldset>
+                <fieldset class="mt-5">
+                    <legend class=LABEL>"Share as"</legend>
+                    <div class="mt-2 flex gap-4 text-sm">
+                        <label class="flex items-center gap-2">
+                            <input type="radio" name="kind" value="link" prop:checked=move || !public.get() || kind.get() == SecretKind::Link on:change=move |_| kind.set(SecretKind::Link) />
+                            "Link"
+                        </label>
+                        <label class="flex items-center gap-2 has-[:disabled]:text-slate-400">
+                            <input type="radio" name="kind" value="code" disabled=move || !public.get() prop:checked=move || public.get() && kind.get() == SecretKind::Code on:change=move |_| kind.set(SecretKind::Code) />
+                            "8-character code"
+                        </label>
+                    </div>
+                    {move || (!public.get()).then(|| view! { <p class="mt-1 text-xs text-slate-500">"An invitation sent by email always carries a link."</p> })}
+                </fieldset>
+                <div class="mt-5 grid grid-cols-2 gap-4">
+                    <div>
+                        <label for="invite-expiry" class=LABEL>"Expires after"</label>
+                        <select
+                            id="invite-expiry"
+                            name="expires"
+                            class=INPUT
+                            on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { expires_in.set(v) } }
+                        >
+                            {expiry_choices(options.default_expires_in, options.max_expires_in).into_iter().map(|(secs, label)| view! {
+                                <option value=secs.to_string() selected=move || expires_in.get_untracked() == secs>{label}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div>
+                        <label for="invite-max-uses" class=LABEL>"Max uses"</label>
+                        <input
+                            id="invite-max-uses"
+                            name="max-uses"
+                            type="number"
+                            min="1"
+                            inputmode="numeric"
+                            class=INPUT
+                            placeholder=move || if public.get() { "No limit" } else { "1 per person" }
+                            disabled=move || !public.get()
+                            prop:value=move || max_uses.get()
+                            on:input=move |ev| max_uses.set(event_target_value(&ev))
+                        />
+                        {field_error(&["INVALID_MAX_USES"])}
+                    </div>
                 </div>
-                <div>
-                    <label for="invite-max-uses" class=LABEL>"Max uses"</label>
+                <div class="mt-5">
+                    <label for="invite-redirect" class=LABEL>"After accepting, go to"<span class="font-normal text-slate-500">" (optional)"</span></label>
                     <input
-                        id="invite-max-uses"
-                        name="max-uses"
-                        type="number"
-                        min="1"
-                        inputmode="numeric"
+                        id="invite-redirect"
+                        name="redirect"
                         class=INPUT
-                        placeholder=move || if public.get() { "No limit" } else { "1 per person" }
-                        disabled=move || !public.get()
-                        prop:value=move || max_uses.get()
-                        on:input=move |ev| max_uses.set(event_target_value(&ev))
+                        placeholder="/dashboard"
+                        prop:value=move || redirect.get()
+                        on:input=move |ev| redirect.set(event_target_value(&ev))
                     />
-                    {field_error(&["INVALID_MAX_USES"])}
+                    {field_error(&["INVALID_REDIRECT_URL"])}
                 </div>
-            </div>
-            <div class="mt-5">
-                <label for="invite-redirect" class=LABEL>"After accepting, go to"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                <input
-                    id="invite-redirect"
-                    name="redirect"
-                    class=INPUT
-                    placeholder="/dashboard"
-                    prop:value=move || redirect.get()
-                    on:input=move |ev| redirect.set(event_target_value(&ev))
-                />
-                {field_error(&["INVALID_REDIRECT_URL"])}
-            </div>
-            <label class="mt-5 flex items-center gap-2 text-sm text-slate-700">
-                <input type="checkbox" name="share-name" prop:checked=move || share_name.get() on:change=move |ev| share_name.set(event_target_checked(&ev)) />
-                "Show my name on the invitation"
-            </label>
-            <button
-                type="submit"
-                class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
-                disabled=move || !hydrated.get() || create.pending().get()
-            >
-                {move || if create.pending().get() { "Creating…" } else if public.get() { "Create invitation" } else { "Send invitation" }}
-            </button>
+                <label class="mt-5 flex items-center gap-2 text-sm text-slate-700">
+                    <input type="checkbox" name="share-name" prop:checked=move || share_name.get() on:change=move |ev| share_name.set(event_target_checked(&ev)) />
+                    "Show my name on the invitation"
+                </label>
+                <button
+                    type="submit"
+                    class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
+                    disabled=move || !hydrated.get() || create.pending().get()
+                >
+                    {move || if create.pending().get() { "Creating…" } else if public.get() { "Create invitation" } else { "Send invitation" }}
+                </button>
+            </fieldset>
         </form>
     }
 }

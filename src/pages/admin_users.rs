@@ -126,30 +126,34 @@ fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Create an account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            <h2 class="text-lg font-semibold">"Create an account"</h2>
-            <p class="mt-1 text-sm text-slate-600">"The person gets an email to choose their password."</p>
-            {move || create.value().get().and_then(Result::err).map(|e| view! {
-                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-            })}
-            <div class="mt-4">
-                <label for="new-user-name" class=LABEL>"Name"</label>
-                <input id="new-user-name" name="name" class=INPUT autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-            </div>
-            <div class="mt-4">
-                <label for="new-user-email" class=LABEL>"Email"</label>
-                <input id="new-user-email" name="email" type="email" class=INPUT autocomplete="off" prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-            </div>
-            <div class="mt-4">
-                <label for="new-user-role" class=LABEL>"Role"</label>
-                <select id="new-user-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
-                    {roles.into_iter().map(|r| view! { <option value=r.clone() selected={ let r = r.clone(); move || role.get_untracked() == r }>{r.clone()}</option> }).collect_view()}
-                </select>
-            </div>
-            <button
-                type="submit"
-                class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
-                disabled=move || !hydrated.get() || create.pending().get()
-            >{move || if create.pending().get() { "Creating…" } else { "Create account" }}</button>
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="text-lg font-semibold">"Create an account"</h2>
+                <p class="mt-1 text-sm text-slate-600">"The person gets an email to choose their password."</p>
+                {move || create.value().get().and_then(Result::err).map(|e| view! {
+                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+                })}
+                <div class="mt-4">
+                    <label for="new-user-name" class=LABEL>"Name"</label>
+                    <input id="new-user-name" name="name" class=INPUT autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <div class="mt-4">
+                    <label for="new-user-email" class=LABEL>"Email"</label>
+                    <input id="new-user-email" name="email" type="email" class=INPUT autocomplete="off" prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                </div>
+                <div class="mt-4">
+                    <label for="new-user-role" class=LABEL>"Role"</label>
+                    <select id="new-user-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
+                        {roles.into_iter().map(|r| view! { <option value=r.clone() selected={ let r = r.clone(); move || role.get_untracked() == r }>{r.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button
+                    type="submit"
+                    class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
+                    disabled=move || !hydrated.get() || create.pending().get()
+                >{move || if create.pending().get() { "Creating…" } else { "Create account" }}</button>
+            </fieldset>
         </form>
     }
 }

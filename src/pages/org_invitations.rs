@@ -341,50 +341,53 @@ fn InviteMembersForm(
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Invite people" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            <h2 class="text-lg font-semibold">"Invite people"</h2>
-            <p class="mt-1 text-sm text-slate-600">"Each address gets its own invitation by email. People without an account create one as they join."</p>
-            {move || error.get().map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-            {move || (!refused.get().is_empty()).then(|| view! {
-                <div class="mt-4"><Outcomes outcomes=refused.get() /></div>
-            })}
-            <div class="mt-4">
-                <label for="invite-member-emails" class=LABEL>"Email addresses"</label>
-                <textarea
-                    id="invite-member-emails"
-                    name="emails"
-                    rows="3"
-                    class=INPUT
-                    placeholder="ada@example.com, grace@example.com"
-                    aria-describedby="invite-member-emails-hint"
-                    prop:value=move || emails.get()
-                    on:input=move |ev| emails.set(event_target_value(&ev))
-                ></textarea>
-                <p id="invite-member-emails-hint" class="mt-1 text-xs text-slate-500">"Separate addresses with commas, spaces or new lines; up to 100 at once."</p>
-            </div>
-            // Disabled until the island is live, so no early click is lost.
-            <fieldset class="mt-5" disabled=move || !hydrated.get()>
-                <legend class=LABEL>"Roles"</legend>
-                <div class="mt-2 flex flex-wrap gap-x-5 gap-y-2">
-                    <RoleCheckboxes roles chosen name="roles" />
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="text-lg font-semibold">"Invite people"</h2>
+                <p class="mt-1 text-sm text-slate-600">"Each address gets its own invitation by email. People without an account create one as they join."</p>
+                {move || error.get().map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+                {move || (!refused.get().is_empty()).then(|| view! {
+                    <div class="mt-4"><Outcomes outcomes=refused.get() /></div>
+                })}
+                <div class="mt-4">
+                    <label for="invite-member-emails" class=LABEL>"Email addresses"</label>
+                    <textarea
+                        id="invite-member-emails"
+                        name="emails"
+                        rows="3"
+                        class=INPUT
+                        placeholder="ada@example.com, grace@example.com"
+                        aria-describedby="invite-member-emails-hint"
+                        prop:value=move || emails.get()
+                        on:input=move |ev| emails.set(event_target_value(&ev))
+                    ></textarea>
+                    <p id="invite-member-emails-hint" class="mt-1 text-xs text-slate-500">"Separate addresses with commas, spaces or new lines; up to 100 at once."</p>
                 </div>
+                <fieldset class="mt-5">
+                    <legend class=LABEL>"Roles"</legend>
+                    <div class="mt-2 flex flex-wrap gap-x-5 gap-y-2">
+                        <RoleCheckboxes roles chosen name="roles" />
+                    </div>
+                </fieldset>
+                {(!teams.is_empty()).then(|| view! {
+                    <div class="mt-5">
+                        <label for="invite-member-team" class=LABEL>"Team"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                        <select id="invite-member-team" name="team" class=INPUT on:change=move |ev| team.set(event_target_value(&ev))>
+                            <option value="">"No team"</option>
+                            {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                        <p class="mt-1 text-xs text-slate-500">"Joining puts them in this team too."</p>
+                    </div>
+                })}
+                <button
+                    type="submit"
+                    class=format!("mt-6 {BUTTON}")
+                    disabled=move || !hydrated.get() || send.pending().get() || chosen.get().is_empty()
+                >
+                    {move || if send.pending().get() { "Sending…" } else { "Send invitations" }}
+                </button>
             </fieldset>
-            {(!teams.is_empty()).then(|| view! {
-                <div class="mt-5">
-                    <label for="invite-member-team" class=LABEL>"Team"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <select id="invite-member-team" name="team" class=INPUT on:change=move |ev| team.set(event_target_value(&ev))>
-                        <option value="">"No team"</option>
-                        {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                    </select>
-                    <p class="mt-1 text-xs text-slate-500">"Joining puts them in this team too."</p>
-                </div>
-            })}
-            <button
-                type="submit"
-                class=format!("mt-6 {BUTTON}")
-                disabled=move || !hydrated.get() || send.pending().get() || chosen.get().is_empty()
-            >
-                {move || if send.pending().get() { "Sending…" } else { "Send invitations" }}
-            </button>
         </form>
     }
 }

@@ -207,78 +207,82 @@ fn RoleEditor(
     let label = heading.clone();
     view! {
         <form on:submit=on_submit novalidate aria-label=label class="h-full rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <div class="flex flex-wrap items-center justify-between gap-3">
-                <h3 class="font-semibold text-slate-900">{heading}</h3>
-                {(existing.is_some() && may_delete).then(|| view! {
-                    {move || if confirming.get() {
-                        view! {
-                            <span class="flex items-center gap-2">
-                                <button type="button" class=DANGER_BUTTON disabled=busy on:click={
-                                    let existing = existing.clone();
-                                    move |_| {
-                                        error.set(None);
-                                        act.dispatch(RoleAction::Delete(RoleKeyBody {
-                                            organization_id: Some(org.get_value()),
-                                            role_name: existing.clone(),
-                                            role_id: None,
-                                        }));
-                                    }
-                                }>"Delete role"</button>
-                                <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Keep"</button>
-                            </span>
-                        }.into_any()
-                    } else {
-                        view! { <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
-                    }}
-                })}
-            </div>
-            {move || error.get().map(|e| view! { <div class="mt-3"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-            <div class="mt-3">
-                <label for=format!("{prefix}-name") class=LABEL>"Name"</label>
-                <input id=format!("{prefix}-name") class=INPUT autocomplete="off" placeholder="billing" disabled=!may_save
-                    prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
-            </div>
-            <fieldset class="mt-4" disabled=move || !may_save || !hydrated.get()>
-                <legend class=LABEL>"Permissions"</legend>
-                <div class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200">
-                    {ORGANIZATION.resources.iter().map(|(resource, actions)| view! {
-                        <div class="flex flex-wrap items-center gap-x-4 gap-y-1 px-3 py-2">
-                            <span class="w-24 shrink-0 font-mono text-xs text-slate-600">{*resource}</span>
-                            {actions.iter().map(|action| {
-                                let pair = format!("{resource}:{action}");
-                                let allowed = grantable.contains(&pair);
-                                let (p1, p2) = (pair.clone(), pair.clone());
-                                view! {
-                                    <label class="inline-flex items-center gap-1.5 text-sm text-slate-800 has-[:disabled]:text-slate-400"
-                                        title=(!allowed).then(|| format!("Your roles do not include {pair}, so you cannot grant it."))>
-                                        <input type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                            aria-label=pair.clone()
-                                            disabled=!allowed
-                                            prop:checked=move || checked.get().contains(&p1)
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                checked.update(|c| {
-                                                    c.retain(|x| *x != p2);
-                                                    if on { c.push(p2.clone()); }
-                                                });
-                                            }
-                                        />
-                                        {*action}
-                                    </label>
-                                }
-                            }).collect_view()}
-                        </div>
-                    }).collect_view()}
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <div class="flex flex-wrap items-center justify-between gap-3">
+                    <h3 class="font-semibold text-slate-900">{heading}</h3>
+                    {(existing.is_some() && may_delete).then(|| view! {
+                        {move || if confirming.get() {
+                            view! {
+                                <span class="flex items-center gap-2">
+                                    <button type="button" class=DANGER_BUTTON disabled=busy on:click={
+                                        let existing = existing.clone();
+                                        move |_| {
+                                            error.set(None);
+                                            act.dispatch(RoleAction::Delete(RoleKeyBody {
+                                                organization_id: Some(org.get_value()),
+                                                role_name: existing.clone(),
+                                                role_id: None,
+                                            }));
+                                        }
+                                    }>"Delete role"</button>
+                                    <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Keep"</button>
+                                </span>
+                            }.into_any()
+                        } else {
+                            view! { <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+                        }}
+                    })}
                 </div>
-                {(may_save && lacking).then(|| view! {
-                    <p class="mt-2 text-xs text-slate-500">"Greyed-out permissions are ones your own roles do not include, so you cannot grant them."</p>
+                {move || error.get().map(|e| view! { <div class="mt-3"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+                <div class="mt-3">
+                    <label for=format!("{prefix}-name") class=LABEL>"Name"</label>
+                    <input id=format!("{prefix}-name") class=INPUT autocomplete="off" placeholder="billing" disabled=!may_save
+                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+                </div>
+                <fieldset class="mt-4" disabled=move || !may_save || !hydrated.get()>
+                    <legend class=LABEL>"Permissions"</legend>
+                    <div class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200">
+                        {ORGANIZATION.resources.iter().map(|(resource, actions)| view! {
+                            <div class="flex flex-wrap items-center gap-x-4 gap-y-1 px-3 py-2">
+                                <span class="w-24 shrink-0 font-mono text-xs text-slate-600">{*resource}</span>
+                                {actions.iter().map(|action| {
+                                    let pair = format!("{resource}:{action}");
+                                    let allowed = grantable.contains(&pair);
+                                    let (p1, p2) = (pair.clone(), pair.clone());
+                                    view! {
+                                        <label class="inline-flex items-center gap-1.5 text-sm text-slate-800 has-[:disabled]:text-slate-400"
+                                            title=(!allowed).then(|| format!("Your roles do not include {pair}, so you cannot grant it."))>
+                                            <input type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                                                aria-label=pair.clone()
+                                                disabled=!allowed
+                                                prop:checked=move || checked.get().contains(&p1)
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    checked.update(|c| {
+                                                        c.retain(|x| *x != p2);
+                                                        if on { c.push(p2.clone()); }
+                                                    });
+                                                }
+                                            />
+                                            {*action}
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        }).collect_view()}
+                    </div>
+                    {(may_save && lacking).then(|| view! {
+                        <p class="mt-2 text-xs text-slate-500">"Greyed-out permissions are ones your own roles do not include, so you cannot grant them."</p>
+                    })}
+                </fieldset>
+                {may_save.then(|| view! {
+                    <button type="submit" class=format!("mt-4 {SMALL_BUTTON}") disabled=move || busy() || checked.get().is_empty() || title.get().trim().is_empty()>
+                        {if name.is_some() { "Save changes" } else { "Create role" }}
+                    </button>
                 })}
             </fieldset>
-            {may_save.then(|| view! {
-                <button type="submit" class=format!("mt-4 {SMALL_BUTTON}") disabled=move || busy() || checked.get().is_empty() || title.get().trim().is_empty()>
-                    {if name.is_some() { "Save changes" } else { "Create role" }}
-                </button>
-            })}
         </form>
     }
 }

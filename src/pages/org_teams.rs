@@ -106,18 +106,22 @@ fn NewTeamForm(organization_id: String) -> impl IntoView {
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Create a team" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <h2 class="font-semibold text-slate-900">"Create a team"</h2>
-            {move || create.value().get().and_then(Result::err).map(|e| view! {
-                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-            })}
-            <div class="mt-4">
-                <label for="new-team-name" class=LABEL>"Team name"</label>
-                <input id="new-team-name" name="name" class=INPUT autocomplete="off" placeholder="Platform"
-                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
-                {move || if create.pending().get() { "Creating…" } else { "Create team" }}
-            </button>
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="font-semibold text-slate-900">"Create a team"</h2>
+                {move || create.value().get().and_then(Result::err).map(|e| view! {
+                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+                })}
+                <div class="mt-4">
+                    <label for="new-team-name" class=LABEL>"Team name"</label>
+                    <input id="new-team-name" name="name" class=INPUT autocomplete="off" placeholder="Platform"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create team" }}
+                </button>
+            </fieldset>
         </form>
     }
 }

@@ -521,28 +521,32 @@ fn AddMemberForm(organization_id: String, slug: String, roles: Vec<String>) -> i
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
-            <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
-            {move || add.value().get().and_then(Result::err).map(|e| view! {
-                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-            })}
-            <div class="mt-4">
-                <label for="add-member-email" class=LABEL>"Email"</label>
-                <input id="add-member-email" name="email" type="email" class=INPUT autocomplete="off"
-                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-            </div>
-            <div class="mt-4">
-                <label for="add-member-role" class=LABEL>"Role"</label>
-                <select id="add-member-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
-                    {roles.into_iter().map(|r| {
-                        let selected = r == role.get_untracked();
-                        view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
-            <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || add.pending().get()>
-                {move || if add.pending().get() { "Adding…" } else { "Add member" }}
-            </button>
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
+                <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
+                {move || add.value().get().and_then(Result::err).map(|e| view! {
+                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+                })}
+                <div class="mt-4">
+                    <label for="add-member-email" class=LABEL>"Email"</label>
+                    <input id="add-member-email" name="email" type="email" class=INPUT autocomplete="off"
+                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+                </div>
+                <div class="mt-4">
+                    <label for="add-member-role" class=LABEL>"Role"</label>
+                    <select id="add-member-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
+                        {roles.into_iter().map(|r| {
+                            let selected = r == role.get_untracked();
+                            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || add.pending().get()>
+                    {move || if add.pending().get() { "Adding…" } else { "Add member" }}
+                </button>
+            </fieldset>
         </form>
     }
 }
@@ -624,16 +628,20 @@ fn SettingsForm(
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Organization settings" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <h2 class="font-semibold text-slate-900">"Settings"</h2>
-            {move || save.value().get().and_then(Result::err).map(|e| view! {
-                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-            })}
-            {field("org-name", "Name", name, "")}
-            {field("org-slug", "Slug", slug, "Changing it changes the organization's address.")}
-            {field("org-logo", "Logo URL", logo, "An https address of an image; leave empty for none.")}
-            <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || save.pending().get()>
-                {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
-            </button>
+            // Disabled until the island is live: what is typed or ticked
+            // before then would not reach its signals.
+            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+                <h2 class="font-semibold text-slate-900">"Settings"</h2>
+                {move || save.value().get().and_then(Result::err).map(|e| view! {
+                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
+                })}
+                {field("org-name", "Name", name, "")}
+                {field("org-slug", "Slug", slug, "Changing it changes the organization's address.")}
+                {field("org-logo", "Logo URL", logo, "An https address of an image; leave empty for none.")}
+                <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
+                </button>
+            </fieldset>
         </form>
     }
 }
