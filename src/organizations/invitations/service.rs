@@ -202,7 +202,9 @@ async fn invite_one(
         }
         other => other,
     };
-    let (row, action) = match existing {
+    // A resend renews the pending invitation; anything else makes a new
+    // one, once the pending one is out of the way and within the limit.
+    let renewed = match existing {
         Some(old) if resend => {
             store::renew(&mut tx, &old.id, &hash, expires_at).await?;
             email::outbox::forget_secret(
@@ -212,7 +214,7 @@ async fn invite_one(
                 "The invitation was sent again with a new link.",
             )
             .await?;
-            (old, "organization.invitation.resend")
+            Some(old)
         }
         Some(old) if settings.cancel_pending_on_reinvite => {
             settle(
@@ -222,27 +224,9 @@ async fn invite_one(
                 "The invitation was replaced by a new one.",
             )
             .await?;
-            (
-                insert(
-                    &mut tx,
-                    &o.id,
-                    &email,
-                    roles,
-                    team_id.as_deref(),
-                    expires_at,
-                    me,
-                    &hash,
-                )
-                .await?,
-                "organization.invitation.create",
-            )
+            None
         }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
-                "User is already invited to this organization",
-            ))
-        }
+        Some(_) => return Err(already_invited()),
         None => {
             if store::count_pending(&mut tx, &o.id, now).await?
                 >= i64::from(settings.invitation_limit)
@@ -255,18 +239,25 @@ async fn invite_one(
                     ),
                 ));
             }
+            None
+        }
+    };
+    let (row, action) = match renewed {
+        Some(old) => (old, "organization.invitation.resend"),
+        None => {
+            let id = crypto::new_id();
+            let new = NewInvitation {
+                id: &id,
+                organization_id: &o.id,
+                email: email.as_str(),
+                role: &roles.joined(),
+                team_id: team_id.as_deref(),
+                expires_at,
+                inviter_id: &me.user.id,
+                secret_hash: &hash,
+            };
             (
-                insert(
-                    &mut tx,
-                    &o.id,
-                    &email,
-                    roles,
-                    team_id.as_deref(),
-                    expires_at,
-                    me,
-                    &hash,
-                )
-                .await?,
+                insert(&mut tx, &new).await?,
                 "organization.invitation.create",
             )
         }
@@ -308,39 +299,20 @@ async fn invite_one(
     Ok(view(&fresh))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    tx: &mut Tx,
-    organization_id: &str,
-    email: &Email,
-    roles: &MemberRoles,
-    team_id: Option<&str>,
-    expires_at: i64,
-    me: &Current,
-    secret_hash: &str,
-) -> ApiResult<InvitationRow> {
-    let id = crypto::new_id();
-    let new = NewInvitation {
-        id: &id,
-        organization_id,
-        email: email.as_str(),
-        role: &roles.joined(),
-        team_id,
-        expires_at,
-        inviter_id: &me.user.id,
-        secret_hash,
-    };
-    match store::insert(tx, &new).await {
+fn already_invited() -> ApiError {
+    ApiError::bad_request(
+        "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
+        "User is already invited to this organization",
+    )
+}
+
+async fn insert(tx: &mut Tx, new: &NewInvitation<'_>) -> ApiResult<InvitationRow> {
+    match store::insert(tx, new).await {
         // Another invitation to this address won the race.
-        Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::bad_request(
-                "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
-                "User is already invited to this organization",
-            ))
-        }
+        Err(e) if is_unique_violation(&e) => return Err(already_invited()),
         other => other?,
     }
-    store::find_for_update(tx, &id, "")
+    store::find_for_update(tx, new.id, "")
         .await?
         .ok_or_else(ApiError::internal)
 }
