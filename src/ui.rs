@@ -32,6 +32,14 @@ pub fn reload() {
     }
 }
 
+/// A form's fields, disabled until its island is live: what is typed or
+/// ticked before then would not reach the island's signals (`Field` picks
+/// typed text up instead; forms with their own inputs use this).
+#[component]
+pub fn LiveFieldset(hydrated: ReadSignal<bool>, children: Children) -> impl IntoView {
+    view! { <fieldset class="min-w-0" disabled=move || !hydrated.get()>{children()}</fieldset> }
+}
+
 /// Keeps `value` for the next page load of this tab, then goes to `path`
 /// (or loads this page again). The tab's session storage, not the address,
 /// carries it: it may hold an invitation's secret, which must not end up

@@ -20,7 +20,7 @@ use crate::{
     },
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, CopyButton,
-        PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
+        LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
     },
 };
 
@@ -244,9 +244,7 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
     ];
     view! {
         <form on:submit=on_submit novalidate class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6" aria-label="Invite someone">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="text-lg font-semibold">"Invite someone"</h2>
                 {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code.as_str())).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
                 <div class="mt-4">
@@ -365,7 +363,7 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
                 >
                     {move || if create.pending().get() { "Creating…" } else if public.get() { "Create invitation" } else { "Send invitation" }}
                 </button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

@@ -16,8 +16,8 @@ use crate::{
     app::use_session,
     error::ApiError,
     ui::{
-        go_to, use_hydrated, Alert, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL,
-        SMALL_BUTTON,
+        go_to, use_hydrated, Alert, LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON,
+        INPUT, LABEL, SMALL_BUTTON,
     },
     users::{
         create_user, disable_user, enable_user, list_users, resend_enrollment, set_role,
@@ -126,9 +126,7 @@ fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Create an account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="text-lg font-semibold">"Create an account"</h2>
                 <p class="mt-1 text-sm text-slate-600">"The person gets an email to choose their password."</p>
                 {move || create.value().get().and_then(Result::err).map(|e| view! {
@@ -153,7 +151,7 @@ fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
                     class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
                     disabled=move || !hydrated.get() || create.pending().get()
                 >{move || if create.pending().get() { "Creating…" } else { "Create account" }}</button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

@@ -21,8 +21,8 @@ use crate::{
     },
     pages::orgs::{RoleBadges, RoleCheckboxes},
     ui::{
-        flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, Tone, BUTTON,
-        DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
+        flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, LiveFieldset,
+        Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
     },
 };
 
@@ -341,9 +341,7 @@ fn InviteMembersForm(
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Invite people" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="text-lg font-semibold">"Invite people"</h2>
                 <p class="mt-1 text-sm text-slate-600">"Each address gets its own invitation by email. People without an account create one as they join."</p>
                 {move || error.get().map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
@@ -387,7 +385,7 @@ fn InviteMembersForm(
                 >
                     {move || if send.pending().get() { "Sending…" } else { "Send invitations" }}
                 </button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

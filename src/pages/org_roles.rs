@@ -17,7 +17,9 @@ use crate::{
         },
         OrganizationPage,
     },
-    ui::{reload, use_hydrated, Alert, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
+    ui::{
+        reload, use_hydrated, Alert, LiveFieldset, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
+    },
 };
 
 #[component]
@@ -207,9 +209,7 @@ fn RoleEditor(
     let label = heading.clone();
     view! {
         <form on:submit=on_submit novalidate aria-label=label class="h-full rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <div class="flex flex-wrap items-center justify-between gap-3">
                     <h3 class="font-semibold text-slate-900">{heading}</h3>
                     {(existing.is_some() && may_delete).then(|| view! {
@@ -282,7 +282,7 @@ fn RoleEditor(
                         {if name.is_some() { "Save changes" } else { "Create role" }}
                     </button>
                 })}
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

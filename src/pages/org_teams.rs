@@ -18,7 +18,10 @@ use crate::{
         },
         OrganizationPage,
     },
-    ui::{reload, use_hydrated, Alert, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
+    ui::{
+        reload, use_hydrated, Alert, LiveFieldset, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL,
+        SMALL_BUTTON,
+    },
 };
 
 #[component]
@@ -106,9 +109,7 @@ fn NewTeamForm(organization_id: String) -> impl IntoView {
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Create a team" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="font-semibold text-slate-900">"Create a team"</h2>
                 {move || create.value().get().and_then(Result::err).map(|e| view! {
                     <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
@@ -121,7 +122,7 @@ fn NewTeamForm(organization_id: String) -> impl IntoView {
                 <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
                     {move || if create.pending().get() { "Creating…" } else { "Create team" }}
                 </button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

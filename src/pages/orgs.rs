@@ -29,8 +29,8 @@ use crate::{
         org_teams::TeamsTab,
     },
     ui::{
-        format_time, go_to, use_hydrated, Alert, PageLinks, Tone, BUTTON, DANGER_BUTTON, INPUT,
-        LABEL, QUERY_VALUE, SMALL_BUTTON,
+        format_time, go_to, use_hydrated, Alert, LiveFieldset, PageLinks, Tone, BUTTON,
+        DANGER_BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
     },
 };
 
@@ -521,9 +521,7 @@ fn AddMemberForm(organization_id: String, slug: String, roles: Vec<String>) -> i
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
                 <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
                 {move || add.value().get().and_then(Result::err).map(|e| view! {
@@ -546,7 +544,7 @@ fn AddMemberForm(organization_id: String, slug: String, roles: Vec<String>) -> i
                 <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || add.pending().get()>
                     {move || if add.pending().get() { "Adding…" } else { "Add member" }}
                 </button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }
@@ -628,9 +626,7 @@ fn SettingsForm(
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Organization settings" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            // Disabled until the island is live: what is typed or ticked
-            // before then would not reach its signals.
-            <fieldset class="min-w-0" disabled=move || !hydrated.get()>
+            <LiveFieldset hydrated>
                 <h2 class="font-semibold text-slate-900">"Settings"</h2>
                 {move || save.value().get().and_then(Result::err).map(|e| view! {
                     <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
@@ -641,7 +637,7 @@ fn SettingsForm(
                 <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
                 </button>
-            </fieldset>
+            </LiveFieldset>
         </form>
     }
 }

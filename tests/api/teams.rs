@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::support::{
-    orgs::{acme as organization, get, post, refusal as code},
+    orgs::{acme as organization, get, join, post, refusal as code},
     Backend, TestApp,
 };
 
@@ -535,21 +535,7 @@ async fn team_limits_hold_under_concurrent_adds(backend: Backend) {
     let mut people = Vec::new();
     for n in 0..8 {
         let email = format!("p{n}@example.com");
-        let cookie = app.account(&email, "user").await;
-        let invited = post(
-            &app,
-            &owner,
-            "invite-member",
-            json!({ "email": email, "role": "member", "organizationId": org }),
-        )
-        .await;
-        post(
-            &app,
-            &cookie,
-            "accept-invitation",
-            json!({ "invitationId": invited.body["id"] }),
-        )
-        .await;
+        join(&app, &owner, &org, &email, json!("member")).await;
         people.push(user_id(&app, &email).await);
     }
     let adds = people.iter().map(|id| {
