@@ -18,6 +18,7 @@ use crate::{
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
         admin_users::AdminUsersPage,
+        admin_webhooks::{AdminWebhookPage, AdminWebhooksPage},
         dashboard::DashboardPage,
         enroll::EnrollPage,
         forgot_password::ForgotPasswordPage,
@@ -116,6 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/webhooks/:id") view=AdminWebhookPage ssr=SsrMode::Async />
                     <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=InviteCodePage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
@@ -258,11 +261,12 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
 /// Links to the admin pages the signed-in role may use.
 #[component]
 fn AdminNav(access: Access) -> impl IntoView {
-    const PAGES: [(&str, &str, &str); 4] = [
+    const PAGES: [(&str, &str, &str); 5] = [
         ("invite:create", "/admin/invites", "Invitations"),
         ("user:list", "/admin/users", "Users"),
         ("email:list", "/admin/emails", "Emails"),
         ("audit:read", "/admin/audit", "Audit"),
+        ("webhook:manage", "/admin/webhooks", "Webhooks"),
     ];
     view! {
         <nav aria-label="Administration" class="order-last flex w-full items-center gap-4 pb-1 text-sm sm:order-none sm:ml-auto sm:w-auto sm:pb-0">

@@ -77,6 +77,75 @@ struct RawConfig {
     invitations: RawInvitations,
     organizations: RawOrganizations,
     retention: RawRetention,
+    /// `[[webhooks]]` (endpoints only), or `[webhooks]` with its settings
+    /// and `[[webhooks.endpoints]]`: read by `parse_webhooks`, which names
+    /// the key of anything wrong in either form.
+    webhooks: figment::value::Value,
+}
+
+/// `[webhooks]`: how deliveries are made, and the configured endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhookSettings {
+    allow_private_networks: bool,
+    timeout: String,
+    max_attempts: u32,
+    retry_backoff: String,
+    poll_interval: String,
+    #[serde(default)]
+    endpoints: Vec<RawWebhook>,
+}
+
+impl Default for RawWebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_networks: false,
+            timeout: "10s".into(),
+            max_attempts: 8,
+            retry_backoff: "30s".into(),
+            poll_interval: "2s".into(),
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
+    secret: String,
+    /// Event types, prefixes (`organization.*`) or `*`; default: all.
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Webhook delivery (issue 14), and the endpoints `gatehouse.toml` names.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Whether a webhook may point at this host, a private network or a
+    /// link-local address (cloud metadata); off, so one cannot be aimed at
+    /// the database or a metadata service.
+    pub allow_private_networks: bool,
+    /// The whole of one delivery: connecting, sending and the answer.
+    pub timeout: Duration,
+    /// Attempts before a delivery is `failed`.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; it doubles with each further one.
+    pub retry_backoff: Duration,
+    /// How often each node looks for due deliveries.
+    pub poll_interval: Duration,
+    pub endpoints: Vec<ConfiguredWebhook>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfiguredWebhook {
+    pub url: Url,
+    /// As written: `whsec_…` or plain text (`webhooks::domain::Secret`).
+    pub secret: SecretString,
+    pub events: crate::webhooks::domain::Events,
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +153,7 @@ struct RawConfig {
 struct RawRetention {
     sent_emails: String,
     spent_tokens: String,
+    delivered_webhooks: String,
     /// None: audit events are kept for good.
     audit_events: Option<String>,
 }
@@ -96,6 +166,8 @@ pub struct RetentionSettings {
     /// Password-reset and email-verification tokens, after their use or
     /// expiry.
     pub spent_tokens: Duration,
+    /// Webhook deliveries, after they were delivered.
+    pub delivered_webhooks: Duration,
     /// Audit events, after they were written; none: for good.
     pub audit_events: Option<Duration>,
 }
@@ -314,8 +386,11 @@ impl Default for RawConfig {
             retention: RawRetention {
                 sent_emails: "30d".into(),
                 spent_tokens: "7d".into(),
+                delivered_webhooks: "30d".into(),
                 audit_events: None,
             },
+            webhooks: figment::value::Value::serialize(RawWebhookSettings::default())
+                .expect("the default webhook settings serialize"),
         }
     }
 }
@@ -353,6 +428,7 @@ pub struct Config {
     pub invitations: InvitationSettings,
     pub organizations: OrganizationSettings,
     pub retention: RetentionSettings,
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -467,9 +543,14 @@ impl Config {
         let raw: RawConfig = figment.extract().map_err(describe)?;
         let secret_key = load_secret_key(&raw, key_source)?;
         let organizations = parse_organizations(&raw.organizations, &raw.roles)?;
+        let webhooks = parse_webhooks(&figment)?;
         let retention = RetentionSettings {
             sent_emails: parse_duration("retention.sent_emails", &raw.retention.sent_emails)?,
             spent_tokens: parse_duration("retention.spent_tokens", &raw.retention.spent_tokens)?,
+            delivered_webhooks: parse_duration(
+                "retention.delivered_webhooks",
+                &raw.retention.delivered_webhooks,
+            )?,
             audit_events: raw
                 .retention
                 .audit_events
@@ -602,6 +683,7 @@ impl Config {
             },
             organizations,
             retention,
+            webhooks,
         })
     }
 
@@ -877,6 +959,64 @@ fn parse_base_url(s: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// `[[webhooks]]` is a list of endpoints; `[webhooks]` holds the settings
+/// and `[[webhooks.endpoints]]`. (TOML cannot have both under one name.)
+fn parse_webhooks(figment: &Figment) -> Result<WebhookSettings, ConfigError> {
+    let (raw, list_key) = match figment.find_value("webhooks") {
+        Ok(figment::value::Value::Array(..)) => (
+            RawWebhookSettings {
+                endpoints: figment.extract_inner("webhooks").map_err(describe)?,
+                ..RawWebhookSettings::default()
+            },
+            "webhooks",
+        ),
+        _ => (
+            figment
+                .extract_inner::<RawWebhookSettings>("webhooks")
+                .map_err(describe)?,
+            "webhooks.endpoints",
+        ),
+    };
+    let duration = |key: &'static str, value: &str| parse_duration(key, value);
+    if raw.max_attempts == 0 {
+        return Err(invalid(
+            "webhooks.max_attempts",
+            "must be at least 1".into(),
+        ));
+    }
+    let mut endpoints: Vec<ConfiguredWebhook> = Vec::new();
+    for (i, e) in raw.endpoints.into_iter().enumerate() {
+        use crate::webhooks::domain::{parse_url, Events, Secret};
+        let key = |field: &str| format!("{list_key}[{i}].{field}");
+        let url = parse_url(&e.url, raw.allow_private_networks)
+            .map_err(|err| invalid(key("url"), err.to_string()))?;
+        if endpoints.iter().any(|other| other.url == url) {
+            return Err(invalid(key("url"), format!("{url} is configured twice")));
+        }
+        Secret::parse(&e.secret).map_err(|err| invalid(key("secret"), err.to_string()))?;
+        let events = match &e.events {
+            None => Events::all(),
+            Some(list) => {
+                Events::parse(list).map_err(|err| invalid(key("events"), err.to_string()))?
+            }
+        };
+        endpoints.push(ConfiguredWebhook {
+            url,
+            secret: SecretString::from(e.secret.trim().to_owned()),
+            events,
+            description: e.description.unwrap_or_default().trim().to_owned(),
+        });
+    }
+    Ok(WebhookSettings {
+        allow_private_networks: raw.allow_private_networks,
+        timeout: duration("webhooks.timeout", &raw.timeout)?,
+        max_attempts: raw.max_attempts,
+        retry_backoff: duration("webhooks.retry_backoff", &raw.retry_backoff)?,
+        poll_interval: duration("webhooks.poll_interval", &raw.poll_interval)?,
+        endpoints,
+    })
 }
 
 fn parse_duration(key: &'static str, s: &str) -> Result<Duration, ConfigError> {

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod server;
 pub mod ui;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

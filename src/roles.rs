@@ -20,10 +20,11 @@ pub enum Permission {
     AuditRead,
     EmailList,
     EmailRetry,
+    WebhookManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::InviteCreate,
         Permission::InviteList,
         Permission::InviteCancel,
@@ -34,6 +35,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::EmailList,
         Permission::EmailRetry,
+        Permission::WebhookManage,
     ];
 
     /// The `(resource, action)` pair as written in statements.
@@ -49,6 +51,7 @@ impl Permission {
             Permission::AuditRead => ("audit", "read"),
             Permission::EmailList => ("email", "list"),
             Permission::EmailRetry => ("email", "retry"),
+            Permission::WebhookManage => ("webhook", "manage"),
         }
     }
 
@@ -124,6 +127,11 @@ impl Roles {
             },
         };
         let everything = Permission::ALL;
+        // Webhooks send every event off the instance: only owners add them.
+        let day_to_day: Vec<Permission> = everything
+            .into_iter()
+            .filter(|p| *p != WebhookManage)
+            .collect();
         Self(vec![
             role(
                 "user",
@@ -151,7 +159,7 @@ impl Roles {
                     "Create accounts, change roles and disable users",
                     "Read the audit log and see outgoing email",
                 ],
-                &everything,
+                &day_to_day,
             ),
             role(
                 "owner",
@@ -159,6 +167,7 @@ impl Roles {
                 &[
                     "Everything an admin can do",
                     "Invite and appoint other owners",
+                    "Send the instance's events to other apps (webhooks)",
                 ],
                 &everything,
             ),

@@ -148,6 +148,7 @@ pub const INSTANCE: Catalog = Catalog {
         ("user", &["create", "list", "set-role", "disable"]),
         ("audit", &["read"]),
         ("email", &["list", "retry"]),
+        ("webhook", &["manage"]),
     ],
 };
 

@@ -11,15 +11,17 @@ pub enum Group {
     Users,
     Email,
     Organizations,
+    Webhooks,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Accounts,
         Group::Invitations,
         Group::Users,
         Group::Email,
         Group::Organizations,
+        Group::Webhooks,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -33,6 +35,7 @@ impl Group {
             Group::Users => "users",
             Group::Email => "email",
             Group::Organizations => "organizations",
+            Group::Webhooks => "webhooks",
         }
     }
 
@@ -43,6 +46,7 @@ impl Group {
             Group::Users => "Users (admin changes)",
             Group::Email => "Email",
             Group::Organizations => "Organizations",
+            Group::Webhooks => "Webhooks",
         }
     }
 
@@ -52,6 +56,7 @@ impl Group {
             "invite" => Group::Invitations,
             "email" => Group::Email,
             "organization" => Group::Organizations,
+            "webhook" => Group::Webhooks,
             "user" if USER_ADMIN_ACTIONS.contains(&action) => Group::Users,
             _ => Group::Accounts,
         }
@@ -76,7 +81,7 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 39] = [
+pub const ACTIONS: [&str; 44] = [
     "session.sign-in",
     "session.sign-out",
     "user.sign-up",
@@ -116,6 +121,11 @@ pub const ACTIONS: [&str; 39] = [
     "organization.role.create",
     "organization.role.update",
     "organization.role.delete",
+    "webhook.create",
+    "webhook.update",
+    "webhook.rotate-secret",
+    "webhook.delete",
+    "webhook.replay",
 ];
 
 /// One line of an event's change: a field, its value before and after

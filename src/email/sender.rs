@@ -256,16 +256,21 @@ pub fn next_attempt_delay(
     attempts: u32,
     permanent: bool,
 ) -> Option<Duration> {
-    if permanent || attempts >= settings.max_attempts {
+    if permanent {
+        return None;
+    }
+    backoff(settings.retry_backoff, settings.max_attempts, attempts)
+}
+
+/// The wait after `attempts` failed ones: `first`, doubling each time and
+/// capped at an hour; None once `max_attempts` were made. Webhook
+/// deliveries retry on the same schedule.
+pub fn backoff(first: Duration, max_attempts: u32, attempts: u32) -> Option<Duration> {
+    if attempts >= max_attempts {
         return None;
     }
     let factor = 2u32.saturating_pow(attempts.saturating_sub(1));
-    Some(
-        settings
-            .retry_backoff
-            .saturating_mul(factor)
-            .min(MAX_BACKOFF),
-    )
+    Some(first.saturating_mul(factor).min(MAX_BACKOFF))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod admin_audit;
 pub mod admin_emails;
 pub mod admin_invites;
 pub mod admin_users;
+pub mod admin_webhooks;
 pub mod dashboard;
 pub mod enroll;
 pub mod forgot_password;

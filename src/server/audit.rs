@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::{clock, crypto, db::Tx};
+use crate::webhooks;
 
 pub struct Event<'a> {
     pub actor_id: Option<&'a str>,
@@ -47,20 +48,41 @@ impl<'a> Event<'a> {
     }
 }
 
+/// Writes the event and, in the same transaction, queues its delivery to
+/// every webhook that listens to it: the change, its record and its
+/// webhooks are committed or lost together.
 pub async fn record(tx: &mut Tx, event: Event<'_>) -> sqlx::Result<()> {
+    let id = crypto::new_id();
+    let now = clock::now_ms();
     sqlx::query(
         "insert into audit_events (id, actor_id, action, target, before_json, after_json, ip_address, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(crypto::new_id())
+    .bind(&id)
     .bind(event.actor_id)
     .bind(event.action)
     .bind(event.target)
-    .bind(event.before.map(|v| v.to_string()))
-    .bind(event.after.map(|v| v.to_string()))
+    .bind(event.before.as_ref().map(Value::to_string))
+    .bind(event.after.as_ref().map(Value::to_string))
     .bind(event.ip)
-    .bind(clock::now_ms())
+    .bind(now)
     .execute(&mut **tx)
-    .await
-    .map(drop)
+    .await?;
+    let listeners = webhooks::store::listeners(tx, event.action).await?;
+    if listeners.is_empty() {
+        return Ok(());
+    }
+    let payload = webhooks::domain::payload(
+        &id,
+        event.action,
+        &clock::rfc3339(now),
+        event.actor_id,
+        event.target,
+        event.before.as_ref(),
+        event.after.as_ref(),
+    );
+    for webhook_id in &listeners {
+        webhooks::store::enqueue(tx, webhook_id, &id, event.action, &payload, now).await?;
+    }
+    Ok(())
 }

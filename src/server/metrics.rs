@@ -98,6 +98,20 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         }
         Err(e) => tracing::warn!(error = %e, "metrics: the outbox could not be counted"),
     }
+    match crate::webhooks::store::count_by_status(&state.db).await {
+        Ok(rows) => {
+            // Every status, so one that emptied reads 0 rather than its last count.
+            for status in crate::webhooks::STATUSES {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("gatehouse_outbox_messages", "queue" => "webhook", "kind" => "event", "status" => status)
+                    .set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: the webhook outbox could not be counted"),
+    }
     (
         [(
             header::CONTENT_TYPE,

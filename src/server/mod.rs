@@ -53,6 +53,7 @@ pub struct Running {
     pub state: AppState,
     server: JoinHandle<std::io::Result<()>>,
     sender: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
@@ -74,14 +75,16 @@ impl Running {
         let drained = async {
             let server = self.server.await;
             let sender = self.sender.await;
-            (server, sender)
+            let webhooks = self.webhooks.await;
+            (server, sender, webhooks)
         };
         match tokio::time::timeout(grace, drained).await {
-            Ok((server, sender)) => {
+            Ok((server, sender, webhooks)) => {
                 server
                     .context("The server task panicked")?
                     .context("The server failed while stopping")?;
                 sender.context("The email sender panicked")?;
+                webhooks.context("The webhook sender panicked")?;
                 Ok(())
             }
             Err(_) => anyhow::bail!(
@@ -112,10 +115,20 @@ pub async fn start(
     crate::invites::service::first_run(&db, &config)
         .await
         .context("Failed to create the first-run setup link")?;
+    crate::webhooks::store::sync_configured(&db, &config.secret_key, &config.webhooks.endpoints)
+        .await
+        .context("Failed to bring the configured webhooks (gatehouse.toml) into the database")?;
     let (stop, stopping) = watch::channel(false);
     let mail = email::sender::Wake::default();
     let sender = email::sender::spawn(&config, db.clone(), mail.clone(), stopping.clone())
         .context("Failed to set up email delivery")?;
+    let webhooks = crate::webhooks::sender::spawn(
+        config.webhooks.clone(),
+        config.secret_key.clone(),
+        db.clone(),
+        stopping.clone(),
+    )
+    .context("Failed to set up webhook delivery")?;
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
@@ -153,6 +166,7 @@ pub async fn start(
         state,
         server,
         sender,
+        webhooks,
         stop,
     })
 }
@@ -180,6 +194,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/auth/admin/export-audit-events",
             get(crate::audit::service::export_route),
+        )
+        .route(
+            "/admin/webhooks",
+            axum::routing::post(crate::webhooks::service::form_route),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         // Every route so far is counted by its pattern; the assets are not.
@@ -300,6 +318,7 @@ async fn maintenance(db: Db, retention: RetentionSettings, stopping: watch::Rece
             Ok(p) if p != retention::Pruned::default() => tracing::info!(
                 emails = p.emails,
                 tokens = p.tokens,
+                webhook_deliveries = p.webhook_deliveries,
                 audit_events = p.audit_events,
                 "pruned what the retention settings no longer keep"
             ),

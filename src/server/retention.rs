@@ -1,5 +1,5 @@
 //! Retention (SPEC §7): what is done with is deleted after a while: emails
-//! after they were sent, password-reset and verification tokens after
+//! after they were sent, webhook deliveries after they were delivered, password-reset and verification tokens after
 //! their use or expiry, and audit events only when configured. Expired
 //! sessions and rate-limit windows go as they end (`maintenance`).
 
@@ -12,6 +12,7 @@ use crate::{config::RetentionSettings, server::db::Db};
 pub struct Pruned {
     pub emails: u64,
     pub tokens: u64,
+    pub webhook_deliveries: u64,
     pub audit_events: u64,
 }
 
@@ -28,6 +29,13 @@ pub async fn prune(db: &Db, settings: &RetentionSettings, now_ms: i64) -> sqlx::
             .execute(db.pool())
             .await?
             .rows_affected();
+    pruned.webhook_deliveries = sqlx::query(
+        "delete from webhook_deliveries where status = 'delivered' and delivered_at < $1",
+    )
+    .bind(cutoff(now_ms, settings.delivered_webhooks))
+    .execute(db.pool())
+    .await?
+    .rows_affected();
     let tokens = cutoff(now_ms, settings.spent_tokens);
     for table in ["password_resets", "email_verifications"] {
         pruned.tokens += sqlx::query(&format!(

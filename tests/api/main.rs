@@ -18,3 +18,4 @@ mod roles;
 mod security;
 mod teams;
 mod users;
+mod webhooks;

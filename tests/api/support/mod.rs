@@ -3,6 +3,7 @@
 //! speaks HTTP to it.
 
 pub mod orgs;
+pub mod receiver;
 pub mod smtp;
 
 use std::time::Duration;

@@ -1,0 +1,521 @@
+//! The endpoints over webhooks, for roles with `webhook:manage`: list, add,
+//! change, pause, rotate the secret, remove, read deliveries and replay one;
+//! and the plain HTML forms of `/admin/webhooks`, which call the same code.
+//! Every change is audited (and so is itself a webhook event).
+
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde_json::json;
+
+use super::{
+    domain::{parse_url, Events, Secret, UrlError},
+    store::{self, Delivery, Webhook, FROM_ADMIN},
+    CreateWebhookBody, DeliveriesQuery, DeliveryCounts, DeliveryIdBody, DeliveryList, DeliveryView,
+    Flash, UpdateWebhookBody, WebhookIdBody, WebhookList, WebhookView, WebhookWithSecret,
+    PAGE_SIZE, STATUSES,
+};
+use crate::{
+    accounts::{required, StatusResponse},
+    audit::domain::ACTIONS,
+    error::{ApiError, ApiResult},
+    roles::Permission,
+    server::{
+        audit, clock,
+        context::{AppState, RequestContext},
+        db::Tx,
+    },
+};
+
+fn view(w: Webhook) -> WebhookView {
+    WebhookView {
+        id: w.id,
+        url: w.url,
+        description: w.description,
+        events: w.events,
+        paused: w.paused,
+        source: w.source,
+        deliveries: DeliveryCounts {
+            queued: w.queued,
+            delivered: w.delivered,
+            failed: w.failed,
+        },
+        created_at: clock::rfc3339(w.created_at),
+        updated_at: clock::rfc3339(w.updated_at),
+    }
+}
+
+fn delivery_view(d: Delivery) -> DeliveryView {
+    DeliveryView {
+        next_attempt_at: (d.status == "queued").then(|| clock::rfc3339(d.next_attempt_at)),
+        id: d.id,
+        webhook_id: d.webhook_id,
+        event_id: d.event_id,
+        event_type: d.event_type,
+        status: d.status,
+        attempts: d.attempts,
+        response_status: d.response_status,
+        last_error: d.last_error,
+        replay_of: d.replay_of,
+        payload: d.payload,
+        created_at: clock::rfc3339(d.created_at),
+        delivered_at: d.delivered_at.map(clock::rfc3339),
+    }
+}
+
+/// What the audit log keeps of an endpoint: never its secret.
+fn audited(w: &WebhookView) -> serde_json::Value {
+    json!({ "url": w.url, "events": w.events, "paused": w.paused, "description": w.description })
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("WEBHOOK_NOT_FOUND", "There is no such webhook.")
+}
+
+fn from_config() -> ApiError {
+    ApiError::conflict(
+        "WEBHOOK_FROM_CONFIG",
+        "This webhook is set in gatehouse.toml: change or remove it there. It can be paused here.",
+    )
+}
+
+fn bad_url(e: UrlError) -> ApiError {
+    let code = match e {
+        UrlError::Private(_) => "PRIVATE_ADDRESS_NOT_ALLOWED",
+        _ => "INVALID_URL",
+    };
+    ApiError::bad_request(code, format!("The URL is refused: {e}."))
+}
+
+fn events(list: Option<&[String]>) -> ApiResult<Events> {
+    match list {
+        None => Ok(Events::all()),
+        Some(list) => Events::parse(list)
+            .map_err(|e| ApiError::bad_request("INVALID_EVENTS", format!("Events: {e}."))),
+    }
+}
+
+/// Checks a URL and, for a name, what it resolves to now (it is checked
+/// again at every delivery). A name that does not resolve yet is accepted:
+/// its deliveries fail, saying so, until it does.
+async fn checked_url(cx: &RequestContext, text: &str) -> ApiResult<url::Url> {
+    let allow = cx.config().webhooks.allow_private_networks;
+    let url = parse_url(text, allow).map_err(bad_url)?;
+    if let (false, Some(url::Host::Domain(name))) = (allow, url.host()) {
+        let port = url.port_or_known_default().unwrap_or(443);
+        if let Ok(found) = tokio::net::lookup_host((name, port)).await {
+            let found: Vec<_> = found.collect();
+            if !found.is_empty() && !found.iter().any(|a| super::domain::is_public(a.ip())) {
+                return Err(bad_url(UrlError::Private(name.to_owned())));
+            }
+        }
+    }
+    Ok(url)
+}
+
+async fn load(tx: &mut Tx, id: &str) -> ApiResult<WebhookView> {
+    store::get(tx, id).await?.map(view).ok_or_else(not_found)
+}
+
+pub async fn list() -> ApiResult<WebhookList> {
+    let cx = RequestContext::current()?;
+    cx.require(Permission::WebhookManage).await?;
+    Ok(WebhookList {
+        webhooks: store::list(cx.db()).await?.into_iter().map(view).collect(),
+        event_types: ACTIONS.iter().map(|a| (*a).to_owned()).collect(),
+    })
+}
+
+pub async fn get(id: String) -> ApiResult<WebhookView> {
+    let cx = RequestContext::current()?;
+    cx.require(Permission::WebhookManage).await?;
+    // A read: the transaction only gives `load` one connection.
+    let mut tx = cx.db().pool().begin().await?;
+    let found = load(&mut tx, &id).await;
+    tx.rollback().await?;
+    found
+}
+
+pub async fn create(cx: &RequestContext, body: CreateWebhookBody) -> ApiResult<WebhookWithSecret> {
+    let owner = cx.require(Permission::WebhookManage).await?;
+    let url = checked_url(cx, required(&body.url, "url")?).await?;
+    let events = events(body.events.as_deref())?;
+    let description = body.description.as_deref().unwrap_or("").trim();
+    if description.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "INVALID_DESCRIPTION",
+            "A description of at most 200 characters, please.",
+        ));
+    }
+    let (_, secret) = Secret::generate();
+    let id = crate::server::crypto::new_id();
+    let mut tx = cx.db().begin().await?;
+    store::insert(
+        &mut tx,
+        &cx.config().secret_key,
+        &id,
+        store::NewWebhook {
+            url: url.as_str(),
+            description,
+            events: &events,
+            secret: &secret,
+            source: FROM_ADMIN,
+            created_by: Some(&owner.user.id),
+        },
+    )
+    .await?;
+    let webhook = load(&mut tx, &id).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("webhook.create")
+            .actor(&owner.user.id)
+            .target(&id)
+            .after(audited(&webhook))
+            .ip(&cx.ip()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(WebhookWithSecret { webhook, secret })
+}
+
+pub async fn update(cx: &RequestContext, body: UpdateWebhookBody) -> ApiResult<WebhookView> {
+    let owner = cx.require(Permission::WebhookManage).await?;
+    let id = required(&body.webhook_id, "webhookId")?;
+    let url = match body.url.as_deref() {
+        Some(text) => Some(checked_url(cx, text).await?),
+        None => None,
+    };
+    let events = body
+        .events
+        .as_deref()
+        .map(|e| events(Some(e)))
+        .transpose()?;
+    let mut tx = cx.db().begin().await?;
+    let before = load(&mut tx, id).await?;
+    let changes_settings = url.is_some() || events.is_some() || body.description.is_some();
+    if changes_settings && before.source != FROM_ADMIN {
+        return Err(from_config());
+    }
+    store::update(
+        &mut tx,
+        id,
+        url.as_ref().map(url::Url::as_str),
+        body.description.as_deref().map(str::trim),
+        body.paused,
+    )
+    .await?;
+    if let Some(events) = &events {
+        store::set_events(&mut tx, id, events).await?;
+    }
+    let after = load(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("webhook.update")
+            .actor(&owner.user.id)
+            .target(id)
+            .before(audited(&before))
+            .after(audited(&after))
+            .ip(&cx.ip()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn rotate(cx: &RequestContext, body: WebhookIdBody) -> ApiResult<WebhookWithSecret> {
+    let owner = cx.require(Permission::WebhookManage).await?;
+    let id = required(&body.webhook_id, "webhookId")?;
+    let mut tx = cx.db().begin().await?;
+    let webhook = load(&mut tx, id).await?;
+    if webhook.source != FROM_ADMIN {
+        return Err(from_config());
+    }
+    let (_, secret) = Secret::generate();
+    store::set_secret(&mut tx, &cx.config().secret_key, id, &secret).await?;
+    // Deliveries still waiting are signed with the new secret when they go.
+    audit::record(
+        &mut tx,
+        audit::Event::new("webhook.rotate-secret")
+            .actor(&owner.user.id)
+            .target(id)
+            .after(json!({ "url": webhook.url }))
+            .ip(&cx.ip()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(WebhookWithSecret { webhook, secret })
+}
+
+pub async fn delete(cx: &RequestContext, body: WebhookIdBody) -> ApiResult<StatusResponse> {
+    let owner = cx.require(Permission::WebhookManage).await?;
+    let id = required(&body.webhook_id, "webhookId")?;
+    let mut tx = cx.db().begin().await?;
+    let webhook = load(&mut tx, id).await?;
+    if webhook.source != FROM_ADMIN {
+        return Err(from_config());
+    }
+    store::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("webhook.delete")
+            .actor(&owner.user.id)
+            .target(id)
+            .before(audited(&webhook))
+            .ip(&cx.ip()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusResponse {
+        status: true,
+        message: Some(format!("The webhook to {} is removed.", webhook.url)),
+    })
+}
+
+pub async fn deliveries(query: DeliveriesQuery) -> ApiResult<DeliveryList> {
+    let DeliveriesQuery {
+        webhook_id,
+        status,
+        limit,
+        offset,
+    } = query;
+    let cx = RequestContext::current()?;
+    cx.require(Permission::WebhookManage).await?;
+    let status = match status.as_deref().map(str::trim) {
+        None | Some("") | Some("all") => None,
+        Some(s) if STATUSES.contains(&s) => Some(s),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "INVALID_STATUS",
+                format!(
+                    "`{other}` is not a status; use one of {}.",
+                    STATUSES.join(", ")
+                ),
+            ))
+        }
+    };
+    let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
+    let (rows, total) = store::deliveries(
+        cx.db(),
+        &webhook_id,
+        status,
+        limit,
+        i64::from(offset.unwrap_or(0)),
+    )
+    .await?;
+    if total == 0 && status.is_none() {
+        // Tell a wrong id from an endpoint with nothing sent yet.
+        let mut tx = cx.db().pool().begin().await?;
+        let found = store::get(&mut tx, &webhook_id).await?;
+        tx.rollback().await?;
+        found.ok_or_else(not_found)?;
+    }
+    Ok(DeliveryList {
+        deliveries: rows.into_iter().map(delivery_view).collect(),
+        total,
+    })
+}
+
+pub async fn replay(cx: &RequestContext, body: DeliveryIdBody) -> ApiResult<DeliveryView> {
+    let owner = cx.require(Permission::WebhookManage).await?;
+    let id = required(&body.delivery_id, "deliveryId")?;
+    let mut tx = cx.db().begin().await?;
+    let original = store::delivery_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("DELIVERY_NOT_FOUND", "There is no such delivery."))?;
+    if original.status == "queued" {
+        return Err(ApiError::conflict(
+            "DELIVERY_STILL_QUEUED",
+            "This delivery is still being tried; replay it once it was delivered or failed.",
+        ));
+    }
+    let new_id = store::replay(&mut tx, &original).await?;
+    audit::record(
+        &mut tx,
+        audit::Event::new("webhook.replay")
+            .actor(&owner.user.id)
+            .target(&original.webhook_id)
+            .after(json!({ "deliveryId": new_id, "replayOf": original.id, "eventId": original.event_id, "eventType": original.event_type }))
+            .ip(&cx.ip()),
+    )
+    .await?;
+    let replayed = store::delivery_in(&mut tx, &new_id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    tx.commit().await?;
+    Ok(delivery_view(replayed))
+}
+
+const FLASH_COOKIE: &str = "gatehouse_webhook_flash";
+const FLASH_PATH: &str = "/admin/webhooks";
+
+fn flash_cookie(cx: &RequestContext, value: &str, max_age: u32) -> String {
+    let secure = if cx.config().secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{FLASH_COOKIE}={value}; Path={FLASH_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The flash the last form left, if any; it is cleared as it is read.
+pub fn take_flash(cx: &RequestContext) -> Option<Flash> {
+    let sealed = cx
+        .parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(&format!("{FLASH_COOKIE}=")))?
+        .to_owned();
+    cx.set_cookie(&flash_cookie(cx, "", 0));
+    let bytes = cx.config().secret_key.open(&sealed)?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// `POST /admin/webhooks`: the page's forms, which work without
+/// JavaScript. Each does what its endpoint does, then sends the browser
+/// back (303) with the outcome in a sealed cookie that lives five minutes
+/// and is read once.
+pub async fn form_route(
+    State(state): State<AppState>,
+    parts: http::request::Parts,
+    body: axum::body::Bytes,
+) -> Response {
+    let cx = RequestContext { state, parts };
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let webhook_id = field("webhookId");
+    let back_to_webhook = |id: &str| format!("{FLASH_PATH}/{id}");
+    let ok = |message: String| Flash {
+        ok: true,
+        message,
+        secret: None,
+        url: None,
+    };
+    let (to, flash) = match field("action").as_deref().unwrap_or("") {
+        "create" => {
+            let events: Vec<String> = fields
+                .iter()
+                .filter(|(k, _)| k == "events")
+                .map(|(_, v)| v.clone())
+                .collect();
+            let typed = field("url");
+            let body = CreateWebhookBody {
+                url: typed.clone(),
+                // Nothing ticked means everything, as in the API.
+                events: (!events.is_empty()).then_some(events),
+                description: field("description"),
+            };
+            match create(&cx, body).await {
+                Ok(made) => (
+                    back_to_webhook(&made.webhook.id),
+                    Flash {
+                        ok: true,
+                        message: format!(
+                            "Webhook added. Deliveries to {} start with the next event.",
+                            made.webhook.url
+                        ),
+                        secret: Some(made.secret),
+                        url: None,
+                    },
+                ),
+                Err(e) => (
+                    FLASH_PATH.to_owned(),
+                    Flash {
+                        ok: false,
+                        message: e.message,
+                        secret: None,
+                        url: typed,
+                    },
+                ),
+            }
+        }
+        action @ ("pause" | "resume") => {
+            let id = webhook_id.clone().unwrap_or_default();
+            let body = UpdateWebhookBody {
+                webhook_id: webhook_id.clone(),
+                paused: Some(action == "pause"),
+                ..Default::default()
+            };
+            let result = update(&cx, body).await.map(|w| {
+                ok(if w.paused {
+                    "Paused: nothing is sent to this webhook, and events that happen meanwhile are not queued for it.".into()
+                } else {
+                    "Resumed: new events are delivered again, and deliveries that were waiting go out.".into()
+                })
+            });
+            (back_to_webhook(&id), result.unwrap_or_else(|e| failed(e)))
+        }
+        "rotate" => {
+            let id = webhook_id.clone().unwrap_or_default();
+            let result = rotate(&cx, WebhookIdBody { webhook_id }).await;
+            let flash = match result {
+                Ok(made) => Flash {
+                    ok: true,
+                    message: "New signing secret made. Every delivery from now on is signed with it: put it in your receiver.".into(),
+                    secret: Some(made.secret),
+                    url: None,
+                },
+                Err(e) => failed(e),
+            };
+            (back_to_webhook(&id), flash)
+        }
+        "delete" => match delete(
+            &cx,
+            WebhookIdBody {
+                webhook_id: webhook_id.clone(),
+            },
+        )
+        .await
+        {
+            Ok(done) => (FLASH_PATH.to_owned(), ok(done.message.unwrap_or_default())),
+            Err(e) => (back_to_webhook(&webhook_id.unwrap_or_default()), failed(e)),
+        },
+        "replay" => {
+            let id = webhook_id.clone().unwrap_or_default();
+            let body = DeliveryIdBody {
+                delivery_id: field("deliveryId"),
+            };
+            let flash = match replay(&cx, body).await {
+                Ok(d) => ok(format!(
+                    "{} is queued again, as a new delivery.",
+                    d.event_type
+                )),
+                Err(e) => failed(e),
+            };
+            (back_to_webhook(&id), flash)
+        }
+        _ => (
+            FLASH_PATH.to_owned(),
+            Flash {
+                ok: false,
+                message: "That form sent no action this page knows.".into(),
+                secret: None,
+                url: None,
+            },
+        ),
+    };
+    let sealed = cx
+        .config()
+        .secret_key
+        .seal(&serde_json::to_vec(&flash).unwrap_or_default());
+    let cookie = flash_cookie(&cx, &sealed, 300);
+    ([(http::header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
+}
+
+fn failed(e: ApiError) -> Flash {
+    Flash {
+        ok: false,
+        message: e.message,
+        secret: None,
+        url: None,
+    }
+}
