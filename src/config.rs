@@ -1292,4 +1292,68 @@ mod tests {
             }
         );
     }
+
+    /// `[[webhooks]]` lists endpoints; `[webhooks]` holds the settings and
+    /// `[[webhooks.endpoints]]`. Either way a mistake names its key.
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn webhooks_in_either_form() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "gatehouse.toml",
+                "[[webhooks]]\nurl = \"https://hooks.example.com/a\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"organization.member.*\"]\n\n[[webhooks]]\nurl = \"https://hooks.example.com/b\"\nsecret = \"a plain secret of some length\"\n",
+            )?;
+            let c = Config::load().map_err(|e| e.to_string())?;
+            assert_eq!(c.webhooks.endpoints.len(), 2);
+            assert_eq!(
+                c.webhooks.endpoints[0].events.as_slice(),
+                ["organization.member.*"]
+            );
+            assert_eq!(c.webhooks.endpoints[1].events.as_slice(), ["*"]);
+            assert!(!c.webhooks.allow_private_networks);
+            assert_eq!(c.webhooks.timeout, Duration::from_secs(10));
+            jail.create_file(
+                "gatehouse.toml",
+                "[webhooks]\nallow_private_networks = true\ntimeout = \"3s\"\n\n[[webhooks.endpoints]]\nurl = \"http://127.0.0.1:9000/in\"\nsecret = \"a plain secret of some length\"\n",
+            )?;
+            let c = Config::load().map_err(|e| e.to_string())?;
+            assert!(c.webhooks.allow_private_networks);
+            assert_eq!(c.webhooks.timeout, Duration::from_secs(3));
+            assert_eq!(c.webhooks.max_attempts, 8);
+            assert_eq!(
+                c.webhooks.endpoints[0].url.as_str(),
+                "http://127.0.0.1:9000/in"
+            );
+            Ok(())
+        });
+        let one = |fields: &str| format!("[{{ {fields} }}]");
+        for (value, named) in [
+            (one(r#"url = "https://x.example.com", secret = "short""#), "webhooks[0].secret"),
+            (one(r#"url = "https://x.example.com", secret = "whsec_!!""#), "webhooks[0].secret"),
+            (one(r#"url = "gopher://x", secret = "a plain secret of some length""#), "webhooks[0].url"),
+            (one(r#"url = "http://10.1.1.1/", secret = "a plain secret of some length""#), "webhooks[0].url"),
+            (
+                one(r#"url = "https://x.example.com", secret = "a plain secret of some length", events = ["user.gone"]"#),
+                "webhooks[0].events",
+            ),
+            (one(r#"url = "https://x.example.com", secrets = "a plain secret of some length""#), "secrets"),
+            (
+                r#"[{ url = "https://x.example.com", secret = "a plain secret of some length" }, { url = "https://x.example.com", secret = "a plain secret of some length" }]"#.to_owned(),
+                "webhooks[1].url",
+            ),
+        ] {
+            let err = Config::with_overrides(&[("webhooks", &value)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{value}: `{err}` should name `{named}`");
+        }
+        let err = Config::with_overrides(&[("webhooks.max_attempts", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhooks.max_attempts"), "{err}");
+        let err = Config::with_overrides(&[("webhooks.timeout", "\"soon\"")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("webhooks.timeout"), "{err}");
+    }
 }

@@ -69,8 +69,12 @@ pub fn client(settings: &WebhookSettings) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// How many deliveries one node has on the wire at once: an endpoint that
+/// hangs until the timeout holds up one of them, not every other webhook.
+const IN_FLIGHT: usize = 8;
+
 /// Starts this node's sender. It stops once `stopping` says so, after the
-/// delivery in hand.
+/// deliveries in hand.
 pub fn spawn(
     settings: WebhookSettings,
     key: SecretKey,
@@ -82,19 +86,35 @@ pub fn spawn(
     // delivery that is still on its way.
     let lease = clock::ms(settings.timeout.saturating_mul(2) + Duration::from_secs(30));
     let stop = crate::server::stop_requested(stopping.clone());
+    let settings = Arc::new(settings);
     Ok(tokio::spawn(async move {
         tokio::pin!(stop);
         let stopped = || *stopping.borrow();
+        let mut in_flight = tokio::task::JoinSet::new();
         while !stopped() {
-            while !stopped() {
+            // Claim what is due, up to the limit, and send it off.
+            while in_flight.len() < IN_FLIGHT && !stopped() {
                 match store::claim_next(&db, lease).await {
-                    Ok(Some(delivery)) => deliver(&db, &client, &settings, &key, delivery).await,
+                    Ok(Some(delivery)) => {
+                        let (db, client, settings, key) =
+                            (db.clone(), client.clone(), settings.clone(), key.clone());
+                        in_flight.spawn(async move {
+                            deliver(&db, &client, &settings, &key, delivery).await
+                        });
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "failed to read the webhook outbox");
                         break;
                     }
                 }
+            }
+            if in_flight.len() >= IN_FLIGHT {
+                tokio::select! {
+                    _ = in_flight.join_next() => {}
+                    _ = &mut stop => {}
+                }
+                continue;
             }
             let pause = match store::next_due(&db).await {
                 Ok(Some(at)) => Duration::from_millis(
@@ -103,11 +123,15 @@ pub fn spawn(
                 .min(settings.poll_interval),
                 _ => settings.poll_interval,
             };
+            // A finished delivery frees a place at once; otherwise wait for
+            // the next one to come due.
             tokio::select! {
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 _ = tokio::time::sleep(pause) => {}
                 _ = &mut stop => {}
             }
         }
+        while in_flight.join_next().await.is_some() {}
     }))
 }
 

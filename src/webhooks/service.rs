@@ -452,7 +452,7 @@ pub async fn form_route(
                     "Resumed: new events are delivered again, and deliveries that were waiting go out.".into()
                 })
             });
-            (back_to_webhook(&id), result.unwrap_or_else(|e| failed(e)))
+            (back_to_webhook(&id), result.unwrap_or_else(failed))
         }
         "rotate" => {
             let id = webhook_id.clone().unwrap_or_default();

@@ -287,6 +287,29 @@ async fn failing_endpoint_fails_then_replays(backend: Backend) {
     );
 }
 
+/// A redirect is a failure: following it could lead anywhere.
+async fn redirects_are_not_followed(backend: Backend) {
+    let Some(app) = app(backend, &[("webhooks.max_attempts", "1")]).await else {
+        return;
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer(307);
+    let owner = app.account("owner@example.com", "owner").await;
+    let (webhook, _) = add_webhook(&app, &owner, &receiver.url(), json!(["webhook.*"])).await;
+    // Its own creation is a webhook event.
+    app.wait_until(
+        "select count(*) from webhook_deliveries where status = 'failed'",
+        |n: &i64| *n == 1,
+    )
+    .await;
+    let listed = deliveries(&app, &owner, &webhook).await;
+    assert_eq!(listed[0]["eventType"], "webhook.create");
+    assert_eq!(listed[0]["responseStatus"], 307);
+    let error = listed[0]["lastError"].as_str().unwrap();
+    assert!(error.contains("redirects are not followed"), "{error}");
+    assert_eq!(receiver.received().len(), 1);
+}
+
 async fn two_nodes_deliver_each_event_once(backend: Backend) {
     let Some(first) = app(backend, &[("webhooks.poll_interval", "\"20ms\"")]).await else {
         return;
@@ -682,6 +705,7 @@ on_both_databases!(
     deliveries_signed_and_shaped,
     down_then_up_delivers_once,
     failing_endpoint_fails_then_replays,
+    redirects_are_not_followed,
     two_nodes_deliver_each_event_once,
     private_addresses_are_refused,
     managing_webhooks,
