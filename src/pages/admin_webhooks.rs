@@ -157,7 +157,7 @@ fn EventChoices(event_types: Vec<String>, chosen: Vec<String>) -> impl IntoView 
                 <span class="text-slate-500">"(and those added in later versions)"</span>
             </label>
             <p class="mt-1 text-xs text-slate-500">"Or untick that and choose:"</p>
-            <div class="mt-2 grid grid-cols-1 gap-2 lg:grid-cols-2">
+            <div class="mt-2 grid grid-cols-1 items-start gap-2 lg:grid-cols-2">
                 {Group::ALL.into_iter().map(|group| {
                     let types: Vec<String> = event_types.iter().filter(|t| Group::of(t) == group).cloned().collect();
                     let prefixes: Vec<String> = {
