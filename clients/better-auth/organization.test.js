@@ -7,6 +7,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -37,6 +39,9 @@ before(async () => {
       GATEHOUSE_SIGN_UP_MODE: "open",
       GATEHOUSE_RATE_LIMITS__SIGN_UP: "1000/1m",
       GATEHOUSE_RATE_LIMITS__SIGN_IN: "1000/1m",
+      // The webhook test's receiver is on this machine.
+      GATEHOUSE_WEBHOOKS__ALLOW_PRIVATE_NETWORKS: "true",
+      GATEHOUSE_WEBHOOKS__POLL_INTERVAL: "100ms",
       RUST_LOG: "warn",
     },
     stdio: ["ignore", "ignore", "pipe"],
@@ -82,16 +87,19 @@ function ok(result, what) {
   return result.data;
 }
 
+/** The `gatehouse` command on this instance's database, as an operator runs it. */
+function gatehouse(...args) {
+  return execFileSync(path.join(root, "target/release/gatehouse"), args, {
+    cwd: root,
+    env: { ...process.env, ...instance, RUST_LOG: "warn" },
+  }).toString();
+}
+
 /**
  * The link in the newest waiting email of `kind` to `to`, read as an
  * operator would with no mail server: `gatehouse outbox list`, then `show`.
  */
 function linkInOutbox(to, kind) {
-  const gatehouse = (...args) =>
-    execFileSync(path.join(root, "target/release/gatehouse"), args, {
-      cwd: root,
-      env: { ...process.env, ...instance, RUST_LOG: "warn" },
-    }).toString();
   const line = gatehouse("outbox", "list")
     .split("\n")
     .find((l) => l.includes(` ${kind} `) && l.includes(` ${to} `));
@@ -393,4 +401,58 @@ test("custom roles through organizationClient", async () => {
   assert.equal(held.error.code, "ROLE_IS_ASSIGNED_TO_MEMBERS");
   ok(await owner.client.organization.updateMemberRole({ organizationId: org.id, memberId: joined.member.id, role: "member" }), "update-member-role");
   assert.deepEqual(ok(await owner.client.organization.deleteRole({ organizationId: org.id, roleName: "finance" }), "delete-role"), { success: true });
+});
+
+test("webhooks through the client's $fetch, signed as Standard Webhooks says", async () => {
+  const stamp = Date.now();
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((ready) => receiver.listen(0, "127.0.0.1", ready));
+  const url = `http://127.0.0.1:${receiver.address().port}/hooks`;
+  try {
+    const owner = person();
+    const inviteToken = gatehouse("invite", "--role", "owner").match(/\/invite\/([A-Za-z0-9_-]{20,})/)[1];
+    await signUp(owner, "Otto Owner", `otto-${stamp}@example.com`, { inviteToken });
+    const made = ok(
+      await owner.client.$fetch("/admin/create-webhook", { method: "POST", body: { url, events: ["organization.*"] } }),
+      "create-webhook",
+    );
+    assert.match(made.secret, /^whsec_/);
+    assert.deepEqual(made.webhook.events, ["organization.*"]);
+    const org = ok(await owner.client.organization.create({ name: "Echo", slug: `echo-${stamp}` }), "create");
+
+    for (let i = 0; i < 100 && !received.some((r) => JSON.parse(r.body).type === "organization.create"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const delivery = received.find((r) => JSON.parse(r.body).type === "organization.create");
+    assert.ok(delivery, "organization.create delivered");
+    const event = JSON.parse(delivery.body);
+    assert.equal(event.data.targetId, org.id);
+    assert.equal(event.id, delivery.headers["webhook-id"]);
+    const key = Buffer.from(made.secret.slice("whsec_".length), "base64");
+    const signature = createHmac("sha256", key)
+      .update(`${delivery.headers["webhook-id"]}.${delivery.headers["webhook-timestamp"]}.${delivery.body}`)
+      .digest("base64");
+    assert.ok(delivery.headers["webhook-signature"].split(" ").includes(`v1,${signature}`), "signature");
+
+    const listed = ok(
+      await owner.client.$fetch("/admin/list-webhook-deliveries", { query: { webhookId: made.webhook.id } }),
+      "list-webhook-deliveries",
+    );
+    assert.ok(listed.deliveries.some((d) => d.eventType === "organization.create" && d.status === "delivered"));
+    const removed = ok(
+      await owner.client.$fetch("/admin/delete-webhook", { method: "POST", body: { webhookId: made.webhook.id } }),
+      "delete-webhook",
+    );
+    assert.equal(removed.status, true);
+  } finally {
+    receiver.close();
+  }
 });
