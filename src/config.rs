@@ -510,6 +510,22 @@ impl Config {
     /// environment. `path` is `GATEHOUSE_CONFIG` or `gatehouse.toml`.
     pub fn load() -> Result<Self, ConfigError> {
         let path = std::env::var("GATEHOUSE_CONFIG").unwrap_or_else(|_| "gatehouse.toml".into());
+        // An environment variable under `webhooks` would replace a file's
+        // `[[webhooks]]` list whole (a table cannot merge into a list), and
+        // the endpoints would be gone without a word.
+        let listed = matches!(
+            Figment::from(Toml::file(Path::new(&path))).find_value("webhooks"),
+            Ok(figment::value::Value::Array(..))
+        );
+        if listed && std::env::vars().any(|(k, _)| k.starts_with("GATEHOUSE_WEBHOOKS__")) {
+            return Err(invalid(
+                "webhooks",
+                "the file lists endpoints as [[webhooks]], which GATEHOUSE_WEBHOOKS__* settings \
+                 cannot be added to: write [webhooks] with the settings and the endpoints as \
+                 [[webhooks.endpoints]]"
+                    .into(),
+            ));
+        }
         Self::from_figment(
             Figment::from(Serialized::defaults(RawConfig::default()))
                 .merge(Toml::file(Path::new(&path)))
@@ -1312,6 +1328,9 @@ mod tests {
             assert_eq!(c.webhooks.endpoints[1].events.as_slice(), ["*"]);
             assert!(!c.webhooks.allow_private_networks);
             assert_eq!(c.webhooks.timeout, Duration::from_secs(10));
+            jail.set_env("GATEHOUSE_WEBHOOKS__TIMEOUT", "3s");
+            let err = Config::load().unwrap_err().to_string();
+            assert!(err.contains("[[webhooks.endpoints]]"), "{err}");
             jail.create_file(
                 "gatehouse.toml",
                 "[webhooks]\nallow_private_networks = true\ntimeout = \"3s\"\n\n[[webhooks.endpoints]]\nurl = \"http://127.0.0.1:9000/in\"\nsecret = \"a plain secret of some length\"\n",

@@ -263,3 +263,33 @@ async fn deliver(
         Err(e) => tracing::error!(id = %d.id, error = %e, "failed to record a webhook outcome"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name is judged by what it resolves to at the moment of sending.
+    #[tokio::test]
+    async fn the_resolver_keeps_private_addresses_out() {
+        let refused = GuardedResolver {
+            allow_private: false,
+        }
+        .resolve("localhost".parse().unwrap())
+        .await
+        .err()
+        .expect("localhost is refused")
+        .to_string();
+        assert!(
+            refused.contains("private, loopback or link-local"),
+            "{refused}"
+        );
+        let allowed: Vec<SocketAddr> = GuardedResolver {
+            allow_private: true,
+        }
+        .resolve("localhost".parse().unwrap())
+        .await
+        .expect("allowed")
+        .collect();
+        assert!(allowed.iter().any(|a| a.ip().is_loopback()), "{allowed:?}");
+    }
+}
