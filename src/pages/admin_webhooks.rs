@@ -142,8 +142,7 @@ fn WebhookCards(webhooks: Vec<WebhookView>) -> impl IntoView {
     .into_any()
 }
 
-/// The event checkboxes: all, or by group, or one by one. Nothing ticked
-/// means all, as in the API.
+/// The event checkboxes: all, or by group, or one by one.
 #[component]
 fn EventChoices(event_types: Vec<String>, chosen: Vec<String>) -> impl IntoView {
     let all = chosen.is_empty() || chosen.iter().any(|e| e == "*");

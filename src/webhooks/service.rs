@@ -410,8 +410,9 @@ pub async fn form_route(
             let typed = field("url");
             let body = CreateWebhookBody {
                 url: typed.clone(),
-                // Nothing ticked means everything, as in the API.
-                events: (!events.is_empty()).then_some(events),
+                // Nothing ticked is a mistake to point out, not "all":
+                // the form has its own box for all events.
+                events: Some(events),
                 description: field("description"),
             };
             match create(&cx, body).await {

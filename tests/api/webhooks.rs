@@ -607,6 +607,37 @@ async fn the_page_adds_a_webhook(backend: Backend) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // No event ticked: refused, and the typed URL comes back to the form.
+    let res = client
+        .post(format!("{}/admin/webhooks", app.base_url))
+        .header("cookie", &owner)
+        .header("origin", &app.base_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("action=create&url=https%3A%2F%2Fhooks.example.com%2Fin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/admin/webhooks");
+    let flash = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .get("/admin/webhooks", Some(&format!("{owner}; {flash}")))
+        .await;
+    assert!(
+        page.text.contains("choose at least one event"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("value=\"https://hooks.example.com/in\""),
+        "{}",
+        page.text
+    );
     let res = client
         .post(format!("{}/admin/webhooks", app.base_url))
         .header("cookie", &owner)
