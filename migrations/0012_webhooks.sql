@@ -49,5 +49,5 @@ create table webhook_deliveries (
 );
 create index webhook_deliveries_due on webhook_deliveries (status, next_attempt_at);
 create index webhook_deliveries_by_webhook on webhook_deliveries (webhook_id, created_at);
--- Retention prunes delivered ones by age.
-create index webhook_deliveries_delivered on webhook_deliveries (status, delivered_at);
+-- Retention prunes finished ones (delivered or failed) by their last attempt.
+create index webhook_deliveries_finished on webhook_deliveries (status, updated_at);

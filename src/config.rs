@@ -166,7 +166,7 @@ pub struct RetentionSettings {
     /// Password-reset and email-verification tokens, after their use or
     /// expiry.
     pub spent_tokens: Duration,
-    /// Webhook deliveries, after they were delivered.
+    /// Webhook deliveries, after they were delivered or failed for good.
     pub delivered_webhooks: Duration,
     /// Audit events, after they were written; none: for good.
     pub audit_events: Option<Duration>,

@@ -1,5 +1,5 @@
 //! Retention (SPEC §7): what is done with is deleted after a while: emails
-//! after they were sent, webhook deliveries after they were delivered, password-reset and verification tokens after
+//! after they were sent, webhook deliveries once delivered or failed, password-reset and verification tokens after
 //! their use or expiry, and audit events only when configured. Expired
 //! sessions and rate-limit windows go as they end (`maintenance`).
 
@@ -29,8 +29,10 @@ pub async fn prune(db: &Db, settings: &RetentionSettings, now_ms: i64) -> sqlx::
             .execute(db.pool())
             .await?
             .rows_affected();
+    // Failed ones too: an endpoint that is gone for good would otherwise
+    // grow the table by every event, for ever.
     pruned.webhook_deliveries = sqlx::query(
-        "delete from webhook_deliveries where status = 'delivered' and delivered_at < $1",
+        "delete from webhook_deliveries where status in ('delivered', 'failed') and updated_at < $1",
     )
     .bind(cutoff(now_ms, settings.delivered_webhooks))
     .execute(db.pool())

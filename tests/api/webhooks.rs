@@ -724,12 +724,29 @@ async fn delivered_webhooks_are_pruned(backend: Backend) {
         .await
         .unwrap();
     assert!(pruned.webhook_deliveries >= 1);
-    let left: i64 =
-        sqlx::query_scalar("select count(*) from webhook_deliveries where status = 'delivered'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(left, 0);
+    // A failed one goes too; one still waiting for its turn stays.
+    let mut tx = app.store.begin().await.unwrap();
+    for status in ["failed", "queued"] {
+        sqlx::query(
+            "insert into webhook_deliveries (id, webhook_id, event_id, event_type, payload, status,
+                 attempts, next_attempt_at, created_at, updated_at)
+             select $1, id, 'e', 'user.set-role', '{}', $1, 1, 9223372036854775807, 0, 0 from webhooks",
+        )
+        .bind(status)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let pruned = gatehouse::server::retention::prune(&app.store, &app.config.retention, later)
+        .await
+        .unwrap();
+    assert_eq!(pruned.webhook_deliveries, 1, "the failed one");
+    let left: Vec<String> = sqlx::query_scalar("select status from webhook_deliveries")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, ["queued"]);
 }
 
 on_both_databases!(
