@@ -99,9 +99,9 @@ fn view(e: EventRow) -> AuditEventView {
         }),
         _ => None,
     };
-    let target_name = match (e.target_name, e.target_email, e.organization_name) {
+    let target_name = match (e.target_name, e.target_email, e.other_name) {
         (Some(name), Some(email), _) => Some(format!("{name} ({email})")),
-        (_, _, Some(organization)) => Some(organization),
+        (_, _, Some(other)) => Some(other),
         _ => None,
     };
     AuditEventView {

@@ -24,7 +24,9 @@ pub struct EventRow {
     pub target: Option<String>,
     pub target_name: Option<String>,
     pub target_email: Option<String>,
-    pub organization_name: Option<String>,
+    /// What another kind of target is called: an organization's name, a
+    /// webhook's URL.
+    pub other_name: Option<String>,
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub ip_address: Option<String>,
@@ -42,7 +44,7 @@ impl EventRow {
             target: r.try_get("target")?,
             target_name: r.try_get("target_name")?,
             target_email: r.try_get("target_email")?,
-            organization_name: r.try_get("organization_name")?,
+            other_name: r.try_get("other_name")?,
             before_json: r.try_get("before_json")?,
             after_json: r.try_get("after_json")?,
             ip_address: r.try_get("ip_address")?,
@@ -113,11 +115,13 @@ pub async fn list(
     let sql = format!(
         "select e.id, e.action, e.actor_id, e.target, e.before_json, e.after_json, e.ip_address,
                 e.created_at, a.name as actor_name, a.email as actor_email,
-                t.name as target_name, t.email as target_email, o.name as organization_name
+                t.name as target_name, t.email as target_email,
+                coalesce(o.name, w.url) as other_name
          from audit_events e
          left join users a on a.id = e.actor_id
          left join users t on t.id = e.target
          left join organizations o on o.id = e.target
+         left join webhooks w on w.id = e.target
          {clause}
          order by e.created_at desc, e.id desc {page}"
     );

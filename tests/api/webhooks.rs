@@ -575,6 +575,23 @@ async fn managing_webhooks(backend: Backend) {
             .await
             .unwrap();
     assert!(logged.iter().flatten().all(|j| !j.contains("whsec_")));
+    // The audit log names a webhook by its URL, under its own group.
+    let res = app
+        .get(
+            "/api/auth/admin/list-audit-events?group=webhooks",
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let paused = res.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "webhook.update")
+        .unwrap()
+        .clone();
+    assert_eq!(paused["targetName"], receiver.url().as_str());
+    assert_eq!(paused["after"]["paused"], true);
 }
 
 /// The page's forms work without JavaScript: add redirects to the new
@@ -673,6 +690,39 @@ async fn the_page_adds_a_webhook(backend: Backend) {
     assert!(cleared);
     let again = app.get(&to, Some(&owner)).await;
     assert!(!again.text.contains("webhook-secret"), "shown once");
+
+    // Rotating and pausing from the page, each back to the webhook.
+    let id = to.trim_start_matches("/admin/webhooks/").to_owned();
+    for (action, says) in [
+        ("rotate", "New signing secret"),
+        ("pause", "Paused"),
+        ("resume", "Resumed"),
+    ] {
+        let res = client
+            .post(format!("{}/admin/webhooks", app.base_url))
+            .header("cookie", &owner)
+            .header("origin", &app.base_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("action={action}&webhookId={id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"].to_str().unwrap(), to);
+        let flash = res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = app.get(&to, Some(&format!("{owner}; {flash}"))).await;
+        assert!(page.text.contains(says), "{action}: {}", page.text);
+        assert_eq!(
+            page.text.contains("webhook-secret"),
+            action == "rotate",
+            "{action}"
+        );
+    }
 
     let stored: Vec<String> = sqlx::query_scalar("select event from webhook_events order by event")
         .fetch_all(&app.db)
