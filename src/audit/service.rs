@@ -99,10 +99,14 @@ fn view(e: EventRow) -> AuditEventView {
         }),
         _ => None,
     };
-    let target_name = match (e.target_name, e.target_email, e.other_name) {
+    let target_name = match (e.target_name, e.target_email, e.organization_name) {
         (Some(name), Some(email), _) => Some(format!("{name} ({email})")),
-        (_, _, Some(other)) => Some(other),
-        _ => None,
+        (_, _, Some(organization)) => Some(organization),
+        // A webhook shows as its URL's origin (see webhooks::service::audited).
+        _ => e
+            .webhook_url
+            .as_deref()
+            .map(crate::webhooks::service::origin),
     };
     AuditEventView {
         id: e.id,

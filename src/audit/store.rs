@@ -24,9 +24,8 @@ pub struct EventRow {
     pub target: Option<String>,
     pub target_name: Option<String>,
     pub target_email: Option<String>,
-    /// What another kind of target is called: an organization's name, a
-    /// webhook's URL.
-    pub other_name: Option<String>,
+    pub organization_name: Option<String>,
+    pub webhook_url: Option<String>,
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub ip_address: Option<String>,
@@ -44,7 +43,8 @@ impl EventRow {
             target: r.try_get("target")?,
             target_name: r.try_get("target_name")?,
             target_email: r.try_get("target_email")?,
-            other_name: r.try_get("other_name")?,
+            organization_name: r.try_get("organization_name")?,
+            webhook_url: r.try_get("webhook_url")?,
             before_json: r.try_get("before_json")?,
             after_json: r.try_get("after_json")?,
             ip_address: r.try_get("ip_address")?,
@@ -116,7 +116,7 @@ pub async fn list(
         "select e.id, e.action, e.actor_id, e.target, e.before_json, e.after_json, e.ip_address,
                 e.created_at, a.name as actor_name, a.email as actor_email,
                 t.name as target_name, t.email as target_email,
-                coalesce(o.name, w.url) as other_name
+                o.name as organization_name, w.url as webhook_url
          from audit_events e
          left join users a on a.id = e.actor_id
          left join users t on t.id = e.target

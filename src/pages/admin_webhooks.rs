@@ -35,12 +35,15 @@ pub fn AdminWebhooksPage() -> impl IntoView {
         <div class="mx-auto max-w-5xl">
             <PageHeader
                 title="Webhooks"
-                subtitle="Gatehouse sends the events you choose to your app as signed HTTP POSTs: when someone joins, a role changes, an invitation is accepted. Each delivery is retried until your endpoint answers with a 2xx status."
+                subtitle="Gatehouse sends the events you choose to your app as signed HTTP POSTs: when someone joins, a role changes, an invitation is accepted. A delivery your endpoint does not answer with a 2xx status is tried again, waiting longer each time, up to a limit."
             />
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let flash = flash.await.ok().flatten();
-                    let typed = flash.as_ref().and_then(|f| f.url.clone()).unwrap_or_default();
+                    let typed = flash
+                        .as_ref()
+                        .map(|f| (f.url.clone().unwrap_or_default(), f.description.clone().unwrap_or_default()))
+                        .unwrap_or_default();
                     match list.await {
                         Err(e) => denied_or_error(e).into_any(),
                         Ok(list) => view! {
@@ -198,7 +201,8 @@ fn EventChoices(event_types: Vec<String>, chosen: Vec<String>) -> impl IntoView 
 }
 
 #[component]
-fn AddWebhookForm(event_types: Vec<String>, typed: String) -> impl IntoView {
+fn AddWebhookForm(event_types: Vec<String>, typed: (String, String)) -> impl IntoView {
+    let (typed_url, typed_description) = typed;
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6" aria-labelledby="add-webhook">
             <h2 id="add-webhook" class="text-lg font-semibold text-slate-900">"Add a webhook"</h2>
@@ -206,9 +210,9 @@ fn AddWebhookForm(event_types: Vec<String>, typed: String) -> impl IntoView {
             <form method="post" action=FORM class="mt-4">
                 <input type="hidden" name="action" value="create" />
                 <label class=LABEL for="webhook-url">"Endpoint URL"</label>
-                <input id="webhook-url" name="url" type="url" required placeholder="https://app.example.com/hooks/gatehouse" value=typed class=INPUT />
+                <input id="webhook-url" name="url" type="url" required placeholder="https://app.example.com/hooks/gatehouse" value=typed_url class=INPUT />
                 <label class=format!("{LABEL} mt-4") for="webhook-description">"Description "<span class="font-normal text-slate-500">"(optional)"</span></label>
-                <input id="webhook-description" name="description" maxlength="200" placeholder="Provision new members in the billing app" class=INPUT />
+                <input id="webhook-description" name="description" maxlength="200" placeholder="Provision new members in the billing app" value=typed_description class=INPUT />
                 <EventChoices event_types chosen=vec![] />
                 <button type="submit" class="mt-6 rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">"Add webhook"</button>
             </form>
@@ -268,7 +272,8 @@ pub fn AdminWebhookPage() -> impl IntoView {
                         let flash = flash.await.ok().flatten();
                         let webhook = match webhook.await {
                             Ok(w) => w,
-                            Err(e) => return view! { <div class="mt-4"><FlashAlert flash />{denied_or_error(e)}</div> }.into_any(),
+                            // A flash is for whoever may see the webhook.
+                            Err(e) => return view! { <div class="mt-4">{denied_or_error(e)}</div> }.into_any(),
                         };
                         let list = deliveries.await;
                         view! {
@@ -396,7 +401,9 @@ fn delivery_line(d: &DeliveryView) -> String {
     if let Some(code) = d.response_status {
         parts.push(format!("answered {code}"));
     }
-    if let Some(next) = &d.next_attempt_at {
+    if d.sending {
+        parts.push("sending now".to_owned());
+    } else if let Some(next) = &d.next_attempt_at {
         parts.push(format!("next try {}", format_time(next)));
     }
     if d.replay_of.is_some() {

@@ -140,6 +140,14 @@ impl RequestContext {
         }
     }
 
+    /// Sets a response header, when the answer is a page or a server
+    /// function's (plain routes set their own).
+    pub fn set_header(&self, name: header::HeaderName, value: &'static str) {
+        if let Some(options) = use_context::<ResponseOptions>() {
+            options.insert_header(name, HeaderValue::from_static(value));
+        }
+    }
+
     pub fn set_cookie(&self, cookie: &str) {
         if let (Some(options), Ok(value)) = (
             use_context::<ResponseOptions>(),

@@ -35,13 +35,16 @@ impl Events {
 
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, EventsError> {
         let mut out: Vec<String> = Vec::new();
+        let mut all = false;
+        // Every item is checked, `*` or not, so a typo never hides behind it.
         for item in items {
             let item = item.as_ref().trim();
             if item.is_empty() {
                 continue;
             }
             if item == "*" {
-                return Ok(Self::all());
+                all = true;
+                continue;
             }
             let known = match item.strip_suffix(".*") {
                 Some(prefix) => ACTIONS.iter().any(|a| {
@@ -54,6 +57,9 @@ impl Events {
                 return Err(EventsError::Unknown(item.to_owned()));
             }
             out.push(item.to_owned());
+        }
+        if all {
+            return Ok(Self::all());
         }
         if out.is_empty() {
             return Err(EventsError::Empty);
@@ -112,9 +118,14 @@ const REFUSED_V4: [(Ipv4Addr, u8); 14] = [
     (Ipv4Addr::new(240, 0, 0, 0), 4),
 ];
 
-const REFUSED_V6: [(Ipv6Addr, u8); 7] = [
+const REFUSED_V6: [(Ipv6Addr, u8); 10] = [
     (Ipv6Addr::UNSPECIFIED, 128),
     (Ipv6Addr::LOCALHOST, 128),
+    // Discard-only, and the local-use NAT64 prefix.
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64),
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48),
+    // Site-local (deprecated, still routed inside some networks).
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),
     (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32),
     // Teredo tunnels to an address that cannot be checked here.
     (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32),
@@ -146,8 +157,12 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let tail = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     match s {
-        // ::ffff:a.b.c.d and the deprecated ::a.b.c.d
-        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] if v6 != Ipv6Addr::LOCALHOST => {
+        // ::ffff:a.b.c.d, ::ffff:0:a.b.c.d and the deprecated ::a.b.c.d
+        [0, 0, 0, 0, 0, 0xffff, _, _]
+        | [0, 0, 0, 0, 0xffff, 0, _, _]
+        | [0, 0, 0, 0, 0, 0, _, _]
+            if v6 != Ipv6Addr::LOCALHOST =>
+        {
             (v6 != Ipv6Addr::UNSPECIFIED).then(tail)
         }
         // NAT64
@@ -309,6 +324,10 @@ mod tests {
         assert!(!e.matches("organization.create"));
         assert!(!e.matches("user.disable"));
         assert_eq!(Events::parse(&["user.create", "*"]).unwrap(), Events::all());
+        assert_eq!(
+            Events::parse(&["*", "user.bogus"]),
+            Err(EventsError::Unknown("user.bogus".into()))
+        );
         assert!(Events::all().matches("session.sign-in"));
     }
 
@@ -360,6 +379,10 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
             "ff02::1",
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b:1::a",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

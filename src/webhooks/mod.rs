@@ -75,8 +75,10 @@ pub struct DeliveryView {
     /// The endpoint's HTTP status on the last attempt, if it answered.
     pub response_status: Option<i64>,
     pub last_error: Option<String>,
-    /// When a queued delivery is next tried.
+    /// When a queued delivery is next tried (none while it is being sent).
     pub next_attempt_at: Option<String>,
+    /// A sender is delivering it right now.
+    pub sending: bool,
     /// The delivery this one replays.
     pub replay_of: Option<String>,
     /// The JSON body, as sent.
@@ -206,10 +208,31 @@ pub struct Flash {
     pub secret: Option<String>,
     /// What was typed into the add form, when adding failed.
     pub url: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Flash {
+    pub fn ok(message: &str) -> Self {
+        Self {
+            ok: true,
+            message: message.to_owned(),
+            secret: None,
+            url: None,
+            description: None,
+        }
+    }
+
+    pub fn error(e: ApiError) -> Self {
+        Self {
+            ok: false,
+            message: e.message,
+            ..Self::ok("")
+        }
+    }
 }
 
 #[server(name = TakeWebhookFlash, prefix = "/api/auth", endpoint = "gatehouse/webhook-flash", input = GetUrl)]
 pub async fn take_webhook_flash() -> Result<Option<Flash>, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
-    Ok(service::take_flash(&cx))
+    service::take_flash(&cx).await
 }

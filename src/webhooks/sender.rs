@@ -92,6 +92,7 @@ pub fn spawn(
         let stopped = || *stopping.borrow();
         let mut in_flight = tokio::task::JoinSet::new();
         while !stopped() {
+            let mut unreadable = false;
             // Claim what is due, up to the limit, and send it off.
             while in_flight.len() < IN_FLIGHT && !stopped() {
                 match store::claim_next(&db, lease).await {
@@ -105,6 +106,7 @@ pub fn spawn(
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "failed to read the webhook outbox");
+                        unreadable = true;
                         break;
                     }
                 }
@@ -117,6 +119,8 @@ pub fn spawn(
                 continue;
             }
             let pause = match store::next_due(&db).await {
+                // A database that cannot be read is not asked again at once.
+                _ if unreadable => settings.poll_interval,
                 Ok(Some(at)) => Duration::from_millis(
                     u64::try_from(at.saturating_sub(clock::now_ms())).unwrap_or(0),
                 )
@@ -200,18 +204,20 @@ pub async fn attempt(
                 )
             }
         }
-        Err(e) => failed(None, describe(&e), false),
+        Err(e) => failed(None, describe(e), false),
     }
 }
 
 /// A failed request in words, with the cause that says what went wrong
 /// (reqwest's own message is only "error sending request").
-fn describe(e: &reqwest::Error) -> String {
+fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
         return "The endpoint did not answer in time (webhooks.timeout).".into();
     }
+    // Without the URL: a receiver's path or query may hold a token.
+    let e = e.without_url();
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());

@@ -48,7 +48,10 @@ fn view(w: Webhook) -> WebhookView {
 
 fn delivery_view(d: Delivery) -> DeliveryView {
     DeliveryView {
-        next_attempt_at: (d.status == "queued").then(|| clock::rfc3339(d.next_attempt_at)),
+        // While a sender holds it, its due time is only the claim's lease.
+        next_attempt_at: (d.status == "queued" && !d.sending)
+            .then(|| clock::rfc3339(d.next_attempt_at)),
+        sending: d.sending,
         id: d.id,
         webhook_id: d.webhook_id,
         event_id: d.event_id,
@@ -64,9 +67,31 @@ fn delivery_view(d: Delivery) -> DeliveryView {
     }
 }
 
-/// What the audit log keeps of an endpoint: never its secret.
+/// What the audit log keeps of an endpoint: never its secret, and of its
+/// URL only the origin. A receiver's path or query may hold a token of its
+/// own (Slack-style URLs), and the log is read by admins who do not manage
+/// webhooks and is itself sent to other webhooks.
 fn audited(w: &WebhookView) -> serde_json::Value {
-    json!({ "url": w.url, "events": w.events, "paused": w.paused, "description": w.description })
+    json!({ "endpoint": origin(&w.url), "events": w.events, "paused": w.paused, "description": w.description })
+}
+
+/// `https://hooks.example.com` of a webhook URL.
+pub fn origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// A description of at most 200 characters, trimmed.
+fn description(text: Option<&str>) -> ApiResult<Option<&str>> {
+    let text = text.map(str::trim);
+    if text.is_some_and(|d| d.chars().count() > 200) {
+        return Err(ApiError::bad_request(
+            "INVALID_DESCRIPTION",
+            "A description of at most 200 characters, please.",
+        ));
+    }
+    Ok(text)
 }
 
 fn not_found() -> ApiError {
@@ -115,7 +140,10 @@ async fn checked_url(cx: &RequestContext, text: &str) -> ApiResult<url::Url> {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> ApiResult<WebhookView> {
-    store::get(tx, id).await?.map(view).ok_or_else(not_found)
+    store::get(tx, id)
+        .await?
+        .map(view)
+        .ok_or_else(not_found)
 }
 
 pub async fn list() -> ApiResult<WebhookList> {
@@ -130,24 +158,17 @@ pub async fn list() -> ApiResult<WebhookList> {
 pub async fn get(id: String) -> ApiResult<WebhookView> {
     let cx = RequestContext::current()?;
     cx.require(Permission::WebhookManage).await?;
-    // A read: the transaction only gives `load` one connection.
-    let mut tx = cx.db().pool().begin().await?;
-    let found = load(&mut tx, &id).await;
-    tx.rollback().await?;
-    found
+    store::find(cx.db(), &id)
+        .await?
+        .map(view)
+        .ok_or_else(not_found)
 }
 
 pub async fn create(cx: &RequestContext, body: CreateWebhookBody) -> ApiResult<WebhookWithSecret> {
     let owner = cx.require(Permission::WebhookManage).await?;
     let url = checked_url(cx, required(&body.url, "url")?).await?;
     let events = events(body.events.as_deref())?;
-    let description = body.description.as_deref().unwrap_or("").trim();
-    if description.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "INVALID_DESCRIPTION",
-            "A description of at most 200 characters, please.",
-        ));
-    }
+    let description = description(body.description.as_deref())?.unwrap_or("");
     let (_, secret) = Secret::generate();
     let id = crate::server::crypto::new_id();
     let mut tx = cx.db().begin().await?;
@@ -191,9 +212,10 @@ pub async fn update(cx: &RequestContext, body: UpdateWebhookBody) -> ApiResult<W
         .as_deref()
         .map(|e| events(Some(e)))
         .transpose()?;
+    let description = description(body.description.as_deref())?;
     let mut tx = cx.db().begin().await?;
     let before = load(&mut tx, id).await?;
-    let changes_settings = url.is_some() || events.is_some() || body.description.is_some();
+    let changes_settings = url.is_some() || events.is_some() || description.is_some();
     if changes_settings && before.source != FROM_ADMIN {
         return Err(from_config());
     }
@@ -201,7 +223,7 @@ pub async fn update(cx: &RequestContext, body: UpdateWebhookBody) -> ApiResult<W
         &mut tx,
         id,
         url.as_ref().map(url::Url::as_str),
-        body.description.as_deref().map(str::trim),
+        description,
         body.paused,
     )
     .await?;
@@ -233,13 +255,14 @@ pub async fn rotate(cx: &RequestContext, body: WebhookIdBody) -> ApiResult<Webho
     }
     let (_, secret) = Secret::generate();
     store::set_secret(&mut tx, &cx.config().secret_key, id, &secret).await?;
+    let webhook = load(&mut tx, id).await?;
     // Deliveries still waiting are signed with the new secret when they go.
     audit::record(
         &mut tx,
         audit::Event::new("webhook.rotate-secret")
             .actor(&owner.user.id)
             .target(id)
-            .after(json!({ "url": webhook.url }))
+            .after(json!({ "endpoint": origin(&webhook.url) }))
             .ip(&cx.ip()),
     )
     .await?;
@@ -303,12 +326,11 @@ pub async fn deliveries(query: DeliveriesQuery) -> ApiResult<DeliveryList> {
         i64::from(offset.unwrap_or(0)),
     )
     .await?;
-    if total == 0 && status.is_none() {
-        // Tell a wrong id from an endpoint with nothing sent yet.
-        let mut tx = cx.db().pool().begin().await?;
-        let found = store::get(&mut tx, &webhook_id).await?;
-        tx.rollback().await?;
-        found.ok_or_else(not_found)?;
+    if total == 0 {
+        // Tell a wrong id from an endpoint with nothing (of this status) yet.
+        store::find(cx.db(), &webhook_id)
+            .await?
+            .ok_or_else(not_found)?;
     }
     Ok(DeliveryList {
         deliveries: rows.into_iter().map(delivery_view).collect(),
@@ -348,6 +370,18 @@ pub async fn replay(cx: &RequestContext, body: DeliveryIdBody) -> ApiResult<Deli
 
 const FLASH_COOKIE: &str = "gatehouse_webhook_flash";
 const FLASH_PATH: &str = "/admin/webhooks";
+/// How long a flash can be read: the redirect follows at once.
+const FLASH_MS: i64 = 5 * 60 * 1000;
+
+/// A flash as sealed into its cookie: bound to the person it was made for
+/// and to a deadline, so a copied cookie (a shared browser, a captured
+/// request) shows no one else a secret, and not later either.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Sealed {
+    user_id: String,
+    expires_at: i64,
+    flash: Flash,
+}
 
 fn flash_cookie(cx: &RequestContext, value: &str, max_age: u32) -> String {
     let secure = if cx.config().secure_cookies() {
@@ -358,26 +392,38 @@ fn flash_cookie(cx: &RequestContext, value: &str, max_age: u32) -> String {
     format!("{FLASH_COOKIE}={value}; Path={FLASH_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// The flash the last form left, if any; it is cleared as it is read.
-pub fn take_flash(cx: &RequestContext) -> Option<Flash> {
-    let sealed = cx
+/// The flash the last form left for this owner, if any; it is cleared as
+/// it is read. The pages that show it are never stored by a browser or a
+/// proxy: one may hold a new secret.
+pub async fn take_flash(cx: &RequestContext) -> ApiResult<Option<Flash>> {
+    cx.set_header(http::header::CACHE_CONTROL, "no-store");
+    let Some(sealed) = cx
         .parts
         .headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(&format!("{FLASH_COOKIE}=")))?
-        .to_owned();
+        .find_map(|pair| pair.trim().strip_prefix(FLASH_COOKIE)?.strip_prefix('='))
+        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
     cx.set_cookie(&flash_cookie(cx, "", 0));
-    let bytes = cx.config().secret_key.open(&sealed)?;
-    serde_json::from_slice(&bytes).ok()
+    let owner = cx.require(Permission::WebhookManage).await?;
+    Ok(cx
+        .config()
+        .secret_key
+        .open(&sealed)
+        .and_then(|bytes| serde_json::from_slice::<Sealed>(&bytes).ok())
+        .filter(|s| s.user_id == owner.user.id && s.expires_at > clock::now_ms())
+        .map(|s| s.flash))
 }
 
 /// `POST /admin/webhooks`: the page's forms, which work without
 /// JavaScript. Each does what its endpoint does, then sends the browser
-/// back (303) with the outcome in a sealed cookie that lives five minutes
-/// and is read once.
+/// back (303) with the outcome in a sealed cookie, read once, by the same
+/// person, within five minutes.
 pub async fn form_route(
     State(state): State<AppState>,
     parts: http::request::Parts,
@@ -385,138 +431,150 @@ pub async fn form_route(
 ) -> Response {
     let cx = RequestContext { state, parts };
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| form_field(&fields, name);
     let webhook_id = field("webhookId");
-    let back_to_webhook = |id: &str| format!("{FLASH_PATH}/{id}");
-    let ok = |message: String| Flash {
-        ok: true,
-        message,
-        secret: None,
-        url: None,
-    };
+    let back = webhook_page(webhook_id.as_deref());
     let (to, flash) = match field("action").as_deref().unwrap_or("") {
-        "create" => {
-            let events: Vec<String> = fields
-                .iter()
-                .filter(|(k, _)| k == "events")
-                .map(|(_, v)| v.clone())
-                .collect();
-            let typed = field("url");
-            let body = CreateWebhookBody {
-                url: typed.clone(),
-                // Nothing ticked is a mistake to point out, not "all":
-                // the form has its own box for all events.
-                events: Some(events),
-                description: field("description"),
-            };
-            match create(&cx, body).await {
-                Ok(made) => (
-                    back_to_webhook(&made.webhook.id),
-                    Flash {
-                        ok: true,
-                        message: format!(
-                            "Webhook added. Deliveries to {} start with the next event.",
-                            made.webhook.url
-                        ),
-                        secret: Some(made.secret),
-                        url: None,
-                    },
-                ),
-                Err(e) => (
-                    FLASH_PATH.to_owned(),
-                    Flash {
-                        ok: false,
-                        message: e.message,
-                        secret: None,
-                        url: typed,
-                    },
-                ),
-            }
-        }
+        "create" => create_from_form(&cx, &fields).await,
         action @ ("pause" | "resume") => {
-            let id = webhook_id.clone().unwrap_or_default();
             let body = UpdateWebhookBody {
-                webhook_id: webhook_id.clone(),
+                webhook_id,
                 paused: Some(action == "pause"),
                 ..Default::default()
             };
-            let result = update(&cx, body).await.map(|w| {
-                ok(if w.paused {
-                    "Paused: nothing is sent to this webhook, and events that happen meanwhile are not queued for it.".into()
-                } else {
-                    "Resumed: new events are delivered again, and deliveries that were waiting go out.".into()
-                })
-            });
-            (back_to_webhook(&id), result.unwrap_or_else(failed))
+            let flash = match update(&cx, body).await {
+                Ok(w) if w.paused => Flash::ok(
+                    "Paused: nothing is sent to this webhook, and events that happen meanwhile are not queued for it.",
+                ),
+                Ok(_) => Flash::ok(
+                    "Resumed: new events are delivered again, and deliveries that were waiting go out.",
+                ),
+                Err(e) => Flash::error(e),
+            };
+            (back, flash)
         }
         "rotate" => {
-            let id = webhook_id.clone().unwrap_or_default();
-            let result = rotate(&cx, WebhookIdBody { webhook_id }).await;
-            let flash = match result {
+            let flash = match rotate(&cx, WebhookIdBody { webhook_id }).await {
                 Ok(made) => Flash {
-                    ok: true,
-                    message: "New signing secret made. Every delivery from now on is signed with it: put it in your receiver.".into(),
                     secret: Some(made.secret),
-                    url: None,
+                    ..Flash::ok("New signing secret made. Every delivery from now on is signed with it: put it in your receiver.")
                 },
-                Err(e) => failed(e),
+                Err(e) => Flash::error(e),
             };
-            (back_to_webhook(&id), flash)
+            (back, flash)
         }
-        "delete" => match delete(
-            &cx,
-            WebhookIdBody {
-                webhook_id: webhook_id.clone(),
-            },
-        )
-        .await
-        {
-            Ok(done) => (FLASH_PATH.to_owned(), ok(done.message.unwrap_or_default())),
-            Err(e) => (back_to_webhook(&webhook_id.unwrap_or_default()), failed(e)),
+        "delete" => match delete(&cx, WebhookIdBody { webhook_id }).await {
+            Ok(done) => (
+                FLASH_PATH.to_owned(),
+                Flash::ok(&done.message.unwrap_or_default()),
+            ),
+            Err(e) => (back, Flash::error(e)),
         },
         "replay" => {
-            let id = webhook_id.clone().unwrap_or_default();
             let body = DeliveryIdBody {
                 delivery_id: field("deliveryId"),
             };
             let flash = match replay(&cx, body).await {
-                Ok(d) => ok(format!(
+                Ok(d) => Flash::ok(&format!(
                     "{} is queued again, as a new delivery.",
                     d.event_type
                 )),
-                Err(e) => failed(e),
+                Err(e) => Flash::error(e),
             };
-            (back_to_webhook(&id), flash)
+            (back, flash)
         }
         _ => (
             FLASH_PATH.to_owned(),
-            Flash {
-                ok: false,
-                message: "That form sent no action this page knows.".into(),
-                secret: None,
-                url: None,
-            },
+            Flash::error(ApiError::bad_request(
+                "UNKNOWN_ACTION",
+                "That form sent no action this page knows.",
+            )),
         ),
     };
-    let sealed = cx
-        .config()
-        .secret_key
-        .seal(&serde_json::to_vec(&flash).unwrap_or_default());
-    let cookie = flash_cookie(&cx, &sealed, 300);
-    ([(http::header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
+    let mut response = Redirect::to(&to).into_response();
+    // Only someone signed in gets a flash: it is theirs alone.
+    if let Ok(Some(current)) = cx.session().await {
+        let sealed = Sealed {
+            user_id: current.user.id,
+            expires_at: clock::now_ms() + FLASH_MS,
+            flash,
+        };
+        let sealed = cx
+            .config()
+            .secret_key
+            .seal(&serde_json::to_vec(&sealed).unwrap_or_default());
+        if let Ok(cookie) = http::HeaderValue::from_str(&flash_cookie(&cx, &sealed, 300)) {
+            response
+                .headers_mut()
+                .append(http::header::SET_COOKIE, cookie);
+        }
+    }
+    response
 }
 
-fn failed(e: ApiError) -> Flash {
-    Flash {
-        ok: false,
-        message: e.message,
-        secret: None,
-        url: None,
+fn form_field(fields: &[(String, String)], name: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The add form: every ticked event, and what was typed back to the form
+/// when adding fails.
+async fn create_from_form(cx: &RequestContext, fields: &[(String, String)]) -> (String, Flash) {
+    let events: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "events")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let (url, description) = (form_field(fields, "url"), form_field(fields, "description"));
+    let result = if events.iter().any(|e| e == "*") && events.len() > 1 {
+        // "All events" is ticked by default: events ticked besides it are
+        // surely meant as the choice, which it would silently override.
+        Err(ApiError::bad_request(
+            "INVALID_EVENTS",
+            "Untick All events to choose some of them, or keep it ticked alone.",
+        ))
+    } else {
+        let body = CreateWebhookBody {
+            url: url.clone(),
+            // Nothing ticked is a mistake to point out, not "all": the form
+            // has its own box for all events.
+            events: Some(events),
+            description: description.clone(),
+        };
+        create(cx, body).await
+    };
+    match result {
+        Ok(made) => (
+            webhook_page(Some(&made.webhook.id)),
+            Flash {
+                secret: Some(made.secret),
+                ..Flash::ok(&format!(
+                    "Webhook added. Deliveries to {} start with the next event.",
+                    made.webhook.url
+                ))
+            },
+        ),
+        Err(e) => (
+            FLASH_PATH.to_owned(),
+            Flash {
+                url,
+                description,
+                ..Flash::error(e)
+            },
+        ),
     }
+}
+
+/// The page of one webhook; the id is encoded, as it came from a form.
+fn webhook_page(id: Option<&str>) -> String {
+    format!(
+        "{FLASH_PATH}/{}",
+        percent_encoding::utf8_percent_encode(
+            id.unwrap_or_default(),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    )
 }

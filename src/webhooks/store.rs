@@ -72,28 +72,43 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Webhook>> {
     ))
     .fetch_all(db.pool())
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        out.push(webhook(&row, events_of(db.pool(), &id).await?)?);
-    }
-    Ok(out)
+    let events: Vec<(String, String)> =
+        sqlx::query_as("select webhook_id, event from webhook_events order by event")
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            let mine = events
+                .iter()
+                .filter(|(w, _)| *w == id)
+                .map(|(_, e)| e.clone())
+                .collect();
+            webhook(row, mine)
+        })
+        .collect()
 }
 
-pub async fn get(tx: &mut Tx, id: &str) -> sqlx::Result<Option<Webhook>> {
+/// One endpoint, on a connection of the pool or a transaction's.
+pub async fn get(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<Option<Webhook>> {
     let row = sqlx::query(&format!(
         "select {WEBHOOK_COLUMNS} from webhooks w where w.id = $1"
     ))
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     match row {
         None => Ok(None),
         Some(row) => {
-            let events = events_of(&mut **tx, id).await?;
+            let events = events_of(&mut *conn, id).await?;
             webhook(&row, events).map(Some)
         }
     }
+}
+
+/// One endpoint, read through the pool.
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<Webhook>> {
+    get(&mut *db.pool().acquire().await?, id).await
 }
 
 pub struct NewWebhook<'a> {
@@ -197,6 +212,13 @@ pub async fn sync_configured(
     endpoints: &[ConfiguredWebhook],
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
+    // Nodes starting together take turns (SQLite's write lock does this by
+    // itself), so they cannot insert the same endpoint twice.
+    if db.backend() == Backend::Postgres {
+        sqlx::query("select pg_advisory_xact_lock(7164029346)")
+            .execute(&mut *tx)
+            .await?;
+    }
     let ids: Vec<String> = endpoints
         .iter()
         .map(|e| config_id(e.url.as_str()))
@@ -326,7 +348,9 @@ impl Claimed {
 }
 
 /// Claims the most overdue queued delivery of an endpoint that is not
-/// paused. As for email: the claim pushes the due time out by `lease_ms`;
+/// paused and has none on its way already: one slow or hanging endpoint
+/// holds one of a node's places, never all of them, and its events go out
+/// in order. As for email: the claim pushes the due time out by `lease_ms`;
 /// PostgreSQL skips rows another node is claiming, SQLite's write lock
 /// makes the select-and-update atomic.
 pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>> {
@@ -341,6 +365,9 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
         "update webhook_deliveries set claim_token = $1, next_attempt_at = $2, updated_at = $3
          where id = (select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id
                      where d.status = 'queued' and d.next_attempt_at <= $3 and w.paused = 0
+                       and not exists (select 1 from webhook_deliveries c
+                                       where c.webhook_id = d.webhook_id and c.status = 'queued'
+                                         and c.claim_token is not null and c.next_attempt_at > $3)
                      order by d.next_attempt_at, d.created_at limit 1 {lock})
            and status = 'queued' and next_attempt_at <= $3
          returning id, webhook_id, event_id, payload, attempts"
@@ -443,13 +470,15 @@ pub struct Delivery {
     pub response_status: Option<i64>,
     pub last_error: Option<String>,
     pub next_attempt_at: i64,
+    /// A sender holds it right now.
+    pub sending: bool,
     pub replay_of: Option<String>,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
 }
 
 const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, payload, status, attempts,
-     response_status, last_error, next_attempt_at, replay_of, created_at, delivered_at";
+     response_status, last_error, next_attempt_at, claim_token, replay_of, created_at, delivered_at";
 
 fn delivery(row: &AnyRow) -> sqlx::Result<Delivery> {
     Ok(Delivery {
@@ -463,6 +492,8 @@ fn delivery(row: &AnyRow) -> sqlx::Result<Delivery> {
         response_status: row.try_get("response_status")?,
         last_error: row.try_get("last_error")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
+        sending: row.try_get::<Option<String>, _>("claim_token")?.is_some()
+            && row.try_get::<i64, _>("next_attempt_at")? > clock::now_ms(),
         replay_of: row.try_get("replay_of")?,
         created_at: row.try_get("created_at")?,
         delivered_at: row.try_get("delivered_at")?,
