@@ -8,7 +8,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rand::{rngs::OsRng, RngCore};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::Sha256;
 use url::{Host, Url};
 
@@ -285,7 +285,8 @@ impl std::fmt::Debug for Secret {
 
 /// The body a receiver gets for an audit event: `type`, `id` (also the
 /// `webhook-id` header, the same on every attempt and replay), `timestamp`
-/// (RFC 3339) and `data`. Its shape is the contract with receivers.
+/// (RFC 3339) and `data`, in that order. Its shape is the contract with
+/// receivers.
 pub fn payload(
     id: &str,
     event_type: &str,
@@ -295,18 +296,33 @@ pub fn payload(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> String {
-    json!({
-        "type": event_type,
-        "id": id,
-        "timestamp": timestamp,
-        "data": {
-            "actorId": actor_id,
-            "targetId": target_id,
-            "before": before,
-            "after": after,
+    #[derive(serde::Serialize)]
+    struct Payload<'a> {
+        r#type: &'a str,
+        id: &'a str,
+        timestamp: &'a str,
+        data: Data<'a>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data<'a> {
+        actor_id: Option<&'a str>,
+        target_id: Option<&'a str>,
+        before: Option<&'a Value>,
+        after: Option<&'a Value>,
+    }
+    serde_json::to_string(&Payload {
+        r#type: event_type,
+        id,
+        timestamp,
+        data: Data {
+            actor_id,
+            target_id,
+            before,
+            after,
         },
     })
-    .to_string()
+    .expect("a payload of strings and JSON values serializes")
 }
 
 #[cfg(test)]
@@ -426,6 +442,23 @@ mod tests {
             );
             assert!(parse_url(private, true).is_ok(), "{private}");
         }
+    }
+
+    #[test]
+    fn the_payload_reads_in_its_documented_order() {
+        let body = payload(
+            "e1",
+            "user.set-role",
+            "2026-11-30T00:00:00Z",
+            Some("a"),
+            None,
+            None,
+            Some(&serde_json::json!({ "role": "admin" })),
+        );
+        assert_eq!(
+            body,
+            r#"{"type":"user.set-role","id":"e1","timestamp":"2026-11-30T00:00:00Z","data":{"actorId":"a","targetId":null,"before":null,"after":{"role":"admin"}}}"#
+        );
     }
 
     #[test]

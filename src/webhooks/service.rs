@@ -140,10 +140,7 @@ async fn checked_url(cx: &RequestContext, text: &str) -> ApiResult<url::Url> {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> ApiResult<WebhookView> {
-    store::get(tx, id)
-        .await?
-        .map(view)
-        .ok_or_else(not_found)
+    store::get(tx, id).await?.map(view).ok_or_else(not_found)
 }
 
 pub async fn list() -> ApiResult<WebhookList> {
