@@ -73,10 +73,6 @@ impl Events {
         &self.0
     }
 
-    pub fn into_vec(self) -> Vec<String> {
-        self.0
-    }
-
     pub fn matches(&self, event: &str) -> bool {
         let candidates = listeners_of(event);
         self.0.iter().any(|p| candidates.contains(p))
