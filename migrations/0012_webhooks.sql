@@ -8,6 +8,10 @@ create table webhooks (
     url text not null,
     description text not null default '',
     sealed_secret text not null,
+    -- After a rotation the old secret signs too, beside the new one, until
+    -- this time: receivers switch over without a delivery failing its check.
+    previous_sealed_secret text,
+    previous_secret_until bigint,
     paused bigint not null default 0,
     source text not null,
     created_by text references users (id) on delete set null,

@@ -263,7 +263,17 @@ impl Secret {
         }
     }
 
-    /// `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of
+    /// The `webhook-signature` header for `secrets`: their signatures,
+    /// space-separated, which a receiver accepts if any one verifies.
+    pub fn header(secrets: &[Secret], id: &str, timestamp: i64, body: &str) -> String {
+        secrets
+            .iter()
+            .map(|s| s.sign(id, timestamp, body))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// One signature: `v1,` and the base64 HMAC-SHA256 of
     /// `{id}.{timestamp}.{body}`.
     pub fn sign(&self, id: &str, timestamp: i64, body: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("any key length");
@@ -487,6 +497,21 @@ mod tests {
             r#"{"test": 2432232314}"#,
         );
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn two_secrets_give_two_signatures() {
+        let (a, _) = Secret::generate();
+        let (b, _) = Secret::generate();
+        let header = Secret::header(&[a.clone(), b.clone()], "e", 1, "{}");
+        assert_eq!(
+            header,
+            format!("{} {}", a.sign("e", 1, "{}"), b.sign("e", 1, "{}"))
+        );
+        assert_eq!(
+            Secret::header(std::slice::from_ref(&a), "e", 1, "{}"),
+            a.sign("e", 1, "{}")
+        );
     }
 
     proptest! {

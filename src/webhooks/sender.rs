@@ -10,7 +10,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use reqwest::dns::{Name, Resolve, Resolving};
 
 use super::{
-    domain::{is_public, parse_url},
+    domain::{is_public, parse_url, Secret},
     store::{self, Claimed},
 };
 use crate::{
@@ -170,8 +170,8 @@ pub async fn attempt(
     if let Err(e) = parse_url(&d.url, allow_private) {
         return failed(None, e.to_string(), true);
     }
-    let secret = match d.secret(key) {
-        Ok(secret) => secret,
+    let secrets = match d.secrets(key) {
+        Ok(secrets) => secrets,
         Err(reason) => return failed(None, reason, true),
     };
     let timestamp = clock::now_ms() / 1000;
@@ -182,7 +182,7 @@ pub async fn attempt(
         .header("webhook-timestamp", timestamp.to_string())
         .header(
             "webhook-signature",
-            secret.sign(&d.event_id, timestamp, &d.payload),
+            Secret::header(&secrets, &d.event_id, timestamp, &d.payload),
         )
         .body(d.payload.clone());
     match request.send().await {

@@ -94,6 +94,9 @@ fn description(text: Option<&str>) -> ApiResult<Option<&str>> {
     Ok(text)
 }
 
+/// How long a replaced secret keeps signing beside the new one.
+const ROTATION_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 fn not_found() -> ApiError {
     ApiError::not_found("WEBHOOK_NOT_FOUND", "There is no such webhook.")
 }
@@ -251,9 +254,11 @@ pub async fn rotate(cx: &RequestContext, body: WebhookIdBody) -> ApiResult<Webho
         return Err(from_config());
     }
     let (_, secret) = Secret::generate();
-    store::set_secret(&mut tx, &cx.config().secret_key, id, &secret).await?;
+    let until = clock::now_ms() + clock::ms(ROTATION_GRACE);
+    store::rotate_secret(&mut tx, &cx.config().secret_key, id, &secret, until).await?;
     let webhook = load(&mut tx, id).await?;
-    // Deliveries still waiting are signed with the new secret when they go.
+    // Every delivery from now on carries a signature with each secret until
+    // the old one's grace ends, so receivers can switch without a gap.
     audit::record(
         &mut tx,
         audit::Event::new("webhook.rotate-secret")
@@ -454,7 +459,7 @@ pub async fn form_route(
             let flash = match rotate(&cx, WebhookIdBody { webhook_id }).await {
                 Ok(made) => Flash {
                     secret: Some(made.secret),
-                    ..Flash::ok("New signing secret made. Every delivery from now on is signed with it: put it in your receiver.")
+                    ..Flash::ok("New signing secret made. For the next 24 hours every delivery carries a signature with the old secret too, so put the new one in your receiver within a day.")
                 },
                 Err(e) => Flash::error(e),
             };

@@ -177,14 +177,27 @@ pub async fn update(
     .map(drop)
 }
 
-pub async fn set_secret(tx: &mut Tx, key: &SecretKey, id: &str, secret: &str) -> sqlx::Result<()> {
-    sqlx::query("update webhooks set sealed_secret = $1, updated_at = $2 where id = $3")
-        .bind(key.seal(secret.as_bytes()))
-        .bind(clock::now_ms())
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+/// A new secret; the one it replaces keeps signing too (a second
+/// signature) until `previous_until`.
+pub async fn rotate_secret(
+    tx: &mut Tx,
+    key: &SecretKey,
+    id: &str,
+    secret: &str,
+    previous_until: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update webhooks set previous_sealed_secret = sealed_secret, previous_secret_until = $1,
+             sealed_secret = $2, updated_at = $3
+         where id = $4",
+    )
+    .bind(previous_until)
+    .bind(key.seal(secret.as_bytes()))
+    .bind(clock::now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
 }
 
 pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
@@ -330,20 +343,30 @@ pub struct Claimed {
     pub event_id: String,
     pub payload: String,
     pub sealed_secret: String,
+    /// The secret before the last rotation, while it still signs.
+    pub previous_sealed_secret: Option<String>,
     /// Attempts made before this one.
     pub attempts: u32,
 }
 
 impl Claimed {
-    pub fn secret(&self, key: &SecretKey) -> Result<Secret, String> {
-        key.open(&self.sealed_secret)
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| Secret::parse(&text).ok())
-            .ok_or_else(|| {
-                "The signing secret does not open with this node's secret key: every node must \
-                 share one (GATEHOUSE_SECRET_KEY)."
-                    .to_owned()
-            })
+    /// The secrets to sign with: the current one, and the one before it
+    /// during its grace period.
+    pub fn secrets(&self, key: &SecretKey) -> Result<Vec<Secret>, String> {
+        let open = |sealed: &str| {
+            key.open(sealed)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|text| Secret::parse(&text).ok())
+                .ok_or_else(|| {
+                    "The signing secret does not open with this node's secret key: every node \
+                     must share one (GATEHOUSE_SECRET_KEY)."
+                        .to_owned()
+                })
+        };
+        std::iter::once(self.sealed_secret.as_str())
+            .chain(self.previous_sealed_secret.as_deref())
+            .map(open)
+            .collect()
     }
 }
 
@@ -382,11 +405,16 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
         return Ok(None);
     };
     let webhook_id: String = row.try_get("webhook_id")?;
-    let (url, sealed_secret): (String, String) =
-        sqlx::query_as("select url, sealed_secret from webhooks where id = $1")
-            .bind(&webhook_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (url, sealed_secret, previous_sealed_secret): (String, String, Option<String>) =
+        sqlx::query_as(
+            "select url, sealed_secret,
+                    case when previous_secret_until > $2 then previous_sealed_secret end
+             from webhooks where id = $1",
+        )
+        .bind(&webhook_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Some(Claimed {
         id: row.try_get("id")?,
@@ -396,6 +424,7 @@ pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>>
         event_id: row.try_get("event_id")?,
         payload: row.try_get("payload")?,
         sealed_secret,
+        previous_sealed_secret,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
     }))
 }

@@ -537,7 +537,18 @@ async fn managing_webhooks(backend: Backend) {
     assert_ne!(new, old);
     set_role(&app, &owner, &ada, "moderator").await;
     let got = receiver.wait_for(2).await;
-    assert!(got[1].signed_with(&new) && !got[1].signed_with(&old));
+    // For a day both secrets sign, so a receiver switches without a gap.
+    assert!(got[1].signed_with(&new) && got[1].signed_with(&old));
+    assert_eq!(got[1].header("webhook-signature").split(' ').count(), 2);
+    // After that, only the new one.
+    sqlx::query("update webhooks set previous_secret_until = 0 where id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    set_role(&app, &owner, &ada, "user").await;
+    let got = receiver.wait_for(3).await;
+    assert!(got[2].signed_with(&new) && !got[2].signed_with(&old));
     let res = app
         .post_with_cookie(
             "/api/auth/admin/delete-webhook",
