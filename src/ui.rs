@@ -490,6 +490,30 @@ pub fn paged_href(base: &str, query: &[(&str, String)], offset: i64) -> String {
     }
 }
 
+/// A server-rendered list's status filters, as links, the current one
+/// marked: `filters` are (value, label) pairs, `href` the address of each.
+#[component]
+pub fn StatusLinks(
+    filters: &'static [(&'static str, &'static str)],
+    #[prop(into)] current: String,
+    href: impl Fn(&str) -> String + 'static,
+    /// The `nav`'s spacing and gap, which differ from page to page.
+    class: &'static str,
+) -> impl IntoView {
+    view! {
+        <nav aria-label="Filter by status" class=format!("flex flex-wrap {class}")>
+            {filters.iter().map(|(value, label)| view! {
+                <a
+                    href=href(value)
+                    aria-current=(current == *value).then_some("page")
+                    class="rounded-full border border-slate-300 px-3 py-1 text-sm font-medium text-slate-700 hover:bg-white \
+                           aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
+                >{*label}</a>
+            }).collect_view()}
+        </nav>
+    }
+}
+
 /// "1–20 of 57" with links to the pages before and after, for a list
 /// rendered on the server (`paged_href`). Nothing at all for an empty list.
 #[component]

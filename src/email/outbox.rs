@@ -9,7 +9,7 @@ use crate::{
     error::ApiError,
     server::{
         clock, crypto,
-        db::{Backend, Db, Tx},
+        db::{row_lock, Db, Tx},
         rate_limit,
         secret_key::SecretKey,
     },
@@ -227,12 +227,9 @@ impl Claimed {
 /// (`BEGIN IMMEDIATE`) makes the select-and-update atomic.
 pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>> {
     let now = clock::now_ms();
-    let lock = match db.backend() {
-        Backend::Postgres => "for update skip locked",
-        Backend::Sqlite => "",
-    };
     let claim = crypto::new_id();
     let mut tx = db.begin().await?;
+    let lock = row_lock(&tx, "for update skip locked");
     let deliverable = deliverable("$3");
     let row = sqlx::query(&format!(
         "update outbound_emails set claim_token = $1, next_attempt_at = $2, updated_at = $3

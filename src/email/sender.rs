@@ -94,13 +94,8 @@ pub fn spawn(
                 }
             }
             // A retry due before the next poll is not kept waiting for it.
-            let pause = match outbox::next_due(&db).await {
-                Ok(Some(at)) => Duration::from_millis(
-                    u64::try_from(at.saturating_sub(clock::now_ms())).unwrap_or(0),
-                )
-                .min(settings.poll_interval),
-                _ => settings.poll_interval,
-            };
+            let due = outbox::next_due(&db).await.ok().flatten();
+            let pause = clock::pause_until(due, settings.poll_interval);
             tokio::select! {
                 _ = wake.0.notified() => {}
                 _ = tokio::time::sleep(pause) => {}

@@ -14,7 +14,7 @@ use crate::{
         PAGE_SIZE,
     },
     error::ApiError,
-    ui::{format_time, reload, use_hydrated, Alert, PageHeader, PageLinks, Tone},
+    ui::{format_time, reload, use_hydrated, Alert, PageHeader, PageLinks, StatusLinks, Tone},
 };
 
 const FILTERS: [(&str, &str); 4] = [
@@ -63,19 +63,12 @@ pub fn AdminEmailsPage() -> impl IntoView {
                 title="Outgoing email"
                 subtitle="Every message Gatehouse sends, newest first. Failed deliveries are retried on their own; you can also send one again."
             />
-            <nav aria-label="Filter by status" class="mb-4 flex flex-wrap gap-2">
-                {FILTERS.into_iter().map(|(value, label)| {
-                    let href = Address { status: value.to_owned(), offset: 0 }.href(None);
-                    view! {
-                        <a
-                            href=href
-                            aria-current=(status == value).then_some("page")
-                            class="rounded-full border px-3 py-1 text-sm font-medium border-slate-300 text-slate-700 hover:bg-white \
-                                   aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
-                        >{label}</a>
-                    }
-                }).collect_view()}
-            </nav>
+            <StatusLinks
+                filters=&FILTERS
+                current=status.clone()
+                href=|value: &str| Address { status: value.to_owned(), offset: 0 }.href(None)
+                class="mb-4 gap-2"
+            />
             <Suspense fallback=|| ()>
                 {
                     let here = here.clone();

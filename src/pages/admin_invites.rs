@@ -123,19 +123,15 @@ pub fn AdminInvitesPage() -> impl IntoView {
 fn ListFilters(status: String, search: String) -> impl IntoView {
     view! {
         <div class="mb-3 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
-            <nav aria-label="Filter by status" class="flex flex-wrap gap-1.5">
-                {FILTERS.into_iter().map(|(value, label)| {
-                    let href = crate::ui::paged_href("/admin/invites", &[("status", value.to_owned()), ("search", search.clone())], 0);
-                    view! {
-                        <a
-                            href=href
-                            aria-current=(status == value).then_some("page")
-                            class="rounded-full border border-slate-300 px-3 py-1 text-sm font-medium text-slate-700 hover:bg-white \
-                                   aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
-                        >{label}</a>
-                    }
-                }).collect_view()}
-            </nav>
+            <crate::ui::StatusLinks
+                filters=&FILTERS
+                current=status.clone()
+                href={
+                    let search = search.clone();
+                    move |value: &str| crate::ui::paged_href("/admin/invites", &[("status", value.to_owned()), ("search", search.clone())], 0)
+                }
+                class="gap-1.5"
+            />
             <form method="get" action="/admin/invites" role="search">
                 {(!status.is_empty()).then(|| view! { <input type="hidden" name="status" value=status.clone() /> })}
                 <label class="sr-only" for="invite-search">"Search by email"</label>

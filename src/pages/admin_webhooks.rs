@@ -15,8 +15,8 @@ use crate::{
     audit::domain::Group,
     error::ApiError,
     ui::{
-        format_time, paged_href, Alert, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL,
-        LINK, SMALL_BUTTON,
+        format_time, paged_href, Alert, PageHeader, PageLinks, StatusLinks, Tone, DANGER_BUTTON,
+        INPUT, LABEL, LINK, SMALL_BUTTON,
     },
     webhooks::{
         get_webhook, list_webhook_deliveries, list_webhooks, take_webhook_flash, DeliveriesQuery,
@@ -281,16 +281,15 @@ pub fn AdminWebhookPage() -> impl IntoView {
                             <WebhookHeader webhook=webhook.clone() />
                             <section class="mt-8" aria-labelledby="deliveries">
                                 <h2 id="deliveries" class="text-lg font-semibold text-slate-900">"Deliveries"</h2>
-                                <nav aria-label="Filter by status" class="my-3 flex flex-wrap gap-2">
-                                    {FILTERS.into_iter().map(|(value, label)| view! {
-                                        <a
-                                            href=paged_href(&base, &[("status", value.to_owned())], 0)
-                                            aria-current=(status == value).then_some("page")
-                                            class="rounded-full border px-3 py-1 text-sm font-medium border-slate-300 text-slate-700 hover:bg-white \
-                                                   aria-[current=page]:border-indigo-600 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
-                                        >{label}</a>
-                                    }).collect_view()}
-                                </nav>
+                                <StatusLinks
+                                    filters=&FILTERS
+                                    current=status.clone()
+                                    href={
+                                        let base = base.clone();
+                                        move |value: &str| paged_href(&base, &[("status", value.to_owned())], 0)
+                                    }
+                                    class="my-3 gap-2"
+                                />
                                 {match list {
                                     Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                                     Ok(list) => view! {

@@ -18,6 +18,15 @@ pub fn ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How long a background sender sleeps: until `due` (ms), when something
+/// comes due before the next poll, else the poll interval.
+pub fn pause_until(due: Option<i64>, poll: std::time::Duration) -> std::time::Duration {
+    due.map_or(poll, |at| {
+        std::time::Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0))
+            .min(poll)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

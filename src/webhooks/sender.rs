@@ -118,15 +118,13 @@ pub fn spawn(
                 }
                 continue;
             }
-            let pause = match store::next_due(&db).await {
-                // A database that cannot be read is not asked again at once.
-                _ if unreadable => settings.poll_interval,
-                Ok(Some(at)) => Duration::from_millis(
-                    u64::try_from(at.saturating_sub(clock::now_ms())).unwrap_or(0),
-                )
-                .min(settings.poll_interval),
-                _ => settings.poll_interval,
+            // A database that cannot be read is not asked again at once.
+            let due = if unreadable {
+                None
+            } else {
+                store::next_due(&db).await.ok().flatten()
             };
+            let pause = clock::pause_until(due, settings.poll_interval);
             // A finished delivery frees a place at once; otherwise wait for
             // the next one to come due.
             tokio::select! {

@@ -9,7 +9,7 @@ use crate::{
     config::ConfiguredWebhook,
     server::{
         clock, crypto,
-        db::{Backend, Db, Tx},
+        db::{row_lock, Backend, Db, Tx},
         secret_key::SecretKey,
     },
 };
@@ -378,12 +378,9 @@ impl Claimed {
 /// makes the select-and-update atomic.
 pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>> {
     let now = clock::now_ms();
-    let lock = match db.backend() {
-        Backend::Postgres => "for update of d skip locked",
-        Backend::Sqlite => "",
-    };
     let claim = crypto::new_id();
     let mut tx = db.begin().await?;
+    let lock = row_lock(&tx, "for update of d skip locked");
     let row = sqlx::query(&format!(
         "update webhook_deliveries set claim_token = $1, next_attempt_at = $2, updated_at = $3
          where id = (select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id
