@@ -609,6 +609,42 @@ async fn managing_webhooks(backend: Backend) {
     assert_eq!(paused["after"]["paused"], true);
 }
 
+/// Posts one of `/admin/webhooks`'s forms as a browser would, from
+/// `origin`: the answer's status, where it sends the browser, and the flash
+/// cookie it set (`name=value`, empty when none).
+async fn post_form(
+    app: &TestApp,
+    cookie: &str,
+    origin: &str,
+    form: &str,
+) -> (StatusCode, String, String) {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/admin/webhooks", app.base_url))
+        .header("cookie", cookie)
+        .header("origin", origin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let flash = header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (res.status(), header("location"), flash)
+}
+
 /// The page's forms work without JavaScript: add redirects to the new
 /// webhook, whose page shows the secret once.
 async fn the_page_adds_a_webhook(backend: Backend) {
@@ -621,42 +657,18 @@ async fn the_page_adds_a_webhook(backend: Backend) {
         "action=create&url={}&description=Billing&events=user.set-role&events=organization.*",
         percent_encoding::utf8_percent_encode(&receiver.url(), percent_encoding::NON_ALPHANUMERIC)
     );
-    let res = app
-        .request(
-            Method::POST,
-            "/admin/webhooks",
-            None,
-            &[
-                ("cookie", &owner),
-                ("origin", &app.base_url),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-        )
-        .await;
     // No body: a refusal, said on the page.
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let (status, _, _) = post_form(&app, &owner, &app.base_url, "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
     // No event ticked: refused, and the typed URL comes back to the form.
-    let res = client
-        .post(format!("{}/admin/webhooks", app.base_url))
-        .header("cookie", &owner)
-        .header("origin", &app.base_url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("action=create&url=https%3A%2F%2Fhooks.example.com%2Fin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.headers()["location"], "/admin/webhooks");
-    let flash = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (_, to, flash) = post_form(
+        &app,
+        &owner,
+        &app.base_url,
+        "action=create&url=https%3A%2F%2Fhooks.example.com%2Fin",
+    )
+    .await;
+    assert_eq!(to, "/admin/webhooks");
     let page = app
         .get("/admin/webhooks", Some(&format!("{owner}; {flash}")))
         .await;
@@ -670,25 +682,9 @@ async fn the_page_adds_a_webhook(backend: Backend) {
         "{}",
         page.text
     );
-    let res = client
-        .post(format!("{}/admin/webhooks", app.base_url))
-        .header("cookie", &owner)
-        .header("origin", &app.base_url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let (status, to, flash) = post_form(&app, &owner, &app.base_url, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(to.starts_with("/admin/webhooks/"), "{to}");
-    let flash = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
     assert!(flash.starts_with("gatehouse_webhook_flash="));
     // The flash is its maker's alone: not for someone signed out, nor for
     // another owner who got hold of the cookie.
@@ -728,23 +724,9 @@ async fn the_page_adds_a_webhook(backend: Backend) {
         ("pause", "Paused"),
         ("resume", "Resumed"),
     ] {
-        let res = client
-            .post(format!("{}/admin/webhooks", app.base_url))
-            .header("cookie", &owner)
-            .header("origin", &app.base_url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("action={action}&webhookId={id}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.headers()["location"].to_str().unwrap(), to);
-        let flash = res.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let form = format!("action={action}&webhookId={id}");
+        let (_, back, flash) = post_form(&app, &owner, &app.base_url, &form).await;
+        assert_eq!(back, to);
         let page = app.get(&to, Some(&format!("{owner}; {flash}"))).await;
         assert!(page.text.contains(says), "{action}: {}", page.text);
         assert_eq!(
@@ -763,16 +745,14 @@ async fn the_page_adds_a_webhook(backend: Backend) {
     assert!(list.text.contains("Billing"), "{}", list.text);
 
     // A form from elsewhere is refused before it does anything.
-    let res = client
-        .post(format!("{}/admin/webhooks", app.base_url))
-        .header("cookie", &owner)
-        .header("origin", "https://evil.example.com")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("action=create&url=https%3A%2F%2Fevil.example.com%2F")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(
+        &app,
+        &owner,
+        "https://evil.example.com",
+        "action=create&url=https%3A%2F%2Fevil.example.com%2F",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // Someone without webhook:manage is told so on the page.
     let admin = app.account("admin@example.com", "admin").await;
     let page = app.get("/admin/webhooks", Some(&admin)).await;
