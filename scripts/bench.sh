@@ -92,8 +92,30 @@ load 20 15 -s "$work/sign-in.lua" "$base/api/auth/sign-in/email"
 peak="$(rss VmHWM)"
 after="$(rss VmRSS)"
 
+# Huge lists cost nothing (issue 22): three clients post 1.5 MiB role lists
+# to update-member-role over and over while /healthz is asked every 50 ms;
+# the slowest /healthz answer and the time of one such request are printed.
+python3 -c 'import json; print(json.dumps({"organizationId": "none", "memberId": "none", "role": "admin," * (1536 * 1024 // 6)}))' >"$work/roles.json"
+huge() { curl -s -o /dev/null -w '%{time_total}\n' -H "Cookie: $cookie" -H 'content-type: application/json' \
+  --data-binary @"$work/roles.json" "$base/api/auth/organization/update-member-role"; }
+one_huge="$(huge)"
+flood_pids=()
+for _ in 1 2 3; do
+  (end=$((SECONDS + duration)); while [ "$SECONDS" -lt "$end" ]; do huge >/dev/null; done) &
+  flood_pids+=("$!")
+done
+slowest="0"
+end=$((SECONDS + duration))
+while [ "$SECONDS" -lt "$end" ]; do
+  t="$(curl -s -o /dev/null -w '%{time_total}' "$base/healthz")"
+  slowest="$(awk -v a="$slowest" -v b="$t" 'BEGIN { print (b > a ? b : a) }')"
+  sleep 0.05
+done
+wait "${flood_pids[@]}"
+
 echo
 echo "memory: idle $idle, peak $peak (VmHWM, through the sign-in burst), after $after"
+echo "1.5 MiB role list to update-member-role: ${one_huge}s each; slowest /healthz while 3 clients send them: ${slowest}s"
 
 wasm="$(ls target/site/pkg/*.wasm)"
 size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }

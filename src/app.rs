@@ -196,8 +196,9 @@ fn Header() -> impl IntoView {
     }
 }
 
-/// The person's organizations as a menu of links. Opening one makes it the
-/// active organization. A `<details>` element, so it needs no script.
+/// The person's organizations as a menu. Choosing one posts to
+/// `/orgs/switch`, which makes it the active organization and opens it. A
+/// `<details>` element and plain forms, so it needs no script.
 #[component]
 fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl IntoView {
     let current = viewing
@@ -238,14 +239,19 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
                         let team = active_team.as_ref().filter(|t| t.organization_id == o.id).map(|t| t.name.clone());
                         view! {
                             <li>
-                                <a href=format!("/orgs/{}", o.slug) aria-current=here.then_some("true")
-                                    class="flex items-center justify-between gap-3 rounded-md px-3 py-2 text-sm text-slate-800 hover:bg-slate-50 aria-[current=true]:bg-indigo-50 aria-[current=true]:text-indigo-800">
-                                    <span class="min-w-0">
-                                        <span class="block truncate font-medium">{o.name}</span>
-                                        {team.map(|t| view! { <span class="block truncate text-xs text-slate-500">"Active team: "{t}</span> })}
-                                    </span>
-                                    <span class="shrink-0 text-xs text-slate-500">{o.roles.join(", ")}</span>
-                                </a>
+                                // A form, not a link: switching writes the
+                                // session, and a GET never writes.
+                                <form method="post" action="/orgs/switch">
+                                    <input type="hidden" name="organizationId" value=o.id.clone() />
+                                    <button type="submit" aria-current=here.then_some("true")
+                                        class="flex w-full items-center justify-between gap-3 rounded-md px-3 py-2 text-left text-sm text-slate-800 hover:bg-slate-50 aria-[current=true]:bg-indigo-50 aria-[current=true]:text-indigo-800">
+                                        <span class="min-w-0">
+                                            <span class="block truncate font-medium">{o.name}</span>
+                                            {team.map(|t| view! { <span class="block truncate text-xs text-slate-500">"Active team: "{t}</span> })}
+                                        </span>
+                                        <span class="shrink-0 text-xs text-slate-500">{o.roles.join(", ")}</span>
+                                    </button>
+                                </form>
                             </li>
                         }
                     }).collect_view()}

@@ -278,6 +278,9 @@ struct RawRateLimits {
     password_reset: String,
     email_per_recipient: String,
     email_per_recipient_admin: String,
+    organization_email_per_recipient: String,
+    organization_email_per_organization: String,
+    organization_email_per_sender: String,
     invite_code: String,
     invite_code_global: String,
 }
@@ -347,6 +350,9 @@ impl Default for RawConfig {
                 password_reset: "5/15m".into(),
                 email_per_recipient: "10/1h".into(),
                 email_per_recipient_admin: "20/1h".into(),
+                organization_email_per_recipient: "3/1h".into(),
+                organization_email_per_organization: "100/1h".into(),
+                organization_email_per_sender: "100/1h".into(),
                 invite_code: "10/5m".into(),
                 invite_code_global: "1000/1h".into(),
             },
@@ -452,6 +458,13 @@ pub struct RateLimits {
     /// enrollment): a budget of their own, which strangers asking for
     /// password resets cannot spend.
     pub email_per_recipient_admin: Limit,
+    /// Organization invitation emails (SPEC §6): budgets of their own, per
+    /// recipient address, per sending organization and per sending user,
+    /// so that anyone who can make an organization cannot flood a mailbox
+    /// or spend the instance admins' budget.
+    pub organization_email_per_recipient: Limit,
+    pub organization_email_per_organization: Limit,
+    pub organization_email_per_sender: Limit,
     /// Failed invitation code lookups per client address: codes are short.
     pub invite_code: Limit,
     /// Failed code lookups from all addresses together, so that many
@@ -651,6 +664,18 @@ impl Config {
                 email_per_recipient_admin: parse_limit(
                     "rate_limits.email_per_recipient_admin",
                     &raw.rate_limits.email_per_recipient_admin,
+                )?,
+                organization_email_per_recipient: parse_limit(
+                    "rate_limits.organization_email_per_recipient",
+                    &raw.rate_limits.organization_email_per_recipient,
+                )?,
+                organization_email_per_organization: parse_limit(
+                    "rate_limits.organization_email_per_organization",
+                    &raw.rate_limits.organization_email_per_organization,
+                )?,
+                organization_email_per_sender: parse_limit(
+                    "rate_limits.organization_email_per_sender",
+                    &raw.rate_limits.organization_email_per_sender,
                 )?,
                 invite_code: parse_limit("rate_limits.invite_code", &raw.rate_limits.invite_code)?,
                 invite_code_global: parse_limit(

@@ -24,6 +24,10 @@ pub struct ApiError {
     /// Not part of the body: the status goes on the response line.
     #[serde(skip, default = "default_status")]
     pub status: u16,
+    /// Seconds until a refused request may succeed: the `Retry-After`
+    /// header of a 429.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 fn default_status() -> u16 {
@@ -37,6 +41,7 @@ impl ApiError {
             message: message.into(),
             missing_permissions: None,
             status,
+            retry_after: None,
         }
     }
 
@@ -68,6 +73,14 @@ impl ApiError {
         )
     }
 
+    /// A 429 saying what was spent, and when to come back.
+    pub fn too_many(code: &str, message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(429, code, message)
+        }
+    }
+
     pub fn unauthenticated() -> Self {
         Self::unauthorized("UNAUTHORIZED", "You need to sign in first.")
     }
@@ -78,6 +91,16 @@ impl ApiError {
             503,
             "SERVICE_UNAVAILABLE",
             "The service is temporarily unavailable. Please try again in a moment.",
+        )
+    }
+
+    /// A transaction the database aborted to break a deadlock, after every
+    /// retry (`server::db::retrying`): the request may succeed if sent again.
+    pub fn transaction_conflict() -> Self {
+        Self::new(
+            503,
+            TRANSACTION_CONFLICT,
+            "Another change got in the way. Please try again.",
         )
     }
 
@@ -132,6 +155,9 @@ impl FromServerFnError for ApiError {
             let status = http::StatusCode::from_u16(self.status)
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             options.set_status(status);
+            if let Some(secs) = self.retry_after {
+                options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            }
         }
         serde_json::to_vec(self).unwrap_or_default().into()
     }
@@ -147,9 +173,22 @@ impl FromServerFnError for ApiError {
     }
 }
 
+const TRANSACTION_CONFLICT: &str = "TRANSACTION_CONFLICT";
+
+#[cfg(feature = "ssr")]
+impl crate::server::db::Conflict for ApiError {
+    fn is_transaction_conflict(&self) -> bool {
+        self.code == TRANSACTION_CONFLICT
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::server::db::is_transaction_conflict(&e) {
+            tracing::info!(error = %e, "transaction conflict");
+            return Self::transaction_conflict();
+        }
         if crate::server::db::is_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             return Self::unavailable();

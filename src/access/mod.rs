@@ -2,6 +2,7 @@
 //! header shows admin links only to roles that can use them. The API checks
 //! permissions on every call regardless (`RequestContext::require`).
 
+pub mod grant;
 pub mod statements;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};

@@ -65,10 +65,48 @@ impl Statements {
         missing
     }
 
+    /// Every statement of `sets` together: what a member holding several
+    /// roles holds (for granting; authorizing never merges roles).
+    pub fn union<'a>(sets: impl IntoIterator<Item = &'a Statements>) -> Statements {
+        let mut all = Statements::new();
+        for (resource, action) in sets.into_iter().flat_map(Statements::pairs) {
+            all.insert(resource, action);
+        }
+        all
+    }
+
     /// Whether every statement of `request` is granted here.
     pub fn covers(&self, request: &Statements) -> bool {
         request.pairs().all(|(r, a)| self.allows(r, a))
     }
+}
+
+/// The most `resource:action` pairs one request may name (a permission
+/// check, a custom role): more than every catalog holds.
+pub const MAX_REQUESTED: usize = 64;
+
+/// `{resource: [actions]}` as a request body carries it, capped at
+/// [`MAX_REQUESTED`] pairs before anything is built from it.
+pub fn requested(
+    map: &BTreeMap<String, Vec<String>>,
+) -> Result<Statements, crate::error::ApiError> {
+    let mut count = 0usize;
+    for actions in map.values() {
+        count = count.saturating_add(actions.len().max(1));
+    }
+    if count > MAX_REQUESTED {
+        return Err(crate::error::ApiError::bad_request(
+            "TOO_MANY_PERMISSIONS",
+            format!("Name at most {MAX_REQUESTED} permissions."),
+        ));
+    }
+    let mut s = Statements::new();
+    for (resource, actions) in map {
+        for action in actions {
+            s.insert(resource, action);
+        }
+    }
+    Ok(s)
 }
 
 /// Better Auth's rule for a member holding several roles: the request
@@ -242,6 +280,27 @@ mod tests {
             !authorizes([], &Statements::new()),
             "no role, nothing granted"
         );
+    }
+
+    #[test]
+    fn requests_are_capped_before_they_are_read() {
+        let mut map = BTreeMap::new();
+        map.insert(
+            "member".to_owned(),
+            vec!["update".to_owned(), "update".to_owned()],
+        );
+        assert_eq!(
+            requested(&map).unwrap(),
+            Statements::of(&[("member", &["update"])])
+        );
+        map.insert("team".to_owned(), vec!["x".to_owned(); MAX_REQUESTED]);
+        assert_eq!(requested(&map).unwrap_err().code, "TOO_MANY_PERMISSIONS");
+        // Resources without actions count too: a million empty keys is
+        // still a million keys.
+        let empty: BTreeMap<String, Vec<String>> = (0..=MAX_REQUESTED)
+            .map(|i| (format!("r{i}"), Vec::new()))
+            .collect();
+        assert_eq!(requested(&empty).unwrap_err().code, "TOO_MANY_PERMISSIONS");
     }
 
     #[test]

@@ -169,12 +169,11 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     // is the address typed, so an unknown email is treated the same.
     let account_key = sign_in_key(email.as_str());
     if let Some(wait) = rate_limit::take_sign_in_turn(db, &account_key, clock::now_ms()).await? {
-        return Err(ApiError {
-            message: format!(
-                "Too many failed sign-ins to this account. Please try again in {wait}."
-            ),
-            ..ApiError::too_many_requests()
-        });
+        return Err(ApiError::too_many(
+            "TOO_MANY_REQUESTS",
+            format!("Too many failed sign-ins to this account. Please try again in {wait}."),
+            wait.seconds(),
+        ));
     }
     let found = store::find_for_sign_in(db, email.as_str()).await?;
     let (user, stored_hash) = match found {
@@ -339,7 +338,7 @@ async fn send_password_reset(
             state.mail.wake();
         }
         // The rollback keeps the newest link already sent working.
-        Err(QueueError::RecipientLimit { .. }) => {
+        Err(QueueError::BudgetSpent { .. }) => {
             tracing::info!(user = %user.id, "password reset not sent: recipient limit reached");
         }
         Err(QueueError::Db(e)) => return Err(e.into()),
@@ -400,7 +399,7 @@ pub async fn queue_verification(
     .expiring_at(expires_at);
     match email::enqueue(tx, config, &message, Cause::Public).await {
         Ok(_) => Ok(true),
-        Err(QueueError::RecipientLimit { .. }) => {
+        Err(QueueError::BudgetSpent { .. }) => {
             tracing::info!(user = %user.id, "verification email not sent: recipient limit reached");
             Ok(false)
         }

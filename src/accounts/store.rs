@@ -206,6 +206,18 @@ pub async fn find_by_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<UserRow>> 
     row.as_ref().map(UserRow::from_row).transpose()
 }
 
+/// Locks the user's row (PostgreSQL) for the rest of the transaction, so
+/// that counts of what they own hold under concurrent requests; SQLite's
+/// write transaction already holds its one lock.
+pub async fn lock_user(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
+    let lock = crate::server::db::row_lock(tx, "for update");
+    sqlx::query(&format!("select id from users where id = $1 {lock}"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map(drop)
+}
+
 pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<()> {
     sqlx::query("update users set email_verified = 1, updated_at = $1 where id = $2")
         .bind(clock::now_ms())

@@ -5,12 +5,12 @@
 use sqlx::{any::AnyRow, Row};
 
 use crate::{
-    config::Config,
+    config::{Config, Limit},
     error::ApiError,
     server::{
         clock, crypto,
         db::{row_lock, Db, Tx},
-        rate_limit,
+        rate_limit::{self, Wait},
         secret_key::SecretKey,
     },
 };
@@ -64,15 +64,70 @@ impl Message {
     }
 }
 
-/// Who caused a message. Each cause has its own budget per recipient, so a
+/// Who caused a message. Each cause has budgets of its own (SPEC §6), so a
 /// stranger asking for password resets cannot use up the budget of the
-/// invitations and enrollment emails an admin sends.
+/// invitations and enrollment emails an admin sends, and no organization's
+/// invitations spend either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
+pub enum Cause<'a> {
     /// Anyone can ask for it (a password reset, a verification email).
     Public,
-    /// An admin's action (an invitation, an enrollment link).
+    /// An instance admin's action (a role invitation, an enrollment link).
     Admin,
+    /// An organization's invitation, sent by one of its members: budgets
+    /// per recipient, per organization and per sender.
+    Organization {
+        organization_id: &'a str,
+        sender_id: &'a str,
+    },
+}
+
+impl Cause<'_> {
+    /// Each budget this message spends: its counter's key, its limit, and
+    /// what to tell the sender when it is spent.
+    fn budgets(self, config: &Config, to: &str) -> Vec<(String, Limit, Spent)> {
+        let limits = &config.rate_limits;
+        match self {
+            Cause::Public => vec![(
+                format!("email-to:{to}"),
+                limits.email_per_recipient,
+                Spent::Recipient,
+            )],
+            Cause::Admin => vec![(
+                format!("email-to-admin:{to}"),
+                limits.email_per_recipient_admin,
+                Spent::Recipient,
+            )],
+            Cause::Organization {
+                organization_id,
+                sender_id,
+            } => vec![
+                (
+                    format!("org-email-to:{to}"),
+                    limits.organization_email_per_recipient,
+                    Spent::Recipient,
+                ),
+                (
+                    format!("org-email-from-org:{organization_id}"),
+                    limits.organization_email_per_organization,
+                    Spent::Organization,
+                ),
+                (
+                    format!("org-email-from-user:{sender_id}"),
+                    limits.organization_email_per_sender,
+                    Spent::Sender,
+                ),
+            ],
+        }
+    }
+}
+
+/// Which budget a message found spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    Recipient,
+    Organization,
+    Sender,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -90,8 +145,12 @@ pub const HELD: i64 = i64::MAX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("too many emails to {recipient}; try again in {wait}")]
-    RecipientLimit { recipient: String, wait: String },
+    #[error("an email budget is spent ({spent:?}, to {recipient}); try again in {wait}")]
+    BudgetSpent {
+        spent: Spent,
+        recipient: String,
+        wait: Wait,
+    },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -99,42 +158,50 @@ pub enum QueueError {
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
         match e {
-            QueueError::RecipientLimit { recipient, wait } => ApiError::new(
-                429,
-                "TOO_MANY_EMAILS",
-                format!("{recipient} has been sent too many emails recently. Try again in {wait}."),
-            ),
+            QueueError::BudgetSpent {
+                spent,
+                recipient,
+                wait,
+            } => {
+                let message = match spent {
+                    Spent::Recipient => format!(
+                        "{recipient} has been sent too many emails recently. Try again in {wait}."
+                    ),
+                    Spent::Organization => format!(
+                        "This organization has sent as many invitation emails as it may for now. Try again in {wait}."
+                    ),
+                    Spent::Sender => format!(
+                        "You have sent as many invitation emails as you may for now. Try again in {wait}."
+                    ),
+                };
+                ApiError::too_many("TOO_MANY_EMAILS", message, wait.seconds())
+            }
             QueueError::Db(e) => e.into(),
         }
     }
 }
 
-/// Queues a message inside the caller's transaction and returns its id. A
-/// recipient who has had their budget of messages of this `cause` in the
-/// window gets no more, so a form cannot be turned into a way to flood
-/// someone's mailbox. Only the redacted bodies are stored in the clear; the
-/// deliverable ones are sealed under the instance key.
+/// Queues a message inside the caller's transaction and returns its id.
+/// Once any budget of its `cause` is spent for the window the message is
+/// refused, so a form cannot be turned into a way to flood someone's
+/// mailbox; the budgets are spent in the caller's transaction, so a
+/// refused change spends none. Only the redacted bodies are stored in the
+/// clear; the deliverable ones are sealed under the instance key.
 pub async fn enqueue(
     tx: &mut Tx,
     config: &Config,
     msg: &Message,
-    cause: Cause,
+    cause: Cause<'_>,
 ) -> Result<String, QueueError> {
     let now = clock::now_ms();
-    let (bucket, limit) = match cause {
-        Cause::Public => ("email-to", config.rate_limits.email_per_recipient),
-        Cause::Admin => (
-            "email-to-admin",
-            config.rate_limits.email_per_recipient_admin,
-        ),
-    };
-    if let Some(wait) =
-        rate_limit::spend(&mut **tx, &format!("{bucket}:{}", msg.to), limit, now).await?
-    {
-        return Err(QueueError::RecipientLimit {
-            recipient: msg.to.clone(),
-            wait,
-        });
+    for (key, limit, spent) in cause.budgets(config, &msg.to) {
+        if let Some(wait) = rate_limit::spend(&mut **tx, &key, limit, now).await? {
+            return Err(QueueError::BudgetSpent {
+                spent,
+                recipient: msg.to.clone(),
+                wait,
+            });
+        }
     }
     let secret = msg.secret.as_deref().filter(|s| !s.is_empty());
     let (text, html, sealed) = match secret {

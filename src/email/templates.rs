@@ -240,7 +240,7 @@ pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
             who = escape(&who),
             org = escape(&org),
             role = escape(&role),
-            button = button(p.link, &escape(&next)),
+            button = button(p.link, &next),
             footer = footnote(&format!(
                 "The invitation expires in {}. If you did not expect this, you can ignore this email.",
                 p.expires_in
@@ -379,7 +379,8 @@ mod tests {
                 token: "tok",
                 expires_in: "2days",
                 invitation_id: "o1",
-                new_account: true,
+                // Its button then carries the organization's name.
+                new_account: false,
             }),
         ]
     }
@@ -388,6 +389,12 @@ mod tests {
     fn every_template_escapes_and_keeps_headers_single_line() {
         for m in all_with(EVIL) {
             assert!(!m.html.contains("<script>"), "{:?}: {}", m.kind, m.html);
+            assert!(
+                !m.html.contains("&amp;lt;") && !m.html.contains("&amp;amp;"),
+                "{:?}: escaped once, not twice: {}",
+                m.kind,
+                m.html
+            );
             assert!(
                 !m.subject.contains(['\r', '\n']),
                 "{:?}: {}",

@@ -104,18 +104,22 @@ impl NewInvites {
             Some(OneOrMany::One(e)) => vec![e],
             Some(OneOrMany::Many(list)) => list,
         };
-        let mut emails: Vec<Email> = Vec::new();
-        for raw in raw_emails.iter().filter(|e| !e.trim().is_empty()) {
-            let email = Email::parse(raw)?;
-            if !emails.contains(&email) {
-                emails.push(email);
-            }
-        }
-        if emails.len() > MAX_EMAILS {
+        // The cap comes first, counting repeats, so a huge list is refused
+        // before any address is read; then repeats go through a set.
+        let given: Vec<&String> = raw_emails.iter().filter(|e| !e.trim().is_empty()).collect();
+        if given.len() > MAX_EMAILS {
             return Err(ApiError::bad_request(
                 "TOO_MANY_EMAILS",
                 format!("Invite at most {MAX_EMAILS} addresses at a time."),
             ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(given.len());
+        let mut emails: Vec<Email> = Vec::with_capacity(given.len());
+        for raw in given {
+            let email = Email::parse(raw)?;
+            if seen.insert(email.as_str().to_owned()) {
+                emails.push(email);
+            }
         }
         let body_asked_code = body.token_type.as_deref().map(str::trim) == Some("code");
         let kind = match body.token_type.as_deref().map(str::trim) {
@@ -552,7 +556,7 @@ fn inviter_lost_rights() -> ApiError {
 pub async fn preview(token: String) -> ApiResult<InvitePreview> {
     let cx = RequestContext::current()?;
     let config = cx.config();
-    let (_, row) = find_by_secret(&cx, &token).await?;
+    let (secret, row) = find_by_secret(&cx, &token).await?;
     let now = clock::now_ms();
     let status = InviteStatus::at(&row.status, row.expires_at, row.uses, row.max_uses, now);
     let inviter = inviter_of(cx.db(), &row).await?;
@@ -576,7 +580,9 @@ pub async fn preview(token: String) -> ApiResult<InvitePreview> {
         has_account,
         viewer.as_ref().map(|v| v.user.email.as_str()),
         viewer_outranks,
-        viewer.as_ref().is_some_and(|v| v.user.email_verified),
+        // A private invitation's link proves its addressee's mailbox
+        // (SPEC §3 "Accounts" 2): no second verification email.
+        viewer.as_ref().is_some_and(|v| v.user.email_verified) || proves_mailbox(&secret),
     );
     // Someone else signed in learns only that the invitation is not theirs:
     // not the address, nor whether it has an account.
@@ -680,6 +686,13 @@ async fn redeem(
     Ok(row)
 }
 
+/// Whether using the invitation by this secret proves the addressee's
+/// mailbox: a link (long, sent only there) does; a short code, which can
+/// be guessed, does not.
+fn proves_mailbox(secret: &Secret) -> bool {
+    secret.kind() == SecretKind::Link
+}
+
 /// What an invitation gives a new account made with it.
 pub struct Grant {
     pub invite_id: String,
@@ -698,7 +711,7 @@ pub async fn redeem_for_sign_up(
 ) -> ApiResult<Grant> {
     let row = redeem(tx, config, secret, email).await?;
     Ok(Grant {
-        verifies_email: row.email.is_some() && secret.kind() == SecretKind::Link,
+        verifies_email: row.email.is_some() && proves_mailbox(secret),
         invite_id: row.id,
         role: row.role,
     })
@@ -727,9 +740,14 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
         .ok_or_else(ApiError::unauthenticated)?;
     // SPEC §3 "Accounts" 2: someone else may have signed up with this
     // address (open sign-up does not prove it), so a private invitation
-    // goes only to an account whose owner proved the mailbox.
-    if row.email.is_some() && !current.email_verified {
-        return Err(crate::accounts::verification_required());
+    // goes only to an account whose owner proved the mailbox. Its emailed
+    // link is such a proof: accepting by it verifies the address.
+    let verifies_email = row.email.is_some() && !current.email_verified;
+    if verifies_email {
+        if !proves_mailbox(&secret) {
+            return Err(crate::accounts::verification_required());
+        }
+        accounts::mark_email_verified(&mut tx, &current.id).await?;
     }
     if policy::outranks_or_equals(&config.roles, &current.role, &row.role) {
         return Err(policy::keeps_role_error(&current.role, &row.role));
@@ -760,7 +778,7 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
             .actor(&current.id)
             .target(&row.id)
             .before(json!({ "role": current.role }))
-            .after(json!({ "role": row.role }))
+            .after(json!({ "role": row.role, "emailVerified": verifies_email }))
             .ip(&ip),
     )
     .await?;

@@ -193,29 +193,54 @@ impl From<Slug> for String {
     }
 }
 
-/// The roles a member holds: at least one, each a role name, no repeats,
-/// in the order given. Better Auth writes several as one comma-separated
-/// string (`"admin,member"`) and accepts a string or a list.
+/// The most roles one member holds, and one request may name.
+pub const MAX_ROLES: usize = 32;
+/// The longest role name a request may carry at all (names are checked
+/// for their form, at most 32 characters, after this).
+pub const MAX_ROLE_NAME: usize = 64;
+
+/// The roles a member holds: at least one, at most [`MAX_ROLES`], each a
+/// role name, no repeats, in the order given. Better Auth writes several
+/// as one comma-separated string (`"admin,member"`) and accepts a string
+/// or a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRoles(Vec<String>);
 
 impl MemberRoles {
     /// From Better Auth's `role: string | string[]`; a string may hold
-    /// several names separated by commas.
+    /// several names separated by commas. The caps come before any other
+    /// work, so a huge list costs no more than reading it once.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, ApiError> {
-        let mut roles: Vec<String> = Vec::new();
+        let mut given: Vec<&str> = Vec::new();
         for name in names.into_iter().flat_map(|n| n.split(',')) {
             let name = name.trim();
             if name.is_empty() {
                 continue;
             }
+            if given.len() == MAX_ROLES {
+                return Err(ApiError::bad_request(
+                    "TOO_MANY_ROLES",
+                    format!("Give at most {MAX_ROLES} roles."),
+                ));
+            }
+            if name.len() > MAX_ROLE_NAME {
+                return Err(ApiError::bad_request(
+                    "ROLE_NAME_TOO_LONG",
+                    format!("A role's name has at most {MAX_ROLE_NAME} characters."),
+                ));
+            }
+            given.push(name);
+        }
+        let mut seen = std::collections::HashSet::with_capacity(given.len());
+        let mut roles = Vec::with_capacity(given.len());
+        for name in given {
             if !is_role_name(name) {
                 return Err(ApiError::bad_request(
                     "ROLE_NOT_FOUND",
                     format!("`{name}` is not a role name."),
                 ));
             }
-            if !roles.iter().any(|r| r == name) {
+            if seen.insert(name) {
                 roles.push(name.to_owned());
             }
         }
@@ -340,7 +365,54 @@ mod tests {
         );
     }
 
+    #[test]
+    fn member_roles_are_capped_before_anything_else() {
+        let names: Vec<String> = (0..MAX_ROLES).map(|i| format!("r{i}")).collect();
+        let most = names.join(",");
+        assert_eq!(
+            MemberRoles::parse([most.as_str()]).unwrap().iter().count(),
+            MAX_ROLES
+        );
+        let over = format!("{most},one-more");
+        assert_eq!(
+            MemberRoles::parse([over.as_str()]).unwrap_err().code,
+            "TOO_MANY_ROLES"
+        );
+        // Repeats count against the cap: it comes before deduplication.
+        let repeated = vec!["admin"; MAX_ROLES + 1];
+        assert_eq!(
+            MemberRoles::parse(repeated).unwrap_err().code,
+            "TOO_MANY_ROLES"
+        );
+        let long = "a".repeat(MAX_ROLE_NAME + 1);
+        assert_eq!(
+            MemberRoles::parse([long.as_str()]).unwrap_err().code,
+            "ROLE_NAME_TOO_LONG"
+        );
+        // 2 MiB of names is refused at the 33rd, not read to the end
+        // and compared pairwise.
+        let huge = "x,".repeat(1 << 20);
+        assert_eq!(
+            MemberRoles::parse([huge.as_str()]).unwrap_err().code,
+            "TOO_MANY_ROLES"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn parsed_roles_are_the_distinct_names_in_order(
+            names in proptest::collection::vec("[a-c][0-2]?", 1..=MAX_ROLES),
+        ) {
+            let parsed = MemberRoles::parse(names.iter().map(String::as_str)).unwrap();
+            let mut distinct: Vec<&str> = Vec::new();
+            for n in &names {
+                if !distinct.contains(&n.as_str()) {
+                    distinct.push(n);
+                }
+            }
+            prop_assert_eq!(parsed.iter().collect::<Vec<_>>(), distinct);
+        }
+
         #[test]
         fn a_suggested_slug_always_parses(name in "\\PC{0,80}") {
             if let Some(slug) = Slug::suggest(&name) {

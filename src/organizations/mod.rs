@@ -114,7 +114,9 @@ pub async fn create_organization(
 ) -> Result<OrganizationWithMembers, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::create(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 #[server(name = CheckSlug, prefix = "/api/auth", endpoint = "organization/check-slug", input = leptos::server_fn::codec::Json)]
@@ -310,7 +312,8 @@ pub async fn update_organization(
 ) -> Result<OrganizationView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::update(cx.db(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::update(cx.db(), &me, body.clone(), &ip)).await
 }
 
 /// Needs `organization:delete`; removes everything in it, in one
@@ -321,7 +324,9 @@ pub async fn delete_organization(
 ) -> Result<OrganizationView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::delete(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::delete(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 #[server(name = UpdateMemberRole, prefix = "/api/auth", endpoint = "organization/update-member-role", input = leptos::server_fn::codec::Json)]
@@ -330,7 +335,9 @@ pub async fn update_member_role(
 ) -> Result<MemberView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::update_member_role(cx.db(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::update_member_role(cx.db(), &me, body.clone(), &ip))
+        .await
 }
 
 #[server(name = RemoveMember, prefix = "/api/auth", endpoint = "organization/remove-member", input = leptos::server_fn::codec::Json)]
@@ -339,7 +346,8 @@ pub async fn remove_member(
 ) -> Result<RemovedMember, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::remove_member(cx.db(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::remove_member(cx.db(), &me, body.clone(), &ip)).await
 }
 
 #[server(name = LeaveOrganization, prefix = "/api/auth", endpoint = "organization/leave", input = leptos::server_fn::codec::Json)]
@@ -348,7 +356,8 @@ pub async fn leave_organization(
 ) -> Result<MemberView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::leave(cx.db(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::leave(cx.db(), &me, body.clone(), &ip)).await
 }
 
 /// A change the members tab makes to one member.
@@ -367,13 +376,16 @@ pub async fn member_action(action: MemberAction) -> Result<Option<String>, ApiEr
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, ip) = (cx.db(), cx.ip());
-    match action {
-        MemberAction::Roles(b) => service::update_member_role(db, &me, b, &ip)
-            .await
-            .map(|m| Some(m.role)),
-        MemberAction::Remove(b) => service::remove_member(db, &me, b, &ip).await.map(|_| None),
-        MemberAction::Leave(b) => service::leave(db, &me, b, &ip).await.map(|_| None),
-    }
+    crate::server::db::retrying(|| async {
+        match action.clone() {
+            MemberAction::Roles(b) => service::update_member_role(db, &me, b, &ip)
+                .await
+                .map(|m| Some(m.role)),
+            MemberAction::Remove(b) => service::remove_member(db, &me, b, &ip).await.map(|_| None),
+            MemberAction::Leave(b) => service::leave(db, &me, b, &ip).await.map(|_| None),
+        }
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -387,13 +399,56 @@ pub struct AddMemberBody {
     pub organization_id: Option<String>,
 }
 
+/// `POST /orgs/switch`, the header's switcher: a plain form (it works
+/// before and without the WebAssembly) that makes the organization it
+/// names (`organizationId`) the session's active one and opens its page.
+/// Opening a page never does this by itself: a GET writes nothing.
+#[cfg(feature = "ssr")]
+pub async fn switch_route(
+    axum::extract::State(state): axum::extract::State<crate::server::context::AppState>,
+    parts: http::request::Parts,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::{IntoResponse, Redirect};
+    let cx = crate::server::context::RequestContext { state, parts };
+    let organization_id = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "organizationId")
+        .map(|(_, v)| v.into_owned());
+    let me = match cx.session().await {
+        Ok(Some(me)) => me,
+        Ok(None) => return Redirect::to("/sign-in").into_response(),
+        Err(e) => {
+            return (
+                http::StatusCode::from_u16(e.status)
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                e.message,
+            )
+                .into_response()
+        }
+    };
+    let body = SetActiveBody {
+        organization_id,
+        organization_slug: None,
+    };
+    match service::set_active(cx.db(), &me, body).await {
+        Ok(Some(o)) => Redirect::to(&format!("/orgs/{}", o.slug)).into_response(),
+        // Not a member (any more), or nothing named: the dashboard lists
+        // what there is.
+        Ok(None) | Err(_) => Redirect::to("/dashboard").into_response(),
+    }
+}
+
 /// An instance admin (`user:create`) adds an existing account to an
 /// organization directly (SPEC §5; Better Auth keeps this server-side).
 #[server(name = AddMember, prefix = "/api/auth", endpoint = "organization/add-member", input = leptos::server_fn::codec::Json)]
 pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<MemberView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.require(crate::roles::Permission::UserCreate).await?;
-    service::add_member(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| {
+        service::add_member(cx.db(), cx.config(), &me, body.clone(), &ip)
+    })
+    .await
 }
 
 /// One of the signed-in person's organizations, with their roles in it.

@@ -15,7 +15,13 @@ use super::{
     UpdateMemberRoleBody, UpdateOrganizationBody, MEMBERS_PAGE,
 };
 use crate::{
-    access::statements::{authorizes, Statements, BUILT_IN_ORGANIZATION_ROLES, ORGANIZATION},
+    access::{
+        grant::{self, Authority, Refusal},
+        statements::{
+            authorizes, built_in_organization_role, Statements, BUILT_IN_ORGANIZATION_ROLES,
+            ORGANIZATION,
+        },
+    },
     accounts::{domain::Email, required, store as accounts},
     config::Config,
     error::{ApiError, ApiResult},
@@ -126,6 +132,9 @@ pub async fn create(
     let (id, member_id) = (crypto::new_id(), crypto::new_id());
     let mut tx = db.begin().await?;
     if let Some(limit) = config.organizations.limit_per_user {
+        // The creator's row is locked first: ten creations at once count
+        // one after another, and the cap holds.
+        accounts::lock_user(&mut tx, &me.user.id).await?;
         if store::count_owned(&mut tx, &me.user.id).await? >= i64::from(limit) {
             return Err(ApiError::forbidden(
                 "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS",
@@ -256,8 +265,16 @@ pub async fn get_full(
     let Some(named) = named.or_else(|| me.session.active_organization_id.clone()) else {
         return Ok(None);
     };
-    let (o, _) = membership(db, &named, &me.user.id).await?;
-    full(db, &o.id, true).await
+    let (o, mine) = membership(db, &named, &me.user.id).await?;
+    // Pending invitations and their addresses are for those who send or
+    // cancel them; everyone else gets the list empty.
+    let sees_invitations =
+        allows(&mine, "invitation", "create") || allows(&mine, "invitation", "cancel");
+    let mut found = full(db, &o.id, sees_invitations).await?;
+    if let Some(f) = found.as_mut().filter(|f| f.invitations.is_none()) {
+        f.invitations = Some(Vec::new());
+    }
+    Ok(found)
 }
 
 fn no_active_organization() -> ApiError {
@@ -424,14 +441,9 @@ pub async fn has_permission(
     let asked = body.permissions.or(body.permission).ok_or_else(|| {
         ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
     })?;
+    let request = crate::access::statements::requested(&asked)?;
     let (_, member) =
         membership(db, &named_or_active(me, body.organization_id)?, &me.user.id).await?;
-    let mut request = Statements::new();
-    for (resource, actions) in &asked {
-        for action in actions {
-            request.insert(resource, action);
-        }
-    }
     Ok(PermissionResponse {
         success: authorizes(statements_of(&member).iter(), &request),
         error: None,
@@ -466,8 +478,47 @@ pub(super) fn allows(member: &MemberRow, resource: &str, action: &str) -> bool {
     )
 }
 
-/// Inside `tx`: the organization, its owners (locked), and the caller's
-/// membership.
+/// What `member` may grant with (SPEC §3 "Organizations" 2, "Granting").
+pub(super) fn authority(member: &MemberRow) -> Authority {
+    Authority::of_member(
+        member.roles.iter().map(String::as_str),
+        member.grants.iter(),
+    )
+}
+
+/// The 403 for a grant beyond the actor's authority, with Better Auth's
+/// `missingPermissions`.
+pub(super) fn grant_refused(code: &str, refusal: &Refusal) -> ApiError {
+    let missing = refusal.missing_permissions();
+    let message = match refusal {
+        Refusal::OwnerOnly => "Only an owner of this organization can grant `owner`.".to_owned(),
+        Refusal::Missing(_) => format!(
+            "You cannot grant permissions you do not hold yourself: {}.",
+            missing.join(", ")
+        ),
+    };
+    ApiError {
+        missing_permissions: Some(missing).filter(|m| !m.is_empty()),
+        ..ApiError::forbidden(code, message)
+    }
+}
+
+/// Inside `tx`: every role of `roles` exists in the organization and
+/// `authority` may grant them together; `code` names the refusal.
+pub(super) async fn check_grant(
+    tx: &mut Tx,
+    organization_id: &str,
+    authority: &Authority,
+    roles: &MemberRoles,
+    code: &str,
+) -> ApiResult<()> {
+    let resolved = roles::service::resolve(tx, organization_id, roles).await?;
+    grant::check(authority, resolved.iter().map(|(n, s)| (n.as_str(), s)))
+        .map_err(|refusal| grant_refused(code, &refusal))
+}
+
+/// Inside `tx`: the organization (its row locked first, see
+/// `store::lock`), its owners (locked), and the caller's membership.
 async fn acting_in(
     tx: &mut Tx,
     me: &Current,
@@ -475,6 +526,7 @@ async fn acting_in(
 ) -> ApiResult<(OrganizationRow, Vec<String>, MemberRow)> {
     let key = named_or_active(me, named)?;
     let o = store::find(&mut **tx, &key).await?.ok_or_else(not_found)?;
+    store::lock(tx, &o.id).await?;
     let owners = store::lock_owners(tx, &o.id).await?;
     let actor = store::membership_of(tx, &o.id, &me.user.id)
         .await?
@@ -618,12 +670,13 @@ pub async fn update_member_role(
     if !allows(&actor, "member", "update") {
         return Err(not_allowed());
     }
-    roles::service::ensure_exist(&mut tx, &o.id, &roles).await?;
+    const CODE: &str = "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER";
+    check_grant(&mut tx, &o.id, &authority(&actor), &roles, CODE).await?;
     let target = store::member_in(&mut tx, &o.id, &member_id)
         .await?
         .filter(|m| m.id == member_id)
         .ok_or_else(member_not_found)?;
-    if (roles.contains("owner") || is_owner(&target)) && !is_owner(&actor) {
+    if is_owner(&target) && !is_owner(&actor) {
         return Err(not_allowed());
     }
     if !roles.contains("owner") && is_last_owner(&owners, &target) {
@@ -733,7 +786,7 @@ pub(super) fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<
         None => Vec::new(),
     };
     // Whether each exists in the organization is checked inside the
-    // change's transaction (`roles::service::ensure_exist`).
+    // change's transaction (`check_grant`).
     MemberRoles::parse(asked.iter().map(String::as_str))
 }
 
@@ -769,8 +822,37 @@ pub async fn add_member(
             "There is no account with this email or id.",
         )
     })?;
+    if user.id == me.user.id {
+        return Err(ApiError::forbidden(
+            "YOU_CANNOT_ADD_YOURSELF_TO_AN_ORGANIZATION",
+            "Nobody adds themselves to an organization: ask one of its admins to invite you.",
+        ));
+    }
     store::lock(&mut tx, &o.id).await?;
-    roles::service::ensure_exist(&mut tx, &o.id, &roles).await?;
+    // SPEC §3 "Organizations" 2: an instance admin adds people with roles
+    // up to `admin`, and `owner` only as an owner there or as the
+    // instance's owner; a member there adds with what they hold too.
+    let instance_owner = me.user.role == config.roles.highest().name;
+    let base = if instance_owner {
+        ORGANIZATION.all()
+    } else {
+        built_in_organization_role("admin").unwrap_or_default()
+    };
+    let mine = store::membership_of(&mut tx, &o.id, &me.user.id).await?;
+    let authority = Authority {
+        held: Statements::union(
+            std::iter::once(&base).chain(mine.iter().flat_map(|m| m.grants.iter())),
+        ),
+        grants_owner: instance_owner || mine.as_ref().is_some_and(is_owner),
+    };
+    check_grant(
+        &mut tx,
+        &o.id,
+        &authority,
+        &roles,
+        "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE",
+    )
+    .await?;
     let already = || {
         ApiError::bad_request(
             "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
@@ -843,7 +925,8 @@ pub async fn my_organizations(
 
 /// `/orgs/{slug}` for its viewer: one page of the members matching
 /// `search` (in name or email), what the viewer may do, and the roles they
-/// may give. Viewing makes the organization the session's active one.
+/// may give. A read: the session's active organization changes only
+/// through `set-active` (the header's switcher posts it).
 pub async fn page(
     db: &Db,
     config: &Config,
@@ -860,9 +943,6 @@ pub async fn page(
             e
         }
     })?;
-    if me.session.active_organization_id.as_deref() != Some(o.id.as_str()) {
-        store::set_active(db.pool(), &me.session.id, Some(&o.id)).await?;
-    }
     let roles = statements_of(&mine);
     let permissions = ORGANIZATION
         .all()
@@ -892,11 +972,23 @@ pub async fn page(
     } else {
         Vec::new()
     };
+    // The roles the viewer may grant, one by one, under the rule every
+    // change is checked by.
+    let held = authority(&mine);
     let assignable_roles = BUILT_IN_ORGANIZATION_ROLES
         .into_iter()
-        .filter(|r| *r != "owner" || is_owner(&mine))
-        .map(str::to_owned)
-        .chain(custom.into_iter().map(|r| r.name))
+        .map(|r| {
+            (
+                r.to_owned(),
+                built_in_organization_role(r).unwrap_or_default(),
+            )
+        })
+        .chain(custom.into_iter().map(|r| {
+            let statements = serde_json::from_str(&r.permission).unwrap_or_default();
+            (r.name, statements)
+        }))
+        .filter(|(name, statements)| grant::check(&held, [(name.as_str(), statements)]).is_ok())
+        .map(|(name, _)| name)
         .collect();
     let may_add_accounts = config
         .roles

@@ -10,7 +10,7 @@ use crate::{
         accept_invitation, reject_invitation, sign_up_with_invitation, InvitationIdBody,
         JoinPreview, JoinStep, SignUpWithInvitationBody,
     },
-    pages::{invite::SwitchAccount, verify_email::SendVerificationButton},
+    pages::invite::SwitchAccount,
     ui::{
         format_time, go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton,
         Tone, BUTTON, LINK, SMALL_BUTTON,
@@ -78,17 +78,6 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
             <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() compact=false />
         }
         .into_any(),
-        JoinStep::VerifyEmail => {
-            let viewer = join.viewer_email.unwrap_or_default();
-            let shown = viewer.clone();
-            view! {
-                <Alert tone=Tone::Info>
-                    "Before you join, confirm that "<strong>{shown}</strong>" is yours: we send a link to that address."
-                </Alert>
-                <SendVerificationButton email=viewer next=format!("/invite/{token}") />
-            }
-            .into_any()
-        }
         JoinStep::SwitchAccount => view! {
             <SwitchAccount viewer=join.viewer_email.unwrap_or_default() token />
         }

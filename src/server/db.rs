@@ -197,6 +197,46 @@ pub fn row_lock(tx: &Tx, clause: &'static str) -> &'static str {
     }
 }
 
+/// True when PostgreSQL aborted the transaction to break a deadlock
+/// (40P01) or for a serialization failure (40001): the same transaction,
+/// run again from the start, can succeed.
+pub fn is_transaction_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "40P01" || c == "40001"))
+}
+
+/// An error that can say it came from a transaction conflict.
+pub trait Conflict {
+    fn is_transaction_conflict(&self) -> bool;
+}
+
+/// How many times in all a change whose transaction PostgreSQL aborted
+/// (see `is_transaction_conflict`) is tried.
+pub const ATTEMPTS: usize = 3;
+
+/// Runs `attempt`, a whole change that begins and commits its own
+/// transaction, again when PostgreSQL aborted that transaction, up to
+/// [`ATTEMPTS`] times in all, after a short pause that grows. The locks
+/// are taken in one order (`organizations::store::lock`), so this is the
+/// net under it, not the plan.
+pub async fn retrying<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: Conflict,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_transaction_conflict() && tries < ATTEMPTS => {
+                tracing::info!(tries, "transaction conflict; trying again");
+                tokio::time::sleep(Duration::from_millis(10 * tries as u64)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// True when a query failed on a unique constraint, on either database.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())

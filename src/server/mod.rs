@@ -199,6 +199,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/webhooks",
             axum::routing::post(crate::webhooks::service::form_route),
         )
+        .route(
+            "/orgs/switch",
+            axum::routing::post(crate::organizations::switch_route),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         // Every route so far is counted by its pattern; the assets are not.
         .route_layer(middleware::from_fn(metrics::track))

@@ -17,16 +17,34 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
             let bucket = key.split(':').next().unwrap_or_default().to_owned();
             metrics::counter!("gatehouse_rate_limit_refusals_total", "bucket" => bucket)
                 .increment(1);
-            Err(ApiError {
-                message: format!("Too many attempts. Please try again in {wait}."),
-                ..ApiError::too_many_requests()
-            })
+            Err(ApiError::too_many(
+                "TOO_MANY_REQUESTS",
+                format!("Too many attempts. Please try again in {wait}."),
+                wait.seconds(),
+            ))
         }
     }
 }
 
-/// Takes one slot of `key`'s budget; returns how long to wait (as words)
-/// when none is left. A window opens with the first request after the last
+/// How long to wait before a budget has room again; shown as people say it
+/// ("40 seconds", "3 minutes") and sent as `Retry-After` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait(i64);
+
+impl Wait {
+    pub fn seconds(self) -> u64 {
+        u64::try_from(self.0.max(1)).unwrap_or(1)
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&human_seconds(self.0))
+    }
+}
+
+/// Takes one slot of `key`'s budget; returns how long to wait when none is
+/// left. A window opens with the first request after the last
 /// one closed and lasts `limit.window`, so a burst is counted whole rather
 /// than split by a clock boundary. A single upsert does the counting, so
 /// concurrent requests on any node can never both take the last slot, and
@@ -36,7 +54,7 @@ pub async fn spend<'e, E>(
     key: &str,
     limit: Limit,
     now_ms: i64,
-) -> sqlx::Result<Option<String>>
+) -> sqlx::Result<Option<Wait>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -57,10 +75,7 @@ where
     .bind(now_ms + window)
     .fetch_one(executor)
     .await?;
-    Ok(
-        (count > i64::from(limit.max))
-            .then(|| human_seconds((closes_at - now_ms).max(1000) / 1000)),
-    )
+    Ok((count > i64::from(limit.max)).then(|| Wait((closes_at - now_ms).max(1000) / 1000)))
 }
 
 /// Drops counters whose window has passed; run now and then.
@@ -114,13 +129,13 @@ fn delay_sql() -> &'static str {
 }
 
 /// Takes the account's turn to try a password: None when it may, or the
-/// wait, as words. The attempt is counted up front (a success `clear`s the
+/// wait. The attempt is counted up front (a success `clear`s the
 /// count), in one conditional upsert, so a burst of parallel guesses gets
 /// the turns the delays allow and no more. Kept in `rate_limits` as (last
 /// attempt, attempts in a row); a quiet day forgets them. The free attempts
 /// are counted, not timed: concurrent requests read the clock a moment
 /// apart, and one must not be refused for another's later timestamp.
-pub async fn take_sign_in_turn(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<Option<String>> {
+pub async fn take_sign_in_turn(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<Option<Wait>> {
     let taken = sqlx::query(&format!(
         "insert into rate_limits (key, window_start, count, expires_at) values ($1, $2, 1, $3)
          on conflict (key) do update set
@@ -149,7 +164,7 @@ pub async fn take_sign_in_turn(db: &Db, key: &str, now_ms: i64) -> sqlx::Result<
     let wait_ms = row.map_or(1, |(last, count)| {
         last.saturating_add(failure_delay_ms(count)) - now_ms
     });
-    Ok(Some(human_seconds((wait_ms.max(1) + 999) / 1000)))
+    Ok(Some(Wait((wait_ms.max(1) + 999) / 1000)))
 }
 
 /// Gives back one slot of `key`'s current window (a lookup that turned out

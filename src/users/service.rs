@@ -464,12 +464,7 @@ pub async fn has_permission(body: HasPermissionBody) -> ApiResult<HasPermissionR
     let asked = body.permissions.or(body.permission).ok_or_else(|| {
         ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
     })?;
-    let mut request = crate::access::statements::Statements::new();
-    for (resource, actions) in &asked {
-        for action in actions {
-            request.insert(resource, action);
-        }
-    }
+    let request = crate::access::statements::requested(&asked)?;
     let success = cx.config().roles.grants(&me.role, &request);
     Ok(HasPermissionResponse {
         success,

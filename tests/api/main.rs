@@ -12,6 +12,7 @@ mod audit;
 mod email;
 mod invites;
 mod operations;
+mod organization_authority;
 mod organization_invitations;
 mod organizations;
 mod roles;

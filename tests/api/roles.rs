@@ -153,10 +153,32 @@ async fn custom_roles_answer_in_better_auths_shape_and_grant_exactly_their_state
         &app,
         &ada,
         "invite-member",
-        json!({ "email": "new@example.com", "role": "member", "organizationId": org }),
+        json!({ "email": "new@example.com", "role": "auditor", "organizationId": org }),
     )
     .await;
     assert_eq!(res.status, 200, "her role lets her invite: {}", res.text);
+    // (Out of the way of the role's deletion below.)
+    let canceled = post(
+        &app,
+        &owner,
+        "cancel-invitation",
+        json!({ "invitationId": res.body["id"] }),
+    )
+    .await;
+    assert_eq!(canceled.status, 200, "{}", canceled.text);
+    // With what she holds: `member` carries `ac:read`, which she lacks.
+    let res = post(
+        &app,
+        &ada,
+        "invite-member",
+        json!({ "email": "new2@example.com", "role": "member", "organizationId": org }),
+    )
+    .await;
+    assert_eq!(
+        code(&res),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE")
+    );
+    assert_eq!(res.body["missingPermissions"], json!(["ac:read"]));
     let res = get(&app, &ada, &format!("list-roles?organizationId={org}")).await;
     assert_eq!(code(&res), (403, "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE"));
     // Unknown roles are refused wherever a role is given.

@@ -143,7 +143,9 @@ pub async fn invite_member(
 ) -> Result<InviteMemberResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::invite(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::invite(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// The recipient's view of a pending invitation.
@@ -171,14 +173,9 @@ pub async fn accept_invitation(
 ) -> Result<InvitationResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::accept(
-        cx.db(),
-        cx.config(),
-        &me,
-        required_id(body.invitation_id)?,
-        &cx.ip(),
-    )
-    .await
+    let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
+    crate::server::db::retrying(|| service::accept(cx.db(), cx.config(), &me, key.clone(), &ip))
+        .await
 }
 
 #[server(name = RejectInvitation, prefix = "/api/auth", endpoint = "organization/reject-invitation", input = leptos::server_fn::codec::Json)]
@@ -187,7 +184,8 @@ pub async fn reject_invitation(
 ) -> Result<InvitationResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::reject(cx.db(), &me, required_id(body.invitation_id)?, &cx.ip()).await
+    let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
+    crate::server::db::retrying(|| service::reject(cx.db(), &me, key.clone(), &ip)).await
 }
 
 /// Needs `invitation:cancel`.
@@ -197,7 +195,8 @@ pub async fn cancel_invitation(
 ) -> Result<InvitationView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::cancel(cx.db(), &me, required_id(body.invitation_id)?, &cx.ip()).await
+    let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
+    crate::server::db::retrying(|| service::cancel(cx.db(), &me, key.clone(), &ip)).await
 }
 
 /// An organization's invitations, newest first, for members who may
@@ -255,8 +254,11 @@ pub async fn sign_up_with_invitation(
     let cx = crate::server::context::RequestContext::current()?;
     let config = cx.config();
     cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
-    let done =
-        service::sign_up(cx.db(), config, body, &cx.ip(), cx.user_agent().as_deref()).await?;
+    let (ip, agent) = (cx.ip(), cx.user_agent());
+    let done = crate::server::db::retrying(|| {
+        service::sign_up(cx.db(), config, body.clone(), &ip, agent.as_deref())
+    })
+    .await?;
     cx.set_cookie(&crate::server::sessions::cookie(config, &done.token));
     Ok(done)
 }
@@ -268,13 +270,14 @@ pub async fn sign_up_with_invitation(
 pub enum JoinStep {
     /// Signed out: create an account and join, or sign in to accept.
     SignUp,
+    /// Signed in as the recipient. (Never "verify your email first": the
+    /// link's secret proves the mailbox.)
     Accept,
-    /// Signed in as the recipient, whose address is not verified yet.
-    VerifyEmail,
     /// Signed in as someone else.
     SwitchAccount,
     AlreadyMember,
-    /// Accepted, declined, canceled or expired (`reason` says which).
+    /// Accepted, declined, canceled, expired, or its inviter can no longer
+    /// grant it (`reason` says which).
     Unusable,
 }
 

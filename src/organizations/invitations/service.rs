@@ -11,6 +11,10 @@ use super::{
     SignUpWithInvitationResponse, UserInvitation,
 };
 use crate::{
+    access::{
+        grant,
+        statements::{built_in_organization_role, Statements},
+    },
     accounts::{
         domain::{Email, Password, PersonName},
         required, store as accounts, verification_required,
@@ -21,11 +25,13 @@ use crate::{
     invites::OneOrMany,
     organizations::{
         domain::MemberRoles,
+        roles,
         service::{
-            allows, is_owner, known_roles, member_not_found, member_view, named_or_active,
-            not_found, refused,
+            allows, authority, check_grant, known_roles, member_not_found, member_view,
+            named_or_active, not_found, refused,
         },
-        store as organizations, teams,
+        store::{self as organizations, MemberRow},
+        teams,
     },
     server::{
         audit, clock, crypto,
@@ -92,7 +98,13 @@ pub async fn invite(
         .await
         .map(InviteMemberResponse::One),
         Some(OneOrMany::Many(emails)) => {
-            if emails.is_empty() || emails.len() > MAX_EMAILS {
+            if emails.len() > MAX_EMAILS {
+                return Err(ApiError::bad_request(
+                    "TOO_MANY_EMAILS",
+                    format!("Invite at most {MAX_EMAILS} addresses at a time."),
+                ));
+            }
+            if emails.is_empty() {
                 return Err(ApiError::bad_request(
                     "INVALID_EMAIL",
                     format!("Give between 1 and {MAX_EMAILS} addresses."),
@@ -164,12 +176,8 @@ async fn invite_one(
             "inviting people",
         ));
     }
-    if roles.contains("owner") && !is_owner(&inviter) {
-        return Err(ApiError::forbidden(
-            "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE",
-            "Only owners invite owners.",
-        ));
-    }
+    let inviter_authority = authority(&inviter);
+    check_grant(&mut tx, &o.id, &inviter_authority, roles, WITH_THIS_ROLE).await?;
     if organizations::member_in(&mut tx, &o.id, email.as_str())
         .await?
         .is_some_and(|m| m.user_email == email.as_str())
@@ -179,7 +187,6 @@ async fn invite_one(
             format!("{email} is already a member of {}.", o.name),
         ));
     }
-    super::super::roles::service::ensure_exist(&mut tx, &o.id, roles).await?;
     // A team must be one of this organization's.
     let team_id = match team {
         None => None,
@@ -206,7 +213,12 @@ async fn invite_one(
     // one, once the pending one is out of the way and within the limit.
     let renewed = match existing {
         Some(old) if resend => {
-            store::renew(&mut tx, &old.id, &hash, expires_at).await?;
+            // The resender becomes the inviter (SPEC §3 "Accounts" 3), so
+            // the roles it stores must be theirs to grant: an admin does
+            // not renew an owner's invitation.
+            let stored = MemberRoles::parse([old.role.as_str()])?;
+            check_grant(&mut tx, &o.id, &inviter_authority, &stored, WITH_THIS_ROLE).await?;
+            store::renew(&mut tx, &old.id, &hash, expires_at, &me.user.id).await?;
             email::outbox::forget_secret(
                 &mut tx,
                 &[Kind::OrganizationInvitation],
@@ -266,11 +278,12 @@ async fn invite_one(
         .await?
         .is_some();
     let link = config.link(&format!("/invite/{secret}"));
+    // The roles the invitation stores: a resend keeps its own.
     let message = templates::organization_invitation(templates::OrganizationInvitation {
         to: email.as_str(),
         inviter: &me.user.name,
         organization: &o.name,
-        role: &roles.joined(),
+        role: &row.role,
         link: &link,
         token: &secret,
         expires_in: &templates::spoken(std::time::Duration::from_millis(
@@ -280,15 +293,17 @@ async fn invite_one(
         new_account: !has_account,
     })
     .expiring_at(expires_at);
-    email::enqueue(&mut tx, config, &message, Cause::Admin).await?;
+    let cause = Cause::Organization {
+        organization_id: &o.id,
+        sender_id: &me.user.id,
+    };
+    email::enqueue(&mut tx, config, &message, cause).await?;
     audit::record(
         &mut tx,
         audit::Event::new(action)
             .actor(&me.user.id)
             .target(&row.id)
-            .after(
-                json!({ "organizationId": o.id, "email": email.as_str(), "role": roles.joined() }),
-            )
+            .after(json!({ "organizationId": o.id, "email": email.as_str(), "role": row.role }))
             .ip(ip),
     )
     .await?;
@@ -298,6 +313,9 @@ async fn invite_one(
     tx.commit().await?;
     Ok(view(&fresh))
 }
+
+/// The refusal of a grant beyond the inviter's authority.
+const WITH_THIS_ROLE: &str = "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE";
 
 fn already_invited() -> ApiError {
     ApiError::bad_request(
@@ -328,23 +346,101 @@ async fn settle(tx: &mut Tx, i: &InvitationRow, status: &str, why: &str) -> ApiR
     Ok(())
 }
 
-/// The invitation that `key` (its id or its link's secret) names.
+/// Inside `tx`: the invitation that `key` (its id or its link's secret)
+/// names, taken in the one lock order (`organizations::store::lock`): its
+/// organization's row, then its own.
 async fn locked(tx: &mut Tx, key: &str) -> ApiResult<InvitationRow> {
-    store::find_for_update(tx, key, &crypto::hash_token(key))
+    let hash = crypto::hash_token(key);
+    let found = store::find(&mut **tx, key, &hash)
+        .await?
+        .ok_or_else(invitation_not_found)?;
+    organizations::lock(tx, &found.organization_id).await?;
+    store::find_for_update(tx, key, &hash)
         .await?
         .ok_or_else(invitation_not_found)
 }
 
+/// Whether `key` is the invitation's link secret rather than its id: the
+/// link went only to the invitation's mailbox, so holding it proves that
+/// mailbox (SPEC §3 "Accounts" 2).
+fn by_secret(key: &str, invitation: &InvitationRow) -> bool {
+    key != invitation.id
+}
+
 /// The recipient's checks: the session's email is the invitation's, and
-/// (SPEC §3 "Accounts" 2) verified.
-fn check_recipient(me: &Current, invitation: &InvitationRow) -> ApiResult<()> {
+/// (SPEC §3 "Accounts" 2) verified, or proven by the link's secret.
+fn check_recipient(me: &Current, invitation: &InvitationRow, key: &str) -> ApiResult<()> {
     if !me.user.email.eq_ignore_ascii_case(&invitation.email) {
         return Err(not_the_recipient());
     }
-    if !me.user.email_verified {
+    if !me.user.email_verified && !by_secret(key, invitation) {
         return Err(verification_required());
     }
     Ok(())
+}
+
+/// The 410 of an invitation whose inviter can no longer grant it; the same
+/// words as a role invitation's.
+pub(crate) fn inviter_lost_rights() -> ApiError {
+    ApiError::new(
+        410,
+        "INVITER_NO_LONGER_ALLOWED",
+        "The person who sent this invitation can no longer grant this role.",
+    )
+}
+
+/// SPEC §3 "Organizations" 4 and "Accounts" 3: an invitation acts with its
+/// inviter's authority as it is now. It stands while the inviter is still
+/// a member, still holds `invitation:create`, and may still grant every
+/// role it offers (`granted`, each role's name and statements); void
+/// otherwise.
+fn authority_holds(inviter: Option<&MemberRow>, granted: &[(String, Statements)]) -> bool {
+    inviter.is_some_and(|inviter| {
+        allows(inviter, "invitation", "create")
+            && grant::check(
+                &authority(inviter),
+                granted.iter().map(|(n, s)| (n.as_str(), s)),
+            )
+            .is_ok()
+    })
+}
+
+/// Inside `tx` (the organization locked): `INVITER_NO_LONGER_ALLOWED`
+/// unless the invitation's inviter may still grant it.
+async fn check_inviter(tx: &mut Tx, i: &InvitationRow) -> ApiResult<()> {
+    let inviter = organizations::membership_of(tx, &i.organization_id, &i.inviter_id).await?;
+    let granted = match MemberRoles::parse([i.role.as_str()]) {
+        Ok(roles) => roles::service::resolve(tx, &i.organization_id, &roles).await,
+        Err(e) => Err(e),
+    };
+    match granted {
+        Ok(granted) if authority_holds(inviter.as_ref(), &granted) => Ok(()),
+        Err(e) if e.status >= 500 => Err(e),
+        // A role gone since, or an authority that no longer covers it.
+        _ => Err(inviter_lost_rights()),
+    }
+}
+
+/// The same judgement for a page or preview, read without a transaction.
+async fn inviter_still_allowed(db: &Db, i: &InvitationRow) -> ApiResult<bool> {
+    let inviter = organizations::members(db, &i.organization_id, Some(&i.inviter_id))
+        .await?
+        .pop();
+    let Ok(roles) = MemberRoles::parse([i.role.as_str()]) else {
+        return Ok(false);
+    };
+    let mut granted = Vec::new();
+    for name in roles.iter() {
+        let statements = match built_in_organization_role(name) {
+            Some(s) => s,
+            None => match roles::store::get(db, &i.organization_id, name).await? {
+                Some(r) => serde_json::from_str(&r.permission).unwrap_or_default(),
+                None => return Ok(false),
+            },
+        };
+        granted.push((name.to_owned(), statements));
+    }
+    Ok(authority_holds(inviter.as_ref(), &granted))
 }
 
 pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDetails> {
@@ -352,9 +448,7 @@ pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDeta
         .await?
         .filter(|d| d.invitation.is_open(clock::now_ms()))
         .ok_or_else(invitation_not_found)?;
-    if !me.user.email.eq_ignore_ascii_case(&d.invitation.email) {
-        return Err(not_the_recipient());
-    }
+    check_recipient(me, &d.invitation, &key)?;
     Ok(InvitationDetails {
         invitation: view(&d.invitation),
         organization_name: d.organization_name,
@@ -387,25 +481,27 @@ pub async fn join_preview(
     let preview = preview_of(&d);
     let i = d.invitation;
     let reason = match preview.status.as_str() {
+        "pending" if !inviter_still_allowed(db, &i).await? => Some(inviter_lost_rights().message),
         "pending" => None,
-        "accepted" => Some("This invitation was already accepted."),
-        "rejected" => Some("This invitation was declined."),
-        "canceled" => Some("This invitation was canceled."),
-        _ => Some("This invitation has expired."),
+        "accepted" => Some("This invitation was already accepted.".to_owned()),
+        "rejected" => Some("This invitation was declined.".to_owned()),
+        "canceled" => Some("This invitation was canceled.".to_owned()),
+        _ => Some("This invitation has expired.".to_owned()),
     };
     let recipient = viewer.is_none_or(|v| v.user.email.eq_ignore_ascii_case(&i.email));
-    let step = match (reason, viewer) {
+    let step = match (&reason, viewer) {
         (Some(_), _) => JoinStep::Unusable,
         (None, None) => JoinStep::SignUp,
         (None, Some(_)) if !recipient => JoinStep::SwitchAccount,
         (None, Some(v)) => {
             let member = organizations::members(db, &i.organization_id, Some(&v.user.id)).await?;
-            if !member.is_empty() {
-                JoinStep::AlreadyMember
-            } else if !v.user.email_verified {
-                JoinStep::VerifyEmail
-            } else {
+            // No "verify your email first": this page is opened by the
+            // link's secret, which proves the mailbox, and accepting by it
+            // marks the address verified.
+            if member.is_empty() {
                 JoinStep::Accept
+            } else {
+                JoinStep::AlreadyMember
             }
         }
     };
@@ -414,7 +510,7 @@ pub async fn join_preview(
         step,
         email: recipient.then(|| i.email.clone()),
         viewer_email: viewer.map(|v| v.user.email.clone()),
-        reason: reason.map(str::to_owned),
+        reason,
     })
 }
 
@@ -447,7 +543,7 @@ pub async fn sign_up(
         .trim()
         .to_owned();
     let hash = crypto::hash_token(&secret);
-    let found = store::find(db, "", &hash)
+    let found = store::find(db.pool(), "", &hash)
         .await?
         .filter(|i| i.is_open(clock::now_ms()))
         .ok_or_else(invitation_not_found)?;
@@ -466,11 +562,11 @@ pub async fn sign_up(
     let phc = crypto::hash_password(password).await?;
 
     let mut tx = db.begin().await?;
-    let i = store::find_for_update(&mut tx, "", &hash)
-        .await?
-        .filter(|i| i.is_open(clock::now_ms()))
-        .ok_or_else(invitation_not_found)?;
-    organizations::lock(&mut tx, &i.organization_id).await?;
+    let i = locked(&mut tx, &secret).await?;
+    if !by_secret(&secret, &i) || !i.is_open(clock::now_ms()) {
+        return Err(invitation_not_found());
+    }
+    check_inviter(&mut tx, &i).await?;
     let limit = config.organizations.membership_limit;
     if organizations::count_members(&mut tx, &i.organization_id).await? >= i64::from(limit) {
         return Err(ApiError::forbidden(
@@ -571,8 +667,8 @@ pub async fn accept(
     if !i.is_open(now) {
         return Err(invitation_not_found());
     }
-    check_recipient(me, &i)?;
-    organizations::lock(&mut tx, &i.organization_id).await?;
+    check_recipient(me, &i, &key)?;
+    check_inviter(&mut tx, &i).await?;
     if organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
         .is_some()
@@ -590,6 +686,11 @@ pub async fn accept(
         ));
     }
     settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
+    // Accepted through the emailed link: the mailbox is proven.
+    let verifies_email = !me.user.email_verified;
+    if verifies_email {
+        accounts::mark_email_verified(&mut tx, &me.user.id).await?;
+    }
     let member_id = crypto::new_id();
     let roles: Vec<&str> = i.role.split(',').collect();
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &me.user.id, &roles)
@@ -601,7 +702,7 @@ pub async fn accept(
         audit::Event::new("organization.invitation.accept")
             .actor(&me.user.id)
             .target(&i.id)
-            .after(json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role }))
+            .after(json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role, "emailVerified": verifies_email }))
             .ip(ip),
     )
     .await?;
@@ -624,9 +725,7 @@ pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
     if !i.is_open(clock::now_ms()) {
         return Err(invitation_not_found());
     }
-    if !me.user.email.eq_ignore_ascii_case(&i.email) {
-        return Err(not_the_recipient());
-    }
+    check_recipient(me, &i, &key)?;
     settle(&mut tx, &i, "rejected", "The invitation was declined.").await?;
     audit::record(
         &mut tx,

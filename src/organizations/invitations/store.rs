@@ -111,13 +111,21 @@ pub async fn find_for_update(
     .transpose()
 }
 
-pub async fn find(db: &Db, id: &str, secret_hash: &str) -> sqlx::Result<Option<InvitationRow>> {
+/// The invitation with this id or this secret hash, unlocked.
+pub async fn find<'e, E>(
+    executor: E,
+    id: &str,
+    secret_hash: &str,
+) -> sqlx::Result<Option<InvitationRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(&format!(
         "select {COLUMNS} from organization_invitations i where i.id = $1 or i.secret_hash = $2"
     ))
     .bind(id)
     .bind(secret_hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(executor)
     .await?
     .as_ref()
     .map(InvitationRow::from_row)
@@ -202,14 +210,24 @@ pub async fn set_status(tx: &mut Tx, id: &str, status: &str) -> sqlx::Result<boo
 }
 
 /// A resent invitation: a new secret and expiry, the old secret dead.
-pub async fn renew(tx: &mut Tx, id: &str, secret_hash: &str, expires_at: i64) -> sqlx::Result<()> {
+/// A resend: a new secret and expiry, and the resender as the inviter, on
+/// whose authority the invitation now acts (SPEC §3 "Accounts" 3).
+pub async fn renew(
+    tx: &mut Tx,
+    id: &str,
+    secret_hash: &str,
+    expires_at: i64,
+    inviter_id: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "update organization_invitations set secret_hash = $1, expires_at = $2, updated_at = $3
-         where id = $4",
+        "update organization_invitations set secret_hash = $1, expires_at = $2, updated_at = $3,
+             inviter_id = $4
+         where id = $5",
     )
     .bind(secret_hash)
     .bind(expires_at)
     .bind(clock::now_ms())
+    .bind(inviter_id)
     .bind(id)
     .execute(&mut **tx)
     .await

@@ -98,7 +98,9 @@ pub struct RolesQuery {
 pub async fn create_role(#[server(flatten)] body: CreateRoleBody) -> Result<CreatedRole, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::create(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// Needs `ac:update`; renaming keeps the members who hold the role.
@@ -106,7 +108,9 @@ pub async fn create_role(#[server(flatten)] body: CreateRoleBody) -> Result<Crea
 pub async fn update_role(#[server(flatten)] body: UpdateRoleBody) -> Result<UpdatedRole, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::update(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::update(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// Needs `ac:delete`; built-in roles and roles someone holds stay.
@@ -114,7 +118,9 @@ pub async fn update_role(#[server(flatten)] body: UpdateRoleBody) -> Result<Upda
 pub async fn delete_role(#[server(flatten)] body: RoleKeyBody) -> Result<Success, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::delete(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::delete(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// The organization's custom roles, for its members.
@@ -148,9 +154,12 @@ pub async fn role_action(action: RoleAction) -> Result<(), ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
-    match action {
-        RoleAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
-        RoleAction::Update(b) => service::update(db, config, &me, b, &ip).await.map(drop),
-        RoleAction::Delete(b) => service::delete(db, config, &me, b, &ip).await.map(drop),
-    }
+    crate::server::db::retrying(|| async {
+        match action.clone() {
+            RoleAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
+            RoleAction::Update(b) => service::update(db, config, &me, b, &ip).await.map(drop),
+            RoleAction::Delete(b) => service::delete(db, config, &me, b, &ip).await.map(drop),
+        }
+    })
+    .await
 }

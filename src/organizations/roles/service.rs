@@ -70,12 +70,7 @@ fn enabled(config: &Config) -> ApiResult<&CustomRoleSettings> {
 
 /// The statements asked for, each drawn from the organization catalog.
 pub fn statements(permission: &PermissionMap) -> ApiResult<Statements> {
-    let mut asked = Statements::new();
-    for (resource, actions) in permission {
-        for action in actions {
-            asked.insert(resource, action);
-        }
-    }
+    let asked = crate::access::statements::requested(permission)?;
     if asked.is_empty() {
         return Err(ApiError::bad_request(
             "MISSING_FIELD",
@@ -104,11 +99,8 @@ pub fn statements(permission: &PermissionMap) -> ApiResult<Statements> {
 /// Nobody grants what they do not hold: what `asked` needs beyond all of
 /// the caller's roles together, as `resource:action`.
 pub fn missing(actor_grants: &[Statements], asked: &Statements) -> Vec<String> {
-    let mut held = Statements::new();
-    for (resource, action) in actor_grants.iter().flat_map(Statements::pairs) {
-        held.insert(resource, action);
-    }
-    held.missing(asked)
+    Statements::union(actor_grants)
+        .missing(asked)
         .pairs()
         .map(|(r, a)| format!("{r}:{a}"))
         .collect()
@@ -141,31 +133,40 @@ async fn acting_in(
     let o = organizations::find(&mut **tx, &key)
         .await?
         .ok_or_else(not_found)?;
+    // Before any role or member row (`organizations::store::lock`).
+    organizations::lock(tx, &o.id).await?;
     let member = organizations::membership_of(tx, &o.id, &me.user.id)
         .await?
         .ok_or_else(not_a_member)?;
     Ok((o.id, member))
 }
 
-/// Every role in `roles` exists in the organization: a built-in one, or a
-/// custom one whose row is locked for the rest of the transaction, so a
-/// concurrent deletion waits and then sees it held.
-pub async fn ensure_exist(
+/// Each role of `roles` with the statements it grants: a built-in one, or
+/// a custom one whose row is locked for the rest of the transaction, so a
+/// concurrent deletion waits and then sees it held. `ROLE_NOT_FOUND` names
+/// the first that does not exist in the organization.
+pub async fn resolve(
     tx: &mut Tx,
     organization_id: &str,
     roles: &MemberRoles,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<(String, Statements)>> {
+    let mut resolved = Vec::new();
     for name in roles.iter() {
-        if built_in_organization_role(name).is_none()
-            && store::find(tx, organization_id, name).await?.is_none()
-        {
-            return Err(ApiError::bad_request(
-                "ROLE_NOT_FOUND",
-                format!("There is no role called `{name}` in this organization."),
-            ));
-        }
+        let statements = match built_in_organization_role(name) {
+            Some(s) => s,
+            None => store::find(tx, organization_id, name)
+                .await?
+                .map(|r| serde_json::from_str(&r.permission).unwrap_or_default())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "ROLE_NOT_FOUND",
+                        format!("There is no role called `{name}` in this organization."),
+                    )
+                })?,
+        };
+        resolved.push((name.to_owned(), statements));
     }
-    Ok(())
+    Ok(resolved)
 }
 
 pub async fn create(
@@ -193,9 +194,8 @@ pub async fn create(
     if !lacking.is_empty() {
         return Err(refused(CODE, "create a role", lacking));
     }
-    // The organization's row is locked, so its cap holds under concurrent
-    // creations.
-    organizations::lock(&mut tx, &organization_id).await?;
+    // The organization's row is locked (`acting_in`), so its cap holds
+    // under concurrent creations.
     if let Some(max) = settings.maximum_roles_per_organization {
         if store::count(&mut tx, &organization_id).await? >= i64::from(max) {
             return Err(ApiError::bad_request(

@@ -128,7 +128,9 @@ pub async fn teams_page(organization_id: String) -> Result<TeamsPage, ApiError> 
 pub async fn create_team(#[server(flatten)] body: CreateTeamBody) -> Result<TeamView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::create(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// The organization's teams, for its members.
@@ -144,7 +146,9 @@ pub async fn list_teams(#[server(flatten)] query: TeamsQuery) -> Result<Vec<Team
 pub async fn update_team(#[server(flatten)] body: UpdateTeamBody) -> Result<TeamView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::update(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::update(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// Needs `team:delete`; the last team stays unless
@@ -155,7 +159,9 @@ pub async fn remove_team(
 ) -> Result<StatusResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::remove(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| service::remove(cx.db(), cx.config(), &me, body.clone(), &ip))
+        .await
 }
 
 /// Adds a member of the organization to a team; needs `team:update`.
@@ -165,7 +171,11 @@ pub async fn add_team_member(
 ) -> Result<TeamMemberView, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::add_member(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| {
+        service::add_member(cx.db(), cx.config(), &me, body.clone(), &ip)
+    })
+    .await
 }
 
 /// Takes someone out of a team: `team:update`, or oneself.
@@ -175,7 +185,11 @@ pub async fn remove_team_member(
 ) -> Result<StatusResponse, ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::remove_member(cx.db(), cx.config(), &me, body, &cx.ip()).await
+    let ip = cx.ip();
+    crate::server::db::retrying(|| {
+        service::remove_member(cx.db(), cx.config(), &me, body.clone(), &ip)
+    })
+    .await
 }
 
 /// The session's active team (and its organization); `null` clears it.
@@ -225,14 +239,17 @@ pub async fn team_action(action: TeamAction) -> Result<(), ApiError> {
     let cx = crate::server::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
-    match action {
-        TeamAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
-        TeamAction::Rename(b) => service::update(db, config, &me, b, &ip).await.map(drop),
-        TeamAction::Remove(b) => service::remove(db, config, &me, b, &ip).await.map(drop),
-        TeamAction::Add(b) => service::add_member(db, config, &me, b, &ip).await.map(drop),
-        TeamAction::TakeOut(b) => service::remove_member(db, config, &me, b, &ip)
-            .await
-            .map(drop),
-        TeamAction::Activate(b) => service::set_active(db, config, &me, b).await.map(drop),
-    }
+    crate::server::db::retrying(|| async {
+        match action.clone() {
+            TeamAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
+            TeamAction::Rename(b) => service::update(db, config, &me, b, &ip).await.map(drop),
+            TeamAction::Remove(b) => service::remove(db, config, &me, b, &ip).await.map(drop),
+            TeamAction::Add(b) => service::add_member(db, config, &me, b, &ip).await.map(drop),
+            TeamAction::TakeOut(b) => service::remove_member(db, config, &me, b, &ip)
+                .await
+                .map(drop),
+            TeamAction::Activate(b) => service::set_active(db, config, &me, b).await.map(drop),
+        }
+    })
+    .await
 }

@@ -112,6 +112,8 @@ async fn acting_on_team(
     let team = store::find(&mut **tx, id)
         .await?
         .ok_or_else(team_not_found)?;
+    // The organization before the team (`organizations::store::lock`).
+    organizations::lock(tx, &team.organization_id).await?;
     store::lock(tx, &team.id).await?;
     let member = organizations::membership_of(tx, &team.organization_id, &me.user.id)
         .await?
