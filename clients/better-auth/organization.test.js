@@ -183,6 +183,15 @@ test("organizations through organizationClient and adminClient", async () => {
   const activeMember = ok(await bob.client.organization.getActiveMember(), "get-active-member");
   assert.equal(activeMember.role, "admin,member");
 
+  // The granting rule: an admin cannot make himself owner, nor invite one,
+  // and the refusal names what he lacks.
+  const promoted = await bob.client.organization.updateMemberRole({ memberId: bobMember.id, role: "owner", organizationId: created.id });
+  assert.equal(promoted.error.status, 403);
+  assert.equal(promoted.error.code, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER");
+  const ownerInvite = await bob.client.organization.inviteMember({ email: `olaf-${stamp}@example.com`, role: "owner", organizationId: created.id });
+  assert.equal(ownerInvite.error.status, 403);
+  assert.equal(ownerInvite.error.code, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE");
+
   // An admin cannot remove the owner; the owner removes Bob, who then
   // finds himself outside.
   const refused = await bob.client.organization.removeMember({ memberIdOrEmail: ownerUser.email, organizationId: created.id });
@@ -390,6 +399,11 @@ test("custom roles through organizationClient", async () => {
   assert.equal(may.success, true);
   const mayNot = ok(await bea.client.organization.hasPermission({ permissions: { invitation: ["cancel"] } }), "has-permission");
   assert.equal(mayNot.success, false);
+  // She grants only what she holds: `admin` carries much more.
+  const beyond = await bea.client.organization.inviteMember({ email: `cid-${stamp}@example.com`, role: "admin", organizationId: org.id });
+  assert.equal(beyond.error.status, 403);
+  assert.equal(beyond.error.code, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE");
+  assert.ok(beyond.error.missingPermissions.includes("organization:update"), JSON.stringify(beyond.error));
 
   const renamed = ok(
     await owner.client.organization.updateRole({ organizationId: org.id, roleName: "billing", data: { roleName: "finance" } }),

@@ -984,7 +984,7 @@ pub async fn page(
             )
         })
         .chain(custom.into_iter().map(|r| {
-            let statements = serde_json::from_str(&r.permission).unwrap_or_default();
+            let statements = roles::service::custom_statements(&r);
             (r.name, statements)
         }))
         .filter(|(name, statements)| grant::check(&held, [(name.as_str(), statements)]).is_ok())

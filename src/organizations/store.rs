@@ -460,11 +460,12 @@ pub async fn count_members(tx: &mut Tx, organization_id: &str) -> sqlx::Result<i
 /// its limits and the writes they allow are not interleaved.
 ///
 /// The one order of locks in an organization's changes: this row first,
-/// then its invitation, team, member and role rows. Every writing
-/// transaction about an organization takes this lock before any other
-/// row of it, so two of them never wait for each other in a circle (an
-/// accept racing a resend, a role change racing a role's deletion): the
-/// second simply waits for the first.
+/// before any invitation, team, member or role row of the organization.
+/// Every writing transaction about an organization takes it so, so those
+/// rows are only ever locked by the one transaction holding this lock, and
+/// two changes never wait for each other in a circle (an accept racing a
+/// resend, a role change racing a role's deletion): the second waits for
+/// the first.
 pub async fn lock(tx: &mut Tx, organization_id: &str) -> sqlx::Result<()> {
     let lock = row_lock(tx, "for update");
     sqlx::query(&format!(

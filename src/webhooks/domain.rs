@@ -24,9 +24,14 @@ pub struct Events(Vec<String>);
 pub enum EventsError {
     #[error("choose at least one event (or `*` for all of them)")]
     Empty,
+    #[error("name at most {MAX_EVENTS} events or prefixes")]
+    TooMany,
     #[error("`{0}` is not an event Gatehouse sends; use `*`, a prefix such as `organization.*`, or an event type from the list")]
     Unknown(String),
 }
+
+/// The most items one list of events may have.
+pub const MAX_EVENTS: usize = 200;
 
 impl Events {
     pub fn all() -> Self {
@@ -34,6 +39,10 @@ impl Events {
     }
 
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, EventsError> {
+        // Capped before any is read: every event there is fits with room.
+        if items.len() > MAX_EVENTS {
+            return Err(EventsError::TooMany);
+        }
         let mut out: Vec<String> = Vec::new();
         let mut all = false;
         // Every item is checked, `*` or not, so a typo never hides behind it.
@@ -356,6 +365,10 @@ mod tests {
     #[test]
     fn unknown_and_empty_events_are_refused() {
         assert_eq!(Events::parse::<&str>(&[]), Err(EventsError::Empty));
+        assert_eq!(
+            Events::parse(&vec!["*"; MAX_EVENTS + 1]),
+            Err(EventsError::TooMany)
+        );
         assert_eq!(Events::parse(&[" "]), Err(EventsError::Empty));
         for bad in ["user.deleted", "organization.mem.*", "org.*", "user", "*.*"] {
             assert_eq!(

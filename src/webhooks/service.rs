@@ -10,7 +10,7 @@ use axum::{
 use serde_json::json;
 
 use super::{
-    domain::{parse_url, Events, Secret, UrlError},
+    domain::{parse_url, Events, EventsError, Secret, UrlError},
     store::{self, Delivery, Webhook, FROM_ADMIN},
     CreateWebhookBody, DeliveriesQuery, DeliveryCounts, DeliveryIdBody, DeliveryList, DeliveryView,
     Flash, UpdateWebhookBody, WebhookIdBody, WebhookList, WebhookView, WebhookWithSecret,
@@ -119,8 +119,13 @@ fn bad_url(e: UrlError) -> ApiError {
 fn events(list: Option<&[String]>) -> ApiResult<Events> {
     match list {
         None => Ok(Events::all()),
-        Some(list) => Events::parse(list)
-            .map_err(|e| ApiError::bad_request("INVALID_EVENTS", format!("Events: {e}."))),
+        Some(list) => Events::parse(list).map_err(|e| {
+            let code = match e {
+                EventsError::TooMany => "TOO_MANY_EVENTS",
+                _ => "INVALID_EVENTS",
+            };
+            ApiError::bad_request(code, format!("Events: {e}."))
+        }),
     }
 }
 

@@ -153,20 +153,25 @@ pub async fn resolve(
     let mut resolved = Vec::new();
     for name in roles.iter() {
         let statements = match built_in_organization_role(name) {
-            Some(s) => s,
+            Some(s) => Some(s),
             None => store::find(tx, organization_id, name)
                 .await?
-                .map(|r| serde_json::from_str(&r.permission).unwrap_or_default())
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "ROLE_NOT_FOUND",
-                        format!("There is no role called `{name}` in this organization."),
-                    )
-                })?,
+                .map(|r| custom_statements(&r)),
         };
+        let statements = statements.ok_or_else(|| {
+            ApiError::bad_request(
+                "ROLE_NOT_FOUND",
+                format!("There is no role called `{name}` in this organization."),
+            )
+        })?;
         resolved.push((name.to_owned(), statements));
     }
     Ok(resolved)
+}
+
+/// What a custom role grants: its stored permission.
+pub fn custom_statements(role: &RoleRow) -> Statements {
+    serde_json::from_str(&role.permission).unwrap_or_default()
 }
 
 pub async fn create(
