@@ -503,8 +503,8 @@ pub struct OrganizationPage {
     pub member_count: i64,
     /// Member ids holding `owner`.
     pub owners: Vec<String>,
-    /// The roles the viewer may give: the built-in ones (only owners give
-    /// `owner`), then the custom ones.
+    /// The roles the viewer may give, each on its own (the granting rule,
+    /// `access::grant`): of the built-in ones, then of the custom ones.
     pub assignable_roles: Vec<String>,
     /// Whether the viewer's instance role may add existing accounts.
     pub may_add_accounts: bool,
@@ -525,10 +525,10 @@ impl OrganizationPage {
     }
 }
 
-/// The data of `/orgs/{slug}`. Viewing an organization makes it the
-/// session's active one, so the header, the page and API calls without an
-/// `organizationId` agree. A non-member gets `NOT_FOUND`, as for an
-/// organization that does not exist.
+/// The data of `/orgs/{slug}`, a read: the session's active organization
+/// changes only through `set-active` (the header's switcher). A
+/// non-member gets `NOT_FOUND`, as for an organization that does not
+/// exist.
 #[server(name = GetOrganizationPage, prefix = "/api/auth", endpoint = "gatehouse/organization-page", input = GetUrl)]
 pub async fn organization_page(
     slug: String,

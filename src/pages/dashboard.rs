@@ -58,7 +58,7 @@ fn Dashboard(
             {unverified.map(|email| view! {
                 <section class="mt-6 rounded-xl border border-sky-200 bg-sky-50 p-5 text-sm text-sky-950" data-testid="verify-email">
                     <p class="font-medium">"Please confirm your email address"</p>
-                    <p class="mt-1">"Invitations sent to "<strong>{email.clone()}</strong>" can be accepted once you have shown that this address is yours."</p>
+                    <p class="mt-1">"Invitations sent to "<strong>{email.clone()}</strong>" appear here once you have shown that this address is yours. The link in an invitation's email works already: it came to that mailbox."</p>
                     <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() /></div>
                 </section>
             })}

@@ -31,6 +31,8 @@ pub fn JoinPreviewCard(join: JoinPreview, token: String) -> impl IntoView {
         _ => format!("Join {}", p.organization_name),
     };
     let (status_label, status_class) = match p.status.as_str() {
+        // Pending, but its inviter can no longer grant it.
+        "pending" if join.step == JoinStep::Unusable => ("Void", "bg-amber-100 text-amber-900"),
         "pending" => ("Pending", "bg-emerald-100 text-emerald-800"),
         "accepted" => ("Accepted", "bg-slate-200 text-slate-700"),
         "canceled" => ("Canceled", "bg-slate-200 text-slate-700"),

@@ -369,12 +369,23 @@ fn by_secret(key: &str, invitation: &InvitationRow) -> bool {
 
 /// The recipient's checks: the session's email is the invitation's, and
 /// (SPEC §3 "Accounts" 2) verified, or proven by the link's secret.
-fn check_recipient(me: &Current, invitation: &InvitationRow, key: &str) -> ApiResult<()> {
+/// `doing` says what waits for it ("accepting", "declining", "opening").
+fn check_recipient(
+    me: &Current,
+    invitation: &InvitationRow,
+    key: &str,
+    doing: &str,
+) -> ApiResult<()> {
     if !me.user.email.eq_ignore_ascii_case(&invitation.email) {
         return Err(not_the_recipient());
     }
     if !me.user.email_verified && !by_secret(key, invitation) {
-        return Err(verification_required());
+        return Err(ApiError {
+            message: format!(
+                "Verify your email address before {doing} this invitation: we send you a link to confirm it is yours."
+            ),
+            ..verification_required()
+        });
     }
     Ok(())
 }
@@ -449,7 +460,7 @@ pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDeta
         .await?
         .filter(|d| d.invitation.is_open(clock::now_ms()))
         .ok_or_else(invitation_not_found)?;
-    check_recipient(me, &d.invitation, &key)?;
+    check_recipient(me, &d.invitation, &key, "opening")?;
     Ok(InvitationDetails {
         invitation: view(&d.invitation),
         organization_name: d.organization_name,
@@ -668,7 +679,7 @@ pub async fn accept(
     if !i.is_open(now) {
         return Err(invitation_not_found());
     }
-    check_recipient(me, &i, &key)?;
+    check_recipient(me, &i, &key, "accepting")?;
     check_inviter(&mut tx, &i).await?;
     if organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
@@ -726,7 +737,7 @@ pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
     if !i.is_open(clock::now_ms()) {
         return Err(invitation_not_found());
     }
-    check_recipient(me, &i, &key)?;
+    check_recipient(me, &i, &key, "declining")?;
     settle(&mut tx, &i, "rejected", "The invitation was declined.").await?;
     audit::record(
         &mut tx,
