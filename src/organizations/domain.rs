@@ -219,8 +219,8 @@ impl MemberRoles {
             }
             if given.len() == MAX_ROLES {
                 return Err(ApiError::bad_request(
-                    "TOO_MANY_ROLES",
-                    format!("Give at most {MAX_ROLES} roles."),
+                    "TOO_MANY_MEMBER_ROLES",
+                    format!("A member holds at most {MAX_ROLES} roles."),
                 ));
             }
             if name.len() > MAX_ROLE_NAME {
@@ -376,13 +376,13 @@ mod tests {
         let over = format!("{most},one-more");
         assert_eq!(
             MemberRoles::parse([over.as_str()]).unwrap_err().code,
-            "TOO_MANY_ROLES"
+            "TOO_MANY_MEMBER_ROLES"
         );
         // Repeats count against the cap: it comes before deduplication.
         let repeated = vec!["admin"; MAX_ROLES + 1];
         assert_eq!(
             MemberRoles::parse(repeated).unwrap_err().code,
-            "TOO_MANY_ROLES"
+            "TOO_MANY_MEMBER_ROLES"
         );
         let long = "a".repeat(MAX_ROLE_NAME + 1);
         assert_eq!(
@@ -394,7 +394,7 @@ mod tests {
         let huge = "x,".repeat(1 << 20);
         assert_eq!(
             MemberRoles::parse([huge.as_str()]).unwrap_err().code,
-            "TOO_MANY_ROLES"
+            "TOO_MANY_MEMBER_ROLES"
         );
     }
 

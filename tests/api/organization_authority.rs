@@ -238,17 +238,17 @@ async fn huge_lists_are_refused_before_any_work(backend: Backend) {
     let res = set_roles(&app, &ada, "no-such-org", "no-such-member", json!(huge)).await;
     assert_eq!(
         refusal(&res),
-        (400, "TOO_MANY_ROLES"),
+        (400, "TOO_MANY_MEMBER_ROLES"),
         "{}",
         &res.text[..200.min(res.text.len())]
     );
     let many: Vec<String> = (0..33).map(|i| format!("r{i}")).collect();
     let res = set_roles(&app, &ada, "no-such-org", "m", json!(many)).await;
-    assert_eq!(refusal(&res), (400, "TOO_MANY_ROLES"));
+    assert_eq!(refusal(&res), (400, "TOO_MANY_MEMBER_ROLES"));
     let res = set_roles(&app, &ada, "no-such-org", "m", json!("a".repeat(65))).await;
     assert_eq!(refusal(&res), (400, "ROLE_NAME_TOO_LONG"));
     let res = invite(&app, &ada, "no-such-org", "x@example.com", json!(many)).await;
-    assert_eq!(refusal(&res), (400, "TOO_MANY_ROLES"));
+    assert_eq!(refusal(&res), (400, "TOO_MANY_MEMBER_ROLES"));
 
     // Addresses: organization and instance invitations.
     let emails: Vec<String> = (0..101).map(|i| format!("p{i}@example.com")).collect();
