@@ -79,7 +79,7 @@ pub fn check<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::statements::{built_in_organization_role, ORGANIZATION};
+    use crate::access::statements::{built_in_organization_role, tests::statements, ORGANIZATION};
     use proptest::prelude::*;
 
     fn role(name: &str) -> (String, Statements) {
@@ -164,21 +164,6 @@ mod tests {
             Statements::of(&[("team", &["create", "delete"])]),
         );
         assert_eq!(grant(&halves, &[both]), Ok(()));
-    }
-
-    fn statements() -> impl Strategy<Value = Statements> {
-        let pairs: Vec<(&str, &str)> = ORGANIZATION
-            .resources
-            .iter()
-            .flat_map(|(r, actions)| actions.iter().map(move |a| (*r, *a)))
-            .collect();
-        proptest::sample::subsequence(pairs.clone(), 0..=pairs.len()).prop_map(|chosen| {
-            let mut s = Statements::new();
-            for (r, a) in chosen {
-                s.insert(r, a);
-            }
-            s
-        })
     }
 
     proptest! {

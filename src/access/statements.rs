@@ -224,7 +224,7 @@ pub fn built_in_organization_role(name: &str) -> Option<Statements> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -322,7 +322,9 @@ mod tests {
             .is_err());
     }
 
-    fn statements() -> impl Strategy<Value = Statements> {
+    /// Any set of organization statements, for the property tests here
+    /// and in `grant`.
+    pub(crate) fn statements() -> impl Strategy<Value = Statements> {
         let pairs: Vec<(&str, &str)> = ORGANIZATION
             .resources
             .iter()

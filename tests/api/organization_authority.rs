@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::{
     link_in,
-    orgs::{acme, get, post, refusal},
+    orgs::{acme, get, post, refusal, secret_sent_to},
     Backend, Response, TestApp,
 };
 
@@ -66,13 +66,6 @@ async fn resend(app: &TestApp, cookie: &str, org: &str, email: &str, role: Value
         json!({ "organizationId": org, "email": email, "role": role, "resend": true }),
     )
     .await
-}
-
-/// The secret of the newest invitation link emailed to `to`.
-async fn secret_sent_to(app: &TestApp, to: &str) -> String {
-    let emails = app.emails_to(to).await;
-    let link = link_in(emails.last().expect("an email"), &app.base_url);
-    link.rsplit('/').next().unwrap().to_owned()
 }
 
 fn missing(res: &Response) -> Vec<&str> {

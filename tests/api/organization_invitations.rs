@@ -4,8 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::support::{
-    link_in,
-    orgs::{acme as organization, refusal as code},
+    orgs::{acme as organization, refusal as code, secret_sent_to},
     Backend, Response, TestApp,
 };
 
@@ -25,13 +24,6 @@ async fn accept(app: &TestApp, cookie: &str, key: &str) -> Response {
         cookie,
     )
     .await
-}
-
-/// The secret of the newest invitation link emailed to `to`.
-async fn secret_sent_to(app: &TestApp, to: &str) -> String {
-    let emails = app.emails_to(to).await;
-    let link = link_in(emails.last().expect("an email"), &app.base_url);
-    link.rsplit('/').next().unwrap().to_owned()
 }
 
 async fn inviting_answers_in_better_auths_shape_with_its_refusals(backend: Backend) {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Response, TestApp};
+use super::{link_in, Response, TestApp};
 
 /// `(status, code)` of an answer, to compare refusals in one line.
 pub fn refusal(res: &Response) -> (u16, &str) {
@@ -62,4 +62,11 @@ pub async fn acme(app: &TestApp) -> (String, String, String, String) {
     let admin = join(app, &owner, &id, "admin@example.com", json!("admin")).await;
     let member = join(app, &owner, &id, "member@example.com", json!("member")).await;
     (id, owner, admin, member)
+}
+
+/// The secret of the newest invitation link emailed to `to`.
+pub async fn secret_sent_to(app: &TestApp, to: &str) -> String {
+    let emails = app.emails_to(to).await;
+    let link = link_in(emails.last().expect("an email"), &app.base_url);
+    link.rsplit('/').next().unwrap().to_owned()
 }
