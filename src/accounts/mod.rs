@@ -139,9 +139,15 @@ pub struct VerifyEmailResponse {
 /// SPEC §3 "Accounts" 2: what a private invitation (role or organization)
 /// answers to an account whose email is not verified yet.
 pub fn verification_required() -> ApiError {
+    verification_required_before("accepting")
+}
+
+/// The same refusal, saying what waits for the verification ("accepting",
+/// "declining", "opening").
+pub fn verification_required_before(doing: &str) -> ApiError {
     ApiError::forbidden(
         "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
-        "Verify your email address before accepting this invitation: we send you a link to confirm it is yours.",
+        format!("Verify your email address before {doing} this invitation: we send you a link to confirm it is yours."),
     )
 }
 

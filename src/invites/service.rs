@@ -545,7 +545,9 @@ fn authority_holds(config: &Config, row: &InviteRow, creator: Option<&UserRow>) 
     policy::inviter_still_allowed(&config.roles, config.invitations.rank_rule, now, &row.role)
 }
 
-fn inviter_lost_rights() -> ApiError {
+/// The 410 of an invitation (role or organization) whose inviter can no
+/// longer grant it.
+pub(crate) fn inviter_lost_rights() -> ApiError {
     ApiError::new(
         410,
         "INVITER_NO_LONGER_ALLOWED",

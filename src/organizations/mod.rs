@@ -417,14 +417,7 @@ pub async fn switch_route(
     let me = match cx.session().await {
         Ok(Some(me)) => me,
         Ok(None) => return Redirect::to("/sign-in").into_response(),
-        Err(e) => {
-            return (
-                http::StatusCode::from_u16(e.status)
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-                e.message,
-            )
-                .into_response()
-        }
+        Err(e) => return crate::server::security::error_response(e),
     };
     let body = SetActiveBody {
         organization_id,

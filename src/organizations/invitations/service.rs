@@ -17,12 +17,12 @@ use crate::{
     },
     accounts::{
         domain::{Email, Password, PersonName},
-        required, store as accounts, verification_required,
+        required, store as accounts, verification_required_before,
     },
     config::Config,
     email::{self, templates, Cause, Kind},
     error::{ApiError, ApiResult},
-    invites::OneOrMany,
+    invites::{service::inviter_lost_rights, OneOrMany},
     organizations::{
         domain::MemberRoles,
         roles,
@@ -380,24 +380,9 @@ fn check_recipient(
         return Err(not_the_recipient());
     }
     if !me.user.email_verified && !by_secret(key, invitation) {
-        return Err(ApiError {
-            message: format!(
-                "Verify your email address before {doing} this invitation: we send you a link to confirm it is yours."
-            ),
-            ..verification_required()
-        });
+        return Err(verification_required_before(doing));
     }
     Ok(())
-}
-
-/// The 410 of an invitation whose inviter can no longer grant it; the same
-/// words as a role invitation's.
-pub(crate) fn inviter_lost_rights() -> ApiError {
-    ApiError::new(
-        410,
-        "INVITER_NO_LONGER_ALLOWED",
-        "The person who sent this invitation can no longer grant this role.",
-    )
 }
 
 /// SPEC §3 "Organizations" 4 and "Accounts" 3: an invitation acts with its
