@@ -10,9 +10,8 @@ use leptos_router::{
 
 use crate::{
     access::{get_access, Access},
-    accounts::{get_session, sign_out, SessionWithUser},
-    error::ApiError,
-    organizations::{my_organizations, MyOrganizations},
+    accounts::sign_out,
+    organizations::MyOrganizations,
     pages::{
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
@@ -29,9 +28,11 @@ use crate::{
             OrganizationSettingsPage, OrganizationTeamsPage,
         },
         orgs_new::NewOrganizationPage,
+        provide_page_data,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
+        use_organizations, use_session,
         verify_email::VerifyEmailPage,
         welcome::WelcomePage,
     },
@@ -68,32 +69,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The signed-in session, loaded once per page and shared by the header and
-/// the page.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<Option<SessionWithUser>, ApiError>>);
-
-pub fn use_session() -> SessionResource {
-    use_context::<SessionResource>().expect("App provides the session resource")
-}
-
-/// The signed-in person's organizations, loaded once per page and shared
-/// by the header's switcher and the pages that list them.
-#[derive(Clone, Copy)]
-pub struct OrganizationsResource(pub Resource<Result<MyOrganizations, ApiError>>);
-
-pub fn use_organizations() -> OrganizationsResource {
-    use_context::<OrganizationsResource>().expect("App provides the organizations resource")
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(SessionResource(Resource::new(|| (), |_| get_session())));
-    provide_context(OrganizationsResource(Resource::new(
-        || (),
-        |_| my_organizations(),
-    )));
+    provide_page_data();
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />

@@ -38,12 +38,7 @@ pub enum SignUpMode {
     Open,
 }
 
-/// A request budget: at most `max` requests per `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub max: u32,
-    pub window: Duration,
-}
+pub use crate::server::rate_limit::Limit;
 
 /// Raw settings exactly as written in the file or environment. Durations are
 /// humantime strings ("15m", "7d") so a self-hoster can read them at a glance.

@@ -8,6 +8,8 @@ pub mod app;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod config;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod email;
 pub mod error;
 pub mod invites;
@@ -18,6 +20,8 @@ pub mod roles;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod startup;
 pub mod ui;
 pub mod users;
 pub mod webhooks;

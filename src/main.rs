@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use gatehouse::{
     config::{Config, LogFormat},
-    server,
+    server, startup,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -116,7 +116,7 @@ async fn open_instance() -> anyhow::Result<(Config, server::db::Db)> {
 /// delivery, since the log never holds its link (SPEC §6). Shell access is
 /// the trust boundary here; each `show` still goes to the audit log.
 async fn outbox(args: &[String]) -> anyhow::Result<()> {
-    use gatehouse::{email::outbox, server::audit};
+    use gatehouse::{audit, email::outbox};
     match args {
         [cmd] if cmd == "list" => {
             let (_, db) = open_instance().await?;
@@ -224,7 +224,7 @@ async fn invite(args: &[String]) -> anyhow::Result<()> {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::load()?;
-    let leptos_options = server::leptos_options()?;
+    let leptos_options = startup::leptos_options()?;
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .map_err(|e| {
@@ -234,7 +234,7 @@ async fn serve() -> anyhow::Result<()> {
             )
         })?;
     let grace = config.shutdown_timeout;
-    let mut running = server::start(config, leptos_options, listener).await?;
+    let mut running = startup::start(config, leptos_options, listener).await?;
     tracing::info!(
         "Gatehouse is ready at {} (listening on {})",
         running.state.config.base_url,

@@ -4,7 +4,10 @@
 //! `access::statements`) checked against the instance catalog, so a typo in
 //! `gatehouse.toml` stops the start instead of silently granting nothing.
 
-use crate::access::statements::Statements;
+use crate::{
+    access::statements::Statements,
+    error::{ApiError, Code},
+};
 
 /// The instance permissions the code checks, by name: each is one
 /// statement of the instance catalog (`access::statements::INSTANCE`).
@@ -215,6 +218,15 @@ fn valid_name(name: &str) -> bool {
     matches!(chars.next(), Some('a'..='z'))
         && name.len() <= 32
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+}
+
+/// A role that changed between reading and writing it: the request was
+/// made against what the person saw, which no longer holds.
+pub fn changed_meanwhile() -> ApiError {
+    ApiError::new(
+        Code::RoleChanged,
+        "The role changed while this request was under way. Reload and try again.",
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// True once the page is interactive. Effects run only in the browser, so
 /// this stays false in server-rendered HTML; buttons that need code to work
@@ -260,23 +260,23 @@ impl FormErrors {
     }
 
     /// The message, when the error's code belongs to this field.
-    pub fn field(self, codes: &'static [&'static str]) -> Signal<Option<String>> {
+    pub fn field(self, codes: &'static [Code]) -> Signal<Option<String>> {
         let error = self.error;
         Signal::derive(move || {
             error
                 .get()
-                .filter(|e| codes.contains(&e.code.as_str()))
+                .filter(|e| codes.contains(&e.code))
                 .map(|e| e.message)
         })
     }
 
     /// The message, when no field claims the error.
-    pub fn general(self, field_codes: &'static [&'static str]) -> Signal<Option<String>> {
+    pub fn general(self, field_codes: &'static [Code]) -> Signal<Option<String>> {
         let error = self.error;
         Signal::derive(move || {
             error
                 .get()
-                .filter(|e| !field_codes.contains(&e.code.as_str()))
+                .filter(|e| !field_codes.contains(&e.code))
                 .map(|e| e.message)
         })
     }

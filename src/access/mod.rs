@@ -25,7 +25,7 @@ impl Access {
 
 #[server(name = GetAccess, prefix = "/api/auth", endpoint = "gatehouse/access", input = GetUrl)]
 pub async fn get_access() -> Result<Access, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let Some(current) = cx.session().await? else {
         return Ok(Access::default());
     };

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
+
 /// `{resource: [actions]}`. Ordered, so two equal sets print the same.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -95,8 +97,8 @@ pub fn requested(
         count = count.saturating_add(actions.len().max(1));
     }
     if count > MAX_REQUESTED {
-        return Err(crate::error::ApiError::bad_request(
-            "TOO_MANY_PERMISSIONS",
+        return Err(crate::error::ApiError::new(
+            Code::TooManyPermissions,
             format!("Name at most {MAX_REQUESTED} permissions."),
         ));
     }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
@@ -24,16 +24,13 @@ impl Email {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let email = input.trim().to_lowercase();
         let invalid = || {
-            ApiError::bad_request(
-                "INVALID_EMAIL",
+            ApiError::new(
+                Code::InvalidEmail,
                 format!("`{}` is not a valid email address.", input.trim()),
             )
         };
         if email.is_empty() {
-            return Err(ApiError::bad_request(
-                "INVALID_EMAIL",
-                "Enter an email address.",
-            ));
+            return Err(ApiError::new(Code::InvalidEmail, "Enter an email address."));
         }
         if email.len() > EMAIL_MAX_LEN || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
@@ -116,13 +113,13 @@ impl Password {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let chars = input.chars().count();
         if chars < PASSWORD_MIN_CHARS {
-            Err(ApiError::bad_request(
-                "PASSWORD_TOO_SHORT",
+            Err(ApiError::new(
+                Code::PasswordTooShort,
                 format!("Use at least {PASSWORD_MIN_CHARS} characters for your password."),
             ))
         } else if chars > PASSWORD_MAX_CHARS {
-            Err(ApiError::bad_request(
-                "PASSWORD_TOO_LONG",
+            Err(ApiError::new(
+                Code::PasswordTooLong,
                 format!("Use at most {PASSWORD_MAX_CHARS} characters for your password."),
             ))
         } else {
@@ -132,6 +129,13 @@ impl Password {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The password for hashing (`server::crypto::hash_password`), which
+    /// knows secrets, not the rules a password meets.
+    #[cfg(feature = "ssr")]
+    pub fn into_secret(self) -> secrecy::SecretString {
+        self.0.into()
     }
 }
 
@@ -151,17 +155,17 @@ impl PersonName {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let name = input.trim();
         if name.is_empty() {
-            return Err(ApiError::bad_request("INVALID_NAME", "Enter your name."));
+            return Err(ApiError::new(Code::InvalidName, "Enter your name."));
         }
         if name.chars().count() > NAME_MAX_CHARS {
-            return Err(ApiError::bad_request(
-                "INVALID_NAME",
+            return Err(ApiError::new(
+                Code::InvalidName,
                 format!("Use at most {NAME_MAX_CHARS} characters for the name."),
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(ApiError::bad_request(
-                "INVALID_NAME",
+            return Err(ApiError::new(
+                Code::InvalidName,
                 "The name cannot contain line breaks or control characters.",
             ));
         }
@@ -235,7 +239,7 @@ mod tests {
         ] {
             let err = Email::parse(input).unwrap_err();
             assert_eq!(err.code, "INVALID_EMAIL", "{input:?}");
-            assert_eq!(err.status, 400);
+            assert_eq!(err.status(), 400);
         }
         let long = format!("{}@example.com", "a".repeat(65));
         assert!(Email::parse(&long).is_err());

@@ -6,12 +6,14 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
+pub mod sessions;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// A user as the API shows it (Better Auth's user object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,12 +73,7 @@ pub struct SuccessResponse {
     pub success: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusResponse {
-    pub status: bool,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub message: Option<String>,
-}
+pub use crate::error::StatusResponse;
 
 /// Request bodies keep every field optional so that a missing one gets a
 /// specific `MISSING_FIELD` answer rather than a generic parse error.
@@ -145,8 +142,8 @@ pub fn verification_required() -> ApiError {
 /// The same refusal, saying what waits for the verification ("accepting",
 /// "declining", "opening").
 pub fn verification_required_before(doing: &str) -> ApiError {
-    ApiError::forbidden(
-        "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
+    ApiError::new(
+        Code::EmailVerificationRequiredForInvitation,
         format!("Verify your email address before {doing} this invitation: we send you a link to confirm it is yours."),
     )
 }
@@ -154,7 +151,10 @@ pub fn verification_required_before(doing: &str) -> ApiError {
 /// The value of a required field, or `MISSING_FIELD` naming it.
 pub fn required<'a, T: AsRef<str>>(value: &'a Option<T>, field: &str) -> Result<&'a str, ApiError> {
     value.as_ref().map(AsRef::as_ref).ok_or_else(|| {
-        ApiError::bad_request("MISSING_FIELD", format!("The field `{field}` is required."))
+        ApiError::new(
+            Code::MissingField,
+            format!("The field `{field}` is required."),
+        )
     })
 }
 
@@ -172,7 +172,7 @@ pub async fn sign_in_email(
     let result = service::sign_in(body).await;
     let outcome = match &result {
         Ok(_) => "success".to_owned(),
-        Err(e) => e.code.to_lowercase(),
+        Err(e) => e.code.as_str().to_lowercase(),
     };
     metrics::counter!("gatehouse_sign_ins_total", "outcome" => outcome).increment(1);
     result
@@ -234,7 +234,7 @@ pub struct InstanceInfo {
 
 #[server(name = GetInstanceInfo, prefix = "/api/auth", endpoint = "gatehouse/instance", input = GetUrl)]
 pub async fn get_instance_info() -> Result<InstanceInfo, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     Ok(InstanceInfo {
         open_sign_up: cx.config().sign_up_mode == crate::config::SignUpMode::Open,
     })

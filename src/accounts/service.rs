@@ -5,20 +5,21 @@
 use serde_json::json;
 
 use crate::{
+    accounts::sessions,
+    audit,
     config::{Config, SignUpMode},
+    context::{AppState, RequestContext},
     email::{
         self,
         outbox::{self, QueueError},
         templates, Cause, Kind,
     },
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     invites,
     server::{
-        audit, clock,
-        context::{AppState, RequestContext},
-        crypto,
+        clock, crypto,
         db::{is_unique_violation, Tx},
-        rate_limit, sessions,
+        rate_limit,
     },
 };
 
@@ -35,13 +36,12 @@ fn sign_in_key(email: &str) -> String {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
+    ApiError::new(Code::InvalidEmailOrPassword, "Invalid email or password")
 }
 
 fn user_exists() -> ApiError {
     ApiError::new(
-        422,
-        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+        Code::UserAlreadyExistsUseAnotherEmail,
         "An account with this email already exists. Sign in instead.",
     )
 }
@@ -57,8 +57,8 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
         _ => None,
     };
     if invite.is_none() && config.sign_up_mode == SignUpMode::InviteOnly {
-        return Err(ApiError::forbidden(
-            "SIGN_UP_REQUIRES_INVITATION",
+        return Err(ApiError::new(
+            Code::SignUpRequiresInvitation,
             "This Gatehouse is invite-only: create your account from an invitation link.",
         ));
     }
@@ -72,8 +72,7 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     let exists = || {
         if invite.is_some() {
             ApiError::new(
-                422,
-                "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+                Code::UserAlreadyExistsPleaseSignIn,
                 "An account with this email already exists. Sign in to accept the invitation.",
             )
         } else {
@@ -83,7 +82,7 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     if store::find_by_email(db, email.as_str()).await?.is_some() {
         return Err(exists());
     }
-    let phc = crypto::hash_password(password).await?;
+    let phc = crypto::hash_password(password.into_secret()).await?;
 
     let mut tx = db.begin().await?;
     // The invitation's use is taken in this transaction: if anything below
@@ -170,7 +169,7 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     let account_key = sign_in_key(email.as_str());
     if let Some(wait) = rate_limit::take_sign_in_turn(db, &account_key, clock::now_ms()).await? {
         return Err(ApiError::too_many(
-            "TOO_MANY_REQUESTS",
+            Code::TooManyRequests,
             format!("Too many failed sign-ins to this account. Please try again in {wait}."),
             wait.seconds(),
         ));
@@ -189,8 +188,8 @@ pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
     let user = user.ok_or_else(invalid_credentials)?;
     if user.disabled {
         // Better Auth's admin plugin calls a disabled account "banned".
-        return Err(ApiError::forbidden(
-            "BANNED_USER",
+        return Err(ApiError::new(
+            Code::BannedUser,
             "This account has been disabled. Contact an administrator.",
         ));
     }
@@ -347,8 +346,8 @@ async fn send_password_reset(
 }
 
 fn invalid_verification() -> ApiError {
-    ApiError::bad_request(
-        "INVALID_TOKEN",
+    ApiError::new(
+        Code::InvalidToken,
         "This verification link is invalid, used or expired. Ask for a new one.",
     )
 }
@@ -416,30 +415,29 @@ pub async fn send_verification_email(body: SendVerificationEmailBody) -> ApiResu
     let callback = match body.callback_url.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(target) => Some(config.redirect_target(target).ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_CALLBACK_URL",
+            ApiError::new(
+                Code::InvalidCallbackUrl,
                 "The callback URL must be on this site or a trusted origin.",
             )
         })?),
     };
     if let Some(me) = cx.session().await? {
         if me.user.email != email.as_str() {
-            return Err(ApiError::bad_request(
-                "EMAIL_MISMATCH",
+            return Err(ApiError::new(
+                Code::EmailMismatch,
                 "You can only send a verification email to your own address.",
             ));
         }
         if me.user.email_verified {
-            return Err(ApiError::bad_request(
-                "EMAIL_ALREADY_VERIFIED",
+            return Err(ApiError::new(
+                Code::EmailAlreadyVerified,
                 "Your email address is already verified.",
             ));
         }
         let mut tx = cx.db().begin().await?;
         if !queue_verification(&mut tx, config, &me.user, callback.as_ref()).await? {
             return Err(ApiError::new(
-                429,
-                "TOO_MANY_EMAILS",
+                Code::EmailBudgetSpent,
                 format!(
                     "{} has been sent too many emails recently. Try again later.",
                     me.user.email
@@ -542,8 +540,8 @@ pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailRespons
 /// strings, so nothing the caller sends can add text to the email.
 fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<url::Url> {
     let invalid = || {
-        ApiError::bad_request(
-            "INVALID_REDIRECT_URL",
+        ApiError::new(
+            Code::InvalidRedirectUrl,
             "The redirect URL must be on this site or a trusted origin.",
         )
     };
@@ -569,14 +567,14 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
     let token = required(&body.token, "token")?;
     let password = Password::parse(required(&body.new_password, "newPassword")?)?;
     let invalid_token = || {
-        ApiError::bad_request(
-            "INVALID_TOKEN",
+        ApiError::new(
+            Code::InvalidToken,
             "This password reset link is invalid, used or expired. Ask for a new one.",
         )
     };
     let token_hash = crypto::hash_token(token);
 
-    let phc = crypto::hash_password(password).await?;
+    let phc = crypto::hash_password(password.into_secret()).await?;
     let mut tx = db.begin().await?;
     let user_id = store::consume_password_reset(&mut tx, &token_hash, clock::now_ms())
         .await?

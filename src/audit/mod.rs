@@ -1,12 +1,25 @@
-//! Reading the audit log (SPEC §4 `/admin/audit`, §5): `admin/list-audit-events`
-//! with filters and paging, and its JSON Lines export. Events are written by
-//! `server::audit` inside the transaction of the change they record.
+//! The audit log (SPEC §4 `/admin/audit`, §5). Events are written by
+//! `record` inside the transaction of the change they record, and published
+//! from there to the webhooks that listen (`publish`); they are read through
+//! `admin/list-audit-events` with filters and paging, and its JSON Lines
+//! export.
 
 pub mod domain;
+#[cfg(feature = "ssr")]
+mod event;
+#[cfg(feature = "ssr")]
+pub mod publish;
+#[cfg(feature = "ssr")]
+mod record;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
+
+#[cfg(feature = "ssr")]
+pub use event::Event;
+#[cfg(feature = "ssr")]
+pub use record::record;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
@@ -66,7 +79,7 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     #[server(flatten)] query: AuditQuery,
 ) -> Result<AuditList, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     cx.require(crate::roles::Permission::AuditRead).await?;
     service::list(cx.db(), &query).await
 }

@@ -4,6 +4,15 @@ use sqlx::{any::AnyRow, Row};
 
 use crate::server::db::Db;
 
+/// The id of the account with this (stored, lowercase) address: the audit
+/// log is filtered by a person's email.
+pub async fn user_id_by_email(db: &Db, email: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select id from users where email = $1")
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await
+}
+
 /// What the filters became: each `None` matches everything.
 #[derive(Debug, Default)]
 pub struct Filter {

@@ -19,7 +19,7 @@ pub use outbox::{enqueue, Cause, Kind, Message};
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use crate::{accounts::StatusResponse, error::ApiError};
+use crate::error::{ApiError, StatusResponse};
 
 /// An outbound message as the admin view lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use sqlx::{any::AnyRow, Row};
 
 use crate::{
     config::{Config, Limit},
-    error::ApiError,
+    error::{ApiError, Code},
     server::{
         clock, crypto,
         db::{row_lock, Db, Tx},
@@ -174,7 +174,7 @@ impl From<QueueError> for ApiError {
                         "You have sent as many invitation emails as you may for now. Try again in {wait}."
                     ),
                 };
-                ApiError::too_many("TOO_MANY_EMAILS", message, wait.seconds())
+                ApiError::too_many(Code::EmailBudgetSpent, message, wait.seconds())
             }
             QueueError::Db(e) => e.into(),
         }

@@ -76,7 +76,7 @@ pub fn spawn(
     };
     let settings = config.email.clone();
     let key = config.secret_key.clone();
-    let stop = crate::server::stop_requested(stopping.clone());
+    let stop = crate::server::shutdown::stop_requested(stopping.clone());
     Ok(tokio::spawn(async move {
         tokio::pin!(stop);
         let stopped = || *stopping.borrow();

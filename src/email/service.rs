@@ -8,12 +8,15 @@ use super::{
     EmailDetail, EmailIdBody, EmailList, EmailView, RevealedEmail, PAGE_SIZE, STATUSES,
 };
 use crate::{
-    accounts::{required, store as accounts, StatusResponse},
+    accounts::{required, store as accounts},
+    audit,
     config::Config,
-    error::{ApiError, ApiResult},
+    context::RequestContext,
+    error::StatusResponse,
+    error::{ApiError, ApiResult, Code},
     invites::{self, policy},
     roles::Permission,
-    server::{audit, clock, context::RequestContext, db::Tx},
+    server::{clock, db::Tx},
 };
 
 pub async fn list(
@@ -27,8 +30,8 @@ pub async fn list(
         None | Some("") | Some("all") => None,
         Some(s) if STATUSES.contains(&s) => Some(s),
         Some(other) => {
-            return Err(ApiError::bad_request(
-                "INVALID_STATUS",
+            return Err(ApiError::new(
+                Code::InvalidStatus,
                 format!(
                     "`{other}` is not a status; use one of {}.",
                     STATUSES.join(", ")
@@ -81,14 +84,14 @@ pub async fn retry(body: EmailIdBody) -> ApiResult<StatusResponse> {
             })
         }
         Retry::NotFound => Err(not_found()),
-        Retry::SecretGone => Err(ApiError::conflict(
-            "EMAIL_SECRET_GONE",
+        Retry::SecretGone => Err(ApiError::new(
+            Code::EmailSecretGone,
             "The link in this message no longer works (it was used, replaced, canceled or \
              expired, or delivery failed for good), so it is not sent again. Send the \
              invitation, enrollment or reset again instead.",
         )),
-        Retry::NotRetryable { status } => Err(ApiError::conflict(
-            "EMAIL_NOT_RETRYABLE",
+        Retry::NotRetryable { status } => Err(ApiError::new(
+            Code::EmailNotRetryable,
             if status == "sent" {
                 "This message was already delivered.".to_owned()
             } else {
@@ -135,13 +138,13 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
             })
         }
         Reveal::NotFound => Err(not_found()),
-        Reveal::AlreadyRevealed => Err(ApiError::conflict(
-            "EMAIL_ALREADY_REVEALED",
+        Reveal::AlreadyRevealed => Err(ApiError::new(
+            Code::EmailAlreadyRevealed,
             "This message was revealed once already; a reveal is one-time. Send the invitation \
              or reset again for a fresh link.",
         )),
-        Reveal::NothingSealed => Err(ApiError::conflict(
-            "EMAIL_SECRET_GONE",
+        Reveal::NothingSealed => Err(ApiError::new(
+            Code::EmailSecretGone,
             "This message holds no usable link any more: it was sent, spent, expired or failed.",
         )),
         Reveal::Unreadable => {
@@ -149,8 +152,8 @@ pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
                 id,
                 "a sealed email does not open with this node's secret key"
             );
-            Err(ApiError::conflict(
-                "EMAIL_UNREADABLE",
+            Err(ApiError::new(
+                Code::EmailUnreadable,
                 "This message was sealed with another secret key; every node must share one.",
             ))
         }
@@ -169,7 +172,7 @@ async fn may_reveal(
     kind: &str,
     related: Option<&str>,
 ) -> ApiResult<()> {
-    let refused = |why: &str| ApiError::forbidden("EMAIL_NOT_REVEALABLE", why);
+    let refused = |why: &str| ApiError::new(Code::EmailNotRevealable, why);
     let allowed = match (kind, related) {
         (k, Some(id)) if k == Kind::RoleInvitation.as_str() || k == Kind::RoleUpgrade.as_str() => {
             match invites::store::find_by_id(tx, id).await? {
@@ -210,7 +213,7 @@ async fn may_reveal(
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("EMAIL_NOT_FOUND", "There is no such message.")
+    ApiError::new(Code::EmailNotFound, "There is no such message.")
 }
 
 fn view(row: Stored) -> EmailView {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// Crockford's base32 without the letters people confuse (I, L, O, U).
 pub const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -85,8 +85,8 @@ pub fn parse_code(input: &str) -> Result<String, ApiError> {
         .map(|c| c.to_ascii_uppercase())
         .collect();
     if code.chars().count() != CODE_LEN {
-        return Err(ApiError::bad_request(
-            "INVALID_CODE",
+        return Err(ApiError::new(
+            Code::InvalidCode,
             "An invitation code has 8 characters, like 7K3M-Q9XD.",
         ));
     }
@@ -94,8 +94,8 @@ pub fn parse_code(input: &str) -> Result<String, ApiError> {
         .chars()
         .find(|c| !CODE_ALPHABET.contains(&(*c as u8)) || !c.is_ascii())
     {
-        return Err(ApiError::bad_request(
-            "INVALID_CODE",
+        return Err(ApiError::new(
+            Code::InvalidCode,
             format!(
                 "Invitation codes never contain `{bad}`. They use the digits 0–9 and the letters A–Z without I, L, O and U."
             ),
@@ -174,12 +174,15 @@ impl InviteStatus {
     pub fn refusal(self) -> Option<ApiError> {
         let (code, message) = match self {
             InviteStatus::Pending => return None,
-            InviteStatus::Used => ("INVITATION_USED", "This invitation has already been used."),
-            InviteStatus::Canceled => ("INVITATION_CANCELED", "This invitation was canceled."),
-            InviteStatus::Rejected => ("INVITATION_REJECTED", "This invitation was declined."),
-            InviteStatus::Expired => ("INVITATION_EXPIRED", "This invitation has expired."),
+            InviteStatus::Used => (
+                Code::InvitationUsed,
+                "This invitation has already been used.",
+            ),
+            InviteStatus::Canceled => (Code::InvitationCanceled, "This invitation was canceled."),
+            InviteStatus::Rejected => (Code::InvitationRejected, "This invitation was declined."),
+            InviteStatus::Expired => (Code::InvitationExpired, "This invitation has expired."),
         };
-        Some(ApiError::new(410, code, message))
+        Some(ApiError::new(code, message))
     }
 }
 

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, Code},
     roles::{Permission, Role, Roles},
 };
 
@@ -29,15 +29,16 @@ pub enum GrantRefusal {
 impl From<GrantRefusal> for ApiError {
     fn from(r: GrantRefusal) -> Self {
         match r {
-            GrantRefusal::NoPermission => ApiError::forbidden(
-                "INSUFFICIENT_PERMISSIONS",
+            GrantRefusal::NoPermission => ApiError::new(
+                Code::InsufficientPermissions,
                 "Your role does not allow creating invitations.",
             ),
-            GrantRefusal::UnknownRole(role) => {
-                ApiError::bad_request("INVALID_ROLE", format!("There is no role called `{role}`."))
-            }
-            GrantRefusal::AboveInviter { inviter, granted } => ApiError::forbidden(
-                "INSUFFICIENT_PERMISSIONS",
+            GrantRefusal::UnknownRole(role) => ApiError::new(
+                Code::InvalidRole,
+                format!("There is no role called `{role}`."),
+            ),
+            GrantRefusal::AboveInviter { inviter, granted } => ApiError::new(
+                Code::InsufficientPermissions,
                 format!("As {inviter}, you cannot grant the role {granted}."),
             ),
         }
@@ -142,13 +143,13 @@ pub fn outranks_or_equals(roles: &Roles, current: &str, granted: &str) -> bool {
 
 pub fn keeps_role_error(current: &str, granted: &str) -> ApiError {
     if current == granted {
-        ApiError::conflict(
-            "ROLE_ALREADY_GRANTED",
+        ApiError::new(
+            Code::RoleAlreadyGranted,
             format!("You already have the role {granted}."),
         )
     } else {
-        ApiError::conflict(
-            "ROLE_WOULD_BE_LOWERED",
+        ApiError::new(
+            Code::RoleWouldBeLowered,
             format!("You are {current}, which ranks above {granted}: you keep your role."),
         )
     }

@@ -25,14 +25,14 @@ use crate::{
         store::{self as accounts, UserRow},
         StatusResponse,
     },
+    audit,
     config::Config,
+    context::RequestContext,
     email::{self, outbox, templates, Cause},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     roles::{Permission, Role},
     server::{
-        audit, clock,
-        context::RequestContext,
-        crypto,
+        clock, crypto,
         db::{is_unique_violation, Backend, Db, Tx},
         rate_limit,
     },
@@ -42,8 +42,8 @@ use crate::{
 const MAX_EMAILS: usize = 50;
 
 fn invalid_token() -> ApiError {
-    ApiError::not_found(
-        "INVALID_TOKEN",
+    ApiError::new(
+        Code::InvalidInvitationToken,
         "This invitation link or code is not valid.",
     )
 }
@@ -108,8 +108,8 @@ impl NewInvites {
         // before any address is read; then repeats go through a set.
         let given: Vec<&String> = raw_emails.iter().filter(|e| !e.trim().is_empty()).collect();
         if given.len() > MAX_EMAILS {
-            return Err(ApiError::bad_request(
-                "TOO_MANY_EMAILS",
+            return Err(ApiError::new(
+                Code::TooManyEmails,
                 format!("Invite at most {MAX_EMAILS} addresses at a time."),
             ));
         }
@@ -127,8 +127,8 @@ impl NewInvites {
             Some("token" | "link") => SecretKind::Link,
             Some("code") => SecretKind::Code,
             Some(other) => {
-                return Err(ApiError::bad_request(
-                    "INVALID_TOKEN_TYPE",
+                return Err(ApiError::new(
+                    Code::InvalidTokenType,
                     format!("`{other}` is not a token type; use `token` (a link) or `code`."),
                 ))
             }
@@ -136,8 +136,8 @@ impl NewInvites {
         // A code is short enough to guess, and whoever uses a private
         // invitation gets its address's account: those travel as links.
         if body_asked_code && !emails.is_empty() {
-            return Err(ApiError::bad_request(
-                "INVALID_TOKEN_TYPE",
+            return Err(ApiError::new(
+                Code::InvalidTokenType,
                 "Codes are for public invitations; an invitation sent to an email address carries a link.",
             ));
         }
@@ -151,8 +151,8 @@ impl NewInvites {
             None => clock::ms(config.invitations.default_expiry),
             Some(secs) if secs > 0 && secs.saturating_mul(1000) <= max_ms => secs * 1000,
             Some(_) => {
-                return Err(ApiError::bad_request(
-                    "INVALID_EXPIRY",
+                return Err(ApiError::new(
+                    Code::InvalidExpiry,
                     format!(
                         "An invitation expires between 1 second and {} from now.",
                         templates::spoken(config.invitations.max_expiry)
@@ -162,15 +162,15 @@ impl NewInvites {
         };
         let max_uses = match (body.max_uses, emails.is_empty()) {
             (Some(n), _) if n < 1 => {
-                return Err(ApiError::bad_request(
-                    "INVALID_MAX_USES",
+                return Err(ApiError::new(
+                    Code::InvalidMaxUses,
                     "Max uses must be at least 1.",
                 ))
             }
             // A private invitation is for one person, once.
             (Some(n), false) if n != 1 => {
-                return Err(ApiError::bad_request(
-                    "INVALID_MAX_USES",
+                return Err(ApiError::new(
+                    Code::InvalidMaxUses,
                     "An invitation for an email address is used once, by that person.",
                 ))
             }
@@ -202,8 +202,8 @@ impl NewInvites {
 fn checked_redirect(config: &Config, r: String) -> ApiResult<String> {
     match config.redirect_target(&r) {
         Some(_) => Ok(r),
-        None => Err(ApiError::bad_request(
-            "INVALID_REDIRECT_URL",
+        None => Err(ApiError::new(
+            Code::InvalidRedirectUrl,
             "The redirect must be a path on this site or a page of a trusted origin.",
         )),
     }
@@ -454,9 +454,9 @@ fn person(u: &UserRow) -> PersonView {
 /// get the very same answer, so a guesser learns nothing; someone holding a
 /// good code never spends anything.
 async fn find_by_secret(cx: &RequestContext, raw: &str) -> ApiResult<(Secret, InviteRow)> {
-    let secret = Secret::parse(raw).map_err(|e| match e.code.as_str() {
+    let secret = Secret::parse(raw).map_err(|e| match e.code {
         // A malformed code is worth explaining; anything else is just invalid.
-        "INVALID_CODE" if raw.trim().len() <= 12 => e,
+        Code::InvalidCode if raw.trim().len() <= 12 => e,
         _ => invalid_token(),
     })?;
     let config = cx.config();
@@ -549,8 +549,7 @@ fn authority_holds(config: &Config, row: &InviteRow, creator: Option<&UserRow>) 
 /// longer grant it.
 pub(crate) fn inviter_lost_rights() -> ApiError {
     ApiError::new(
-        410,
-        "INVITER_NO_LONGER_ALLOWED",
+        Code::InviterNoLongerAllowed,
         "The person who sent this invitation can no longer grant this role.",
     )
 }
@@ -658,8 +657,8 @@ async fn redeem(
         });
     }
     if row.email.as_deref().is_some_and(|to| to != email) {
-        return Err(ApiError::forbidden(
-            "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+        return Err(ApiError::new(
+            Code::YouAreNotTheRecipientOfTheInvitation,
             "This invitation is for another email address.",
         ));
     }
@@ -764,15 +763,15 @@ pub async fn activate(body: TokenBody) -> ApiResult<ActivateResponse> {
     .await
     {
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "INVITATION_ALREADY_USED_BY_YOU",
+            return Err(ApiError::new(
+                Code::InvitationAlreadyUsedByYou,
                 "You have already used this invitation.",
             ))
         }
         other => other?,
     }
     if !accounts::change_role(&mut tx, &current.id, &current.role, &row.role).await? {
-        return Err(crate::users::service::role_changed_meanwhile());
+        return Err(crate::roles::changed_meanwhile());
     }
     audit::record(
         &mut tx,
@@ -799,8 +798,8 @@ pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
     let cx = RequestContext::current()?;
     let (_, row) = find_by_secret(&cx, required(&body.token, "token")?).await?;
     let Some(addressee) = &row.email else {
-        return Err(ApiError::bad_request(
-            "CANNOT_REJECT_PUBLIC_INVITATION",
+        return Err(ApiError::new(
+            Code::CannotRejectPublicInvitation,
             "A public invitation cannot be declined; simply don't use it.",
         ));
     };
@@ -808,8 +807,8 @@ pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
     // holding it is enough, unless someone else is signed in.
     let viewer = cx.session().await?;
     if viewer.as_ref().is_some_and(|v| &v.user.email != addressee) {
-        return Err(ApiError::forbidden(
-            "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+        return Err(ApiError::new(
+            Code::YouAreNotTheRecipientOfTheInvitation,
             "This invitation is for another email address.",
         ));
     }
@@ -822,8 +821,8 @@ pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
     if !store::close(&mut tx, &row.id, "rejected").await? {
-        return Err(ApiError::conflict(
-            "INVITATION_NOT_PENDING",
+        return Err(ApiError::new(
+            Code::InvitationNotPending,
             "This invitation is no longer pending.",
         ));
     }
@@ -847,23 +846,23 @@ pub async fn reject(body: TokenBody) -> ApiResult<StatusResponse> {
 /// The invitation `id`, when the caller may manage it: its creator, or
 /// anyone whose role has `invite:cancel`.
 async fn managed(cx: &RequestContext, tx: &mut Tx, me: &UserRow, id: &str) -> ApiResult<InviteRow> {
-    let row = store::find_by_id(tx, id).await?.ok_or_else(|| {
-        ApiError::not_found("INVITATION_NOT_FOUND", "There is no such invitation.")
-    })?;
+    let row = store::find_by_id(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::InvitationNotFound, "There is no such invitation."))?;
     let own = row.created_by.as_deref() == Some(me.id.as_str());
     if own || cx.config().roles.allows(&me.role, Permission::InviteCancel) {
         Ok(row)
     } else {
-        Err(ApiError::forbidden(
-            "FORBIDDEN",
+        Err(ApiError::new(
+            Code::Forbidden,
             "Only the person who created this invitation, or an admin, can change it.",
         ))
     }
 }
 
 fn not_pending(status: InviteStatus) -> ApiError {
-    ApiError::conflict(
-        "INVITATION_NOT_PENDING",
+    ApiError::new(
+        Code::InvitationNotPending,
         format!(
             "This invitation is {} and can no longer be changed.",
             status.as_str()
@@ -1019,8 +1018,8 @@ pub async fn list(
     let status = match status.as_deref().map(str::trim) {
         None | Some("") | Some("all") => None,
         Some(s) => Some(InviteStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_STATUS",
+            ApiError::new(
+                Code::InvalidStatus,
                 format!("`{s}` is not a status; use pending, used, canceled, rejected or expired."),
             )
         })?),

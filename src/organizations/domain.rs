@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// An organization's display name: 1–100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct OrganizationName(String);
 impl OrganizationName {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let name = input.trim();
-        let invalid = |why: &str| ApiError::bad_request("INVALID_ORGANIZATION_NAME", why);
+        let invalid = |why: &str| ApiError::new(Code::InvalidOrganizationName, why);
         if name.is_empty() {
             return Err(invalid("Give the organization a name."));
         }
@@ -58,8 +58,8 @@ impl RoleName {
         if is_role_name(&name) {
             Ok(Self(name))
         } else {
-            Err(ApiError::bad_request(
-                "INVALID_ROLE_NAME",
+            Err(ApiError::new(
+                Code::InvalidRoleName,
                 "A role's name is up to 32 letters, digits, `-` or `_`, starting with a letter.",
             ))
         }
@@ -77,7 +77,7 @@ pub struct TeamName(String);
 impl TeamName {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let name = input.trim();
-        let invalid = |why: &str| ApiError::bad_request("INVALID_TEAM_NAME", why);
+        let invalid = |why: &str| ApiError::new(Code::InvalidTeamName, why);
         if name.is_empty() {
             return Err(invalid("Give the team a name."));
         }
@@ -125,8 +125,8 @@ impl Slug {
     pub fn parse(input: &str) -> Result<Self, ApiError> {
         let slug = input.trim();
         let invalid = |why: &str| {
-            ApiError::bad_request(
-                "INVALID_SLUG",
+            ApiError::new(
+                Code::InvalidSlug,
                 format!("The slug `{slug}` {why}. Use 2–48 lowercase letters, digits and dashes, like acme-labs."),
             )
         };
@@ -218,14 +218,14 @@ impl MemberRoles {
                 continue;
             }
             if given.len() == MAX_ROLES {
-                return Err(ApiError::bad_request(
-                    "TOO_MANY_MEMBER_ROLES",
+                return Err(ApiError::new(
+                    Code::TooManyMemberRoles,
                     format!("A member holds at most {MAX_ROLES} roles."),
                 ));
             }
             if name.len() > MAX_ROLE_NAME {
-                return Err(ApiError::bad_request(
-                    "ROLE_NAME_TOO_LONG",
+                return Err(ApiError::new(
+                    Code::RoleNameTooLong,
                     format!("A role's name has at most {MAX_ROLE_NAME} characters."),
                 ));
             }
@@ -235,8 +235,8 @@ impl MemberRoles {
         let mut roles = Vec::with_capacity(given.len());
         for name in given {
             if !is_role_name(name) {
-                return Err(ApiError::bad_request(
-                    "ROLE_NOT_FOUND",
+                return Err(ApiError::new(
+                    Code::RoleNotFound,
                     format!("`{name}` is not a role name."),
                 ));
             }
@@ -245,8 +245,8 @@ impl MemberRoles {
             }
         }
         if roles.is_empty() {
-            return Err(ApiError::bad_request(
-                "MISSING_FIELD",
+            return Err(ApiError::new(
+                Code::MissingField,
                 "At least one role is required.",
             ));
         }

@@ -112,7 +112,7 @@ pub struct OrganizationQuery {
 pub async fn create_organization(
     #[server(flatten)] body: CreateOrganizationBody,
 ) -> Result<OrganizationWithMembers, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -123,14 +123,14 @@ pub async fn create_organization(
 pub async fn check_slug(
     #[server(flatten)] body: CheckSlugBody,
 ) -> Result<CheckSlugResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     cx.signed_in().await?;
     service::check_slug(cx.db(), body).await
 }
 
 #[server(name = ListOrganizations, prefix = "/api/auth", endpoint = "organization/list", input = GetUrl)]
 pub async fn list_organizations() -> Result<Vec<OrganizationView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list(cx.db(), &me.user.id).await
 }
@@ -139,7 +139,7 @@ pub async fn list_organizations() -> Result<Vec<OrganizationView>, ApiError> {
 pub async fn set_active_organization(
     #[server(flatten)] body: SetActiveBody,
 ) -> Result<Option<OrganizationView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::set_active(cx.db(), &me, body).await
 }
@@ -151,7 +151,7 @@ pub async fn set_active_organization(
 pub async fn get_full_organization(
     #[server(flatten)] query: OrganizationQuery,
 ) -> Result<Option<OrganizationWithMembers>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::get_full(
         cx.db(),
@@ -166,7 +166,7 @@ pub async fn get_full_organization(
 pub async fn get_organization(
     #[server(flatten)] query: OrganizationQuery,
 ) -> Result<OrganizationView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::get(
         cx.db(),
@@ -179,7 +179,7 @@ pub async fn get_organization(
 /// The caller's membership of the active organization, with their user.
 #[server(name = GetActiveMember, prefix = "/api/auth", endpoint = "organization/get-active-member", input = GetUrl)]
 pub async fn get_active_member() -> Result<MemberView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::active_member(cx.db(), &me).await
 }
@@ -191,7 +191,7 @@ pub struct RoleResponse {
 
 #[server(name = GetActiveMemberRole, prefix = "/api/auth", endpoint = "organization/get-active-member-role", input = GetUrl)]
 pub async fn get_active_member_role() -> Result<RoleResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let member = service::active_member(cx.db(), &me).await?;
     Ok(RoleResponse { role: member.role })
@@ -228,7 +228,7 @@ pub struct MemberList {
 pub async fn list_members(
     #[server(flatten)] query: ListMembersQuery,
 ) -> Result<MemberList, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list_members(cx.db(), &me, query).await
 }
@@ -255,7 +255,7 @@ pub struct PermissionResponse {
 pub async fn organization_has_permission(
     #[server(flatten)] body: OrganizationPermissionBody,
 ) -> Result<PermissionResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::has_permission(cx.db(), &me, body).await
 }
@@ -310,7 +310,7 @@ pub struct RemovedMember {
 pub async fn update_organization(
     #[server(flatten)] body: UpdateOrganizationBody,
 ) -> Result<OrganizationView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::update(cx.db(), &me, body.clone(), &ip)).await
@@ -322,7 +322,7 @@ pub async fn update_organization(
 pub async fn delete_organization(
     #[server(flatten)] body: OrganizationIdBody,
 ) -> Result<OrganizationView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::delete(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -333,7 +333,7 @@ pub async fn delete_organization(
 pub async fn update_member_role(
     #[server(flatten)] body: UpdateMemberRoleBody,
 ) -> Result<MemberView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::update_member_role(cx.db(), &me, body.clone(), &ip))
@@ -344,7 +344,7 @@ pub async fn update_member_role(
 pub async fn remove_member(
     #[server(flatten)] body: RemoveMemberBody,
 ) -> Result<RemovedMember, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::remove_member(cx.db(), &me, body.clone(), &ip)).await
@@ -354,7 +354,7 @@ pub async fn remove_member(
 pub async fn leave_organization(
     #[server(flatten)] body: OrganizationIdBody,
 ) -> Result<MemberView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::leave(cx.db(), &me, body.clone(), &ip)).await
@@ -373,7 +373,7 @@ pub enum MemberAction {
 /// all of them keeps the page's WebAssembly small.
 #[server(name = MemberTabAction, prefix = "/api/auth", endpoint = "gatehouse/member-action", input = leptos::server_fn::codec::Json)]
 pub async fn member_action(action: MemberAction) -> Result<Option<String>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, ip) = (cx.db(), cx.ip());
     crate::server::db::retrying(|| async {
@@ -405,12 +405,12 @@ pub struct AddMemberBody {
 /// Opening a page never does this by itself: a GET writes nothing.
 #[cfg(feature = "ssr")]
 pub async fn switch_route(
-    axum::extract::State(state): axum::extract::State<crate::server::context::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::context::AppState>,
     parts: http::request::Parts,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
     use axum::response::{IntoResponse, Redirect};
-    let cx = crate::server::context::RequestContext { state, parts };
+    let cx = crate::context::RequestContext { state, parts };
     let organization_id = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "organizationId")
         .map(|(_, v)| v.into_owned());
@@ -435,7 +435,7 @@ pub async fn switch_route(
 /// organization directly (SPEC §5; Better Auth keeps this server-side).
 #[server(name = AddMember, prefix = "/api/auth", endpoint = "organization/add-member", input = leptos::server_fn::codec::Json)]
 pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<MemberView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.require(crate::roles::Permission::UserCreate).await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| {
@@ -468,7 +468,7 @@ pub struct MyOrganizations {
 /// The signed-in person's organizations (none when signed out).
 #[server(name = GetMyOrganizations, prefix = "/api/auth", endpoint = "gatehouse/organizations", input = GetUrl)]
 pub async fn my_organizations() -> Result<MyOrganizations, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let Some(me) = cx.session().await? else {
         return Ok(MyOrganizations::default());
     };
@@ -528,7 +528,7 @@ pub async fn organization_page(
     search: Option<String>,
     offset: Option<String>,
 ) -> Result<OrganizationPage, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let offset = offset.and_then(|o| o.parse().ok()).unwrap_or(0);
     service::page(

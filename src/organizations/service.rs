@@ -22,31 +22,32 @@ use crate::{
             ORGANIZATION,
         },
     },
+    accounts::sessions::Current,
     accounts::{domain::Email, required, store as accounts},
+    audit,
     config::Config,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     roles::Permission,
     server::{
-        audit, clock, crypto,
+        clock, crypto,
         db::{is_unique_violation, Db, Tx},
-        sessions::Current,
     },
 };
 
 fn slug_taken() -> ApiError {
-    ApiError::bad_request(
-        "ORGANIZATION_SLUG_ALREADY_TAKEN",
+    ApiError::new(
+        Code::OrganizationSlugAlreadyTaken,
         "This slug is taken; pick another.",
     )
 }
 
 pub(super) fn not_found() -> ApiError {
-    ApiError::bad_request("ORGANIZATION_NOT_FOUND", "There is no such organization.")
+    ApiError::new(Code::OrganizationNotFound, "There is no such organization.")
 }
 
 fn not_a_member() -> ApiError {
-    ApiError::forbidden(
-        "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION",
+    ApiError::new(
+        Code::NotAMemberOfThisOrganization,
         "You are not a member of this organization.",
     )
 }
@@ -57,8 +58,8 @@ fn metadata(value: Option<Value>) -> ApiResult<String> {
     match value {
         None | Some(Value::Null) => Ok("{}".to_owned()),
         Some(Value::Object(map)) => Ok(Value::Object(map).to_string()),
-        Some(_) => Err(ApiError::bad_request(
-            "INVALID_METADATA",
+        Some(_) => Err(ApiError::new(
+            Code::InvalidMetadata,
             "`metadata` must be a JSON object.",
         )),
     }
@@ -69,8 +70,8 @@ fn checked_logo(logo: &str) -> ApiResult<&str> {
     if url::Url::parse(logo).is_ok_and(|u| matches!(u.scheme(), "https" | "http")) {
         Ok(logo)
     } else {
-        Err(ApiError::bad_request(
-            "INVALID_LOGO",
+        Err(ApiError::new(
+            Code::InvalidLogo,
             "The logo must be an http or https address.",
         ))
     }
@@ -114,8 +115,8 @@ pub async fn create(
     ip: &str,
 ) -> ApiResult<OrganizationWithMembers> {
     if !config.organizations.may_create(&me.user.role) {
-        return Err(ApiError::forbidden(
-            "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION",
+        return Err(ApiError::new(
+            Code::YouAreNotAllowedToCreateANewOrganization,
             "On this instance, your role cannot create organizations.",
         ));
     }
@@ -136,8 +137,8 @@ pub async fn create(
         // one after another, and the cap holds.
         accounts::lock_user(&mut tx, &me.user.id).await?;
         if store::count_owned(&mut tx, &me.user.id).await? >= i64::from(limit) {
-            return Err(ApiError::forbidden(
-                "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS",
+            return Err(ApiError::new(
+                Code::YouHaveReachedTheMaximumNumberOfOrganizations,
                 format!("You already own {limit} organizations, the most this instance allows."),
             ));
         }
@@ -278,8 +279,8 @@ pub async fn get_full(
 }
 
 fn no_active_organization() -> ApiError {
-    ApiError::bad_request(
-        "NO_ACTIVE_ORGANIZATION",
+    ApiError::new(
+        Code::NoActiveOrganization,
         "No organization is active: name one, or set one active first.",
     )
 }
@@ -311,9 +312,9 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
     // Better Auth's code for this one endpoint.
     let (o, _) = membership(db, &named, &me.user.id)
         .await
-        .map_err(|e| match e.code.as_str() {
-            "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION" => ApiError::forbidden(
-                "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+        .map_err(|e| match e.code {
+            Code::NotAMemberOfThisOrganization => ApiError::new(
+                Code::YouAreNotAMemberOfThisOrganization,
                 "You are not a member of this organization.",
             ),
             _ => e,
@@ -322,8 +323,8 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
     let number = |value: Option<&str>, field: &str, default: usize| match value {
         None | Some("") => Ok(default),
         Some(v) => v.parse::<usize>().map_err(|_| {
-            ApiError::bad_request(
-                "INVALID_QUERY",
+            ApiError::new(
+                Code::InvalidQuery,
                 format!("`{field}` must be a whole number, not `{v}`."),
             )
         }),
@@ -345,7 +346,7 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
 }
 
 fn invalid_query(what: String) -> ApiError {
-    ApiError::bad_request("INVALID_QUERY", what)
+    ApiError::new(Code::InvalidQuery, what)
 }
 
 /// The member fields `list-members` sorts and filters by.
@@ -438,9 +439,10 @@ pub async fn has_permission(
     me: &Current,
     body: OrganizationPermissionBody,
 ) -> ApiResult<PermissionResponse> {
-    let asked = body.permissions.or(body.permission).ok_or_else(|| {
-        ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
-    })?;
+    let asked = body
+        .permissions
+        .or(body.permission)
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `permissions` is required."))?;
     let request = crate::access::statements::requested(&asked)?;
     let (_, member) =
         membership(db, &named_or_active(me, body.organization_id)?, &me.user.id).await?;
@@ -450,23 +452,23 @@ pub async fn has_permission(
     })
 }
 
-pub(super) fn refused(code: &str, what: &str) -> ApiError {
-    ApiError::forbidden(
+pub(super) fn refused(code: Code, what: &str) -> ApiError {
+    ApiError::new(
         code,
         format!("Your role in this organization does not allow {what}."),
     )
 }
 
 pub(super) fn member_not_found() -> ApiError {
-    ApiError::bad_request(
-        "MEMBER_NOT_FOUND",
+    ApiError::new(
+        Code::MemberNotFound,
         "There is no such member in this organization.",
     )
 }
 
 fn only_owner() -> ApiError {
-    ApiError::bad_request(
-        "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER",
+    ApiError::new(
+        Code::YouCannotLeaveTheOrganizationAsTheOnlyOwner,
         "The only owner cannot leave or be removed: make someone else owner first.",
     )
 }
@@ -488,7 +490,7 @@ pub(super) fn authority(member: &MemberRow) -> Authority {
 
 /// The 403 for a grant beyond the actor's authority, with Better Auth's
 /// `missingPermissions`.
-pub(super) fn grant_refused(code: &str, refusal: &Refusal) -> ApiError {
+pub(super) fn grant_refused(code: Code, refusal: &Refusal) -> ApiError {
     let missing = refusal.missing_permissions();
     let message = match refusal {
         Refusal::OwnerOnly => "Only an owner of this organization can grant `owner`.".to_owned(),
@@ -499,7 +501,7 @@ pub(super) fn grant_refused(code: &str, refusal: &Refusal) -> ApiError {
     };
     ApiError {
         missing_permissions: Some(missing).filter(|m| !m.is_empty()),
-        ..ApiError::forbidden(code, message)
+        ..ApiError::new(code, message)
     }
 }
 
@@ -510,7 +512,7 @@ pub(super) async fn check_grant(
     organization_id: &str,
     authority: &Authority,
     roles: &MemberRoles,
-    code: &str,
+    code: Code,
 ) -> ApiResult<()> {
     let resolved = roles::service::resolve(tx, organization_id, roles).await?;
     grant::check(authority, resolved.iter().map(|(n, s)| (n.as_str(), s)))
@@ -551,12 +553,12 @@ pub async fn update(
 ) -> ApiResult<OrganizationView> {
     let data = body
         .data
-        .ok_or_else(|| ApiError::bad_request("MISSING_FIELD", "The field `data` is required."))?;
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `data` is required."))?;
     let mut tx = db.begin().await?;
     let (o, _, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     if !allows(&actor, "organization", "update") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION",
+            Code::YouAreNotAllowedToUpdateThisOrganization,
             "changing its settings",
         ));
     }
@@ -612,8 +614,8 @@ pub async fn delete(
     ip: &str,
 ) -> ApiResult<OrganizationView> {
     if config.organizations.disable_deletion {
-        return Err(ApiError::forbidden(
-            "ORGANIZATION_DELETION_DISABLED",
+        return Err(ApiError::new(
+            Code::OrganizationDeletionDisabled,
             "Deleting organizations is turned off on this instance.",
         ));
     }
@@ -621,7 +623,7 @@ pub async fn delete(
     let (o, _, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     if !allows(&actor, "organization", "delete") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION",
+            Code::YouAreNotAllowedToDeleteThisOrganization,
             "deleting it",
         ));
     }
@@ -663,14 +665,14 @@ pub async fn update_member_role(
     let (o, owners, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     let not_allowed = || {
         refused(
-            "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER",
+            Code::YouAreNotAllowedToUpdateThisMember,
             "changing this member's roles",
         )
     };
     if !allows(&actor, "member", "update") {
         return Err(not_allowed());
     }
-    const CODE: &str = "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER";
+    const CODE: Code = Code::YouAreNotAllowedToUpdateThisMember;
     check_grant(&mut tx, &o.id, &authority(&actor), &roles, CODE).await?;
     let target = store::member_in(&mut tx, &o.id, &member_id)
         .await?
@@ -680,8 +682,8 @@ pub async fn update_member_role(
         return Err(not_allowed());
     }
     if !roles.contains("owner") && is_last_owner(&owners, &target) {
-        return Err(ApiError::bad_request(
-            "YOU_CANNOT_LEAVE_THE_ORGANIZATION_WITHOUT_AN_OWNER",
+        return Err(ApiError::new(
+            Code::YouCannotLeaveTheOrganizationWithoutAnOwner,
             "This is the only owner: make someone else owner first.",
         ));
     }
@@ -718,7 +720,7 @@ pub async fn remove_member(
         .ok_or_else(member_not_found)?;
     let not_allowed = || {
         refused(
-            "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER",
+            Code::YouAreNotAllowedToDeleteThisMember,
             "removing this member",
         )
     };
@@ -757,8 +759,8 @@ pub async fn leave(
     let (o, owners, actor) =
         acting_in(&mut tx, me, Some(named))
             .await
-            .map_err(|e| match e.code.as_str() {
-                "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION" => member_not_found(),
+            .map_err(|e| match e.code {
+                Code::NotAMemberOfThisOrganization => member_not_found(),
                 _ => e,
             })?;
     if is_last_owner(&owners, &actor) {
@@ -810,21 +812,21 @@ pub async fn add_member(
             accounts::find_by_email_tx(&mut tx, email.as_str()).await?
         }
         _ => {
-            return Err(ApiError::bad_request(
-                "MISSING_FIELD",
+            return Err(ApiError::new(
+                Code::MissingField,
                 "The field `userId` (or `email`) is required.",
             ))
         }
     }
     .ok_or_else(|| {
-        ApiError::bad_request(
-            "USER_NOT_FOUND",
+        ApiError::new(
+            Code::NoAccountToAdd,
             "There is no account with this email or id.",
         )
     })?;
     if user.id == me.user.id {
-        return Err(ApiError::forbidden(
-            "YOU_CANNOT_ADD_YOURSELF_TO_AN_ORGANIZATION",
+        return Err(ApiError::new(
+            Code::YouCannotAddYourselfToAnOrganization,
             "Nobody adds themselves to an organization: ask one of its admins to invite you.",
         ));
     }
@@ -850,12 +852,12 @@ pub async fn add_member(
         &o.id,
         &authority,
         &roles,
-        "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE",
+        Code::YouAreNotAllowedToInviteUserWithThisRole,
     )
     .await?;
     let already = || {
-        ApiError::bad_request(
-            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+        ApiError::new(
+            Code::UserIsAlreadyAMemberOfThisOrganization,
             format!("{} is already a member of {}.", user.email, o.name),
         )
     };
@@ -867,8 +869,8 @@ pub async fn add_member(
     }
     let limit = config.organizations.membership_limit;
     if store::count_members(&mut tx, &o.id).await? >= i64::from(limit) {
-        return Err(ApiError::forbidden(
-            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+        return Err(ApiError::new(
+            Code::OrganizationMembershipLimitReached,
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
@@ -937,8 +939,8 @@ pub async fn page(
 ) -> ApiResult<OrganizationPage> {
     // Whether it exists is not told to someone outside it.
     let (o, mine) = membership(db, slug, &me.user.id).await.map_err(|e| {
-        if e.status < 500 {
-            ApiError::not_found("NOT_FOUND", "There is no such organization.")
+        if e.status() < 500 {
+            ApiError::new(Code::NotFound, "There is no such organization.")
         } else {
             e
         }

@@ -14,6 +14,7 @@ use crate::{
         domain::{diff, Group},
         list_audit_events, AuditEventView, AuditQuery, PAGE_SIZE,
     },
+    error::Code,
     ui::{format_time, paged_href, Alert, PageHeader, PageLinks, Tone, INPUT, LABEL, LINK},
 };
 
@@ -105,7 +106,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                 {move || {
                     let (filters, export) = (filters.clone(), export.clone());
                     events.get().map(move |r| match r {
-                        Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an owner to read the audit log."</Alert> }.into_any(),
+                        Err(e) if e.code == Code::Unauthorized => view! { <Alert tone=Tone::Error>"Sign in as an owner to read the audit log."</Alert> }.into_any(),
                         Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                         Ok(list) => view! {
                             <div class="mb-3 flex items-center justify-between gap-3 text-sm">

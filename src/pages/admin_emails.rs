@@ -14,6 +14,7 @@ use crate::{
         PAGE_SIZE,
     },
     error::ApiError,
+    error::Code,
     ui::{format_time, reload, use_hydrated, Alert, PageHeader, PageLinks, StatusLinks, Tone},
 };
 
@@ -133,8 +134,8 @@ impl Address {
 }
 
 fn denied_or_error(e: ApiError) -> impl IntoView {
-    let message = match e.code.as_str() {
-        "UNAUTHORIZED" => "Sign in as an admin to see outgoing email.".to_owned(),
+    let message = match e.code {
+        Code::Unauthorized => "Sign in as an admin to see outgoing email.".to_owned(),
         _ => e.message,
     };
     view! { <Alert tone=Tone::Error>{message}</Alert> }

@@ -12,7 +12,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, Code},
     invites::{
         cancel_invite, create_invite, domain::InviteStatus, domain::SecretKind, invite_options,
         list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
@@ -108,7 +108,7 @@ pub fn AdminInvitesPage() -> impl IntoView {
                                 </section>
                             </div>
                         }.into_any(),
-                        (Err(e), _) | (_, Err(e)) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) if e.code == Code::Unauthorized => view! { <Alert tone=Tone::Error>"Sign in as an admin to invite people."</Alert> }.into_any(),
                         (Err(e), _) | (_, Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                     })
                 }}
@@ -202,8 +202,8 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
             n => match n.parse::<i64>() {
                 Ok(n) if n >= 1 => Some(n),
                 _ => {
-                    error.set(Some(ApiError::bad_request(
-                        "INVALID_MAX_USES",
+                    error.set(Some(ApiError::new(
+                        Code::InvalidMaxUses,
                         "Max uses is a whole number, at least 1 (or empty for no limit).",
                     )));
                     return;
@@ -221,28 +221,25 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
             share_inviter_name: Some(share_name.get()),
         });
     };
-    let field_error = move |codes: &'static [&'static str]| {
+    let field_error = move |codes: &'static [Code]| {
         move || {
-            error
-                .get()
-                .filter(|e| codes.contains(&e.code.as_str()))
-                .map(
-                    |e| view! { <p class="mt-1 text-sm text-red-600" role="alert">{e.message}</p> },
-                )
+            error.get().filter(|e| codes.contains(&e.code)).map(
+                |e| view! { <p class="mt-1 text-sm text-red-600" role="alert">{e.message}</p> },
+            )
         }
     };
-    const EMAIL_CODES: &[&str] = &["INVALID_EMAIL", "TOO_MANY_EMAILS"];
-    const OTHER_FIELDS: &[&str] = &[
-        "INVALID_EMAIL",
-        "TOO_MANY_EMAILS",
-        "INVALID_MAX_USES",
-        "INVALID_REDIRECT_URL",
+    const EMAIL_CODES: &[Code] = &[Code::InvalidEmail, Code::TooManyEmails];
+    const OTHER_FIELDS: &[Code] = &[
+        Code::InvalidEmail,
+        Code::TooManyEmails,
+        Code::InvalidMaxUses,
+        Code::InvalidRedirectUrl,
     ];
     view! {
         <form on:submit=on_submit novalidate class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6" aria-label="Invite someone">
             <LiveFieldset hydrated>
                 <h2 class="text-lg font-semibold">"Invite someone"</h2>
-                {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code.as_str())).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+                {move || error.get().filter(|e| !OTHER_FIELDS.contains(&e.code)).map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
                 <div class="mt-4">
                     <label for="invite-emails" class=LABEL>"Email addresses"<span class="font-normal text-slate-500">" (optional)"</span></label>
                     <textarea
@@ -333,7 +330,7 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
                             prop:value=move || max_uses.get()
                             on:input=move |ev| max_uses.set(event_target_value(&ev))
                         />
-                        {field_error(&["INVALID_MAX_USES"])}
+                        {field_error(&[Code::InvalidMaxUses])}
                     </div>
                 </div>
                 <div class="mt-5">
@@ -346,7 +343,7 @@ fn InviteForm(options: InviteOptions) -> impl IntoView {
                         prop:value=move || redirect.get()
                         on:input=move |ev| redirect.set(event_target_value(&ev))
                     />
-                    {field_error(&["INVALID_REDIRECT_URL"])}
+                    {field_error(&[Code::InvalidRedirectUrl])}
                 </div>
                 <label class="mt-5 flex items-center gap-2 text-sm text-slate-700">
                     <input type="checkbox" name="share-name" prop:checked=move || share_name.get() on:change=move |ev| share_name.set(event_target_checked(&ev)) />

@@ -13,8 +13,9 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
     accounts::{domain::Email, StatusResponse},
-    app::use_session,
     error::ApiError,
+    error::Code,
+    pages::use_session,
     ui::{
         go_to, use_hydrated, Alert, LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON,
         INPUT, LABEL, SMALL_BUTTON,
@@ -60,7 +61,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                     let me = session.0.get().and_then(|s| s.ok().flatten()).map(|s| s.user.id);
                     let search = search.clone();
                     users.get().map(move |r| match r {
-                        Err(e) if e.code == "UNAUTHORIZED" => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
+                        Err(e) if e.code == Code::Unauthorized => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
                         Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                         Ok(list) => {
                             let roles = list.assignable_roles.clone();

@@ -14,6 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     audit::domain::Group,
     error::ApiError,
+    error::Code,
     ui::{
         format_time, paged_href, Alert, PageHeader, PageLinks, StatusLinks, Tone, DANGER_BUTTON,
         INPUT, LABEL, LINK, SMALL_BUTTON,
@@ -59,9 +60,9 @@ pub fn AdminWebhooksPage() -> impl IntoView {
 }
 
 fn denied_or_error(e: ApiError) -> impl IntoView {
-    let message = match e.code.as_str() {
-        "UNAUTHORIZED" => "Sign in as an owner to manage webhooks.".to_owned(),
-        "FORBIDDEN" => format!(
+    let message = match e.code {
+        Code::Unauthorized => "Sign in as an owner to manage webhooks.".to_owned(),
+        Code::Forbidden => format!(
             "{} Webhooks are managed by owners (webhook:manage).",
             e.message
         ),

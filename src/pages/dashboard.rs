@@ -4,12 +4,12 @@ use leptos_router::components::Redirect;
 
 use crate::{
     accounts::SessionWithUser,
-    app::{use_organizations, use_session},
     organizations::{
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
         MyOrganizations,
     },
     pages::{join::JoinButtons, orgs::RoleBadges, verify_email::SendVerificationButton},
+    pages::{use_organizations, use_session},
     ui::format_time,
     ui::{Alert, Tone, LINK},
 };

@@ -7,13 +7,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     accounts::domain::{Password, PASSWORD_HINT},
-    error::ApiError,
+    error::{ApiError, Code},
     ui::{go_to, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
     users::{complete_enrollment, enrollment_info, CompleteEnrollmentBody, EnrollmentInfo},
 };
 
-const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
-const CONFIRM_CODES: &[&str] = &["PASSWORDS_DIFFER"];
+const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
+const CONFIRM_CODES: &[Code] = &[Code::PasswordsDiffer];
 
 #[component]
 pub fn EnrollPage() -> impl IntoView {
@@ -52,8 +52,8 @@ fn EnrollForm(info: EnrollmentInfo, token: String) -> impl IntoView {
         if let Err(e) = Password::parse(&password.get()) {
             errors.error.set(Some(e));
         } else if password.get() != confirm.get() {
-            errors.error.set(Some(ApiError::bad_request(
-                "PASSWORDS_DIFFER",
+            errors.error.set(Some(ApiError::new(
+                Code::PasswordsDiffer,
                 "The two passwords are not the same.",
             )));
         } else {
@@ -77,7 +77,7 @@ fn EnrollForm(info: EnrollmentInfo, token: String) -> impl IntoView {
                 </div>
             </dl>
             <form on:submit=on_submit novalidate>
-                <FormAlert message=errors.general(&["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG", "PASSWORDS_DIFFER"]) />
+                <FormAlert message=errors.general(&[Code::PasswordTooShort, Code::PasswordTooLong, Code::PasswordsDiffer]) />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
                 <Field label="Password again" name="confirm" kind="password" autocomplete="new-password" value=confirm error=errors.field(CONFIRM_CODES) />
                 <SubmitButton label="Set password and sign in" pending_label="Setting up…" pending=action.pending() />

@@ -3,10 +3,11 @@ use leptos_meta::Title;
 
 use crate::{
     accounts::{domain::Email, request_password_reset, RequestPasswordResetBody},
+    error::Code,
     ui::{Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
 };
 
-const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
+const EMAIL_CODES: &[Code] = &[Code::InvalidEmail];
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {

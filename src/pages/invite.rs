@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     accounts::sign_out,
     error::ApiError,
+    error::Code,
     invites::{
         activate_invite,
         domain::{parse_code, NextStep, SecretKind},
@@ -53,7 +54,7 @@ enum AnyInvitation {
 /// link that is none of theirs may be an organization's.
 async fn load(token: String) -> Result<AnyInvitation, ApiError> {
     match get_invite(token.clone().into()).await {
-        Err(e) if e.code == "INVALID_TOKEN" => join_preview(token)
+        Err(e) if e.code == Code::InvalidToken => join_preview(token)
             .await
             .map(AnyInvitation::Organization)
             // Neither knows it: the role invitation's words say so.
@@ -322,7 +323,7 @@ fn InviteCodeForm() -> impl IntoView {
     };
     view! {
         <form on:submit=on_submit novalidate>
-            <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&["INVALID_CODE"]) hint="Like 7K3M-Q9XD" />
+            <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&[Code::InvalidCode]) hint="Like 7K3M-Q9XD" />
             <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) />
         </form>
     }

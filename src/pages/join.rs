@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::{
+    error::Code,
     organizations::invitations::{
         accept_invitation, reject_invitation, sign_up_with_invitation, InvitationIdBody,
         JoinPreview, JoinStep, SignUpWithInvitationBody,
@@ -193,14 +194,18 @@ pub fn JoinSignUpForm(
             password: Some(password.get().into()),
         });
     };
-    const FIELD_CODES: &[&str] = &["INVALID_NAME", "PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
+    const FIELD_CODES: &[Code] = &[
+        Code::InvalidName,
+        Code::PasswordTooShort,
+        Code::PasswordTooLong,
+    ];
     view! {
         <form on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
             <FormAlert message=errors.general(FIELD_CODES) />
-            <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&["INVALID_NAME"]) />
+            <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&[Code::InvalidName]) />
             <Field label="Email" name="email" kind="email" autocomplete="email" value=shown_email readonly=true hint="The invitation was sent to this address." />
             <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password
-                error=errors.field(&["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"]) hint=crate::accounts::domain::PASSWORD_HINT />
+                error=errors.field(&[Code::PasswordTooShort, Code::PasswordTooLong]) hint=crate::accounts::domain::PASSWORD_HINT />
             <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() />
         </form>
     }

@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, Code},
     invites::OneOrMany,
     organizations::{
         invitations::{
@@ -325,8 +325,8 @@ fn InviteMembersForm(
         refused.set(Vec::new());
         let list = split_addresses(&emails.get());
         if list.is_empty() {
-            error.set(Some(ApiError::bad_request(
-                "INVALID_EMAIL",
+            error.set(Some(ApiError::new(
+                Code::InvalidEmail,
                 "Enter at least one email address.",
             )));
             return;
@@ -434,8 +434,8 @@ fn Outcomes(outcomes: Vec<InviteOutcome>) -> impl IntoView {
 
 /// The server's message, and what to do instead when there is something.
 fn reason(e: &ApiError) -> String {
-    match e.code.as_str() {
-        "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION" => {
+    match e.code {
+        Code::UserIsAlreadyInvitedToThisOrganization => {
             format!("{}. Use Resend in the list to send it again.", e.message)
         }
         _ => e.message.clone(),

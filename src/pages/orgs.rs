@@ -17,6 +17,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
     accounts::domain::Email,
+    error::Code,
     invites::OneOrMany,
     organizations::{
         add_member, delete_organization, member_action, organization_page, update_organization,
@@ -99,7 +100,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
             {move || {
                 let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
                 data.get().map(move |r| match r {
-                    Err(e) if e.code == "UNAUTHORIZED" => {
+                    Err(e) if e.code == Code::Unauthorized => {
                         let tab_path = match tab {
                             Tab::Members => "",
                             Tab::Invitations => "/invitations",
@@ -110,7 +111,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                         let back = utf8_percent_encode(&format!("/orgs/{slug}{tab_path}"), QUERY_VALUE).to_string();
                         view! { <Redirect path=format!("/sign-in?redirectTo={back}") /> }.into_any()
                     }
-                    Err(e) if e.code == "NOT_FOUND" => view! { <NotFoundPage /> }.into_any(),
+                    Err(e) if e.code == Code::NotFound => view! { <NotFoundPage /> }.into_any(),
                     Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
                     Ok(page) => view! {
                         <Title text=page.organization.name.clone() />

@@ -6,21 +6,22 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
-    app::{use_organizations, use_session},
+    error::Code,
     organizations::{
         check_slug, create_organization, domain::Slug, CheckSlugBody, CreateOrganizationBody,
     },
+    pages::{use_organizations, use_session},
     ui::{go_to, Alert, Card, FormAlert, FormErrors, SubmitButton, Tone, INPUT, LABEL, LINK},
 };
 
-const NAME_CODES: &[&str] = &["INVALID_ORGANIZATION_NAME"];
-const SLUG_CODES: &[&str] = &["INVALID_SLUG", "ORGANIZATION_SLUG_ALREADY_TAKEN"];
-const LOGO_CODES: &[&str] = &["INVALID_LOGO"];
-const FIELD_CODES: &[&str] = &[
-    "INVALID_ORGANIZATION_NAME",
-    "INVALID_SLUG",
-    "ORGANIZATION_SLUG_ALREADY_TAKEN",
-    "INVALID_LOGO",
+const NAME_CODES: &[Code] = &[Code::InvalidOrganizationName];
+const SLUG_CODES: &[Code] = &[Code::InvalidSlug, Code::OrganizationSlugAlreadyTaken];
+const LOGO_CODES: &[Code] = &[Code::InvalidLogo];
+const FIELD_CODES: &[Code] = &[
+    Code::InvalidOrganizationName,
+    Code::InvalidSlug,
+    Code::OrganizationSlugAlreadyTaken,
+    Code::InvalidLogo,
 ];
 
 #[component]

@@ -7,16 +7,16 @@ use crate::{
         domain::{Password, PASSWORD_HINT},
         reset_password, ResetPasswordBody,
     },
-    error::ApiError,
+    error::{ApiError, Code},
     ui::{Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
 };
 
-const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
-const CONFIRM_CODES: &[&str] = &["PASSWORDS_DO_NOT_MATCH"];
-const FIELD_CODES: &[&str] = &[
-    "PASSWORD_TOO_SHORT",
-    "PASSWORD_TOO_LONG",
-    "PASSWORDS_DO_NOT_MATCH",
+const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
+const CONFIRM_CODES: &[Code] = &[Code::PasswordsDoNotMatch];
+const FIELD_CODES: &[Code] = &[
+    Code::PasswordTooShort,
+    Code::PasswordTooLong,
+    Code::PasswordsDoNotMatch,
 ];
 
 #[component]
@@ -61,8 +61,8 @@ fn ResetForm(token: String) -> impl IntoView {
             if password.get() == confirm.get() {
                 Ok(())
             } else {
-                Err(ApiError::bad_request(
-                    "PASSWORDS_DO_NOT_MATCH",
+                Err(ApiError::new(
+                    Code::PasswordsDoNotMatch,
                     "The two passwords are not the same.",
                 ))
             }

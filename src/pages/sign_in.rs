@@ -4,10 +4,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody},
+    error::Code,
     ui::{go_to, safe_next, Card, Field, FormAlert, FormErrors, SubmitButton, LINK},
 };
 
-const EMAIL_CODES: &[&str] = &["INVALID_EMAIL"];
+const EMAIL_CODES: &[Code] = &[Code::InvalidEmail];
 
 #[component]
 pub fn SignInPage() -> impl IntoView {

@@ -7,27 +7,28 @@ use crate::{
         domain::{Email, Password, PersonName, PASSWORD_HINT},
         get_instance_info, sign_up_email, SignUpBody,
     },
+    error::Code,
     ui::{go_to, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
 };
 
-const NAME_CODES: &[&str] = &["INVALID_NAME"];
+const NAME_CODES: &[Code] = &[Code::InvalidName];
 // Each flow meets only its own codes: `USE_ANOTHER_EMAIL` on open sign-up,
 // the recipient and `PLEASE_SIGN_IN` codes with an invitation.
-const EMAIL_CODES: &[&str] = &[
-    "INVALID_EMAIL",
-    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+const EMAIL_CODES: &[Code] = &[
+    Code::InvalidEmail,
+    Code::UserAlreadyExistsUseAnotherEmail,
+    Code::YouAreNotTheRecipientOfTheInvitation,
 ];
-const PASSWORD_CODES: &[&str] = &["PASSWORD_TOO_SHORT", "PASSWORD_TOO_LONG"];
-const FIELD_CODES: &[&str] = &[
-    "INVALID_NAME",
-    "INVALID_EMAIL",
-    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
-    "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
-    "PASSWORD_TOO_SHORT",
-    "PASSWORD_TOO_LONG",
+const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
+const FIELD_CODES: &[Code] = &[
+    Code::InvalidName,
+    Code::InvalidEmail,
+    Code::UserAlreadyExistsUseAnotherEmail,
+    Code::YouAreNotTheRecipientOfTheInvitation,
+    Code::PasswordTooShort,
+    Code::PasswordTooLong,
     // Shown as its own notice with a sign-in link, not as a form error.
-    "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+    Code::UserAlreadyExistsPleaseSignIn,
 ];
 
 /// Sign-up with an invitation: what `SignUpForm` needs besides the form.
@@ -113,7 +114,7 @@ pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl 
         errors
             .error
             .get()
-            .is_some_and(|e| e.code == "USER_ALREADY_EXISTS_PLEASE_SIGN_IN")
+            .is_some_and(|e| e.code == Code::UserAlreadyExistsPleaseSignIn)
     });
     let (subtitle, email_hint, submit) = match &invitation {
         Some(i) => (

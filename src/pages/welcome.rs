@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
+    error::Code,
     invites::get_welcome,
     organizations::organization_page,
     ui::{Alert, Tone},
@@ -64,7 +65,7 @@ pub fn WelcomePage() -> impl IntoView {
                         <a href=w.next.clone() class="mt-8 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">"Continue"</a>
                     </section>
                 }.into_any(),
-                Err(e) if e.code == "UNAUTHORIZED" => view! { <Redirect path="/sign-in?redirectTo=/welcome" /> }.into_any(),
+                Err(e) if e.code == Code::Unauthorized => view! { <Redirect path="/sign-in?redirectTo=/welcome" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
             })}
         </Suspense>
@@ -107,7 +108,7 @@ fn JoinedWelcome(slug: String) -> impl IntoView {
                         </section>
                     }.into_any()
                 }
-                Err(e) if e.code == "UNAUTHORIZED" => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
+                Err(e) if e.code == Code::Unauthorized => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
             })}
         </Suspense>

@@ -10,9 +10,8 @@ use argon2::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::{rngs::OsRng, RngCore};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-
-use crate::accounts::domain::Password;
 
 /// A fresh secret for a cookie or a link: 32 random bytes, base64url.
 pub fn new_token() -> String {
@@ -196,9 +195,9 @@ pub async fn warm_up() -> anyhow::Result<()> {
 
 /// Hashes a password on the blocking pool: argon2 takes tens of
 /// milliseconds of CPU, which must not stall the async executor.
-pub async fn hash_password(password: Password) -> anyhow::Result<String> {
+pub async fn hash_password(password: SecretString) -> anyhow::Result<String> {
     HASHER
-        .run(move |memory| hash_with(password.expose().as_bytes(), memory))
+        .run(move |memory| hash_with(password.expose_secret().as_bytes(), memory))
         .await?
 }
 
@@ -245,9 +244,7 @@ mod tests {
 
     #[tokio::test]
     async fn password_round_trip() {
-        let hash = hash_password(Password::parse("correct horse").unwrap())
-            .await
-            .unwrap();
+        let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password(Some(hash.clone()), "correct horse".into())
             .await

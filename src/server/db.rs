@@ -8,6 +8,8 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
+
+use crate::error::ApiError;
 use sqlx::{
     any::{install_default_drivers, AnyConnectOptions, AnyPoolOptions},
     AnyPool, Executor, Transaction,
@@ -240,6 +242,44 @@ where
 /// True when a query failed on a unique constraint, on either database.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+// Storage failures as the API answers them: a conflict may be retried, an
+// unreachable database is a 503, anything else a 500 whose cause is logged.
+impl Conflict for ApiError {
+    fn is_transaction_conflict(&self) -> bool {
+        ApiError::is_transaction_conflict(self)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_transaction_conflict(&e) {
+            tracing::info!(error = %e, "transaction conflict");
+            return Self::transaction_conflict();
+        }
+        if is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::unavailable();
+        }
+        tracing::error!(error = %e, "database error");
+        Self::internal()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        let unavailable = e
+            .chain()
+            .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+            .any(is_unavailable);
+        if unavailable {
+            tracing::warn!(error = ?e, "database unavailable");
+            return Self::unavailable();
+        }
+        tracing::error!(error = ?e, "internal error");
+        Self::internal()
+    }
 }
 
 #[cfg(test)]

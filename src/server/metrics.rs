@@ -2,21 +2,18 @@
 //! path can carry a secret) and status, their latency, sign-in outcomes,
 //! rate-limit refusals, the outbox by kind and status, and the database
 //! pool. Counters are recorded where things happen; the outbox and the pool
-//! are read when scraped. Only for the configured bearer token.
+//! are read when scraped (`startup::scrape`). Only for the configured
+//! bearer token.
 
 use std::{sync::OnceLock, time::Instant};
 
 use axum::{
-    extract::{MatchedPath, Request, State},
+    extract::{MatchedPath, Request},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
-use http::{header, HeaderMap, StatusCode};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-
-use super::context::AppState;
 
 /// Upper bounds of the latency buckets, in seconds: from a cached page to
 /// an argon2 sign-in on a busy machine.
@@ -60,64 +57,11 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 /// Compares digests, so the time taken says nothing about the token.
-fn same(a: &str, b: &str) -> bool {
+pub fn same_token(a: &str, b: &str) -> bool {
     Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
 }
 
-pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = &state.config.metrics_token else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !given.is_some_and(|g| same(g, token.expose_secret())) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "A bearer token (metrics_token) is needed.\n",
-        )
-            .into_response();
-    }
-    let pool = state.db.pool();
-    let idle = pool.num_idle() as f64;
-    metrics::gauge!("gatehouse_db_pool_connections", "state" => "idle").set(idle);
-    metrics::gauge!("gatehouse_db_pool_connections", "state" => "in_use")
-        .set(f64::from(pool.size()) - idle);
-    let outbox: Result<Vec<(String, String, i64)>, _> =
-        sqlx::query_as("select kind, status, count(*) from outbound_emails group by kind, status")
-            .fetch_all(pool)
-            .await;
-    match outbox {
-        Ok(rows) => {
-            for (kind, status, n) in rows {
-                metrics::gauge!("gatehouse_outbox_messages", "queue" => "email", "kind" => kind, "status" => status)
-                    .set(n as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: the outbox could not be counted"),
-    }
-    match crate::webhooks::store::count_by_status(&state.db).await {
-        Ok(rows) => {
-            // Every status, so one that emptied reads 0 rather than its last count.
-            for status in crate::webhooks::STATUSES {
-                let n = rows
-                    .iter()
-                    .find(|(s, _)| s == status)
-                    .map_or(0, |(_, n)| *n);
-                metrics::gauge!("gatehouse_outbox_messages", "queue" => "webhook", "kind" => "event", "status" => status)
-                    .set(n as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: the webhook outbox could not be counted"),
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        handle().render(),
-    )
-        .into_response()
+/// Everything recorded so far, as Prometheus text.
+pub fn render() -> String {
+    handle().render()
 }

@@ -2,9 +2,18 @@
 //! it enforces one budget: fixed windows per key, and progressive delays for
 //! failed sign-ins to one account.
 
-use crate::{config::Limit, error::ApiError};
+use std::time::Duration;
+
+use crate::error::{ApiError, Code};
 
 use super::{clock, db::Db};
+
+/// A request budget: at most `max` requests per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
 
 /// Counts one request against `key` and refuses it once the window's budget
 /// is spent.
@@ -18,7 +27,7 @@ pub async fn hit(db: &Db, key: &str, limit: Limit, now_ms: i64) -> Result<(), Ap
             metrics::counter!("gatehouse_rate_limit_refusals_total", "bucket" => bucket)
                 .increment(1);
             Err(ApiError::too_many(
-                "TOO_MANY_REQUESTS",
+                Code::TooManyRequests,
                 format!("Too many attempts. Please try again in {wait}."),
                 wait.seconds(),
             ))

@@ -8,15 +8,30 @@ use axum::{
 };
 use http::{header, HeaderValue, Method, StatusCode};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
-use super::context::AppState;
+use super::db::Db;
+
+/// What the guard needs to know of the instance.
+#[derive(Debug, Clone)]
+pub struct Origins {
+    /// The instance's own origin (`base_url`'s).
+    pub own: String,
+    /// `trusted_origins`: apps that call the API from their own pages.
+    pub trusted: Vec<String>,
+    /// Served over https: responses then carry HSTS.
+    pub secure: bool,
+}
 
 /// Refuses state-changing requests that a browser sent from another site.
 /// Browsers always send `Origin` on cross-site POSTs; clients that are not
 /// browsers (curl, server-side SDKs) send none and are let through, since
 /// they carry no ambient cookies to abuse.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn guard(
+    State(origins): State<std::sync::Arc<Origins>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let origin = req
             .headers()
@@ -27,16 +42,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             .get("sec-fetch-site")
             .is_some_and(|v| v == "cross-site");
         let allowed = match origin {
-            Some(origin) => {
-                origin == state.config.origin()
-                    || state.config.trusted_origins.iter().any(|o| o == origin)
-            }
+            Some(origin) => origin == origins.own || origins.trusted.iter().any(|o| o == origin),
             None => !cross_site,
         };
         if !allowed {
             tracing::warn!(origin = ?origin, path = %req.uri().path(), "refused a cross-origin request");
-            return error_response(ApiError::forbidden(
-                "INVALID_ORIGIN",
+            return error_response(ApiError::new(
+                Code::InvalidOrigin,
                 "Requests from other sites are not allowed.",
             ));
         }
@@ -78,7 +90,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         "content-security-policy",
         "default-src 'none'; frame-ancestors 'none'",
     );
-    if state.config.secure_cookies() {
+    if origins.secure {
         set(
             headers,
             "strict-transport-security",
@@ -92,10 +104,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 /// client from its own origin) may call the API with credentials; no other
 /// origin gets CORS headers, so its scripts cannot read any answer. The
 /// instance's own pages are same-origin and need none.
-pub fn cors(config: &crate::config::Config) -> tower_http::cors::CorsLayer {
+pub fn cors(trusted_origins: &[String]) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    let origins: Vec<HeaderValue> = config
-        .trusted_origins
+    let origins: Vec<HeaderValue> = trusted_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
@@ -108,7 +119,7 @@ pub fn cors(config: &crate::config::Config) -> tower_http::cors::CorsLayer {
 }
 
 pub fn error_response(err: ApiError) -> Response {
-    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(err)).into_response()
 }
 
@@ -123,9 +134,9 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub async fn healthz(State(db): State<Db>) -> Response {
     // A database that hangs rather than refusing counts as down too.
-    let ping = tokio::time::timeout(super::db::ACQUIRE_TIMEOUT, state.db.ping()).await;
+    let ping = tokio::time::timeout(super::db::ACQUIRE_TIMEOUT, db.ping()).await;
     match ping {
         Ok(Ok(())) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Ok(Err(e)) => {

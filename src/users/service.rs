@@ -10,49 +10,42 @@ use super::{
     PAGE_SIZE,
 };
 use crate::{
+    accounts::sessions,
     accounts::{
         domain::{Email, Password, PersonName},
         required,
         store::{self as accounts, UserRow},
         SignInResponse, StatusResponse,
     },
+    audit,
     config::Config,
+    context::RequestContext,
     email::{self, outbox, templates, Cause, Kind},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     invites::policy::{self, GrantRefusal},
     roles::Permission,
     server::{
-        audit, clock,
-        context::RequestContext,
-        crypto,
+        clock, crypto,
         db::{is_unique_violation, Tx},
-        sessions,
     },
 };
 
 fn token_invalid() -> ApiError {
-    ApiError::bad_request(
-        "ENROLLMENT_TOKEN_NOT_FOUND_OR_EXPIRED",
+    ApiError::new(
+        Code::EnrollmentTokenNotFoundOrExpired,
         "This enrollment link is not valid any more. Ask your admin to send a new one.",
     )
 }
 
 fn already_has_password() -> ApiError {
-    ApiError::conflict(
-        "USER_ALREADY_HAS_PASSWORD",
+    ApiError::new(
+        Code::UserAlreadyHasPassword,
         "This account already has a password. Sign in, or reset the password if it is forgotten.",
     )
 }
 
-pub fn role_changed_meanwhile() -> ApiError {
-    ApiError::conflict(
-        "ROLE_CHANGED",
-        "The role changed while this request was under way. Reload and try again.",
-    )
-}
-
 fn user_not_found() -> ApiError {
-    ApiError::not_found("USER_NOT_FOUND", "There is no such user.")
+    ApiError::new(Code::UserNotFound, "There is no such user.")
 }
 
 /// `actor` may give `role` (and, for changes, may touch someone holding it).
@@ -66,12 +59,12 @@ fn may_assign(config: &Config, actor: &str, role: &str, permission: Permission) 
     )
     .map_err(|refusal| match refusal {
         GrantRefusal::UnknownRole(_) => refusal.into(),
-        GrantRefusal::NoPermission => ApiError::forbidden(
-            "FORBIDDEN",
+        GrantRefusal::NoPermission => ApiError::new(
+            Code::Forbidden,
             format!("Your role ({actor}) does not allow this."),
         ),
-        GrantRefusal::AboveInviter { .. } => ApiError::forbidden(
-            "INSUFFICIENT_PERMISSIONS",
+        GrantRefusal::AboveInviter { .. } => ApiError::new(
+            Code::InsufficientPermissions,
             format!("As {actor}, you cannot manage the role {role}."),
         ),
     })
@@ -126,8 +119,8 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
     let me = cx.require(Permission::UserCreate).await?.user;
     let config = cx.config();
     if body.password.as_deref().is_some_and(|p| !p.is_empty()) {
-        return Err(ApiError::bad_request(
-            "PASSWORD_NOT_ALLOWED",
+        return Err(ApiError::new(
+            Code::PasswordNotAllowed,
             "An admin never sets a password: the person chooses theirs from the enrollment email.",
         ));
     }
@@ -151,8 +144,8 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
     .await
     {
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "USER_ALREADY_EXISTS",
+            return Err(ApiError::new(
+                Code::UserAlreadyExists,
                 format!("There is already an account for {}.", email.as_str()),
             ))
         }
@@ -195,7 +188,7 @@ pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<Sign
         .await?;
     let token = required(&body.token, "token")?.trim().to_owned();
     let password = Password::parse(required(&body.password, "password")?)?;
-    let phc = crypto::hash_password(password).await?;
+    let phc = crypto::hash_password(password.into_secret()).await?;
 
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
@@ -206,10 +199,7 @@ pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<Sign
         .await?
         .ok_or_else(token_invalid)?;
     if user.disabled {
-        return Err(ApiError::forbidden(
-            "BANNED_USER",
-            "This account is disabled.",
-        ));
+        return Err(ApiError::new(Code::BannedUser, "This account is disabled."));
     }
     if !accounts::insert_first_password(&mut tx, &user.id, &phc).await? {
         return Err(already_has_password());
@@ -267,14 +257,14 @@ async fn acting_on(
         .filter(|m| !m.disabled)
         .ok_or_else(ApiError::unauthenticated)?;
     if !config.roles.allows(&me.role, permission) {
-        return Err(ApiError::forbidden(
-            "FORBIDDEN",
+        return Err(ApiError::new(
+            Code::Forbidden,
             format!("Your role ({}) does not allow this.", me.role),
         ));
     }
     if !policy::may_act_on(&config.roles, &me.role, &user.role) {
-        return Err(ApiError::forbidden(
-            "INSUFFICIENT_PERMISSIONS",
+        return Err(ApiError::new(
+            Code::InsufficientPermissions,
             format!(
                 "As {}, you cannot manage an account whose role is {}: that needs a higher role.",
                 me.role, user.role
@@ -346,8 +336,8 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
     let me = acting_on(&mut tx, config, &me, &user, Permission::UserSetRole).await?;
     may_assign(config, &me.role, &role, Permission::UserSetRole)?;
     if &role != top && is_last_owner(config, &owners, &user) {
-        return Err(ApiError::conflict(
-            "CANNOT_DEMOTE_LAST_OWNER",
+        return Err(ApiError::new(
+            Code::CannotDemoteLastOwner,
             format!(
                 "{} is the last {top}; make someone else {top} first.",
                 user.name
@@ -355,7 +345,7 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
         ));
     }
     if !accounts::change_role(&mut tx, &user.id, &user.role, &role).await? {
-        return Err(role_changed_meanwhile());
+        return Err(crate::roles::changed_meanwhile());
     }
     audit::record(
         &mut tx,
@@ -383,16 +373,16 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
     let owners = store::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
     let user = target(&mut tx, &body).await?;
     if user.id == me.id {
-        return Err(ApiError::forbidden(
-            "CANNOT_DISABLE_YOURSELF",
+        return Err(ApiError::new(
+            Code::CannotDisableYourself,
             "You cannot disable or enable your own account.",
         ));
     }
     let me = acting_on(&mut tx, config, &me, &user, Permission::UserDisable).await?;
     let top = &config.roles.highest().name;
     if disabled && is_last_owner(config, &owners, &user) {
-        return Err(ApiError::conflict(
-            "CANNOT_DISABLE_LAST_OWNER",
+        return Err(ApiError::new(
+            Code::CannotDisableLastOwner,
             format!("{} is the last {top} and cannot be disabled.", user.name),
         ));
     }
@@ -461,9 +451,10 @@ pub async fn list_users(
 pub async fn has_permission(body: HasPermissionBody) -> ApiResult<HasPermissionResponse> {
     let cx = RequestContext::current()?;
     let me = cx.signed_in().await?.user;
-    let asked = body.permissions.or(body.permission).ok_or_else(|| {
-        ApiError::bad_request("MISSING_FIELD", "The field `permissions` is required.")
-    })?;
+    let asked = body
+        .permissions
+        .or(body.permission)
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `permissions` is required."))?;
     let request = crate::access::statements::requested(&asked)?;
     let success = cx.config().roles.grants(&me.role, &request);
     Ok(HasPermissionResponse {

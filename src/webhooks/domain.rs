@@ -1,6 +1,7 @@
 //! Webhook rules, free of I/O: what an endpoint listens to, which addresses
-//! it may point at, how a delivery is signed (Standard Webhooks), and what
-//! the payload of an event is.
+//! it may point at, how a delivery is signed (Standard Webhooks), and how a
+//! delivery is signed (Standard Webhooks). What an event's payload is lives
+//! with the audit log that publishes it (`audit::publish`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -8,7 +9,6 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use rand::{rngs::OsRng, RngCore};
-use serde_json::Value;
 use sha2::Sha256;
 use url::{Host, Url};
 
@@ -83,23 +83,9 @@ impl Events {
     }
 
     pub fn matches(&self, event: &str) -> bool {
-        let candidates = listeners_of(event);
+        let candidates = crate::audit::publish::listeners_of(event);
         self.0.iter().any(|p| candidates.contains(p))
     }
-}
-
-/// The patterns that listen to `event`: `*`, each of its prefixes with
-/// `.*`, and itself (`organization.member.add` → `*`, `organization.*`,
-/// `organization.member.*`, `organization.member.add`).
-pub fn listeners_of(event: &str) -> Vec<String> {
-    let mut out = vec!["*".to_owned()];
-    out.extend(
-        event
-            .match_indices('.')
-            .map(|(i, _)| format!("{}.*", &event[..i])),
-    );
-    out.push(event.to_owned());
-    out
 }
 
 /// The networks a webhook may not reach unless the configuration allows
@@ -298,48 +284,6 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// The body a receiver gets for an audit event: `type`, `id` (also the
-/// `webhook-id` header, the same on every attempt and replay), `timestamp`
-/// (RFC 3339) and `data`, in that order. Its shape is the contract with
-/// receivers.
-pub fn payload(
-    id: &str,
-    event_type: &str,
-    timestamp: &str,
-    actor_id: Option<&str>,
-    target_id: Option<&str>,
-    before: Option<&Value>,
-    after: Option<&Value>,
-) -> String {
-    #[derive(serde::Serialize)]
-    struct Payload<'a> {
-        r#type: &'a str,
-        id: &'a str,
-        timestamp: &'a str,
-        data: Data<'a>,
-    }
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data<'a> {
-        actor_id: Option<&'a str>,
-        target_id: Option<&'a str>,
-        before: Option<&'a Value>,
-        after: Option<&'a Value>,
-    }
-    serde_json::to_string(&Payload {
-        r#type: event_type,
-        id,
-        timestamp,
-        data: Data {
-            actor_id,
-            target_id,
-            before,
-            after,
-        },
-    })
-    .expect("a payload of strings and JSON values serializes")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,20 +321,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn listeners_are_every_prefix() {
-        assert_eq!(
-            listeners_of("organization.member.add"),
-            [
-                "*",
-                "organization.*",
-                "organization.member.*",
-                "organization.member.add"
-            ]
-        );
-        assert_eq!(listeners_of("x"), ["*", "x"]);
     }
 
     #[test]
@@ -464,23 +394,6 @@ mod tests {
     }
 
     #[test]
-    fn the_payload_reads_in_its_documented_order() {
-        let body = payload(
-            "e1",
-            "user.set-role",
-            "2026-11-30T00:00:00Z",
-            Some("a"),
-            None,
-            None,
-            Some(&serde_json::json!({ "role": "admin" })),
-        );
-        assert_eq!(
-            body,
-            r#"{"type":"user.set-role","id":"e1","timestamp":"2026-11-30T00:00:00Z","data":{"actorId":"a","targetId":null,"before":null,"after":{"role":"admin"}}}"#
-        );
-    }
-
-    #[test]
     fn secrets_parse() {
         let (secret, text) = Secret::generate();
         assert!(text.starts_with("whsec_"));
@@ -544,7 +457,7 @@ mod tests {
         #[test]
         fn every_listener_of_an_event_matches_it(i in 0usize..ACTIONS.len()) {
             let event = ACTIONS[i];
-            for pattern in listeners_of(event) {
+            for pattern in crate::audit::publish::listeners_of(event) {
                 prop_assert!(Events::parse(&[pattern.as_str()]).unwrap().matches(event));
             }
         }

@@ -1,5 +1,5 @@
 //! Webhooks (issue 14): every audit event is a webhook event. A delivery is
-//! queued in the transaction of the change (`server::audit::record`), and a
+//! queued in the transaction of the change (`audit::record`), and a
 //! sender on every node signs and POSTs it (Standard Webhooks). Owners manage
 //! endpoints at `/admin/webhooks` and through the endpoints below.
 
@@ -154,7 +154,7 @@ pub async fn get_webhook(#[server(flatten)] query: WebhookQuery) -> Result<Webho
 pub async fn create_webhook(
     #[server(flatten)] body: CreateWebhookBody,
 ) -> Result<WebhookWithSecret, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::create(&cx, body).await
 }
 
@@ -162,7 +162,7 @@ pub async fn create_webhook(
 pub async fn update_webhook(
     #[server(flatten)] body: UpdateWebhookBody,
 ) -> Result<WebhookView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::update(&cx, body).await
 }
 
@@ -170,7 +170,7 @@ pub async fn update_webhook(
 pub async fn rotate_webhook_secret(
     #[server(flatten)] body: WebhookIdBody,
 ) -> Result<WebhookWithSecret, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::rotate(&cx, body).await
 }
 
@@ -178,7 +178,7 @@ pub async fn rotate_webhook_secret(
 pub async fn delete_webhook(
     #[server(flatten)] body: WebhookIdBody,
 ) -> Result<StatusResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::delete(&cx, body).await
 }
 
@@ -193,7 +193,7 @@ pub async fn list_webhook_deliveries(
 pub async fn replay_webhook_delivery(
     #[server(flatten)] body: DeliveryIdBody,
 ) -> Result<DeliveryView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::replay(&cx, body).await
 }
 
@@ -233,6 +233,6 @@ impl Flash {
 
 #[server(name = TakeWebhookFlash, prefix = "/api/auth", endpoint = "gatehouse/webhook-flash", input = GetUrl)]
 pub async fn take_webhook_flash() -> Result<Option<Flash>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::take_flash(&cx).await
 }

@@ -85,7 +85,7 @@ pub fn spawn(
     // A claim outlives the longest attempt, so no second node takes over a
     // delivery that is still on its way.
     let lease = clock::ms(settings.timeout.saturating_mul(2) + Duration::from_secs(30));
-    let stop = crate::server::stop_requested(stopping.clone());
+    let stop = crate::server::shutdown::stop_requested(stopping.clone());
     let settings = Arc::new(settings);
     Ok(tokio::spawn(async move {
         tokio::pin!(stop);

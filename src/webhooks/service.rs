@@ -18,14 +18,12 @@ use super::{
 };
 use crate::{
     accounts::{required, StatusResponse},
-    audit::domain::ACTIONS,
-    error::{ApiError, ApiResult},
+    audit,
+    audit::{domain::ACTIONS, service::origin},
+    context::{AppState, RequestContext},
+    error::{ApiError, ApiResult, Code},
     roles::Permission,
-    server::{
-        audit, clock,
-        context::{AppState, RequestContext},
-        db::Tx,
-    },
+    server::{clock, db::Tx},
 };
 
 fn view(w: Webhook) -> WebhookView {
@@ -75,19 +73,12 @@ fn audited(w: &WebhookView) -> serde_json::Value {
     json!({ "endpoint": origin(&w.url), "events": w.events, "paused": w.paused, "description": w.description })
 }
 
-/// `https://hooks.example.com` of a webhook URL.
-pub fn origin(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
-}
-
 /// A description of at most 200 characters, trimmed.
 fn description(text: Option<&str>) -> ApiResult<Option<&str>> {
     let text = text.map(str::trim);
     if text.is_some_and(|d| d.chars().count() > 200) {
-        return Err(ApiError::bad_request(
-            "INVALID_DESCRIPTION",
+        return Err(ApiError::new(
+            Code::InvalidDescription,
             "A description of at most 200 characters, please.",
         ));
     }
@@ -98,22 +89,22 @@ fn description(text: Option<&str>) -> ApiResult<Option<&str>> {
 const ROTATION_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 fn not_found() -> ApiError {
-    ApiError::not_found("WEBHOOK_NOT_FOUND", "There is no such webhook.")
+    ApiError::new(Code::WebhookNotFound, "There is no such webhook.")
 }
 
 fn from_config() -> ApiError {
-    ApiError::conflict(
-        "WEBHOOK_FROM_CONFIG",
+    ApiError::new(
+        Code::WebhookFromConfig,
         "This webhook is set in gatehouse.toml: change or remove it there. It can be paused here.",
     )
 }
 
 fn bad_url(e: UrlError) -> ApiError {
     let code = match e {
-        UrlError::Private(_) => "PRIVATE_ADDRESS_NOT_ALLOWED",
-        _ => "INVALID_URL",
+        UrlError::Private(_) => Code::PrivateAddressNotAllowed,
+        _ => Code::InvalidUrl,
     };
-    ApiError::bad_request(code, format!("The URL is refused: {e}."))
+    ApiError::new(code, format!("The URL is refused: {e}."))
 }
 
 fn events(list: Option<&[String]>) -> ApiResult<Events> {
@@ -121,10 +112,10 @@ fn events(list: Option<&[String]>) -> ApiResult<Events> {
         None => Ok(Events::all()),
         Some(list) => Events::parse(list).map_err(|e| {
             let code = match e {
-                EventsError::TooMany => "TOO_MANY_EVENTS",
-                _ => "INVALID_EVENTS",
+                EventsError::TooMany => Code::TooManyEvents,
+                _ => Code::InvalidEvents,
             };
-            ApiError::bad_request(code, format!("Events: {e}."))
+            ApiError::new(code, format!("Events: {e}."))
         }),
     }
 }
@@ -315,8 +306,8 @@ pub async fn deliveries(query: DeliveriesQuery) -> ApiResult<DeliveryList> {
         None | Some("") | Some("all") => None,
         Some(s) if STATUSES.contains(&s) => Some(s),
         Some(other) => {
-            return Err(ApiError::bad_request(
-                "INVALID_STATUS",
+            return Err(ApiError::new(
+                Code::InvalidStatus,
                 format!(
                     "`{other}` is not a status; use one of {}.",
                     STATUSES.join(", ")
@@ -351,10 +342,10 @@ pub async fn replay(cx: &RequestContext, body: DeliveryIdBody) -> ApiResult<Deli
     let mut tx = cx.db().begin().await?;
     let original = store::delivery_in(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("DELIVERY_NOT_FOUND", "There is no such delivery."))?;
+        .ok_or_else(|| ApiError::new(Code::DeliveryNotFound, "There is no such delivery."))?;
     if original.status == "queued" {
-        return Err(ApiError::conflict(
-            "DELIVERY_STILL_QUEUED",
+        return Err(ApiError::new(
+            Code::DeliveryStillQueued,
             "This delivery is still being tried; replay it once it was delivered or failed.",
         ));
     }
@@ -492,8 +483,8 @@ pub async fn form_route(
         }
         _ => (
             FLASH_PATH.to_owned(),
-            Flash::error(ApiError::bad_request(
-                "UNKNOWN_ACTION",
+            Flash::error(ApiError::new(
+                Code::UnknownAction,
                 "That form sent no action this page knows.",
             )),
         ),
@@ -539,8 +530,8 @@ async fn create_from_form(cx: &RequestContext, fields: &[(String, String)]) -> (
     let result = if events.iter().any(|e| e == "*") && events.len() > 1 {
         // "All events" is ticked by default: events ticked besides it are
         // surely meant as the choice, which it would silently override.
-        Err(ApiError::bad_request(
-            "INVALID_EVENTS",
+        Err(ApiError::new(
+            Code::InvalidEvents,
             "Untick All events to choose some of them, or keep it ticked alone.",
         ))
     } else {

@@ -4,7 +4,7 @@
 
 use sqlx::{any::AnyRow, Row};
 
-use super::domain::{listeners_of, Events, Secret};
+use super::domain::{Events, Secret};
 use crate::{
     config::ConfiguredWebhook,
     server::{
@@ -276,63 +276,6 @@ pub async fn sync_configured(
     tx.commit().await
 }
 
-/// The endpoints that listen to `event_type` and are not paused.
-pub async fn listeners(tx: &mut Tx, event_type: &str) -> sqlx::Result<Vec<String>> {
-    let patterns = listeners_of(event_type);
-    let placeholders: Vec<String> = (1..=patterns.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select distinct w.id from webhooks w join webhook_events e on e.webhook_id = w.id
-         where w.paused = 0 and e.event in ({})",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for p in &patterns {
-        query = query.bind(p);
-    }
-    query.fetch_all(&mut **tx).await
-}
-
-/// Queues a delivery of an event to one endpoint, inside the transaction
-/// that records the event.
-pub async fn enqueue(
-    tx: &mut Tx,
-    webhook_id: &str,
-    event_id: &str,
-    event_type: &str,
-    payload: &str,
-    now: i64,
-) -> sqlx::Result<String> {
-    insert_delivery(tx, webhook_id, event_id, event_type, payload, None, now).await
-}
-
-async fn insert_delivery(
-    tx: &mut Tx,
-    webhook_id: &str,
-    event_id: &str,
-    event_type: &str,
-    payload: &str,
-    replay_of: Option<&str>,
-    now: i64,
-) -> sqlx::Result<String> {
-    let id = crypto::new_id();
-    sqlx::query(
-        "insert into webhook_deliveries
-             (id, webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at,
-              replay_of, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, $6, $6)",
-    )
-    .bind(&id)
-    .bind(webhook_id)
-    .bind(event_id)
-    .bind(event_type)
-    .bind(payload)
-    .bind(now)
-    .bind(replay_of)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
-}
-
 /// A delivery one sender holds the claim on, with what it needs to sign.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -573,7 +516,7 @@ pub async fn delivery_in(tx: &mut Tx, id: &str) -> sqlx::Result<Option<Delivery>
 /// Sends a delivery's event again, as a new delivery due now (the same
 /// payload and `webhook-id`, so a receiver can tell it is a repeat).
 pub async fn replay(tx: &mut Tx, original: &Delivery) -> sqlx::Result<String> {
-    insert_delivery(
+    crate::audit::publish::insert_delivery(
         tx,
         &original.webhook_id,
         &original.event_id,

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod email;
 mod invites;
+mod layers;
 mod operations;
 mod organization_authority;
 mod organization_invitations;

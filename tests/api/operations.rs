@@ -415,7 +415,7 @@ async fn metrics_are_prometheus_text_for_the_token_only() {
 /// Retention: sent emails and spent tokens past their time go; recent ones,
 /// unsent ones and (unless configured) audit events stay.
 async fn retention_prunes_what_is_done_with(backend: Backend) {
-    use gatehouse::{config::RetentionSettings, server::retention};
+    use gatehouse::{config::RetentionSettings, startup::retention};
     let Some(app) = TestApp::spawn(backend, &[]).await else {
         return;
     };

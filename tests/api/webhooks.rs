@@ -330,9 +330,9 @@ async fn two_nodes_deliver_each_event_once(backend: Backend) {
     let mut tx = second.store.begin().await.unwrap();
     for i in 0..N {
         let target = format!("user-{i}");
-        gatehouse::server::audit::record(
+        gatehouse::audit::record(
             &mut tx,
-            gatehouse::server::audit::Event::new("user.set-role")
+            gatehouse::audit::Event::new("user.set-role")
                 .target(&target)
                 .after(json!({ "role": "moderator" })),
         )
@@ -775,12 +775,12 @@ async fn delivered_webhooks_are_pruned(backend: Backend) {
     )
     .await;
     let now = gatehouse::server::clock::now_ms();
-    let kept = gatehouse::server::retention::prune(&app.store, &app.config.retention, now)
+    let kept = gatehouse::startup::retention::prune(&app.store, &app.config.retention, now)
         .await
         .unwrap();
     assert_eq!(kept.webhook_deliveries, 0, "younger than 30 days");
     let later = now + 31 * 24 * 3600 * 1000;
-    let pruned = gatehouse::server::retention::prune(&app.store, &app.config.retention, later)
+    let pruned = gatehouse::startup::retention::prune(&app.store, &app.config.retention, later)
         .await
         .unwrap();
     assert!(pruned.webhook_deliveries >= 1);
@@ -798,7 +798,7 @@ async fn delivered_webhooks_are_pruned(backend: Backend) {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    let pruned = gatehouse::server::retention::prune(&app.store, &app.config.retention, later)
+    let pruned = gatehouse::startup::retention::prune(&app.store, &app.config.retention, later)
         .await
         .unwrap();
     assert_eq!(pruned.webhook_deliveries, 1, "the failed one");

@@ -141,7 +141,7 @@ pub struct UserInvitationsQuery {
 pub async fn invite_member(
     #[server(flatten)] body: InviteMemberBody,
 ) -> Result<InviteMemberResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::invite(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -153,7 +153,7 @@ pub async fn invite_member(
 pub async fn get_invitation(
     #[server(flatten)] query: InvitationQuery,
 ) -> Result<InvitationDetails, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::get(cx.db(), &me, required_id(query.id)?).await
 }
@@ -163,7 +163,7 @@ pub async fn get_invitation(
 pub async fn get_invitation_preview(
     #[server(flatten)] query: InvitationQuery,
 ) -> Result<InvitationPreview, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     service::preview(cx.db(), required_id(query.id)?).await
 }
 
@@ -171,7 +171,7 @@ pub async fn get_invitation_preview(
 pub async fn accept_invitation(
     #[server(flatten)] body: InvitationIdBody,
 ) -> Result<InvitationResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
     crate::server::db::retrying(|| service::accept(cx.db(), cx.config(), &me, key.clone(), &ip))
@@ -182,7 +182,7 @@ pub async fn accept_invitation(
 pub async fn reject_invitation(
     #[server(flatten)] body: InvitationIdBody,
 ) -> Result<InvitationResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
     crate::server::db::retrying(|| service::reject(cx.db(), &me, key.clone(), &ip)).await
@@ -193,7 +193,7 @@ pub async fn reject_invitation(
 pub async fn cancel_invitation(
     #[server(flatten)] body: InvitationIdBody,
 ) -> Result<InvitationView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
     crate::server::db::retrying(|| service::cancel(cx.db(), &me, key.clone(), &ip)).await
@@ -205,7 +205,7 @@ pub async fn cancel_invitation(
 pub async fn list_invitations(
     #[server(flatten)] query: ListInvitationsQuery,
 ) -> Result<Vec<InvitationView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list(cx.db(), &me, query.organization_id).await
 }
@@ -216,11 +216,11 @@ pub async fn list_invitations(
 pub async fn list_user_invitations(
     #[server(flatten)] query: UserInvitationsQuery,
 ) -> Result<Vec<UserInvitation>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     if query.email.is_some() {
-        return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+        return Err(ApiError::new(
+            crate::error::Code::InvalidQuery,
             "User email cannot be passed for client side API calls.",
         ));
     }
@@ -251,7 +251,7 @@ pub struct SignUpWithInvitationResponse {
 pub async fn sign_up_with_invitation(
     #[server(flatten)] body: SignUpWithInvitationBody,
 ) -> Result<SignUpWithInvitationResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let config = cx.config();
     cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
     let (ip, agent) = (cx.ip(), cx.user_agent());
@@ -259,7 +259,7 @@ pub async fn sign_up_with_invitation(
         service::sign_up(cx.db(), config, body.clone(), &ip, agent.as_deref())
     })
     .await?;
-    cx.set_cookie(&crate::server::sessions::cookie(config, &done.token));
+    cx.set_cookie(&crate::accounts::sessions::cookie(config, &done.token));
     Ok(done)
 }
 
@@ -297,7 +297,7 @@ pub struct JoinPreview {
 /// secret only. Changes nothing.
 #[server(name = GetJoinPreview, prefix = "/api/auth", endpoint = "gatehouse/organization-invitation", input = GetUrl)]
 pub async fn join_preview(token: String) -> Result<JoinPreview, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let viewer = cx.session().await?;
     service::join_preview(cx.db(), viewer.as_ref(), token.trim()).await
 }
@@ -307,6 +307,9 @@ fn required_id(id: Option<String>) -> Result<String, ApiError> {
     id.map(|i| i.trim().to_owned())
         .filter(|i| !i.is_empty())
         .ok_or_else(|| {
-            ApiError::bad_request("MISSING_FIELD", "The field `invitationId` is required.")
+            ApiError::new(
+                crate::error::Code::MissingField,
+                "The field `invitationId` is required.",
+            )
         })
 }

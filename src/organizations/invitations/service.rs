@@ -15,13 +15,15 @@ use crate::{
         grant,
         statements::{built_in_organization_role, Statements},
     },
+    accounts::sessions::{self, Current},
     accounts::{
         domain::{Email, Password, PersonName},
         required, store as accounts, verification_required_before,
     },
+    audit,
     config::Config,
     email::{self, templates, Cause, Kind},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     invites::{service::inviter_lost_rights, OneOrMany},
     organizations::{
         domain::MemberRoles,
@@ -34,9 +36,8 @@ use crate::{
         teams,
     },
     server::{
-        audit, clock, crypto,
+        clock, crypto,
         db::{is_unique_violation, Db, Tx},
-        sessions::{self, Current},
     },
 };
 
@@ -58,12 +59,12 @@ pub(crate) fn view(i: &InvitationRow) -> InvitationView {
 }
 
 fn invitation_not_found() -> ApiError {
-    ApiError::bad_request("INVITATION_NOT_FOUND", "Invitation not found")
+    ApiError::new(Code::InvitationNotFound, "Invitation not found")
 }
 
 fn not_the_recipient() -> ApiError {
-    ApiError::forbidden(
-        "YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION",
+    ApiError::new(
+        Code::YouAreNotTheRecipientOfTheInvitation,
         "You are not the recipient of the invitation",
     )
 }
@@ -80,8 +81,8 @@ pub async fn invite(
     let team = body.team_id.as_deref().filter(|t| !t.trim().is_empty());
     let resend = body.resend.unwrap_or(false);
     match body.email {
-        None => Err(ApiError::bad_request(
-            "MISSING_FIELD",
+        None => Err(ApiError::new(
+            Code::MissingField,
             "The field `email` is required.",
         )),
         Some(OneOrMany::One(email)) => invite_one(
@@ -99,14 +100,14 @@ pub async fn invite(
         .map(InviteMemberResponse::One),
         Some(OneOrMany::Many(emails)) => {
             if emails.len() > MAX_EMAILS {
-                return Err(ApiError::bad_request(
-                    "TOO_MANY_EMAILS",
+                return Err(ApiError::new(
+                    Code::TooManyEmails,
                     format!("Invite at most {MAX_EMAILS} addresses at a time."),
                 ));
             }
             if emails.is_empty() {
-                return Err(ApiError::bad_request(
-                    "INVALID_EMAIL",
+                return Err(ApiError::new(
+                    Code::InvalidEmail,
                     format!("Give between 1 and {MAX_EMAILS} addresses."),
                 ));
             }
@@ -132,7 +133,7 @@ pub async fn invite(
                         invitation: Some(invitation),
                         error: None,
                     },
-                    Err(e) if e.status >= 500 => return Err(e),
+                    Err(e) if e.status() >= 500 => return Err(e),
                     Err(e) => InviteOutcome {
                         email,
                         invitation: None,
@@ -172,7 +173,7 @@ async fn invite_one(
         .ok_or_else(member_not_found)?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION",
+            Code::YouAreNotAllowedToInviteUsersToThisOrganization,
             "inviting people",
         ));
     }
@@ -182,8 +183,8 @@ async fn invite_one(
         .await?
         .is_some_and(|m| m.user_email == email.as_str())
     {
-        return Err(ApiError::bad_request(
-            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+        return Err(ApiError::new(
+            Code::UserIsAlreadyAMemberOfThisOrganization,
             format!("{email} is already a member of {}.", o.name),
         ));
     }
@@ -243,8 +244,8 @@ async fn invite_one(
             if store::count_pending(&mut tx, &o.id, now).await?
                 >= i64::from(settings.invitation_limit)
             {
-                return Err(ApiError::forbidden(
-                    "INVITATION_LIMIT_REACHED",
+                return Err(ApiError::new(
+                    Code::InvitationLimitReached,
                     format!(
                         "This organization has {} pending invitations, the most this instance allows.",
                         settings.invitation_limit
@@ -315,11 +316,11 @@ async fn invite_one(
 }
 
 /// The refusal of a grant beyond the inviter's authority.
-const WITH_THIS_ROLE: &str = "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE";
+const WITH_THIS_ROLE: Code = Code::YouAreNotAllowedToInviteUserWithThisRole;
 
 fn already_invited() -> ApiError {
-    ApiError::bad_request(
-        "USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION",
+    ApiError::new(
+        Code::UserIsAlreadyInvitedToThisOrganization,
         "User is already invited to this organization",
     )
 }
@@ -411,7 +412,7 @@ async fn check_inviter(tx: &mut Tx, i: &InvitationRow) -> ApiResult<()> {
     };
     match granted {
         Ok(granted) if authority_holds(inviter.as_ref(), &granted) => Ok(()),
-        Err(e) if e.status >= 500 => Err(e),
+        Err(e) if e.status() >= 500 => Err(e),
         // A role gone since, or an authority that no longer covers it.
         _ => Err(inviter_lost_rights()),
     }
@@ -470,8 +471,8 @@ pub async fn join_preview(
     let d = store::find_described(db, "", &crypto::hash_token(secret))
         .await?
         .ok_or_else(|| {
-            ApiError::not_found(
-                "INVITATION_NOT_FOUND",
+            ApiError::new(
+                Code::InvitationLinkNotFound,
                 "There is no invitation behind this link.",
             )
         })?;
@@ -548,15 +549,14 @@ pub async fn sign_up(
     let password = Password::parse(required(&body.password, "password")?)?;
     let exists = || {
         ApiError::new(
-            422,
-            "USER_ALREADY_EXISTS_PLEASE_SIGN_IN",
+            Code::UserAlreadyExistsPleaseSignIn,
             "An account with this email already exists. Sign in to accept the invitation.",
         )
     };
     if accounts::find_by_email(db, &found.email).await?.is_some() {
         return Err(exists());
     }
-    let phc = crypto::hash_password(password).await?;
+    let phc = crypto::hash_password(password.into_secret()).await?;
 
     let mut tx = db.begin().await?;
     let i = locked(&mut tx, &secret).await?;
@@ -566,8 +566,8 @@ pub async fn sign_up(
     check_inviter(&mut tx, &i).await?;
     let limit = config.organizations.membership_limit;
     if organizations::count_members(&mut tx, &i.organization_id).await? >= i64::from(limit) {
-        return Err(ApiError::forbidden(
-            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+        return Err(ApiError::new(
+            Code::OrganizationMembershipLimitReached,
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
@@ -670,15 +670,15 @@ pub async fn accept(
         .await?
         .is_some()
     {
-        return Err(ApiError::bad_request(
-            "USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION",
+        return Err(ApiError::new(
+            Code::UserIsAlreadyAMemberOfThisOrganization,
             "You are already a member of this organization.",
         ));
     }
     let limit = config.organizations.membership_limit;
     if organizations::count_members(&mut tx, &i.organization_id).await? >= i64::from(limit) {
-        return Err(ApiError::forbidden(
-            "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
+        return Err(ApiError::new(
+            Code::OrganizationMembershipLimitReached,
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
@@ -751,7 +751,7 @@ pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
         .ok_or_else(member_not_found)?;
     if !allows(&actor, "invitation", "cancel") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION",
+            Code::YouAreNotAllowedToCancelThisInvitation,
             "canceling invitations",
         ));
     }
@@ -783,14 +783,14 @@ pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec
         .await?
         .pop()
         .ok_or_else(|| {
-            ApiError::forbidden(
-                "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+            ApiError::new(
+                Code::YouAreNotAMemberOfThisOrganization,
                 "You are not a member of this organization",
             )
         })?;
     if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
-        return Err(ApiError::forbidden(
-            "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS",
+        return Err(ApiError::new(
+            Code::YouAreNotAllowedToListInvitations,
             "You are not allowed to list invitations for this organization",
         ));
     }
@@ -813,8 +813,8 @@ pub(crate) async fn list_all(db: &Db, organization_id: &str) -> ApiResult<Vec<In
 
 pub async fn list_for_user(db: &Db, me: &Current) -> ApiResult<Vec<UserInvitation>> {
     if !me.user.email_verified {
-        return Err(ApiError::forbidden(
-            "EMAIL_VERIFICATION_REQUIRED_FOR_INVITATION",
+        return Err(ApiError::new(
+            Code::EmailVerificationRequiredForInvitation,
             "Email verification required to view or list invitations for the session email",
         ));
     }

@@ -96,7 +96,7 @@ pub struct RolesQuery {
 /// Needs `ac:create`, and grants nothing the caller lacks.
 #[server(name = CreateRole, prefix = "/api/auth", endpoint = "organization/create-role", input = leptos::server_fn::codec::Json)]
 pub async fn create_role(#[server(flatten)] body: CreateRoleBody) -> Result<CreatedRole, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -106,7 +106,7 @@ pub async fn create_role(#[server(flatten)] body: CreateRoleBody) -> Result<Crea
 /// Needs `ac:update`; renaming keeps the members who hold the role.
 #[server(name = UpdateRole, prefix = "/api/auth", endpoint = "organization/update-role", input = leptos::server_fn::codec::Json)]
 pub async fn update_role(#[server(flatten)] body: UpdateRoleBody) -> Result<UpdatedRole, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::update(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -116,7 +116,7 @@ pub async fn update_role(#[server(flatten)] body: UpdateRoleBody) -> Result<Upda
 /// Needs `ac:delete`; built-in roles and roles someone holds stay.
 #[server(name = DeleteRole, prefix = "/api/auth", endpoint = "organization/delete-role", input = leptos::server_fn::codec::Json)]
 pub async fn delete_role(#[server(flatten)] body: RoleKeyBody) -> Result<Success, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::delete(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -126,7 +126,7 @@ pub async fn delete_role(#[server(flatten)] body: RoleKeyBody) -> Result<Success
 /// The organization's custom roles, for its members.
 #[server(name = ListRoles, prefix = "/api/auth", endpoint = "organization/list-roles", input = GetUrl)]
 pub async fn list_roles(#[server(flatten)] query: RolesQuery) -> Result<Vec<RoleView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list(cx.db(), cx.config(), &me, query.organization_id).await
 }
@@ -134,7 +134,7 @@ pub async fn list_roles(#[server(flatten)] query: RolesQuery) -> Result<Vec<Role
 /// One custom role, by `roleName` or `roleId`.
 #[server(name = GetRole, prefix = "/api/auth", endpoint = "organization/get-role", input = GetUrl)]
 pub async fn get_role(#[server(flatten)] query: RoleKeyBody) -> Result<RoleView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::get(cx.db(), cx.config(), &me, query).await
 }
@@ -151,7 +151,7 @@ pub enum RoleAction {
 /// one call for all of them keeps the page's WebAssembly small.
 #[server(name = RoleTabAction, prefix = "/api/auth", endpoint = "gatehouse/role-action", input = leptos::server_fn::codec::Json)]
 pub async fn role_action(action: RoleAction) -> Result<(), ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
     crate::server::db::retrying(|| async {

@@ -12,8 +12,10 @@ use super::{
 use crate::{
     access::statements::{built_in_organization_role, Statements, Unknown, ORGANIZATION},
     accounts::required,
+    accounts::sessions::Current,
+    audit,
     config::{Config, CustomRoleSettings},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     organizations::{
         domain::{MemberRoles, RoleName},
         service::{allows, named_or_active, not_found},
@@ -21,9 +23,8 @@ use crate::{
         store::MemberRow,
     },
     server::{
-        audit, clock, crypto,
+        clock, crypto,
         db::{is_unique_violation, Db, Tx},
-        sessions::Current,
     },
 };
 
@@ -39,19 +40,19 @@ fn view(r: RoleRow) -> RoleView {
 }
 
 fn role_not_found() -> ApiError {
-    ApiError::bad_request("ROLE_NOT_FOUND", "Role not found")
+    ApiError::new(Code::RoleNotFound, "Role not found")
 }
 
 fn name_taken() -> ApiError {
-    ApiError::bad_request(
-        "ROLE_NAME_IS_ALREADY_TAKEN",
+    ApiError::new(
+        Code::RoleNameIsAlreadyTaken,
         "That role name is already taken",
     )
 }
 
 fn not_a_member() -> ApiError {
-    ApiError::forbidden(
-        "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION",
+    ApiError::new(
+        Code::YouAreNotAMemberOfThisOrganization,
         "You are not a member of this organization",
     )
 }
@@ -61,8 +62,8 @@ fn enabled(config: &Config) -> ApiResult<&CustomRoleSettings> {
     if settings.enabled {
         Ok(settings)
     } else {
-        Err(ApiError::not_found(
-            "CUSTOM_ROLES_DISABLED",
+        Err(ApiError::new(
+            Code::CustomRolesDisabled,
             "Custom organization roles are turned off on this instance.",
         ))
     }
@@ -72,8 +73,8 @@ fn enabled(config: &Config) -> ApiResult<&CustomRoleSettings> {
 pub fn statements(permission: &PermissionMap) -> ApiResult<Statements> {
     let asked = crate::access::statements::requested(permission)?;
     if asked.is_empty() {
-        return Err(ApiError::bad_request(
-            "MISSING_FIELD",
+        return Err(ApiError::new(
+            Code::MissingField,
             "Give the role at least one permission.",
         ));
     }
@@ -88,8 +89,8 @@ pub fn statements(permission: &PermissionMap) -> ApiResult<Statements> {
                 known,
             } => format!("`{resource}` has no action `{action}`; its actions are {known}."),
         };
-        ApiError::bad_request(
-            "INVALID_RESOURCE",
+        ApiError::new(
+            Code::InvalidResource,
             format!("The provided permission includes an invalid resource: {detail}"),
         )
     })?;
@@ -106,11 +107,11 @@ pub fn missing(actor_grants: &[Statements], asked: &Statements) -> Vec<String> {
         .collect()
 }
 
-fn refused(code: &str, what: &str, missing: Vec<String>) -> ApiError {
+fn refused(code: Code, what: &str, missing: Vec<String>) -> ApiError {
     let mut e = if missing.is_empty() {
-        ApiError::forbidden(code, format!("You are not allowed to {what}"))
+        ApiError::new(code, format!("You are not allowed to {what}"))
     } else {
-        ApiError::forbidden(
+        ApiError::new(
             code,
             format!(
                 "You are not allowed to {what} with permissions you do not hold: {}",
@@ -159,8 +160,8 @@ pub async fn resolve(
                 .map(|r| custom_statements(&r)),
         };
         let statements = statements.ok_or_else(|| {
-            ApiError::bad_request(
-                "ROLE_NOT_FOUND",
+            ApiError::new(
+                Code::RoleNotFound,
                 format!("There is no role called `{name}` in this organization."),
             )
         })?;
@@ -187,11 +188,11 @@ pub async fn create(
         return Err(name_taken());
     }
     let asked = statements(body.permission.as_ref().ok_or_else(|| {
-        ApiError::bad_request("MISSING_FIELD", "The field `permission` is required.")
+        ApiError::new(Code::MissingField, "The field `permission` is required.")
     })?)?;
     let mut tx = db.begin().await?;
     let (organization_id, actor) = acting_in(&mut tx, me, body.organization_id).await?;
-    const CODE: &str = "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE";
+    const CODE: Code = Code::YouAreNotAllowedToCreateARole;
     if !allows(&actor, "ac", "create") {
         return Err(refused(CODE, "create a role", Vec::new()));
     }
@@ -203,8 +204,8 @@ pub async fn create(
     // under concurrent creations.
     if let Some(max) = settings.maximum_roles_per_organization {
         if store::count(&mut tx, &organization_id).await? >= i64::from(max) {
-            return Err(ApiError::bad_request(
-                "TOO_MANY_ROLES",
+            return Err(ApiError::new(
+                Code::TooManyRoles,
                 format!("An organization has at most {max} custom roles on this instance."),
             ));
         }
@@ -241,7 +242,7 @@ fn key_of(body: &RoleKeyBody) -> ApiResult<String> {
         .or(body.role_id.as_deref())
         .map(|k| k.trim().to_lowercase())
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| ApiError::bad_request("MISSING_FIELD", "The field `roleName` is required."))
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `roleName` is required."))
 }
 
 pub async fn update(
@@ -259,18 +260,18 @@ pub async fn update(
     })?;
     let data = body
         .data
-        .ok_or_else(|| ApiError::bad_request("MISSING_FIELD", "The field `data` is required."))?;
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `data` is required."))?;
     let asked = data.permission.as_ref().map(statements).transpose()?;
     let new_name = data.role_name.as_deref().map(RoleName::parse).transpose()?;
     let mut tx = db.begin().await?;
     let (organization_id, actor) = acting_in(&mut tx, me, body.organization_id).await?;
-    const CODE: &str = "YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE";
+    const CODE: Code = Code::YouAreNotAllowedToUpdateARole;
     if !allows(&actor, "ac", "update") {
         return Err(refused(CODE, "update a role", Vec::new()));
     }
     if built_in_organization_role(&key).is_some() {
-        return Err(ApiError::bad_request(
-            "CANNOT_UPDATE_A_PRE_DEFINED_ROLE",
+        return Err(ApiError::new(
+            Code::CannotUpdateAPreDefinedRole,
             "Cannot update a pre-defined role",
         ));
     }
@@ -341,14 +342,14 @@ pub async fn delete(
     let (organization_id, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     if !allows(&actor, "ac", "delete") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE",
+            Code::YouAreNotAllowedToDeleteARole,
             "delete a role",
             Vec::new(),
         ));
     }
     if built_in_organization_role(&key).is_some() {
-        return Err(ApiError::bad_request(
-            "CANNOT_DELETE_A_PRE_DEFINED_ROLE",
+        return Err(ApiError::new(
+            Code::CannotDeleteAPreDefinedRole,
             "Cannot delete a pre-defined role",
         ));
     }
@@ -358,8 +359,8 @@ pub async fn delete(
         .await?
         .ok_or_else(role_not_found)?;
     if store::holders(&mut tx, &organization_id, &role.name).await? > 0 {
-        return Err(ApiError::bad_request(
-            "ROLE_IS_ASSIGNED_TO_MEMBERS",
+        return Err(ApiError::new(
+            Code::RoleIsAssignedToMembers,
             "Cannot delete a role that is assigned to members. Please reassign the members to a different role first",
         ));
     }
@@ -367,8 +368,8 @@ pub async fn delete(
         .await?
         .is_empty()
     {
-        return Err(ApiError::bad_request(
-            "ROLE_IS_OFFERED_BY_INVITATIONS",
+        return Err(ApiError::new(
+            Code::RoleIsOfferedByInvitations,
             "Pending invitations offer this role: cancel them, or wait until they are answered, first.",
         ));
     }
@@ -399,7 +400,7 @@ async fn readable(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Str
         .ok_or_else(not_a_member)?;
     if !allows(&actor, "ac", "read") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE",
+            Code::YouAreNotAllowedToListARole,
             "read this organization's roles",
             Vec::new(),
         ));

@@ -118,7 +118,7 @@ pub struct TeamsPage {
 /// For the organization's members; `NOT_FOUND` (404) for anyone else.
 #[server(name = GetTeamsPage, prefix = "/api/auth", endpoint = "gatehouse/organization-teams", input = GetUrl)]
 pub async fn teams_page(organization_id: String) -> Result<TeamsPage, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::page(cx.db(), cx.config(), &me, &organization_id).await
 }
@@ -126,7 +126,7 @@ pub async fn teams_page(organization_id: String) -> Result<TeamsPage, ApiError> 
 /// Needs `team:create`.
 #[server(name = CreateTeam, prefix = "/api/auth", endpoint = "organization/create-team", input = leptos::server_fn::codec::Json)]
 pub async fn create_team(#[server(flatten)] body: CreateTeamBody) -> Result<TeamView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::create(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -136,7 +136,7 @@ pub async fn create_team(#[server(flatten)] body: CreateTeamBody) -> Result<Team
 /// The organization's teams, for its members.
 #[server(name = ListTeams, prefix = "/api/auth", endpoint = "organization/list-teams", input = GetUrl)]
 pub async fn list_teams(#[server(flatten)] query: TeamsQuery) -> Result<Vec<TeamView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list(cx.db(), cx.config(), &me, query.organization_id).await
 }
@@ -144,7 +144,7 @@ pub async fn list_teams(#[server(flatten)] query: TeamsQuery) -> Result<Vec<Team
 /// Renames a team; needs `team:update`.
 #[server(name = UpdateTeam, prefix = "/api/auth", endpoint = "organization/update-team", input = leptos::server_fn::codec::Json)]
 pub async fn update_team(#[server(flatten)] body: UpdateTeamBody) -> Result<TeamView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::update(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -157,7 +157,7 @@ pub async fn update_team(#[server(flatten)] body: UpdateTeamBody) -> Result<Team
 pub async fn remove_team(
     #[server(flatten)] body: RemoveTeamBody,
 ) -> Result<StatusResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| service::remove(cx.db(), cx.config(), &me, body.clone(), &ip))
@@ -169,7 +169,7 @@ pub async fn remove_team(
 pub async fn add_team_member(
     #[server(flatten)] body: TeamMemberBody,
 ) -> Result<TeamMemberView, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| {
@@ -183,7 +183,7 @@ pub async fn add_team_member(
 pub async fn remove_team_member(
     #[server(flatten)] body: TeamMemberBody,
 ) -> Result<StatusResponse, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| {
@@ -197,7 +197,7 @@ pub async fn remove_team_member(
 pub async fn set_active_team(
     #[server(flatten)] body: SetActiveTeamBody,
 ) -> Result<Option<TeamView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::set_active(cx.db(), cx.config(), &me, body).await
 }
@@ -207,7 +207,7 @@ pub async fn set_active_team(
 pub async fn list_team_members(
     #[server(flatten)] query: TeamMembersQuery,
 ) -> Result<Vec<TeamMemberView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list_members(cx.db(), cx.config(), &me, query.team_id).await
 }
@@ -215,7 +215,7 @@ pub async fn list_team_members(
 /// The teams the signed-in person is in, across organizations.
 #[server(name = ListUserTeams, prefix = "/api/auth", endpoint = "organization/list-user-teams", input = GetUrl)]
 pub async fn list_user_teams() -> Result<Vec<TeamView>, ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     service::list_for_user(cx.db(), cx.config(), &me).await
 }
@@ -236,7 +236,7 @@ pub enum TeamAction {
 /// endpoint a browser calls costs its download.
 #[server(name = TeamTabAction, prefix = "/api/auth", endpoint = "gatehouse/team-action", input = leptos::server_fn::codec::Json)]
 pub async fn team_action(action: TeamAction) -> Result<(), ApiError> {
-    let cx = crate::server::context::RequestContext::current()?;
+    let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
     crate::server::db::retrying(|| async {

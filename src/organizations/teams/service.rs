@@ -10,9 +10,11 @@ use super::{
     TeamView, TeamWithMembers, TeamsPage, UpdateTeamBody,
 };
 use crate::{
+    accounts::sessions::Current,
     accounts::{required, StatusResponse},
+    audit,
     config::{Config, TeamSettings},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     organizations::{
         domain::TeamName,
         service::{allows, named_or_active, not_found, refused},
@@ -20,9 +22,8 @@ use crate::{
         store::MemberRow,
     },
     server::{
-        audit, clock, crypto,
+        clock, crypto,
         db::{is_unique_violation, Db, Tx},
-        sessions::Current,
     },
 };
 
@@ -46,26 +47,26 @@ fn member_view(m: TeamMemberRow) -> TeamMemberView {
 }
 
 pub fn team_not_found() -> ApiError {
-    ApiError::bad_request("TEAM_NOT_FOUND", "Team not found")
+    ApiError::new(Code::TeamNotFound, "Team not found")
 }
 
 fn not_in_team() -> ApiError {
-    ApiError::bad_request(
-        "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
+    ApiError::new(
+        Code::UserIsNotAMemberOfTheTeam,
         "User is not a member of the team",
     )
 }
 
 fn name_taken() -> ApiError {
-    ApiError::bad_request(
-        "TEAM_ALREADY_EXISTS",
+    ApiError::new(
+        Code::TeamAlreadyExists,
         "This organization already has a team with that name.",
     )
 }
 
 fn access_refused() -> ApiError {
-    ApiError::forbidden(
-        "YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION",
+    ApiError::new(
+        Code::YouAreNotAllowedToAccessThisOrganization,
         "You are not a member of this organization.",
     )
 }
@@ -76,8 +77,8 @@ fn enabled(config: &Config) -> ApiResult<&TeamSettings> {
     if teams.enabled {
         Ok(teams)
     } else {
-        Err(ApiError::not_found(
-            "TEAMS_DISABLED",
+        Err(ApiError::new(
+            Code::TeamsDisabled,
             "Teams are turned off on this instance.",
         ))
     }
@@ -132,8 +133,8 @@ pub async fn insert(
 ) -> ApiResult<TeamRow> {
     if let Some(max) = settings.maximum_teams {
         if store::count(tx, organization_id).await? >= i64::from(max) {
-            return Err(ApiError::bad_request(
-                "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS",
+            return Err(ApiError::new(
+                Code::YouHaveReachedTheMaximumNumberOfTeams,
                 format!("An organization has at most {max} teams on this instance."),
             ));
         }
@@ -161,7 +162,7 @@ pub async fn create(
     let (organization_id, actor) = acting_in(&mut tx, me, body.organization_id).await?;
     if !allows(&actor, "team", "create") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION",
+            Code::YouAreNotAllowedToCreateTeamsInThisOrganization,
             "creating teams",
         ));
     }
@@ -213,12 +214,12 @@ pub async fn update(
     enabled(config)?;
     let data = body
         .data
-        .ok_or_else(|| ApiError::bad_request("MISSING_FIELD", "The field `data` is required."))?;
+        .ok_or_else(|| ApiError::new(Code::MissingField, "The field `data` is required."))?;
     let mut tx = db.begin().await?;
     let (team, actor) = acting_on_team(&mut tx, me, body.team_id).await?;
     if !allows(&actor, "team", "update") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM",
+            Code::YouAreNotAllowedToUpdateThisTeam,
             "changing teams",
         ));
     }
@@ -265,7 +266,7 @@ pub async fn remove(
     }
     if !allows(&actor, "team", "delete") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION",
+            Code::YouAreNotAllowedToDeleteTeamsInThisOrganization,
             "removing teams",
         ));
     }
@@ -275,8 +276,8 @@ pub async fn remove(
     if !settings.allow_removing_all_teams
         && store::count(&mut tx, &team.organization_id).await? <= 1
     {
-        return Err(ApiError::bad_request(
-            "UNABLE_TO_REMOVE_LAST_TEAM",
+        return Err(ApiError::new(
+            Code::UnableToRemoveLastTeam,
             "Unable to remove last team",
         ));
     }
@@ -310,8 +311,8 @@ pub async fn join(
         .await?
         .is_none()
     {
-        return Err(ApiError::bad_request(
-            "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION",
+        return Err(ApiError::new(
+            Code::UserIsNotAMemberOfTheOrganization,
             "User is not a member of the organization",
         ));
     }
@@ -320,8 +321,8 @@ pub async fn join(
     }
     if let Some(max) = settings.maximum_members_per_team {
         if store::count_members(tx, &team.id).await? >= i64::from(max) {
-            return Err(ApiError::bad_request(
-                "TEAM_MEMBER_LIMIT_REACHED",
+            return Err(ApiError::new(
+                Code::TeamMemberLimitReached,
                 format!("This team is full: a team has at most {max} members on this instance."),
             ));
         }
@@ -342,7 +343,7 @@ pub async fn add_member(
     let (team, actor) = acting_on_team(&mut tx, me, body.team_id).await?;
     if !allows(&actor, "team", "update") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER",
+            Code::YouAreNotAllowedToCreateANewTeamMember,
             "adding people to teams",
         ));
     }
@@ -374,7 +375,7 @@ pub async fn remove_member(
     // Anyone may leave a team; taking others out needs `team:update`.
     if user_id != me.user.id && !allows(&actor, "team", "update") {
         return Err(refused(
-            "YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER",
+            Code::YouAreNotAllowedToRemoveATeamMember,
             "taking people out of teams",
         ));
     }
@@ -420,8 +421,8 @@ pub async fn set_active(
         .await?
         .is_none()
     {
-        return Err(ApiError::forbidden(
-            "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
+        return Err(ApiError::new(
+            Code::NotAMemberOfThisTeam,
             "User is not a member of the team",
         ));
     }
@@ -441,8 +442,8 @@ pub async fn list_members(
         .filter(|t| !t.trim().is_empty())
         .or_else(|| me.session.active_team_id.clone())
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "NO_ACTIVE_TEAM",
+            ApiError::new(
+                Code::NoActiveTeam,
                 "No team is active: name one, or set one active first.",
             )
         })?;
@@ -475,8 +476,8 @@ pub async fn page(
     let settings = enabled(config)?;
     let members = organizations::members(db, organization_id, None).await?;
     if !members.iter().any(|m| m.user_id == me.user.id) {
-        return Err(ApiError::not_found(
-            "NOT_FOUND",
+        return Err(ApiError::new(
+            Code::NotFound,
             "There is no such organization.",
         ));
     }

@@ -8,7 +8,7 @@ pub mod smtp;
 
 use std::time::Duration;
 
-use gatehouse::{config::Config, server};
+use gatehouse::{config::Config, startup};
 use leptos::config::LeptosOptions;
 use reqwest::{header, Method, StatusCode};
 use serde_json::Value;
@@ -176,7 +176,7 @@ impl TestApp {
             .output_name("gatehouse")
             .site_root("target/site")
             .build();
-        let running = server::start(config.clone(), leptos_options, listener)
+        let running = startup::start(config.clone(), leptos_options, listener)
             .await
             .expect("server starts");
         let store = running.state.db.clone();
@@ -365,10 +365,10 @@ impl TestApp {
     /// own verification email (with a mail server, it would be delivered).
     pub async fn account(&self, email: &str, role: &str) -> String {
         use gatehouse::{
-            accounts::{domain::Password, store},
-            server::{crypto, sessions},
+            accounts::{sessions, store},
+            server::crypto,
         };
-        let phc = crypto::hash_password(Password::parse("correct horse battery").unwrap())
+        let phc = crypto::hash_password("correct horse battery".into())
             .await
             .unwrap();
         let mut tx = self.store.begin().await.unwrap();

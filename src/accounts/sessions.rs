@@ -4,11 +4,13 @@
 use http::{header, request::Parts};
 use sqlx::Row;
 
-use crate::{accounts::store::UserRow, config::Config};
-
-use super::{
-    clock, crypto,
-    db::{Db, Tx},
+use super::store::UserRow;
+use crate::{
+    config::Config,
+    server::{
+        clock, crypto,
+        db::{Db, Tx},
+    },
 };
 
 pub const COOKIE_NAME: &str = "gatehouse.session_token";

@@ -12,13 +12,13 @@ use ipnet::IpNet;
 use leptos::prelude::{use_context, LeptosOptions};
 use leptos_axum::ResponseOptions;
 
-use crate::{config::Config, email::sender::Wake, error::ApiError, roles::Permission};
-
-use super::{
-    clock,
-    db::Db,
-    rate_limit,
-    sessions::{self, Current},
+use crate::{
+    accounts::sessions::{self, Current},
+    config::Config,
+    email::sender::Wake,
+    error::{ApiError, Code},
+    roles::Permission,
+    server::{clock, db::Db, rate_limit},
 };
 
 #[derive(Clone)]
@@ -33,6 +33,12 @@ pub struct AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
     }
 }
 
@@ -130,8 +136,8 @@ impl RequestContext {
             Ok(current)
         } else {
             tracing::info!(user = %current.user.id, %permission, "permission refused");
-            Err(ApiError::forbidden(
-                "FORBIDDEN",
+            Err(ApiError::new(
+                Code::Forbidden,
                 format!(
                     "Your role ({}) does not allow this ({permission}).",
                     current.user.role
