@@ -9,7 +9,6 @@ use leptos_router::{
 };
 
 use crate::{
-    access::{get_access, Access},
     accounts::sign_out,
     organizations::MyOrganizations,
     pages::{
@@ -37,6 +36,7 @@ use crate::{
         welcome::WelcomePage,
     },
     ui::{go_to, use_hydrated},
+    users::access::{get_access, Access},
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -1,47 +1,7 @@
-//! What the signed-in person may do on this instance, for the pages: the
-//! header shows admin links only to roles that can use them. The API checks
-//! permissions on every call regardless (`RequestContext::require`).
+//! The permission engine for both scopes, free of I/O: statements as data
+//! with a catalog per scope (`statements`), and the granting rule (`grant`).
+//! What the signed-in person may do, as the pages ask it, is
+//! `users::access`.
 
 pub mod grant;
 pub mod statements;
-
-use leptos::{prelude::*, server_fn::codec::GetUrl};
-use serde::{Deserialize, Serialize};
-
-use crate::error::ApiError;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Access {
-    pub role: Option<String>,
-    /// `resource:action` statements, e.g. `email:list`.
-    pub permissions: Vec<String>,
-}
-
-impl Access {
-    pub fn can(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-}
-
-#[server(name = GetAccess, prefix = "/api/auth", endpoint = "gatehouse/access", input = GetUrl)]
-pub async fn get_access() -> Result<Access, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let Some(current) = cx.session().await? else {
-        return Ok(Access::default());
-    };
-    let permissions = cx
-        .config()
-        .roles
-        .get(&current.user.role)
-        .map(|role| {
-            role.permissions
-                .pairs()
-                .map(|(resource, action)| format!("{resource}:{action}"))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Access {
-        role: Some(current.user.role),
-        permissions,
-    })
-}

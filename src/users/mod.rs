@@ -1,7 +1,9 @@
 //! Admin enrollment and user management (SPEC §3 "Admin enrollment", §5
 //! `admin/*`): accounts made without a password that their owner completes,
-//! and the users list with role changes and disabling.
+//! and the users list with role changes and disabling; and what the
+//! signed-in person may do on this instance (`access`).
 
+pub mod access;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -64,7 +64,6 @@ const FLOORS: &[&[&str]] = &[
 /// - `config -> invites`, `config -> webhooks`: two configuration sections
 ///   parse into those rooms' types; they move with `config/`'s sections.
 const KNOWN: &[&str] = &[
-    "access -> context",
     "accounts -> context",
     "accounts -> invites",
     "audit -> context",
