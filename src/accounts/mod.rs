@@ -2,6 +2,8 @@
 //! password reset, under `/api/auth/`, in Better Auth's request and response
 //! shapes (SPEC §5).
 
+#[cfg(feature = "ssr")]
+pub mod create;
 pub mod domain;
 #[cfg(feature = "ssr")]
 mod service;

@@ -16,14 +16,11 @@ use crate::{
     },
     error::{ApiError, ApiResult, Code},
     invites,
-    server::{
-        clock, crypto,
-        db::{is_unique_violation, Tx},
-        rate_limit,
-    },
+    server::{clock, crypto, db::Tx, rate_limit},
 };
 
 use super::{
+    create::{create_account, NewAccount},
     domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
     required, store, RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody,
     SessionView, SessionWithUser, SignInBody, SignInResponse, SignUpBody, SignUpResponse,
@@ -93,11 +90,9 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
         ),
         None => None,
     };
-    let user_id = crypto::new_id();
-    let user = match store::insert_user(
+    let user = create_account(
         &mut tx,
-        store::NewUser {
-            id: &user_id,
+        NewAccount {
             email: email.as_str(),
             name: name.as_str(),
             // Open sign-up grants the lowest configured role.
@@ -105,14 +100,13 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
                 .as_ref()
                 .map_or(&config.roles.lowest().name, |g| &g.role),
             email_verified: grant.as_ref().is_some_and(|g| g.verifies_email),
+            password_hash: Some(&phc),
+            created_by: None,
+            ip: &ip,
         },
     )
     .await
-    {
-        Err(e) if is_unique_violation(&e) => return Err(exists()),
-        other => other?,
-    };
-    store::set_password_hash(&mut tx, &user.id, &phc).await?;
+    .map_err(|e| e.or_taken(exists))?;
     // Open sign-up and public invitations do not prove the address.
     let verification_sent =
         !user.email_verified && queue_verification(&mut tx, config, &user, None).await?;
@@ -130,15 +124,6 @@ pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
     }
     let (token, _) =
         sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
-    audit::record(
-        &mut tx,
-        audit::Event::new("user.sign-up")
-            .actor(&user.id)
-            .target(&user.id)
-            .after(json!({ "email": user.email, "role": user.role }))
-            .ip(&ip),
-    )
-    .await?;
     tx.commit().await?;
     if verification_sent {
         cx.state.mail.wake();

@@ -69,7 +69,9 @@ pub struct NewUser<'a> {
     pub email_verified: bool,
 }
 
-/// Inserts a user; a taken email surfaces as a unique violation.
+/// Inserts a user; a taken email surfaces as a unique violation. The
+/// service's one caller is `create::create_account`; the test harness also
+/// makes accounts directly with it.
 pub async fn insert_user(tx: &mut Tx, new: NewUser<'_>) -> sqlx::Result<UserRow> {
     let now = clock::now_ms();
     sqlx::query(

@@ -10,6 +10,7 @@ use super::{
     PAGE_SIZE,
 };
 use crate::{
+    accounts::create::{create_account, NewAccount},
     accounts::sessions,
     accounts::{
         domain::{Email, Password, PersonName},
@@ -24,10 +25,7 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     invites::policy::{self, GrantRefusal},
     roles::Permission,
-    server::{
-        clock, crypto,
-        db::{is_unique_violation, Tx},
-    },
+    server::{clock, crypto, db::Tx},
 };
 
 fn token_invalid() -> ApiError {
@@ -131,36 +129,28 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
 
     let ip = cx.ip();
     let mut tx = cx.db().begin().await?;
-    let user = match accounts::insert_user(
+    let user = create_account(
         &mut tx,
-        accounts::NewUser {
-            id: &crypto::new_id(),
+        NewAccount {
             email: email.as_str(),
             name: name.as_str(),
             role: &role,
             email_verified: false,
+            password_hash: None,
+            created_by: Some(&me.id),
+            ip: &ip,
         },
     )
     .await
-    {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::new(
+    .map_err(|e| {
+        e.or_taken(|| {
+            ApiError::new(
                 Code::UserAlreadyExists,
                 format!("There is already an account for {}.", email.as_str()),
-            ))
-        }
-        other => other?,
-    };
+            )
+        })
+    })?;
     issue_enrollment(&mut tx, config, &user, &me).await?;
-    audit::record(
-        &mut tx,
-        audit::Event::new("user.create")
-            .actor(&me.id)
-            .target(&user.id)
-            .after(json!({ "email": user.email, "name": user.name, "role": user.role }))
-            .ip(&ip),
-    )
-    .await?;
     tx.commit().await?;
     cx.state.mail.wake();
     Ok(CreateUserResponse { user: user.view() })

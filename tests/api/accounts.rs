@@ -20,6 +20,7 @@ on_both_databases!(
     duplicate_email_is_refused,
     database_holds_no_raw_secret,
     health_and_pages,
+    every_way_in_makes_one_account_and_says_who_made_it,
 );
 
 async fn sign_up_then_get_session(backend: Backend) {
@@ -590,4 +591,106 @@ async fn health_and_pages(backend: Backend) {
         .to_str()
         .unwrap()
         .starts_with("/sign-in"));
+}
+
+/// Open sign-up, sign-up with a role invitation, an admin's create-user and
+/// sign-up with an organization invitation all make their account through
+/// `accounts::create::create_account`: one row, a password credential except
+/// for an admin's account (its owner sets one at enrollment), and one audit
+/// event that names who made it.
+async fn every_way_in_makes_one_account_and_says_who_made_it(backend: Backend) {
+    use crate::support::orgs;
+
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let password = "correct horse battery";
+    let res = app.sign_up("Ada", "ada@example.com", password).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let secret = app.instance_invite("moderator").await;
+    let res = app
+        .post(
+            "/api/auth/sign-up/email",
+            json!({ "name": "Bo", "email": "bo@example.com", "password": password, "inviteToken": secret }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let admin = app.account("admin@example.com", "admin").await;
+    let res = app
+        .post_with_cookie(
+            "/api/auth/admin/create-user",
+            json!({ "email": "cy@example.com", "name": "Cy", "role": "user" }),
+            &admin,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let owner = app.account("owner@example.com", "user").await;
+    let org = orgs::post(
+        &app,
+        &owner,
+        "create",
+        json!({ "name": "Acme", "slug": "acme" }),
+    )
+    .await;
+    assert_eq!(org.status, 200, "{}", org.text);
+    let invited = orgs::post(
+        &app,
+        &owner,
+        "invite-member",
+        json!({ "email": "dee@example.com", "role": "member", "organizationId": org.body["id"] }),
+    )
+    .await;
+    assert_eq!(invited.status, 200, "{}", invited.text);
+    let link = orgs::secret_sent_to(&app, "dee@example.com").await;
+    let res = app
+        .post(
+            "/api/auth/organization/signup-with-invitation",
+            json!({ "invitationId": link, "name": "Dee", "password": password }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    let id_of = |email: &'static str| {
+        let db = &app.db;
+        async move {
+            sqlx::query_scalar::<_, String>("select id from users where email = $1")
+                .bind(email)
+                .fetch_one(db)
+                .await
+                .unwrap()
+        }
+    };
+    let admin_id = id_of("admin@example.com").await;
+    for (email, action, by_admin, has_password) in [
+        ("ada@example.com", "user.sign-up", false, true),
+        ("bo@example.com", "user.sign-up", false, true),
+        ("cy@example.com", "user.create", true, false),
+        ("dee@example.com", "user.sign-up", false, true),
+    ] {
+        let id = id_of(email).await;
+        let events: Vec<(String, Option<String>)> = sqlx::query_as(
+            "select action, actor_id from audit_events
+             where target = $1 and action in ('user.sign-up', 'user.create')",
+        )
+        .bind(&id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        let actor = if by_admin { &admin_id } else { &id };
+        assert_eq!(
+            events,
+            [(action.to_owned(), Some(actor.clone()))],
+            "{email}"
+        );
+        let credentials: i64 =
+            sqlx::query_scalar("select count(*) from credentials where user_id = $1")
+                .bind(&id)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(credentials, i64::from(has_password), "{email}");
+    }
 }

@@ -191,6 +191,30 @@ fn the_reader_sees_every_form_of_import() {
     assert_eq!(rooms, want);
 }
 
+/// One function creates accounts (`accounts::create::create_account`): no
+/// other file of `src/` inserts a user.
+#[test]
+fn accounts_are_created_in_one_place() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut elsewhere = Vec::new();
+    for file in rust_files(&src) {
+        let relative = file.strip_prefix(&src).expect("under src").to_path_buf();
+        if relative == Path::new("accounts/store.rs") {
+            continue; // where the insert is written
+        }
+        let raw = std::fs::read_to_string(&file).expect("source");
+        let calls = without_comments_and_strings(&raw).contains("insert_user(")
+            && relative != Path::new("accounts/create.rs");
+        if calls || raw.contains("insert into users") {
+            elsewhere.push(relative.display().to_string());
+        }
+    }
+    assert!(
+        elsewhere.is_empty(),
+        "accounts made outside accounts::create::create_account: {elsewhere:?}"
+    );
+}
+
 /// Room -> the rooms it imports, each with the first file that does.
 fn room_arrows(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut arrows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();

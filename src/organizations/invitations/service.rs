@@ -15,6 +15,7 @@ use crate::{
         grant,
         statements::{built_in_organization_role, Statements},
     },
+    accounts::create::{create_account, NewAccount},
     accounts::sessions::{self, Current},
     accounts::{
         domain::{Email, Password, PersonName},
@@ -571,10 +572,9 @@ pub async fn sign_up(
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
-    let user = match accounts::insert_user(
+    let user = create_account(
         &mut tx,
-        accounts::NewUser {
-            id: &crypto::new_id(),
+        NewAccount {
             email: &i.email,
             name: name.as_str(),
             // The instance's lowest role; the invitation is to the
@@ -582,14 +582,13 @@ pub async fn sign_up(
             role: &config.roles.lowest().name,
             // The link came to this address.
             email_verified: true,
+            password_hash: Some(&phc),
+            created_by: None,
+            ip,
         },
     )
     .await
-    {
-        Err(e) if is_unique_violation(&e) => return Err(exists()),
-        other => other?,
-    };
-    accounts::set_password_hash(&mut tx, &user.id, &phc).await?;
+    .map_err(|e| e.or_taken(exists))?;
     settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
     let member_id = crypto::new_id();
     let roles: Vec<&str> = i.role.split(',').collect();
@@ -597,15 +596,6 @@ pub async fn sign_up(
     let (token, session) = sessions::create(&mut tx, config, &user.id, ip, user_agent).await?;
     organizations::set_active(&mut *tx, &session.id, Some(&i.organization_id)).await?;
     join_team(&mut tx, config, &i, &user.id, &session.id).await?;
-    audit::record(
-        &mut tx,
-        audit::Event::new("user.sign-up")
-            .actor(&user.id)
-            .target(&user.id)
-            .after(json!({ "email": user.email, "role": user.role }))
-            .ip(ip),
-    )
-    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.accept")
