@@ -313,12 +313,6 @@ impl ApiError {
         )
     }
 
-    /// Whether sending the request again may succeed where this failed
-    /// (`server::db::retrying`).
-    pub fn is_transaction_conflict(&self) -> bool {
-        self.code == Code::TransactionConflict
-    }
-
     /// What the client sees for any failure of ours; the cause goes to the log.
     pub fn internal() -> Self {
         Self::new(

@@ -31,7 +31,7 @@ pub(super) async fn publish(
         event.after.as_ref(),
     );
     for webhook_id in &listeners {
-        enqueue(tx, webhook_id, id, event.action, &payload, now).await?;
+        insert_delivery(tx, webhook_id, id, event.action, &payload, None, now).await?;
     }
     Ok(())
 }
@@ -54,7 +54,7 @@ pub fn listeners_of(event: &str) -> Vec<String> {
 /// `webhook-id` header, the same on every attempt and replay), `timestamp`
 /// (RFC 3339) and `data`, in that order. Its shape is the contract with
 /// receivers.
-pub fn payload(
+fn payload(
     id: &str,
     event_type: &str,
     timestamp: &str,
@@ -106,19 +106,6 @@ async fn listeners(tx: &mut Tx, event_type: &str) -> sqlx::Result<Vec<String>> {
         query = query.bind(p);
     }
     query.fetch_all(&mut **tx).await
-}
-
-/// Queues a delivery of an event to one endpoint, inside the transaction
-/// that records the event.
-async fn enqueue(
-    tx: &mut Tx,
-    webhook_id: &str,
-    event_id: &str,
-    event_type: &str,
-    payload: &str,
-    now: i64,
-) -> sqlx::Result<String> {
-    insert_delivery(tx, webhook_id, event_id, event_type, payload, None, now).await
 }
 
 /// A delivery due now; `replay_of` names the delivery a replay repeats.

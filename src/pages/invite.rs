@@ -54,7 +54,7 @@ enum AnyInvitation {
 /// link that is none of theirs may be an organization's.
 async fn load(token: String) -> Result<AnyInvitation, ApiError> {
     match get_invite(token.clone().into()).await {
-        Err(e) if e.code == Code::InvalidToken => join_preview(token)
+        Err(e) if e.code == Code::InvalidInvitationToken => join_preview(token)
             .await
             .map(AnyInvitation::Organization)
             // Neither knows it: the role invitation's words say so.

@@ -9,7 +9,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use sqlx::{
     any::{install_default_drivers, AnyConnectOptions, AnyPoolOptions},
     AnyPool, Executor, Transaction,
@@ -248,7 +248,7 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 // unreachable database is a 503, anything else a 500 whose cause is logged.
 impl Conflict for ApiError {
     fn is_transaction_conflict(&self) -> bool {
-        ApiError::is_transaction_conflict(self)
+        self.code == Code::TransactionConflict
     }
 }
 
