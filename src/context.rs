@@ -1,5 +1,7 @@
 //! What a server function needs from its request: the app state, the
 //! caller's address and agent, and a way to set cookies on the response.
+//! Who is signed in is the accounts' to say (`accounts::sessions` adds
+//! `session`, `signed_in` and `require` to the context).
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -13,12 +15,9 @@ use leptos::prelude::{use_context, LeptosOptions};
 use leptos_axum::ResponseOptions;
 
 use crate::{
-    accounts::sessions::{self, Current},
     config::Config,
-    email::sender::Wake,
-    error::{ApiError, Code},
-    roles::Permission,
-    server::{clock, db::Db, rate_limit},
+    error::ApiError,
+    server::{clock, db::Db, rate_limit, shutdown::Wake},
 };
 
 #[derive(Clone)]
@@ -108,42 +107,6 @@ impl RequestContext {
             clock::now_ms(),
         )
         .await
-    }
-
-    /// The caller's live session, if any; a renewed session re-sends its cookie.
-    pub async fn session(&self) -> Result<Option<Current>, ApiError> {
-        let Some(token) = sessions::token_from(&self.parts, self.config()) else {
-            return Ok(None);
-        };
-        let current = sessions::lookup(self.db(), self.config(), &token).await?;
-        if current.as_ref().is_some_and(|c| c.renewed) {
-            self.set_cookie(&sessions::cookie(self.config(), &token));
-        }
-        Ok(current)
-    }
-
-    /// The caller's session, or 401 `UNAUTHORIZED`.
-    pub async fn signed_in(&self) -> Result<Current, ApiError> {
-        self.session().await?.ok_or_else(ApiError::unauthenticated)
-    }
-
-    /// The caller's session when their role grants `permission`; 401 when
-    /// signed out, 403 `FORBIDDEN` when the role falls short. Every guarded
-    /// endpoint starts here.
-    pub async fn require(&self, permission: Permission) -> Result<Current, ApiError> {
-        let current = self.signed_in().await?;
-        if self.config().roles.allows(&current.user.role, permission) {
-            Ok(current)
-        } else {
-            tracing::info!(user = %current.user.id, %permission, "permission refused");
-            Err(ApiError::new(
-                Code::Forbidden,
-                format!(
-                    "Your role ({}) does not allow this ({permission}).",
-                    current.user.role
-                ),
-            ))
-        }
     }
 
     /// Sets a response header, when the answer is a page or a server

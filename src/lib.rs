@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod audit;
 #[cfg(feature = "ssr")]
@@ -12,11 +13,9 @@ pub mod config;
 pub mod context;
 pub mod email;
 pub mod error;
-pub mod invites;
+pub mod invitations;
 pub mod organizations;
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod roles;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -155,7 +155,10 @@ async fn outbox(args: &[String]) -> anyhow::Result<()> {
 
 /// `gatehouse invite`: the setup link on demand, and invitations from scripts.
 async fn invite(args: &[String]) -> anyhow::Result<()> {
-    use gatehouse::invites::{service, CreateInviteBody, OneOrMany};
+    use gatehouse::invitations::{
+        role::{create, CreateInviteBody},
+        OneOrMany,
+    };
 
     let mut body = CreateInviteBody {
         share_inviter_name: Some(false),
@@ -200,9 +203,9 @@ async fn invite(args: &[String]) -> anyhow::Result<()> {
     }
     body.email = Some(OneOrMany::Many(emails));
     let (config, db) = open_instance().await?;
-    let spec = service::NewInvites::from_body(&config, body)
+    let spec = create::NewInvites::from_body(&config, body)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let created = service::create_invitations(&db, &config, &spec, None, None)
+    let created = create::create_invitations(&db, &config, &spec, None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     for c in &created {

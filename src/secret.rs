@@ -59,6 +59,35 @@ impl Drop for SecretText {
     }
 }
 
+/// What an invitation's secret looks like. It lives with the secret values
+/// because the settings (`invitations.default_kind`) name it too, and they
+/// sit below the invitations core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretKind {
+    /// A long token inside a link; unguessable.
+    Link,
+    /// Eight characters to type; about 40 bits, so lookups are rate limited.
+    Code,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::Link => "link",
+            SecretKind::Code => "code",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Self {
+        if s == "code" {
+            SecretKind::Code
+        } else {
+            SecretKind::Link
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

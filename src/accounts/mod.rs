@@ -6,9 +6,11 @@
 pub mod create;
 pub mod domain;
 #[cfg(feature = "ssr")]
-mod service;
+pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -160,18 +162,35 @@ pub fn required<'a, T: AsRef<str>>(value: &'a Option<T>, field: &str) -> Result<
     })
 }
 
-#[server(name = SignUpEmail, prefix = "/api/auth", endpoint = "sign-up/email", input = leptos::server_fn::codec::Json)]
-pub async fn sign_up_email(
-    #[server(flatten)] body: SignUpBody,
-) -> Result<SignUpResponse, ApiError> {
-    service::sign_up(body).await
-}
+// `sign-up/email` is served by `invitations::role`: better-invite lets it
+// carry an invitation, which is redeemed in the sign-up's transaction.
 
 #[server(name = SignInEmail, prefix = "/api/auth", endpoint = "sign-in/email", input = leptos::server_fn::codec::Json)]
 pub async fn sign_in_email(
     #[server(flatten)] body: SignInBody,
 ) -> Result<SignInResponse, ApiError> {
-    let result = service::sign_in(body).await;
+    let result: Result<SignInResponse, ApiError> = async {
+        let cx = crate::context::RequestContext::current()?;
+        let config = cx.config();
+        cx.rate_limit("sign-in", config.rate_limits.sign_in).await?;
+        let (email, password) = (
+            required(&body.email, "email")?,
+            required(&body.password, "password")?,
+        );
+        let (ip, agent) = (cx.ip(), cx.user_agent());
+        let client = sign_in::Client {
+            ip: &ip,
+            user_agent: agent.as_deref(),
+        };
+        let (token, user) = sign_in::sign_in(cx.db(), config, email, password, client).await?;
+        cx.set_cookie(&sessions::cookie(config, &token));
+        Ok(SignInResponse {
+            redirect: false,
+            token,
+            user: user.view(),
+        })
+    }
+    .await;
     let outcome = match &result {
         Ok(_) => "success".to_owned(),
         Err(e) => e.code.as_str().to_lowercase(),
@@ -182,27 +201,40 @@ pub async fn sign_in_email(
 
 #[server(name = SignOut, prefix = "/api/auth", endpoint = "sign-out", input = leptos::server_fn::codec::Json)]
 pub async fn sign_out() -> Result<SuccessResponse, ApiError> {
-    service::sign_out().await
+    let cx = crate::context::RequestContext::current()?;
+    let config = cx.config();
+    if let Some(token) = sessions::token_from(&cx.parts, config) {
+        sign_in::sign_out(cx.db(), config, &token, &cx.ip()).await?;
+    }
+    cx.set_cookie(&sessions::clear_cookie(config));
+    Ok(SuccessResponse { success: true })
 }
 
 /// The caller's session and user, or `null` when signed out.
 #[server(name = GetSession, prefix = "/api/auth", endpoint = "get-session", input = GetUrl)]
 pub async fn get_session() -> Result<Option<SessionWithUser>, ApiError> {
-    service::get_session().await
+    let cx = crate::context::RequestContext::current()?;
+    Ok(cx.session().await?.as_ref().map(sign_in::session_view))
 }
 
 #[server(name = RequestPasswordReset, prefix = "/api/auth", endpoint = "request-password-reset", input = leptos::server_fn::codec::Json)]
 pub async fn request_password_reset(
     #[server(flatten)] body: RequestPasswordResetBody,
 ) -> Result<StatusResponse, ApiError> {
-    service::request_password_reset(body).await
+    let cx = crate::context::RequestContext::current()?;
+    cx.rate_limit("password-reset", cx.config().rate_limits.password_reset)
+        .await?;
+    recovery::request_password_reset(&cx.state, body, cx.ip())
 }
 
 #[server(name = ResetPassword, prefix = "/api/auth", endpoint = "reset-password", input = leptos::server_fn::codec::Json)]
 pub async fn reset_password(
     #[server(flatten)] body: ResetPasswordBody,
 ) -> Result<StatusResponse, ApiError> {
-    service::reset_password(body).await
+    let cx = crate::context::RequestContext::current()?;
+    cx.rate_limit("reset-password", cx.config().rate_limits.password_reset)
+        .await?;
+    recovery::reset_password(cx.db(), body, &cx.ip()).await
 }
 
 /// Sends a link that proves the caller reads this mailbox (Better Auth's
@@ -213,7 +245,11 @@ pub async fn reset_password(
 pub async fn send_verification_email(
     #[server(flatten)] body: SendVerificationEmailBody,
 ) -> Result<StatusResponse, ApiError> {
-    service::send_verification_email(body).await
+    let cx = crate::context::RequestContext::current()?;
+    cx.rate_limit("verify-email", cx.config().rate_limits.password_reset)
+        .await?;
+    let me = cx.session().await?;
+    recovery::send_verification_email(&cx.state, me.as_ref().map(|m| &m.user), body).await
 }
 
 /// Spends a verification link and marks its email verified. A POST (the
@@ -223,7 +259,12 @@ pub async fn send_verification_email(
 pub async fn verify_email(
     #[server(flatten)] body: VerifyEmailBody,
 ) -> Result<VerifyEmailResponse, ApiError> {
-    service::verify_email(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("verify-email-token", config.rate_limits.password_reset)
+        .await?;
+    let token = required(&body.token, "token")?;
+    recovery::verify_email(cx.db(), config, token, &cx.ip()).await
 }
 
 /// What the account pages need to know about this instance before anyone

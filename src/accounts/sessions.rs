@@ -6,7 +6,10 @@ use sqlx::Row;
 
 use super::store::UserRow;
 use crate::{
+    access::roles::Permission,
     config::Config,
+    context::RequestContext,
+    error::{ApiError, Code},
     server::{
         clock, crypto,
         db::{Db, Tx},
@@ -43,14 +46,67 @@ pub struct SessionRow {
     pub active_team_id: Option<String>,
 }
 
-/// A live session with its user and the token that found it.
-#[derive(Debug, Clone)]
+/// A live session with its user and the token that found it. Its `Debug`
+/// leaves the token out.
+#[derive(Clone)]
 pub struct Current {
     pub token: String,
     pub session: SessionRow,
     pub user: UserRow,
     /// Set when this lookup extended the session, so the cookie is re-sent.
     pub renewed: bool,
+}
+
+impl std::fmt::Debug for Current {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Current")
+            .field("token", &"[REDACTED]")
+            .field("session", &self.session)
+            .field("user", &self.user)
+            .field("renewed", &self.renewed)
+            .finish()
+    }
+}
+
+/// Who is signed in, as server functions ask it of their request. Written
+/// here rather than in `context`, which reads requests and knows nothing
+/// of accounts.
+impl RequestContext {
+    /// The caller's live session, if any; a renewed session re-sends its cookie.
+    pub async fn session(&self) -> Result<Option<Current>, ApiError> {
+        let Some(token) = token_from(&self.parts, self.config()) else {
+            return Ok(None);
+        };
+        let current = lookup(self.db(), self.config(), &token).await?;
+        if current.as_ref().is_some_and(|c| c.renewed) {
+            self.set_cookie(&cookie(self.config(), &token));
+        }
+        Ok(current)
+    }
+
+    /// The caller's session, or 401 `UNAUTHORIZED`.
+    pub async fn signed_in(&self) -> Result<Current, ApiError> {
+        self.session().await?.ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The caller's session when their role grants `permission`; 401 when
+    /// signed out, 403 `FORBIDDEN` when the role falls short. Every guarded
+    /// endpoint starts here.
+    pub async fn require(&self, permission: Permission) -> Result<Current, ApiError> {
+        let current = self.signed_in().await?;
+        if self.config().roles.allows(&current.user.role, permission) {
+            Ok(current)
+        } else {
+            tracing::info!(user = %current.user.id, %permission, "permission refused");
+            Err(ApiError::new(
+                Code::Forbidden,
+                format!(
+                    "Your role ({}) does not allow this ({permission}).",
+                    current.user.role
+                ),
+            ))
+        }
+    }
 }
 
 /// Creates a session inside the caller's transaction; returns the raw token.

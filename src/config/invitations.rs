@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{invalid, parse_duration, ConfigError};
-use crate::invites::{domain::SecretKind, policy::RankRule};
+use crate::{access::ranks::RankRule, secret::SecretKind};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -37,7 +37,7 @@ pub use self::{
     webhooks::{ConfiguredWebhook, WebhookSettings},
 };
 use crate::{
-    roles::Roles,
+    access::roles::Roles,
     server::secret_key::{self, SecretKey},
 };
 

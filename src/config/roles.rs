@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
 use crate::{
+    access::roles::{Role, Roles},
     access::statements::{Statements, INSTANCE},
-    roles::{Role, Roles},
 };
 
 /// One `[[roles]]` entry; the list runs from the lowest rank to the highest.

@@ -208,10 +208,10 @@ fn roles_come_from_configuration() {
     );
     assert!(c
         .roles
-        .allows("steward", crate::roles::Permission::InviteList));
+        .allows("steward", crate::access::roles::Permission::InviteList));
     assert!(!c
         .roles
-        .allows("steward", crate::roles::Permission::UserCreate));
+        .allows("steward", crate::access::roles::Permission::UserCreate));
     for (value, named) in [
         (
             r#"[{ name = "x", permissions = { invite = ["destroy"] } }]"#,

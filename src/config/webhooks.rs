@@ -70,9 +70,9 @@ pub struct WebhookSettings {
 #[derive(Debug, Clone)]
 pub struct ConfiguredWebhook {
     pub url: Url,
-    /// As written: `whsec_…` or plain text (`webhooks::domain::Secret`).
+    /// As written: `whsec_…` or plain text (`audit::endpoint::Secret`).
     pub secret: SecretString,
-    pub events: crate::webhooks::domain::Events,
+    pub events: crate::audit::endpoint::Events,
     pub description: String,
 }
 
@@ -110,7 +110,7 @@ pub(super) fn parse_webhooks(figment: &Figment) -> Result<WebhookSettings, Confi
     }
     let mut endpoints: Vec<ConfiguredWebhook> = Vec::new();
     for (i, e) in raw.endpoints.into_iter().enumerate() {
-        use crate::webhooks::domain::{parse_url, Events, Secret};
+        use crate::audit::endpoint::{parse_url, Events, Secret};
         let key = |field: &str| format!("{list_key}[{i}].{field}");
         let url = parse_url(&e.url, raw.allow_private_networks)
             .map_err(|err| invalid(key("url"), err.to_string()))?;

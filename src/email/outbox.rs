@@ -9,7 +9,8 @@ use crate::{
     error::{ApiError, Code},
     server::{
         clock, crypto,
-        db::{row_lock, Db, Tx},
+        db::{Db, Tx},
+        queue,
         rate_limit::{self, Wait},
         secret_key::SecretKey,
     },
@@ -287,45 +288,39 @@ impl Claimed {
     }
 }
 
-/// Claims the most overdue queued message, if any. The claim pushes the due
-/// time out by `lease_ms`, so no other sender sees the message while this one
-/// works on it, and a sender that dies mid-way only delays it by the lease.
-/// PostgreSQL skips rows another node is claiming; SQLite's write lock
-/// (`BEGIN IMMEDIATE`) makes the select-and-update atomic.
+/// Claims the most overdue queued message that can still go out, if any
+/// (`server::queue::claim`).
 pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>> {
-    let now = clock::now_ms();
-    let claim = crypto::new_id();
-    let mut tx = db.begin().await?;
-    let lock = row_lock(&tx, "for update skip locked");
     let deliverable = deliverable("$3");
-    let row = sqlx::query(&format!(
-        "update outbound_emails set claim_token = $1, next_attempt_at = $2, updated_at = $3
-         where id = (select id from outbound_emails
-                     where status = 'queued' and next_attempt_at <= $3 and {deliverable}
-                     order by next_attempt_at, created_at limit 1 {lock})
-           and status = 'queued' and next_attempt_at <= $3 and {deliverable}
-         returning id, recipient, subject, text_body, html_body, sealed_body, kind, attempts"
-    ))
-    .bind(&claim)
-    .bind(now.saturating_add(lease_ms))
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let pick = format!(
+        "select id from outbound_emails
+         where status = 'queued' and next_attempt_at <= $3 and {deliverable}
+         order by next_attempt_at, created_at limit 1 {{lock}}"
+    );
+    let next = queue::Next {
+        table: "outbound_emails",
+        pick: &pick,
+        lock: "for update skip locked",
+        still: Some(&deliverable),
+        returning: "id, recipient, subject, text_body, html_body, sealed_body, kind, attempts",
+    };
+    let mut tx = db.begin().await?;
+    let claimed = queue::claim(&mut tx, next, lease_ms, clock::now_ms()).await?;
     tx.commit().await?;
-    row.map(|row| {
-        Ok(Claimed {
-            id: row.try_get("id")?,
-            claim,
-            recipient: row.try_get("recipient")?,
-            subject: row.try_get("subject")?,
-            text_body: row.try_get("text_body")?,
-            html_body: row.try_get("html_body")?,
-            sealed: row.try_get("sealed_body")?,
-            kind: row.try_get("kind")?,
-            attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        })
-    })
-    .transpose()
+    let Some((claim, row)) = claimed else {
+        return Ok(None);
+    };
+    Ok(Some(Claimed {
+        id: row.try_get("id")?,
+        claim,
+        recipient: row.try_get("recipient")?,
+        subject: row.try_get("subject")?,
+        text_body: row.try_get("text_body")?,
+        html_body: row.try_get("html_body")?,
+        sealed: row.try_get("sealed_body")?,
+        kind: row.try_get("kind")?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+    }))
 }
 
 /// A message that can still go out: it carries no secret, or its sealed
@@ -357,18 +352,12 @@ pub async fn next_due(db: &Db) -> sqlx::Result<Option<i64>> {
 /// the secret has reached its mailbox and is needed here no longer.
 /// Each `mark_*` answers whether the claim still held.
 pub async fn mark_sent(db: &Db, c: &Claimed) -> sqlx::Result<bool> {
-    let now = clock::now_ms();
-    sqlx::query(
-        "update outbound_emails set status = 'sent', sent_at = $1, updated_at = $1,
-             attempts = attempts + 1, last_error = null, claim_token = null, sealed_body = null
-         where id = $2 and claim_token = $3",
-    )
-    .bind(now)
-    .bind(&c.id)
-    .bind(&c.claim)
-    .execute(db.pool())
-    .await
-    .map(|done| done.rows_affected() == 1)
+    let sql = queue::recording(
+        "outbound_emails",
+        "status = 'sent', sent_at = $3, updated_at = $3, attempts = attempts + 1,
+         last_error = null, sealed_body = null",
+    );
+    queue::record(db, &sql, (&c.id, &c.claim), |q| q.bind(clock::now_ms())).await
 }
 
 /// Records a failed attempt: the message is due again at `retry_at`, or,
@@ -381,42 +370,29 @@ pub async fn mark_attempt_failed(
     retry_at: Option<i64>,
 ) -> sqlx::Result<bool> {
     let now = clock::now_ms();
-    let (status, due) = match retry_at {
-        Some(at) => ("queued", at),
-        None => ("failed", now),
-    };
-    sqlx::query(
-        "update outbound_emails set status = $1, next_attempt_at = $2, updated_at = $3,
-             attempts = attempts + 1, last_error = $4, claim_token = null,
-             sealed_body = case when $1 = 'failed' then null else sealed_body end
-         where id = $5 and claim_token = $6 and status = 'queued'",
-    )
-    .bind(status)
-    .bind(due)
-    .bind(now)
-    .bind(error)
-    .bind(&c.id)
-    .bind(&c.claim)
-    .execute(db.pool())
+    let (status, due) = queue::after_failure(retry_at, now);
+    let sql = queue::recording(
+        "outbound_emails",
+        "status = $3, next_attempt_at = $4, updated_at = $5, attempts = attempts + 1,
+         last_error = $6, sealed_body = case when $3 = 'failed' then null else sealed_body end",
+    );
+    queue::record(db, &sql, (&c.id, &c.claim), |q| {
+        q.bind(status).bind(due).bind(now).bind(error)
+    })
     .await
-    .map(|done| done.rows_affected() == 1)
 }
 
 /// With no mail server, a message is held: it stays queued, marked as not
 /// delivered, until an admin retries it (or its secret is spent or expires).
 pub async fn hold(db: &Db, c: &Claimed, reason: &str) -> sqlx::Result<bool> {
-    sqlx::query(
-        "update outbound_emails set next_attempt_at = $1, updated_at = $2, last_error = $3, claim_token = null
-         where id = $4 and claim_token = $5 and status = 'queued'",
-    )
-    .bind(HELD)
-    .bind(clock::now_ms())
-    .bind(reason)
-    .bind(&c.id)
-    .bind(&c.claim)
-    .execute(db.pool())
+    let sql = queue::recording(
+        "outbound_emails",
+        "next_attempt_at = $3, updated_at = $4, last_error = $5",
+    );
+    queue::record(db, &sql, (&c.id, &c.claim), |q| {
+        q.bind(HELD).bind(clock::now_ms()).bind(reason)
+    })
     .await
-    .map(|done| done.rows_affected() == 1)
 }
 
 /// What the admin view lists.

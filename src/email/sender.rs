@@ -4,7 +4,7 @@
 //! (never the link itself: SPEC §6). Requests never wait for mail: they
 //! queue a message and wake the sender.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use lettre::{
     message::{Mailbox, MultiPart},
@@ -15,7 +15,6 @@ use lettre::{
     AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
 };
 use secrecy::ExposeSecret;
-use tokio::sync::Notify;
 
 use super::{outbox, templates::single_line};
 use crate::{
@@ -35,16 +34,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 pub const NOT_CONFIGURED: &str =
     "Not delivered: no SMTP server is configured. It waits here; `gatehouse outbox show` on the server prints it.";
 
-/// Wakes the sender of this node, e.g. right after a message was queued.
-#[derive(Clone, Default)]
-pub struct Wake(Arc<Notify>);
-
-impl Wake {
-    pub fn wake(&self) {
-        // A permit is kept when the sender is busy, so no wake-up is lost.
-        self.0.notify_one();
-    }
-}
+pub use crate::server::shutdown::Wake;
 
 enum Delivery {
     Smtp {
@@ -97,7 +87,7 @@ pub fn spawn(
             let due = outbox::next_due(&db).await.ok().flatten();
             let pause = clock::pause_until(due, settings.poll_interval);
             tokio::select! {
-                _ = wake.0.notified() => {}
+                _ = wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
                 _ = &mut stop => {}
             }

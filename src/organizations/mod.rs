@@ -289,7 +289,7 @@ pub struct OrganizationIdBody {
 pub struct UpdateMemberRoleBody {
     pub member_id: Option<String>,
     /// One role, several, or several in one string separated by commas.
-    pub role: Option<crate::invites::OneOrMany>,
+    pub role: Option<crate::invitations::OneOrMany>,
     pub organization_id: Option<String>,
 }
 
@@ -395,7 +395,7 @@ pub struct AddMemberBody {
     /// Gatehouse's addition: the account by its email instead of `userId`
     /// (what a person adding someone from a page knows).
     pub email: Option<String>,
-    pub role: Option<crate::invites::OneOrMany>,
+    pub role: Option<crate::invitations::OneOrMany>,
     pub organization_id: Option<String>,
 }
 
@@ -436,7 +436,9 @@ pub async fn switch_route(
 #[server(name = AddMember, prefix = "/api/auth", endpoint = "organization/add-member", input = leptos::server_fn::codec::Json)]
 pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<MemberView, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let me = cx.require(crate::roles::Permission::UserCreate).await?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserCreate)
+        .await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| {
         service::add_member(cx.db(), cx.config(), &me, body.clone(), &ip)

@@ -15,6 +15,7 @@ use super::{
     UpdateMemberRoleBody, UpdateOrganizationBody, MEMBERS_PAGE,
 };
 use crate::{
+    access::roles::Permission,
     access::{
         grant::{self, Authority, Refusal},
         statements::{
@@ -27,7 +28,7 @@ use crate::{
     audit,
     config::Config,
     error::{ApiError, ApiResult, Code},
-    roles::Permission,
+    invitations::Kind,
     server::{
         clock, crypto,
         db::{is_unique_violation, Db, Tx},
@@ -628,14 +629,10 @@ pub async fn delete(
         ));
     }
     // Invitations waiting in the outbox lose their links with it.
-    for invitation in invitations::store::pending_ids(&mut tx, &o.id).await? {
-        crate::email::outbox::forget_secret(
-            &mut tx,
-            &[crate::email::Kind::OrganizationInvitation],
-            &invitation,
-            "The organization was deleted.",
-        )
-        .await?;
+    for invitation in crate::invitations::store::organization::pending_ids(&mut tx, &o.id).await? {
+        let why = "The organization was deleted.";
+        crate::invitations::accept::forget_secret(&mut tx, Kind::Organization, &invitation, why)
+            .await?;
     }
     store::delete(&mut tx, &o.id).await?;
     audit::record(
@@ -781,10 +778,10 @@ pub async fn leave(
 }
 
 /// Better Auth's `role: string | string[]`, each a role's name.
-pub(super) fn known_roles(role: Option<crate::invites::OneOrMany>) -> ApiResult<MemberRoles> {
+pub(super) fn known_roles(role: Option<crate::invitations::OneOrMany>) -> ApiResult<MemberRoles> {
     let asked: Vec<String> = match role {
-        Some(crate::invites::OneOrMany::One(r)) => vec![r],
-        Some(crate::invites::OneOrMany::Many(rs)) => rs,
+        Some(crate::invitations::OneOrMany::One(r)) => vec![r],
+        Some(crate::invitations::OneOrMany::Many(rs)) => rs,
         None => Vec::new(),
     };
     // Whether each exists in the organization is checked inside the

@@ -10,10 +10,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    audit::{
-        domain::{diff, Group},
-        list_audit_events, AuditEventView, AuditQuery, PAGE_SIZE,
-    },
+    admin::audit::{list_audit_events, AuditEventView, AuditQuery, PAGE_SIZE},
+    audit::domain::{diff, Group},
     error::Code,
     ui::{format_time, paged_href, Alert, PageHeader, PageLinks, Tone, INPUT, LABEL, LINK},
 };

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
-    email::{
+    admin::emails::{
         get_email, list_emails, retry_email, reveal_email, EmailDetail, EmailIdBody, EmailView,
         PAGE_SIZE,
     },

@@ -13,10 +13,14 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     error::{ApiError, Code},
-    invites::{
-        cancel_invite, create_invite, domain::InviteStatus, domain::SecretKind, invite_options,
-        list_invites, resend_invite, CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions,
-        InviteView, OneOrMany, PAGE_SIZE,
+    invitations::{
+        role::{
+            cancel_invite, create_invite, invite_options, list_invites, resend_invite,
+            CreateInviteBody, CreateInviteResponse, IdBody, InviteOptions, InviteView, PAGE_SIZE,
+        },
+        secret::SecretKind,
+        status::Status,
+        OneOrMany,
     },
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, CopyButton,
@@ -456,7 +460,7 @@ fn InviteRow(invite: InviteView) -> impl IntoView {
 /// A row's status and its *Resend* and *Cancel*. Canceling updates the row
 /// in place; resending reloads the page with the new secret at the top.
 #[island]
-fn InviteControls(id: String, status: InviteStatus) -> impl IntoView {
+fn InviteControls(id: String, status: Status) -> impl IntoView {
     let hydrated = use_hydrated();
     let status = RwSignal::new(status);
     let cancel = Action::new(|id: &String| {
@@ -471,7 +475,7 @@ fn InviteControls(id: String, status: InviteStatus) -> impl IntoView {
     });
     let error = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| match cancel.value().get() {
-        Some(Ok(_)) => status.set(InviteStatus::Canceled),
+        Some(Ok(_)) => status.set(Status::Canceled),
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
@@ -482,15 +486,15 @@ fn InviteControls(id: String, status: InviteStatus) -> impl IntoView {
     });
     let badge = move || {
         let (label, class) = match status.get() {
-            InviteStatus::Pending => ("pending", "bg-emerald-100 text-emerald-800"),
-            InviteStatus::Used => ("used", "bg-slate-200 text-slate-700"),
-            InviteStatus::Canceled => ("canceled", "bg-slate-200 text-slate-700"),
-            InviteStatus::Rejected => ("declined", "bg-slate-200 text-slate-700"),
-            InviteStatus::Expired => ("expired", "bg-amber-100 text-amber-900"),
+            Status::Pending => ("pending", "bg-emerald-100 text-emerald-800"),
+            Status::Used => ("used", "bg-slate-200 text-slate-700"),
+            Status::Canceled => ("canceled", "bg-slate-200 text-slate-700"),
+            Status::Rejected => ("declined", "bg-slate-200 text-slate-700"),
+            Status::Expired => ("expired", "bg-amber-100 text-amber-900"),
         };
         view! { <span data-testid="invite-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span> }
     };
-    let open = move || matches!(status.get(), InviteStatus::Pending | InviteStatus::Expired);
+    let open = move || matches!(status.get(), Status::Pending | Status::Expired);
     let (cancel_id, resend_id) = (id.clone(), id);
     view! {
         <div class="flex flex-col gap-2 sm:items-end">

@@ -2,7 +2,7 @@
 //! one next step, the code form `/invite`, and sign-up with an invitation
 //! `/invite/{token}/sign-up` (SPEC §4).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use percent_encoding::utf8_percent_encode;
@@ -12,17 +12,18 @@ use crate::{
     accounts::sign_out,
     error::ApiError,
     error::Code,
-    invites::{
-        activate_invite,
-        domain::{parse_code, NextStep, SecretKind},
-        get_invite, reject_invite, InvitePreview, TokenBody,
+    invitations::{
+        next_step::NextStep,
+        role::{activate_invite, reject_invite, InvitePreview, TokenBody},
+        secret::{parse_code, SecretKind},
     },
-    organizations::invitations::{join_preview, JoinPreview, JoinStep},
+    organizations::invitations::JoinPreview,
     pages::{
         join::{JoinPreviewCard, JoinSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
         verify_email::SendVerificationButton,
     },
+    secret::SecretText,
     ui::{
         go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, BUTTON, LINK,
         QUERY_VALUE,
@@ -43,24 +44,38 @@ fn welcome_path(redirect: Option<&str>) -> String {
     }
 }
 
-/// A link's invitation: a role invitation, or one into an organization.
-#[derive(Clone, Serialize, Deserialize)]
-enum AnyInvitation {
+/// A link's invitation, in its kind's preview: a role invitation, or one
+/// into an organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AnyInvitation {
     Role(InvitePreview),
     Organization(JoinPreview),
 }
 
-/// The invitation behind a link. Role invitations are looked up first; a
-/// link that is none of theirs may be an organization's.
-async fn load(token: String) -> Result<AnyInvitation, ApiError> {
-    match get_invite(token.clone().into()).await {
-        Err(e) if e.code == Code::InvalidInvitationToken => join_preview(token)
+/// What `/invite/{token}` shows: the invitations core says which kind the
+/// secret belongs to, and that kind's preview answers (the same as
+/// `invite/get` or `gatehouse/organization-invitation`). Changes nothing.
+#[server(name = GetInvitationPage, prefix = "/api/auth", endpoint = "gatehouse/invitation", input = GetUrl)]
+pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiError> {
+    use crate::{
+        invitations::{accept::kind_of, role::redeem, Kind},
+        organizations::invitations::service::join_preview,
+    };
+    let cx = crate::context::RequestContext::current()?;
+    let viewer = cx.session().await?;
+    let (db, config) = (cx.db(), cx.config());
+    match kind_of(db, &token).await? {
+        Kind::Organization => join_preview(db, viewer.as_ref(), token.trim())
             .await
-            .map(AnyInvitation::Organization)
-            // Neither knows it: the role invitation's words say so.
-            .map_err(|_| e),
-        other => other.map(AnyInvitation::Role),
+            .map(AnyInvitation::Organization),
+        Kind::Role => redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
+            .await
+            .map(AnyInvitation::Role),
     }
+}
+
+async fn load(token: String) -> Result<AnyInvitation, ApiError> {
+    invitation_page(token.into()).await
 }
 
 #[component]
@@ -115,7 +130,7 @@ fn Preview(preview: InvitePreview, token: String) -> impl IntoView {
         "rejected" => ("Declined", "bg-slate-200 text-slate-700"),
         _ => ("Expired", "bg-amber-100 text-amber-900"),
     };
-    // Someone else signed in is not told the address (see `invites::preview`).
+    // Someone else signed in is not told the address (see `invitations::role::redeem::preview`).
     let for_whom = match (&inv.email, preview.next_step) {
         (Some(email), _) => email.clone(),
         (None, NextStep::SwitchAccount) => "Another email address".to_owned(),
@@ -204,8 +219,9 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
             }
             .into_any()
         }
-                NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
-        NextStep::AlreadyHasRole => view! {
+        NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
+        // A role invitation's preview never says `already-member`.
+        NextStep::AlreadyHasRole | NextStep::AlreadyMember => view! {
             <Alert tone=Tone::Info>
                 "You are "{preview.viewer_role.clone().unwrap_or_default()}", which already ranks at or above "{inv.role.clone()}". You keep your role."
             </Alert>
@@ -342,7 +358,7 @@ pub fn InviteSignUpPage() -> impl IntoView {
                 // Signed in, used up, or for someone with an account: the
                 // preview says what to do instead.
                 Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::Organization(join)) if join.step == JoinStep::SignUp => {
+                Ok(AnyInvitation::Organization(join)) if join.step == NextStep::SignUp => {
                     let p = join.preview.clone();
                     view! {
                         <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>

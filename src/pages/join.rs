@@ -7,9 +7,10 @@ use leptos::prelude::*;
 
 use crate::{
     error::Code,
+    invitations::next_step::NextStep,
     organizations::invitations::{
         accept_invitation, reject_invitation, sign_up_with_invitation, InvitationIdBody,
-        JoinPreview, JoinStep, SignUpWithInvitationBody,
+        JoinPreview, SignUpWithInvitationBody,
     },
     pages::invite::SwitchAccount,
     ui::{
@@ -27,13 +28,13 @@ fn welcome(slug: &str) -> String {
 pub fn JoinPreviewCard(join: JoinPreview, token: String) -> impl IntoView {
     let p = join.preview.clone();
     let title = match join.step {
-        JoinStep::Unusable => "This invitation can no longer be used".to_owned(),
-        JoinStep::AlreadyMember => format!("You are already in {}", p.organization_name),
+        NextStep::Unusable => "This invitation can no longer be used".to_owned(),
+        NextStep::AlreadyMember => format!("You are already in {}", p.organization_name),
         _ => format!("Join {}", p.organization_name),
     };
     let (status_label, status_class) = match p.status.as_str() {
         // Pending, but its inviter can no longer grant it.
-        "pending" if join.step == JoinStep::Unusable => ("Void", "bg-amber-100 text-amber-900"),
+        "pending" if join.step == NextStep::Unusable => ("Void", "bg-amber-100 text-amber-900"),
         "pending" => ("Pending", "bg-emerald-100 text-emerald-800"),
         "accepted" => ("Accepted", "bg-slate-200 text-slate-700"),
         "canceled" => ("Canceled", "bg-slate-200 text-slate-700"),
@@ -69,7 +70,10 @@ pub fn JoinPreviewCard(join: JoinPreview, token: String) -> impl IntoView {
 fn next_step(join: JoinPreview, token: String) -> AnyView {
     let slug = join.preview.organization_slug.clone();
     match join.step {
-        JoinStep::SignUp => view! {
+        // An organization's preview never says `sign-in` (it does not tell
+        // whether the address has an account) nor `verify-email` (its link
+        // proves the mailbox); they read as their nearest step.
+        NextStep::SignUp | NextStep::SignIn => view! {
             <a href=format!("/invite/{token}/sign-up") class=BUTTON>"Create your account and join"</a>
             <p class="mt-4 text-center text-sm text-slate-600">
                 "Already have an account? "
@@ -77,19 +81,19 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
             </p>
         }
         .into_any(),
-        JoinStep::Accept => view! {
+        NextStep::Accept | NextStep::VerifyEmail => view! {
             <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() compact=false />
         }
         .into_any(),
-        JoinStep::SwitchAccount => view! {
+        NextStep::SwitchAccount => view! {
             <SwitchAccount viewer=join.viewer_email.unwrap_or_default() token />
         }
         .into_any(),
-        JoinStep::AlreadyMember => view! {
+        NextStep::AlreadyMember | NextStep::AlreadyHasRole => view! {
             <a href=format!("/orgs/{slug}") class=BUTTON>"Go to the organization"</a>
         }
         .into_any(),
-        JoinStep::Unusable => view! {
+        NextStep::Unusable => view! {
             <Alert tone=Tone::Error>{join.reason.unwrap_or_default()}</Alert>
             <p class="text-sm text-slate-700">"Ask the person who invited you for a new invitation."</p>
         }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::{
     error::{ApiError, Code},
-    invites::OneOrMany,
+    invitations::OneOrMany,
     organizations::{
         invitations::{
             cancel_invitation, invite_member, list_invitations, InvitationIdBody, InvitationView,

@@ -18,7 +18,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use crate::{
     accounts::domain::Email,
     error::Code,
-    invites::OneOrMany,
+    invitations::OneOrMany,
     organizations::{
         add_member, delete_organization, member_action, organization_page, update_organization,
         AddMemberBody, MemberAction, MemberView, OrganizationChanges, OrganizationIdBody,

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::{
     accounts::{
         domain::{Email, Password, PersonName, PASSWORD_HINT},
-        get_instance_info, sign_up_email, SignUpBody,
+        get_instance_info, SignUpBody,
     },
     error::Code,
+    invitations::role::sign_up_email,
     ui::{go_to, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
 };
 

@@ -7,7 +7,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     error::Code,
-    invites::get_welcome,
+    invitations::role::get_welcome,
     organizations::organization_page,
     ui::{Alert, Tone},
 };

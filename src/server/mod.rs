@@ -7,6 +7,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod metrics;
+pub mod queue;
 pub mod rate_limit;
 pub mod secret_key;
 pub mod security;

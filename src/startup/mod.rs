@@ -108,7 +108,7 @@ pub async fn start(
     crypto::warm_up()
         .await
         .context("Failed to prepare password hashing")?;
-    crate::invites::service::first_run(&db, &config)
+    crate::invitations::role::setup::first_run(&db, &config)
         .await
         .context("Failed to create the first-run setup link")?;
     crate::webhooks::store::sync_configured(&db, &config.secret_key, &config.webhooks.endpoints)
@@ -189,11 +189,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(security::healthz))
         .route(
             "/api/auth/admin/export-audit-events",
-            get(crate::audit::service::export_route),
+            get(crate::admin::audit::export_route),
         )
         .route(
             "/admin/webhooks",
-            axum::routing::post(crate::webhooks::service::form_route),
+            axum::routing::post(crate::webhooks::form::form_route),
         )
         .route(
             "/orgs/switch",

@@ -104,47 +104,86 @@ pub const PAGE_SIZE: u32 = 20;
 pub async fn create_user(
     #[server(flatten)] body: CreateUserBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    service::create_user(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserCreate)
+        .await?;
+    let done = service::create_user(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
 }
 
 #[server(name = EnrollmentInfoFn, prefix = "/api/auth", endpoint = "admin/enrollment-info", input = GetUrl)]
 pub async fn enrollment_info(token: crate::secret::SecretText) -> Result<EnrollmentInfo, ApiError> {
-    service::enrollment_info(token.expose().to_owned()).await
+    let cx = crate::context::RequestContext::current()?;
+    service::enrollment_info(cx.db(), &token).await
 }
 
+/// Sets the password, verifies the email, spends the token and signs the
+/// person in (SPEC §3 "Accounts" 1).
 #[server(name = CompleteEnrollment, prefix = "/api/auth", endpoint = "admin/complete-enrollment", input = leptos::server_fn::codec::Json)]
 pub async fn complete_enrollment(
     #[server(flatten)] body: CompleteEnrollmentBody,
 ) -> Result<SignInResponse, ApiError> {
-    service::complete_enrollment(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("enroll", config.rate_limits.password_reset)
+        .await?;
+    let (ip, agent) = (cx.ip(), cx.user_agent());
+    let client = crate::accounts::sign_in::Client {
+        ip: &ip,
+        user_agent: agent.as_deref(),
+    };
+    let done = service::complete_enrollment(cx.db(), config, body, client).await?;
+    cx.set_cookie(&crate::accounts::sessions::cookie(config, &done.token));
+    Ok(done)
 }
 
 #[server(name = ResendEnrollment, prefix = "/api/auth", endpoint = "admin/resend-enrollment", input = leptos::server_fn::codec::Json)]
 pub async fn resend_enrollment(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<StatusResponse, ApiError> {
-    service::resend_enrollment(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserCreate)
+        .await?;
+    let done = service::resend_enrollment(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
 }
 
 #[server(name = SetRole, prefix = "/api/auth", endpoint = "admin/set-role", input = leptos::server_fn::codec::Json)]
 pub async fn set_role(
     #[server(flatten)] body: SetRoleBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    service::set_role(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserSetRole)
+        .await?;
+    service::set_role(cx.db(), cx.config(), &me.user, body, &cx.ip()).await
 }
 
 #[server(name = DisableUser, prefix = "/api/auth", endpoint = "admin/disable-user", input = leptos::server_fn::codec::Json)]
 pub async fn disable_user(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    service::set_disabled(body, true).await
+    set_disabled(body, true).await
 }
 
 #[server(name = EnableUser, prefix = "/api/auth", endpoint = "admin/enable-user", input = leptos::server_fn::codec::Json)]
 pub async fn enable_user(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    service::set_disabled(body, false).await
+    set_disabled(body, false).await
+}
+
+#[cfg(feature = "ssr")]
+async fn set_disabled(body: UserIdBody, disabled: bool) -> Result<CreateUserResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserDisable)
+        .await?;
+    service::set_disabled(cx.db(), cx.config(), &me.user, body, disabled, &cx.ip()).await
 }
 
 #[server(name = ListUsers, prefix = "/api/auth", endpoint = "admin/list-users", input = GetUrl)]
@@ -153,12 +192,28 @@ pub async fn list_users(
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<UserList, ApiError> {
-    service::list_users(search, limit, offset).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserList)
+        .await?;
+    service::list_users(
+        cx.db(),
+        cx.config(),
+        &me.user,
+        search.as_deref(),
+        limit,
+        offset,
+    )
+    .await
 }
 
+/// Whether the caller's role grants every listed permission (Better Auth's
+/// `admin/has-permission`). Unknown statements are simply not granted.
 #[server(name = HasPermission, prefix = "/api/auth", endpoint = "admin/has-permission", input = leptos::server_fn::codec::Json)]
 pub async fn has_permission(
     #[server(flatten)] body: HasPermissionBody,
 ) -> Result<HasPermissionResponse, ApiError> {
-    service::has_permission(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::has_permission(cx.config(), &me.user, body)
 }

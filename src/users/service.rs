@@ -1,6 +1,7 @@
 //! The server side of admin enrollment and user management (SPEC §3
 //! "Accounts" 1): granting a role goes up to one's own rank, as invitations
-//! do; acting on an existing account needs a rank strictly above it.
+//! do; acting on an existing account needs a rank strictly above it. Each
+//! takes the actor and the client's address from its server function.
 
 use serde_json::json;
 
@@ -10,22 +11,26 @@ use super::{
     PAGE_SIZE,
 };
 use crate::{
-    accounts::create::{create_account, NewAccount},
-    accounts::sessions,
+    access::{
+        ranks::{self, GrantRefusal},
+        roles::Permission,
+    },
     accounts::{
+        create::{create_account, NewAccount},
         domain::{Email, Password, PersonName},
-        required,
+        required, sessions,
+        sign_in::Client,
         store::{self as accounts, UserRow},
         SignInResponse, StatusResponse,
     },
     audit,
     config::Config,
-    context::RequestContext,
     email::{self, outbox, templates, Cause, Kind},
     error::{ApiError, ApiResult, Code},
-    invites::policy::{self, GrantRefusal},
-    roles::Permission,
-    server::{clock, crypto, db::Tx},
+    server::{
+        clock, crypto,
+        db::{Db, Tx},
+    },
 };
 
 fn token_invalid() -> ApiError {
@@ -48,7 +53,7 @@ fn user_not_found() -> ApiError {
 
 /// `actor` may give `role` (and, for changes, may touch someone holding it).
 fn may_assign(config: &Config, actor: &str, role: &str, permission: Permission) -> ApiResult<()> {
-    policy::may_assign(
+    ranks::may_assign(
         &config.roles,
         config.invitations.rank_rule,
         actor,
@@ -112,10 +117,15 @@ async fn issue_enrollment(
     Ok(())
 }
 
-pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> {
-    let cx = RequestContext::current()?;
-    let me = cx.require(Permission::UserCreate).await?.user;
-    let config = cx.config();
+/// `admin/create-user`: an account without a password, and its
+/// enrollment email; the caller wakes the sender.
+pub async fn create_user(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    body: CreateUserBody,
+    ip: &str,
+) -> ApiResult<CreateUserResponse> {
     if body.password.as_deref().is_some_and(|p| !p.is_empty()) {
         return Err(ApiError::new(
             Code::PasswordNotAllowed,
@@ -127,8 +137,7 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
     let role = required(&body.role, "role")?.trim().to_owned();
     may_assign(config, &me.role, &role, Permission::UserCreate)?;
 
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+    let mut tx = db.begin().await?;
     let user = create_account(
         &mut tx,
         NewAccount {
@@ -138,7 +147,7 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
             email_verified: false,
             password_hash: None,
             created_by: Some(&me.id),
-            ip: &ip,
+            ip,
         },
     )
     .await
@@ -150,15 +159,13 @@ pub async fn create_user(body: CreateUserBody) -> ApiResult<CreateUserResponse> 
             )
         })
     })?;
-    issue_enrollment(&mut tx, config, &user, &me).await?;
+    issue_enrollment(&mut tx, config, &user, me).await?;
     tx.commit().await?;
-    cx.state.mail.wake();
     Ok(CreateUserResponse { user: user.view() })
 }
 
-pub async fn enrollment_info(token: String) -> ApiResult<EnrollmentInfo> {
-    let cx = RequestContext::current()?;
-    let user = store::enrollment_user(cx.db(), &crypto::hash_token(token.trim()), clock::now_ms())
+pub async fn enrollment_info(db: &Db, token: &str) -> ApiResult<EnrollmentInfo> {
+    let user = store::enrollment_user(db, &crypto::hash_token(token.trim()), clock::now_ms())
         .await?
         .ok_or_else(token_invalid)?;
     Ok(EnrollmentInfo {
@@ -171,17 +178,17 @@ pub async fn enrollment_info(token: String) -> ApiResult<EnrollmentInfo> {
 /// person in: one transaction, so a failure anywhere leaves the token live
 /// and a retry starts from the beginning. The user comes from the token,
 /// never from the request.
-pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<SignInResponse> {
-    let cx = RequestContext::current()?;
-    let config = cx.config();
-    cx.rate_limit("enroll", config.rate_limits.password_reset)
-        .await?;
+pub async fn complete_enrollment(
+    db: &Db,
+    config: &Config,
+    body: CompleteEnrollmentBody,
+    client: Client<'_>,
+) -> ApiResult<SignInResponse> {
     let token = required(&body.token, "token")?.trim().to_owned();
     let password = Password::parse(required(&body.password, "password")?)?;
     let phc = crypto::hash_password(password.into_secret()).await?;
 
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+    let mut tx = db.begin().await?;
     let user_id = store::consume_enrollment(&mut tx, &crypto::hash_token(&token), clock::now_ms())
         .await?
         .ok_or_else(token_invalid)?;
@@ -204,17 +211,16 @@ pub async fn complete_enrollment(body: CompleteEnrollmentBody) -> ApiResult<Sign
     )
     .await?;
     let (session_token, _) =
-        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
+        sessions::create(&mut tx, config, &user.id, client.ip, client.user_agent).await?;
     audit::record(
         &mut tx,
         audit::Event::new("user.enrollment-completed")
             .actor(&user.id)
             .target(&user.id)
-            .ip(&ip),
+            .ip(client.ip),
     )
     .await?;
     tx.commit().await?;
-    cx.set_cookie(&sessions::cookie(config, &session_token));
     Ok(SignInResponse {
         redirect: false,
         token: session_token,
@@ -252,7 +258,7 @@ async fn acting_on(
             format!("Your role ({}) does not allow this.", me.role),
         ));
     }
-    if !policy::may_act_on(&config.roles, &me.role, &user.role) {
+    if !ranks::may_act_on(&config.roles, &me.role, &user.role) {
         return Err(ApiError::new(
             Code::InsufficientPermissions,
             format!(
@@ -272,14 +278,16 @@ fn is_last_owner(config: &Config, owners: &[String], user: &UserRow) -> bool {
         && owners.iter().all(|id| *id == user.id)
 }
 
-pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
-    let cx = RequestContext::current()?;
-    let me = cx.require(Permission::UserCreate).await?.user;
-    let config = cx.config();
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+pub async fn resend_enrollment(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    body: UserIdBody,
+    ip: &str,
+) -> ApiResult<StatusResponse> {
+    let mut tx = db.begin().await?;
     let user = target(&mut tx, &body).await?;
-    let me = acting_on(&mut tx, config, &me, &user, Permission::UserCreate).await?;
+    let me = acting_on(&mut tx, config, me, &user, Permission::UserCreate).await?;
     if store::has_password(&mut tx, &user.id).await? {
         return Err(already_has_password());
     }
@@ -289,11 +297,10 @@ pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
         audit::Event::new("user.enrollment-resent")
             .actor(&me.id)
             .target(&user.id)
-            .ip(&ip),
+            .ip(ip),
     )
     .await?;
     tx.commit().await?;
-    cx.state.mail.wake();
     Ok(StatusResponse {
         status: true,
         message: Some(format!(
@@ -303,13 +310,15 @@ pub async fn resend_enrollment(body: UserIdBody) -> ApiResult<StatusResponse> {
     })
 }
 
-pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
-    let cx = RequestContext::current()?;
-    let me = cx.require(Permission::UserSetRole).await?.user;
-    let config = cx.config();
+pub async fn set_role(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    body: SetRoleBody,
+    ip: &str,
+) -> ApiResult<CreateUserResponse> {
     let role = required(&body.role, "role")?.trim().to_owned();
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+    let mut tx = db.begin().await?;
     // The owners are locked first (PostgreSQL), so that the reads below see
     // any change another owner's request just made.
     let top = &config.roles.highest().name;
@@ -323,7 +332,7 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
     .await?;
     // Act on the person as they are (strictly above them), and grant the
     // new role as an invitation would (up to one's own).
-    let me = acting_on(&mut tx, config, &me, &user, Permission::UserSetRole).await?;
+    let me = acting_on(&mut tx, config, me, &user, Permission::UserSetRole).await?;
     may_assign(config, &me.role, &role, Permission::UserSetRole)?;
     if &role != top && is_last_owner(config, &owners, &user) {
         return Err(ApiError::new(
@@ -335,7 +344,7 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
         ));
     }
     if !accounts::change_role(&mut tx, &user.id, &user.role, &role).await? {
-        return Err(crate::roles::changed_meanwhile());
+        return Err(crate::access::roles::changed_meanwhile());
     }
     audit::record(
         &mut tx,
@@ -344,7 +353,7 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
             .target(&user.id)
             .before(json!({ "role": user.role }))
             .after(json!({ "role": role }))
-            .ip(&ip),
+            .ip(ip),
     )
     .await?;
     tx.commit().await?;
@@ -354,12 +363,15 @@ pub async fn set_role(body: SetRoleBody) -> ApiResult<CreateUserResponse> {
 }
 
 /// Disables (ending every session at once) or enables an account.
-pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateUserResponse> {
-    let cx = RequestContext::current()?;
-    let me = cx.require(Permission::UserDisable).await?.user;
-    let config = cx.config();
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+pub async fn set_disabled(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    body: UserIdBody,
+    disabled: bool,
+    ip: &str,
+) -> ApiResult<CreateUserResponse> {
+    let mut tx = db.begin().await?;
     let owners = store::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
     let user = target(&mut tx, &body).await?;
     if user.id == me.id {
@@ -368,7 +380,7 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
             "You cannot disable or enable your own account.",
         ));
     }
-    let me = acting_on(&mut tx, config, &me, &user, Permission::UserDisable).await?;
+    let me = acting_on(&mut tx, config, me, &user, Permission::UserDisable).await?;
     let top = &config.roles.highest().name;
     if disabled && is_last_owner(config, &owners, &user) {
         return Err(ApiError::new(
@@ -389,7 +401,7 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
         })
         .actor(&me.id)
         .target(&user.id)
-        .ip(&ip),
+        .ip(ip),
     )
     .await?;
     tx.commit().await?;
@@ -399,27 +411,21 @@ pub async fn set_disabled(body: UserIdBody, disabled: bool) -> ApiResult<CreateU
 }
 
 pub async fn list_users(
-    search: Option<String>,
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    search: Option<&str>,
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> ApiResult<UserList> {
-    let cx = RequestContext::current()?;
-    let me = cx.require(Permission::UserList).await?.user;
-    let config = cx.config();
     let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
     let offset = i64::from(offset.unwrap_or(0));
-    let (rows, total) = store::list(
-        cx.db(),
-        search.as_deref().unwrap_or_default(),
-        limit,
-        offset,
-    )
-    .await?;
+    let (rows, total) = store::list(db, search.unwrap_or_default(), limit, offset).await?;
     Ok(UserList {
         users: rows
             .into_iter()
             .map(|(user, enrollment_pending)| ListedUser {
-                manageable: policy::may_act_on(&config.roles, &me.role, &user.role),
+                manageable: ranks::may_act_on(&config.roles, &me.role, &user.role),
                 user: user.view(),
                 enrollment_pending,
             })
@@ -438,15 +444,17 @@ pub async fn list_users(
 
 /// Whether the caller's role grants every listed permission (Better Auth's
 /// `admin/has-permission`). Unknown statements are simply not granted.
-pub async fn has_permission(body: HasPermissionBody) -> ApiResult<HasPermissionResponse> {
-    let cx = RequestContext::current()?;
-    let me = cx.signed_in().await?.user;
+pub fn has_permission(
+    config: &Config,
+    me: &UserRow,
+    body: HasPermissionBody,
+) -> ApiResult<HasPermissionResponse> {
     let asked = body
         .permissions
         .or(body.permission)
         .ok_or_else(|| ApiError::new(Code::MissingField, "The field `permissions` is required."))?;
     let request = crate::access::statements::requested(&asked)?;
-    let success = cx.config().roles.grants(&me.role, &request);
+    let success = config.roles.grants(&me.role, &request);
     Ok(HasPermissionResponse {
         success,
         error: None,

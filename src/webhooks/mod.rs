@@ -4,7 +4,7 @@
 //! endpoints at `/admin/webhooks` and through the endpoints below.
 
 #[cfg(feature = "ssr")]
-pub mod domain;
+pub mod form;
 #[cfg(feature = "ssr")]
 pub mod sender;
 #[cfg(feature = "ssr")]
@@ -142,59 +142,62 @@ pub struct DeliveriesQuery {
 
 #[server(name = ListWebhooks, prefix = "/api/auth", endpoint = "admin/list-webhooks", input = GetUrl)]
 pub async fn list_webhooks() -> Result<WebhookList, ApiError> {
-    service::list().await
+    let (cx, _) = manager().await?;
+    service::list(cx.db()).await
 }
 
 #[server(name = GetWebhook, prefix = "/api/auth", endpoint = "admin/get-webhook", input = GetUrl)]
 pub async fn get_webhook(#[server(flatten)] query: WebhookQuery) -> Result<WebhookView, ApiError> {
-    service::get(query.webhook_id).await
+    let (cx, _) = manager().await?;
+    service::get(cx.db(), &query.webhook_id).await
 }
 
 #[server(name = CreateWebhook, prefix = "/api/auth", endpoint = "admin/create-webhook", input = leptos::server_fn::codec::Json)]
 pub async fn create_webhook(
     #[server(flatten)] body: CreateWebhookBody,
 ) -> Result<WebhookWithSecret, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    service::create(&cx, body).await
+    let (cx, owner) = manager().await?;
+    service::create(cx.db(), cx.config(), &owner, body, &cx.ip()).await
 }
 
 #[server(name = UpdateWebhook, prefix = "/api/auth", endpoint = "admin/update-webhook", input = leptos::server_fn::codec::Json)]
 pub async fn update_webhook(
     #[server(flatten)] body: UpdateWebhookBody,
 ) -> Result<WebhookView, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    service::update(&cx, body).await
+    let (cx, owner) = manager().await?;
+    service::update(cx.db(), cx.config(), &owner, body, &cx.ip()).await
 }
 
 #[server(name = RotateWebhookSecret, prefix = "/api/auth", endpoint = "admin/rotate-webhook-secret", input = leptos::server_fn::codec::Json)]
 pub async fn rotate_webhook_secret(
     #[server(flatten)] body: WebhookIdBody,
 ) -> Result<WebhookWithSecret, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    service::rotate(&cx, body).await
+    let (cx, owner) = manager().await?;
+    service::rotate(cx.db(), cx.config(), &owner, body, &cx.ip()).await
 }
 
 #[server(name = DeleteWebhook, prefix = "/api/auth", endpoint = "admin/delete-webhook", input = leptos::server_fn::codec::Json)]
 pub async fn delete_webhook(
     #[server(flatten)] body: WebhookIdBody,
 ) -> Result<StatusResponse, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    service::delete(&cx, body).await
+    let (cx, owner) = manager().await?;
+    service::delete(cx.db(), &owner, body, &cx.ip()).await
 }
 
 #[server(name = ListWebhookDeliveries, prefix = "/api/auth", endpoint = "admin/list-webhook-deliveries", input = GetUrl)]
 pub async fn list_webhook_deliveries(
     #[server(flatten)] query: DeliveriesQuery,
 ) -> Result<DeliveryList, ApiError> {
-    service::deliveries(query).await
+    let (cx, _) = manager().await?;
+    service::deliveries(cx.db(), query).await
 }
 
 #[server(name = ReplayWebhookDelivery, prefix = "/api/auth", endpoint = "admin/replay-webhook-delivery", input = leptos::server_fn::codec::Json)]
 pub async fn replay_webhook_delivery(
     #[server(flatten)] body: DeliveryIdBody,
 ) -> Result<DeliveryView, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    service::replay(&cx, body).await
+    let (cx, owner) = manager().await?;
+    service::replay(cx.db(), &owner, body, &cx.ip()).await
 }
 
 /// What the last form on `/admin/webhooks` did, carried across its
@@ -234,5 +237,22 @@ impl Flash {
 #[server(name = TakeWebhookFlash, prefix = "/api/auth", endpoint = "gatehouse/webhook-flash", input = GetUrl)]
 pub async fn take_webhook_flash() -> Result<Option<Flash>, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    service::take_flash(&cx).await
+    form::take_flash(&cx).await
+}
+
+/// The request and its signed-in person, whose role must have
+/// `webhook:manage`: how every webhook endpoint starts.
+#[cfg(feature = "ssr")]
+async fn manager() -> Result<
+    (
+        crate::context::RequestContext,
+        crate::accounts::store::UserRow,
+    ),
+    ApiError,
+> {
+    let cx = crate::context::RequestContext::current()?;
+    let owner = cx
+        .require(crate::access::roles::Permission::WebhookManage)
+        .await?;
+    Ok((cx, owner.user))
 }

@@ -9,11 +9,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use reqwest::dns::{Name, Resolve, Resolving};
 
-use super::{
-    domain::{is_public, parse_url, Secret},
-    store::{self, Claimed},
-};
+use super::store::{self, Claimed};
 use crate::{
+    audit::endpoint::{is_public, parse_url, Secret},
     config::WebhookSettings,
     email::sender::backoff,
     server::{clock, db::Db, secret_key::SecretKey},

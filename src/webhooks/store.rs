@@ -4,12 +4,13 @@
 
 use sqlx::{any::AnyRow, Row};
 
-use super::domain::{Events, Secret};
+use crate::audit::endpoint::{Events, Secret};
 use crate::{
     config::ConfiguredWebhook,
     server::{
-        clock, crypto,
-        db::{row_lock, Backend, Db, Tx},
+        clock,
+        db::{Backend, Db, Tx},
+        queue,
         secret_key::SecretKey,
     },
 };
@@ -321,26 +322,21 @@ impl Claimed {
 /// makes the select-and-update atomic.
 pub async fn claim_next(db: &Db, lease_ms: i64) -> sqlx::Result<Option<Claimed>> {
     let now = clock::now_ms();
-    let claim = crypto::new_id();
+    let next = queue::Next {
+        table: "webhook_deliveries",
+        pick: "select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id
+               where d.status = 'queued' and d.next_attempt_at <= $3 and w.paused = 0
+                 and not exists (select 1 from webhook_deliveries c
+                                 where c.webhook_id = d.webhook_id and c.status = 'queued'
+                                   and c.claim_token is not null and c.next_attempt_at > $3)
+               order by d.next_attempt_at, d.created_at limit 1 {lock}",
+        lock: "for update of d skip locked",
+        still: None,
+        returning: "id, webhook_id, event_id, payload, attempts",
+    };
     let mut tx = db.begin().await?;
-    let lock = row_lock(&tx, "for update of d skip locked");
-    let row = sqlx::query(&format!(
-        "update webhook_deliveries set claim_token = $1, next_attempt_at = $2, updated_at = $3
-         where id = (select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id
-                     where d.status = 'queued' and d.next_attempt_at <= $3 and w.paused = 0
-                       and not exists (select 1 from webhook_deliveries c
-                                       where c.webhook_id = d.webhook_id and c.status = 'queued'
-                                         and c.claim_token is not null and c.next_attempt_at > $3)
-                     order by d.next_attempt_at, d.created_at limit 1 {lock})
-           and status = 'queued' and next_attempt_at <= $3
-         returning id, webhook_id, event_id, payload, attempts"
-    ))
-    .bind(&claim)
-    .bind(now.saturating_add(lease_ms))
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else {
+    let row = queue::claim(&mut tx, next, lease_ms, now).await?;
+    let Some((claim, row)) = row else {
         tx.commit().await?;
         return Ok(None);
     };
@@ -382,19 +378,15 @@ pub async fn next_due(db: &Db) -> sqlx::Result<Option<i64>> {
 /// Records a success. Answers whether the claim still held: only the holder
 /// records, so a delivery succeeds once.
 pub async fn mark_delivered(db: &Db, c: &Claimed, status: u16) -> sqlx::Result<bool> {
-    let now = clock::now_ms();
-    sqlx::query(
-        "update webhook_deliveries set status = 'delivered', delivered_at = $1, updated_at = $1,
-             attempts = attempts + 1, response_status = $2, last_error = null, claim_token = null
-         where id = $3 and claim_token = $4 and status = 'queued'",
-    )
-    .bind(now)
-    .bind(i64::from(status))
-    .bind(&c.id)
-    .bind(&c.claim)
-    .execute(db.pool())
+    let sql = queue::recording(
+        "webhook_deliveries",
+        "status = 'delivered', delivered_at = $3, updated_at = $3, attempts = attempts + 1,
+         response_status = $4, last_error = null",
+    );
+    queue::record(db, &sql, (&c.id, &c.claim), |q| {
+        q.bind(clock::now_ms()).bind(i64::from(status))
+    })
     .await
-    .map(|done| done.rows_affected() == 1)
 }
 
 /// Records a failed attempt: due again at `retry_at`, or `failed` for good.
@@ -406,25 +398,20 @@ pub async fn mark_attempt_failed(
     retry_at: Option<i64>,
 ) -> sqlx::Result<bool> {
     let now = clock::now_ms();
-    let (status, due) = match retry_at {
-        Some(at) => ("queued", at),
-        None => ("failed", now),
-    };
-    sqlx::query(
-        "update webhook_deliveries set status = $1, next_attempt_at = $2, updated_at = $3,
-             attempts = attempts + 1, response_status = $4, last_error = $5, claim_token = null
-         where id = $6 and claim_token = $7 and status = 'queued'",
-    )
-    .bind(status)
-    .bind(due)
-    .bind(now)
-    .bind(response_status.map(i64::from))
-    .bind(error)
-    .bind(&c.id)
-    .bind(&c.claim)
-    .execute(db.pool())
+    let (status, due) = queue::after_failure(retry_at, now);
+    let sql = queue::recording(
+        "webhook_deliveries",
+        "status = $3, next_attempt_at = $4, updated_at = $5, attempts = attempts + 1,
+         response_status = $6, last_error = $7",
+    );
+    queue::record(db, &sql, (&c.id, &c.claim), |q| {
+        q.bind(status)
+            .bind(due)
+            .bind(now)
+            .bind(response_status.map(i64::from))
+            .bind(error)
+    })
     .await
-    .map(|done| done.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone)]

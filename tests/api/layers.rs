@@ -8,27 +8,24 @@
 //! startup                     router, background jobs, serve and shut down
 //! app                         the HTML shell and the routes
 //! pages                       one module per page
-//! users organizations webhooks    features: their server functions and services
-//! context                     what a server function reads of its request
-//! invites                     the invitations core
+//! users organizations         features: their server functions and services
+//!   webhooks admin
+//! invitations                 the invitations core: every kind's secret, status,
+//!                             next step, store and use; role invitations
 //! accounts                    accounts, sessions, sign-up
 //! email                       the outbox and its templates
-//! audit                       the audit log: written in every change, published, read
+//! context                     what a server function reads of its request
 //! config                      settings, each section checking itself
+//! audit                       the audit log: written in every change, published
+//!                             to webhook endpoints, read
 //! ui                          view pieces every page shares
-//! roles                       the instance's roles
-//! access                      who may do what, in both scopes (pure)
+//! access                      who may do what and grant what, in both scopes (pure)
 //! server                      the ground: db, clock, crypto, shutdown, HTTP layers
 //! error secret                the API error and secret values
 //! ```
 //!
 //! Rooms on one floor may not import each other: that is how a circle would
 //! start. `main.rs` (the command line) stands above everything.
-//!
-//! What the restructure (issue 23) has not yet moved is listed in `KNOWN`,
-//! each with the reason it is still there; the test fails on any arrow that
-//! is neither allowed nor listed, and on a listed arrow that is gone, so the
-//! list can only shrink.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -38,41 +35,17 @@ const FLOORS: &[&[&str]] = &[
     &["startup"],
     &["app"],
     &["pages"],
-    &["users", "organizations", "webhooks"],
-    &["context"],
-    &["invites"],
+    &["users", "organizations", "webhooks", "admin"],
+    &["invitations"],
     &["accounts"],
     &["email"],
-    &["audit"],
+    &["context"],
     &["config"],
+    &["audit"],
     &["ui"],
-    &["roles"],
     &["access"],
     &["server"],
     &["error", "secret"],
-];
-
-/// Arrows against the floors that remain, as `from -> to`, until issue 23's
-/// later steps remove them:
-/// - `* -> context`: services still take `RequestContext`/`AppState`
-///   instead of plain arguments (the database, settings, actor, address);
-///   only server functions and extractors should read the request.
-/// - `accounts -> invites`: sign-up with an invitation is run by accounts;
-///   it moves to the one account-creation function.
-/// - `email -> accounts`, `email -> invites`: the admin email pages' service
-///   checks who may see a message through accounts and invitations.
-/// - `config -> invites`, `config -> webhooks`: two configuration sections
-///   parse into those rooms' types; they move with `config/`'s sections.
-const KNOWN: &[&str] = &[
-    "accounts -> context",
-    "accounts -> invites",
-    "audit -> context",
-    "config -> invites",
-    "config -> webhooks",
-    "email -> accounts",
-    "email -> context",
-    "email -> invites",
-    "invites -> context",
 ];
 
 #[test]
@@ -96,16 +69,9 @@ fn imports_run_downwards_only() {
                 wrong.push(format!("{to}: a room on no floor (add it to FLOORS)"));
                 continue;
             };
-            let arrow = format!("{from} -> {to}");
-            if t <= f && !KNOWN.contains(&arrow.as_str()) {
-                wrong.push(format!("{arrow}  (first seen in {file})"));
+            if t <= f {
+                wrong.push(format!("{from} -> {to}  (first seen in {file})"));
             }
-        }
-    }
-    for known in KNOWN {
-        let (from, to) = known.split_once(" -> ").expect("`from -> to`");
-        if !arrows.get(from).is_some_and(|tos| tos.contains_key(to)) {
-            wrong.push(format!("{known}: listed in KNOWN but gone; remove it"));
         }
     }
     wrong.sort();
@@ -121,21 +87,10 @@ fn imports_run_downwards_only() {
 fn no_room_imports_one_that_imports_it_back() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let arrows = room_arrows(&src);
-    let known: BTreeSet<(&str, &str)> = KNOWN
-        .iter()
-        .map(|k| k.split_once(" -> ").expect("`from -> to`"))
-        .collect();
-    // Depth-first search for a back edge among the arrows not yet excused.
+    // Depth-first search for a back edge.
     let graph: BTreeMap<&str, Vec<&str>> = arrows
         .iter()
-        .map(|(from, tos)| {
-            let next = tos
-                .keys()
-                .map(String::as_str)
-                .filter(|to| !known.contains(&(from.as_str(), *to)))
-                .collect();
-            (from.as_str(), next)
-        })
+        .map(|(from, tos)| (from.as_str(), tos.keys().map(String::as_str).collect()))
         .collect();
     let mut state: BTreeMap<&str, bool> = BTreeMap::new(); // false: on the path
     let mut path = Vec::new();

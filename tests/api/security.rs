@@ -1178,7 +1178,9 @@ async fn concurrent_first_runs_make_one_setup_link(backend: Backend) {
     let runs: Vec<_> = (0..4)
         .map(|_| {
             let (db, config) = (app.store.clone(), app.config.clone());
-            tokio::spawn(async move { gatehouse::invites::service::first_run(&db, &config).await })
+            tokio::spawn(async move {
+                gatehouse::invitations::role::setup::first_run(&db, &config).await
+            })
         })
         .collect();
     for run in runs {

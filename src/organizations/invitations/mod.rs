@@ -10,14 +10,15 @@
 
 #[cfg(feature = "ssr")]
 pub mod service;
-#[cfg(feature = "ssr")]
-pub mod store;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
 use super::MemberView;
-use crate::{error::ApiError, invites::OneOrMany};
+use crate::{
+    error::ApiError,
+    invitations::{next_step::NextStep, OneOrMany},
+};
 
 /// An organization invitation, as Better Auth answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,29 +264,14 @@ pub async fn sign_up_with_invitation(
     Ok(done)
 }
 
-/// What the person holding an invitation's link can do next, on
-/// `/invite/{token}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum JoinStep {
-    /// Signed out: create an account and join, or sign in to accept.
-    SignUp,
-    /// Signed in as the recipient. (Never "verify your email first": the
-    /// link's secret proves the mailbox.)
-    Accept,
-    /// Signed in as someone else.
-    SwitchAccount,
-    AlreadyMember,
-    /// Accepted, declined, canceled, expired, or its inviter can no longer
-    /// grant it (`reason` says which).
-    Unusable,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinPreview {
     pub preview: InvitationPreview,
-    pub step: JoinStep,
+    /// Signed out, always `sign-up` (the page offers signing in too: the
+    /// public preview does not tell whether the address has an account);
+    /// never `verify-email`, as the link's secret proves the mailbox.
+    pub step: NextStep,
     /// The invitation's address, for the person it was sent to (and not
     /// for someone else who is signed in).
     pub email: Option<String>,

@@ -5,9 +5,8 @@
 use serde_json::json;
 
 use super::{
-    store::{self, InvitationRow, NewInvitation},
     InvitationDetails, InvitationPreview, InvitationResponse, InvitationView, InviteMemberBody,
-    InviteMemberResponse, InviteOutcome, JoinPreview, JoinStep, SignUpWithInvitationBody,
+    InviteMemberResponse, InviteOutcome, JoinPreview, SignUpWithInvitationBody,
     SignUpWithInvitationResponse, UserInvitation,
 };
 use crate::{
@@ -19,13 +18,20 @@ use crate::{
     accounts::sessions::{self, Current},
     accounts::{
         domain::{Email, Password, PersonName},
-        required, store as accounts, verification_required_before,
+        required, store as accounts,
     },
     audit,
     config::Config,
-    email::{self, templates, Cause, Kind},
+    email::{self, templates, Cause},
     error::{ApiError, ApiResult, Code},
-    invites::{service::inviter_lost_rights, OneOrMany},
+    invitations::{
+        accept::{self, inviter_lost_rights, User},
+        next_step::{next_step, Facts, Viewer},
+        secret::{self, Hashes, SecretKind},
+        status::Status,
+        store::organization::{self as store, InvitationRow, NewInvitation},
+        Kind, OneOrMany,
+    },
     organizations::{
         domain::MemberRoles,
         roles,
@@ -52,7 +58,10 @@ pub(crate) fn view(i: &InvitationRow) -> InvitationView {
         email: i.email.clone(),
         role: i.role.clone(),
         team_id: i.team_id.clone(),
-        status: i.status.clone(),
+        status: i
+            .status_at(clock::now_ms())
+            .word(Kind::Organization)
+            .to_owned(),
         expires_at: clock::rfc3339(i.expires_at),
         created_at: clock::rfc3339(i.created_at),
         inviter_id: i.inviter_id.clone(),
@@ -61,13 +70,6 @@ pub(crate) fn view(i: &InvitationRow) -> InvitationView {
 
 fn invitation_not_found() -> ApiError {
     ApiError::new(Code::InvitationNotFound, "Invitation not found")
-}
-
-fn not_the_recipient() -> ApiError {
-    ApiError::new(
-        Code::YouAreNotTheRecipientOfTheInvitation,
-        "You are not the recipient of the invitation",
-    )
 }
 
 pub async fn invite(
@@ -201,12 +203,13 @@ async fn invite_one(
         ),
     };
     let expires_at = now + settings.invitation_expiry_ms();
-    let secret = crypto::new_token();
-    let hash = crypto::hash_token(&secret);
+    let secret = secret::draw(SecretKind::Link);
+    let hash = Hashes::of_link(&secret).current;
     let existing = match store::pending_for(&mut tx, &o.id, email.as_str()).await? {
         // An expired invitation never blocks a new one.
         Some(old) if old.expires_at <= now => {
-            store::set_status(&mut tx, &old.id, "expired").await?;
+            crate::invitations::store::close(&mut tx, Kind::Organization, &old.id, Status::Expired)
+                .await?;
             None
         }
         other => other,
@@ -221,9 +224,9 @@ async fn invite_one(
             let stored = MemberRoles::parse([old.role.as_str()])?;
             check_grant(&mut tx, &o.id, &inviter_authority, &stored, WITH_THIS_ROLE).await?;
             store::renew(&mut tx, &old.id, &hash, expires_at, &me.user.id).await?;
-            email::outbox::forget_secret(
+            accept::forget_secret(
                 &mut tx,
-                &[Kind::OrganizationInvitation],
+                Kind::Organization,
                 &old.id,
                 "The invitation was sent again with a new link.",
             )
@@ -234,7 +237,7 @@ async fn invite_one(
             settle(
                 &mut tx,
                 &old,
-                "canceled",
+                Status::Canceled,
                 "The invitation was replaced by a new one.",
             )
             .await?;
@@ -337,22 +340,21 @@ async fn insert(tx: &mut Tx, new: &NewInvitation<'_>) -> ApiResult<InvitationRow
         .ok_or_else(ApiError::internal)
 }
 
-/// Moves a pending invitation to its final `status` and wipes the link
-/// from its waiting email; `INVITATION_NOT_FOUND` when it was no longer
-/// pending (a concurrent request settled it first).
-async fn settle(tx: &mut Tx, i: &InvitationRow, status: &str, why: &str) -> ApiResult<()> {
-    if !store::set_status(tx, &i.id, status).await? {
-        return Err(invitation_not_found());
+/// Closes a pending invitation (the core's `accept::close`);
+/// `INVITATION_NOT_FOUND` when a concurrent request settled it first.
+async fn settle(tx: &mut Tx, i: &InvitationRow, status: Status, why: &str) -> ApiResult<()> {
+    if accept::close(tx, Kind::Organization, &i.id, status, why).await? {
+        Ok(())
+    } else {
+        Err(invitation_not_found())
     }
-    email::outbox::forget_secret(tx, &[Kind::OrganizationInvitation], &i.id, why).await?;
-    Ok(())
 }
 
 /// Inside `tx`: the invitation that `key` (its id or its link's secret)
 /// names, taken in the one lock order (`organizations::store::lock`): its
 /// organization's row, then its own.
 async fn locked(tx: &mut Tx, key: &str) -> ApiResult<InvitationRow> {
-    let hash = crypto::hash_token(key);
+    let hash = Hashes::of_link(key).current;
     let found = store::find(&mut **tx, key, &hash)
         .await?
         .ok_or_else(invitation_not_found)?;
@@ -369,22 +371,25 @@ fn by_secret(key: &str, invitation: &InvitationRow) -> bool {
     key != invitation.id
 }
 
-/// The recipient's checks: the session's email is the invitation's, and
-/// (SPEC §3 "Accounts" 2) verified, or proven by the link's secret.
-/// `doing` says what waits for it ("accepting", "declining", "opening").
+/// The core's recipient check: the session's email is the invitation's,
+/// and verified or proven by the link's secret (SPEC §3 "Accounts" 2).
+/// Answers whether using it verifies the address.
 fn check_recipient(
     me: &Current,
     invitation: &InvitationRow,
     key: &str,
     doing: &str,
-) -> ApiResult<()> {
-    if !me.user.email.eq_ignore_ascii_case(&invitation.email) {
-        return Err(not_the_recipient());
-    }
-    if !me.user.email_verified && !by_secret(key, invitation) {
-        return Err(verification_required_before(doing));
-    }
-    Ok(())
+) -> ApiResult<bool> {
+    let user = User {
+        email: &me.user.email,
+        email_verified: me.user.email_verified,
+    };
+    accept::check_recipient(
+        Some(&invitation.email),
+        user,
+        by_secret(key, invitation),
+        doing,
+    )
 }
 
 /// SPEC §3 "Organizations" 4 and "Accounts" 3: an invitation acts with its
@@ -443,7 +448,7 @@ async fn inviter_still_allowed(db: &Db, i: &InvitationRow) -> ApiResult<bool> {
 }
 
 pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDetails> {
-    let d = store::find_described(db, &key, &crypto::hash_token(&key))
+    let d = store::find_described(db, &key, &Hashes::of_link(&key).current)
         .await?
         .filter(|d| d.invitation.is_open(clock::now_ms()))
         .ok_or_else(invitation_not_found)?;
@@ -457,7 +462,7 @@ pub async fn get(db: &Db, me: &Current, key: String) -> ApiResult<InvitationDeta
 }
 
 pub async fn preview(db: &Db, key: String) -> ApiResult<InvitationPreview> {
-    let d = store::find_described(db, &key, &crypto::hash_token(&key))
+    let d = store::find_described(db, &key, &Hashes::of_link(&key).current)
         .await?
         .ok_or_else(invitation_not_found)?;
     Ok(preview_of(&d))
@@ -469,7 +474,7 @@ pub async fn join_preview(
     viewer: Option<&Current>,
     secret: &str,
 ) -> ApiResult<JoinPreview> {
-    let d = store::find_described(db, "", &crypto::hash_token(secret))
+    let d = store::find_described(db, "", &Hashes::of_link(secret).current)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -479,31 +484,35 @@ pub async fn join_preview(
         })?;
     let preview = preview_of(&d);
     let i = d.invitation;
-    let reason = match preview.status.as_str() {
-        "pending" if !inviter_still_allowed(db, &i).await? => Some(inviter_lost_rights().message),
-        "pending" => None,
-        "accepted" => Some("This invitation was already accepted.".to_owned()),
-        "rejected" => Some("This invitation was declined.".to_owned()),
-        "canceled" => Some("This invitation was canceled.".to_owned()),
-        _ => Some("This invitation has expired.".to_owned()),
+    let reason = match i.status_at(clock::now_ms()).reason(Kind::Organization) {
+        Some(why) => Some(why.to_owned()),
+        None if !inviter_still_allowed(db, &i).await? => Some(inviter_lost_rights().message),
+        None => None,
     };
     let recipient = viewer.is_none_or(|v| v.user.email.eq_ignore_ascii_case(&i.email));
-    let step = match (&reason, viewer) {
-        (Some(_), _) => JoinStep::Unusable,
-        (None, None) => JoinStep::SignUp,
-        (None, Some(_)) if !recipient => JoinStep::SwitchAccount,
-        (None, Some(v)) => {
-            let member = organizations::members(db, &i.organization_id, Some(&v.user.id)).await?;
-            // No "verify your email first": this page is opened by the
-            // link's secret, which proves the mailbox, and accepting by it
-            // marks the address verified.
-            if member.is_empty() {
-                JoinStep::Accept
-            } else {
-                JoinStep::AlreadyMember
-            }
+    let member = match viewer {
+        Some(v) if recipient && reason.is_none() => {
+            !organizations::members(db, &i.organization_id, Some(&v.user.id))
+                .await?
+                .is_empty()
         }
+        _ => false,
     };
+    let step = next_step(Facts {
+        kind: Kind::Organization,
+        usable: reason.is_none(),
+        addressee: Some(&i.email),
+        // The public preview does not tell whether the address has an
+        // account: signed out, the page offers both ways.
+        addressee_has_account: false,
+        viewer: viewer.map(|v| Viewer {
+            email: &v.user.email,
+            // This page is opened by the link's secret, which proves the
+            // mailbox; accepting by it marks the address verified.
+            mailbox_proven: true,
+            has_it: member,
+        }),
+    });
     Ok(JoinPreview {
         preview,
         step,
@@ -519,7 +528,10 @@ fn preview_of(d: &store::Described) -> InvitationPreview {
     InvitationPreview {
         id: i.id.clone(),
         role: i.role.clone(),
-        status: i.status_at(clock::now_ms()).to_owned(),
+        status: i
+            .status_at(clock::now_ms())
+            .word(Kind::Organization)
+            .to_owned(),
         expires_at: clock::rfc3339(i.expires_at),
         organization_name: d.organization_name.clone(),
         organization_slug: d.organization_slug.clone(),
@@ -541,7 +553,7 @@ pub async fn sign_up(
     let secret = required(&body.invitation_id, "invitationId")?
         .trim()
         .to_owned();
-    let hash = crypto::hash_token(&secret);
+    let hash = Hashes::of_link(&secret).current;
     let found = store::find(db.pool(), "", &hash)
         .await?
         .filter(|i| i.is_open(clock::now_ms()))
@@ -589,7 +601,7 @@ pub async fn sign_up(
     )
     .await
     .map_err(|e| e.or_taken(exists))?;
-    settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
+    settle(&mut tx, &i, Status::Used, "The invitation was accepted.").await?;
     let member_id = crypto::new_id();
     let roles: Vec<&str> = i.role.split(',').collect();
     organizations::insert_member(&mut tx, &member_id, &i.organization_id, &user.id, &roles).await?;
@@ -654,7 +666,7 @@ pub async fn accept(
     if !i.is_open(now) {
         return Err(invitation_not_found());
     }
-    check_recipient(me, &i, &key, "accepting")?;
+    let verifies_email = check_recipient(me, &i, &key, "accepting")?;
     check_inviter(&mut tx, &i).await?;
     if organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
@@ -672,9 +684,8 @@ pub async fn accept(
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
-    settle(&mut tx, &i, "accepted", "The invitation was accepted.").await?;
+    settle(&mut tx, &i, Status::Used, "The invitation was accepted.").await?;
     // Accepted through the emailed link: the mailbox is proven.
-    let verifies_email = !me.user.email_verified;
     if verifies_email {
         accounts::mark_email_verified(&mut tx, &me.user.id).await?;
     }
@@ -699,7 +710,7 @@ pub async fn accept(
     tx.commit().await?;
     Ok(InvitationResponse {
         invitation: InvitationView {
-            status: "accepted".to_owned(),
+            status: Status::Used.word(Kind::Organization).to_owned(),
             ..view(&i)
         },
         member: Some(member_view(member, false)),
@@ -713,7 +724,13 @@ pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
         return Err(invitation_not_found());
     }
     check_recipient(me, &i, &key, "declining")?;
-    settle(&mut tx, &i, "rejected", "The invitation was declined.").await?;
+    settle(
+        &mut tx,
+        &i,
+        Status::Rejected,
+        "The invitation was declined.",
+    )
+    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.reject")
@@ -726,7 +743,7 @@ pub async fn reject(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
     tx.commit().await?;
     Ok(InvitationResponse {
         invitation: InvitationView {
-            status: "rejected".to_owned(),
+            status: Status::Rejected.word(Kind::Organization).to_owned(),
             ..view(&i)
         },
         member: None,
@@ -745,7 +762,13 @@ pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
             "canceling invitations",
         ));
     }
-    settle(&mut tx, &i, "canceled", "The invitation was canceled.").await?;
+    settle(
+        &mut tx,
+        &i,
+        Status::Canceled,
+        "The invitation was canceled.",
+    )
+    .await?;
     audit::record(
         &mut tx,
         audit::Event::new("organization.invitation.cancel")
@@ -757,7 +780,7 @@ pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
     .await?;
     tx.commit().await?;
     Ok(InvitationView {
-        status: "canceled".to_owned(),
+        status: Status::Canceled.word(Kind::Organization).to_owned(),
         ..view(&i)
     })
 }
@@ -790,14 +813,10 @@ pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec
 /// Every invitation of an organization, newest first; a pending one past
 /// its expiry reads `expired`.
 pub(crate) async fn list_all(db: &Db, organization_id: &str) -> ApiResult<Vec<InvitationView>> {
-    let now = clock::now_ms();
     Ok(store::for_organization(db, organization_id)
         .await?
         .iter()
-        .map(|i| InvitationView {
-            status: i.status_at(now).to_owned(),
-            ..view(i)
-        })
+        .map(view)
         .collect())
 }
 

@@ -230,17 +230,17 @@ impl TestApp {
     /// A one-use public invitation for `role`, made by the instance; returns
     /// its secret.
     pub async fn instance_invite(&self, role: &str) -> String {
-        let spec = gatehouse::invites::service::NewInvites {
+        let spec = gatehouse::invitations::role::create::NewInvites {
             role: role.into(),
             emails: vec![],
-            kind: gatehouse::invites::domain::SecretKind::Link,
+            kind: gatehouse::invitations::secret::SecretKind::Link,
             max_uses: Some(1),
             expires_in_ms: 3_600_000,
             redirect: None,
             share_inviter_name: false,
             setup: false,
         };
-        let created = gatehouse::invites::service::create_invitations(
+        let created = gatehouse::invitations::role::create::create_invitations(
             &self.store,
             &self.config,
             &spec,

@@ -3,30 +3,25 @@
 
 use serde_json::json;
 
-use super::{
-    outbox::{self, Kind, Retry, Reveal, Stored},
-    EmailDetail, EmailIdBody, EmailList, EmailView, RevealedEmail, PAGE_SIZE, STATUSES,
-};
+use super::{EmailDetail, EmailList, EmailView, RevealedEmail, PAGE_SIZE, STATUSES};
 use crate::{
-    accounts::{required, store as accounts},
+    access::{ranks, roles::Permission},
+    accounts::store::{self as accounts, UserRow},
     audit,
     config::Config,
-    context::RequestContext,
+    email::outbox::{self, Kind, Retry, Reveal, Stored},
     error::StatusResponse,
     error::{ApiError, ApiResult, Code},
-    invites::{self, policy},
-    roles::Permission,
-    server::{clock, db::Tx},
+    invitations::store::role as role_invitations,
+    server::{
+        clock,
+        db::{Db, Tx},
+    },
 };
 
-pub async fn list(
-    status: Option<String>,
-    limit: Option<u32>,
-    offset: Option<u32>,
-) -> ApiResult<EmailList> {
-    let cx = RequestContext::current()?;
-    cx.require(Permission::EmailList).await?;
-    let status = match status.as_deref().map(str::trim) {
+/// The list's status filter, checked.
+pub fn status_filter(status: Option<&str>) -> ApiResult<Option<&str>> {
+    Ok(match status.map(str::trim) {
         None | Some("") | Some("all") => None,
         Some(s) if STATUSES.contains(&s) => Some(s),
         Some(other) => {
@@ -38,46 +33,51 @@ pub async fn list(
                 ),
             ))
         }
-    };
-    let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
-    let offset = i64::from(offset.unwrap_or(0));
-    let (rows, total) = outbox::list(cx.db(), status, limit, offset).await?;
-    Ok(EmailList {
-        emails: rows.into_iter().map(view).collect(),
-        total,
-        smtp_configured: cx.config().smtp.is_some(),
     })
 }
 
-pub async fn get(id: String) -> ApiResult<EmailDetail> {
-    let cx = RequestContext::current()?;
-    cx.require(Permission::EmailList).await?;
-    let (row, text) = outbox::get(cx.db(), &id).await?.ok_or_else(not_found)?;
+/// A page of messages, newest first.
+pub async fn list(
+    db: &Db,
+    config: &Config,
+    status: Option<&str>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+) -> ApiResult<EmailList> {
+    let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
+    let offset = i64::from(offset.unwrap_or(0));
+    let (rows, total) = outbox::list(db, status, limit, offset).await?;
+    Ok(EmailList {
+        emails: rows.into_iter().map(view).collect(),
+        total,
+        smtp_configured: config.smtp.is_some(),
+    })
+}
+
+/// One message, its link or code hidden.
+pub async fn get(db: &Db, id: &str) -> ApiResult<EmailDetail> {
+    let (row, text) = outbox::get(db, id).await?.ok_or_else(not_found)?;
     Ok(EmailDetail {
         email: view(row),
         text,
     })
 }
 
-pub async fn retry(body: EmailIdBody) -> ApiResult<StatusResponse> {
-    let cx = RequestContext::current()?;
-    let admin = cx.require(Permission::EmailRetry).await?;
-    let id = required(&body.id, "id")?;
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+/// Queues a message again; the caller wakes the sender.
+pub async fn retry(db: &Db, admin: &UserRow, id: &str, ip: &str) -> ApiResult<StatusResponse> {
+    let mut tx = db.begin().await?;
     match outbox::retry(&mut tx, id).await? {
         Retry::Queued { recipient } => {
             audit::record(
                 &mut tx,
                 audit::Event::new("email.retry")
-                    .actor(&admin.user.id)
+                    .actor(&admin.id)
                     .target(id)
                     .after(json!({ "recipient": recipient }))
-                    .ip(&ip),
+                    .ip(ip),
             )
             .await?;
             tx.commit().await?;
-            cx.state.mail.wake();
             Ok(StatusResponse {
                 status: true,
                 message: Some(format!("The message to {recipient} is queued again.")),
@@ -104,31 +104,33 @@ pub async fn retry(body: EmailIdBody) -> ApiResult<StatusResponse> {
 /// Shows a waiting message as it would be delivered, link included, once
 /// (SPEC §6): for an admin who must pass an invitation on by hand while no
 /// mail server is configured. Each reveal is audited.
-pub async fn reveal(body: EmailIdBody) -> ApiResult<RevealedEmail> {
-    let cx = RequestContext::current()?;
-    let admin = cx.require(Permission::EmailList).await?;
-    let id = required(&body.id, "id")?;
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+pub async fn reveal(
+    db: &Db,
+    config: &Config,
+    admin: &UserRow,
+    id: &str,
+    ip: &str,
+) -> ApiResult<RevealedEmail> {
+    let mut tx = db.begin().await?;
     let (kind, related) = outbox::subject_of(&mut tx, id)
         .await?
         .ok_or_else(not_found)?;
     // The actor as they are now, not as the session found them.
-    let role = accounts::find_by_id(&mut tx, &admin.user.id)
+    let role = accounts::find_by_id(&mut tx, &admin.id)
         .await?
         .filter(|me| !me.disabled)
         .ok_or_else(ApiError::unauthenticated)?
         .role;
-    may_reveal(&mut tx, cx.config(), &role, &kind, related.as_deref()).await?;
-    match outbox::reveal(&mut tx, &cx.config().secret_key, id).await? {
+    may_reveal(&mut tx, config, &role, &kind, related.as_deref()).await?;
+    match outbox::reveal(&mut tx, &config.secret_key, id).await? {
         Reveal::Shown { recipient, text } => {
             audit::record(
                 &mut tx,
                 audit::Event::new("email.reveal")
-                    .actor(&admin.user.id)
+                    .actor(&admin.id)
                     .target(id)
                     .after(json!({ "recipient": recipient }))
-                    .ip(&ip),
+                    .ip(ip),
             )
             .await?;
             tx.commit().await?;
@@ -175,9 +177,9 @@ async fn may_reveal(
     let refused = |why: &str| ApiError::new(Code::EmailNotRevealable, why);
     let allowed = match (kind, related) {
         (k, Some(id)) if k == Kind::RoleInvitation.as_str() || k == Kind::RoleUpgrade.as_str() => {
-            match invites::store::find_by_id(tx, id).await? {
+            match role_invitations::find_by_id(tx, id).await? {
                 // `may_grant` checks `invite:create` too.
-                Some(invite) => policy::may_grant(
+                Some(invite) => ranks::may_grant(
                     &config.roles,
                     config.invitations.rank_rule,
                     role,
@@ -191,7 +193,7 @@ async fn may_reveal(
             match accounts::find_by_id(tx, id).await? {
                 Some(user) => {
                     config.roles.allows(role, Permission::UserCreate)
-                        && policy::may_act_on(&config.roles, role, &user.role)
+                        && ranks::may_act_on(&config.roles, role, &user.role)
                 }
                 None => false,
             }

@@ -1,7 +1,8 @@
-//! Webhook rules, free of I/O: what an endpoint listens to, which addresses
-//! it may point at, how a delivery is signed (Standard Webhooks), and how a
-//! delivery is signed (Standard Webhooks). What an event's payload is lives
-//! with the audit log that publishes it (`audit::publish`).
+//! A webhook endpoint's values, free of I/O: what it listens to, which
+//! addresses it may point at, and how a delivery to it is signed (Standard
+//! Webhooks). They sit with the audit log that publishes to endpoints
+//! (`publish` holds an event's payload), below the settings (`[[webhooks]]`
+//! parses into them) and the webhooks feature, which both read them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -12,7 +13,7 @@ use rand::{rngs::OsRng, RngCore};
 use sha2::Sha256;
 use url::{Host, Url};
 
-use crate::audit::domain::ACTIONS;
+use super::domain::ACTIONS;
 
 /// What an endpoint listens to: `*` (everything), a prefix such as
 /// `organization.*` or `organization.member.*`, or event types. Sorted,

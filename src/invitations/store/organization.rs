@@ -1,10 +1,13 @@
-//! Organization invitation queries.
+//! Organization invitations' table.
 
 use sqlx::{any::AnyRow, Row};
 
-use crate::server::{
-    clock,
-    db::{row_lock, Db, Tx},
+use crate::{
+    invitations::status::Status,
+    server::{
+        clock,
+        db::{row_lock, Db, Tx},
+    },
 };
 
 #[derive(Debug, Clone)]
@@ -41,17 +44,13 @@ impl InvitationRow {
 
     /// Pending and not yet expired.
     pub fn is_open(&self, now: i64) -> bool {
-        self.status == "pending" && self.expires_at > now
+        self.status_at(now) == Status::Pending
     }
 
     /// The status as people see it: a pending invitation past its expiry
-    /// reads `expired`.
-    pub fn status_at(&self, now: i64) -> &str {
-        if self.status == "pending" && self.expires_at <= now {
-            "expired"
-        } else {
-            &self.status
-        }
+    /// is `expired`. An organization invitation is for one person, once.
+    pub fn status_at(&self, now: i64) -> Status {
+        Status::at(&self.status, self.expires_at, 0, Some(1), now)
     }
 }
 
@@ -194,22 +193,6 @@ pub async fn pending_for(
     .transpose()
 }
 
-/// Moves a pending invitation to `status`; false when it was no longer
-/// pending (someone else got there first).
-pub async fn set_status(tx: &mut Tx, id: &str, status: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "update organization_invitations set status = $1, updated_at = $2
-         where id = $3 and status = 'pending'",
-    )
-    .bind(status)
-    .bind(clock::now_ms())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A resent invitation: a new secret and expiry, the old secret dead.
 /// A resend: a new secret and expiry, and the resender as the inviter, on
 /// whose authority the invitation now acts (SPEC §3 "Accounts" 3).
 pub async fn renew(

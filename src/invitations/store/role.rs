@@ -1,4 +1,4 @@
-//! Role invitation queries. Secrets arrive here already hashed.
+//! Role invitations' table, and the uses taken of them.
 
 use sqlx::{any::AnyRow, Row};
 
@@ -95,7 +95,7 @@ pub async fn insert(tx: &mut Tx, n: &NewInvite<'_>) -> sqlx::Result<()> {
 /// under; on the pool or inside a transaction (`db.pool()` or `&mut **tx`).
 pub async fn find_by_hash<'e, E>(
     executor: E,
-    hashes: &super::service::SecretHashes,
+    hashes: &crate::invitations::secret::Hashes,
 ) -> sqlx::Result<Option<InviteRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -104,7 +104,7 @@ where
         "select {COLUMNS} from role_invitations where token_hash = $1 or token_hash = $2"
     ))
     .bind(&hashes.current)
-    .bind(hashes.legacy.as_ref().unwrap_or(&hashes.current))
+    .bind(hashes.other())
     .fetch_optional(executor)
     .await?
     .as_ref()
@@ -164,20 +164,6 @@ pub async fn record_use(
     .execute(&mut **tx)
     .await
     .map(drop)
-}
-
-/// Moves a pending invitation to `canceled` or `rejected`; false when it was
-/// no longer pending.
-pub async fn close(tx: &mut Tx, id: &str, status: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "update role_invitations set status = $1, updated_at = $2 where id = $3 and status = 'pending'",
-    )
-    .bind(status)
-    .bind(clock::now_ms())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Gives a pending invitation a new secret and expiry, and makes the

@@ -1,19 +1,23 @@
-//! Role invitations (SPEC §2, §3, §5 `invite/*`): create, preview, accept,
-//! decline, cancel, resend and list, in the shapes of the better-invite
-//! plugin for Better Auth where it has them.
+//! Role invitations (SPEC §2, §3, §5 `invite/*`), the kind that grants an
+//! instance role: create, preview, accept, decline, cancel, resend and
+//! list, in the shapes of the better-invite plugin for Better Auth where it
+//! has them. The server functions read the request and hand plain values
+//! to the services beside them.
 
-pub mod domain;
 #[cfg(feature = "ssr")]
-pub mod policy;
+pub mod create;
 #[cfg(feature = "ssr")]
-pub mod service;
+pub mod manage;
 #[cfg(feature = "ssr")]
-pub mod store;
+pub mod redeem;
+#[cfg(feature = "ssr")]
+pub mod setup;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use self::domain::{InviteStatus, NextStep, SecretKind};
+pub use super::OneOrMany;
+use super::{next_step::NextStep, secret::SecretKind, status::Status};
 use crate::{accounts::StatusResponse, error::ApiError};
 
 /// A role as the invite form and the welcome page describe it.
@@ -33,14 +37,6 @@ pub struct InviteOptions {
     pub default_expires_in: u64,
     pub max_expires_in: u64,
     pub default_token_type: SecretKind,
-}
-
-/// One address or several, as better-invite accepts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -82,7 +78,7 @@ pub struct InviteView {
     pub role: String,
     pub email: Option<String>,
     pub token_type: SecretKind,
-    pub status: InviteStatus,
+    pub status: Status,
     pub max_uses: Option<i64>,
     pub uses: i64,
     pub expires_at: String,
@@ -129,7 +125,7 @@ pub struct PreviewInvitation {
     pub expires_at: String,
     /// "expires in 2 days", as of the answer.
     pub expires_in: String,
-    pub status: InviteStatus,
+    pub status: Status,
     /// Where the person goes after accepting.
     pub redirect_to: Option<String>,
     /// For a private invitation, whether its addressee has no account yet;
@@ -190,43 +186,76 @@ pub const PAGE_SIZE: u32 = 20;
 
 #[server(name = InviteOptionsFn, prefix = "/api/auth", endpoint = "invite/options", input = GetUrl)]
 pub async fn invite_options() -> Result<InviteOptions, ApiError> {
-    service::options().await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::InviteCreate)
+        .await?;
+    Ok(manage::options(cx.config(), &me.user))
 }
 
 #[server(name = CreateInvite, prefix = "/api/auth", endpoint = "invite/create", input = leptos::server_fn::codec::Json)]
 pub async fn create_invite(
     #[server(flatten)] body: CreateInviteBody,
 ) -> Result<CreateInviteResponse, ApiError> {
-    service::create(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let done = create::create(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
 }
 
 #[server(name = GetInvite, prefix = "/api/auth", endpoint = "invite/get", input = GetUrl)]
 pub async fn get_invite(token: crate::secret::SecretText) -> Result<InvitePreview, ApiError> {
-    service::preview(token.expose().to_owned()).await
+    let cx = crate::context::RequestContext::current()?;
+    let viewer = cx.session().await?;
+    redeem::preview(cx.db(), cx.config(), viewer.as_ref(), &cx.bucket(), &token).await
 }
 
 #[server(name = ActivateInvite, prefix = "/api/auth", endpoint = "invite/activate", input = leptos::server_fn::codec::Json)]
 pub async fn activate_invite(
     #[server(flatten)] body: TokenBody,
 ) -> Result<ActivateResponse, ApiError> {
-    service::activate(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let token = crate::accounts::required(&body.token, "token")?;
+    redeem::activate(
+        cx.db(),
+        cx.config(),
+        &me.user,
+        &cx.bucket(),
+        token,
+        &cx.ip(),
+    )
+    .await
 }
 
 #[server(name = RejectInvite, prefix = "/api/auth", endpoint = "invite/reject", input = leptos::server_fn::codec::Json)]
 pub async fn reject_invite(#[server(flatten)] body: TokenBody) -> Result<StatusResponse, ApiError> {
-    service::reject(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let token = crate::accounts::required(&body.token, "token")?;
+    let viewer = cx.session().await?;
+    let viewer = viewer.as_ref().map(|v| &v.user);
+    redeem::reject(cx.db(), cx.config(), viewer, &cx.bucket(), token, &cx.ip()).await
 }
 
 #[server(name = CancelInvite, prefix = "/api/auth", endpoint = "invite/cancel", input = leptos::server_fn::codec::Json)]
 pub async fn cancel_invite(#[server(flatten)] body: IdBody) -> Result<StatusResponse, ApiError> {
-    service::cancel(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let id = crate::accounts::required(&body.id, "id")?;
+    manage::cancel(cx.db(), cx.config(), &me.user, id, &cx.ip()).await
 }
 
 #[server(name = ResendInvite, prefix = "/api/auth", endpoint = "invite/resend", input = leptos::server_fn::codec::Json)]
 pub async fn resend_invite(
     #[server(flatten)] body: IdBody,
 ) -> Result<CreateInviteResponse, ApiError> {
-    service::resend(body).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let id = crate::accounts::required(&body.id, "id")?;
+    let done = manage::resend(cx.db(), cx.config(), &me.user, id, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
 }
 
 #[server(name = ListInvites, prefix = "/api/auth", endpoint = "invite/list", input = GetUrl)]
@@ -236,10 +265,48 @@ pub async fn list_invites(
     limit: Option<u32>,
     offset: Option<u32>,
 ) -> Result<InviteList, ApiError> {
-    service::list(status, search, limit, offset).await
+    let cx = crate::context::RequestContext::current()?;
+    cx.require(crate::access::roles::Permission::InviteList)
+        .await?;
+    let filter = manage::Filter::parse(status.as_deref(), search.as_deref())?;
+    manage::list(cx.db(), &filter, limit, offset).await
+}
+
+/// Better Auth's `sign-up/email`, which better-invite extends with
+/// `inviteToken`: served here, above accounts, because the invitation is
+/// redeemed in the sign-up's transaction. Without one it is open sign-up
+/// (`accounts::sign_in::sign_up`).
+#[server(name = SignUpEmail, prefix = "/api/auth", endpoint = "sign-up/email", input = leptos::server_fn::codec::Json)]
+pub async fn sign_up_email(
+    #[server(flatten)] body: crate::accounts::SignUpBody,
+) -> Result<crate::accounts::SignUpResponse, ApiError> {
+    use crate::accounts::{sessions, sign_in};
+    let cx = crate::context::RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
+    let (ip, agent) = (cx.ip(), cx.user_agent());
+    let client = sign_in::Client {
+        ip: &ip,
+        user_agent: agent.as_deref(),
+    };
+    let token = body.invite_token.as_deref().map(str::trim);
+    let done = match token.filter(|t| !t.is_empty()) {
+        Some(token) => redeem::sign_up(cx.db(), config, &body, token, &cx.bucket(), client).await?,
+        None => sign_in::sign_up(cx.db(), config, &body, client).await?,
+    };
+    if done.verification_sent {
+        cx.state.mail.wake();
+    }
+    cx.set_cookie(&sessions::cookie(config, &done.token));
+    Ok(crate::accounts::SignUpResponse {
+        token: done.token,
+        user: done.user.view(),
+    })
 }
 
 #[server(name = GetWelcome, prefix = "/api/auth", endpoint = "gatehouse/welcome", input = GetUrl)]
 pub async fn get_welcome(next: Option<String>) -> Result<Welcome, ApiError> {
-    service::welcome(next).await
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    Ok(manage::welcome(cx.config(), &me.user, next))
 }

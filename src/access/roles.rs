@@ -4,10 +4,8 @@
 //! `access::statements`) checked against the instance catalog, so a typo in
 //! `gatehouse.toml` stops the start instead of silently granting nothing.
 
-use crate::{
-    access::statements::Statements,
-    error::{ApiError, Code},
-};
+use super::statements::Statements;
+use crate::error::{ApiError, Code};
 
 /// The instance permissions the code checks, by name: each is one
 /// statement of the instance catalog (`access::statements::INSTANCE`).
@@ -209,7 +207,7 @@ impl Roles {
     /// Whether `role` grants every statement of `request` (one check for
     /// every instance permission, as for organizations).
     pub fn grants(&self, role: &str, request: &Statements) -> bool {
-        crate::access::statements::authorizes(self.get(role).map(|r| &r.permissions), request)
+        super::statements::authorizes(self.get(role).map(|r| &r.permissions), request)
     }
 }
 

@@ -1,13 +1,13 @@
-//! Who may grant which role, and whether an invitation still holds when it
-//! is used (SPEC §3 "Role invitations"). Pure functions over the configured
-//! roles.
+//! The instance scope's granting rule (SPEC §3 "Role invitations",
+//! "Accounts" 1): who may grant which role by rank, who may act on whose
+//! account, and whether an invitation still holds when it is used. Pure
+//! functions over the configured roles; `grant` is the same rule for an
+//! organization's statements.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    error::{ApiError, Code},
-    roles::{Permission, Role, Roles},
-};
+use super::roles::{Permission, Role, Roles};
+use crate::error::{ApiError, Code};
 
 /// How a granted role compares with the inviter's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,264 +1,48 @@
-//! The server side of the account endpoints: each reads the request context,
-//! parses its input into domain types, and does its writes in one
-//! transaction with an audit event.
+//! Getting back in and proving an address: password reset links,
+//! verification links, and spending them (SPEC §3 "Accounts" 2). Work whose
+//! amount would tell whether an address has an account happens after the
+//! answer, on the app's state.
 
 use serde_json::json;
 
+use super::{
+    domain::{Email, Password},
+    required, sessions,
+    sign_in::sign_in_key,
+    store::{self, UserRow},
+    RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody, StatusResponse,
+    VerifyEmailResponse,
+};
 use crate::{
-    accounts::sessions,
     audit,
-    config::{Config, SignUpMode},
-    context::{AppState, RequestContext},
+    config::Config,
+    context::AppState,
     email::{
         self,
         outbox::{self, QueueError},
         templates, Cause, Kind,
     },
     error::{ApiError, ApiResult, Code},
-    invites,
-    server::{clock, crypto, db::Tx, rate_limit},
+    server::{
+        clock, crypto,
+        db::{Db, Tx},
+        rate_limit,
+    },
 };
 
-use super::{
-    create::{create_account, NewAccount},
-    domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
-    required, store, RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody,
-    SessionView, SessionWithUser, SignInBody, SignInResponse, SignUpBody, SignUpResponse,
-    StatusResponse, SuccessResponse, VerifyEmailBody, VerifyEmailResponse,
-};
-
-/// The per-account sign-in bucket (SPEC §8), whatever address tries.
-fn sign_in_key(email: &str) -> String {
-    format!("sign-in-failures:{email}")
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::new(Code::InvalidEmailOrPassword, "Invalid email or password")
-}
-
-fn user_exists() -> ApiError {
-    ApiError::new(
-        Code::UserAlreadyExistsUseAnotherEmail,
-        "An account with this email already exists. Sign in instead.",
-    )
-}
-
-pub async fn sign_up(body: SignUpBody) -> ApiResult<SignUpResponse> {
-    let cx = RequestContext::current()?;
-    let (config, db) = (cx.config(), cx.db());
-    let ip = cx.ip();
-    cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
-
-    let invite = match body.invite_token.as_deref().map(str::trim) {
-        Some(raw) if !raw.is_empty() => Some(invites::service::precheck_sign_up(&cx, raw).await?),
-        _ => None,
-    };
-    if invite.is_none() && config.sign_up_mode == SignUpMode::InviteOnly {
-        return Err(ApiError::new(
-            Code::SignUpRequiresInvitation,
-            "This Gatehouse is invite-only: create your account from an invitation link.",
-        ));
-    }
-    let name = PersonName::parse(required(&body.name, "name")?)?;
+/// `request-password-reset`: the same answer, at once, whether or not the
+/// address has an account; the work happens after it, on `state`.
+pub fn request_password_reset(
+    state: &AppState,
+    body: RequestPasswordResetBody,
+    ip: String,
+) -> ApiResult<StatusResponse> {
     let email = Email::parse(required(&body.email, "email")?)?;
-    let password = Password::parse(required(&body.password, "password")?)?;
-
-    // Spares an argon2 run for the common case; the unique index below is
-    // what actually guarantees one account per email.
-    // With an invitation, an existing account is told to sign in and accept.
-    let exists = || {
-        if invite.is_some() {
-            ApiError::new(
-                Code::UserAlreadyExistsPleaseSignIn,
-                "An account with this email already exists. Sign in to accept the invitation.",
-            )
-        } else {
-            user_exists()
-        }
-    };
-    if store::find_by_email(db, email.as_str()).await?.is_some() {
-        return Err(exists());
-    }
-    let phc = crypto::hash_password(password.into_secret()).await?;
-
-    let mut tx = db.begin().await?;
-    // The invitation's use is taken in this transaction: if anything below
-    // fails, the use is given back with everything else.
-    let grant = match &invite {
-        Some(secret) => Some(
-            invites::service::redeem_for_sign_up(&mut tx, config, secret, email.as_str()).await?,
-        ),
-        None => None,
-    };
-    let user = create_account(
-        &mut tx,
-        NewAccount {
-            email: email.as_str(),
-            name: name.as_str(),
-            // Open sign-up grants the lowest configured role.
-            role: grant
-                .as_ref()
-                .map_or(&config.roles.lowest().name, |g| &g.role),
-            email_verified: grant.as_ref().is_some_and(|g| g.verifies_email),
-            password_hash: Some(&phc),
-            created_by: None,
-            ip: &ip,
-        },
-    )
-    .await
-    .map_err(|e| e.or_taken(exists))?;
-    // Open sign-up and public invitations do not prove the address.
-    let verification_sent =
-        !user.email_verified && queue_verification(&mut tx, config, &user, None).await?;
-    if let Some(grant) = &grant {
-        invites::store::record_use(&mut tx, &grant.invite_id, &user.id, None, &grant.role).await?;
-        audit::record(
-            &mut tx,
-            audit::Event::new("invite.accept")
-                .actor(&user.id)
-                .target(&grant.invite_id)
-                .after(json!({ "role": grant.role, "newAccount": true }))
-                .ip(&ip),
-        )
-        .await?;
-    }
-    let (token, _) =
-        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
-    tx.commit().await?;
-    if verification_sent {
-        cx.state.mail.wake();
-    }
-
-    cx.set_cookie(&sessions::cookie(config, &token));
-    Ok(SignUpResponse {
-        token,
-        user: user.view(),
-    })
-}
-
-pub async fn sign_in(body: SignInBody) -> ApiResult<SignInResponse> {
-    let cx = RequestContext::current()?;
-    let (config, db) = (cx.config(), cx.db());
-    let ip = cx.ip();
-    cx.rate_limit("sign-in", config.rate_limits.sign_in).await?;
-
-    let email = Email::parse(required(&body.email, "email")?)?;
-    let password = required(&body.password, "password")?;
-    if password.is_empty() || password.chars().count() > PASSWORD_MAX_CHARS {
-        return Err(invalid_credentials());
-    }
-
-    // Per account, whatever address the attempts come from (SPEC §8):
-    // failures in a row make the next attempt wait, never for good. The key
-    // is the address typed, so an unknown email is treated the same.
-    let account_key = sign_in_key(email.as_str());
-    if let Some(wait) = rate_limit::take_sign_in_turn(db, &account_key, clock::now_ms()).await? {
-        return Err(ApiError::too_many(
-            Code::TooManyRequests,
-            format!("Too many failed sign-ins to this account. Please try again in {wait}."),
-            wait.seconds(),
-        ));
-    }
-    let found = store::find_for_sign_in(db, email.as_str()).await?;
-    let (user, stored_hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, None),
-    };
-    // Unknown email, no password yet, or wrong password: the same work and
-    // the same answer, so neither timing nor wording tells them apart.
-    if !crypto::verify_password(stored_hash, password.to_owned()).await? {
-        return Err(invalid_credentials());
-    }
-    rate_limit::clear(db, &account_key).await?;
-    let user = user.ok_or_else(invalid_credentials)?;
-    if user.disabled {
-        // Better Auth's admin plugin calls a disabled account "banned".
-        return Err(ApiError::new(
-            Code::BannedUser,
-            "This account has been disabled. Contact an administrator.",
-        ));
-    }
-
-    let mut tx = db.begin().await?;
-    let (token, _) =
-        sessions::create(&mut tx, config, &user.id, &ip, cx.user_agent().as_deref()).await?;
-    audit::record(
-        &mut tx,
-        audit::Event::new("session.sign-in")
-            .actor(&user.id)
-            .target(&user.id)
-            .ip(&ip),
-    )
-    .await?;
-    tx.commit().await?;
-
-    cx.set_cookie(&sessions::cookie(config, &token));
-    Ok(SignInResponse {
-        redirect: false,
-        token,
-        user: user.view(),
-    })
-}
-
-pub async fn sign_out() -> ApiResult<SuccessResponse> {
-    let cx = RequestContext::current()?;
-    let (config, db) = (cx.config(), cx.db());
-    if let Some(token) = sessions::token_from(&cx.parts, config) {
-        if let Some(current) = sessions::lookup(db, config, &token).await? {
-            let ip = cx.ip();
-            let mut tx = db.begin().await?;
-            sessions::delete_by_token(&mut tx, &token).await?;
-            audit::record(
-                &mut tx,
-                audit::Event::new("session.sign-out")
-                    .actor(&current.user.id)
-                    .target(&current.user.id)
-                    .ip(&ip),
-            )
-            .await?;
-            tx.commit().await?;
-        }
-    }
-    // Signing out twice is not an error: either way no session remains.
-    cx.set_cookie(&sessions::clear_cookie(config));
-    Ok(SuccessResponse { success: true })
-}
-
-pub async fn get_session() -> ApiResult<Option<SessionWithUser>> {
-    let cx = RequestContext::current()?;
-    let Some(current) = cx.session().await? else {
-        return Ok(None);
-    };
-    let s = &current.session;
-    Ok(Some(SessionWithUser {
-        session: SessionView {
-            id: s.id.clone(),
-            token: current.token.clone(),
-            user_id: s.user_id.clone(),
-            expires_at: clock::rfc3339(s.expires_at),
-            created_at: clock::rfc3339(s.created_at),
-            updated_at: clock::rfc3339(s.updated_at),
-            ip_address: s.ip_address.clone(),
-            user_agent: s.user_agent.clone(),
-            active_organization_id: s.active_organization_id.clone(),
-            active_team_id: s.active_team_id.clone(),
-            impersonated_by: None,
-        },
-        user: current.user.view(),
-    }))
-}
-
-pub async fn request_password_reset(body: RequestPasswordResetBody) -> ApiResult<StatusResponse> {
-    let cx = RequestContext::current()?;
-    let config = cx.config();
-    cx.rate_limit("password-reset", config.rate_limits.password_reset)
-        .await?;
-    let email = Email::parse(required(&body.email, "email")?)?;
-    let page = reset_page(config, body.redirect_to.as_deref())?;
+    let page = reset_page(&state.config, body.redirect_to.as_deref())?;
     // Whether the address has an account decides how much work there is;
     // doing that work after the answer keeps the answer's content and time
     // the same either way.
-    let (state, ip) = (cx.state.clone(), cx.ip());
+    let state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = send_password_reset(&state, &email, page, &ip).await {
             tracing::error!(error = %e.message, code = %e.code, "failed to queue a password reset");
@@ -391,11 +175,15 @@ pub async fn queue_verification(
     }
 }
 
-pub async fn send_verification_email(body: SendVerificationEmailBody) -> ApiResult<StatusResponse> {
-    let cx = RequestContext::current()?;
-    let config = cx.config();
-    cx.rate_limit("verify-email", config.rate_limits.password_reset)
-        .await?;
+/// `send-verification-email`: signed in (`me`), for one's own unverified
+/// address; signed out, the same answer whether or not the address has an
+/// account waiting, with the work done after it.
+pub async fn send_verification_email(
+    state: &AppState,
+    me: Option<&UserRow>,
+    body: SendVerificationEmailBody,
+) -> ApiResult<StatusResponse> {
+    let config = &*state.config;
     let email = Email::parse(required(&body.email, "email")?)?;
     let callback = match body.callback_url.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -406,42 +194,42 @@ pub async fn send_verification_email(body: SendVerificationEmailBody) -> ApiResu
             )
         })?),
     };
-    if let Some(me) = cx.session().await? {
-        if me.user.email != email.as_str() {
+    if let Some(me) = me {
+        if me.email != email.as_str() {
             return Err(ApiError::new(
                 Code::EmailMismatch,
                 "You can only send a verification email to your own address.",
             ));
         }
-        if me.user.email_verified {
+        if me.email_verified {
             return Err(ApiError::new(
                 Code::EmailAlreadyVerified,
                 "Your email address is already verified.",
             ));
         }
-        let mut tx = cx.db().begin().await?;
-        if !queue_verification(&mut tx, config, &me.user, callback.as_ref()).await? {
+        let mut tx = state.db.begin().await?;
+        if !queue_verification(&mut tx, config, me, callback.as_ref()).await? {
             return Err(ApiError::new(
                 Code::EmailBudgetSpent,
                 format!(
                     "{} has been sent too many emails recently. Try again later.",
-                    me.user.email
+                    me.email
                 ),
             ));
         }
         tx.commit().await?;
-        cx.state.mail.wake();
+        state.mail.wake();
         return Ok(StatusResponse {
             status: true,
             message: Some(format!(
                 "A verification link is on its way to {}.",
-                me.user.email
+                me.email
             )),
         });
     }
     // Signed out: the same answer, in the same time, whether or not the
     // address has an account that waits for verification.
-    let state = cx.state.clone();
+    let state = state.clone();
     tokio::spawn(async move {
         let work = async {
             let Some(user) = store::find_by_email(&state.db, email.as_str())
@@ -469,19 +257,21 @@ pub async fn send_verification_email(body: SendVerificationEmailBody) -> ApiResu
     })
 }
 
-pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailResponse> {
-    let cx = RequestContext::current()?;
-    cx.rate_limit("verify-email-token", cx.config().rate_limits.password_reset)
-        .await?;
-    let token = required(&body.token, "token")?.trim().to_owned();
-    let ip = cx.ip();
-    let mut tx = cx.db().begin().await?;
+/// `verify-email`: spends the link and marks its address verified.
+pub async fn verify_email(
+    db: &Db,
+    config: &Config,
+    token: &str,
+    ip: &str,
+) -> ApiResult<VerifyEmailResponse> {
+    let token = token.trim();
+    let mut tx = db.begin().await?;
     let (user_id, email, next) =
-        store::consume_email_verification(&mut tx, &crypto::hash_token(&token), clock::now_ms())
+        store::consume_email_verification(&mut tx, &crypto::hash_token(token), clock::now_ms())
             .await?
             .ok_or_else(invalid_verification)?;
     let next = next
-        .and_then(|sealed| cx.config().secret_key.open(&sealed))
+        .and_then(|sealed| config.secret_key.open(&sealed))
         .and_then(|bytes| String::from_utf8(bytes).ok());
     // A link proves the address it was sent to, not one changed since.
     let user = store::find_by_id(&mut tx, &user_id)
@@ -496,7 +286,7 @@ pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailRespons
                 .actor(&user.id)
                 .target(&user.id)
                 .after(json!({ "email": user.email }))
-                .ip(&ip),
+                .ip(ip),
         )
         .await?;
     }
@@ -523,7 +313,7 @@ pub async fn verify_email(body: VerifyEmailBody) -> ApiResult<VerifyEmailRespons
 /// that is on this instance or a trusted origin (never elsewhere, or the
 /// token would be handed to a stranger). Built as a URL, not by pasting
 /// strings, so nothing the caller sends can add text to the email.
-fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiResult<url::Url> {
+fn reset_page(config: &Config, redirect_to: Option<&str>) -> ApiResult<url::Url> {
     let invalid = || {
         ApiError::new(
             Code::InvalidRedirectUrl,
@@ -542,13 +332,13 @@ fn reset_page(config: &crate::config::Config, redirect_to: Option<&str>) -> ApiR
     Ok(url)
 }
 
-pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse> {
-    let cx = RequestContext::current()?;
-    let (config, db) = (cx.config(), cx.db());
-    let ip = cx.ip();
-    cx.rate_limit("reset-password", config.rate_limits.password_reset)
-        .await?;
-
+/// `reset-password`: a new password by the emailed link; every session of
+/// the account ends.
+pub async fn reset_password(
+    db: &Db,
+    body: ResetPasswordBody,
+    ip: &str,
+) -> ApiResult<StatusResponse> {
     let token = required(&body.token, "token")?;
     let password = Password::parse(required(&body.new_password, "newPassword")?)?;
     let invalid_token = || {
@@ -582,7 +372,7 @@ pub async fn reset_password(body: ResetPasswordBody) -> ApiResult<StatusResponse
             .actor(&user_id)
             .target(&user_id)
             .after(json!({ "sessionsEnded": ended }))
-            .ip(&ip),
+            .ip(ip),
     )
     .await?;
     tx.commit().await?;

@@ -2,12 +2,13 @@
 
 use serde_json::Value;
 
-use super::{
-    domain::{Group, ACTIONS},
-    store::{self, EventRow, Filter},
-    AuditEventView, AuditList, AuditPerson, AuditQuery, PAGE_SIZE,
-};
+use super::{AuditEventView, AuditList, AuditPerson, AuditQuery, PAGE_SIZE};
 use crate::{
+    audit::{
+        domain::{Group, ACTIONS},
+        origin,
+        store::{self, EventRow, Filter},
+    },
     error::{ApiError, ApiResult, Code},
     server::{clock, db::Db},
 };
@@ -36,14 +37,6 @@ async fn person(db: &Db, key: Option<&str>) -> ApiResult<Option<String>> {
     } else {
         Ok(Some(key.to_owned()))
     }
-}
-
-/// `https://hooks.example.com` of a webhook URL: all the audit log keeps or
-/// shows of one, since a receiver's path or query can carry a token.
-pub fn origin(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
 }
 
 /// The query's filters, checked.
@@ -161,42 +154,4 @@ pub async fn export(db: &Db, q: &AuditQuery) -> ApiResult<String> {
         out.push('\n');
     }
     Ok(out)
-}
-
-/// `GET /api/auth/admin/export-audit-events?…` (the list's filters): the
-/// matching events as JSON Lines, to download. A plain route rather than a
-/// server function, so its body is the lines themselves.
-pub async fn export_route(
-    axum::extract::State(state): axum::extract::State<crate::context::AppState>,
-    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
-    parts: http::request::Parts,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let cx = crate::context::RequestContext { state, parts };
-    let result = match cx.require(crate::roles::Permission::AuditRead).await {
-        Ok(_) => export(cx.db(), &query).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(lines) => (
-            [
-                (
-                    http::header::CONTENT_TYPE,
-                    "application/x-ndjson; charset=utf-8",
-                ),
-                (
-                    http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"gatehouse-audit-events.jsonl\"",
-                ),
-            ],
-            lines,
-        )
-            .into_response(),
-        Err(e) => (
-            http::StatusCode::from_u16(e.status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            axum::Json(e),
-        )
-            .into_response(),
-    }
 }
