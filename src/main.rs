@@ -116,11 +116,11 @@ async fn open_instance() -> anyhow::Result<(Config, server::db::Db)> {
 /// delivery, since the log never holds its link (SPEC §6). Shell access is
 /// the trust boundary here; each `show` still goes to the audit log.
 async fn outbox(args: &[String]) -> anyhow::Result<()> {
-    use gatehouse::{audit, email::outbox};
+    use gatehouse::{audit, email::review};
     match args {
         [cmd] if cmd == "list" => {
             let (_, db) = open_instance().await?;
-            let (rows, total) = outbox::list(&db, Some("queued"), 100, 0).await?;
+            let (rows, total) = review::list(&db, Some("queued"), 100, 0).await?;
             if rows.is_empty() {
                 eprintln!("No messages are waiting.");
             }
@@ -134,7 +134,7 @@ async fn outbox(args: &[String]) -> anyhow::Result<()> {
         }
         [cmd, id] if cmd == "show" => {
             let (config, db) = open_instance().await?;
-            let shown = outbox::show(&db, &config.secret_key, id)
+            let shown = review::show(&db, &config.secret_key, id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no message `{id}`"))?;
             let mut tx = db.begin().await?;

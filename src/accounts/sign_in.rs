@@ -61,6 +61,7 @@ impl NewPerson {
 /// What sign-up gives: the session token and the account.
 pub struct SignedUp {
     pub token: String,
+    pub session_id: String,
     pub user: UserRow,
     /// A verification link was queued: wake the email sender.
     pub verification_sent: bool,
@@ -113,9 +114,11 @@ pub async fn sign_up_in(
     // Open sign-up and public invitations do not prove the address.
     let verification_sent =
         !user.email_verified && queue_verification(tx, config, &user, None).await?;
-    let (token, _) = sessions::create(tx, config, &user.id, client.ip, client.user_agent).await?;
+    let (token, session) =
+        sessions::create(tx, config, &user.id, client.ip, client.user_agent).await?;
     Ok(SignedUp {
         token,
+        session_id: session.id,
         user,
         verification_sent,
     })

@@ -7,6 +7,8 @@
 #[cfg(feature = "ssr")]
 pub mod outbox;
 #[cfg(feature = "ssr")]
+pub mod review;
+#[cfg(feature = "ssr")]
 pub mod sender;
 #[cfg(feature = "ssr")]
 pub mod templates;

@@ -7,6 +7,8 @@
 
 pub mod domain;
 pub mod invitations;
+#[cfg(feature = "ssr")]
+mod members;
 pub mod roles;
 #[cfg(feature = "ssr")]
 mod service;
@@ -181,7 +183,7 @@ pub async fn get_organization(
 pub async fn get_active_member() -> Result<MemberView, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::active_member(cx.db(), &me).await
+    members::active_member(cx.db(), &me).await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,7 +195,7 @@ pub struct RoleResponse {
 pub async fn get_active_member_role() -> Result<RoleResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    let member = service::active_member(cx.db(), &me).await?;
+    let member = members::active_member(cx.db(), &me).await?;
     Ok(RoleResponse { role: member.role })
 }
 
@@ -230,7 +232,7 @@ pub async fn list_members(
 ) -> Result<MemberList, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::list_members(cx.db(), &me, query).await
+    members::list_members(cx.db(), &me, query).await
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -257,7 +259,7 @@ pub async fn organization_has_permission(
 ) -> Result<PermissionResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
-    service::has_permission(cx.db(), &me, body).await
+    members::has_permission(cx.db(), &me, body).await
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -336,7 +338,7 @@ pub async fn update_member_role(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
-    crate::server::db::retrying(|| service::update_member_role(cx.db(), &me, body.clone(), &ip))
+    crate::server::db::retrying(|| members::update_member_role(cx.db(), &me, body.clone(), &ip))
         .await
 }
 
@@ -347,7 +349,7 @@ pub async fn remove_member(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
-    crate::server::db::retrying(|| service::remove_member(cx.db(), &me, body.clone(), &ip)).await
+    crate::server::db::retrying(|| members::remove_member(cx.db(), &me, body.clone(), &ip)).await
 }
 
 #[server(name = LeaveOrganization, prefix = "/api/auth", endpoint = "organization/leave", input = leptos::server_fn::codec::Json)]
@@ -357,7 +359,7 @@ pub async fn leave_organization(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
-    crate::server::db::retrying(|| service::leave(cx.db(), &me, body.clone(), &ip)).await
+    crate::server::db::retrying(|| members::leave(cx.db(), &me, body.clone(), &ip)).await
 }
 
 /// A change the members tab makes to one member.
@@ -378,11 +380,11 @@ pub async fn member_action(action: MemberAction) -> Result<Option<String>, ApiEr
     let (db, ip) = (cx.db(), cx.ip());
     crate::server::db::retrying(|| async {
         match action.clone() {
-            MemberAction::Roles(b) => service::update_member_role(db, &me, b, &ip)
+            MemberAction::Roles(b) => members::update_member_role(db, &me, b, &ip)
                 .await
                 .map(|m| Some(m.role)),
-            MemberAction::Remove(b) => service::remove_member(db, &me, b, &ip).await.map(|_| None),
-            MemberAction::Leave(b) => service::leave(db, &me, b, &ip).await.map(|_| None),
+            MemberAction::Remove(b) => members::remove_member(db, &me, b, &ip).await.map(|_| None),
+            MemberAction::Leave(b) => members::leave(db, &me, b, &ip).await.map(|_| None),
         }
     })
     .await
@@ -441,7 +443,7 @@ pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<Member
         .await?;
     let ip = cx.ip();
     crate::server::db::retrying(|| {
-        service::add_member(cx.db(), cx.config(), &me, body.clone(), &ip)
+        members::add_member(cx.db(), cx.config(), &me, body.clone(), &ip)
     })
     .await
 }

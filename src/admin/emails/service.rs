@@ -9,7 +9,10 @@ use crate::{
     accounts::store::{self as accounts, UserRow},
     audit,
     config::Config,
-    email::outbox::{self, Kind, Retry, Reveal, Stored},
+    email::{
+        outbox::{self, Kind},
+        review::{self, Retry, Reveal, Stored},
+    },
     error::StatusResponse,
     error::{ApiError, ApiResult, Code},
     invitations::store::role as role_invitations,
@@ -46,7 +49,7 @@ pub async fn list(
 ) -> ApiResult<EmailList> {
     let limit = i64::from(limit.unwrap_or(PAGE_SIZE).clamp(1, 100));
     let offset = i64::from(offset.unwrap_or(0));
-    let (rows, total) = outbox::list(db, status, limit, offset).await?;
+    let (rows, total) = review::list(db, status, limit, offset).await?;
     Ok(EmailList {
         emails: rows.into_iter().map(view).collect(),
         total,
@@ -56,7 +59,7 @@ pub async fn list(
 
 /// One message, its link or code hidden.
 pub async fn get(db: &Db, id: &str) -> ApiResult<EmailDetail> {
-    let (row, text) = outbox::get(db, id).await?.ok_or_else(not_found)?;
+    let (row, text) = review::get(db, id).await?.ok_or_else(not_found)?;
     Ok(EmailDetail {
         email: view(row),
         text,
@@ -66,7 +69,7 @@ pub async fn get(db: &Db, id: &str) -> ApiResult<EmailDetail> {
 /// Queues a message again; the caller wakes the sender.
 pub async fn retry(db: &Db, admin: &UserRow, id: &str, ip: &str) -> ApiResult<StatusResponse> {
     let mut tx = db.begin().await?;
-    match outbox::retry(&mut tx, id).await? {
+    match review::retry(&mut tx, id).await? {
         Retry::Queued { recipient } => {
             audit::record(
                 &mut tx,
@@ -112,7 +115,7 @@ pub async fn reveal(
     ip: &str,
 ) -> ApiResult<RevealedEmail> {
     let mut tx = db.begin().await?;
-    let (kind, related) = outbox::subject_of(&mut tx, id)
+    let (kind, related) = review::subject_of(&mut tx, id)
         .await?
         .ok_or_else(not_found)?;
     // The actor as they are now, not as the session found them.
@@ -122,7 +125,7 @@ pub async fn reveal(
         .ok_or_else(ApiError::unauthenticated)?
         .role;
     may_reveal(&mut tx, config, &role, &kind, related.as_deref()).await?;
-    match outbox::reveal(&mut tx, &config.secret_key, id).await? {
+    match review::reveal(&mut tx, &config.secret_key, id).await? {
         Reveal::Shown { recipient, text } => {
             audit::record(
                 &mut tx,

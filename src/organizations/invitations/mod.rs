@@ -9,6 +9,10 @@
 //! secret is read too.
 
 #[cfg(feature = "ssr")]
+pub mod issue;
+#[cfg(feature = "ssr")]
+pub mod join;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
@@ -145,7 +149,7 @@ pub async fn invite_member(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let ip = cx.ip();
-    crate::server::db::retrying(|| service::invite(cx.db(), cx.config(), &me, body.clone(), &ip))
+    crate::server::db::retrying(|| issue::invite(cx.db(), cx.config(), &me, body.clone(), &ip))
         .await
 }
 
@@ -175,8 +179,7 @@ pub async fn accept_invitation(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
-    crate::server::db::retrying(|| service::accept(cx.db(), cx.config(), &me, key.clone(), &ip))
-        .await
+    crate::server::db::retrying(|| join::accept(cx.db(), cx.config(), &me, key.clone(), &ip)).await
 }
 
 #[server(name = RejectInvitation, prefix = "/api/auth", endpoint = "organization/reject-invitation", input = leptos::server_fn::codec::Json)]
@@ -186,7 +189,7 @@ pub async fn reject_invitation(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (key, ip) = (required_id(body.invitation_id)?, cx.ip());
-    crate::server::db::retrying(|| service::reject(cx.db(), &me, key.clone(), &ip)).await
+    crate::server::db::retrying(|| join::reject(cx.db(), &me, key.clone(), &ip)).await
 }
 
 /// Needs `invitation:cancel`.
@@ -256,10 +259,12 @@ pub async fn sign_up_with_invitation(
     let config = cx.config();
     cx.rate_limit("sign-up", config.rate_limits.sign_up).await?;
     let (ip, agent) = (cx.ip(), cx.user_agent());
-    let done = crate::server::db::retrying(|| {
-        service::sign_up(cx.db(), config, body.clone(), &ip, agent.as_deref())
-    })
-    .await?;
+    let client = crate::accounts::sign_in::Client {
+        ip: &ip,
+        user_agent: agent.as_deref(),
+    };
+    let done = crate::server::db::retrying(|| join::sign_up(cx.db(), config, body.clone(), client))
+        .await?;
     cx.set_cookie(&crate::accounts::sessions::cookie(config, &done.token));
     Ok(done)
 }

@@ -18,7 +18,8 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     organizations::{
         domain::{MemberRoles, RoleName},
-        service::{allows, named_or_active, not_found},
+        members::allows,
+        service::{named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },

@@ -17,7 +17,8 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     organizations::{
         domain::TeamName,
-        service::{allows, named_or_active, not_found, refused},
+        members::{allows, refused},
+        service::{named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },
