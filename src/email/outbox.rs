@@ -370,17 +370,11 @@ pub async fn mark_attempt_failed(
     error: &str,
     retry_at: Option<i64>,
 ) -> sqlx::Result<bool> {
-    let now = clock::now_ms();
-    let (status, due) = queue::after_failure(retry_at, now);
-    let sql = queue::recording(
+    let sql = queue::failure(
         "outbound_emails",
-        "status = $3, next_attempt_at = $4, updated_at = $5, attempts = attempts + 1,
-         last_error = $6, sealed_body = case when $3 = 'failed' then null else sealed_body end",
+        "last_error = $6, sealed_body = case when $3 = 'failed' then null else sealed_body end",
     );
-    queue::record(db, &sql, (&c.id, &c.claim), |q| {
-        q.bind(status).bind(due).bind(now).bind(error)
-    })
-    .await
+    queue::record_failure(db, &sql, (&c.id, &c.claim), retry_at, |q| q.bind(error)).await
 }
 
 /// With no mail server, a message is held: it stays queued, marked as not

@@ -43,6 +43,15 @@ pub fn inviter_lost_rights() -> ApiError {
     )
 }
 
+/// The refusal of signing up with an invitation for an address that has
+/// an account: sign in and accept instead.
+pub fn account_exists() -> ApiError {
+    ApiError::new(
+        Code::UserAlreadyExistsPleaseSignIn,
+        "An account with this email already exists. Sign in to accept the invitation.",
+    )
+}
+
 /// Who is using the invitation.
 pub struct User<'a> {
     pub email: &'a str,

@@ -6,7 +6,7 @@
 use sqlx::any::AnyRow;
 
 use super::{
-    crypto,
+    clock, crypto,
     db::{row_lock, Db, Tx},
 };
 
@@ -89,9 +89,34 @@ pub async fn record<'q>(
     Ok(done.rows_affected() == 1)
 }
 
+/// The statement that records a failed attempt: `status`, its next due
+/// time and the count (`$3` to `$5`), and what `also` assigns from `$6` on.
+pub fn failure(table: &str, also: &str) -> String {
+    recording(
+        table,
+        &format!(
+            "status = $3, next_attempt_at = $4, updated_at = $5, attempts = attempts + 1, {also}"
+        ),
+    )
+}
+
+/// Runs a `failure` statement: queued again at `retry_at`, or `failed` for
+/// good when there is no retry left; `bind` adds the values of `also`.
+pub async fn record_failure<'q>(
+    db: &Db,
+    sql: &'q str,
+    lease: (&'q str, &'q str),
+    retry_at: Option<i64>,
+    bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
+) -> sqlx::Result<bool> {
+    let now = clock::now_ms();
+    let (status, due) = after_failure(retry_at, now);
+    record(db, sql, lease, |q| bind(q.bind(status).bind(due).bind(now))).await
+}
+
 /// A failed attempt's next state: queued again at `retry_at`, or `failed`
 /// for good (now) when there is no retry left.
-pub fn after_failure(retry_at: Option<i64>, now: i64) -> (&'static str, i64) {
+fn after_failure(retry_at: Option<i64>, now: i64) -> (&'static str, i64) {
     match retry_at {
         Some(at) => ("queued", at),
         None => ("failed", now),

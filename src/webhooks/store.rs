@@ -397,19 +397,12 @@ pub async fn mark_attempt_failed(
     error: &str,
     retry_at: Option<i64>,
 ) -> sqlx::Result<bool> {
-    let now = clock::now_ms();
-    let (status, due) = queue::after_failure(retry_at, now);
-    let sql = queue::recording(
+    let sql = queue::failure(
         "webhook_deliveries",
-        "status = $3, next_attempt_at = $4, updated_at = $5, attempts = attempts + 1,
-         response_status = $6, last_error = $7",
+        "response_status = $6, last_error = $7",
     );
-    queue::record(db, &sql, (&c.id, &c.claim), |q| {
-        q.bind(status)
-            .bind(due)
-            .bind(now)
-            .bind(response_status.map(i64::from))
-            .bind(error)
+    queue::record_failure(db, &sql, (&c.id, &c.claim), retry_at, |q| {
+        q.bind(response_status.map(i64::from)).bind(error)
     })
     .await
 }

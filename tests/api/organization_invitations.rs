@@ -717,7 +717,79 @@ async fn the_invitations_tab_lists_them_for_those_who_may_invite(backend: Backen
     );
 }
 
+/// `/invite/{token}` asks the invitations core which kind a secret is
+/// (`gatehouse/invitation`): an organization's link opens its preview, a
+/// role invitation's link or code opens theirs, and a secret nobody knows
+/// gets the role invitations' refusal, whichever form it has. Nothing is
+/// matched by an error's code.
+async fn one_page_opens_every_kind_of_invitation(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let page = |token: String| {
+        let app = &app;
+        async move {
+            app.get(
+                &format!("/api/auth/gatehouse/invitation?token={token}"),
+                None,
+            )
+            .await
+        }
+    };
+    let (org, owner, _, _) = organization(&app).await;
+    let res = invite(
+        &app,
+        &owner,
+        &org,
+        json!("nia@example.com"),
+        json!("member"),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = page(secret_sent_to(&app, "nia@example.com").await).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let join = &res.body["Organization"];
+    assert_eq!(join["preview"]["organizationSlug"], "acme", "{}", res.text);
+    assert_eq!(join["preview"]["status"], "pending");
+    assert_eq!(join["step"], "sign-up");
+    assert!(res.body.get("Role").is_none());
+
+    let res = page(app.instance_invite("moderator").await).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["Role"]["invitation"]["role"], "moderator");
+    assert_eq!(res.body["Role"]["nextStep"], "sign-up");
+
+    let admin = app.account("root@example.com", "admin").await;
+    let res = app
+        .post_with_cookie(
+            "/api/auth/invite/create",
+            json!({ "role": "user", "tokenType": "code" }),
+            &admin,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let typed = res.body["code"].as_str().unwrap().to_lowercase();
+    let res = page(typed).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["Role"]["invitation"]["tokenType"], "code");
+
+    for unknown in [
+        "a".repeat(43),
+        "7K3M-Q9XD".into(),
+        "this-is-not-a-secret".into(),
+    ] {
+        let res = page(unknown.clone()).await;
+        assert_eq!(
+            code(&res),
+            (404, "INVALID_TOKEN"),
+            "{unknown}: {}",
+            res.text
+        );
+    }
+}
+
 on_both_databases!(
+    one_page_opens_every_kind_of_invitation,
     the_invitations_tab_lists_them_for_those_who_may_invite,
     the_membership_limit_holds_under_concurrent_accepts,
     new_people_sign_up_with_the_invitation,

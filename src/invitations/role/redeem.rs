@@ -445,14 +445,7 @@ pub async fn sign_up(
 ) -> ApiResult<SignedUp> {
     let (secret, _) = find_by_secret(db, config, bucket, token).await?;
     let person = NewPerson::parse(body)?;
-    // An existing account is told to sign in and accept.
-    let exists = || {
-        ApiError::new(
-            Code::UserAlreadyExistsPleaseSignIn,
-            "An account with this email already exists. Sign in to accept the invitation.",
-        )
-    };
-    let phc = hash_for_new_account(db, &person, exists).await?;
+    let phc = hash_for_new_account(db, &person, accept::account_exists).await?;
     let mut tx = db.begin().await?;
     let grant = redeem_for_sign_up(&mut tx, config, &secret, person.email.as_str()).await?;
     let done = sign_up_in(
@@ -463,7 +456,7 @@ pub async fn sign_up(
         &grant.role,
         grant.verifies_email,
         client,
-        exists,
+        accept::account_exists,
     )
     .await?;
     record_sign_up(&mut tx, &grant, &done.user.id, client.ip).await?;

@@ -233,12 +233,7 @@ pub async fn sign_up(
         email: Email::parse(&found.email)?,
         password: Password::parse(required(&body.password, "password")?)?,
     };
-    let exists = || {
-        ApiError::new(
-            Code::UserAlreadyExistsPleaseSignIn,
-            "An account with this email already exists. Sign in to accept the invitation.",
-        )
-    };
+    let exists = accept::account_exists;
     let phc = hash_for_new_account(db, &person, exists).await?;
 
     let mut tx = db.begin().await?;
