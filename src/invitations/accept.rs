@@ -2,30 +2,13 @@
 //! one kind cannot be missing from another: who may use it (the recipient
 //! check), the refusals, and closing it.
 
-use super::{
-    secret::{Hashes, Secret},
-    status::Status,
-    store, Kind,
-};
+use super::{status::Status, store, Kind};
 use crate::{
     accounts::verification_required_before,
     email::{self, outbox},
     error::{ApiError, ApiResult, Code},
-    server::db::{Db, Tx},
+    server::db::Tx,
 };
-
-/// The kind whose pages and answers serve a secret someone holds: the one
-/// it belongs to. Codes are only ever role invitations'. A secret nobody
-/// knows is left to role invitations too, whose refusal (rate limited for
-/// codes) says so.
-pub async fn kind_of(db: &Db, raw: &str) -> ApiResult<Kind> {
-    Ok(match Secret::parse(raw) {
-        Ok(Secret::Link(link)) => store::kind_of(db.pool(), &Hashes::of_link(&link))
-            .await?
-            .unwrap_or(Kind::Role),
-        _ => Kind::Role,
-    })
-}
 
 pub fn not_the_recipient() -> ApiError {
     ApiError::new(

@@ -52,23 +52,41 @@ pub enum AnyInvitation {
     Organization(JoinPreview),
 }
 
-/// What `/invite/{token}` shows: the invitations core says which kind the
-/// secret belongs to, and that kind's preview answers (the same as
-/// `invite/get` or `gatehouse/organization-invitation`). Changes nothing.
+/// What `/invite/{token}` shows: the invitations core finds the invitation
+/// a link belongs to, of whichever kind, and that kind's preview answers
+/// (the same as `invite/get` or `gatehouse/organization-invitation`).
+/// Codes are only ever role invitations', and a secret nobody knows gets
+/// their refusal. Changes nothing.
 #[server(name = GetInvitationPage, prefix = "/api/auth", endpoint = "gatehouse/invitation", input = GetUrl)]
 pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiError> {
     use crate::{
-        invitations::{accept::kind_of, role::redeem, Kind},
-        organizations::invitations::service::join_preview,
+        invitations::{
+            role::redeem,
+            secret::{Hashes, Secret},
+            store::{find_link, Found},
+        },
+        organizations::invitations::service::join_preview_of,
     };
     let cx = crate::context::RequestContext::current()?;
     let viewer = cx.session().await?;
     let (db, config) = (cx.db(), cx.config());
-    match kind_of(db, &token).await? {
-        Kind::Organization => join_preview(db, viewer.as_ref(), token.trim())
+    let found = match Secret::parse(&token) {
+        Ok(link @ Secret::Link(_)) => {
+            let hashes = Hashes::of_link(link.as_str());
+            find_link(db, &hashes).await?.map(|found| (link, found))
+        }
+        _ => None,
+    };
+    match found {
+        Some((_, Found::Organization(d))) => join_preview_of(db, viewer.as_ref(), d)
             .await
             .map(AnyInvitation::Organization),
-        Kind::Role => redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
+        Some((link, Found::Role(row))) => {
+            redeem::preview_of(db, config, viewer.as_ref(), &link, row)
+                .await
+                .map(AnyInvitation::Role)
+        }
+        None => redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
             .await
             .map(AnyInvitation::Role),
     }

@@ -170,6 +170,35 @@ fn accounts_are_created_in_one_place() {
     );
 }
 
+/// Services take plain values; only server functions (a module's
+/// `mod.rs`), request handlers and pages read the request. `context.rs`
+/// defines it, `accounts/sessions.rs` adds who is signed in to it.
+#[test]
+fn only_server_functions_and_handlers_read_the_request() {
+    const READERS: [&str; 4] = [
+        "context.rs",
+        "accounts/sessions.rs",
+        "users/access.rs",  // the header's `get_access` server function
+        "webhooks/form.rs", // the no-JavaScript forms' handler
+    ];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut services = Vec::new();
+    for file in rust_files(&src) {
+        let relative = file.strip_prefix(&src).expect("under src");
+        let reader = relative.ends_with("mod.rs")
+            || relative.starts_with("pages")
+            || READERS.iter().any(|r| relative == Path::new(r));
+        let code = without_comments_and_strings(&std::fs::read_to_string(&file).expect("source"));
+        if !reader && code.contains("RequestContext") {
+            services.push(relative.display().to_string());
+        }
+    }
+    assert!(
+        services.is_empty(),
+        "services that read the request instead of taking plain values: {services:?}"
+    );
+}
+
 /// Room -> the rooms it imports, each with the first file that does.
 fn room_arrows(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut arrows: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();

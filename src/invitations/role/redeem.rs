@@ -136,6 +136,17 @@ pub async fn preview(
     token: &str,
 ) -> ApiResult<InvitePreview> {
     let (secret, row) = find_by_secret(db, config, bucket, token).await?;
+    preview_of(db, config, viewer, &secret, row).await
+}
+
+/// The preview of an invitation already found by `secret`.
+pub async fn preview_of(
+    db: &Db,
+    config: &Config,
+    viewer: Option<&Current>,
+    secret: &Secret,
+    row: InviteRow,
+) -> ApiResult<InvitePreview> {
     let now = clock::now_ms();
     let status = status_of(&row, now);
     let inviter = match &row.created_by {

@@ -6,7 +6,10 @@ pub mod organization;
 pub mod role;
 
 use super::{secret::Hashes, status::Status, Kind};
-use crate::server::{clock, db::Tx};
+use crate::server::{
+    clock,
+    db::{Db, Tx},
+};
 
 fn table(kind: Kind) -> &'static str {
     match kind {
@@ -15,27 +18,23 @@ fn table(kind: Kind) -> &'static str {
     }
 }
 
-/// Which kind of invitation a secret belongs to, if any: one query over
-/// every kind's table, so a link opens whatever it was made for.
-pub async fn kind_of<'e, E>(executor: E, hashes: &Hashes) -> sqlx::Result<Option<Kind>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let found: Option<String> = sqlx::query_scalar(
-        "select kind from (
-             select 'role' as kind from role_invitations where token_hash = $1 or token_hash = $2
-             union all
-             select 'organization' as kind from organization_invitations where secret_hash = $1
-         ) found limit 1",
-    )
-    .bind(&hashes.current)
-    .bind(hashes.other())
-    .fetch_optional(executor)
-    .await?;
-    Ok(found.map(|k| match k.as_str() {
-        "organization" => Kind::Organization,
-        _ => Kind::Role,
-    }))
+/// An invitation found by a link's secret, of whichever kind.
+pub enum Found {
+    Role(role::InviteRow),
+    Organization(organization::Described),
+}
+
+/// The invitation a link's secret belongs to, looked up in each kind's
+/// table in turn (role invitations first: theirs are the links most
+/// opened), so a link opens whatever it was made for at the cost of one
+/// indexed lookup for the common case.
+pub async fn find_link(db: &Db, hashes: &Hashes) -> sqlx::Result<Option<Found>> {
+    if let Some(row) = role::find_by_hash(db.pool(), hashes).await? {
+        return Ok(Some(Found::Role(row)));
+    }
+    Ok(organization::find_described(db, "", &hashes.current)
+        .await?
+        .map(Found::Organization))
 }
 
 /// Moves a pending invitation to a final `status`; false when it was no

@@ -102,6 +102,15 @@ pub async fn join_preview(
                 "There is no invitation behind this link.",
             )
         })?;
+    join_preview_of(db, viewer, d).await
+}
+
+/// The page's view of an invitation already found by its link.
+pub async fn join_preview_of(
+    db: &Db,
+    viewer: Option<&Current>,
+    d: store::Described,
+) -> ApiResult<JoinPreview> {
     let preview = preview_of(&d);
     let i = d.invitation;
     let reason = match i.status_at(clock::now_ms()).reason(Kind::Organization) {
