@@ -41,7 +41,8 @@ pub struct UserView {
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub id: String,
-    pub token: String,
+    /// Redacted in `Debug`: whoever holds it is signed in.
+    pub token: crate::secret::SecretText,
     pub user_id: String,
     pub expires_at: String,
     pub created_at: String,
@@ -61,14 +62,16 @@ pub struct SessionWithUser {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignUpResponse {
-    pub token: String,
+    /// Redacted in `Debug`: whoever holds it is signed in.
+    pub token: crate::secret::SecretText,
     pub user: UserView,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignInResponse {
     pub redirect: bool,
-    pub token: String,
+    /// Redacted in `Debug`: whoever holds it is signed in.
+    pub token: crate::secret::SecretText,
     pub user: UserView,
 }
 
@@ -138,13 +141,8 @@ pub struct VerifyEmailResponse {
 }
 
 /// SPEC §3 "Accounts" 2: what a private invitation (role or organization)
-/// answers to an account whose email is not verified yet.
-pub fn verification_required() -> ApiError {
-    verification_required_before("accepting")
-}
-
-/// The same refusal, saying what waits for the verification ("accepting",
-/// "declining", "opening").
+/// answers to an account whose email is not verified yet, saying what waits
+/// for the verification ("accepting", "declining", "opening").
 pub fn verification_required_before(doing: &str) -> ApiError {
     ApiError::new(
         Code::EmailVerificationRequiredForInvitation,
@@ -186,7 +184,7 @@ pub async fn sign_in_email(
         cx.set_cookie(&sessions::cookie(config, &token));
         Ok(SignInResponse {
             redirect: false,
-            token,
+            token: token.into(),
             user: user.view(),
         })
     }

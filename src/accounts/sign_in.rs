@@ -241,7 +241,7 @@ pub fn session_view(current: &sessions::Current) -> SessionWithUser {
     SessionWithUser {
         session: SessionView {
             id: s.id.clone(),
-            token: current.token.clone(),
+            token: current.token.clone().into(),
             user_id: s.user_id.clone(),
             expires_at: clock::rfc3339(s.expires_at),
             created_at: clock::rfc3339(s.created_at),

@@ -41,7 +41,8 @@ impl Default for RawWebhookSettings {
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
     pub(super) url: String,
-    pub(super) secret: String,
+    /// Redacted in `Debug`, like every secret the settings hold.
+    pub(super) secret: crate::secret::SecretText,
     /// Event types, prefixes (`organization.*`) or `*`; default: all.
     #[serde(default)]
     pub(super) events: Option<Vec<String>>,

@@ -223,7 +223,7 @@ pub async fn complete_enrollment(
     tx.commit().await?;
     Ok(SignInResponse {
         redirect: false,
-        token: session_token,
+        token: session_token.into(),
         user: UserRow {
             email_verified: true,
             ..user

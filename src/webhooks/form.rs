@@ -138,7 +138,7 @@ async fn act(cx: &RequestContext, owner: &UserRow, body: &[u8]) -> (String, Flas
         "rotate" => {
             let flash = match rotate(db, config, owner, WebhookIdBody { webhook_id }, &ip).await {
                 Ok(made) => Flash {
-                    secret: Some(made.secret),
+                    secret: Some(made.secret.expose().to_owned()),
                     ..Flash::ok("New signing secret made. For the next 24 hours every delivery carries a signature with the old secret too, so put the new one in your receiver within a day.")
                 },
                 Err(e) => Flash::error(e),
@@ -219,7 +219,7 @@ async fn create_from_form(
         Ok(made) => (
             webhook_page(Some(&made.webhook.id)),
             Flash {
-                secret: Some(made.secret),
+                secret: Some(made.secret.expose().to_owned()),
                 ..Flash::ok(&format!(
                     "Webhook added. Deliveries to {} start with the next event.",
                     made.webhook.url

@@ -58,7 +58,7 @@ pub struct WebhookList {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookWithSecret {
     pub webhook: WebhookView,
-    pub secret: String,
+    pub secret: crate::secret::SecretText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

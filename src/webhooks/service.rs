@@ -192,7 +192,10 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(WebhookWithSecret { webhook, secret })
+    Ok(WebhookWithSecret {
+        webhook,
+        secret: secret.into(),
+    })
 }
 
 pub async fn update(
@@ -274,7 +277,10 @@ pub async fn rotate(
     )
     .await?;
     tx.commit().await?;
-    Ok(WebhookWithSecret { webhook, secret })
+    Ok(WebhookWithSecret {
+        webhook,
+        secret: secret.into(),
+    })
 }
 
 pub async fn delete(

@@ -299,7 +299,7 @@ pub async fn sign_up_email(
     }
     cx.set_cookie(&sessions::cookie(config, &done.token));
     Ok(crate::accounts::SignUpResponse {
-        token: done.token,
+        token: done.token.into(),
         user: done.user.view(),
     })
 }

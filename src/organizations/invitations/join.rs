@@ -250,7 +250,7 @@ pub async fn sign_up(
     let member = join(&mut tx, config, &i, ids, extra, client.ip).await?;
     tx.commit().await?;
     Ok(SignUpWithInvitationResponse {
-        token: done.token,
+        token: done.token.into(),
         user: done.user.view(),
         member: member_view(member, false),
     })

@@ -243,7 +243,8 @@ pub struct SignUpWithInvitationBody {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignUpWithInvitationResponse {
-    pub token: String,
+    /// Redacted in `Debug`: whoever holds it is signed in.
+    pub token: crate::secret::SecretText,
     pub user: crate::accounts::UserView,
     pub member: MemberView,
 }
