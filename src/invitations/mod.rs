@@ -27,8 +27,7 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 
 /// What an invitation lets its holder into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// An instance role.
     Role,

@@ -55,8 +55,9 @@ pub enum AnyInvitation {
 /// What `/invite/{token}` shows: the invitations core finds the invitation
 /// a link belongs to, of whichever kind, and that kind's preview answers
 /// (the same as `invite/get` or `gatehouse/organization-invitation`).
-/// Codes are only ever role invitations', and a secret nobody knows gets
-/// their refusal. Changes nothing.
+/// Codes are only ever role invitations' (their lookup spends from the
+/// code budget); a link nobody knows gets their refusal at once. Changes
+/// nothing.
 #[server(name = GetInvitationPage, prefix = "/api/auth", endpoint = "gatehouse/invitation", input = GetUrl)]
 pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiError> {
     use crate::{
@@ -70,25 +71,24 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
     let cx = crate::context::RequestContext::current()?;
     let viewer = cx.session().await?;
     let (db, config) = (cx.db(), cx.config());
-    let found = match Secret::parse(&token) {
-        Ok(link @ Secret::Link(_)) => {
-            let hashes = Hashes::of_link(link.as_str());
-            find_link(db, &hashes).await?.map(|found| (link, found))
-        }
-        _ => None,
-    };
-    match found {
-        Some((_, Found::Organization(d))) => join_preview_of(db, viewer.as_ref(), d)
-            .await
-            .map(AnyInvitation::Organization),
-        Some((link, Found::Role(row))) => {
-            redeem::preview_of(db, config, viewer.as_ref(), &link, row)
+    let link = match Secret::parse(&token) {
+        Ok(link @ Secret::Link(_)) => link,
+        // A code, or something to explain: the role invitations' lookup.
+        _ => {
+            return redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
                 .await
                 .map(AnyInvitation::Role)
         }
-        None => redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
+    };
+    match find_link(db, &Hashes::of_link(link.as_str())).await? {
+        Some(Found::Organization(d)) => join_preview_of(db, viewer.as_ref(), d)
+            .await
+            .map(AnyInvitation::Organization),
+        Some(Found::Role(row)) => redeem::preview_of(db, config, viewer.as_ref(), &link, row)
             .await
             .map(AnyInvitation::Role),
+        // Both kinds' tables were asked already.
+        None => Err(redeem::invalid_token()),
     }
 }
 

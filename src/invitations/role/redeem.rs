@@ -32,7 +32,7 @@ use crate::{
     },
 };
 
-pub(super) fn invalid_token() -> ApiError {
+pub fn invalid_token() -> ApiError {
     ApiError::new(
         Code::InvalidInvitationToken,
         "This invitation link or code is not valid.",
