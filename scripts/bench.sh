@@ -118,9 +118,39 @@ echo
 echo "memory: idle $idle, peak $peak (VmHWM, through the sign-in burst), after $after"
 echo "1.5 MiB list of 190,000 role names to update-member-role: ${one_huge}; slowest /healthz while 3 clients send them: ${slowest}s"
 
-wasm="$(ls target/site/pkg/*.wasm)"
 size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }
+wasm="$(ls target/site/pkg/gatehouse.*.wasm)"
 echo "WASM $(basename "$wasm"): raw $(size "$wasm"), gzip $(size "$wasm.gz"), brotli $(size "$wasm.br")"
-js="$(ls target/site/pkg/*.js)"
+js="$(ls target/site/pkg/gatehouse.*.js)"
 css="$(ls target/site/pkg/*.css)"
 echo "JS $(size "$js.br") brotli, CSS $(size "$css.br") brotli"
+
+# What pages cost a browser: the WebAssembly each loads on the wire, and
+# on a phone profile the time to a usable and to a live form
+# (end2end/measure.mjs). An owner of an organization, and an admin.
+org_slug="bench-$$"
+curl -fsS -H "Cookie: $cookie" -H 'content-type: application/json' \
+  -d "{\"name\":\"Bench Org\",\"slug\":\"$org_slug\"}" "$base/api/auth/organization/create" >/dev/null
+admin_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role admin 2>/dev/null | tail -1)"
+admin_cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
+  -d "{\"name\":\"Admin\",\"email\":\"bench-admin@example.com\",\"password\":\"$password\",\"inviteToken\":\"${admin_url##*/}\"}" \
+  "$base/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)"
+cat >"$work/pages.json" <<JSON
+[
+  { "label": "/invite/{token} (preview)", "path": "/invite/$token" },
+  { "label": "/invite/{token}/sign-up", "path": "/invite/$token/sign-up", "phone": true },
+  { "label": "/sign-in", "path": "/sign-in", "phone": true },
+  { "label": "/welcome", "path": "/welcome", "cookie": "$cookie" },
+  { "label": "/dashboard", "path": "/dashboard", "cookie": "$cookie" },
+  { "label": "/admin/invites", "path": "/admin/invites", "cookie": "$admin_cookie" },
+  { "label": "/admin/users", "path": "/admin/users", "cookie": "$admin_cookie" },
+  { "label": "/admin/webhooks", "path": "/admin/webhooks", "cookie": "$cookie" },
+  { "label": "/orgs/{slug} (members)", "path": "/orgs/$org_slug", "cookie": "$cookie" },
+  { "label": "/orgs/{slug}/invitations", "path": "/orgs/$org_slug/invitations", "cookie": "$cookie" },
+  { "label": "/orgs/{slug}/teams", "path": "/orgs/$org_slug/teams", "cookie": "$cookie" },
+  { "label": "/orgs/{slug}/roles", "path": "/orgs/$org_slug/roles", "cookie": "$cookie" },
+  { "label": "/orgs/{slug}/settings", "path": "/orgs/$org_slug/settings", "cookie": "$cookie" }
+]
+JSON
+echo
+(cd end2end && node measure.mjs "$base" "$work/pages.json")

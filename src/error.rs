@@ -120,7 +120,6 @@ codes! {
     OrganizationMembershipLimitReached = 403 "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED",
     OrganizationNotFound = 400 "ORGANIZATION_NOT_FOUND",
     OrganizationSlugAlreadyTaken = 400 "ORGANIZATION_SLUG_ALREADY_TAKEN",
-    PasswordsDiffer = 400 "PASSWORDS_DIFFER",
     PasswordsDoNotMatch = 400 "PASSWORDS_DO_NOT_MATCH",
     PasswordNotAllowed = 400 "PASSWORD_NOT_ALLOWED",
     PasswordTooLong = 400 "PASSWORD_TOO_LONG",

@@ -5,7 +5,10 @@ import { expect, test } from "./helpers";
 // Raised from 250 KB with the organization pages (issue 11), whose five
 // islands brought it from 238 KB to 273 KB brotli. Measured there: the
 // islands' views make most of that; actions and server functions little.
-const WASM_BUDGET = 300 * 1024;
+// Raised to 310 KB with forms that work without JavaScript (issue 24): nine
+// islands' props carry the page to come back to and what a failed post
+// brought back, and their forms the fields that post natively (299 → 307 KB).
+const WASM_BUDGET = 310 * 1024;
 
 test("assets are hashed, compressed and cached for good", async ({ request }) => {
   const html = await (await request.get("/sign-in")).text();

@@ -69,3 +69,48 @@ test("enrollment and welcome pages arrive complete", async ({ page, browser, bas
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hello, Wendy Welcome");
   await adminContext.close();
 });
+
+test("an invitation is used from start to finish without JavaScript", async ({ page, browser, baseURL }) => {
+  // A new person: the preview, the sign-up form (a mistake first), the welcome page.
+  const link = cliInvite(baseURL!, "--role", "moderator");
+  await page.goto(link);
+  await page.getByRole("link", { name: "Create your account" }).click();
+  const email = unique("nojs-new");
+  await page.getByLabel("Name").fill("Nadia NoScript");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page).toHaveURL(/\/sign-up$/);
+  await expect(page.getByText("Use at least")).toBeVisible();
+  await expect(page.getByLabel("Name"), "what was typed is kept").toHaveValue("Nadia NoScript");
+  await expect(page.getByLabel("Email")).toHaveValue(email);
+  await expect(page.getByLabel("Password"), "but never a password").toHaveValue("");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account and join" }).click();
+  await expect(page).toHaveURL(/\/welcome/);
+  await expect(page.getByTestId("welcome-role")).toHaveText("moderator");
+
+  // Someone with an account: signs in from the invitation (sent to their
+  // address, which the link proves), comes back, accepts.
+  const upgrade = cliInvite(baseURL!, "--role", "admin", "--email", email);
+  const other = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await other.goto(upgrade);
+  await other.getByRole("link", { name: "Sign in to accept" }).click();
+  await other.getByLabel("Email").fill(email);
+  await other.getByLabel("Password").fill("wrong password");
+  await other.getByRole("button", { name: "Sign in" }).click();
+  await expect(other.getByText("Invalid email or password")).toBeVisible();
+  await expect(other.getByLabel("Email")).toHaveValue(email);
+  await other.getByLabel("Password").fill(password);
+  await other.getByRole("button", { name: "Sign in" }).click();
+  await expect(other).toHaveURL(upgrade);
+  await other.getByRole("button", { name: "Accept and become admin" }).click();
+  await expect(other).toHaveURL(/\/welcome/);
+  await expect(other.getByTestId("welcome-role")).toHaveText("admin");
+
+  // A code typed into /invite opens its invitation; a wrong one is explained.
+  await other.goto("/invite");
+  await other.getByLabel("Invitation code").fill("nope");
+  await other.getByRole("button", { name: "Continue" }).click();
+  await expect(other.getByLabel("Invitation code")).toHaveAttribute("aria-invalid", "true");
+});

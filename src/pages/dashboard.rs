@@ -144,7 +144,7 @@ fn Inbox(invitations: Vec<UserInvitation>, email: String) -> impl IntoView {
                                 <p class="font-medium text-slate-900">{format!("Join {} as {}", i.organization_name, i.invitation.role.replace(',', " and "))}</p>
                                 <p class="text-sm text-slate-500">"Until "{format_time(&i.invitation.expires_at)}</p>
                             </div>
-                            <JoinButtons token=i.invitation.id slug=i.organization_slug viewer=email.clone() compact=true />
+                            <JoinButtons back="/dashboard".to_owned() token=i.invitation.id slug=i.organization_slug viewer=email.clone() compact=true />
                         </li>
                     }).collect_view()}
                 </ul>

@@ -2,31 +2,37 @@
 //! one next step, the code form `/invite`, and sign-up with an invitation
 //! `/invite/{token}/sign-up` (SPEC §4).
 
-use leptos::{prelude::*, server_fn::codec::GetUrl};
+use leptos::{
+    prelude::*,
+    server_fn::{codec::GetUrl, ServerFn},
+};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    accounts::sign_out,
+    accounts::{sign_out, SignOut},
     error::ApiError,
     error::Code,
     invitations::{
         next_step::NextStep,
-        role::{activate_invite, reject_invite, InvitePreview, TokenBody},
+        role::{
+            activate_invite, reject_invite, ActivateInvite, InvitePreview, RejectInvite, TokenBody,
+        },
         secret::{parse_code, SecretKind},
     },
     organizations::invitations::JoinPreview,
     pages::{
+        forms::{here, take_flash},
         join::{JoinPreviewCard, JoinSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
         verify_email::SendVerificationButton,
     },
     secret::SecretText,
     ui::{
-        go_to, use_hydrated, Alert, Card, Field, FormErrors, SubmitButton, Tone, BUTTON, LINK,
-        QUERY_VALUE,
+        go_to, Alert, Card, Field, FormErrors, FormFlash, FormReturn, SubmitButton, Tone, BUTTON,
+        LINK, QUERY_VALUE,
     },
 };
 
@@ -100,8 +106,12 @@ async fn load(token: String) -> Result<AnyInvitation, ApiError> {
 pub fn InvitePage() -> impl IntoView {
     let token = use_token();
     let preview = Resource::new(move || token.get(), load);
+    // The page's buttons have no fields: what a post without JavaScript
+    // brought back is said above the invitation.
+    let flash = take_flash();
     view! {
         <Title text="Invitation" />
+        {flash.map(|f| view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
             {move || preview.get().map(|result| match result {
                 Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
@@ -220,7 +230,12 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
         }
         .into_any(),
         NextStep::Accept => view! {
-            <AcceptButton token=token.clone() role=inv.role.clone() viewer=preview.viewer_email.clone().unwrap_or_default() />
+            <AcceptButton
+                token=token.clone()
+                role=inv.role.clone()
+                viewer=preview.viewer_email.clone().unwrap_or_default()
+                next=welcome_path(inv.redirect_to.as_deref())
+            />
             {private.then(|| view! { <DeclineButton token=token.clone() /> })}
         }
         .into_any(),
@@ -254,100 +269,131 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
     }
 }
 
+/// The buttons below are forms that post without JavaScript too (see
+/// `pages::forms`); the island sends them itself once it is live.
 #[island]
-fn AcceptButton(token: String, role: String, viewer: String) -> impl IntoView {
-    let hydrated = use_hydrated();
+fn AcceptButton(token: String, role: String, viewer: String, next: String) -> impl IntoView {
     let accept = Action::new(|token: &String| {
         activate_invite(TokenBody {
             token: Some(token.clone().into()),
         })
     });
+    let onward = next.clone();
     Effect::new(move |_| {
-        if let Some(Ok(done)) = accept.value().get() {
-            go_to(&welcome_path(Some(&done.redirect_to)));
+        if let Some(Ok(_)) = accept.value().get() {
+            go_to(&onward);
         }
     });
+    let back = format!("/invite/{token}");
+    let on_submit = {
+        let token = token.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            accept.dispatch(token.clone());
+        }
+    };
     view! {
         <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer}</strong>"."</p>
         {move || accept.value().get().and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
-        <button
-            type="button"
-            class=BUTTON
-            disabled=move || !hydrated.get() || accept.pending().get()
-            on:click=move |_| { accept.dispatch(token.clone()); }
-        >
-            {move || if accept.pending().get() { "Accepting…".to_owned() } else { format!("Accept and become {role}") }}
-        </button>
+        <form method="post" action=ActivateInvite::PATH on:submit=on_submit>
+            <FormReturn back next />
+            <input type="hidden" name="token" value=token />
+            <button type="submit" class=BUTTON disabled=move || accept.pending().get()>
+                {move || if accept.pending().get() { "Accepting…".to_owned() } else { format!("Accept and become {role}") }}
+            </button>
+        </form>
     }
 }
 
 #[island]
 fn DeclineButton(token: String) -> impl IntoView {
-    let hydrated = use_hydrated();
     let decline = Action::new(|token: &String| {
         reject_invite(TokenBody {
             token: Some(token.clone().into()),
         })
     });
+    let back = format!("/invite/{token}");
     view! {
         {move || match decline.value().get() {
             Some(Ok(_)) => view! { <div class="mt-4"><Alert tone=Tone::Success>"You declined this invitation. Nothing else will happen."</Alert></div> }.into_any(),
             Some(Err(e)) => view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
-            None => view! {
-                <p class="mt-4 text-center text-sm">
-                    <button
-                        type="button"
-                        class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
-                        disabled=move || !hydrated.get() || decline.pending().get()
-                        on:click={
-                            let token = token.clone();
-                            move |_| { decline.dispatch(token.clone()); }
-                        }
-                    >"Decline this invitation"</button>
-                </p>
-            }.into_any(),
+            None => {
+                let token = token.clone();
+                let on_submit = {
+                    let token = token.clone();
+                    move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        decline.dispatch(token.clone());
+                    }
+                };
+                view! {
+                    <form method="post" action=RejectInvite::PATH on:submit=on_submit class="mt-4 text-center text-sm">
+                        <FormReturn back=back.clone() />
+                        <input type="hidden" name="token" value=token />
+                        <button
+                            type="submit"
+                            class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
+                            disabled=move || decline.pending().get()
+                        >"Decline this invitation"</button>
+                    </form>
+                }.into_any()
+            }
         }}
     }
 }
 
 #[island]
 pub fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
-    let hydrated = use_hydrated();
     let leave = Action::new(|_: &()| sign_out());
+    let back = format!("/invite/{token}");
+    let onward = back.clone();
     Effect::new(move |_| {
         if let Some(Ok(_)) = leave.value().get() {
-            go_to(&format!("/invite/{token}"));
+            go_to(&onward);
         }
     });
     view! {
         <Alert tone=Tone::Info>
             "This invitation was sent to another email address, and you are signed in as "<strong>{viewer}</strong>". Sign out to accept it with the account it was sent to."
         </Alert>
-        <button
-            type="button"
-            class=BUTTON
-            disabled=move || !hydrated.get() || leave.pending().get()
-            on:click=move |_| { leave.dispatch(()); }
-        >"Sign out and continue"</button>
+        <form method="post" action=SignOut::PATH on:submit=move |ev| { ev.prevent_default(); leave.dispatch(()); }>
+            <FormReturn back />
+            <button type="submit" class=BUTTON disabled=move || leave.pending().get()>"Sign out and continue"</button>
+        </form>
     }
 }
 
-/// `/invite`: "Have an invite code?"
+/// `/invite`: "Have an invite code?" The form asks this same page
+/// (`?code=`), so it works without JavaScript: a code that reads right is
+/// sent on to its invitation, anything else comes back with the error.
 #[component]
 pub fn InviteCodePage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let typed = query.read_untracked().get("code");
+    let error = match typed.as_deref().map(parse_code) {
+        Some(Ok(code)) => {
+            #[cfg(feature = "ssr")]
+            leptos_axum::redirect(&format!("/invite/{code}"));
+            #[cfg(not(feature = "ssr"))]
+            let _ = code;
+            None
+        }
+        Some(Err(e)) => Some(e),
+        None => None,
+    };
     view! {
         <Title text="Enter an invitation code" />
         <Card title="Have an invitation code?" subtitle="Enter the 8-character code you were given. Upper or lower case, with or without the dash.">
-            <InviteCodeForm />
+            <InviteCodeForm typed=typed.unwrap_or_default() error />
             <p class="mt-6 text-center text-sm text-slate-600">"Got a link instead? Just open it."</p>
         </Card>
     }
 }
 
 #[island]
-fn InviteCodeForm() -> impl IntoView {
-    let code = RwSignal::new(String::new());
-    let errors = FormErrors::new();
+fn InviteCodeForm(typed: String, error: Option<ApiError>) -> impl IntoView {
+    let code = RwSignal::new(typed);
+    let errors = FormErrors::showing(error);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match parse_code(&code.get()) {
@@ -356,9 +402,9 @@ fn InviteCodeForm() -> impl IntoView {
         }
     };
     view! {
-        <form on:submit=on_submit novalidate>
+        <form method="get" action="/invite" on:submit=on_submit novalidate>
             <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&[Code::InvalidCode]) hint="Like 7K3M-Q9XD" />
-            <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) />
+            <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) native=true />
         </form>
     }
 }
@@ -368,11 +414,12 @@ fn InviteCodeForm() -> impl IntoView {
 pub fn InviteSignUpPage() -> impl IntoView {
     let token = use_token();
     let preview = Resource::new(move || token.get(), load);
+    let (back, flash) = (here(), take_flash());
     view! {
         <Title text="Create your account" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
-            {move || preview.get().map(|result| match result {
-                Ok(AnyInvitation::Role(p)) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() /> }.into_any(),
+            {move || { let (back, flash) = (back.clone(), flash.clone()); preview.get().map(move |result| match result {
+                Ok(AnyInvitation::Role(p)) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() back=back.clone() flash=flash.clone() /> }.into_any(),
                 // Signed in, used up, or for someone with an account: the
                 // preview says what to do instead.
                 Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
@@ -385,6 +432,8 @@ pub fn InviteSignUpPage() -> impl IntoView {
                                 email=join.email.clone().unwrap_or_default()
                                 organization=p.organization_name.clone()
                                 slug=p.organization_slug.clone()
+                                back=back.clone()
+                                flash=flash.clone()
                             />
                             <p class="mt-6 text-center text-sm text-slate-600">
                                 "Already have an account? "
@@ -395,13 +444,18 @@ pub fn InviteSignUpPage() -> impl IntoView {
                 }
                 Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
-            })}
+            })}}
         </Suspense>
     }
 }
 
 #[component]
-fn InviteSignUpForm(preview: InvitePreview, token: String) -> impl IntoView {
+fn InviteSignUpForm(
+    preview: InvitePreview,
+    token: String,
+    back: String,
+    flash: Option<FormFlash>,
+) -> impl IntoView {
     let inv = preview.invitation;
     let invitation = WithInvitation {
         next: welcome_path(inv.redirect_to.as_deref()),
@@ -409,7 +463,7 @@ fn InviteSignUpForm(preview: InvitePreview, token: String) -> impl IntoView {
         role: inv.role,
         email: inv.email,
     };
-    view! { <SignUpForm invitation /> }
+    view! { <SignUpForm invitation back flash /> }
 }
 
 #[cfg(test)]

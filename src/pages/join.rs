@@ -3,19 +3,20 @@
 //! until when, and the one next step that fits (SPEC §4). The role
 //! invitation pages hand over here when the link is an organization's.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
     error::Code,
     invitations::next_step::NextStep,
     organizations::invitations::{
-        accept_invitation, reject_invitation, sign_up_with_invitation, InvitationIdBody,
-        JoinPreview, SignUpWithInvitationBody,
+        accept_invitation, reject_invitation, sign_up_with_invitation, AcceptInvitation,
+        InvitationIdBody, JoinPreview, RejectInvitation, SignUpWithInvitation,
+        SignUpWithInvitationBody,
     },
     pages::invite::SwitchAccount,
     ui::{
-        format_time, go_to, use_hydrated, Alert, Card, Field, FormAlert, FormErrors, SubmitButton,
-        Tone, BUTTON, LINK, SMALL_BUTTON,
+        format_time, go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn,
+        SubmitButton, Tone, BUTTON, LINK, SMALL_BUTTON,
     },
 };
 
@@ -82,7 +83,7 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
         }
         .into_any(),
         NextStep::Accept | NextStep::VerifyEmail => view! {
-            <JoinButtons token slug viewer=join.viewer_email.unwrap_or_default() compact=false />
+            <JoinButtons back=format!("/invite/{token}") token slug viewer=join.viewer_email.unwrap_or_default() compact=false />
         }
         .into_any(),
         NextStep::SwitchAccount => view! {
@@ -103,10 +104,16 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
 
 /// Accept, or decline, as the signed-in recipient: full width on the
 /// invitation's page, a row of small buttons in the dashboard's inbox
-/// (`compact`, where `token` is the invitation's id).
+/// (`compact`, where `token` is the invitation's id). Each button is a form
+/// that posts without JavaScript too (`pages::forms`), back to `back`.
 #[island]
-pub fn JoinButtons(token: String, slug: String, viewer: String, compact: bool) -> impl IntoView {
-    let hydrated = use_hydrated();
+pub fn JoinButtons(
+    token: String,
+    slug: String,
+    viewer: String,
+    compact: bool,
+    back: String,
+) -> impl IntoView {
     // true: accept; false: decline.
     let act = Action::new(|(token, accept): &(String, bool)| {
         let body = InvitationIdBody {
@@ -121,51 +128,72 @@ pub fn JoinButtons(token: String, slug: String, viewer: String, compact: bool) -
             }
         }
     });
+    let joined = welcome(&slug);
+    let onward = joined.clone();
     Effect::new(move |_| {
         if let Some(Ok(true)) = act.value().get() {
-            go_to(&welcome(&slug));
+            go_to(&onward);
         }
     });
-    let (accept_token, decline_token) = (token.clone(), token);
-    let (compact_accept, compact_decline) = (accept_token.clone(), decline_token.clone());
+    let declined = move || matches!(act.value().get(), Some(Ok(false)));
+    // One button: a form of its own, with the invitation's id.
+    let button = move |accept: bool,
+                       class: &'static str,
+                       label: Signal<&'static str>,
+                       wrapper: &'static str| {
+        let (token, back, joined) = (token.clone(), back.clone(), joined.clone());
+        let on_submit = {
+            let token = token.clone();
+            move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                act.dispatch((token.clone(), accept));
+            }
+        };
+        let action = if accept {
+            AcceptInvitation::PATH
+        } else {
+            RejectInvitation::PATH
+        };
+        view! {
+            <form method="post" action=action on:submit=on_submit class=wrapper>
+                <FormReturn back=back.clone() next=if accept { joined } else { back } />
+                <input type="hidden" name="invitationId" value=token />
+                <button type="submit" class=class disabled=move || act.pending().get()>{label}</button>
+            </form>
+        }
+    };
+    const PRIMARY_SMALL: &str = "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
+    const QUIET: &str = "font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60";
+    let buttons = if compact {
+        view! {
+            <div class="flex gap-2">
+                {button(true, PRIMARY_SMALL, Signal::stored("Accept"), "")}
+                {button(false, SMALL_BUTTON, Signal::stored("Decline"), "")}
+            </div>
+        }
+        .into_any()
+    } else {
+        let joining = Signal::derive(move || {
+            if act.pending().get() {
+                "Joining…"
+            } else {
+                "Accept and join"
+            }
+        });
+        view! {
+            <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer}</strong>"."</p>
+            {button(true, BUTTON, joining, "")}
+            {button(false, QUIET, Signal::stored("Decline this invitation"), "mt-4 text-center text-sm")}
+        }
+        .into_any()
+    };
     view! {
         {move || match act.value().get() {
             Some(Ok(false)) => view! { <Alert tone=Tone::Success>"You declined this invitation."</Alert> }.into_any(),
             Some(Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
             _ => ().into_any(),
         }}
-        {move || (!matches!(act.value().get(), Some(Ok(false))) && compact).then(|| {
-            let (accept_token, decline_token) = (compact_accept.clone(), compact_decline.clone());
-            view! {
-                <div class="flex gap-2">
-                    <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
-                        disabled=move || !hydrated.get() || act.pending().get()
-                        on:click=move |_| { act.dispatch((accept_token.clone(), true)); }
-                    >"Accept"</button>
-                    <button type="button" class=SMALL_BUTTON
-                        disabled=move || !hydrated.get() || act.pending().get()
-                        on:click=move |_| { act.dispatch((decline_token.clone(), false)); }
-                    >"Decline"</button>
-                </div>
-            }
-        })}
-        {move || (!matches!(act.value().get(), Some(Ok(false))) && !compact).then(|| {
-            let (accept_token, decline_token) = (accept_token.clone(), decline_token.clone());
-            view! {
-                <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer.clone()}</strong>"."</p>
-                <button type="button" class=BUTTON
-                    disabled=move || !hydrated.get() || act.pending().get()
-                    on:click=move |_| { act.dispatch((accept_token.clone(), true)); }
-                >{move || if act.pending().get() { "Joining…" } else { "Accept and join" }}</button>
-                <p class="mt-4 text-center text-sm">
-                    <button type="button"
-                        class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
-                        disabled=move || !hydrated.get() || act.pending().get()
-                        on:click=move |_| { act.dispatch((decline_token.clone(), false)); }
-                    >"Decline this invitation"</button>
-                </p>
-            }
-        })}
+        <div class:hidden=declined>{buttons}</div>
     }
 }
 
@@ -177,23 +205,28 @@ pub fn JoinSignUpForm(
     email: String,
     organization: String,
     slug: String,
+    back: String,
+    flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let name = RwSignal::new(String::new());
+    let name = RwSignal::new(FormFlash::value(&flash, "name"));
     let password = RwSignal::new(String::new());
-    let errors = FormErrors::new();
+    let errors = FormErrors::showing(FormFlash::error(&flash));
     let shown_email = RwSignal::new(email);
     let sign_up =
         Action::new(|body: &SignUpWithInvitationBody| sign_up_with_invitation(body.clone()));
+    let joined = welcome(&slug);
+    let onward = joined.clone();
     Effect::new(move |_| match sign_up.value().get() {
-        Some(Ok(_)) => go_to(&welcome(&slug)),
+        Some(Ok(_)) => go_to(&onward),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
+    let invitation_id = token.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         errors.error.set(None);
         sign_up.dispatch(SignUpWithInvitationBody {
-            invitation_id: Some(token.clone()),
+            invitation_id: Some(invitation_id.clone()),
             name: Some(name.get()),
             password: Some(password.get().into()),
         });
@@ -204,13 +237,15 @@ pub fn JoinSignUpForm(
         Code::PasswordTooLong,
     ];
     view! {
-        <form on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
+        <form method="post" action=SignUpWithInvitation::PATH on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
+            <FormReturn back next=joined />
+            <input type="hidden" name="invitationId" value=token />
             <FormAlert message=errors.general(FIELD_CODES) />
             <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&[Code::InvalidName]) />
             <Field label="Email" name="email" kind="email" autocomplete="email" value=shown_email readonly=true hint="The invitation was sent to this address." />
             <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password
                 error=errors.field(&[Code::PasswordTooShort, Code::PasswordTooLong]) hint=crate::accounts::domain::PASSWORD_HINT />
-            <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() />
+            <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() native=true />
         </form>
     }
 }

@@ -10,6 +10,7 @@ pub mod admin_webhooks;
 pub mod dashboard;
 pub mod enroll;
 pub mod forgot_password;
+pub mod forms;
 pub mod invite;
 pub mod join;
 pub mod not_found;

@@ -1,15 +1,21 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     accounts::{
         domain::{Password, PASSWORD_HINT},
-        reset_password, ResetPasswordBody,
+        reset_password, ResetPassword, ResetPasswordBody,
     },
     error::{ApiError, Code},
-    ui::{Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
+    pages::forms::{here, take_flash},
+    ui::{
+        Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton, Tone, LINK,
+    },
 };
+
+/// Where the form goes once it worked without JavaScript.
+const DONE: &str = "/reset-password?done";
 
 const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
 const CONFIRM_CODES: &[Code] = &[Code::PasswordsDoNotMatch];
@@ -23,30 +29,43 @@ const FIELD_CODES: &[Code] = &[
 pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").filter(|t| !t.is_empty());
+    let done = query.read_untracked().get("done").is_some();
+    let (back, flash) = (here(), take_flash());
 
     view! {
         <Title text="Choose a new password" />
         {move || match token() {
+            Some(token) => {
+                let (back, flash) = (back.clone(), flash.clone());
+                view! {
+                    <Card title="Choose a new password" subtitle="You'll be signed out everywhere and can sign in with the new password.">
+                        <ResetForm token back flash />
+                    </Card>
+                }.into_any()
+            }
+            None if done => view! {
+                <Card title="Your password has been changed">
+                    <Alert tone=Tone::Success>"You were signed out everywhere."</Alert>
+                    <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
+                </Card>
+            }.into_any(),
             None => view! {
                 <Card title="This link is incomplete">
                     <p class="text-sm text-slate-700">"The password reset link is missing its token. Copy the whole link from the email, or ask for a new one."</p>
                     <p class="mt-6 text-sm"><a href="/forgot-password" class=LINK>"Ask for a new link"</a></p>
                 </Card>
             }.into_any(),
-            Some(token) => view! {
-                <Card title="Choose a new password" subtitle="You'll be signed out everywhere and can sign in with the new password.">
-                    <ResetForm token />
-                </Card>
-            }.into_any(),
+
         }}
     }
 }
 
 #[island]
-fn ResetForm(token: String) -> impl IntoView {
+fn ResetForm(token: String, back: String, flash: Option<FormFlash>) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let errors = FormErrors::new();
+    let errors = FormErrors::showing(FormFlash::error(&flash));
+    let field_token = token.clone();
     let action = Action::new(|body: &ResetPasswordBody| reset_password(body.clone()));
     let done = move || matches!(action.value().get(), Some(Ok(_)));
 
@@ -83,13 +102,15 @@ fn ResetForm(token: String) -> impl IntoView {
         <Show
             when=done
             fallback=move || view! {
-                <form on:submit=on_submit.clone() novalidate>
+                <form method="post" action=ResetPassword::PATH on:submit=on_submit.clone() novalidate>
+                    <FormReturn back=back.clone() next=DONE />
+                    <input type="hidden" name="token" value=field_token.clone() />
                     <FormAlert message=errors.general(FIELD_CODES) />
-                    <Field label="New password" name="new-password" kind="password" autocomplete="new-password"
+                    <Field label="New password" name="newPassword" kind="password" autocomplete="new-password"
                         value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
-                    <Field label="Repeat the new password" name="confirm-password" kind="password" autocomplete="new-password"
+                    <Field label="Repeat the new password" name="_repeat" kind="password" autocomplete="new-password"
                         value=confirm error=errors.field(CONFIRM_CODES) />
-                    <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() />
+                    <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() native=true />
                 </form>
             }
         >

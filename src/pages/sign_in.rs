@@ -1,11 +1,15 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody},
+    accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody, SignInEmail},
     error::Code,
-    ui::{go_to, safe_next, Card, Field, FormAlert, FormErrors, SubmitButton, LINK},
+    pages::forms::{here, take_flash},
+    ui::{
+        go_to, safe_next, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton,
+        LINK,
+    },
 };
 
 const EMAIL_CODES: &[Code] = &[Code::InvalidEmail];
@@ -15,10 +19,11 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = safe_next(query.read_untracked().get("redirectTo"));
     let info = Resource::new(|| (), |_| get_instance_info());
+    let (back, flash) = (here(), take_flash());
     view! {
         <Title text="Sign in" />
         <Card title="Sign in" subtitle="Welcome back. Sign in to your Gatehouse account.">
-            <SignInForm next />
+            <SignInForm next back flash />
             <Suspense fallback=|| ()>
                 {move || info.get().and_then(Result::ok).map(|info| if info.open_sign_up {
                     view! { <p class="mt-6 text-center text-sm text-slate-600">"New here? "<a href="/sign-up" class=LINK>"Create an account"</a></p> }.into_any()
@@ -30,16 +35,17 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The form; `next` is where a successful sign-in goes.
+/// The form; `next` is where a successful sign-in goes, `back` this page.
 #[island]
-fn SignInForm(next: String) -> impl IntoView {
-    let email = RwSignal::new(String::new());
+fn SignInForm(next: String, back: String, flash: Option<FormFlash>) -> impl IntoView {
+    let email = RwSignal::new(FormFlash::value(&flash, "email"));
     let password = RwSignal::new(String::new());
-    let errors = FormErrors::new();
+    let errors = FormErrors::showing(FormFlash::error(&flash));
     let action = Action::new(|body: &SignInBody| sign_in_email(body.clone()));
+    let onward = next.clone();
 
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to(&next),
+        Some(Ok(_)) => go_to(&onward),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
@@ -58,14 +64,15 @@ fn SignInForm(next: String) -> impl IntoView {
     };
 
     view! {
-        <form on:submit=on_submit novalidate>
+        <form method="post" action=SignInEmail::PATH on:submit=on_submit novalidate>
+            <FormReturn back next />
             <FormAlert message=errors.general(EMAIL_CODES) />
             <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
             <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password />
             <div class="mb-6 -mt-2 text-right text-sm">
                 <a href="/forgot-password" class=LINK>"Forgot your password?"</a>
             </div>
-            <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() />
+            <SubmitButton label="Sign in" pending_label="Signing in…" pending=action.pending() native=true />
         </form>
     }
 }

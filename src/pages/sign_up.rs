@@ -1,4 +1,4 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +8,12 @@ use crate::{
         get_instance_info, SignUpBody,
     },
     error::Code,
-    invitations::role::sign_up_email,
-    ui::{go_to, Alert, Card, Field, FormAlert, FormErrors, SubmitButton, Tone, LINK},
+    invitations::role::{sign_up_email, SignUpEmail},
+    pages::forms::{here, take_flash},
+    ui::{
+        go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton,
+        Tone, LINK,
+    },
 };
 
 const NAME_CODES: &[Code] = &[Code::InvalidName];
@@ -46,11 +50,12 @@ pub struct WithInvitation {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let info = Resource::new(|| (), |_| get_instance_info());
+    let (back, flash) = (here(), take_flash());
     view! {
         <Title text="Create your account" />
         <Suspense fallback=|| ()>
             {move || info.get().map(|info| match info {
-                Ok(info) if info.open_sign_up => view! { <SignUpForm /> }.into_any(),
+                Ok(info) if info.open_sign_up => view! { <SignUpForm back=back.clone() flash=flash.clone() /> }.into_any(),
                 Ok(_) => view! { <InviteOnly /> }.into_any(),
                 Err(e) => view! { <Card title="Create your account"><Alert tone=Tone::Error>{e.message}</Alert></Card> }.into_any(),
             })}
@@ -71,20 +76,30 @@ fn InviteOnly() -> impl IntoView {
     }
 }
 
-/// The sign-up form: open sign-up, or with an invitation.
+/// The sign-up form: open sign-up, or with an invitation. `back` is this
+/// page, and `flash` what its last post without JavaScript brought back.
 #[island]
-pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl IntoView {
+pub fn SignUpForm(
+    #[prop(optional)] invitation: Option<WithInvitation>,
+    back: String,
+    flash: Option<FormFlash>,
+) -> impl IntoView {
     let token = invitation.as_ref().map(|i| i.token.clone());
     let fixed_email = invitation.as_ref().and_then(|i| i.email.clone());
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(fixed_email.clone().unwrap_or_default());
+    let name = RwSignal::new(FormFlash::value(&flash, "name"));
+    let email = RwSignal::new(
+        fixed_email
+            .clone()
+            .unwrap_or_else(|| FormFlash::value(&flash, "email")),
+    );
     let password = RwSignal::new(String::new());
-    let errors = FormErrors::new();
+    let errors = FormErrors::showing(FormFlash::error(&flash));
     let action = Action::new(|body: &SignUpBody| sign_up_email(body.clone()));
 
-    let next = invitation
+    let next_page = invitation
         .as_ref()
         .map_or_else(|| "/dashboard".to_owned(), |i| i.next.clone());
+    let next = next_page.clone();
     Effect::new(move |_| match action.value().get() {
         Some(Ok(_)) => go_to(&next),
         Some(Err(e)) => errors.error.set(Some(e)),
@@ -130,11 +145,16 @@ pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl 
         None => ("It takes a minute.".to_owned(), None, "Create account"),
     };
     let open = token.is_none();
-    let sign_in_href = token.map(|t| format!("/sign-in?redirectTo=/invite/{t}"));
+    let sign_in_href = token
+        .as_ref()
+        .map(|t| format!("/sign-in?redirectTo=/invite/{t}"));
+    let onward = next_page.clone();
 
     view! {
         <Card title="Create your account" subtitle=subtitle>
-            <form on:submit=on_submit novalidate>
+            <form method="post" action=SignUpEmail::PATH on:submit=on_submit novalidate>
+                <FormReturn back next=onward />
+                {token.map(|t| view! { <input type="hidden" name="inviteToken" value=t /> })}
                 {move || {
                     let href = sign_in_href.clone();
                     exists.get().then(move || view! {
@@ -165,7 +185,7 @@ pub fn SignUpForm(#[prop(optional)] invitation: Option<WithInvitation>) -> impl 
                     error=errors.field(PASSWORD_CODES)
                     hint=PASSWORD_HINT
                 />
-                <SubmitButton label=submit pending_label="Creating your account…" pending=action.pending() />
+                <SubmitButton label=submit pending_label="Creating your account…" pending=action.pending() native=true />
             </form>
             {open.then(|| view! {
                 <p class="mt-6 text-center text-sm text-slate-600">

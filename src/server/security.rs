@@ -37,13 +37,18 @@ pub async fn guard(
             .headers()
             .get(header::ORIGIN)
             .map(|v| v.to_str().unwrap_or("invalid"));
-        let cross_site = req
+        let fetch_site = req
             .headers()
             .get("sec-fetch-site")
-            .is_some_and(|v| v == "cross-site");
+            .and_then(|v| v.to_str().ok());
         let allowed = match origin {
+            // A page under `Referrer-Policy: no-referrer` (the invitation
+            // and enrollment pages) posts its forms with `Origin: null`;
+            // the browser's own `Sec-Fetch-Site`, which no script can set,
+            // still tells a same-origin post from a sandboxed frame's.
+            Some("null") => fetch_site == Some("same-origin"),
             Some(origin) => origin == origins.own || origins.trusted.iter().any(|o| o == origin),
-            None => !cross_site,
+            None => fetch_site != Some("cross-site"),
         };
         if !allowed {
             tracing::warn!(origin = ?origin, path = %req.uri().path(), "refused a cross-origin request");

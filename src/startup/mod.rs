@@ -208,6 +208,12 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        // A page's form posted without JavaScript becomes its server
+        // function's call (inside the origin guard, like every post).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::pages::forms::adapt,
+        ))
         // Pages and API answers; the assets come compressed already.
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(

@@ -207,19 +207,23 @@ pub fn Field(
     }
 }
 
-/// The form's submit button: disabled until the page is interactive and
-/// while the request is in flight, saying so.
+/// The form's submit button: disabled while the request is in flight,
+/// saying so, and until the page is interactive unless the form posts
+/// without it (`native`, see `pages::forms`).
 #[component]
 pub fn SubmitButton(
     #[prop(into)] label: String,
     #[prop(into)] pending_label: String,
     #[prop(into)] pending: Signal<bool>,
+    #[prop(optional)] native: bool,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     view! {
         <button
             type="submit"
-            disabled=move || pending.get() || !hydrated.get()
+            disabled=move || pending.get() || !(native || hydrated.get())
+            // For tests and the benchmark: when the form's island is live.
+            data-hydrated=move || hydrated.get().to_string()
             aria-busy=move || pending.get().to_string()
             class="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
                    text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 \
@@ -258,8 +262,14 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn new() -> Self {
+        Self::showing(None)
+    }
+
+    /// Starting with the error a post of the form without JavaScript came
+    /// back with.
+    pub fn showing(error: Option<ApiError>) -> Self {
         Self {
-            error: RwSignal::new(None),
+            error: RwSignal::new(error),
         }
     }
 
@@ -289,6 +299,45 @@ impl FormErrors {
 impl Default for FormErrors {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A form posted without JavaScript that failed, back on its page
+/// (`pages::forms`): the error, and what was typed, but never a password
+/// or a token.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct FormFlash {
+    pub error: ApiError,
+    pub values: Vec<(String, String)>,
+}
+
+impl FormFlash {
+    /// What was typed into the field `name`, or nothing.
+    pub fn value(flash: &Option<Self>, name: &str) -> String {
+        flash
+            .iter()
+            .flat_map(|f| &f.values)
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn error(flash: &Option<Self>) -> Option<ApiError> {
+        flash.as_ref().map(|f| f.error.clone())
+    }
+}
+
+/// The hidden fields that make a form work without JavaScript (see
+/// `pages::forms`): the page to come back to with an error, and where to
+/// go once it worked (that same page, unless said).
+#[component]
+pub fn FormReturn(
+    #[prop(into)] back: String,
+    #[prop(optional, into)] next: Option<String>,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name="_back" value=back />
+        {next.map(|next| view! { <input type="hidden" name="_next" value=next /> })}
     }
 }
 

@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod audit;
 mod email;
+mod forms;
 mod http;
 mod invitation_rules;
 mod invites;

@@ -282,13 +282,29 @@ impl TestApp {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Response {
+        match body {
+            Some(body) => {
+                let mut with_type = vec![("content-type", "application/json")];
+                with_type.extend_from_slice(headers);
+                self.raw(method, path, body, &with_type).await
+            }
+            None => self.raw(method, path, "", headers).await,
+        }
+    }
+
+    /// A request with exactly this body and these headers.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base_url));
-        if let Some(body) = body {
-            req = req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body.to_owned());
+        if !body.is_empty() {
+            req = req.body(body.to_owned());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);

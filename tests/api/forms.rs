@@ -1,0 +1,314 @@
+//! Forms without JavaScript (issue 24): a page's form posts urlencoded to
+//! its server function's path, and the answer is a page's: a redirect on,
+//! with the function's cookies, or back with the error and the typed
+//! fields sealed in a cookie that the page shows once.
+
+use reqwest::{header, Method};
+
+use crate::support::{Backend, Response, TestApp};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser's form post: urlencoded, from the page's own origin.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Response {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut headers = vec![
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("origin", app.base_url.as_str()),
+        ("accept", "text/html"),
+    ];
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    app.raw(Method::POST, path, &body, &headers).await
+}
+
+fn location(res: &Response) -> &str {
+    res.headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The form cookie the answer set, as `name=value`.
+fn form_cookie(res: &Response) -> Option<String> {
+    res.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("gatehouse_form=") && !c.starts_with("gatehouse_form=;"))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// Sign-in: the right password goes on with a session; a wrong one comes
+/// back to the page, which says why and keeps the address, once.
+async fn sign_in_works_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+
+    let ok = post_form(
+        &app,
+        "/api/auth/sign-in/email",
+        &[
+            ("_back", "/sign-in"),
+            ("_next", "/welcome"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    assert_eq!(location(&ok), "/welcome");
+    let session = ok.session_cookie().expect("a session");
+    assert_eq!(
+        app.session(&session).await.body["user"]["email"],
+        "ada@example.com"
+    );
+
+    let wrong = post_form(
+        &app,
+        "/api/auth/sign-in/email",
+        &[
+            ("_back", "/sign-in?redirectTo=/welcome"),
+            ("email", "ada@example.com"),
+            ("password", "not the password"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status, 303);
+    assert_eq!(location(&wrong), "/sign-in?redirectTo=/welcome");
+    assert!(wrong.session_cookie().is_none());
+    let flash = form_cookie(&wrong).expect("the error goes back sealed");
+    assert!(!flash.contains("ada"), "sealed, not readable: {flash}");
+
+    let page = app.get("/sign-in?redirectTo=/welcome", Some(&flash)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("Invalid email or password"),
+        "the error is shown"
+    );
+    assert!(
+        page.text.contains("value=\"ada@example.com\""),
+        "the address is kept"
+    );
+    assert!(
+        !page.text.contains("not the password"),
+        "a password never comes back"
+    );
+    let cleared = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with("gatehouse_form=;") && c.contains("Max-Age=0"));
+    assert!(cleared, "read once");
+
+    // Only the page it was made for shows it.
+    let other = app.get("/sign-up", Some(&flash)).await;
+    assert!(!other.text.contains("Invalid email or password"));
+}
+
+/// Sign-up with an invitation, then the welcome page: the whole flow by
+/// form posts.
+async fn invitation_sign_up_and_accept_work_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::invite_only(backend, &[]).await else {
+        return;
+    };
+    let secret = app.instance_invite("moderator").await;
+    let back = format!("/invite/{secret}/sign-up");
+
+    let short = post_form(
+        &app,
+        "/api/auth/sign-up/email",
+        &[
+            ("_back", &back),
+            ("_next", "/welcome"),
+            ("inviteToken", &secret),
+            ("name", "Nora"),
+            ("email", "nora@example.com"),
+            ("password", "short"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(location(&short), back);
+    let page = app.get(&back, Some(&form_cookie(&short).unwrap())).await;
+    assert!(
+        page.text.contains("value=\"Nora\"") && page.text.contains("value=\"nora@example.com\"")
+    );
+    assert!(
+        page.text.contains("Use at least"),
+        "the password rule is said: {}",
+        page.text
+    );
+
+    let made = post_form(
+        &app,
+        "/api/auth/sign-up/email",
+        &[
+            ("_back", &back),
+            ("_next", "/welcome"),
+            ("inviteToken", &secret),
+            ("name", "Nora"),
+            ("email", "nora@example.com"),
+            ("password", PASSWORD),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(made.status, 303, "{}", made.text);
+    assert_eq!(location(&made), "/welcome");
+    let session = made.session_cookie().expect("signed in");
+    let welcome = app.get("/welcome", Some(&session)).await;
+    assert!(welcome.text.contains("moderator"));
+
+    // An existing account accepts a second invitation by form.
+    let upgrade = app.instance_invite("admin").await;
+    app.verified("nora@example.com").await;
+    let accepted = post_form(
+        &app,
+        "/api/auth/invite/activate",
+        &[
+            ("_back", &format!("/invite/{upgrade}")),
+            ("_next", "/welcome"),
+            ("token", &upgrade),
+        ],
+        Some(&session),
+    )
+    .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.text);
+    assert_eq!(location(&accepted), "/welcome");
+    assert_eq!(app.session(&session).await.body["user"]["role"], "admin");
+
+    // Used up now: the same post comes back with the refusal.
+    let again = post_form(
+        &app,
+        "/api/auth/invite/activate",
+        &[
+            ("_back", &format!("/invite/{upgrade}")),
+            ("_next", "/welcome"),
+            ("token", &upgrade),
+        ],
+        Some(&session),
+    )
+    .await;
+    assert_eq!(location(&again), format!("/invite/{upgrade}"));
+    assert!(form_cookie(&again).is_some());
+}
+
+/// What is not one of the pages' forms is not answered as one: a `_back`
+/// off the site, a JSON body, or a post from another site.
+async fn only_the_pages_forms_are_adapted(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let elsewhere = post_form(
+        &app,
+        "/api/auth/sign-in/email",
+        &[
+            ("_back", "https://evil.example/"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status, 400,
+        "the endpoint's own answer: {}",
+        elsewhere.text
+    );
+    assert!(
+        !location(&elsewhere).contains("evil.example"),
+        "never sent off the site"
+    );
+
+    let json = app
+        .post(
+            "/api/auth/sign-in/email",
+            serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(json.status, 200);
+
+    let body = "_back=%2Fsign-in&email=ada%40example.com&password=correct+horse+battery";
+    let foreign = app
+        .raw(
+            Method::POST,
+            "/api/auth/sign-in/email",
+            body,
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", "https://evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, 403);
+    assert!(foreign.session_cookie().is_none());
+
+    // The invitation pages' `no-referrer` makes the browser send
+    // `Origin: null`: only its own `Sec-Fetch-Site: same-origin` lets that in.
+    for (fetch_site, allowed) in [
+        (Some("same-origin"), true),
+        (Some("cross-site"), false),
+        (None, false),
+    ] {
+        let mut headers = vec![
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", "null"),
+        ];
+        if let Some(site) = fetch_site {
+            headers.push(("sec-fetch-site", site));
+        }
+        let res = app
+            .raw(Method::POST, "/api/auth/sign-in/email", body, &headers)
+            .await;
+        assert_eq!(
+            res.status == 303,
+            allowed,
+            "{fetch_site:?}: {} {}",
+            res.status,
+            res.text
+        );
+        assert_eq!(res.session_cookie().is_some(), allowed);
+    }
+}
+
+/// The code form asks its own page: a code that reads right goes on to
+/// its invitation, anything else is explained there.
+async fn the_code_form_needs_no_javascript(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let browser = [("accept", "text/html")];
+    let page = app
+        .raw(Method::GET, "/invite?code=7k3m-q9xd", "", &browser)
+        .await;
+    assert_eq!(page.status, 302);
+    assert_eq!(location(&page), "/invite/7K3MQ9XD");
+    let page = app
+        .raw(Method::GET, "/invite?code=nope", "", &browser)
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("aria-invalid=\"true\""), "{}", page.text);
+    assert!(page.text.contains("value=\"nope\""), "what was typed stays");
+}
+
+on_both_databases!(
+    sign_in_works_without_javascript,
+    invitation_sign_up_and_accept_work_without_javascript,
+    only_the_pages_forms_are_adapted,
+    the_code_form_needs_no_javascript,
+);
