@@ -8,9 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than glibc's malloc: rendering a page allocates many
 /// small, short-lived values, and with mimalloc the server renders about a
-/// quarter more pages and sign-ins per second (scripts/bench.sh) for some
-/// 15 MB more resident memory. Memory stays bounded either way, since the
-/// large argon2 areas are reused rather than freed (`server::crypto`).
+/// quarter more pages and sign-ins per second (scripts/bench.sh). Its
+/// arenas are kept off transparent huge pages (`no_thp`, Cargo.toml), which
+/// otherwise held 17 MB more at idle. Memory stays bounded either way, since
+/// the large argon2 areas are reused rather than freed (`server::crypto`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
