@@ -114,3 +114,40 @@ test("an invitation is used from start to finish without JavaScript", async ({ p
   await other.getByRole("button", { name: "Continue" }).click();
   await expect(other.getByLabel("Invitation code")).toHaveAttribute("aria-invalid", "true");
 });
+
+test("an account confirms its address and joins an organization without JavaScript", async ({ page, browser }) => {
+  // Open sign-up, by form.
+  const email = unique("nojs-verify");
+  await page.goto("/sign-up");
+  await page.getByLabel("Name").fill("Vera Verify");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+
+  // An owner (through the API) invites that address into an organization.
+  const ownerContext = await browser.newContext({ javaScriptEnabled: true });
+  const owner = ownerContext.request;
+  let res = await owner.post("/api/auth/sign-up/email", { data: { name: "Olga", email: unique("nojs-owner"), password } });
+  expect(res.status()).toBe(200);
+  const slug = `nojs-${Date.now() % 1e8}`;
+  res = await owner.post("/api/auth/organization/create", { data: { name: "No Script Co", slug } });
+  expect(res.status()).toBe(200);
+  const organizationId = (await res.json()).id;
+  res = await owner.post("/api/auth/organization/invite-member", { data: { email, role: "member", organizationId } });
+  expect(res.status(), await res.text()).toBe(200);
+
+  // The dashboard asks for the address to be confirmed first.
+  await page.goto("/dashboard");
+  await page.getByRole("button", { name: "Send me a verification email" }).click();
+  await expect(page).toHaveURL(/verification=sent/);
+  await expect(page.getByText(`We sent a link to ${email}`)).toBeVisible();
+
+  // The link's page confirms by form and goes back; the invitation is there.
+  await page.goto(linkInEmailTo(email, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByRole("button", { name: "Accept", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/welcome\\?joined=${slug}`));
+  await ownerContext.close();
+});

@@ -8,7 +8,12 @@ use crate::{
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
         MyOrganizations,
     },
-    pages::{join::JoinButtons, orgs::RoleBadges, verify_email::SendVerificationButton},
+    pages::{
+        forms::take_flash,
+        join::JoinButtons,
+        orgs::RoleBadges,
+        verify_email::{SendVerificationButton, SENT_FLAG},
+    },
     pages::{use_organizations, use_session},
     ui::format_time,
     ui::{Alert, Tone, LINK},
@@ -22,8 +27,12 @@ pub fn DashboardPage() -> impl IntoView {
         || (),
         |_| list_user_invitations(UserInvitationsQuery::default()),
     );
+    // What a form of this page (accept, decline, verify) posted without
+    // JavaScript brought back.
+    let flash = take_flash();
     view! {
         <Title text="Dashboard" />
+        {flash.map(|f| view! { <div class="mx-auto max-w-3xl"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || session.0.get().map(|result| match result {
                 Ok(Some(s)) => view! {
@@ -51,6 +60,10 @@ fn Dashboard(
     let user_email = user.email.clone();
     let since = user.created_at.get(..10).unwrap_or_default().to_owned();
     let unverified = (!user.email_verified).then(|| user.email.clone());
+    let verification_sent = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get(SENT_FLAG)
+        .is_some();
     view! {
         <div class="mx-auto max-w-3xl">
             <h1 class="text-2xl font-semibold tracking-tight">"Hello, " {user.name.clone()}</h1>
@@ -59,7 +72,7 @@ fn Dashboard(
                 <section class="mt-6 rounded-xl border border-sky-200 bg-sky-50 p-5 text-sm text-sky-950" data-testid="verify-email">
                     <p class="font-medium">"Please confirm your email address"</p>
                     <p class="mt-1">"Invitations sent to "<strong>{email.clone()}</strong>" appear here once you have shown that this address is yours. The link in an invitation's email works already: it came to that mailbox."</p>
-                    <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() /></div>
+                    <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() sent=verification_sent /></div>
                 </section>
             })}
             <section class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">

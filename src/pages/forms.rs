@@ -13,6 +13,8 @@
 //! and audit events are the server function's own. The one check of the
 //! adapter's own is what the island checks in the browser and no endpoint
 //! sees: a new password typed twice (`_repeat`) must be typed the same.
+//! A form that goes where its answer says (the verification link's
+//! `callbackURL`) names that answer field in `_follow`.
 
 use crate::ui::FormFlash;
 
@@ -168,7 +170,22 @@ pub async fn adapt(
         .cloned()
         .collect();
     let mut response = if answer.status().is_success() {
-        Redirect::to(&onward).into_response()
+        // `_follow`: where the answer itself says to go, when that is here.
+        let followed = match field(&fields, "_follow") {
+            Some(key) => to_bytes(answer.into_body(), MAX_BODY)
+                .await
+                .ok()
+                .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
+                .and_then(|answer| {
+                    // The answer's address may be absolute; this site's
+                    // own is followed, by its path.
+                    let to = answer.get(key)?.as_str()?;
+                    let path = to.strip_prefix(&state.config.origin()).unwrap_or(to);
+                    is_local_path(path).then(|| path.to_owned())
+                }),
+            None => None,
+        };
+        Redirect::to(followed.as_deref().unwrap_or(&onward)).into_response()
     } else {
         let error = match to_bytes(answer.into_body(), MAX_BODY).await {
             Ok(body) => {

@@ -41,6 +41,15 @@ fn use_token() -> Signal<String> {
     Signal::derive(move || params.read().get("token").unwrap_or_default())
 }
 
+/// Whether this page came back from sending a verification email without
+/// JavaScript (`SendVerificationButton`).
+fn verification_sent() -> bool {
+    leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get(crate::pages::verify_email::SENT_FLAG)
+        .is_some()
+}
+
 /// Where to go after accepting: the welcome page, then the invitation's
 /// redirect (or the dashboard).
 fn welcome_path(redirect: Option<&str>) -> String {
@@ -247,7 +256,7 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
                 "Before this invitation can change your account, confirm that "<strong>{shown}</strong>
                 " is yours: we send a link to that address."
             </Alert>
-            <SendVerificationButton email=viewer next=format!("/invite/{token}") />
+            <SendVerificationButton email=viewer next=format!("/invite/{token}") sent=verification_sent() />
             <DeclineButton token=token.clone() />
             }
             .into_any()

@@ -2,23 +2,33 @@
 //! Opening it changes nothing (a mail scanner may open every link); the
 //! person confirms with a button (SPEC §3 "Accounts" 2, §8).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{send_verification_email, verify_email, SendVerificationEmailBody, VerifyEmailBody},
-    ui::{use_hydrated, Alert, Card, Tone, BUTTON, LINK},
+    accounts::{
+        send_verification_email, verify_email, SendVerificationEmail, SendVerificationEmailBody,
+        VerifyEmail, VerifyEmailBody,
+    },
+    pages::forms::take_flash,
+    ui::{Alert, Card, FormReturn, Tone, BUTTON, LINK},
 };
+
+/// The query flag a page gets back once its verification email is sent
+/// without JavaScript (`SendVerificationButton`).
+pub const SENT_FLAG: &str = "verification";
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let query = query.read_untracked();
     let token = query.get("token").unwrap_or_default();
+    let flash = take_flash();
     view! {
         <Title text="Confirm your email" />
         <Card title="Confirm your email" subtitle="One click, and Gatehouse knows this address is yours.">
+            {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
             {if token.is_empty() {
                 view! {
                     <Alert tone=Tone::Error>"This link is incomplete. Open the link from the email again, or ask for a new one from your dashboard."</Alert>
@@ -30,9 +40,11 @@ pub fn VerifyEmailPage() -> impl IntoView {
     }
 }
 
+/// A form that posts without JavaScript too (`pages::forms`): it then
+/// follows the link's `callbackURL` (`_follow`), or goes home.
 #[island]
 fn ConfirmEmail(token: String) -> impl IntoView {
-    let hydrated = use_hydrated();
+    let back = format!("/verify-email?token={token}");
     let confirm = Action::new(|token: &String| {
         verify_email(VerifyEmailBody {
             token: Some(token.clone().into()),
@@ -48,15 +60,19 @@ fn ConfirmEmail(token: String) -> impl IntoView {
             }.into_any(),
             result => view! {
                 {result.and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
-                <button
-                    type="button"
-                    class=format!("mt-4 {BUTTON}")
-                    disabled=move || !hydrated.get() || confirm.pending().get()
-                    on:click={
-                        let token = token.clone();
-                        move |_| { confirm.dispatch(token.clone()); }
-                    }
-                >{move || if confirm.pending().get() { "Confirming…" } else { "Confirm my email" }}</button>
+                <form method="post" action=VerifyEmail::PATH on:submit={
+                    let token = token.clone();
+                    move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); confirm.dispatch(token.clone()); }
+                }>
+                    <FormReturn back=back.clone() next="/dashboard" />
+                    <input type="hidden" name="_follow" value="redirectTo" />
+                    <input type="hidden" name="token" value=token.clone() />
+                    <button
+                        type="submit"
+                        class=format!("mt-4 {BUTTON}")
+                        disabled=move || confirm.pending().get()
+                    >{move || if confirm.pending().get() { "Confirming…" } else { "Confirm my email" }}</button>
+                </form>
                 <p class="mt-4 text-center text-sm text-slate-600">"Link expired? "<a href="/dashboard" class=LINK>"Ask for a new one from your dashboard"</a>"."</p>
             }.into_any(),
         }}
@@ -64,29 +80,42 @@ fn ConfirmEmail(token: String) -> impl IntoView {
 }
 
 /// "Send me a verification email", for the signed-in person whose email is
-/// not verified; the link leads back to `next`.
+/// not verified, on the page `next`, where the link leads back to. A form
+/// that posts without JavaScript too: it comes back to `next` with
+/// `?verification=sent`, which the page passes on as `sent`.
 #[island]
-pub fn SendVerificationButton(email: String, next: String) -> impl IntoView {
-    let hydrated = use_hydrated();
+pub fn SendVerificationButton(email: String, next: String, sent: bool) -> impl IntoView {
+    let sent_note = format!("We sent a link to {email}. Open it, then come back here.");
+    let (address, callback) = (email.clone(), next.clone());
     let send = Action::new(move |_: &()| {
         send_verification_email(SendVerificationEmailBody {
-            email: Some(email.clone()),
-            callback_url: Some(next.clone().into()),
+            email: Some(address.clone()),
+            callback_url: Some(callback.clone().into()),
         })
     });
+    let separator = if next.contains('?') { '&' } else { '?' };
+    let onward = format!("{next}{separator}{SENT_FLAG}=sent");
     view! {
         {move || match send.value().get() {
             Some(Ok(done)) => view! {
                 <Alert tone=Tone::Success>{done.message.unwrap_or_default()}" Open the link in it, then come back here."</Alert>
             }.into_any(),
+            None if sent => {
+                let note = sent_note.clone();
+                view! { <Alert tone=Tone::Success>{note}</Alert> }.into_any()
+            }
             result => view! {
                 {result.and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
-                <button
-                    type="button"
-                    class=format!("mt-4 {BUTTON}")
-                    disabled=move || !hydrated.get() || send.pending().get()
-                    on:click=move |_| { send.dispatch(()); }
-                >{move || if send.pending().get() { "Sending…" } else { "Send me a verification email" }}</button>
+                <form method="post" action=SendVerificationEmail::PATH on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send.dispatch(()); }>
+                    <FormReturn back=next.clone() next=onward.clone() />
+                    <input type="hidden" name="email" value=email.clone() />
+                    <input type="hidden" name="callbackURL" value=next.clone() />
+                    <button
+                        type="submit"
+                        class=format!("mt-4 {BUTTON}")
+                        disabled=move || send.pending().get()
+                    >{move || if send.pending().get() { "Sending…" } else { "Send me a verification email" }}</button>
+                </form>
             }.into_any(),
         }}
     }

@@ -207,6 +207,84 @@ async fn invitation_sign_up_and_accept_work_without_javascript(backend: Backend)
     assert!(form_cookie(&again).is_some());
 }
 
+/// An account whose address is not verified yet, on a public invitation's
+/// page: it asks for the verification email and confirms the link by form,
+/// and the confirmation follows the link's `callbackURL` back.
+async fn verification_works_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let signed_up = app.sign_up("Vera", "vera@example.com", PASSWORD).await;
+    let session = signed_up.session_cookie().unwrap();
+    let before = app.emails_to("vera@example.com").await.len();
+    let page = "/invite/some-invitation";
+    let sent = post_form(
+        &app,
+        "/api/auth/send-verification-email",
+        &[
+            ("_back", page),
+            ("_next", &format!("{page}?verification=sent")),
+            ("email", "vera@example.com"),
+            ("callbackURL", page),
+        ],
+        Some(&session),
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(location(&sent), format!("{page}?verification=sent"));
+
+    let emails = app.wait_for_emails("vera@example.com", before + 1).await;
+    let link = crate::support::link_in(emails.last().unwrap(), &app.base_url);
+    let token = link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let back = format!("/verify-email?token={token}");
+    let confirmed = post_form(
+        &app,
+        "/api/auth/verify-email",
+        &[
+            ("_back", &back),
+            ("_next", "/dashboard"),
+            ("_follow", "redirectTo"),
+            ("token", &token),
+        ],
+        Some(&session),
+    )
+    .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.text);
+    assert_eq!(
+        location(&confirmed),
+        page,
+        "back to where the link was asked for"
+    );
+    assert_eq!(
+        app.session(&session).await.body["user"]["emailVerified"],
+        true
+    );
+
+    // Spent: the page says why.
+    let again = post_form(
+        &app,
+        "/api/auth/verify-email",
+        &[
+            ("_back", &back),
+            ("_next", "/dashboard"),
+            ("_follow", "redirectTo"),
+            ("token", &token),
+        ],
+        Some(&session),
+    )
+    .await;
+    assert_eq!(location(&again), back);
+    let shown = app.get(&back, Some(&form_cookie(&again).unwrap())).await;
+    assert!(shown.text.contains("role=\"alert\""), "{}", shown.text);
+}
+
 /// What is not one of the pages' forms is not answered as one: a `_back`
 /// off the site, a JSON body, or a post from another site.
 async fn only_the_pages_forms_are_adapted(backend: Backend) {
@@ -309,6 +387,7 @@ async fn the_code_form_needs_no_javascript(backend: Backend) {
 on_both_databases!(
     sign_in_works_without_javascript,
     invitation_sign_up_and_accept_work_without_javascript,
+    verification_works_without_javascript,
     only_the_pages_forms_are_adapted,
     the_code_form_needs_no_javascript,
 );
