@@ -42,6 +42,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -fsS "$base/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+rss() { awk -v k="$1:" '$1 == k { printf "%.1f MB", $2 / 1024 }' "/proc/$server_pid/status"; }
+sleep 1
+idle="$(rss VmRSS)"
 
 # A person with a session, and a public invitation to preview.
 email="bench@example.com"
@@ -51,8 +54,6 @@ cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
   "$base/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)"
 invite_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role moderator --max-uses 1000000 2>/dev/null | tail -1)"
 token="${invite_url##*/}"
-
-rss() { awk -v k="$1:" '$1 == k { printf "%.1f MB", $2 / 1024 }' "/proc/$server_pid/status"; }
 
 cat >"$work/sign-in.lua" <<EOF
 wrk.method = "POST"
@@ -71,9 +72,6 @@ load() {
     /Non-2xx/ { bad = $NF }
     END { printf "%10s req/s   p50 %8s   p99 %8s%s\n", rps, p50, p99, (bad ? "   (" bad " non-2xx!)" : "") }'
 }
-
-sleep 1
-idle="$(rss VmRSS)"
 
 echo
 echo "Gatehouse release build on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
@@ -115,7 +113,7 @@ done
 wait "${flood_pids[@]}"
 
 echo
-echo "memory: idle $idle, peak $peak (VmHWM, through the sign-in burst), after $after"
+echo "memory: idle $idle (started, nothing asked yet), peak $peak (VmHWM, through the sign-in burst), after $after"
 echo "1.5 MiB list of 190,000 role names to update-member-role: ${one_huge}; slowest /healthz while 3 clients send them: ${slowest}s"
 
 size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }

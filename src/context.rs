@@ -127,6 +127,19 @@ impl RequestContext {
     }
 }
 
+/// The value of the request's cookie `name`, if it sent one.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
 /// The client's address (SPEC §8). The socket's peer, unless it is a
 /// trusted proxy: then `X-Forwarded-For` is read from the right, where the
 /// nearest proxy appended what it saw, past every trusted proxy, and the

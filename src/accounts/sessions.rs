@@ -222,17 +222,7 @@ pub async fn prune_expired(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
 
 /// The session token a request carries: the cookie, else a bearer token.
 pub fn token_from(parts: &Parts, config: &Config) -> Option<String> {
-    let cookie_name = cookie_name(config);
-    let from_cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == cookie_name)
-        .map(|(_, value)| value.to_owned());
-    from_cookie
+    crate::context::cookie(parts, cookie_name(config))
         .or_else(|| {
             parts
                 .headers

@@ -245,15 +245,7 @@ pub fn take_flash() -> Option<FormFlash> {
     #[cfg(feature = "ssr")]
     {
         let cx = crate::context::RequestContext::current().ok()?;
-        let sealed = cx
-            .parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))?
-            .to_owned();
+        let sealed = crate::context::cookie(&cx.parts, COOKIE)?;
         let config = cx.config();
         cx.set_cookie(&cookie(config.secure_cookies(), "", 0));
         let sealed: Sealed = serde_json::from_slice(&config.secret_key.open(&sealed)?).ok()?;

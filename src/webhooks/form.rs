@@ -50,16 +50,7 @@ fn flash_cookie(cx: &RequestContext, value: &str, max_age: u32) -> String {
 /// proxy: one may hold a new secret.
 pub async fn take_flash(cx: &RequestContext) -> ApiResult<Option<Flash>> {
     cx.set_header(http::header::CACHE_CONTROL, "no-store");
-    let Some(sealed) = cx
-        .parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(FLASH_COOKIE)?.strip_prefix('='))
-        .map(str::to_owned)
-    else {
+    let Some(sealed) = crate::context::cookie(&cx.parts, FLASH_COOKIE) else {
         return Ok(None);
     };
     cx.set_cookie(&flash_cookie(cx, "", 0));
