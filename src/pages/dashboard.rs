@@ -12,7 +12,7 @@ use crate::{
         forms::take_flash,
         join::JoinButtons,
         orgs::RoleBadges,
-        verify_email::{SendVerificationButton, SENT_FLAG},
+        verify_email::{verification_sent, SendVerificationButton},
     },
     pages::{use_organizations, use_session},
     ui::format_time,
@@ -60,10 +60,6 @@ fn Dashboard(
     let user_email = user.email.clone();
     let since = user.created_at.get(..10).unwrap_or_default().to_owned();
     let unverified = (!user.email_verified).then(|| user.email.clone());
-    let verification_sent = leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get(SENT_FLAG)
-        .is_some();
     view! {
         <div class="mx-auto max-w-3xl">
             <h1 class="text-2xl font-semibold tracking-tight">"Hello, " {user.name.clone()}</h1>
@@ -72,7 +68,7 @@ fn Dashboard(
                 <section class="mt-6 rounded-xl border border-sky-200 bg-sky-50 p-5 text-sm text-sky-950" data-testid="verify-email">
                     <p class="font-medium">"Please confirm your email address"</p>
                     <p class="mt-1">"Invitations sent to "<strong>{email.clone()}</strong>" appear here once you have shown that this address is yours. The link in an invitation's email works already: it came to that mailbox."</p>
-                    <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() sent=verification_sent /></div>
+                    <div class="max-w-xs"><SendVerificationButton email next="/dashboard".to_owned() sent=verification_sent() /></div>
                 </section>
             })}
             <section class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm">

@@ -81,7 +81,7 @@ fn path_of(address: &str) -> &str {
 }
 
 #[cfg(feature = "ssr")]
-fn cookie(secure: bool, value: &str, max_age: i64) -> String {
+fn flash_cookie(secure: bool, value: &str, max_age: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
@@ -230,7 +230,8 @@ fn back_with(
         .secret_key
         .seal(&serde_json::to_vec(&sealed).unwrap_or_default());
     let mut response = Redirect::to(back).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie(config.secure_cookies(), &sealed, FLASH_SECS))
+    if let Ok(value) =
+        HeaderValue::from_str(&flash_cookie(config.secure_cookies(), &sealed, FLASH_SECS))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -247,7 +248,7 @@ pub fn take_flash() -> Option<FormFlash> {
         let cx = crate::context::RequestContext::current().ok()?;
         let sealed = crate::context::cookie(&cx.parts, COOKIE)?;
         let config = cx.config();
-        cx.set_cookie(&cookie(config.secure_cookies(), "", 0));
+        cx.set_cookie(&flash_cookie(config.secure_cookies(), "", 0));
         let sealed: Sealed = serde_json::from_slice(&config.secret_key.open(&sealed)?).ok()?;
         (sealed.path == cx.parts.uri.path() && sealed.expires_at > crate::server::clock::now_ms())
             .then_some(sealed.flash)

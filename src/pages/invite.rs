@@ -27,7 +27,7 @@ use crate::{
         forms::{here, take_flash},
         join::{JoinPreviewCard, JoinSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
-        verify_email::SendVerificationButton,
+        verify_email::{verification_sent, SendVerificationButton},
     },
     secret::SecretText,
     ui::{
@@ -39,15 +39,6 @@ use crate::{
 fn use_token() -> Signal<String> {
     let params = use_params_map();
     Signal::derive(move || params.read().get("token").unwrap_or_default())
-}
-
-/// Whether this page came back from sending a verification email without
-/// JavaScript (`SendVerificationButton`).
-fn verification_sent() -> bool {
-    leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get(crate::pages::verify_email::SENT_FLAG)
-        .is_some()
 }
 
 /// Where to go after accepting: the welcome page, then the invitation's

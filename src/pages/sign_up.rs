@@ -148,12 +148,11 @@ pub fn SignUpForm(
     let sign_in_href = token
         .as_ref()
         .map(|t| format!("/sign-in?redirectTo=/invite/{t}"));
-    let onward = next_page.clone();
 
     view! {
         <Card title="Create your account" subtitle=subtitle>
             <form method="post" action=SignUpEmail::PATH on:submit=on_submit novalidate>
-                <FormReturn back next=onward />
+                <FormReturn back next=next_page />
                 {token.map(|t| view! { <input type="hidden" name="inviteToken" value=t /> })}
                 {move || {
                     let href = sign_in_href.clone();

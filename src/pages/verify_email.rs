@@ -17,7 +17,13 @@ use crate::{
 
 /// The query flag a page gets back once its verification email is sent
 /// without JavaScript (`SendVerificationButton`).
-pub const SENT_FLAG: &str = "verification";
+const SENT_FLAG: &str = "verification";
+
+/// Whether the page being rendered came back from sending a verification
+/// email without JavaScript: what `SendVerificationButton`'s `sent` says.
+pub fn verification_sent() -> bool {
+    use_query_map().read_untracked().get(SENT_FLAG).is_some()
+}
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
