@@ -15,7 +15,7 @@ duration="${1:-8}"
 "$root/scripts/bootstrap.sh" bench
 export PATH="$root/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-cargo leptos build --release --precompress >/dev/null 2>&1 || cargo leptos build --release --precompress
+"$root/scripts/build.sh" >/dev/null 2>&1 || "$root/scripts/build.sh"
 
 port=3999
 base="http://127.0.0.1:$port"
@@ -117,11 +117,17 @@ echo "memory: idle $idle (started, nothing asked yet), peak $peak (VmHWM, throug
 echo "1.5 MiB list of 190,000 role names to update-member-role: ${one_huge}; slowest /healthz while 3 clients send them: ${slowest}s"
 
 size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }
-wasm="$(ls target/site/pkg/gatehouse.*.wasm)"
-echo "WASM $(basename "$wasm"): raw $(size "$wasm"), gzip $(size "$wasm.gz"), brotli $(size "$wasm.br")"
-js="$(ls target/site/pkg/gatehouse.*.js)"
+# One bundle per page group (scripts/build.sh); hash*.txt name their files.
+for hashes in target/release/hash.txt target/release/hash-org.txt target/release/hash-admin.txt; do
+  group="$(basename "$hashes" .txt)"
+  group="${group#hash-}"
+  [ "$group" = hash ] && group=public
+  wasm="target/site/pkg/gatehouse.$(sed -n 's/^wasm: //p' "$hashes").wasm"
+  js="target/site/pkg/gatehouse.$(sed -n 's/^js: //p' "$hashes").js"
+  echo "WASM of the $group pages: raw $(size "$wasm"), gzip $(size "$wasm.gz"), brotli $(size "$wasm.br"); its JS $(size "$js.br") brotli"
+done
 css="$(ls target/site/pkg/*.css)"
-echo "JS $(size "$js.br") brotli, CSS $(size "$css.br") brotli"
+echo "CSS $(size "$css.br") brotli"
 
 # What pages cost a browser: the WebAssembly each loads on the wire, and
 # on a phone profile the time to a usable and to a live form
@@ -142,6 +148,7 @@ cat >"$work/pages.json" <<JSON
   { "label": "/dashboard", "path": "/dashboard", "cookie": "$cookie" },
   { "label": "/admin/invites", "path": "/admin/invites", "cookie": "$admin_cookie" },
   { "label": "/admin/users", "path": "/admin/users", "cookie": "$admin_cookie" },
+  { "label": "/admin/emails", "path": "/admin/emails", "cookie": "$admin_cookie" },
   { "label": "/admin/webhooks", "path": "/admin/webhooks", "cookie": "$cookie" },
   { "label": "/orgs/{slug} (members)", "path": "/orgs/$org_slug", "cookie": "$cookie" },
   { "label": "/orgs/{slug}/invitations", "path": "/orgs/$org_slug/invitations", "cookie": "$cookie" },

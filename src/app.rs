@@ -1,6 +1,7 @@
-//! The HTML shell, the router and the header shared by every page.
+//! The HTML shell, the router and the header shared by every page. The
+//! server's alone: the browser runs only the pages' islands.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
@@ -9,8 +10,9 @@ use leptos_router::{
 };
 
 use crate::{
-    accounts::sign_out,
+    accounts::SignOut,
     organizations::MyOrganizations,
+    pages::forms::here,
     pages::{
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
@@ -35,12 +37,117 @@ use crate::{
         verify_email::VerifyEmailPage,
         welcome::WelcomePage,
     },
-    ui::{go_to, use_hydrated},
+    ui::FormReturn,
     users::access::{get_access, Access},
 };
 
+/// The WebAssembly bundles, one per page group (see `pages`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundle {
+    Public,
+    Org,
+    Admin,
+}
+
+impl Bundle {
+    /// The file beside the binary that names the bundle's hashed files.
+    /// `scripts/build.sh` writes one per bundle; a build of every island in
+    /// one bundle (development, `cargo leptos watch`) writes `hash.txt`
+    /// alone, and every page then loads that one.
+    fn hash_file(self) -> &'static str {
+        match self {
+            Bundle::Public => "hash.txt",
+            Bundle::Org => "hash-org.txt",
+            Bundle::Admin => "hash-admin.txt",
+        }
+    }
+
+    /// The options `HydrationScripts` reads this bundle's file names from.
+    fn options(self, options: &LeptosOptions) -> LeptosOptions {
+        static BUILT: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
+        let built = BUILT.get_or_init(|| {
+            let beside = |name: &str| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| Some(exe.parent()?.join(name)))
+                    .is_some_and(|path| path.exists())
+            };
+            [Bundle::Public, Bundle::Org, Bundle::Admin].map(|b| beside(b.hash_file()))
+        });
+        let mut options = options.clone();
+        if built[self as usize] {
+            options.hash_file = self.hash_file().into();
+        }
+        options
+    }
+}
+
+/// The bundle holding a page's islands, by the page's path. A page that
+/// shows no island (a preview to someone signed out, the welcome page)
+/// loads none: `without_unused_bundle` takes the loader out again.
+pub fn bundle_for(path: &str) -> Bundle {
+    let first = path.trim_start_matches('/').split('/').next();
+    match first {
+        Some("admin") => Bundle::Admin,
+        Some("orgs") => Bundle::Org,
+        _ => Bundle::Public,
+    }
+}
+
+/// Takes the island loader out of a page that shows no island, so the
+/// browser fetches no WebAssembly for it. Which islands a page shows is
+/// known only once it is rendered (the invitation page shows a form to
+/// someone signed in and links to someone signed out), after the shell
+/// has written its head; the page is rendered whole (`SsrMode::Async`),
+/// so looking at it costs a scan.
+pub async fn without_unused_bundle(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::{
+        body::{to_bytes, Body},
+        response::IntoResponse,
+    };
+
+    let res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !html {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "The page failed to render.",
+        )
+            .into_response();
+    };
+    let page = String::from_utf8_lossy(&bytes);
+    let Some(loader) = (!page.contains("<leptos-island"))
+        .then(|| island_loader(&page))
+        .flatten()
+    else {
+        return axum::response::Response::from_parts(parts, Body::from(bytes));
+    };
+    let without = [&page[..loader.start], &page[loader.end..]].concat();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, Body::from(without))
+}
+
+/// Where `HydrationScripts` wrote the loader: its two preloads and its
+/// module script, in that order.
+fn island_loader(page: &str) -> Option<std::ops::Range<usize>> {
+    let start = page.find("<link rel=\"modulepreload\"")?;
+    let script = start + page[start..].find("<script type=\"module\"")?;
+    let end = script + page[script..].find("</script>")? + "</script>".len();
+    Some(start..end)
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
+    let parts = use_context::<http::request::Parts>();
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
@@ -49,6 +156,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, csp);
         }
     }
+    let bundle = bundle_for(parts.as_ref().map_or("/", |p| p.uri.path()));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -56,7 +164,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() islands=true />
+                <HydrationScripts options=bundle.options(&options) islands=true />
                 // Named after a hash of its content when the build hashes
                 // file names (release), so it can be cached for good.
                 <HashedStylesheet id="leptos" options />
@@ -121,6 +229,7 @@ fn Header() -> impl IntoView {
     let session = use_session();
     let access = Resource::new(|| (), |_| get_access());
     let organizations = use_organizations().0;
+    let back = here();
     // On an organization's page, the switcher names that organization
     // (the page makes it the active one as it loads).
     let viewing = use_location()
@@ -161,7 +270,7 @@ fn Header() -> impl IntoView {
                             Some(s) => view! {
                                 <div class="contents">
                                     <AdminNav access=access.get().and_then(Result::ok).unwrap_or_default() />
-                                    <UserMenu name=s.user.name role=s.user.role />
+                                    <UserMenu name=s.user.name role=s.user.role back=back.clone() />
                                 </div>
                             }.into_any(),
                             None => view! {
@@ -262,27 +371,69 @@ fn AdminNav(access: Access) -> impl IntoView {
     }
 }
 
-#[island]
-fn UserMenu(name: String, role: String) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let sign_out = Action::new(|_: &()| sign_out());
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = sign_out.value().get() {
-            go_to("/sign-in");
-        }
-    });
+/// Who is signed in, and "Sign out": a plain form, so the header needs no
+/// WebAssembly on any page.
+#[component]
+fn UserMenu(name: String, role: String, back: String) -> impl IntoView {
     view! {
         <div class="flex items-center gap-3 text-sm">
             <span class="hidden text-slate-700 sm:inline" data-testid="user-name">{name}</span>
             <span class="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">{role}</span>
-            <button
-                type="button"
-                class="rounded-md border border-slate-300 px-3 py-1.5 font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
-                disabled=move || !hydrated.get() || sign_out.pending().get()
-                on:click=move |_| { sign_out.dispatch(()); }
-            >
-                {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
-            </button>
+            <form method="post" action=SignOut::PATH>
+                <FormReturn back next="/sign-in" />
+                <button
+                    type="submit"
+                    class="rounded-md border border-slate-300 px-3 py-1.5 font-medium text-slate-700 hover:bg-slate-50"
+                >
+                    "Sign out"
+                </button>
+            </form>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_load_their_groups_bundle() {
+        for (path, bundle) in [
+            ("/", Bundle::Public),
+            ("/invite/ABCD1234", Bundle::Public),
+            ("/invite/x/sign-up", Bundle::Public),
+            ("/dashboard", Bundle::Public),
+            ("/orgs/new", Bundle::Org),
+            ("/orgs/acme/roles", Bundle::Org),
+            ("/admin/users", Bundle::Admin),
+            ("/admin/webhooks/abc", Bundle::Admin),
+            ("/administrator", Bundle::Public),
+            ("/organs", Bundle::Public),
+        ] {
+            assert_eq!(bundle_for(path), bundle, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_loader_is_the_preloads_and_the_module_script() {
+        let page = concat!(
+            "<head><meta charset=\"utf-8\">",
+            "<link rel=\"modulepreload\" href=\"/pkg/g.1.js\">",
+            "<link rel=\"preload\" href=\"/pkg/g.1.wasm\" as=\"fetch\">",
+            "<script type=\"module\" nonce=\"n\">((a) => {})(\"/pkg\")</script>",
+            "<link rel=\"stylesheet\" href=\"/pkg/g.1.css\"></head>"
+        );
+        let loader = island_loader(page).expect("a loader");
+        let rest = [&page[..loader.start], &page[loader.end..]].concat();
+        assert_eq!(
+            rest,
+            "<head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/pkg/g.1.css\"></head>"
+        );
+        assert_eq!(island_loader("<head></head>"), None);
+        // A preload without its script is not taken apart.
+        assert_eq!(
+            island_loader("<link rel=\"modulepreload\" href=\"x\">"),
+            None
+        );
     }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+#[cfg(feature = "ssr")]
 pub mod app;
 pub mod audit;
 #[cfg(feature = "ssr")]

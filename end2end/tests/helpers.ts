@@ -8,7 +8,8 @@ export type { Browser, Page } from "@playwright/test";
 /**
  * Playwright's `test`, failing any test during which a page threw an
  * uncaught error or logged one to the console: a page that does not
- * hydrate (a broken WASM, a hydration mismatch, a panic) says so there.
+ * hydrate (a broken WASM, a hydration mismatch, a panic, an island missing
+ * from the page's bundle) says so there.
  * It watches every page of every context, including those a test opens
  * with `browser.newContext()`. A refused request (a 4xx the test asked
  * for) is the browser's note, not the page's error, and is let through.
@@ -22,6 +23,11 @@ export const test = base.extend<{ pageErrors: string[] }>({
         page.on("console", (m) => {
           if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
             errors.push(`${page.url()}: console error: ${m.text()}`);
+          }
+          // Leptos's island loader, when the page's bundle lacks one of
+          // its islands (a page module in the wrong group, src/pages/mod.rs).
+          if (m.type() === "warning" && m.text().startsWith("Could not find WASM function")) {
+            errors.push(`${page.url()}: ${m.text()}`);
           }
         });
       };

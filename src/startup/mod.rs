@@ -208,6 +208,9 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        // Pages that show no island load no WebAssembly (the fallback's
+        // "not found" included).
+        .layer(middleware::from_fn(crate::app::without_unused_bundle))
         // A page's form posted without JavaScript becomes its server
         // function's call (inside the origin guard, like every post).
         .layer(middleware::from_fn_with_state(

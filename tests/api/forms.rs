@@ -384,10 +384,84 @@ async fn the_code_form_needs_no_javascript(backend: Backend) {
     assert!(page.text.contains("value=\"nope\""), "what was typed stays");
 }
 
+/// "Sign out" in the header is a form too: it ends the session and goes
+/// to the sign-in page.
+async fn sign_out_works_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let cookie = app.account("ada@example.com", "user").await;
+    let page = app.get("/dashboard", Some(&cookie)).await;
+    assert!(
+        page.text.contains("action=\"/api/auth/sign-out\""),
+        "{}",
+        page.text
+    );
+
+    let out = post_form(
+        &app,
+        "/api/auth/sign-out",
+        &[("_back", "/dashboard"), ("_next", "/sign-in")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(out.status, 303, "{}", out.text);
+    assert_eq!(location(&out), "/sign-in");
+    assert!(
+        out.set_cookie_header()
+            .is_some_and(|c| c.contains("Max-Age=0")),
+        "the session cookie is cleared"
+    );
+    assert!(
+        app.session(&cookie).await.is_no_session(),
+        "and the session ended"
+    );
+}
+
+/// Only a page that shows an island loads the WebAssembly: the sign-in
+/// form does; someone signed out looking at a public invitation sees links,
+/// and the welcome page shows none.
+async fn pages_without_islands_load_no_webassembly(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let loads = |html: &str| html.contains("rel=\"modulepreload\"") && html.contains(".wasm");
+
+    let sign_in = app.get("/sign-in", None).await;
+    assert!(sign_in.text.contains("<leptos-island"));
+    assert!(loads(&sign_in.text), "{}", sign_in.text);
+
+    let token = app.instance_invite("user").await;
+    let preview = app.get(&format!("/invite/{token}"), None).await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview.text.contains("Create your account"),
+        "{}",
+        preview.text
+    );
+    assert!(!preview.text.contains("<leptos-island"));
+    assert!(!loads(&preview.text), "{}", preview.text);
+    assert!(
+        !preview.text.contains("type=\"module\""),
+        "nor the loader's script"
+    );
+    assert!(preview.text.contains("</head>") && preview.text.contains("stylesheet"));
+
+    let cookie = app.account("ada@example.com", "user").await;
+    let welcome = app.get("/welcome", Some(&cookie)).await;
+    assert_eq!(welcome.status, 200);
+    assert!(!loads(&welcome.text), "{}", welcome.text);
+    let missing = app.get("/no-such-page", None).await;
+    assert_eq!(missing.status, 404);
+    assert!(!loads(&missing.text), "{}", missing.text);
+}
+
 on_both_databases!(
     sign_in_works_without_javascript,
     invitation_sign_up_and_accept_work_without_javascript,
     verification_works_without_javascript,
     only_the_pages_forms_are_adapted,
     the_code_form_needs_no_javascript,
+    sign_out_works_without_javascript,
+    pages_without_islands_load_no_webassembly,
 );
