@@ -2,7 +2,7 @@
 //! server's alone: the browser runs only the pages' islands.
 
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes, A},
     hooks::use_location,
@@ -66,13 +66,8 @@ impl Bundle {
     fn options(self, options: &LeptosOptions) -> LeptosOptions {
         static BUILT: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
         let built = BUILT.get_or_init(|| {
-            let beside = |name: &str| {
-                std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| Some(exe.parent()?.join(name)))
-                    .is_some_and(|path| path.exists())
-            };
-            [Bundle::Public, Bundle::Org, Bundle::Admin].map(|b| beside(b.hash_file()))
+            [Bundle::Public, Bundle::Org, Bundle::Admin]
+                .map(|b| beside_binary(b.hash_file()).is_some_and(|path| path.exists()))
         });
         let mut options = options.clone();
         if built[self as usize] {
@@ -80,6 +75,36 @@ impl Bundle {
         }
         options
     }
+}
+
+/// A file the build writes beside the binary (the hashed names of the
+/// browser's files), where Leptos looks for it.
+fn beside_binary(name: &str) -> Option<std::path::PathBuf> {
+    Some(std::env::current_exe().ok()?.parent()?.join(name))
+}
+
+/// The stylesheet's address, with the hash of its content in its name when
+/// the build hashes names. Read once: Leptos's `HashedStylesheet` reads
+/// `hash.txt` on every page.
+fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = options
+            .hash_files
+            .then(|| beside_binary(&options.hash_file))
+            .flatten()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|hashes| {
+                hashes
+                    .lines()
+                    .find_map(|line| Some(line.strip_prefix("css:")?.trim().to_owned()))
+            });
+        let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+        match hash {
+            Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+            None => format!("/{pkg}/{name}.css"),
+        }
+    })
 }
 
 /// The bundle holding a page's islands, by the page's path. A page that
@@ -167,7 +192,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options=bundle.options(&options) islands=true />
                 // Named after a hash of its content when the build hashes
                 // file names (release), so it can be cached for good.
-                <HashedStylesheet id="leptos" options />
+                <link id="leptos" rel="stylesheet" href=stylesheet_href(&options) />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -226,9 +251,9 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let session = use_session();
-    let access = Resource::new(|| (), |_| get_access());
+    let session = use_session().0;
     let organizations = use_organizations().0;
+    let access = Resource::new(|| (), |_| get_access());
     let back = here();
     // On an organization's page, the switcher names that organization
     // (the page makes it the active one as it loads).
@@ -239,44 +264,43 @@ fn Header() -> impl IntoView {
         .and_then(|rest| rest.split('/').next())
         .filter(|slug| !slug.is_empty() && *slug != "new")
         .map(str::to_owned);
+    // One boundary for what the header reads (the session, the person's
+    // organizations, what their role may do): they resolve together, and
+    // each boundary is work on every page the server renders.
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
-                <div class="flex min-w-0 items-center gap-3">
-                    <A href="/" attr:class="flex items-center gap-2 font-semibold text-slate-900">
-                        <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
-                        // On a phone the switcher takes the name's place.
-                        <Transition fallback=|| "Gatehouse">
-                            {move || {
-                                let switcher = organizations.get().and_then(Result::ok).is_some_and(|m| !m.organizations.is_empty());
-                                view! { <span class=switcher.then_some("sr-only sm:not-sr-only")>"Gatehouse"</span> }
-                            }}
-                        </Transition>
-                    </A>
-                    <Transition fallback=|| ()>
-                        {move || {
-                            let viewing = viewing.clone();
-                            organizations.get().and_then(Result::ok).filter(|m| !m.organizations.is_empty()).map(|mine| view! {
-                                <OrganizationSwitcher mine viewing />
-                            })
-                        }}
-                    </Transition>
-                </div>
                 <Transition fallback=|| ()>
                     {move || {
-                        session.0.get().map(|s| match s.ok().flatten() {
-                            // `contents`: on a phone the admin links drop to a
-                            // row of their own below the logo and user menu.
-                            Some(s) => view! {
-                                <div class="contents">
-                                    <AdminNav access=access.get().and_then(Result::ok).unwrap_or_default() />
-                                    <UserMenu name=s.user.name role=s.user.role back=back.clone() />
-                                </div>
-                            }.into_any(),
-                            None => view! {
-                                <A href="/sign-in" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</A>
-                            }.into_any(),
-                        })
+                        let signed_in = session.get().and_then(Result::ok).flatten();
+                        let mine = organizations
+                            .get()
+                            .and_then(Result::ok)
+                            .filter(|m| !m.organizations.is_empty());
+                        let access = access.get().and_then(Result::ok).unwrap_or_default();
+                        view! {
+                            <div class="flex min-w-0 items-center gap-3">
+                                <a href="/" class="flex items-center gap-2 font-semibold text-slate-900">
+                                    <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
+                                    // On a phone the switcher takes the name's place.
+                                    <span class=mine.is_some().then_some("sr-only sm:not-sr-only")>"Gatehouse"</span>
+                                </a>
+                                {mine.map(|mine| view! { <OrganizationSwitcher mine viewing=viewing.clone() /> })}
+                            </div>
+                            {match signed_in {
+                                // `contents`: on a phone the admin links drop to a
+                                // row of their own below the logo and user menu.
+                                Some(s) => view! {
+                                    <div class="contents">
+                                        <AdminNav access />
+                                        <UserMenu name=s.user.name role=s.user.role back=back.clone() />
+                                    </div>
+                                }.into_any(),
+                                None => view! {
+                                    <a href="/sign-in" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</a>
+                                }.into_any(),
+                            }}
+                        }
                     }}
                 </Transition>
             </div>
