@@ -12,7 +12,6 @@ use leptos_router::{
 use crate::{
     accounts::SignOut,
     organizations::MyOrganizations,
-    pages::forms::here,
     pages::{
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
@@ -22,6 +21,7 @@ use crate::{
         dashboard::DashboardPage,
         enroll::EnrollPage,
         forgot_password::ForgotPasswordPage,
+        forms::here,
         invite::{InviteCodePage, InvitePage, InviteSignUpPage},
         not_found::NotFoundPage,
         orgs::{
@@ -53,7 +53,8 @@ impl Bundle {
     /// The file beside the binary that names the bundle's hashed files.
     /// `scripts/build.sh` writes one per bundle; a build of every island in
     /// one bundle (development, `cargo leptos watch`) writes `hash.txt`
-    /// alone, and every page then loads that one.
+    /// alone, and every page then loads that one, as it does when a
+    /// group's build is missing.
     fn hash_file(self) -> &'static str {
         match self {
             Bundle::Public => "hash.txt",
@@ -62,13 +63,31 @@ impl Bundle {
         }
     }
 
+    /// Whether this bundle's own build is there: its hash file, and the
+    /// WebAssembly that file names in the site (a later `cargo leptos
+    /// build` empties the site, and leaves an old hash file behind).
+    fn built(self, options: &LeptosOptions) -> bool {
+        let Some(hashes) =
+            beside_binary(self.hash_file()).and_then(|path| std::fs::read_to_string(path).ok())
+        else {
+            return false;
+        };
+        hashes
+            .lines()
+            .find_map(|line| Some(line.strip_prefix("wasm:")?.trim().to_owned()))
+            .is_some_and(|hash| {
+                std::path::Path::new(&*options.site_root)
+                    .join(&*options.site_pkg_dir)
+                    .join(format!("{}.{hash}.wasm", options.output_name))
+                    .exists()
+            })
+    }
+
     /// The options `HydrationScripts` reads this bundle's file names from.
     fn options(self, options: &LeptosOptions) -> LeptosOptions {
         static BUILT: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
-        let built = BUILT.get_or_init(|| {
-            [Bundle::Public, Bundle::Org, Bundle::Admin]
-                .map(|b| beside_binary(b.hash_file()).is_some_and(|path| path.exists()))
-        });
+        let built = BUILT
+            .get_or_init(|| [Bundle::Public, Bundle::Org, Bundle::Admin].map(|b| b.built(options)));
         let mut options = options.clone();
         if built[self as usize] {
             options.hash_file = self.hash_file().into();
