@@ -475,7 +475,7 @@ async fn the_per_recipient_limit_holds(backend: Backend) {
         .rfind(|m| m.rcpt_tos == ["ada@example.com"])
         .unwrap();
     let link = crate::support::link_in(newest.text.as_deref().unwrap(), &app.base_url);
-    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let token = crate::support::token_in(&link);
     let res = app
         .post(
             "/api/auth/reset-password",

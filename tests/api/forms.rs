@@ -235,27 +235,15 @@ async fn verification_works_without_javascript(backend: Backend) {
 
     let emails = app.wait_for_emails("vera@example.com", before + 1).await;
     let link = crate::support::link_in(emails.last().unwrap(), &app.base_url);
-    let token = link
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = crate::support::token_in(&link);
     let back = format!("/verify-email?token={token}");
-    let confirmed = post_form(
-        &app,
-        "/api/auth/verify-email",
-        &[
-            ("_back", &back),
-            ("_next", "/dashboard"),
-            ("_follow", "redirectTo"),
-            ("token", &token),
-        ],
-        Some(&session),
-    )
-    .await;
+    let confirm = [
+        ("_back", back.as_str()),
+        ("_next", "/dashboard"),
+        ("_follow", "redirectTo"),
+        ("token", token.as_str()),
+    ];
+    let confirmed = post_form(&app, "/api/auth/verify-email", &confirm, Some(&session)).await;
     assert_eq!(confirmed.status, 303, "{}", confirmed.text);
     assert_eq!(
         location(&confirmed),
@@ -268,18 +256,7 @@ async fn verification_works_without_javascript(backend: Backend) {
     );
 
     // Spent: the page says why.
-    let again = post_form(
-        &app,
-        "/api/auth/verify-email",
-        &[
-            ("_back", &back),
-            ("_next", "/dashboard"),
-            ("_follow", "redirectTo"),
-            ("token", &token),
-        ],
-        Some(&session),
-    )
-    .await;
+    let again = post_form(&app, "/api/auth/verify-email", &confirm, Some(&session)).await;
     assert_eq!(location(&again), back);
     let shown = app.get(&back, Some(&form_cookie(&again).unwrap())).await;
     assert!(shown.text.contains("role=\"alert\""), "{}", shown.text);

@@ -61,24 +61,10 @@ async fn a_private_invitation_needs_a_verified_email(backend: Backend) {
         link.starts_with(&format!("{}/verify-email?token=", app.base_url)),
         "{link}"
     );
-    let token = link
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = crate::support::token_in(&link);
     // The first link was retired by the second.
     let first = crate::support::link_in(&mails[0], &app.base_url);
-    let first_token = first
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let first_token = crate::support::token_in(&first);
     let old = app
         .post("/api/auth/verify-email", json!({ "token": first_token }))
         .await;

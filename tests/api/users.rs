@@ -29,7 +29,7 @@ async fn enrollment_token(app: &TestApp, to: &str) -> String {
     let text = app.emails_to(to).await.pop().expect("an enrollment email");
     let link = crate::support::link_in(&text, &app.base_url);
     assert!(link.contains("/enroll?token="), "{link}");
-    link.split("token=").nth(1).unwrap().to_owned()
+    crate::support::token_in(&link)
 }
 
 async fn complete(app: &TestApp, token: &str) -> Response {

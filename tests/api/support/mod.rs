@@ -483,6 +483,16 @@ pub fn link_in(text: &str, base_url: &str) -> String {
         .to_owned()
 }
 
+/// The `token` query parameter of an emailed link.
+pub fn token_in(link: &str) -> String {
+    let query = link.split_once('?').expect("the link has a query").1;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "token")
+        .expect("the link carries a token")
+        .1
+        .into_owned()
+}
+
 /// Generates one test per database for each listed async test function
 /// taking a `Backend`.
 macro_rules! on_both_databases {
