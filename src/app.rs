@@ -30,6 +30,7 @@ use crate::{
         },
         orgs_new::NewOrganizationPage,
         provide_page_data,
+        qr_card::QrCardPage,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
@@ -254,6 +255,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite") view=InviteCodePage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token/qr") view=QrCardPage ssr=SsrMode::Async />
+                    <Route path=path!("/join/:token") view=InvitePage ssr=SsrMode::Async />
+                    <Route path=path!("/join/:token/qr") view=QrCardPage ssr=SsrMode::Async />
+                    <Route path=path!("/join/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
@@ -287,7 +292,7 @@ fn Header() -> impl IntoView {
     // organizations, what their role may do): they resolve together, and
     // each boundary is work on every page the server renders.
     view! {
-        <header class="border-b border-slate-200 bg-white">
+        <header class="border-b border-slate-200 bg-white print:hidden">
             <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
                 <Transition fallback=|| ()>
                     {move || {

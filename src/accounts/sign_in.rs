@@ -84,6 +84,14 @@ pub async fn hash_for_new_account(
     Ok(crypto::hash_password(person.password.clone().into_secret()).await?)
 }
 
+/// Whether a new account's address is proven (the invitation's link came
+/// to it) or must be verified, and where the verification link leads then.
+#[derive(Debug, Clone, Copy)]
+pub enum Address<'a> {
+    Proven,
+    ToVerify { then: Option<&'a url::Url> },
+}
+
 /// Inside `tx`: the account (the one `create_account`), a verification
 /// link when its address is not proven, and its first session.
 #[allow(clippy::too_many_arguments)]
@@ -93,7 +101,7 @@ pub async fn sign_up_in(
     person: &NewPerson,
     phc: &str,
     role: &str,
-    email_verified: bool,
+    address: Address<'_>,
     client: Client<'_>,
     exists: impl FnOnce() -> ApiError,
 ) -> ApiResult<SignedUp> {
@@ -103,7 +111,7 @@ pub async fn sign_up_in(
             email: person.email.as_str(),
             name: person.name.as_str(),
             role,
-            email_verified,
+            email_verified: matches!(address, Address::Proven),
             password_hash: Some(phc),
             created_by: None,
             ip: client.ip,
@@ -112,8 +120,10 @@ pub async fn sign_up_in(
     .await
     .map_err(|e| e.or_taken(exists))?;
     // Open sign-up and public invitations do not prove the address.
-    let verification_sent =
-        !user.email_verified && queue_verification(tx, config, &user, None).await?;
+    let verification_sent = match address {
+        Address::Proven => false,
+        Address::ToVerify { then } => queue_verification(tx, config, &user, then).await?,
+    };
     let (token, session) =
         sessions::create(tx, config, &user.id, client.ip, client.user_agent).await?;
     Ok(SignedUp {
@@ -148,7 +158,7 @@ pub async fn sign_up(
         &person,
         &phc,
         role,
-        false,
+        Address::ToVerify { then: None },
         client,
         user_exists,
     )

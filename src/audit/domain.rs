@@ -81,7 +81,7 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 44] = [
+pub const ACTIONS: [&str; 47] = [
     "session.sign-in",
     "session.sign-out",
     "user.sign-up",
@@ -113,6 +113,9 @@ pub const ACTIONS: [&str; 44] = [
     "organization.invitation.accept",
     "organization.invitation.reject",
     "organization.invitation.cancel",
+    "organization.join-link.create",
+    "organization.join-link.revoke",
+    "organization.join-link.join",
     "organization.team.create",
     "organization.team.update",
     "organization.team.delete",

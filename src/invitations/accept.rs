@@ -72,6 +72,8 @@ fn email_kinds(kind: Kind) -> &'static [email::Kind] {
     match kind {
         Kind::Role => outbox::INVITATION_KINDS,
         Kind::Organization => &[email::Kind::OrganizationInvitation],
+        // A join link is shared by hand, never emailed.
+        Kind::JoinLink => &[],
     }
 }
 

@@ -6,24 +6,31 @@
 //! - [`Kind::Organization`]: a membership with roles and perhaps a team,
 //!   for one address (Better Auth's routes under `/api/auth/organization/`;
 //!   its issuing and granting live with the organizations, in
-//!   `organizations::invitations`, as they need the members).
+//!   `organizations::invitations`, as they need the members);
+//! - [`Kind::JoinLink`]: a membership with roles and perhaps a team, for
+//!   anyone holding a shareable link (perhaps only at some domains), up to
+//!   a number of uses (`organizations::invitations::links`).
 //!
 //! Every kind shares one secret format and hashing (`secret`), one status
 //! (`status`), one next step for the preview page (`next_step`), one store
 //! (`store`, a table per kind behind one lookup by secret) and the steps of
 //! using one (`accept`): the recipient check, the inviter's authority as it
-//! is now, and closing it with its waiting email's link wiped. Join links
-//! and domain invitations are further kinds of this core.
+//! is now, and closing it with its waiting email's link wiped.
 
 #[cfg(feature = "ssr")]
 pub mod accept;
+pub mod bulk;
+pub mod domains;
 pub mod next_step;
+#[cfg(feature = "ssr")]
+pub mod qr;
 pub mod role;
 pub mod secret;
 pub mod status;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What an invitation lets its holder into.
@@ -31,8 +38,10 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     /// An instance role.
     Role,
-    /// Membership of an organization.
+    /// Membership of an organization, for one address.
     Organization,
+    /// Membership of an organization, for whoever holds the link.
+    JoinLink,
 }
 
 /// One value or several, as Better Auth's bodies accept (`email`, `role`).
@@ -41,4 +50,16 @@ pub enum Kind {
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+/// Reads a pasted list or CSV file (`email[,role][,team]`, header
+/// optional) into rows for `invite/create-bulk` or `invite-members`,
+/// or the first line that cannot be read. Changes nothing.
+#[server(name = ParseInvitationList, prefix = "/api/auth", endpoint = "gatehouse/parse-invitation-list", input = leptos::server_fn::codec::Json)]
+pub async fn parse_invitation_list(
+    text: String,
+) -> Result<Vec<bulk::BulkRow>, crate::error::ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    cx.signed_in().await?;
+    bulk::parse_csv(&text)
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Kind;
+use super::{domains, Kind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -51,6 +51,9 @@ pub struct Facts<'a> {
     /// Whether the addressee has an account, where the kind may tell (an
     /// organization's public preview never does).
     pub addressee_has_account: bool,
+    /// The only domains whose addresses may use it (a join link's); empty
+    /// lets any address. An address there must be verified to use it.
+    pub allowed_domains: &'a [String],
     pub viewer: Option<Viewer<'a>>,
 }
 
@@ -65,13 +68,16 @@ pub fn next_step(f: Facts<'_>) -> NextStep {
             _ => NextStep::SignUp,
         };
     };
+    let restricted = !f.allowed_domains.is_empty();
     match f.addressee {
         Some(to) if !to.eq_ignore_ascii_case(viewer.email) => NextStep::SwitchAccount,
+        _ if !domains::allows(f.allowed_domains, viewer.email) => NextStep::SwitchAccount,
         _ if viewer.has_it => match f.kind {
             Kind::Role => NextStep::AlreadyHasRole,
-            Kind::Organization => NextStep::AlreadyMember,
+            Kind::Organization | Kind::JoinLink => NextStep::AlreadyMember,
         },
         Some(_) if !viewer.mailbox_proven => NextStep::VerifyEmail,
+        None if restricted && !viewer.mailbox_proven => NextStep::VerifyEmail,
         _ => NextStep::Accept,
     }
 }
@@ -94,6 +100,7 @@ mod tests {
             usable,
             addressee,
             addressee_has_account: has_account,
+            allowed_domains: &[],
             viewer,
         }
     }
@@ -201,6 +208,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_join_link_for_some_domains_wants_a_verified_address_there() {
+        let domains = ["acme.io".to_owned()];
+        let link = |viewer| Facts {
+            allowed_domains: &domains,
+            ..facts(Kind::JoinLink, true, None, false, viewer)
+        };
+        assert_eq!(next_step(link(None)), SignUp);
+        assert_eq!(next_step(link(viewer("a@acme.io", true, false))), Accept);
+        assert_eq!(next_step(link(viewer("a@ACME.io", true, false))), Accept);
+        assert_eq!(
+            next_step(link(viewer("a@acme.io", false, false))),
+            VerifyEmail
+        );
+        assert_eq!(
+            next_step(link(viewer("a@acme.io", true, true))),
+            AlreadyMember
+        );
+        assert_eq!(
+            next_step(link(viewer("a@other.io", true, false))),
+            SwitchAccount
+        );
+        assert_eq!(
+            next_step(link(viewer("a@sub.acme.io", true, false))),
+            SwitchAccount
+        );
+        // Without domains, anyone signed in joins, verified or not.
+        let open = facts(
+            Kind::JoinLink,
+            true,
+            None,
+            false,
+            viewer("a@b.io", false, false),
+        );
+        assert_eq!(next_step(open), Accept);
+    }
+
     proptest! {
         /// Whoever is signed in, a private invitation is never accepted by
         /// another address, and nothing unusable is ever offered.
@@ -218,6 +262,11 @@ mod tests {
             let addressee = private.then_some("to@x.io");
             let email = if same { "to@x.io" } else { "other@x.io" };
             let step = next_step(facts(kind, usable, addressee, has_account, viewer(email, proven, has_it)));
+            let domains = ["x.io".to_owned()];
+            let link = Facts { allowed_domains: &domains, ..facts(Kind::JoinLink, usable, None, false, viewer(email, proven, has_it)) };
+            if next_step(link) == Accept {
+                prop_assert!(usable && !has_it && proven);
+            }
             if !usable {
                 prop_assert_eq!(step, Unusable);
             }

@@ -39,6 +39,8 @@ impl Status {
             (Status::Pending, _) => "pending",
             (Status::Used, Kind::Role) => "used",
             (Status::Used, Kind::Organization) => "accepted",
+            (Status::Canceled, Kind::JoinLink) => "revoked",
+            (Status::Used, Kind::JoinLink) => "used",
             (Status::Canceled, _) => "canceled",
             (Status::Rejected, _) => "rejected",
             (Status::Expired, _) => "expired",
@@ -54,7 +56,7 @@ impl Status {
     /// unlimited; an invitation for one person is stored with one use.
     pub fn at(stored: &str, expires_at: i64, uses: i64, max_uses: Option<i64>, now: i64) -> Self {
         match stored {
-            "canceled" => Status::Canceled,
+            "canceled" | "revoked" => Status::Canceled,
             "rejected" => Status::Rejected,
             "used" | "accepted" => Status::Used,
             "expired" => Status::Expired,
@@ -70,6 +72,9 @@ impl Status {
             (Status::Pending, _) => return None,
             (Status::Used, Kind::Role) => "This invitation has already been used.",
             (Status::Used, Kind::Organization) => "This invitation was already accepted.",
+            (Status::Used, Kind::JoinLink) => "This link has been used as often as it allows.",
+            (Status::Canceled, Kind::JoinLink) => "This link was revoked.",
+            (Status::Expired, Kind::JoinLink) => "This link has expired.",
             (Status::Canceled, _) => "This invitation was canceled.",
             (Status::Rejected, _) => "This invitation was declined.",
             (Status::Expired, _) => "This invitation has expired.",
@@ -135,13 +140,14 @@ mod tests {
     fn each_kind_keeps_its_words() {
         for s in Status::ALL {
             assert_eq!(Status::parse(s.as_str()), Some(s));
-            for kind in [Kind::Role, Kind::Organization] {
+            for kind in [Kind::Role, Kind::Organization, Kind::JoinLink] {
                 assert_eq!(s.refusal(kind).is_none(), s == Status::Pending);
                 // What a kind stores reads back as the same status.
                 assert_eq!(Status::at(s.word(kind), i64::MAX, 0, None, 0), s);
             }
         }
         assert_eq!(Status::Used.word(Kind::Organization), "accepted");
+        assert_eq!(Status::Canceled.word(Kind::JoinLink), "revoked");
         assert_eq!(
             serde_json::to_value(Status::Used).unwrap(),
             serde_json::json!("used")

@@ -22,6 +22,7 @@ use crate::{
         status::Status,
         OneOrMany,
     },
+    pages::bulk_invite::{BulkInviteForm, BulkTarget},
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, CopyButton,
         LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
@@ -85,8 +86,9 @@ pub fn AdminInvitesPage() -> impl IntoView {
                     options.get().zip(invites.get()).map(move |r| match r {
                         (Ok(options), Ok(list)) => view! {
                             <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
-                                <div class="lg:col-span-2">
-                                    <InviteForm options />
+                                <div class="flex flex-col gap-6 lg:col-span-2">
+                                    <InviteForm options=options.clone() />
+                                    <BulkInviteForm target=BulkTarget::Instance roles=options.roles.iter().map(|r| r.name.clone()).collect() teams=false />
                                 </div>
                                 <section class="lg:col-span-3" aria-label="Invitations list">
                                     <ListFilters status=status.clone() search=search.clone() />

@@ -22,10 +22,11 @@ use crate::{
         },
         secret::{parse_code, SecretKind},
     },
-    organizations::invitations::JoinPreview,
+    organizations::invitations::{links::JoinLinkPage, JoinPreview},
     pages::{
         forms::{here, take_flash},
         join::{JoinPreviewCard, JoinSignUpForm},
+        join_link::{JoinLinkCard, JoinLinkSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
         verify_email::{verification_sent, SendVerificationButton},
     },
@@ -35,6 +36,12 @@ use crate::{
         LINK, QUERY_VALUE,
     },
 };
+
+/// What someone signed in with another address is told.
+pub const OTHER_ADDRESS: (&str, &str) = (
+    "This invitation was sent to another email address",
+    "Sign out to accept it with the account it was sent to.",
+);
 
 fn use_token() -> Signal<String> {
     let params = use_params_map();
@@ -56,9 +63,11 @@ fn welcome_path(redirect: Option<&str>) -> String {
 pub enum AnyInvitation {
     Role(InvitePreview),
     Organization(JoinPreview),
+    JoinLink(JoinLinkPage),
 }
 
-/// What `/invite/{token}` shows: the invitations core finds the invitation
+/// What `/invite/{token}` and `/join/{token}` show: the invitations core
+/// finds the invitation
 /// a link belongs to, of whichever kind, and that kind's preview answers
 /// (the same as `invite/get` or `gatehouse/organization-invitation`).
 /// Codes are only ever role invitations' (their lookup spends from the
@@ -72,7 +81,7 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
             secret::{Hashes, Secret},
             store::{find_link, Found},
         },
-        organizations::invitations::service::join_preview_of,
+        organizations::invitations::{links::service::page_of, service::join_preview_of},
     };
     let cx = crate::context::RequestContext::current()?;
     let viewer = cx.session().await?;
@@ -93,6 +102,9 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
         Some(Found::Role(row)) => redeem::preview_of(db, config, viewer.as_ref(), &link, row)
             .await
             .map(AnyInvitation::Role),
+        Some(Found::JoinLink(d)) => page_of(db, viewer.as_ref(), d)
+            .await
+            .map(AnyInvitation::JoinLink),
         // Both kinds' tables were asked already.
         None => Err(redeem::invalid_token()),
     }
@@ -116,6 +128,7 @@ pub fn InvitePage() -> impl IntoView {
             {move || preview.get().map(|result| match result {
                 Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
                 Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}
         </Suspense>
@@ -252,7 +265,7 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
             }
             .into_any()
         }
-        NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() token=token.clone() /> }.into_any(),
+        NextStep::SwitchAccount => view! { <SwitchAccount viewer=preview.viewer_email.clone().unwrap_or_default() for_whom=OTHER_ADDRESS.0.to_owned() to_do=OTHER_ADDRESS.1.to_owned() back=format!("/invite/{token}") /> }.into_any(),
         // A role invitation's preview never says `already-member`.
         NextStep::AlreadyHasRole | NextStep::AlreadyMember => view! {
             <Alert tone=Tone::Info>
@@ -342,10 +355,16 @@ fn DeclineButton(token: String) -> impl IntoView {
     }
 }
 
+/// Signed in as someone the invitation is not for: `for_whom` says who it
+/// is for, `to_do` what signing out is for; it comes back to `back`.
 #[island]
-pub fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
+pub fn SwitchAccount(
+    viewer: String,
+    for_whom: String,
+    to_do: String,
+    back: String,
+) -> impl IntoView {
     let leave = Action::new(|_: &()| sign_out());
-    let back = format!("/invite/{token}");
     let onward = back.clone();
     Effect::new(move |_| {
         if let Some(Ok(_)) = leave.value().get() {
@@ -354,7 +373,7 @@ pub fn SwitchAccount(viewer: String, token: String) -> impl IntoView {
     });
     view! {
         <Alert tone=Tone::Info>
-            "This invitation was sent to another email address, and you are signed in as "<strong>{viewer}</strong>". Sign out to accept it with the account it was sent to."
+            {for_whom}", and you are signed in as "<strong>{viewer}</strong>". "{to_do}
         </Alert>
         <form method="post" action=SignOut::PATH on:submit=move |ev| { ev.prevent_default(); leave.dispatch(()); }>
             <FormReturn back />
@@ -443,6 +462,27 @@ pub fn InviteSignUpPage() -> impl IntoView {
                     }.into_any()
                 }
                 Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::JoinLink(page)) if page.step == NextStep::SignUp => {
+                    let p = page.preview.clone();
+                    let token = token.get_untracked();
+                    view! {
+                        <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
+                            <JoinLinkSignUpForm
+                                token=token.clone()
+                                organization=p.organization_name.clone()
+                                slug=p.organization_slug.clone()
+                                domains=p.allowed_domains.clone()
+                                back=back.clone()
+                                flash=flash.clone()
+                            />
+                            <p class="mt-6 text-center text-sm text-slate-600">
+                                "Already have an account? "
+                                <a href=format!("/sign-in?redirectTo=/join/{token}") class=LINK>"Sign in to join"</a>
+                            </p>
+                        </Card>
+                    }.into_any()
+                }
+                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}}
         </Suspense>

@@ -13,7 +13,7 @@ use crate::{
         InvitationIdBody, JoinPreview, RejectInvitation, SignUpWithInvitation,
         SignUpWithInvitationBody,
     },
-    pages::invite::SwitchAccount,
+    pages::invite::{SwitchAccount, OTHER_ADDRESS},
     ui::{
         format_time, go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn,
         SubmitButton, Tone, BUTTON, LINK, SMALL_BUTTON,
@@ -87,7 +87,7 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
         }
         .into_any(),
         NextStep::SwitchAccount => view! {
-            <SwitchAccount viewer=join.viewer_email.unwrap_or_default() token />
+            <SwitchAccount viewer=join.viewer_email.unwrap_or_default() for_whom=OTHER_ADDRESS.0.to_owned() to_do=OTHER_ADDRESS.1.to_owned() back=format!("/invite/{token}") />
         }
         .into_any(),
         NextStep::AlreadyMember | NextStep::AlreadyHasRole => view! {

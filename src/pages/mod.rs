@@ -22,6 +22,8 @@ pub mod admin_invites;
 pub mod admin_users;
 #[cfg(feature = "ssr")]
 pub mod admin_webhooks;
+#[cfg(any(feature = "ssr", feature = "islands-org", feature = "islands-admin"))]
+pub mod bulk_invite;
 #[cfg(feature = "ssr")]
 pub mod dashboard;
 #[cfg(any(feature = "ssr", feature = "islands-public"))]
@@ -33,10 +35,14 @@ pub mod forms;
 pub mod invite;
 #[cfg(any(feature = "ssr", feature = "islands-public"))]
 pub mod join;
+#[cfg(any(feature = "ssr", feature = "islands-public"))]
+pub mod join_link;
 // Shown by the pages of every group for what they do not find.
 pub mod not_found;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_invitations;
+#[cfg(any(feature = "ssr", feature = "islands-org"))]
+pub mod org_join_links;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_roles;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
@@ -45,6 +51,8 @@ pub mod org_teams;
 pub mod orgs;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod orgs_new;
+#[cfg(feature = "ssr")]
+pub mod qr_card;
 #[cfg(any(feature = "ssr", feature = "islands-public"))]
 pub mod reset_password;
 #[cfg(any(feature = "ssr", feature = "islands-public"))]

@@ -19,7 +19,11 @@ use crate::{
         },
         OrganizationPage,
     },
-    pages::orgs::{RoleBadges, RoleCheckboxes},
+    pages::{
+        bulk_invite::{BulkInviteForm, BulkTarget},
+        org_join_links::JoinLinksSection,
+        orgs::{RoleBadges, RoleCheckboxes},
+    },
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, LiveFieldset,
         Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
@@ -65,16 +69,22 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
     } else {
         "lg:col-span-5"
     };
+    let links = page.clone();
     view! {
         <SentInvitations />
         <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
             {may_invite.then(|| view! {
-                <div class="lg:col-span-2">
+                <div class="flex flex-col gap-6 lg:col-span-2">
                     <InviteMembersForm
                         organization_id=organization_id.clone()
                         slug=page.organization.slug.clone()
                         roles=page.assignable_roles.clone()
                         teams=page.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect()
+                    />
+                    <BulkInviteForm
+                        target=BulkTarget::Organization { id: organization_id.clone() }
+                        roles=page.assignable_roles.clone()
+                        teams=page.teams_enabled
                     />
                 </div>
             })}
@@ -90,6 +100,7 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
                 </Suspense>
             </section>
         </div>
+        <JoinLinksSection page=links />
     }
     .into_any()
 }

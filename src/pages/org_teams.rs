@@ -156,6 +156,14 @@ fn TeamCard(
     let confirming = RwSignal::new(false);
     let new_name = RwSignal::new(name.clone());
     let chosen = RwSignal::new(String::new());
+    // Someone quick may pick a member before the island wakes: read what
+    // the list shows then, or the button stays disabled with a choice made.
+    let picker = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        if let Some(select) = picker.get() {
+            chosen.set(select.value());
+        }
+    });
     let i_am_in = members.iter().any(|m| m.user_id == me);
     let count = members.len();
     let team = StoredValue::new(id);
@@ -243,7 +251,7 @@ fn TeamCard(
                 }>
                     <label class="min-w-0 flex-1">
                         <span class="sr-only">"Member to add"</span>
-                        <select class=INPUT aria-label="Member to add" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        <select node_ref=picker class=INPUT aria-label="Member to add" on:change=move |ev| chosen.set(event_target_value(&ev))>
                             <option value="">"Choose a member…"</option>
                             {candidates.into_iter().map(|m| view! { <option value=m.user_id>{format!("{} ({})", m.name, m.email)}</option> }).collect_view()}
                         </select>

@@ -195,6 +195,8 @@ pub fn router(state: AppState) -> Router {
             "/admin/webhooks",
             axum::routing::post(crate::webhooks::form::form_route),
         )
+        .route("/invite/{token}/qr.svg", get(crate::invitations::qr::invite_route))
+        .route("/join/{token}/qr.svg", get(crate::invitations::qr::join_route))
         .route(
             "/orgs/switch",
             axum::routing::post(crate::organizations::switch_route),

@@ -14,6 +14,7 @@ mod forms;
 mod http;
 mod invitation_rules;
 mod invites;
+mod joining;
 mod layers;
 mod limits;
 mod managing;

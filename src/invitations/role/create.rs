@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{
     manage::{person, view_of},
-    CreateInviteBody, CreateInviteResponse, OneOrMany,
+    CreateBulkBody, CreateInviteBody, CreateInviteResponse, OneOrMany,
 };
 use crate::{
     access::{
@@ -23,6 +23,7 @@ use crate::{
     email::{self, templates, Cause},
     error::{ApiError, ApiResult, Code},
     invitations::{
+        bulk::{self, BulkResponse, BulkResult, BulkRow, BulkStatus},
         secret::{self, display_code, Hashes, SecretKind},
         store::role::{self as store, InviteRow, NewInvite},
     },
@@ -328,6 +329,106 @@ pub async fn create(
     )?;
     let created = create_invitations(db, config, &spec, Some(me), Some(ip)).await?;
     Ok(created_response(created, Some(me), spec.emails.is_empty()))
+}
+
+/// `invite/create-bulk`: up to 500 people, each invited by email with
+/// their own role and result. A person who already has the role (or a
+/// higher one) or an open invitation is not invited again, unless
+/// `resend` asks to send that invitation again.
+pub async fn create_bulk(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    body: CreateBulkBody,
+    ip: &str,
+) -> ApiResult<BulkResponse> {
+    let rows = body.invitations.unwrap_or_default();
+    if rows.len() > bulk::MAX_ROWS {
+        return Err(bulk::too_many());
+    }
+    if rows.is_empty() {
+        return Err(bulk::empty());
+    }
+    if ranks::grantable(&config.roles, config.invitations.rank_rule, &me.role).is_empty() {
+        return Err(GrantRefusal::NoPermission.into());
+    }
+    let resend = body.resend.unwrap_or(false);
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        results.push(match invite_row(db, config, me, &row, resend, ip).await {
+            Ok(done) => done,
+            Err(e) => match BulkStatus::of(e.code) {
+                Some(status) if e.status() < 500 => BulkResult::refused(row.email, status, &e),
+                _ => return Err(e),
+            },
+        });
+    }
+    Ok(BulkResponse { results })
+}
+
+async fn invite_row(
+    db: &Db,
+    config: &Config,
+    me: &UserRow,
+    row: &BulkRow,
+    resend: bool,
+    ip: &str,
+) -> ApiResult<BulkResult> {
+    let email = Email::parse(&row.email)?;
+    let role = match &row.role {
+        Some(OneOrMany::One(r)) => r.trim(),
+        Some(OneOrMany::Many(list)) if list.len() == 1 => list[0].trim(),
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidRole,
+                "Name one role for each person.",
+            ))
+        }
+    };
+    ranks::may_grant(&config.roles, config.invitations.rank_rule, &me.role, role)?;
+    if let Some(user) = accounts::find_by_email(db, email.as_str()).await? {
+        if ranks::outranks_or_equals(&config.roles, &user.role, role) {
+            return Err(ApiError::new(
+                Code::RoleAlreadyGranted,
+                format!(
+                    "{email} already has the role {} or a higher one.",
+                    user.role
+                ),
+            ));
+        }
+    }
+    let done = |status, invitation_id| BulkResult {
+        email: email.as_str().to_owned(),
+        status,
+        invitation_id: Some(invitation_id),
+        message: None,
+    };
+    if let Some(id) = store::open_for_email(db, email.as_str(), clock::now_ms()).await? {
+        if !resend {
+            return Err(ApiError::new(
+                Code::UserIsAlreadyInvitedToThisOrganization,
+                format!("{email} has an open invitation already; send it again to renew its link."),
+            ));
+        }
+        super::manage::resend(db, config, me, &id, ip).await?;
+        return Ok(done(BulkStatus::Resent, id));
+    }
+    let spec = NewInvites {
+        role: role.to_owned(),
+        emails: vec![email.clone()],
+        kind: SecretKind::Link,
+        max_uses: Some(1),
+        expires_in_ms: clock::ms(config.invitations.default_expiry),
+        redirect: None,
+        share_inviter_name: true,
+        setup: false,
+    };
+    let created = create_invitations(db, config, &spec, Some(me), Some(ip)).await?;
+    let id = created
+        .first()
+        .map(|c| c.row.id.clone())
+        .ok_or_else(ApiError::internal)?;
+    Ok(done(BulkStatus::Invited, id))
 }
 
 /// better-invite's answer: a public invitation's secret in `message`, or a

@@ -204,6 +204,28 @@ pub async fn create_invite(
     Ok(done)
 }
 
+/// `invite/create-bulk`: a list of people, each with a role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateBulkBody {
+    pub invitations: Option<Vec<crate::invitations::bulk::BulkRow>>,
+    /// Send open invitations again rather than answering `already_invited`.
+    pub resend: Option<bool>,
+}
+
+/// Up to 500 people by email, each with their own result.
+#[server(name = CreateBulkInvites, prefix = "/api/auth", endpoint = "invite/create-bulk", input = leptos::server_fn::codec::Json)]
+pub async fn create_bulk_invites(
+    #[server(flatten)] body: CreateBulkBody,
+) -> Result<crate::invitations::bulk::BulkResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let done = create::create_bulk(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    if done.results.iter().any(|r| r.status.sent()) {
+        cx.state.mail.wake();
+    }
+    Ok(done)
+}
+
 #[server(name = GetInvite, prefix = "/api/auth", endpoint = "invite/get", input = GetUrl)]
 pub async fn get_invite(token: crate::secret::SecretText) -> Result<InvitePreview, ApiError> {
     let cx = crate::context::RequestContext::current()?;

@@ -10,7 +10,7 @@ use crate::{
     access::ranks::{self, InviterNow},
     accounts::{
         sessions::Current,
-        sign_in::{hash_for_new_account, sign_up_in, Client, NewPerson, SignedUp},
+        sign_in::{hash_for_new_account, sign_up_in, Address, Client, NewPerson, SignedUp},
         store::{self as accounts, UserRow},
         SignUpBody, StatusResponse,
     },
@@ -170,6 +170,7 @@ pub async fn preview_of(
         usable: reason.is_none(),
         addressee: row.email.as_deref(),
         addressee_has_account: has_account,
+        allowed_domains: &[],
         viewer: viewer.map(|v| Viewer {
             email: &v.email,
             // A private invitation's link proves its addressee's mailbox
@@ -465,7 +466,11 @@ pub async fn sign_up(
         &person,
         &phc,
         &grant.role,
-        grant.verifies_email,
+        if grant.verifies_email {
+            Address::Proven
+        } else {
+            Address::ToVerify { then: None }
+        },
         client,
         accept::account_exists,
     )

@@ -2,6 +2,7 @@
 //! what every kind shares, a lookup by secret across them and the one way
 //! a pending invitation is closed. Secrets arrive here already hashed.
 
+pub mod join_link;
 pub mod organization;
 pub mod role;
 
@@ -15,6 +16,7 @@ fn table(kind: Kind) -> &'static str {
     match kind {
         Kind::Role => "role_invitations",
         Kind::Organization => "organization_invitations",
+        Kind::JoinLink => "join_links",
     }
 }
 
@@ -22,6 +24,7 @@ fn table(kind: Kind) -> &'static str {
 pub enum Found {
     Role(role::InviteRow),
     Organization(organization::Described),
+    JoinLink(join_link::Described),
 }
 
 /// The invitation a link's secret belongs to, looked up in each kind's
@@ -32,9 +35,12 @@ pub async fn find_link(db: &Db, hashes: &Hashes) -> sqlx::Result<Option<Found>> 
     if let Some(row) = role::find_by_hash(db.pool(), hashes).await? {
         return Ok(Some(Found::Role(row)));
     }
-    Ok(organization::find_described(db, "", &hashes.current)
+    if let Some(d) = organization::find_described(db, "", &hashes.current).await? {
+        return Ok(Some(Found::Organization(d)));
+    }
+    Ok(join_link::find_described(db.pool(), "", &hashes.current)
         .await?
-        .map(Found::Organization))
+        .map(Found::JoinLink))
 }
 
 /// Moves a pending invitation to a final `status`; false when it was no

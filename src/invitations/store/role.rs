@@ -124,6 +124,20 @@ pub async fn find_by_id(tx: &mut Tx, id: &str) -> sqlx::Result<Option<InviteRow>
     .transpose()
 }
 
+/// The newest open invitation sent to `email` (of any role), if any.
+pub async fn open_for_email(db: &Db, email: &str, now: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "select id from role_invitations
+         where email = $1 and status = 'pending' and expires_at > $2
+           and (max_uses is null or uses < max_uses)
+         order by created_at desc, id limit 1",
+    )
+    .bind(email)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+}
+
 /// Takes one use, if one is left: the check and the count are one UPDATE,
 /// so concurrent acceptances can never take more uses than there are (the
 /// row lock on PostgreSQL, the write lock on SQLite). The last use marks the

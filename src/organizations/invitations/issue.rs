@@ -5,7 +5,10 @@
 
 use serde_json::json;
 
-use super::{service::view, InvitationView, InviteMemberBody, InviteMemberResponse, InviteOutcome};
+use super::{
+    service::view, InvitationView, InviteMemberBody, InviteMemberResponse, InviteMembersBody,
+    InviteOutcome,
+};
 use crate::{
     accounts::{domain::Email, sessions::Current, store as accounts},
     audit,
@@ -14,6 +17,7 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     invitations::{
         accept,
+        bulk::{self, BulkResponse, BulkResult, BulkRow, BulkStatus},
         secret::{self, Hashes, SecretKind},
         status::Status,
         store::organization::{self as store, InvitationRow, NewInvitation},
@@ -62,7 +66,7 @@ pub async fn invite(
             ip,
         )
         .await
-        .map(InviteMemberResponse::One),
+        .map(|(invitation, _)| InviteMemberResponse::One(invitation)),
         Some(OneOrMany::Many(emails)) => {
             if emails.len() > MAX_EMAILS {
                 return Err(ApiError::new(
@@ -93,7 +97,7 @@ pub async fn invite(
                 )
                 .await;
                 outcomes.push(match result {
-                    Ok(invitation) => InviteOutcome {
+                    Ok((invitation, _)) => InviteOutcome {
                         email: invitation.email.clone(),
                         invitation: Some(invitation),
                         error: None,
@@ -111,6 +115,110 @@ pub async fn invite(
     }
 }
 
+/// `invite-members`: up to 500 people, each with their own roles and team
+/// (a team's id or name) and their own result; rows that fail do not stop
+/// the others. Whether the caller may invite at all is checked once, first.
+pub async fn invite_members(
+    db: &Db,
+    config: &Config,
+    me: &Current,
+    body: InviteMembersBody,
+    ip: &str,
+) -> ApiResult<BulkResponse> {
+    let rows = body.invitations.unwrap_or_default();
+    if rows.len() > bulk::MAX_ROWS {
+        return Err(bulk::too_many());
+    }
+    if rows.is_empty() {
+        return Err(bulk::empty());
+    }
+    let key = named_or_active(me, body.organization_id)?;
+    let o = organizations::find(db.pool(), &key)
+        .await?
+        .ok_or_else(not_found)?;
+    let inviter = organizations::members(db, &o.id, Some(&me.user.id))
+        .await?
+        .pop()
+        .ok_or_else(member_not_found)?;
+    if !allows(&inviter, "invitation", "create") {
+        return Err(refused(
+            Code::YouAreNotAllowedToInviteUsersToThisOrganization,
+            "inviting people",
+        ));
+    }
+    let teams = teams::store::for_organization(db, &o.id).await?;
+    let resend = body.resend.unwrap_or(false);
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        let outcome = match row_grant(&teams, &row) {
+            Ok((roles, team)) => {
+                crate::server::db::retrying(|| {
+                    invite_one(
+                        db,
+                        config,
+                        me,
+                        &o.id,
+                        team.as_deref(),
+                        &row.email,
+                        &roles,
+                        resend,
+                        ip,
+                    )
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        results.push(match outcome {
+            Ok((invitation, resent)) => BulkResult {
+                email: invitation.email,
+                status: if resent {
+                    BulkStatus::Resent
+                } else {
+                    BulkStatus::Invited
+                },
+                invitation_id: Some(invitation.id),
+                message: None,
+            },
+            Err(e) => match BulkStatus::of(e.code) {
+                Some(status) if e.status() < 500 => BulkResult::refused(row.email, status, &e),
+                _ => return Err(e),
+            },
+        });
+    }
+    Ok(BulkResponse { results })
+}
+
+/// A row's roles (`member` when it names none) and its team, by id or by
+/// name (a CSV names teams as people read them).
+fn row_grant(
+    teams: &[teams::store::TeamRow],
+    row: &BulkRow,
+) -> ApiResult<(MemberRoles, Option<String>)> {
+    let roles = known_roles(Some(
+        row.role
+            .clone()
+            .unwrap_or_else(|| OneOrMany::One("member".to_owned())),
+    ))?;
+    let team = match row
+        .team_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(t) => Some(
+            teams
+                .iter()
+                .find(|x| x.id == t || x.name.eq_ignore_ascii_case(t))
+                .ok_or_else(teams::service::team_not_found)?
+                .id
+                .clone(),
+        ),
+    };
+    Ok((roles, team))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn invite_one(
     db: &Db,
@@ -122,7 +230,7 @@ async fn invite_one(
     roles: &MemberRoles,
     resend: bool,
     ip: &str,
-) -> ApiResult<InvitationView> {
+) -> ApiResult<(InvitationView, bool)> {
     let email = Email::parse(email)?;
     let now = clock::now_ms();
     let settings = &config.organizations;
@@ -278,7 +386,7 @@ async fn invite_one(
         .await?
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
-    Ok(view(&fresh))
+    Ok((view(&fresh), action == "organization.invitation.resend"))
 }
 
 /// The refusal of a grant beyond the inviter's authority.

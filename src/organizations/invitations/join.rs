@@ -19,7 +19,7 @@ use crate::{
         domain::{Email, Password, PersonName},
         required,
         sessions::Current,
-        sign_in::{hash_for_new_account, sign_up_in, Client, NewPerson},
+        sign_in::{hash_for_new_account, sign_up_in, Address, Client, NewPerson},
         store as accounts,
     },
     audit,
@@ -103,16 +103,37 @@ fn authority_holds(inviter: Option<&MemberRow>, granted: &[(String, Statements)]
     })
 }
 
+/// What using an invitation of either organization kind grants: roles in
+/// an organization (comma-separated, as stored), perhaps a team, on the
+/// authority of whoever made it (its inviter, a join link's creator).
+pub(super) struct Grant<'a> {
+    pub organization_id: &'a str,
+    pub role: &'a str,
+    pub team_id: Option<&'a str>,
+    pub grantor_id: &'a str,
+}
+
+impl<'a> From<&'a InvitationRow> for Grant<'a> {
+    fn from(i: &'a InvitationRow) -> Self {
+        Grant {
+            organization_id: &i.organization_id,
+            role: &i.role,
+            team_id: i.team_id.as_deref(),
+            grantor_id: &i.inviter_id,
+        }
+    }
+}
+
 /// Inside `tx` (the organization locked): `INVITER_NO_LONGER_ALLOWED`
-/// unless the invitation's inviter may still grant it.
-async fn check_inviter(tx: &mut Tx, i: &InvitationRow) -> ApiResult<()> {
-    let inviter = organizations::membership_of(tx, &i.organization_id, &i.inviter_id).await?;
-    let granted = match MemberRoles::parse([i.role.as_str()]) {
-        Ok(roles) => roles::service::resolve(tx, &i.organization_id, &roles).await,
+/// unless the grant's maker may still grant it.
+pub(super) async fn check_grantor(tx: &mut Tx, g: &Grant<'_>) -> ApiResult<()> {
+    let grantor = organizations::membership_of(tx, g.organization_id, g.grantor_id).await?;
+    let granted = match MemberRoles::parse([g.role]) {
+        Ok(roles) => roles::service::resolve(tx, g.organization_id, &roles).await,
         Err(e) => Err(e),
     };
     match granted {
-        Ok(granted) if authority_holds(inviter.as_ref(), &granted) => Ok(()),
+        Ok(granted) if authority_holds(grantor.as_ref(), &granted) => Ok(()),
         Err(e) if e.status() >= 500 => Err(e),
         // A role gone since, or an authority that no longer covers it.
         _ => Err(inviter_lost_rights()),
@@ -120,18 +141,18 @@ async fn check_inviter(tx: &mut Tx, i: &InvitationRow) -> ApiResult<()> {
 }
 
 /// The same judgement for a page or preview, read without a transaction.
-pub(super) async fn inviter_still_allowed(db: &Db, i: &InvitationRow) -> ApiResult<bool> {
-    let inviter = organizations::members(db, &i.organization_id, Some(&i.inviter_id))
+pub(super) async fn grantor_still_allowed(db: &Db, g: &Grant<'_>) -> ApiResult<bool> {
+    let grantor = organizations::members(db, g.organization_id, Some(g.grantor_id))
         .await?
         .pop();
-    let Ok(roles) = MemberRoles::parse([i.role.as_str()]) else {
+    let Ok(roles) = MemberRoles::parse([g.role]) else {
         return Ok(false);
     };
     let mut granted = Vec::new();
     for name in roles.iter() {
         let statements = match built_in_organization_role(name) {
             Some(s) => s,
-            None => match roles::store::get(db, &i.organization_id, name).await? {
+            None => match roles::store::get(db, g.organization_id, name).await? {
                 Some(r) => roles::service::custom_statements(&r),
                 // Gone since: nobody can grant it.
                 None => return Ok(false),
@@ -139,35 +160,57 @@ pub(super) async fn inviter_still_allowed(db: &Db, i: &InvitationRow) -> ApiResu
         };
         granted.push((name.to_owned(), statements));
     }
-    Ok(authority_holds(inviter.as_ref(), &granted))
+    Ok(authority_holds(grantor.as_ref(), &granted))
 }
 
-/// The membership an invitation grants, inside the using transaction (the
-/// organization locked, the invitation checked): within the membership
-/// limit, the invitation closed as accepted, the member with its roles, the
-/// organization (and the invitation's team) made the session's active one,
-/// and the audit event, whose `after` gets `extra`. Answers the member.
-async fn join(
+/// The membership a grant gives, inside the using transaction (the
+/// organization locked, the grant checked): within the membership limit,
+/// the member with its roles, the organization (and the grant's team) made
+/// the session's active one. Answers the new member's id.
+pub(super) async fn admit(
     tx: &mut Tx,
     config: &Config,
-    i: &InvitationRow,
+    g: &Grant<'_>,
     (user_id, session_id): (&str, &str),
-    extra: Value,
-    ip: &str,
-) -> ApiResult<MemberRow> {
+) -> ApiResult<String> {
     let limit = config.organizations.membership_limit;
-    if organizations::count_members(tx, &i.organization_id).await? >= i64::from(limit) {
+    if organizations::count_members(tx, g.organization_id).await? >= i64::from(limit) {
         return Err(ApiError::new(
             Code::OrganizationMembershipLimitReached,
             format!("This organization has {limit} members, the most this instance allows."),
         ));
     }
-    settle(tx, i, Status::Used, "The invitation was accepted.").await?;
     let member_id = crypto::new_id();
-    let roles: Vec<&str> = i.role.split(',').collect();
-    organizations::insert_member(tx, &member_id, &i.organization_id, user_id, &roles).await?;
-    organizations::set_active(&mut **tx, session_id, Some(&i.organization_id)).await?;
-    join_team(tx, config, i, user_id, session_id).await?;
+    let roles: Vec<&str> = g.role.split(',').collect();
+    organizations::insert_member(tx, &member_id, g.organization_id, user_id, &roles).await?;
+    organizations::set_active(&mut **tx, session_id, Some(g.organization_id)).await?;
+    join_team(tx, config, g.team_id, user_id, session_id).await?;
+    Ok(member_id)
+}
+
+/// The new member as answers show it.
+pub(super) async fn admitted(
+    tx: &mut Tx,
+    organization_id: &str,
+    member_id: &str,
+) -> ApiResult<MemberRow> {
+    organizations::member_in(tx, organization_id, member_id)
+        .await?
+        .ok_or_else(ApiError::internal)
+}
+
+/// An invitation's membership (`admit`), the invitation closed as
+/// accepted, and the audit event, whose `after` gets `extra`.
+async fn join(
+    tx: &mut Tx,
+    config: &Config,
+    i: &InvitationRow,
+    ids: (&str, &str),
+    extra: Value,
+    ip: &str,
+) -> ApiResult<MemberRow> {
+    settle(tx, i, Status::Used, "The invitation was accepted.").await?;
+    let member_id = admit(tx, config, &Grant::from(i), ids).await?;
     let mut after =
         json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role });
     if let (Some(after), Value::Object(extra)) = (after.as_object_mut(), extra) {
@@ -176,29 +219,27 @@ async fn join(
     audit::record(
         tx,
         audit::Event::new("organization.invitation.accept")
-            .actor(user_id)
+            .actor(ids.0)
             .target(&i.id)
             .after(after)
             .ip(ip),
     )
     .await?;
-    organizations::member_in(tx, &i.organization_id, &member_id)
-        .await?
-        .ok_or_else(ApiError::internal)
+    admitted(tx, &i.organization_id, &member_id).await
 }
 
-/// The team the invitation names, joined and made the session's active
-/// one, inside the accepting transaction. A team removed since the
-/// invitation was sent was cleared from it then.
+/// The team a grant names, joined and made the session's active one,
+/// inside the using transaction. A team removed since was cleared from
+/// the grant then.
 async fn join_team(
     tx: &mut Tx,
     config: &Config,
-    i: &InvitationRow,
+    team_id: Option<&str>,
     user_id: &str,
     session_id: &str,
 ) -> ApiResult<()> {
     let settings = &config.organizations.teams;
-    let Some(team_id) = i.team_id.as_deref().filter(|_| settings.enabled) else {
+    let Some(team_id) = team_id.filter(|_| settings.enabled) else {
         return Ok(());
     };
     let Some(team) = teams::store::find(&mut **tx, team_id).await? else {
@@ -241,10 +282,20 @@ pub async fn sign_up(
     if !by_secret(&secret, &i) || !i.is_open(clock::now_ms()) {
         return Err(invitation_not_found());
     }
-    check_inviter(&mut tx, &i).await?;
+    check_grantor(&mut tx, &Grant::from(&i)).await?;
     let lowest = &config.roles.lowest().name;
     // The link came to this address: it is verified.
-    let done = sign_up_in(&mut tx, config, &person, &phc, lowest, true, client, exists).await?;
+    let done = sign_up_in(
+        &mut tx,
+        config,
+        &person,
+        &phc,
+        lowest,
+        Address::Proven,
+        client,
+        exists,
+    )
+    .await?;
     let ids = (done.user.id.as_str(), done.session_id.as_str());
     let extra = json!({ "newAccount": true });
     let member = join(&mut tx, config, &i, ids, extra, client.ip).await?;
@@ -273,7 +324,7 @@ pub async fn accept(
         return Err(invitation_not_found());
     }
     let verifies_email = check_recipient(me, &i, &key, "accepting")?;
-    check_inviter(&mut tx, &i).await?;
+    check_grantor(&mut tx, &Grant::from(&i)).await?;
     if organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
         .await?
         .is_some()

@@ -12,6 +12,7 @@
 pub mod issue;
 #[cfg(feature = "ssr")]
 pub mod join;
+pub mod links;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -93,6 +94,17 @@ pub struct InviteMemberBody {
     pub team_id: Option<String>,
 }
 
+/// `invite-members`: a list of people, each with their own roles and team.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteMembersBody {
+    pub organization_id: Option<String>,
+    pub invitations: Option<Vec<crate::invitations::bulk::BulkRow>>,
+    /// Send pending invitations again (new link and expiry) rather than
+    /// answering `already_invited`.
+    pub resend: Option<bool>,
+}
+
 /// What happened to one address of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InviteOutcome {
@@ -151,6 +163,22 @@ pub async fn invite_member(
     let ip = cx.ip();
     crate::server::db::retrying(|| issue::invite(cx.db(), cx.config(), &me, body.clone(), &ip))
         .await
+}
+
+/// Up to 500 people at once (a pasted list or CSV file), each with their
+/// own result; needs `invitation:create`.
+#[server(name = InviteMembers, prefix = "/api/auth", endpoint = "organization/invite-members", input = leptos::server_fn::codec::Json)]
+pub async fn invite_members(
+    #[server(flatten)] body: InviteMembersBody,
+) -> Result<crate::invitations::bulk::BulkResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let ip = cx.ip();
+    let done = issue::invite_members(cx.db(), cx.config(), &me, body, &ip).await?;
+    if done.results.iter().any(|r| r.status.sent()) {
+        cx.state.mail.wake();
+    }
+    Ok(done)
 }
 
 /// The recipient's view of a pending invitation.

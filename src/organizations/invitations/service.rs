@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{
-    join::{check_recipient, inviter_still_allowed, locked},
+    join::{check_recipient, grantor_still_allowed, locked, Grant},
     InvitationDetails, InvitationPreview, InvitationView, JoinPreview, UserInvitation,
 };
 use crate::{
@@ -115,7 +115,9 @@ pub async fn join_preview_of(
     let i = d.invitation;
     let reason = match i.status_at(clock::now_ms()).reason(Kind::Organization) {
         Some(why) => Some(why.to_owned()),
-        None if !inviter_still_allowed(db, &i).await? => Some(inviter_lost_rights().message),
+        None if !grantor_still_allowed(db, &Grant::from(&i)).await? => {
+            Some(inviter_lost_rights().message)
+        }
         None => None,
     };
     let recipient = viewer.is_none_or(|v| v.user.email.eq_ignore_ascii_case(&i.email));
@@ -134,6 +136,7 @@ pub async fn join_preview_of(
         // The public preview does not tell whether the address has an
         // account: signed out, the page offers both ways.
         addressee_has_account: false,
+        allowed_domains: &[],
         viewer: viewer.map(|v| Viewer {
             email: &v.user.email,
             // This page is opened by the link's secret, which proves the

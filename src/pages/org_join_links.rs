@@ -1,0 +1,333 @@
+//! The join links section of `/orgs/{slug}/invitations`: making a
+//! shareable link (name, role, team, expiry, uses, domains), the link just
+//! made with its QR code (shown once: only its hash is kept), and every
+//! link with its uses and who used it, to revoke.
+
+use leptos::prelude::*;
+
+use crate::{
+    error::ApiError,
+    invitations::OneOrMany,
+    organizations::{
+        invitations::links::{
+            create_join_link, list_join_links, revoke_join_link, CreateJoinLinkBody,
+            CreatedJoinLink, JoinLinkIdBody, JoinLinkView, ListJoinLinksQuery,
+        },
+        OrganizationPage,
+    },
+    pages::orgs::RoleBadges,
+    ui::{
+        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, LiveFieldset, Tone,
+        BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
+    },
+};
+
+/// Where the link just made waits for the reload that lists it.
+const CREATED: &str = "gatehouse.join-link-created";
+
+#[component]
+pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
+    let may_create = page.can("invitation:create");
+    let may_revoke = page.can("invitation:cancel");
+    let organization_id = page.organization.id.clone();
+    let links = Resource::new(
+        {
+            let id = organization_id.clone();
+            move || id.clone()
+        },
+        |id| {
+            list_join_links(ListJoinLinksQuery {
+                organization_id: Some(id),
+            })
+        },
+    );
+    let teams: Vec<(String, String)> = page
+        .teams
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
+    let me = page.me.user_id.clone();
+    view! {
+        <section class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
+            <h2 id="join-links-heading" class="text-lg font-semibold text-slate-900">"Join links"</h2>
+            <p class="mt-1 max-w-3xl text-sm text-slate-600">"A link anyone can open to join, without an invitation by email: post it in a chat, or print its QR code for a room. Each person joins once."</p>
+            <CreatedLink />
+            <div class="mt-6 grid grid-cols-1 gap-8 lg:grid-cols-5">
+                {may_create.then(|| view! {
+                    <div class="lg:col-span-2">
+                        <NewJoinLinkForm organization_id=organization_id.clone() roles=page.assignable_roles.clone() teams=teams.clone() />
+                    </div>
+                })}
+                <div class=if may_create { "lg:col-span-3" } else { "lg:col-span-5" }>
+                    <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+                        {move || {
+                            let (teams, me) = (teams.clone(), me.clone());
+                            links.get().map(move |r| match r {
+                                Ok(all) if all.is_empty() => view! {
+                                    <p class="rounded-xl border border-dashed border-slate-300 bg-white px-4 py-6 text-center text-sm text-slate-500">"No join links yet."</p>
+                                }.into_any(),
+                                Ok(all) => view! {
+                                    <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" aria-label="Join links">
+                                        {all.into_iter().map(|link| {
+                                            let team = link.team_id.as_ref().and_then(|id| teams.iter().find(|(t, _)| t == id)).map(|(_, n)| n.clone());
+                                            let may = may_revoke || (may_create && link.created_by == me);
+                                            view! { <LinkRow link team may_revoke=may /> }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
+                                Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
+                            })
+                        }}
+                    </Suspense>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn LinkRow(link: JoinLinkView, team: Option<String>, may_revoke: bool) -> impl IntoView {
+    let uses = match link.max_uses {
+        Some(max) => format!("{} of {max} uses", link.uses),
+        None if link.uses == 1 => "1 use".to_owned(),
+        None => format!("{} uses", link.uses),
+    };
+    let when = match link.status.as_str() {
+        "pending" => format!("expires {}", format_time(&link.expires_at)),
+        "expired" => format!("expired {}", format_time(&link.expires_at)),
+        _ => format!("made {}", format_time(&link.created_at)),
+    };
+    let roles = link.role.split(',').map(str::to_owned).collect();
+    let used_by = link.used_by.clone();
+    view! {
+        <li class="px-4 py-4 sm:px-5" data-testid="join-link-row">
+            <div class="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
+                <div class="min-w-0">
+                    <p class="truncate font-medium text-slate-900">{link.name.clone()}</p>
+                    <div class="mt-1 flex flex-wrap items-center gap-1.5">
+                        <RoleBadges roles />
+                        {team.map(|name| view! { <span class="text-xs text-slate-600">"→ team "{name}</span> })}
+                    </div>
+                    <p class="mt-1 text-xs text-slate-500">
+                        <span data-testid="join-link-uses">{uses}</span>" · "{when}
+                        {(!link.allowed_domains.is_empty()).then(|| format!(" · only {}", link.allowed_domains.join(", ")))}
+                    </p>
+                    {(!used_by.is_empty()).then(|| view! {
+                        <details class="mt-2 text-sm">
+                            <summary class="cursor-pointer text-slate-700">{format!("Who joined ({})", used_by.len())}</summary>
+                            <ul class="mt-1 space-y-0.5 pl-4 text-slate-600" data-testid="join-link-used-by">
+                                {used_by.into_iter().map(|u| view! { <li>{format!("{} ({}), {}", u.name, u.email, format_time(&u.joined_at))}</li> }).collect_view()}
+                            </ul>
+                        </details>
+                    })}
+                </div>
+                <div class="shrink-0">
+                    <LinkControls id=link.id status=link.status may_revoke />
+                </div>
+            </div>
+        </li>
+    }
+}
+
+/// A link's status and, while it is open, *Revoke*, which updates the row
+/// in place: the link stops working at once.
+#[island]
+fn LinkControls(id: String, status: String, may_revoke: bool) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let status = RwSignal::new(status);
+    let revoke = Action::new(|id: &String| {
+        revoke_join_link(JoinLinkIdBody {
+            join_link_id: Some(id.clone()),
+        })
+    });
+    let error = RwSignal::new(None::<ApiError>);
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(link)) => status.set(link.status),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let badge = move || {
+        let (label, class) = match status.get().as_str() {
+            "pending" => ("open", "bg-emerald-100 text-emerald-800"),
+            "expired" => ("expired", "bg-amber-100 text-amber-900"),
+            "used" => ("used up", "bg-indigo-50 text-indigo-700"),
+            _ => ("revoked", "bg-slate-200 text-slate-700"),
+        };
+        view! { <span data-testid="join-link-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span> }
+    };
+    view! {
+        <div class="flex flex-col gap-2 sm:items-end">
+            <div class="flex flex-wrap items-center gap-2" aria-live="polite">
+                {badge}
+                {move || (may_revoke && status.get() == "pending").then(|| {
+                    let id = id.clone();
+                    view! {
+                        <button type="button" class=DANGER_BUTTON
+                            disabled=move || !hydrated.get() || revoke.pending().get()
+                            on:click=move |_| { error.set(None); revoke.dispatch(id.clone()); }
+                        >"Revoke"</button>
+                    }
+                })}
+            </div>
+            {move || error.get().map(|e| view! { <p class="text-sm text-red-700" role="alert">{e.message}</p> })}
+        </div>
+    }
+}
+
+/// Expiry choices, in days: a week unless changed, at most 30.
+const EXPIRY_DAYS: [(i64, &str); 4] = [
+    (1, "1 day"),
+    (7, "7 days"),
+    (14, "14 days"),
+    (30, "30 days"),
+];
+
+#[island]
+fn NewJoinLinkForm(
+    organization_id: String,
+    roles: Vec<String>,
+    /// (id, name) of the organization's teams.
+    teams: Vec<(String, String)>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let name = RwSignal::new(String::new());
+    let default_role = roles
+        .iter()
+        .find(|r| *r == "member")
+        .or(roles.first())
+        .cloned()
+        .unwrap_or_default();
+    let role = RwSignal::new(default_role.clone());
+    let team = RwSignal::new(String::new());
+    let days = RwSignal::new("7".to_owned());
+    let max_uses = RwSignal::new(String::new());
+    let domains = RwSignal::new(String::new());
+    let create = Action::new(|body: &CreateJoinLinkBody| create_join_link(body.clone()));
+    let error = RwSignal::new(None::<ApiError>);
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(created)) => flash_and_go(CREATED, &created, None),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let max = max_uses.get();
+        let max = max.trim();
+        let max_uses = match max {
+            "" => None,
+            n => match n.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    error.set(Some(ApiError::new(
+                        crate::error::Code::InvalidMaxUses,
+                        "Enter the most people who may join as a whole number, or leave it empty.",
+                    )));
+                    return;
+                }
+            },
+        };
+        let listed: Vec<String> = domains
+            .get()
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect();
+        create.dispatch(CreateJoinLinkBody {
+            organization_id: Some(organization_id.clone()),
+            role: Some(OneOrMany::One(role.get())),
+            team_id: Some(team.get()).filter(|t| !t.is_empty()),
+            expires_in: days.get().parse::<i64>().ok().map(|d| d * 86_400),
+            max_uses,
+            allowed_domains: (!listed.is_empty()).then_some(listed),
+            name: Some(name.get()),
+            require_approval: None,
+        });
+    };
+    view! {
+        <form on:submit=on_submit novalidate aria-label="Make a join link" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+            <LiveFieldset hydrated>
+                <h3 class="font-semibold text-slate-900">"Make a join link"</h3>
+                {move || error.get().map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+                <div class="mt-4">
+                    <label for="join-link-name" class=LABEL>"Link name"</label>
+                    <input id="join-link-name" class=INPUT placeholder="Spring cohort" autocomplete="off"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <div class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
+                    <div>
+                        <label for="join-link-role" class=LABEL>"Joins as"</label>
+                        <select id="join-link-role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
+                            {roles.into_iter().map(|r| {
+                                let selected = r == default_role;
+                                view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div>
+                        <label for="join-link-expiry" class=LABEL>"Works for"</label>
+                        <select id="join-link-expiry" class=INPUT on:change=move |ev| days.set(event_target_value(&ev))>
+                            {EXPIRY_DAYS.iter().map(|(d, label)| view! {
+                                <option value=d.to_string() selected=*d == 7>{*label}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                </div>
+                {(!teams.is_empty()).then(|| view! {
+                    <div class="mt-4">
+                        <label for="join-link-team" class=LABEL>"Puts them in the team"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                        <select id="join-link-team" class=INPUT on:change=move |ev| team.set(event_target_value(&ev))>
+                            <option value="">"No team"</option>
+                            {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                    </div>
+                })}
+                <div class="mt-4">
+                    <label for="join-link-max-uses" class=LABEL>"Most people who may join"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <input id="join-link-max-uses" class=INPUT inputmode="numeric" placeholder="No limit"
+                        prop:value=move || max_uses.get() on:input=move |ev| max_uses.set(event_target_value(&ev)) />
+                </div>
+                <div class="mt-4">
+                    <label for="join-link-domains" class=LABEL>"Only addresses at"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <input id="join-link-domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint"
+                        prop:value=move || domains.get() on:input=move |ev| domains.set(event_target_value(&ev)) />
+                    <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
+                </div>
+                <button type="submit" class=format!("mt-6 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
+                    {move || if create.pending().get() { "Making the link…" } else { "Make join link" }}
+                </button>
+            </LiveFieldset>
+        </form>
+    }
+}
+
+/// The link just made, with its QR code: shown once, on the load after
+/// the form kept it.
+#[island]
+fn CreatedLink() -> impl IntoView {
+    let created = RwSignal::new(None::<CreatedJoinLink>);
+    Effect::new(move |_| created.set(take_flash(CREATED)));
+    move || {
+        created.get().map(|c| {
+            let token = c.token.expose().to_owned();
+            view! {
+                <div class="mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5" data-testid="join-link-created">
+                    <p class="font-medium text-emerald-900">{format!("“{}” is ready. Share the link or its QR code: they are shown only now.", c.link.name)}</p>
+                    <div class="mt-4 flex flex-col gap-5 sm:flex-row sm:items-start">
+                        <img src=format!("/join/{token}/qr.svg") alt="QR code of the join link" width="160" height="160"
+                            class="h-40 w-40 shrink-0 rounded-md border border-emerald-200 bg-white p-2" data-testid="join-link-qr" />
+                        <div class="min-w-0 flex-1">
+                            <div class="flex items-center gap-3">
+                                <code data-testid="join-link-url" class="min-w-0 flex-1 truncate rounded-md bg-white px-3 py-2 font-mono text-sm">{c.url.clone()}</code>
+                                <CopyButton text=c.url.clone() label="Copy link" />
+                            </div>
+                            <p class="mt-3 text-sm">
+                                <a href=format!("/join/{token}/qr") class=LINK target="_blank">"Open a printable card"</a>
+                            </p>
+                        </div>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
