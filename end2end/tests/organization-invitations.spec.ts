@@ -24,7 +24,7 @@ test("people join an organization from its emailed invitation", async ({ browser
   await owner.page.getByRole("checkbox", { name: "admin" }).check();
   await owner.page.getByRole("checkbox", { name: "member" }).uncheck();
   // A new organization's first team is named after it.
-  await owner.page.getByLabel("Team").selectOption({ label: name });
+  await owner.page.getByRole("form", { name: "Invite people" }).getByLabel("Team").selectOption({ label: name });
   await owner.page.getByRole("button", { name: "Send invitations" }).click();
   await expect(owner.page.getByTestId("invitations-sent")).toContainText(`Invitation sent to ${newcomer}, ${member.email}.`);
   for (const email of [newcomer, member.email]) {

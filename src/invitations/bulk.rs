@@ -124,6 +124,49 @@ pub struct BulkResponse {
     pub results: Vec<BulkResult>,
 }
 
+/// Rows per request when the pages send a list: small enough that the
+/// progress bar moves on a long one.
+pub const SLICE: usize = 25;
+
+/// A slice of a pasted list, as the pages send it (`gatehouse/invite-list`
+/// and its organization's twin): the whole text each time, read again on
+/// the server, so the browser carries no parser and no rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListSlice {
+    pub text: String,
+    /// For rows that name no role.
+    pub role: String,
+    pub resend: bool,
+    /// The first row of this slice; [`SLICE`] rows from there.
+    pub offset: usize,
+}
+
+/// What happened to a slice's rows, and how many rows the list has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SliceResults {
+    pub results: Vec<BulkResult>,
+    pub total: usize,
+}
+
+/// The slice's rows of the list, those without a role given `role`, and
+/// the number of rows in all.
+#[cfg(feature = "ssr")]
+pub fn rows_of(slice: &ListSlice) -> Result<(Vec<BulkRow>, usize), ApiError> {
+    use crate::invitations::OneOrMany;
+    let rows = parse_csv(&slice.text)?;
+    let total = rows.len();
+    let rows = rows
+        .into_iter()
+        .skip(slice.offset)
+        .take(SLICE)
+        .map(|r| BulkRow {
+            role: r.role.or_else(|| Some(OneOrMany::One(slice.role.clone()))),
+            ..r
+        })
+        .collect();
+    Ok((rows, total))
+}
+
 /// The refusal of a list longer than [`MAX_ROWS`].
 pub fn too_many() -> ApiError {
     ApiError::new(
@@ -157,8 +200,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<BulkRow>, ApiError> {
     let bad = |line: u64, why: &str| {
         ApiError::new(Code::InvalidRequestBody, format!("Line {line}: {why}"))
     };
-    // Column positions: email, role, team.
+    // Column positions: email, role, team; and how many cells a row may
+    // have (a header's own count).
     let mut columns = (0usize, Some(1usize), Some(2usize));
+    let mut width = 3;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = record
@@ -170,11 +215,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<BulkRow>, ApiError> {
         if record.iter().all(str::is_empty) {
             continue;
         }
-        if record.len() > 3 {
-            return Err(bad(
-                line,
-                "a row has at most three cells: email, role, team.",
-            ));
+        if record.len() > width {
+            let why = format!(
+                "this row has {} cells; the list has {width} (email, role, team).",
+                record.len()
+            );
+            return Err(bad(line, &why));
         }
         let cell = |at: Option<usize>| {
             at.and_then(|at| record.get(at))
@@ -184,6 +230,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<BulkRow>, ApiError> {
         if rows.is_empty() && i == 0 && record.iter().any(|c| c.eq_ignore_ascii_case("email")) {
             let at = |name: &str| record.iter().position(|c| c.eq_ignore_ascii_case(name));
             columns = (at("email").unwrap_or(0), at("role"), at("team"));
+            width = record.len();
             continue;
         }
         rows.push(BulkRow {
@@ -245,6 +292,14 @@ mod tests {
     fn bad_lists_are_refused_with_the_line() {
         let err = parse_csv("a@x.io\nb@x.io,member,team,extra\n").unwrap_err();
         assert!(err.message.starts_with("Line 2:"), "{}", err.message);
+        // A cell the header does not name is not dropped unread.
+        let err = parse_csv("email,role\na@x.io,member,Platform\n").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("Line 2: this row has 3 cells; the list has 2"),
+            "{}",
+            err.message
+        );
         assert_eq!(parse_csv("\n \n").unwrap_err().code, "MISSING_FIELD");
         assert_eq!(parse_csv("email,role\n").unwrap_err().code, "MISSING_FIELD");
         let long: String = (0..=MAX_ROWS).map(|i| format!("p{i}@x.io\n")).collect();
@@ -253,6 +308,33 @@ mod tests {
         assert_eq!(parse_csv(&exactly).unwrap().len(), MAX_ROWS);
         let headed = format!("email\n{exactly}");
         assert_eq!(parse_csv(&headed).unwrap().len(), MAX_ROWS);
+    }
+
+    #[test]
+    fn a_list_is_sent_in_slices_that_cover_it_once() {
+        let text: String = (0..60).map(|i| format!("p{i}@x.io\n")).collect();
+        let mut seen = Vec::new();
+        let mut offset = 0;
+        loop {
+            let slice = ListSlice {
+                text: text.clone(),
+                role: "member".into(),
+                resend: false,
+                offset,
+            };
+            let (rows, total) = rows_of(&slice).unwrap();
+            assert_eq!(total, 60);
+            if rows.is_empty() {
+                break;
+            }
+            assert!(rows
+                .iter()
+                .all(|r| r.role == Some(OneOrMany::One("member".into()))));
+            seen.extend(rows.into_iter().map(|r| r.email));
+            offset += SLICE;
+        }
+        assert_eq!(seen.len(), 60);
+        assert_eq!(seen[59], "p59@x.io");
     }
 
     #[test]

@@ -30,7 +30,6 @@ pub mod status;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What an invitation lets its holder into.
@@ -50,16 +49,4 @@ pub enum Kind {
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
-}
-
-/// Reads a pasted list or CSV file (`email[,role][,team]`, header
-/// optional) into rows for `invite/create-bulk` or `invite-members`,
-/// or the first line that cannot be read. Changes nothing.
-#[server(name = ParseInvitationList, prefix = "/api/auth", endpoint = "gatehouse/parse-invitation-list", input = leptos::server_fn::codec::Json)]
-pub async fn parse_invitation_list(
-    text: String,
-) -> Result<Vec<bulk::BulkRow>, crate::error::ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    cx.signed_in().await?;
-    bulk::parse_csv(&text)
 }

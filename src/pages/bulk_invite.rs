@@ -1,8 +1,9 @@
 //! Inviting from a list: a pasted list or a CSV file (`email[,role][,team]`,
 //! header optional, up to 500 rows), on the instance's invitations page and
-//! on an organization's invitations tab. The server reads the list; the
-//! form sends it in slices so a long list shows its progress, and every row
-//! ends in the results table with what happened to it.
+//! on an organization's invitations tab. The form sends the list a slice at
+//! a time, so a long list shows its progress; the server reads the text
+//! each time, so the browser carries no parser. Every row ends in the
+//! results table with what happened to it.
 
 use leptos::{prelude::*, task::spawn_local};
 use serde::{Deserialize, Serialize};
@@ -10,17 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::ApiError,
     invitations::{
-        bulk::{BulkResponse, BulkResult, BulkRow, BulkStatus},
-        parse_invitation_list,
-        role::{create_bulk_invites, CreateBulkBody},
-        OneOrMany,
+        bulk::{BulkResult, BulkStatus, ListSlice, SliceResults, SLICE},
+        role::invite_from_list,
     },
-    organizations::invitations::{invite_members, InviteMembersBody},
+    organizations::invitations::organization_invite_list,
     ui::{reload, use_hydrated, Alert, LiveFieldset, Tone, BUTTON, INPUT, LABEL, SMALL_BUTTON},
 };
-
-/// Rows per request: small enough that the bar moves on a long list.
-const SLICE: usize = 25;
 
 /// Who the list invites people into.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,28 +25,10 @@ pub enum BulkTarget {
     Organization { id: String },
 }
 
-async fn send(
-    target: &BulkTarget,
-    rows: Vec<BulkRow>,
-    resend: bool,
-) -> Result<BulkResponse, ApiError> {
-    let resend = Some(resend);
+async fn send(target: &BulkTarget, slice: ListSlice) -> Result<SliceResults, ApiError> {
     match target {
-        BulkTarget::Instance => {
-            create_bulk_invites(CreateBulkBody {
-                invitations: Some(rows),
-                resend,
-            })
-            .await
-        }
-        BulkTarget::Organization { id } => {
-            invite_members(InviteMembersBody {
-                organization_id: Some(id.clone()),
-                invitations: Some(rows),
-                resend,
-            })
-            .await
-        }
+        BulkTarget::Instance => invite_from_list(slice).await,
+        BulkTarget::Organization { id } => organization_invite_list(id.clone(), slice).await,
     }
 }
 
@@ -119,33 +97,29 @@ pub fn BulkInviteForm(
         let (list, chosen, again) = (text.get(), role.get(), resend.get());
         progress.set(Some((0, 0)));
         spawn_local(async move {
-            let rows = match parse_invitation_list(list).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    error.set(Some(e));
-                    progress.set(None);
-                    return;
-                }
-            };
-            let total = rows.len();
-            progress.set(Some((0, total)));
-            let rows: Vec<BulkRow> = rows
-                .into_iter()
-                .map(|r| BulkRow {
-                    role: r.role.or_else(|| Some(OneOrMany::One(chosen.clone()))),
-                    ..r
-                })
-                .collect();
             let target = target.get_value();
-            for (i, slice) in rows.chunks(SLICE).enumerate() {
-                match send(&target, slice.to_vec(), again).await {
-                    Ok(done) => results.update(|r| r.extend(done.results)),
+            let mut offset = 0;
+            loop {
+                let slice = ListSlice {
+                    text: list.clone(),
+                    role: chosen.clone(),
+                    resend: again,
+                    offset,
+                };
+                match send(&target, slice).await {
+                    Ok(done) => {
+                        offset += SLICE;
+                        progress.set(Some((offset.min(done.total), done.total)));
+                        results.update(|r| r.extend(done.results));
+                        if offset >= done.total {
+                            break;
+                        }
+                    }
                     Err(e) => {
                         error.set(Some(e));
                         break;
                     }
                 }
-                progress.set(Some(((i * SLICE + slice.len()).min(total), total)));
             }
             progress.set(None);
         });

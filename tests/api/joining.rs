@@ -651,31 +651,66 @@ async fn an_instance_list_invites_with_roles(backend: Backend) {
         .await;
     assert_eq!(code(&res), (403, "INSUFFICIENT_PERMISSIONS"));
 
-    // A pasted list or CSV file reads into rows, or says which line is wrong.
-    let res = app
-        .post_with_cookie(
-            "/api/auth/gatehouse/parse-invitation-list",
-            json!({ "text": "email,role\nada@example.com,user\n\ngrace@example.com\n" }),
+    // The page sends a pasted list or CSV file in slices, read on the
+    // server each time; a bad line is named.
+    let text = "lin@example.com,user\n\nmo@example.com\nteam@example.com,user,Platform\n";
+    let slice = |offset: usize| {
+        app.post_with_cookie(
+            "/api/auth/gatehouse/invite-list",
+            json!({ "slice": { "text": text, "role": "user", "resend": false, "offset": offset } }),
             &admin,
         )
-        .await;
+    };
+    let res = slice(0).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(
-        res.body,
-        json!([
-            { "email": "ada@example.com", "role": "user", "teamId": null },
-            { "email": "grace@example.com", "role": null, "teamId": null },
-        ])
-    );
+    assert_eq!(res.body["total"], 3);
+    let statuses: Vec<&str> = res.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["invited", "invited", "invalid_team"]);
     let res = app
         .post_with_cookie(
-            "/api/auth/gatehouse/parse-invitation-list",
-            json!({ "text": "a@x.io\nb@x.io,user,team,extra\n" }),
+            "/api/auth/gatehouse/invite-list",
+            json!({ "slice": { "text": "a@x.io\nb@x.io,user,team,extra\n", "role": "user", "resend": false, "offset": 0 } }),
             &admin,
         )
         .await;
     assert_eq!(code(&res), (400, "INVALID_REQUEST_BODY"));
     assert!(res.body["message"].as_str().unwrap().starts_with("Line 2"));
+}
+
+/// The invitations tab sends a long list in slices of 25: each slice
+/// invites its rows only, and the last says the list is done.
+async fn the_tab_sends_a_list_in_slices(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, _, _) = organization(&app).await;
+    let text: String = (0..30).map(|n| format!("s{n}@example.com\n")).collect();
+    let slice = |offset: usize| {
+        app.post_with_cookie(
+            "/api/auth/gatehouse/organization-invite-list",
+            json!({ "organization_id": org, "slice": { "text": text, "role": "member", "resend": false, "offset": offset } }),
+            &owner,
+        )
+    };
+    let first = slice(0).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["total"], 30);
+    assert_eq!(first.body["results"].as_array().unwrap().len(), 25);
+    let second = slice(25).await;
+    assert_eq!(second.body["results"].as_array().unwrap().len(), 5);
+    assert_eq!(second.body["results"][4]["email"], "s29@example.com");
+    let pending: i64 = sqlx::query_scalar(
+        "select count(*) from organization_invitations where email like 's%' and status = 'pending'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(pending, 30);
 }
 
 on_both_databases!(
@@ -686,4 +721,5 @@ on_both_databases!(
     a_list_invites_each_person_once_with_a_result_each,
     a_list_stops_at_the_email_budget,
     an_instance_list_invites_with_roles,
+    the_tab_sends_a_list_in_slices,
 );

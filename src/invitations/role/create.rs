@@ -375,6 +375,12 @@ async fn invite_row(
     ip: &str,
 ) -> ApiResult<BulkResult> {
     let email = Email::parse(&row.email)?;
+    if row.team_id.is_some() {
+        return Err(ApiError::new(
+            Code::TeamNotFound,
+            "Invitations to the instance put nobody in a team: leave the team out.",
+        ));
+    }
     let role = match &row.role {
         Some(OneOrMany::One(r)) => r.trim(),
         Some(OneOrMany::Many(list)) if list.len() == 1 => list[0].trim(),

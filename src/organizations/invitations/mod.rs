@@ -181,6 +181,31 @@ pub async fn invite_members(
     Ok(done)
 }
 
+/// The invitations tab's list: one slice of a pasted list or CSV file,
+/// read on the server (`invitations::bulk::ListSlice`).
+#[server(name = OrganizationInviteList, prefix = "/api/auth", endpoint = "gatehouse/organization-invite-list", input = leptos::server_fn::codec::Json)]
+pub async fn organization_invite_list(
+    organization_id: String,
+    slice: crate::invitations::bulk::ListSlice,
+) -> Result<crate::invitations::bulk::SliceResults, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let (rows, total) = crate::invitations::bulk::rows_of(&slice)?;
+    let body = InviteMembersBody {
+        organization_id: Some(organization_id),
+        invitations: Some(rows),
+        resend: Some(slice.resend),
+    };
+    let done = issue::invite_members(cx.db(), cx.config(), &me, body, &cx.ip()).await?;
+    if done.results.iter().any(|r| r.status.sent()) {
+        cx.state.mail.wake();
+    }
+    Ok(crate::invitations::bulk::SliceResults {
+        results: done.results,
+        total,
+    })
+}
+
 /// The recipient's view of a pending invitation.
 #[server(name = GetInvitation, prefix = "/api/auth", endpoint = "organization/get-invitation", input = GetUrl)]
 pub async fn get_invitation(
