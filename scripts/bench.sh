@@ -33,6 +33,11 @@ export GATEHOUSE_DATABASE_URL="sqlite://$work/gatehouse.db"
 export GATEHOUSE_SIGN_UP_MODE=open
 export GATEHOUSE_RATE_LIMITS__SIGN_IN="1000000000/1m"
 export GATEHOUSE_RATE_LIMITS__SIGN_UP="1000000000/1m"
+# Room for the 500-row bulk invitation: an organization's pending
+# invitations and its email budgets are 100 by default.
+export GATEHOUSE_ORGANIZATIONS__INVITATION_LIMIT=1000
+export GATEHOUSE_RATE_LIMITS__ORGANIZATION_EMAIL_PER_ORGANIZATION="1000/1h"
+export GATEHOUSE_RATE_LIMITS__ORGANIZATION_EMAIL_PER_SENDER="1000/1h"
 export RUST_LOG=warn
 
 "$root/target/release/gatehouse" serve 2>"$work/server.log" &
@@ -112,9 +117,22 @@ while [ "$SECONDS" -lt "$end" ]; do
 done
 wait "${flood_pids[@]}"
 
+# A 500-row bulk invitation (issue 26): one request to invite-members, each
+# row in its own transaction with its email queued; its time, and how many
+# emails the outbox holds for it afterwards.
+org_id="$(curl -fsS -H "Cookie: $cookie" -H 'content-type: application/json' \
+  -d '{"name":"Bench Org","slug":"bench-org"}' "$base/api/auth/organization/create" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+python3 -c 'import json, sys; print(json.dumps({"organizationId": sys.argv[1], "invitations": [{"email": "p%d@bench.example" % i} for i in range(500)]}))' "$org_id" >"$work/bulk.json"
+bulk_time="$(curl -s -o "$work/bulk-out.json" -w '%{time_total}s (HTTP %{http_code})' -H "Cookie: $cookie" -H 'content-type: application/json' \
+  --data-binary @"$work/bulk.json" "$base/api/auth/organization/invite-members")"
+bulk_invited="$(python3 -c 'import json, sys; print(sum(r["status"] == "invited" for r in json.load(open(sys.argv[1]))["results"]))' "$work/bulk-out.json")"
+bulk_queued="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from outbound_emails where kind = ?", ("organization-invitation",)).fetchone()[0])' "$work/gatehouse.db")"
+
 echo
 echo "memory: idle $idle (started, nothing asked yet), peak $peak (VmHWM, through the sign-in burst), after $after"
 echo "1.5 MiB list of 190,000 role names to update-member-role: ${one_huge}; slowest /healthz while 3 clients send them: ${slowest}s"
+echo "bulk invitation of 500 people to invite-members: ${bulk_time}, ${bulk_invited} invited, ${bulk_queued} emails queued"
 
 size() { stat -c %s "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }
 # One bundle per page group (scripts/build.sh); hash*.txt name their files.

@@ -11,19 +11,28 @@ use crate::{
     organizations::{
         invitations::links::{
             create_join_link, list_join_links, revoke_join_link, CreateJoinLinkBody,
-            CreatedJoinLink, JoinLinkIdBody, JoinLinkView, ListJoinLinksQuery,
+            JoinLinkIdBody, JoinLinkView, ListJoinLinksQuery,
         },
         OrganizationPage,
     },
     pages::orgs::RoleBadges,
     ui::{
-        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, LiveFieldset, Tone,
+        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, Submitted, Tone,
         BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
     },
 };
 
 /// Where the link just made waits for the reload that lists it.
 const CREATED: &str = "gatehouse.join-link-created";
+
+/// What the reload shows of the link just made: only what it needs, so the
+/// page reads back three strings rather than a whole link.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Made {
+    name: String,
+    url: String,
+    token: String,
+}
 
 #[component]
 pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
@@ -182,39 +191,91 @@ const EXPIRY_DAYS: [(i64, &str); 4] = [
     (30, "30 days"),
 ];
 
-#[island]
+/// The form: its fields are rendered on the server and read when it is
+/// sent (`ui::Submitted`); the island only sends it.
+#[component]
 fn NewJoinLinkForm(
     organization_id: String,
     roles: Vec<String>,
     /// (id, name) of the organization's teams.
     teams: Vec<(String, String)>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let name = RwSignal::new(String::new());
     let default_role = roles
         .iter()
         .find(|r| *r == "member")
         .or(roles.first())
         .cloned()
         .unwrap_or_default();
-    let role = RwSignal::new(default_role.clone());
-    let team = RwSignal::new(String::new());
-    let days = RwSignal::new("7".to_owned());
-    let max_uses = RwSignal::new(String::new());
-    let domains = RwSignal::new(String::new());
+    view! {
+        <LinkMaker organization_id>
+            <h3 class="font-semibold text-slate-900">"Make a join link"</h3>
+            <div class="mt-4">
+                <label for="join-link-name" class=LABEL>"Link name"</label>
+                <input id="join-link-name" name="name" class=INPUT placeholder="Spring cohort" autocomplete="off" />
+            </div>
+            <div class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
+                <div>
+                    <label for="join-link-role" class=LABEL>"Joins as"</label>
+                    <select id="join-link-role" name="role" class=INPUT>
+                        {roles.into_iter().map(|r| {
+                            let selected = r == default_role;
+                            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="join-link-expiry" class=LABEL>"Works for"</label>
+                    <select id="join-link-expiry" name="days" class=INPUT>
+                        {EXPIRY_DAYS.iter().map(|(d, label)| view! {
+                            <option value=d.to_string() selected=*d == 7>{*label}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            {(!teams.is_empty()).then(|| view! {
+                <div class="mt-4">
+                    <label for="join-link-team" class=LABEL>"Puts them in the team"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <select id="join-link-team" name="team" class=INPUT>
+                        <option value="">"No team"</option>
+                        {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                    </select>
+                </div>
+            })}
+            <div class="mt-4">
+                <label for="join-link-max-uses" class=LABEL>"Most people who may join"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                <input id="join-link-max-uses" name="max_uses" class=INPUT inputmode="numeric" placeholder="No limit" />
+            </div>
+            <div class="mt-4">
+                <label for="join-link-domains" class=LABEL>"Only addresses at"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                <input id="join-link-domains" name="domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint" />
+                <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
+            </div>
+        </LinkMaker>
+    }
+}
+
+#[island]
+fn LinkMaker(organization_id: String, children: Children) -> impl IntoView {
+    let hydrated = use_hydrated();
     let create = Action::new(|body: &CreateJoinLinkBody| create_join_link(body.clone()));
     let error = RwSignal::new(None::<ApiError>);
     Effect::new(move |_| match create.value().get() {
-        Some(Ok(created)) => flash_and_go(CREATED, &created, None),
+        Some(Ok(created)) => {
+            let made = Made {
+                name: created.link.name,
+                url: created.url,
+                token: created.token.expose().to_owned(),
+            };
+            flash_and_go(CREATED, &made, None)
+        }
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        let max = max_uses.get();
-        let max = max.trim();
-        let max_uses = match max {
+        let fields = Submitted::of(&ev);
+        let max_uses = match fields.text("max_uses").trim() {
             "" => None,
             n => match n.parse::<i64>() {
                 Ok(n) => Some(n),
@@ -227,76 +288,30 @@ fn NewJoinLinkForm(
                 }
             },
         };
-        let listed: Vec<String> = domains
-            .get()
+        let listed: Vec<String> = fields
+            .text("domains")
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|d| !d.is_empty())
             .map(str::to_owned)
             .collect();
         create.dispatch(CreateJoinLinkBody {
             organization_id: Some(organization_id.clone()),
-            role: Some(OneOrMany::One(role.get())),
-            team_id: Some(team.get()).filter(|t| !t.is_empty()),
-            expires_in: days.get().parse::<i64>().ok().map(|d| d * 86_400),
+            role: Some(OneOrMany::One(fields.text("role"))),
+            team_id: Some(fields.text("team")).filter(|t| !t.is_empty()),
+            expires_in: fields.text("days").parse::<i64>().ok().map(|d| d * 86_400),
             max_uses,
             allowed_domains: (!listed.is_empty()).then_some(listed),
-            name: Some(name.get()),
+            name: Some(fields.text("name")),
             require_approval: None,
         });
     };
     view! {
         <form on:submit=on_submit novalidate aria-label="Make a join link" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            <LiveFieldset hydrated>
-                <h3 class="font-semibold text-slate-900">"Make a join link"</h3>
-                {move || error.get().map(|e| view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-                <div class="mt-4">
-                    <label for="join-link-name" class=LABEL>"Link name"</label>
-                    <input id="join-link-name" class=INPUT placeholder="Spring cohort" autocomplete="off"
-                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                </div>
-                <div class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
-                    <div>
-                        <label for="join-link-role" class=LABEL>"Joins as"</label>
-                        <select id="join-link-role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
-                            {roles.into_iter().map(|r| {
-                                let selected = r == default_role;
-                                view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
-                    <div>
-                        <label for="join-link-expiry" class=LABEL>"Works for"</label>
-                        <select id="join-link-expiry" class=INPUT on:change=move |ev| days.set(event_target_value(&ev))>
-                            {EXPIRY_DAYS.iter().map(|(d, label)| view! {
-                                <option value=d.to_string() selected=*d == 7>{*label}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </div>
-                {(!teams.is_empty()).then(|| view! {
-                    <div class="mt-4">
-                        <label for="join-link-team" class=LABEL>"Puts them in the team"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                        <select id="join-link-team" class=INPUT on:change=move |ev| team.set(event_target_value(&ev))>
-                            <option value="">"No team"</option>
-                            {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                        </select>
-                    </div>
-                })}
-                <div class="mt-4">
-                    <label for="join-link-max-uses" class=LABEL>"Most people who may join"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <input id="join-link-max-uses" class=INPUT inputmode="numeric" placeholder="No limit"
-                        prop:value=move || max_uses.get() on:input=move |ev| max_uses.set(event_target_value(&ev)) />
-                </div>
-                <div class="mt-4">
-                    <label for="join-link-domains" class=LABEL>"Only addresses at"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <input id="join-link-domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint"
-                        prop:value=move || domains.get() on:input=move |ev| domains.set(event_target_value(&ev)) />
-                    <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
-                </div>
-                <button type="submit" class=format!("mt-6 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
-                    {move || if create.pending().get() { "Making the link…" } else { "Make join link" }}
-                </button>
-            </LiveFieldset>
+            {move || error.get().map(|e| view! { <div class="mb-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+            {children()}
+            <button type="submit" class=format!("mt-6 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
+                {move || if create.pending().get() { "Making the link…" } else { "Make join link" }}
+            </button>
         </form>
     }
 }
@@ -305,14 +320,14 @@ fn NewJoinLinkForm(
 /// the form kept it.
 #[island]
 fn CreatedLink() -> impl IntoView {
-    let created = RwSignal::new(None::<CreatedJoinLink>);
+    let created = RwSignal::new(None::<Made>);
     Effect::new(move |_| created.set(take_flash(CREATED)));
     move || {
         created.get().map(|c| {
-            let token = c.token.expose().to_owned();
+            let token = c.token.clone();
             view! {
                 <div class="mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5" data-testid="join-link-created">
-                    <p class="font-medium text-emerald-900">{format!("“{}” is ready. Share the link or its QR code: they are shown only now.", c.link.name)}</p>
+                    <p class="font-medium text-emerald-900">{format!("“{}” is ready. Share the link or its QR code: they are shown only now.", c.name)}</p>
                     <div class="mt-4 flex flex-col gap-5 sm:flex-row sm:items-start">
                         <img src=format!("/join/{token}/qr.svg") alt="QR code of the join link" width="160" height="160"
                             class="h-40 w-40 shrink-0 rounded-md border border-emerald-200 bg-white p-2" data-testid="join-link-qr" />

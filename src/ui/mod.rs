@@ -44,6 +44,78 @@ pub fn LiveFieldset(hydrated: ReadSignal<bool>, children: Children) -> impl Into
     view! { <fieldset class="min-w-0" disabled=move || !hydrated.get()>{children()}</fieldset> }
 }
 
+/// The fields of a form being submitted, read from the page when it is
+/// sent: an island whose fields are server-rendered children (no signal
+/// per field, so less WebAssembly) reads them here.
+pub struct Submitted {
+    #[cfg(feature = "hydrate")]
+    data: Option<web_sys::FormData>,
+}
+
+impl Submitted {
+    pub fn of(ev: &leptos::ev::SubmitEvent) -> Self {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let data = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+                .and_then(|form| web_sys::FormData::new_with_form(&form).ok());
+            Self { data }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = ev;
+            Self {}
+        }
+    }
+
+    /// A text field's value; empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        #[cfg(feature = "hydrate")]
+        {
+            self.data
+                .as_ref()
+                .and_then(|d| d.get(name).as_string())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            String::new()
+        }
+    }
+
+    /// Whether a checkbox is ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        !self.text(name).is_empty()
+    }
+
+    /// The text of the file chosen in a file field, if one was.
+    pub async fn file_text(&self, name: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let file = self
+                .data
+                .as_ref()?
+                .get(name)
+                .dyn_into::<web_sys::File>()
+                .ok()
+                .filter(|f| !f.name().is_empty())?;
+            wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()?
+                .as_string()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            None
+        }
+    }
+}
+
 /// Keeps `value` for the next page load of this tab, then goes to `path`
 /// (or loads this page again). The tab's session storage, not the address,
 /// carries it: it may hold an invitation's secret, which must not end up

@@ -692,7 +692,7 @@ async fn the_tab_sends_a_list_in_slices(backend: Backend) {
     let text: String = (0..30).map(|n| format!("s{n}@example.com\n")).collect();
     let slice = |offset: usize| {
         app.post_with_cookie(
-            "/api/auth/gatehouse/organization-invite-list",
+            "/api/auth/gatehouse/invite-list",
             json!({ "organization_id": org, "slice": { "text": text, "role": "member", "resend": false, "offset": offset } }),
             &owner,
         )

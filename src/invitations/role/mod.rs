@@ -226,29 +226,6 @@ pub async fn create_bulk_invites(
     Ok(done)
 }
 
-/// The instance invitations page's list: one slice of a pasted list or CSV
-/// file, read on the server (`invitations::bulk::ListSlice`).
-#[server(name = InviteFromList, prefix = "/api/auth", endpoint = "gatehouse/invite-list", input = leptos::server_fn::codec::Json)]
-pub async fn invite_from_list(
-    slice: crate::invitations::bulk::ListSlice,
-) -> Result<crate::invitations::bulk::SliceResults, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
-    let (rows, total) = crate::invitations::bulk::rows_of(&slice)?;
-    let body = CreateBulkBody {
-        invitations: Some(rows),
-        resend: Some(slice.resend),
-    };
-    let done = create::create_bulk(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
-    if done.results.iter().any(|r| r.status.sent()) {
-        cx.state.mail.wake();
-    }
-    Ok(crate::invitations::bulk::SliceResults {
-        results: done.results,
-        total,
-    })
-}
-
 #[server(name = GetInvite, prefix = "/api/auth", endpoint = "invite/get", input = GetUrl)]
 pub async fn get_invite(token: crate::secret::SecretText) -> Result<InvitePreview, ApiError> {
     let cx = crate::context::RequestContext::current()?;

@@ -181,22 +181,39 @@ pub async fn invite_members(
     Ok(done)
 }
 
-/// The invitations tab's list: one slice of a pasted list or CSV file,
-/// read on the server (`invitations::bulk::ListSlice`).
-#[server(name = OrganizationInviteList, prefix = "/api/auth", endpoint = "gatehouse/organization-invite-list", input = leptos::server_fn::codec::Json)]
-pub async fn organization_invite_list(
-    organization_id: String,
+/// The list forms' endpoint (the instance's invitations page and an
+/// organization's tab): one slice of a pasted list or CSV file, read on the
+/// server (`invitations::bulk::ListSlice`), through `invite/create-bulk`'s
+/// rules, or `invite-members`' when an organization is named. One endpoint
+/// for both keeps one client in the pages' WebAssembly.
+#[server(name = InviteFromList, prefix = "/api/auth", endpoint = "gatehouse/invite-list", input = leptos::server_fn::codec::Json)]
+pub async fn invite_from_list(
+    organization_id: Option<String>,
     slice: crate::invitations::bulk::ListSlice,
 ) -> Result<crate::invitations::bulk::SliceResults, ApiError> {
+    use crate::invitations::role::{create, CreateBulkBody};
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     let (rows, total) = crate::invitations::bulk::rows_of(&slice)?;
-    let body = InviteMembersBody {
-        organization_id: Some(organization_id),
-        invitations: Some(rows),
-        resend: Some(slice.resend),
+    let resend = Some(slice.resend);
+    let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
+    let done = match organization_id {
+        Some(organization_id) => {
+            let body = InviteMembersBody {
+                organization_id: Some(organization_id),
+                invitations: Some(rows),
+                resend,
+            };
+            issue::invite_members(db, config, &me, body, &ip).await?
+        }
+        None => {
+            let body = CreateBulkBody {
+                invitations: Some(rows),
+                resend,
+            };
+            create::create_bulk(db, config, &me.user, body, &ip).await?
+        }
     };
-    let done = issue::invite_members(cx.db(), cx.config(), &me, body, &cx.ip()).await?;
     if done.results.iter().any(|r| r.status.sent()) {
         cx.state.mail.wake();
     }
