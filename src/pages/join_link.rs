@@ -9,8 +9,8 @@ use crate::{
     error::Code,
     invitations::next_step::NextStep,
     organizations::invitations::links::{
-        join_with_link, sign_up_with_join_link, JoinBody, JoinLinkPage, JoinWithLink,
-        SignUpWithJoinLink, SignUpWithJoinLinkBody,
+        sign_up_with_join_link, JoinLinkPage, JoinWithLink, SignUpWithJoinLink,
+        SignUpWithJoinLinkBody,
     },
     pages::{
         invite::SwitchAccount,
@@ -130,39 +130,22 @@ fn next_step(page: JoinLinkPage, token: String) -> AnyView {
     }
 }
 
-/// Joining, signed in: a form that posts without JavaScript too.
-#[island]
+/// Joining, signed in: a plain form, no island. The forms layer
+/// (`pages::forms`) makes its post the `organization/join` call and goes
+/// on to the welcome page, or back here with the refusal, which the page
+/// shows above the link.
+#[component]
 fn JoinLinkButton(
     token: String,
     slug: String,
     organization: String,
     back: String,
 ) -> impl IntoView {
-    let join = Action::new(|token: &String| {
-        join_with_link(JoinBody {
-            token: Some(token.clone().into()),
-        })
-    });
-    let joined = welcome(&slug);
-    let onward = joined.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = join.value().get() {
-            go_to(&onward);
-        }
-    });
-    let on_submit = {
-        let token = token.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            join.dispatch(token.clone());
-        }
-    };
     view! {
-        {move || join.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-        <form method="post" action=JoinWithLink::PATH on:submit=on_submit>
-            <FormReturn back next=joined />
+        <form method="post" action=JoinWithLink::PATH>
+            <FormReturn back next=welcome(&slug) />
             <input type="hidden" name="token" value=token />
-            <SubmitButton label=format!("Join {organization}") pending_label="Joining…" pending=join.pending() native=true />
+            <button type="submit" class=BUTTON>{format!("Join {organization}")}</button>
         </form>
     }
 }

@@ -3,22 +3,25 @@
 //! made with its QR code (shown once: only its hash is kept), and every
 //! link with its uses and who used it, to revoke.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
     error::ApiError,
     invitations::OneOrMany,
     organizations::{
         invitations::links::{
-            create_join_link, list_join_links, revoke_join_link, CreateJoinLinkBody,
-            JoinLinkIdBody, JoinLinkView, ListJoinLinksQuery,
+            create_join_link, list_join_links, CreateJoinLinkBody, JoinLinkView,
+            ListJoinLinksQuery, RevokeJoinLink,
         },
         OrganizationPage,
     },
-    pages::orgs::RoleBadges,
+    pages::{
+        forms::{self, here},
+        orgs::RoleBadges,
+    },
     ui::{
-        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, Submitted, Tone,
-        BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
+        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, FormReturn,
+        Submitted, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
     },
 };
 
@@ -56,10 +59,13 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
         .map(|t| (t.id.clone(), t.name.clone()))
         .collect();
     let me = page.me.user_id.clone();
+    // A revoke posted without the island comes back here with its refusal.
+    let (back, flash) = (here(), forms::take_flash());
     view! {
         <section class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
             <h2 id="join-links-heading" class="text-lg font-semibold text-slate-900">"Join links"</h2>
             <p class="mt-1 max-w-3xl text-sm text-slate-600">"A link anyone can open to join, without an invitation by email: post it in a chat, or print its QR code for a room. Each person joins once."</p>
+            {flash.map(|f| view! { <div class="mt-4"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
             <CreatedLink />
             <div class="mt-6 grid grid-cols-1 gap-8 lg:grid-cols-5">
                 {may_create.then(|| view! {
@@ -70,7 +76,7 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
                 <div class=if may_create { "lg:col-span-3" } else { "lg:col-span-5" }>
                     <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                         {move || {
-                            let (teams, me) = (teams.clone(), me.clone());
+                            let (teams, me, back) = (teams.clone(), me.clone(), back.clone());
                             links.get().map(move |r| match r {
                                 Ok(all) if all.is_empty() => view! {
                                     <p class="rounded-xl border border-dashed border-slate-300 bg-white px-4 py-6 text-center text-sm text-slate-500">"No join links yet."</p>
@@ -80,7 +86,7 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
                                         {all.into_iter().map(|link| {
                                             let team = link.team_id.as_ref().and_then(|id| teams.iter().find(|(t, _)| t == id)).map(|(_, n)| n.clone());
                                             let may = may_revoke || (may_create && link.created_by == me);
-                                            view! { <LinkRow link team may_revoke=may /> }
+                                            view! { <LinkRow link team may_revoke=may back=back.clone() /> }
                                         }).collect_view()}
                                     </ul>
                                 }.into_any(),
@@ -95,7 +101,13 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
 }
 
 #[component]
-fn LinkRow(link: JoinLinkView, team: Option<String>, may_revoke: bool) -> impl IntoView {
+fn LinkRow(
+    link: JoinLinkView,
+    team: Option<String>,
+    may_revoke: bool,
+    /// This page, where revoking comes back to.
+    back: String,
+) -> impl IntoView {
     let uses = match link.max_uses {
         Some(max) => format!("{} of {max} uses", link.uses),
         None if link.uses == 1 => "1 use".to_owned(),
@@ -131,54 +143,34 @@ fn LinkRow(link: JoinLinkView, team: Option<String>, may_revoke: bool) -> impl I
                     })}
                 </div>
                 <div class="shrink-0">
-                    <LinkControls id=link.id status=link.status may_revoke />
+                    <LinkControls id=link.id status=link.status may_revoke back />
                 </div>
             </div>
         </li>
     }
 }
 
-/// A link's status and, while it is open, *Revoke*, which updates the row
-/// in place: the link stops working at once.
-#[island]
-fn LinkControls(id: String, status: String, may_revoke: bool) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let status = RwSignal::new(status);
-    let revoke = Action::new(|id: &String| {
-        revoke_join_link(JoinLinkIdBody {
-            join_link_id: Some(id.clone()),
-        })
-    });
-    let error = RwSignal::new(None::<ApiError>);
-    Effect::new(move |_| match revoke.value().get() {
-        Some(Ok(link)) => status.set(link.status),
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
-    let badge = move || {
-        let (label, class) = match status.get().as_str() {
-            "pending" => ("open", "bg-emerald-100 text-emerald-800"),
-            "expired" => ("expired", "bg-amber-100 text-amber-900"),
-            "used" => ("used up", "bg-indigo-50 text-indigo-700"),
-            _ => ("revoked", "bg-slate-200 text-slate-700"),
-        };
-        view! { <span data-testid="join-link-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span> }
+/// A link's status and, while it is open, *Revoke*: a plain form, no
+/// island (`pages::forms` makes its post the `revoke-join-link` call and
+/// loads the tab again, with the refusal above the links if there is one).
+#[component]
+fn LinkControls(id: String, status: String, may_revoke: bool, back: String) -> impl IntoView {
+    let (label, class) = match status.as_str() {
+        "pending" => ("open", "bg-emerald-100 text-emerald-800"),
+        "expired" => ("expired", "bg-amber-100 text-amber-900"),
+        "used" => ("used up", "bg-indigo-50 text-indigo-700"),
+        _ => ("revoked", "bg-slate-200 text-slate-700"),
     };
     view! {
-        <div class="flex flex-col gap-2 sm:items-end">
-            <div class="flex flex-wrap items-center gap-2" aria-live="polite">
-                {badge}
-                {move || (may_revoke && status.get() == "pending").then(|| {
-                    let id = id.clone();
-                    view! {
-                        <button type="button" class=DANGER_BUTTON
-                            disabled=move || !hydrated.get() || revoke.pending().get()
-                            on:click=move |_| { error.set(None); revoke.dispatch(id.clone()); }
-                        >"Revoke"</button>
-                    }
-                })}
-            </div>
-            {move || error.get().map(|e| view! { <p class="text-sm text-red-700" role="alert">{e.message}</p> })}
+        <div class="flex flex-wrap items-center gap-2 sm:justify-end">
+            <span data-testid="join-link-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span>
+            {(may_revoke && status == "pending").then(|| view! {
+                <form method="post" action=RevokeJoinLink::PATH>
+                    <FormReturn back=back.clone() next=back.clone() />
+                    <input type="hidden" name="joinLinkId" value=id />
+                    <button type="submit" class=DANGER_BUTTON>"Revoke"</button>
+                </form>
+            })}
         </div>
     }
 }

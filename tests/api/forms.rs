@@ -433,7 +433,80 @@ async fn pages_without_islands_load_no_webassembly(backend: Backend) {
     assert!(!loads(&missing.text), "{}", missing.text);
 }
 
+/// A join link is used, and revoked, with plain forms: joining goes on to
+/// the welcome page; a refusal comes back to the link's page and is shown
+/// there; revoking comes back to the invitations tab.
+async fn join_links_work_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, _, _) = crate::support::orgs::acme(&app).await;
+    let made = crate::support::orgs::post(
+        &app,
+        &owner,
+        "create-join-link",
+        serde_json::json!({ "organizationId": org, "allowedDomains": ["example.com"] }),
+    )
+    .await;
+    let (token, id) = (
+        made.body["token"].as_str().unwrap(),
+        made.body["id"].as_str().unwrap(),
+    );
+    let page = format!("/join/{token}");
+    let fields = [
+        ("token", token),
+        ("_back", page.as_str()),
+        ("_next", "/welcome?joined=acme"),
+    ];
+    let outsider = app.account("olga@other.io", "user").await;
+    let res = post_form(
+        &app,
+        "/api/auth/organization/join",
+        &fields,
+        Some(&outsider),
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(location(&res), page);
+    let flash = form_cookie(&res).expect("the refusal comes back sealed");
+    let res = app
+        .raw(
+            Method::GET,
+            &page,
+            "",
+            &[("cookie", &format!("{outsider}; {flash}"))],
+        )
+        .await;
+    assert!(
+        res.text
+            .contains("This link is for addresses at example.com."),
+        "{}",
+        res.text
+    );
+
+    let ann = app.account("ann@example.com", "user").await;
+    let res = post_form(&app, "/api/auth/organization/join", &fields, Some(&ann)).await;
+    assert_eq!(
+        (res.status.as_u16(), location(&res)),
+        (303, "/welcome?joined=acme")
+    );
+
+    let tab = "/orgs/acme/invitations";
+    let fields = [("joinLinkId", id), ("_back", tab), ("_next", tab)];
+    let res = post_form(
+        &app,
+        "/api/auth/organization/revoke-join-link",
+        &fields,
+        Some(&owner),
+    )
+    .await;
+    assert_eq!((res.status.as_u16(), location(&res)), (303, tab));
+    let res = app.get(tab, Some(&owner)).await;
+    assert!(res.text.contains(">revoked<"), "{}", res.text);
+}
+
 on_both_databases!(
+    join_links_work_without_javascript,
     sign_in_works_without_javascript,
     invitation_sign_up_and_accept_work_without_javascript,
     verification_works_without_javascript,
