@@ -73,19 +73,17 @@ impl BulkStatus {
         }
     }
 
-    /// How the results table says it, and its count ("3 already
-    /// invited"). Two spellings rather than a lowercase conversion, whose
-    /// Unicode tables would weigh more than the form in the WebAssembly.
-    pub fn label(self) -> (&'static str, &'static str) {
+    /// How the results table says it.
+    pub fn label(self) -> &'static str {
         match self {
-            Self::Invited => ("Invited", "invited"),
-            Self::Resent => ("Sent again", "sent again"),
-            Self::AlreadyMember => ("Already a member", "already members"),
-            Self::AlreadyInvited => ("Already invited", "already invited"),
-            Self::InvalidEmail => ("Not an email address", "not email addresses"),
-            Self::RoleNotAllowed => ("Role not allowed", "with a role not allowed"),
-            Self::InvalidTeam => ("No such team", "with no such team"),
-            Self::OverLimit => ("Over a limit", "over a limit"),
+            Self::Invited => "Invited",
+            Self::Resent => "Sent again",
+            Self::AlreadyMember => "Already a member",
+            Self::AlreadyInvited => "Already invited",
+            Self::InvalidEmail => "Not an email address",
+            Self::RoleNotAllowed => "Role not allowed",
+            Self::InvalidTeam => "No such team",
+            Self::OverLimit => "Over a limit",
         }
     }
 }

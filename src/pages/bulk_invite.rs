@@ -175,9 +175,9 @@ fn Results(results: Vec<BulkResult>) -> impl IntoView {
     }
     let summary = counts
         .iter()
-        .map(|(s, n)| format!("{n} {}", s.label().1))
+        .map(|(s, n)| format!("{}: {n}", s.label()))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(" · ");
     let tone = if sent == results.len() {
         Tone::Success
     } else {
@@ -185,7 +185,10 @@ fn Results(results: Vec<BulkResult>) -> impl IntoView {
     };
     view! {
         <div class="mt-6" data-testid="bulk-results">
-            <Alert tone>{format!("{} of {} invited: {summary}.", sent, results.len())}</Alert>
+            <Alert tone>
+                <p class="font-medium">{format!("{sent} of {} invited", results.len())}</p>
+                <p class="mt-1 text-sm">{summary}</p>
+            </Alert>
             <div class="mt-3 max-h-96 overflow-auto rounded-lg border border-slate-200">
                 <table class="w-full text-left text-sm">
                     <thead class="sticky top-0 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
@@ -198,7 +201,7 @@ fn Results(results: Vec<BulkResult>) -> impl IntoView {
                                 <tr data-testid="bulk-row" data-status=r.status.word()>
                                     <td class="break-all px-3 py-2 font-mono text-xs">{if r.email.is_empty() { "(empty)".to_owned() } else { r.email.clone() }}</td>
                                     <td class=format!("px-3 py-2 {class}")>
-                                        <span class="font-medium">{r.status.label().0}</span>
+                                        <span class="font-medium">{r.status.label()}</span>
                                         {r.message.map(|m| view! { <span class="block text-xs text-slate-500">{m}</span> })}
                                     </td>
                                 </tr>

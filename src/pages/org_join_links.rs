@@ -62,7 +62,7 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
     // A revoke posted without the island comes back here with its refusal.
     let (back, flash) = (here(), forms::take_flash());
     view! {
-        <section class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
+        <section id="join-links" class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
             <h2 id="join-links-heading" class="text-lg font-semibold text-slate-900">"Join links"</h2>
             <p class="mt-1 max-w-3xl text-sm text-slate-600">"A link anyone can open to join, without an invitation by email: post it in a chat, or print its QR code for a room. Each person joins once."</p>
             {flash.map(|f| view! { <div class="mt-4"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
@@ -258,6 +258,9 @@ fn LinkMaker(organization_id: String, children: Children) -> impl IntoView {
                 url: created.url,
                 token: created.token.expose().to_owned(),
             };
+            // The page loads again at the links, where the new one shows.
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_hash("join-links");
             flash_and_go(CREATED, &made, None)
         }
         Some(Err(e)) => error.set(Some(e)),
