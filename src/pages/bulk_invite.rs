@@ -165,7 +165,10 @@ fn ListSender(target: BulkTarget, children: Children) -> impl IntoView {
 /// The table of what happened to each row, with a count per result.
 #[component]
 fn Results(results: Vec<BulkResult>) -> impl IntoView {
-    let sent = results.iter().filter(|r| r.status.sent()).count();
+    let (sent, total) = (
+        results.iter().filter(|r| r.status.sent()).count(),
+        results.len(),
+    );
     let mut counts: Vec<(BulkStatus, usize)> = Vec::new();
     for r in &results {
         match counts.iter_mut().find(|(s, _)| *s == r.status) {
@@ -186,7 +189,7 @@ fn Results(results: Vec<BulkResult>) -> impl IntoView {
     view! {
         <div class="mt-6" data-testid="bulk-results">
             <Alert tone>
-                <p class="font-medium">{format!("{sent} of {} invited", results.len())}</p>
+                <p class="font-medium">{format!("{sent} of {total} invited")}</p>
                 <p class="mt-1 text-sm">{summary}</p>
             </Alert>
             <div class="mt-3 max-h-96 overflow-auto rounded-lg border border-slate-200">
