@@ -475,3 +475,66 @@ test("webhooks through the client's $fetch, signed as Standard Webhooks says", a
     receiver.close();
   }
 });
+
+test("join links and lists through the client's $fetch, beside organizationClient", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  await signUp(owner, "Jo Owner", `jo-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Joiners", slug: `joiners-${stamp}` }), "create");
+  const link = ok(
+    await owner.client.$fetch("/organization/create-join-link", {
+      method: "POST",
+      body: { organizationId: org.id, name: "Lobby", maxUses: 2 },
+    }),
+    "create-join-link",
+  );
+  assert.equal(link.name, "Lobby");
+  assert.equal(link.role, "member");
+  assert.match(link.url, new RegExp(`/join/${link.token}$`));
+
+  // Someone signs up with the link (a Gatehouse route, through $fetch), and
+  // organizationClient sees the membership as for any other.
+  const guest = person();
+  const joined = ok(
+    await guest.client.$fetch("/organization/signup-with-join-link", {
+      method: "POST",
+      body: { token: link.token, name: "Gus Guest", email: `gus-${stamp}@example.com`, password },
+    }),
+    "signup-with-join-link",
+  );
+  assert.equal(joined.member.organizationId, org.id);
+  guest.session.token = joined.token;
+  const mine = ok(await guest.client.organization.list(), "list");
+  assert.deepEqual(mine.map((o) => o.id), [org.id]);
+  const active = ok(await guest.client.organization.getActiveMember(), "getActiveMember");
+  assert.equal(active.role, "member");
+
+  // Someone with an account joins; the link counts both and names them.
+  const other = person();
+  await signUp(other, "Ola Other", `ola-${stamp}@example.com`);
+  ok(await other.client.$fetch("/organization/join", { method: "POST", body: { token: link.token } }), "join");
+  const links = ok(
+    await owner.client.$fetch("/organization/list-join-links", { query: { organizationId: org.id } }),
+    "list-join-links",
+  );
+  assert.equal(links[0].uses, 2);
+  assert.equal(links[0].status, "used");
+  assert.deepEqual(links[0].usedBy.map((u) => u.name).sort(), ["Gus Guest", "Ola Other"]);
+  const members = ok(await owner.client.organization.listMembers({ query: { organizationId: org.id } }), "listMembers");
+  assert.equal(members.total, 3);
+
+  // A list of people, each with a result.
+  const bulk = ok(
+    await owner.client.$fetch("/organization/invite-members", {
+      method: "POST",
+      body: {
+        organizationId: org.id,
+        invitations: [{ email: `a-${stamp}@example.com` }, { email: "nope" }, { email: `gus-${stamp}@example.com` }],
+      },
+    }),
+    "invite-members",
+  );
+  assert.deepEqual(bulk.results.map((r) => r.status), ["invited", "invalid_email", "already_member"]);
+  const invitations = ok(await owner.client.organization.listInvitations({ query: { organizationId: org.id } }), "listInvitations");
+  assert.deepEqual(invitations.map((i) => i.email), [`a-${stamp}@example.com`]);
+});
