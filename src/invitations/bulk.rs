@@ -109,6 +109,20 @@ pub struct BulkResult {
 }
 
 impl BulkResult {
+    /// A row invited: now, or again (`resent`).
+    pub fn sent(email: String, invitation_id: String, resent: bool) -> Self {
+        Self {
+            email,
+            status: if resent {
+                BulkStatus::Resent
+            } else {
+                BulkStatus::Invited
+            },
+            invitation_id: Some(invitation_id),
+            message: None,
+        }
+    }
+
     pub fn refused(email: String, status: BulkStatus, e: &ApiError) -> Self {
         Self {
             email,
@@ -165,6 +179,42 @@ pub fn rows_of(slice: &ListSlice) -> Result<(Vec<BulkRow>, usize), ApiError> {
         })
         .collect();
     Ok((rows, total))
+}
+
+/// A request's rows, checked before any work: at most [`MAX_ROWS`], and
+/// at least one.
+pub fn checked(rows: Option<Vec<BulkRow>>) -> Result<Vec<BulkRow>, ApiError> {
+    let rows = rows.unwrap_or_default();
+    if rows.len() > MAX_ROWS {
+        return Err(too_many());
+    }
+    if rows.is_empty() {
+        return Err(empty());
+    }
+    Ok(rows)
+}
+
+/// Invites each row in turn (`invite`, its own transaction) and gives
+/// every row its result: a refusal about the row becomes its status, and
+/// any other error (the database gone) ends the request with it.
+#[cfg(feature = "ssr")]
+pub async fn each_row<F, Fut>(rows: Vec<BulkRow>, mut invite: F) -> Result<BulkResponse, ApiError>
+where
+    F: FnMut(BulkRow) -> Fut,
+    Fut: std::future::Future<Output = Result<BulkResult, ApiError>>,
+{
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        let email = row.email.clone();
+        results.push(match invite(row).await {
+            Ok(done) => done,
+            Err(e) => match BulkStatus::of(e.code) {
+                Some(status) if e.status() < 500 => BulkResult::refused(email, status, &e),
+                _ => return Err(e),
+            },
+        });
+    }
+    Ok(BulkResponse { results })
 }
 
 /// The refusal of a list longer than [`MAX_ROWS`].

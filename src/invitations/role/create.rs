@@ -23,7 +23,7 @@ use crate::{
     email::{self, templates, Cause},
     error::{ApiError, ApiResult, Code},
     invitations::{
-        bulk::{self, BulkResponse, BulkResult, BulkRow, BulkStatus},
+        bulk::{self, BulkResponse, BulkResult, BulkRow},
         secret::{self, display_code, Hashes, SecretKind},
         store::role::{self as store, InviteRow, NewInvite},
     },
@@ -342,28 +342,15 @@ pub async fn create_bulk(
     body: CreateBulkBody,
     ip: &str,
 ) -> ApiResult<BulkResponse> {
-    let rows = body.invitations.unwrap_or_default();
-    if rows.len() > bulk::MAX_ROWS {
-        return Err(bulk::too_many());
-    }
-    if rows.is_empty() {
-        return Err(bulk::empty());
-    }
+    let rows = bulk::checked(body.invitations)?;
     if ranks::grantable(&config.roles, config.invitations.rank_rule, &me.role).is_empty() {
         return Err(GrantRefusal::NoPermission.into());
     }
     let resend = body.resend.unwrap_or(false);
-    let mut results = Vec::with_capacity(rows.len());
-    for row in rows {
-        results.push(match invite_row(db, config, me, &row, resend, ip).await {
-            Ok(done) => done,
-            Err(e) => match BulkStatus::of(e.code) {
-                Some(status) if e.status() < 500 => BulkResult::refused(row.email, status, &e),
-                _ => return Err(e),
-            },
-        });
-    }
-    Ok(BulkResponse { results })
+    bulk::each_row(rows, |row| async move {
+        invite_row(db, config, me, &row, resend, ip).await
+    })
+    .await
 }
 
 async fn invite_row(
@@ -403,12 +390,7 @@ async fn invite_row(
             ));
         }
     }
-    let done = |status, invitation_id| BulkResult {
-        email: email.as_str().to_owned(),
-        status,
-        invitation_id: Some(invitation_id),
-        message: None,
-    };
+    let done = |id, resent| BulkResult::sent(email.as_str().to_owned(), id, resent);
     if let Some(id) = store::open_for_email(db, email.as_str(), clock::now_ms()).await? {
         if !resend {
             return Err(ApiError::new(
@@ -417,7 +399,7 @@ async fn invite_row(
             ));
         }
         super::manage::resend(db, config, me, &id, ip).await?;
-        return Ok(done(BulkStatus::Resent, id));
+        return Ok(done(id, true));
     }
     let spec = NewInvites {
         role: role.to_owned(),
@@ -434,7 +416,7 @@ async fn invite_row(
         .first()
         .map(|c| c.row.id.clone())
         .ok_or_else(ApiError::internal)?;
-    Ok(done(BulkStatus::Invited, id))
+    Ok(done(id, false))
 }
 
 /// better-invite's answer: a public invitation's secret in `message`, or a

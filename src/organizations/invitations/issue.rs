@@ -17,7 +17,7 @@ use crate::{
     error::{ApiError, ApiResult, Code},
     invitations::{
         accept,
-        bulk::{self, BulkResponse, BulkResult, BulkRow, BulkStatus},
+        bulk::{self, BulkResponse, BulkResult, BulkRow},
         secret::{self, Hashes, SecretKind},
         status::Status,
         store::organization::{self as store, InvitationRow, NewInvitation},
@@ -125,13 +125,7 @@ pub async fn invite_members(
     body: InviteMembersBody,
     ip: &str,
 ) -> ApiResult<BulkResponse> {
-    let rows = body.invitations.unwrap_or_default();
-    if rows.len() > bulk::MAX_ROWS {
-        return Err(bulk::too_many());
-    }
-    if rows.is_empty() {
-        return Err(bulk::empty());
-    }
+    let rows = bulk::checked(body.invitations)?;
     let key = named_or_active(me, body.organization_id)?;
     let o = organizations::find(db.pool(), &key)
         .await?
@@ -148,45 +142,26 @@ pub async fn invite_members(
     }
     let teams = teams::store::for_organization(db, &o.id).await?;
     let resend = body.resend.unwrap_or(false);
-    let mut results = Vec::with_capacity(rows.len());
-    for row in rows {
-        let outcome = match row_grant(&teams, &row) {
-            Ok((roles, team)) => {
-                crate::server::db::retrying(|| {
-                    invite_one(
-                        db,
-                        config,
-                        me,
-                        &o.id,
-                        team.as_deref(),
-                        &row.email,
-                        &roles,
-                        resend,
-                        ip,
-                    )
-                })
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        results.push(match outcome {
-            Ok((invitation, resent)) => BulkResult {
-                email: invitation.email,
-                status: if resent {
-                    BulkStatus::Resent
-                } else {
-                    BulkStatus::Invited
-                },
-                invitation_id: Some(invitation.id),
-                message: None,
-            },
-            Err(e) => match BulkStatus::of(e.code) {
-                Some(status) if e.status() < 500 => BulkResult::refused(row.email, status, &e),
-                _ => return Err(e),
-            },
-        });
-    }
-    Ok(BulkResponse { results })
+    let (teams, organization) = (&teams, o.id.as_str());
+    bulk::each_row(rows, |row| async move {
+        let (roles, team) = row_grant(teams, &row)?;
+        let (invitation, resent) = crate::server::db::retrying(|| {
+            invite_one(
+                db,
+                config,
+                me,
+                organization,
+                team.as_deref(),
+                &row.email,
+                &roles,
+                resend,
+                ip,
+            )
+        })
+        .await?;
+        Ok(BulkResult::sent(invitation.email, invitation.id, resent))
+    })
+    .await
 }
 
 /// A row's roles (`member` when it names none) and its team, by id or by
