@@ -110,6 +110,9 @@ test("a public code with max uses 2 works twice and then refuses", async ({ brow
   await owner.getByRole("button", { name: "Create invitation" }).click();
   const code = (await owner.getByTestId("invite-code").textContent())!.trim();
   expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  // A shareable invitation comes with its QR code, drawn by the server.
+  const qr = owner.getByTestId("invite-qr");
+  await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   await shot(owner, "invite-created-code");
 
   // The owner outranks the role on offer: the code would change nothing.

@@ -26,7 +26,7 @@ test("an owner shares a join link with its QR code; people join through it", asy
   expect(url).toMatch(/\/join\/[A-Za-z0-9_-]{43}$/);
   const qr = created.getByTestId("join-link-qr");
   await expect(qr).toBeVisible();
-  expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+  await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   const row = owner.page.getByTestId("join-link-row").filter({ hasText: "Spring cohort" });
   await expect(row.getByTestId("join-link-uses")).toHaveText("0 of 5 uses");
   await expect(row.getByTestId("join-link-status")).toHaveText("open");
@@ -36,7 +36,8 @@ test("an owner shares a join link with its QR code; people join through it", asy
   await card.goto(`${url}/qr`);
   await expect(card.getByTestId("qr-card")).toContainText(`Join ${name}`);
   await expect(card.getByTestId("qr-card-url")).toHaveText(url);
-  expect(await card.getByRole("img", { name: "QR code of the link" }).evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).toBe(true);
+  const printed = card.getByRole("img", { name: "QR code of the link" });
+  await expect.poll(() => printed.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   await shot(card, "join-link-card");
 
   // Someone new opens it, creates an account and is in.

@@ -409,7 +409,16 @@ fn CreatedInvite() -> impl IntoView {
                         <h2 class="font-semibold text-emerald-900">"Invitation ready"</h2>
                         <button type="button" class="text-sm text-emerald-800 hover:underline" on:click=move |_| result.set(None)>"Dismiss"</button>
                     </div>
-                    <div class="mt-2">{body}</div>
+                    <div class="mt-2 flex flex-col gap-5 sm:flex-row sm:items-start">
+                        <div class="min-w-0 flex-1">{body}</div>
+                        {r.url.clone().map(|url| view! {
+                            <div class="shrink-0 text-center">
+                                <img src=format!("{url}/qr.svg") alt="QR code of the invitation" width="144" height="144"
+                                    class="mx-auto h-36 w-36 rounded-md border border-emerald-200 bg-white p-2" data-testid="invite-qr" />
+                                <a href=format!("{url}/qr") target="_blank" class="mt-2 inline-block text-sm font-medium text-emerald-800 hover:underline">"Printable card"</a>
+                            </div>
+                        })}
+                    </div>
                 </section>
             }
         })
