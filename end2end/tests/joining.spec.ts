@@ -107,3 +107,35 @@ test("a pasted list of 100 people gets a result for each, and again changes noth
   await expect(owner.page).toHaveURL(`/orgs/${slug}/invitations`);
   await expect(owner.page.getByTestId("invitation-row").filter({ hasText: `p0-${run}@example.com` })).toBeVisible();
 });
+
+test("people ask to join through a link that needs approval; the owner answers from the members tab", async ({ browser }) => {
+  const { owner, name, slug } = await ownerWithOrganization(browser);
+  const form = owner.page.getByRole("form", { name: "Make a join link" });
+  await form.getByLabel("Link name").fill("Front door");
+  await form.getByLabel("An admin approves each person").check();
+  await form.getByRole("button", { name: "Make join link" }).click();
+  const url = (await owner.page.getByTestId("join-link-url").textContent())!.trim();
+  await expect(owner.page.getByTestId("join-link-row").filter({ hasText: "Front door" })).toContainText("needs approval");
+
+  const asker = await signedUp(browser, "Ana");
+  await asker.page.goto(url);
+  await asker.page.getByLabel("A word for them").fill("I run the Tuesday group.");
+  await asker.page.getByRole("button", { name: `Ask to join ${name}` }).click();
+  await expect(asker.page.getByTestId("join-request-pending")).toContainText(`You asked to join ${name}`);
+  await shot(asker.page, "join-request-sent");
+
+  await owner.page.goto(`/orgs/${slug}`);
+  const request = owner.page.getByTestId("join-request").filter({ hasText: asker.email });
+  await expect(request).toContainText("I run the Tuesday group.");
+  await expect(request).toContainText("through “Front door”");
+  await shot(owner.page, "join-requests-queue");
+  await request.getByLabel("As").selectOption("admin");
+  await request.getByRole("button", { name: "Approve" }).click();
+  await expect(owner.page.getByTestId("join-request")).toHaveCount(0);
+  const row = owner.page.getByTestId("member-row").filter({ hasText: asker.email });
+  await expect(row).toContainText("admin");
+
+  await asker.page.goto("/dashboard");
+  await expect(asker.page.getByTestId("my-join-requests")).toContainText("approved");
+  await expect(asker.page.getByTestId("organizations")).toContainText(name);
+});

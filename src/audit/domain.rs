@@ -81,7 +81,7 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 47] = [
+pub const ACTIONS: [&str; 50] = [
     "session.sign-in",
     "session.sign-out",
     "user.sign-up",
@@ -116,6 +116,9 @@ pub const ACTIONS: [&str; 47] = [
     "organization.join-link.create",
     "organization.join-link.revoke",
     "organization.join-link.join",
+    "organization.join-request.create",
+    "organization.join-request.approve",
+    "organization.join-request.decline",
     "organization.team.create",
     "organization.team.update",
     "organization.team.delete",

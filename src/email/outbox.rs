@@ -26,6 +26,8 @@ pub enum Kind {
     Enrollment,
     EmailVerification,
     OrganizationInvitation,
+    /// The answer to a request to join an organization.
+    JoinRequest,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::Enrollment => "enrollment",
             Kind::EmailVerification => "email-verification",
             Kind::OrganizationInvitation => "organization-invitation",
+            Kind::JoinRequest => "join-request",
         }
     }
 }

@@ -259,6 +259,78 @@ pub fn organization_invitation(p: OrganizationInvitation<'_>) -> Message {
     }
 }
 
+/// What an organization's admins answered a request to join.
+#[derive(Debug, Clone, Copy)]
+pub enum JoinRequestAnswer<'a> {
+    Approved { role: &'a str },
+    Declined { message: Option<&'a str> },
+}
+
+pub struct JoinRequestAnswered<'a> {
+    pub to: &'a str,
+    pub organization: &'a str,
+    pub answer: JoinRequestAnswer<'a>,
+    /// The organization's page, for an approved request.
+    pub link: &'a str,
+    pub request_id: &'a str,
+}
+
+/// The answer to a request to join: no secret, only the news (and, when
+/// approved, where the organization is).
+pub fn join_request_answered(p: JoinRequestAnswered<'_>) -> Message {
+    let org = single_line(p.organization);
+    let (subject, text, html) = match p.answer {
+        JoinRequestAnswer::Approved { role } => {
+            let role = single_line(role).replace(',', " and ");
+            let subject = format!("You joined {org} on Gatehouse");
+            let text = format!(
+                "Hello,\n\nYour request to join {org} was approved: you are a member, as {role}.\n\n\
+                 Open it here:\n\n{link}\n",
+                link = p.link,
+            );
+            let html = layout(
+                &subject,
+                &format!(
+                    "<p>Hello,</p><p>Your request to join <strong>{org}</strong> was approved: you are a member, as <strong>{role}</strong>.</p>{button}",
+                    org = escape(&org),
+                    role = escape(&role),
+                    button = button(p.link, &format!("Open {org}")),
+                ),
+            );
+            (subject, text, html)
+        }
+        JoinRequestAnswer::Declined { message } => {
+            let subject = format!("Your request to join {org}");
+            let said = message
+                .map(|m| format!("\n\nThey wrote:\n\n{m}"))
+                .unwrap_or_default();
+            let text =
+                format!("Hello,\n\nThe admins of {org} declined your request to join.{said}\n");
+            let said_html = message
+                .map(|m| format!("<p>They wrote:</p><blockquote>{}</blockquote>", escape(m)))
+                .unwrap_or_default();
+            let html = layout(
+                &subject,
+                &format!(
+                    "<p>Hello,</p><p>The admins of <strong>{org}</strong> declined your request to join.</p>{said_html}",
+                    org = escape(&org),
+                ),
+            );
+            (subject, text, html)
+        }
+    };
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::JoinRequest,
+        related_id: Some(p.request_id.to_owned()),
+        secret: None,
+        secret_expires_at: None,
+    }
+}
+
 /// A duration as people say it: "1 hour", "2 days", "90 minutes".
 pub fn spoken(d: std::time::Duration) -> String {
     let secs = d.as_secs();

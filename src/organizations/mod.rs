@@ -9,6 +9,7 @@ pub mod domain;
 pub mod invitations;
 #[cfg(feature = "ssr")]
 mod members;
+pub mod requests;
 pub mod roles;
 #[cfg(feature = "ssr")]
 mod service;

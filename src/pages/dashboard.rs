@@ -6,6 +6,7 @@ use crate::{
     accounts::SessionWithUser,
     organizations::{
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
+        requests::{list_my_join_requests, JoinRequestView},
         MyOrganizations,
     },
     pages::{
@@ -27,6 +28,7 @@ pub fn DashboardPage() -> impl IntoView {
         || (),
         |_| list_user_invitations(UserInvitationsQuery::default()),
     );
+    let requests = Resource::new(|| (), |_| list_my_join_requests());
     // What a form of this page (accept, decline, verify) posted without
     // JavaScript brought back.
     let flash = take_flash();
@@ -41,6 +43,7 @@ pub fn DashboardPage() -> impl IntoView {
                         organizations=organizations.get().and_then(Result::ok).unwrap_or_default()
                         // Unverified addresses see no inbox: the banner asks to verify first.
                         inbox=inbox.get().and_then(Result::ok).unwrap_or_default()
+                        requests=requests.get().and_then(Result::ok).unwrap_or_default()
                     />
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
@@ -55,6 +58,7 @@ fn Dashboard(
     session: SessionWithUser,
     organizations: MyOrganizations,
     inbox: Vec<UserInvitation>,
+    requests: Vec<JoinRequestView>,
 ) -> impl IntoView {
     let user = session.user;
     let user_email = user.email.clone();
@@ -90,9 +94,39 @@ fn Dashboard(
                 </dl>
             </section>
             <Inbox invitations=inbox email=user_email />
+            <MyRequests requests />
             <Organizations mine=organizations />
         </div>
     }
+}
+
+/// The person's requests to join, open ones and those answered in the
+/// last weeks (the answer came by email too).
+#[component]
+fn MyRequests(requests: Vec<JoinRequestView>) -> impl IntoView {
+    const SHOWN: usize = 5;
+    (!requests.is_empty()).then(|| {
+        view! {
+            <section class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" aria-labelledby="requests-heading" data-testid="my-join-requests">
+                <h2 id="requests-heading" class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Your requests to join"</h2>
+                <ul class="mt-3 divide-y divide-slate-100 text-sm">
+                    {requests.into_iter().take(SHOWN).map(|r| {
+                        let (label, class) = match r.status.as_str() {
+                            "pending" => ("waiting for an answer", "bg-amber-100 text-amber-900"),
+                            "approved" => ("approved", "bg-emerald-100 text-emerald-800"),
+                            _ => ("declined", "bg-slate-200 text-slate-700"),
+                        };
+                        view! {
+                            <li class="flex flex-wrap items-center justify-between gap-2 py-2">
+                                <span class="font-medium text-slate-900">{r.organization_name}</span>
+                                <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 #[component]

@@ -63,7 +63,8 @@ fn welcome_path(redirect: Option<&str>) -> String {
 pub enum AnyInvitation {
     Role(InvitePreview),
     Organization(JoinPreview),
-    JoinLink(JoinLinkPage),
+    /// Boxed: a page with a viewer's request is the largest of the three.
+    JoinLink(Box<JoinLinkPage>),
 }
 
 /// What `/invite/{token}` and `/join/{token}` show: the invitations core
@@ -104,7 +105,7 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
             .map(AnyInvitation::Role),
         Some(Found::JoinLink(d)) => page_of(db, viewer.as_ref(), d)
             .await
-            .map(AnyInvitation::JoinLink),
+            .map(|page| AnyInvitation::JoinLink(Box::new(page))),
         // Both kinds' tables were asked already.
         None => Err(redeem::invalid_token()),
     }
@@ -128,7 +129,7 @@ pub fn InvitePage() -> impl IntoView {
             {move || preview.get().map(|result| match result {
                 Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
                 Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}
         </Suspense>
@@ -472,6 +473,7 @@ pub fn InviteSignUpPage() -> impl IntoView {
                                 organization=p.organization_name.clone()
                                 slug=p.organization_slug.clone()
                                 domains=p.allowed_domains.clone()
+                                approval=p.require_approval
                                 back=back.clone()
                                 flash=flash.clone()
                             />
@@ -482,7 +484,7 @@ pub fn InviteSignUpPage() -> impl IntoView {
                         </Card>
                     }.into_any()
                 }
-                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page token=token.get_untracked() /> }.into_any(),
+                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token=token.get_untracked() /> }.into_any(),
                 Err(e) => view! { <NotValid error=e /> }.into_any(),
             })}}
         </Suspense>

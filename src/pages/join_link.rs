@@ -18,7 +18,7 @@ use crate::{
     },
     ui::{
         format_time, go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn,
-        SubmitButton, Tone, BUTTON, LINK,
+        SubmitButton, Tone, BUTTON, INPUT, LABEL, LINK,
     },
 };
 
@@ -96,9 +96,15 @@ fn next_step(page: JoinLinkPage, token: String) -> AnyView {
             </p>
         }
         .into_any(),
+        NextStep::Accept if page.request.is_some() => view! {
+            <div data-testid="join-request-pending">
+                <Alert tone=Tone::Info>{format!("You asked to join {}. Its admins will answer; we email you either way.", p.organization_name)}</Alert>
+            </div>
+        }
+        .into_any(),
         NextStep::Accept => view! {
             <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{page.viewer_email.unwrap_or_default()}</strong>"."</p>
-            <JoinLinkButton token slug=p.organization_slug organization=p.organization_name back />
+            <JoinLinkButton token slug=p.organization_slug organization=p.organization_name back approval=p.require_approval />
         }
         .into_any(),
         NextStep::VerifyEmail => {
@@ -134,18 +140,33 @@ fn next_step(page: JoinLinkPage, token: String) -> AnyView {
 /// (`pages::forms`) makes its post the `organization/join` call and goes
 /// on to the welcome page, or back here with the refusal, which the page
 /// shows above the link.
+/// Through a link that needs approval, it asks instead, with a message
+/// for the admins, and comes back to the link, which then says so.
 #[component]
 fn JoinLinkButton(
     token: String,
     slug: String,
     organization: String,
     back: String,
+    approval: bool,
 ) -> impl IntoView {
+    let next = if approval {
+        back.clone()
+    } else {
+        welcome(&slug)
+    };
     view! {
         <form method="post" action=JoinWithLink::PATH>
-            <FormReturn back next=welcome(&slug) />
+            <FormReturn back next />
             <input type="hidden" name="token" value=token />
-            <button type="submit" class=BUTTON>{format!("Join {organization}")}</button>
+            {approval.then(|| view! {
+                <p class="mb-3 text-sm text-slate-700">"The organization's admins approve each person who asks."</p>
+                <label for="join-message" class=LABEL>"A word for them"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                <textarea id="join-message" name="message" rows="3" maxlength="500" class=format!("{INPUT} mb-4")></textarea>
+            })}
+            <button type="submit" class=BUTTON>
+                {if approval { format!("Ask to join {organization}") } else { format!("Join {organization}") }}
+            </button>
         </form>
     }
 }
@@ -158,6 +179,8 @@ pub fn JoinLinkSignUpForm(
     slug: String,
     /// The domains the address must be at; empty for any.
     domains: Vec<String>,
+    /// The link needs an admin's approval: signing up asks to join.
+    approval: bool,
     back: String,
     flash: Option<FormFlash>,
 ) -> impl IntoView {
@@ -168,10 +191,12 @@ pub fn JoinLinkSignUpForm(
     let sign_up = Action::new(|body: &SignUpWithJoinLinkBody| sign_up_with_join_link(body.clone()));
     // With domains, the address is verified first: the verification
     // email's link comes back to the join link.
-    let next = if domains.is_empty() {
-        welcome(&slug)
-    } else {
+    let next = if !domains.is_empty() {
         format!("/join/{token}?verification=sent")
+    } else if approval {
+        format!("/join/{token}")
+    } else {
+        welcome(&slug)
     };
     let onward = next.clone();
     Effect::new(move |_| match sign_up.value().get() {

@@ -44,6 +44,8 @@ pub mod org_invitations;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_join_links;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
+pub mod org_requests;
+#[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_roles;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_teams;

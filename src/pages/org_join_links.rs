@@ -132,6 +132,7 @@ fn LinkRow(
                     <p class="mt-1 text-xs text-slate-500">
                         <span data-testid="join-link-uses">{uses}</span>" · "{when}
                         {(!link.allowed_domains.is_empty()).then(|| format!(" · only {}", link.allowed_domains.join(", ")))}
+                        {link.require_approval.then_some(" · needs approval")}
                     </p>
                     {(!used_by.is_empty()).then(|| view! {
                         <details class="mt-2 text-sm">
@@ -242,6 +243,10 @@ fn NewJoinLinkForm(
                 <input id="join-link-domains" name="domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint" />
                 <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
             </div>
+            <label class="mt-4 flex items-start gap-2 text-sm text-slate-800">
+                <input type="checkbox" name="approval" class="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600" />
+                <span>"An admin approves each person"<span class="block text-xs text-slate-500">"People who use the link ask to join; their requests wait on the Members tab."</span></span>
+            </label>
         </LinkMaker>
     }
 }
@@ -297,7 +302,7 @@ fn LinkMaker(organization_id: String, children: Children) -> impl IntoView {
             max_uses,
             allowed_domains: (!listed.is_empty()).then_some(listed),
             name: Some(fields.text("name")),
-            require_approval: None,
+            require_approval: Some(fields.checked("approval")),
         });
     };
     view! {

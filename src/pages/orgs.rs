@@ -26,8 +26,8 @@ use crate::{
         MEMBERS_PAGE,
     },
     pages::{
-        not_found::NotFoundPage, org_invitations::InvitationsTab, org_roles::RolesTab,
-        org_teams::TeamsTab,
+        not_found::NotFoundPage, org_invitations::InvitationsTab, org_requests::JoinRequests,
+        org_roles::RolesTab, org_teams::TeamsTab,
     },
     ui::{
         format_time, go_to, use_hydrated, Alert, LiveFieldset, PageLinks, Tone, BUTTON,
@@ -303,6 +303,11 @@ fn MembersTab(
     view! {
         {added.map(|email| view! {
             <Alert tone=Tone::Success>{email}" is now a member."</Alert>
+        })}
+        {page.can("invitation:create").then(|| view! {
+            <div class="mb-6">
+                <JoinRequests organization_id=page.organization.id.clone() roles=page.assignable_roles.clone() />
+            </div>
         })}
         <div class="grid grid-cols-1 gap-8 lg:grid-cols-3">
             <section class="lg:col-span-2" aria-label="Members">

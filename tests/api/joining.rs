@@ -713,7 +713,160 @@ async fn the_tab_sends_a_list_in_slices(backend: Backend) {
     assert_eq!(pending, 30);
 }
 
+/// A link that needs approval makes requests; admins who may invite
+/// approve them (with roles they may grant) or decline them, and the
+/// person is emailed either way.
+async fn approval_links_make_requests_that_admins_answer(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, admin, member) = organization(&app).await;
+    let res = make_link(
+        &app,
+        &admin,
+        json!({ "organizationId": org, "requireApproval": true, "name": "Door" }),
+    )
+    .await;
+    assert_eq!(res.body["requireApproval"], true);
+    let token = token_of(&res);
+    let before = members(&app, &org).await;
+
+    let ann = app.account("ann@else.io", "user").await;
+    let asked = post(
+        &app,
+        &ann,
+        "join",
+        json!({ "token": token, "message": " Hi, I'm on the team. " }),
+    )
+    .await;
+    assert_eq!(asked.status, 200, "{}", asked.text);
+    assert!(asked.body["member"].is_null());
+    let request = &asked.body["request"];
+    assert_eq!(request["status"], "pending");
+    assert_eq!(request["message"], "Hi, I'm on the team.");
+    assert_eq!(request["joinLinkName"], "Door");
+    let request_id = request["id"].as_str().unwrap().to_owned();
+    assert_eq!(members(&app, &org).await, before);
+    let again = join(&app, &ann, &token).await;
+    assert_eq!(code(&again), (409, "JOIN_REQUEST_ALREADY_PENDING"));
+    let page = app.get(&format!("/join/{token}"), Some(&ann)).await;
+    assert!(
+        page.text.contains("You asked to join Acme"),
+        "{}",
+        page.text
+    );
+    let mine = get(&app, &ann, "list-my-join-requests").await;
+    assert_eq!(mine.body[0]["status"], "pending");
+
+    let res = get(
+        &app,
+        &member,
+        &format!("list-join-requests?organizationId={org}"),
+    )
+    .await;
+    assert_eq!(code(&res), (403, "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS"));
+    let res = get(
+        &app,
+        &admin,
+        &format!("list-join-requests?organizationId={org}"),
+    )
+    .await;
+    assert_eq!(res.body[0]["email"], "ann@else.io");
+    let tab = app.get("/orgs/acme", Some(&admin)).await;
+    assert!(
+        tab.text.contains("Requests to join"),
+        "the members tab shows the queue"
+    );
+
+    // The granting rule holds for the roles given.
+    let approve = |cookie: String, role: Value| {
+        let body = json!({ "requestId": request_id, "role": role });
+        let app = &app;
+        async move { post(app, &cookie, "approve-join-request", body).await }
+    };
+    let res = approve(member.clone(), json!("member")).await;
+    assert_eq!(
+        code(&res),
+        (
+            403,
+            "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION"
+        )
+    );
+    let res = approve(admin.clone(), json!("owner")).await;
+    assert_eq!(
+        code(&res),
+        (403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE")
+    );
+    let res = approve(admin.clone(), json!("admin")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["member"]["role"], "admin");
+    assert_eq!(res.body["request"]["status"], "approved");
+    assert_eq!(members(&app, &org).await, before + 1);
+    let emails = app.emails_to("ann@else.io").await;
+    assert!(
+        emails.last().unwrap().contains("was approved"),
+        "{emails:?}"
+    );
+    let res = approve(admin.clone(), json!("admin")).await;
+    assert_eq!(code(&res), (409, "JOIN_REQUEST_ALREADY_ANSWERED"));
+
+    // A new person signs up through it: an account and a request.
+    let res = app
+        .post(
+            "/api/auth/organization/signup-with-join-link",
+            json!({ "token": token, "name": "Bo", "email": "bo@else.io", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.body["member"].is_null());
+    let bo_request = res.body["request"]["id"].as_str().unwrap().to_owned();
+    let bo = res.session_cookie().unwrap();
+    let long = "x".repeat(501);
+    let res = post(
+        &app,
+        &owner,
+        "decline-join-request",
+        json!({ "requestId": bo_request, "message": long }),
+    )
+    .await;
+    assert_eq!(code(&res), (400, "INVALID_REQUEST_BODY"));
+    let res = post(
+        &app,
+        &owner,
+        "decline-join-request",
+        json!({ "requestId": bo_request, "message": "Not this term." }),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["status"], "declined");
+    let emails = app.emails_to("bo@else.io").await;
+    assert!(
+        emails.last().unwrap().contains("Not this term."),
+        "{emails:?}"
+    );
+    // The link is used once per person, answered or not.
+    let res = join(&app, &bo, &token).await;
+    assert_eq!(code(&res), (409, "INVITATION_ALREADY_USED_BY_YOU"));
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'organization.join-request.%' order by created_at, id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "organization.join-request.create",
+            "organization.join-request.approve",
+            "organization.join-request.create",
+            "organization.join-request.decline"
+        ]
+    );
+}
+
 on_both_databases!(
+    approval_links_make_requests_that_admins_answer,
     join_links_are_made_shared_used_once_and_revoked,
     parallel_joins_never_exceed_the_uses,
     new_people_sign_up_with_a_link,

@@ -18,6 +18,8 @@ pub struct JoinLinkRow {
     pub uses: i64,
     /// Lower case; empty lets any address join.
     pub allowed_domains: Vec<String>,
+    /// Using it asks the organization's admins instead of joining.
+    pub require_approval: bool,
     pub status: String,
     pub expires_at: i64,
     pub created_by: String,
@@ -25,7 +27,7 @@ pub struct JoinLinkRow {
 }
 
 const COLUMNS: &str = "l.id, l.organization_id, l.name, l.role, l.team_id, l.max_uses, l.uses, \
-     l.allowed_domains, l.status, l.expires_at, l.created_by, l.created_at";
+     l.allowed_domains, l.require_approval, l.status, l.expires_at, l.created_by, l.created_at";
 
 impl JoinLinkRow {
     fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
@@ -41,6 +43,7 @@ impl JoinLinkRow {
             allowed_domains: domains
                 .map(|d| d.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            require_approval: row.try_get::<i64, _>("require_approval")? != 0,
             status: row.try_get("status")?,
             expires_at: row.try_get("expires_at")?,
             created_by: row.try_get("created_by")?,
@@ -68,6 +71,7 @@ pub struct NewJoinLink<'a> {
     pub token_hash: &'a str,
     pub max_uses: Option<i64>,
     pub allowed_domains: &'a [String],
+    pub require_approval: bool,
     pub expires_at: i64,
     pub created_by: &'a str,
 }
@@ -78,8 +82,8 @@ pub async fn insert(tx: &mut Tx, n: &NewJoinLink<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into join_links
              (id, organization_id, name, role, team_id, token_hash, max_uses, allowed_domains,
-              expires_at, created_by, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+              require_approval, expires_at, created_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(n.id)
     .bind(n.organization_id)
@@ -89,6 +93,7 @@ pub async fn insert(tx: &mut Tx, n: &NewJoinLink<'_>) -> sqlx::Result<()> {
     .bind(n.token_hash)
     .bind(n.max_uses)
     .bind(domains)
+    .bind(i64::from(n.require_approval))
     .bind(n.expires_at)
     .bind(n.created_by)
     .bind(now)

@@ -236,17 +236,7 @@ async fn invite_one(
             format!("{email} is already a member of {}.", o.name),
         ));
     }
-    // A team must be one of this organization's.
-    let team_id = match team {
-        None => None,
-        Some(id) => Some(
-            teams::store::find(&mut *tx, id)
-                .await?
-                .filter(|t| t.organization_id == o.id && settings.teams.enabled)
-                .ok_or_else(teams::service::team_not_found)?
-                .id,
-        ),
-    };
+    let team_id = teams::service::of_organization(&mut tx, &settings.teams, &o.id, team).await?;
     let expires_at = now + settings.invitation_expiry_ms();
     let secret = secret::draw(SecretKind::Link);
     let hash = Hashes::of_link(&secret).current;

@@ -106,7 +106,7 @@ fn authority_holds(inviter: Option<&MemberRow>, granted: &[(String, Statements)]
 /// What using an invitation of either organization kind grants: roles in
 /// an organization (comma-separated, as stored), perhaps a team, on the
 /// authority of whoever made it (its inviter, a join link's creator).
-pub(super) struct Grant<'a> {
+pub(in crate::organizations) struct Grant<'a> {
     pub organization_id: &'a str,
     pub role: &'a str,
     pub team_id: Option<&'a str>,
@@ -165,13 +165,14 @@ pub(super) async fn grantor_still_allowed(db: &Db, g: &Grant<'_>) -> ApiResult<b
 
 /// The membership a grant gives, inside the using transaction (the
 /// organization locked, the grant checked): within the membership limit,
-/// the member with its roles, the organization (and the grant's team) made
-/// the session's active one. Answers the new member's id.
-pub(super) async fn admit(
+/// the member with its roles, and the organization (and the grant's team)
+/// made the session's active one when the person is there (`session_id`;
+/// an approved request has none). Answers the new member's id.
+pub(in crate::organizations) async fn admit(
     tx: &mut Tx,
     config: &Config,
     g: &Grant<'_>,
-    (user_id, session_id): (&str, &str),
+    (user_id, session_id): (&str, Option<&str>),
 ) -> ApiResult<String> {
     let limit = config.organizations.membership_limit;
     if organizations::count_members(tx, g.organization_id).await? >= i64::from(limit) {
@@ -183,13 +184,15 @@ pub(super) async fn admit(
     let member_id = crypto::new_id();
     let roles: Vec<&str> = g.role.split(',').collect();
     organizations::insert_member(tx, &member_id, g.organization_id, user_id, &roles).await?;
-    organizations::set_active(&mut **tx, session_id, Some(g.organization_id)).await?;
+    if let Some(session_id) = session_id {
+        organizations::set_active(&mut **tx, session_id, Some(g.organization_id)).await?;
+    }
     join_team(tx, config, g.team_id, user_id, session_id).await?;
     Ok(member_id)
 }
 
 /// The new member as answers show it.
-pub(super) async fn admitted(
+pub(in crate::organizations) async fn admitted(
     tx: &mut Tx,
     organization_id: &str,
     member_id: &str,
@@ -210,7 +213,7 @@ async fn join(
     ip: &str,
 ) -> ApiResult<MemberRow> {
     settle(tx, i, Status::Used, "The invitation was accepted.").await?;
-    let member_id = admit(tx, config, &Grant::from(i), ids).await?;
+    let member_id = admit(tx, config, &Grant::from(i), (ids.0, Some(ids.1))).await?;
     let mut after =
         json!({ "organizationId": i.organization_id, "memberId": member_id, "role": i.role });
     if let (Some(after), Value::Object(extra)) = (after.as_object_mut(), extra) {
@@ -236,7 +239,7 @@ async fn join_team(
     config: &Config,
     team_id: Option<&str>,
     user_id: &str,
-    session_id: &str,
+    session_id: Option<&str>,
 ) -> ApiResult<()> {
     let settings = &config.organizations.teams;
     let Some(team_id) = team_id.filter(|_| settings.enabled) else {
@@ -246,7 +249,9 @@ async fn join_team(
         return Ok(());
     };
     teams::service::join(tx, settings, &team, user_id).await?;
-    teams::store::set_active(&mut **tx, session_id, Some(&team)).await?;
+    if let Some(session_id) = session_id {
+        teams::store::set_active(&mut **tx, session_id, Some(&team)).await?;
+    }
     Ok(())
 }
 

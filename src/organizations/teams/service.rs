@@ -51,6 +51,25 @@ pub fn team_not_found() -> ApiError {
     ApiError::new(Code::TeamNotFound, "Team not found")
 }
 
+/// The id of the team `team_id` names, inside `tx`, when it is one of the
+/// organization's and teams are on: what an invitation or a join link may
+/// put people in. None when no team is named.
+pub async fn of_organization(
+    tx: &mut Tx,
+    settings: &TeamSettings,
+    organization_id: &str,
+    team_id: Option<&str>,
+) -> ApiResult<Option<String>> {
+    let Some(id) = team_id.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let team = store::find(&mut **tx, id)
+        .await?
+        .filter(|t| t.organization_id == organization_id && settings.enabled)
+        .ok_or_else(team_not_found)?;
+    Ok(Some(team.id))
+}
+
 fn not_in_team() -> ApiError {
     ApiError::new(
         Code::UserIsNotAMemberOfTheTeam,

@@ -12,7 +12,7 @@ pub mod service;
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
-use super::super::MemberView;
+use super::super::{requests::JoinRequestView, MemberView};
 use crate::{
     error::ApiError,
     invitations::{next_step::NextStep, OneOrMany},
@@ -95,6 +95,8 @@ pub struct TokenQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JoinBody {
     pub token: Option<SecretText>,
+    /// For the admins, through a link that needs approval.
+    pub message: Option<String>,
 }
 
 /// What anyone holding the link may see: nothing about who used it.
@@ -112,6 +114,8 @@ pub struct JoinLinkPreview {
     pub inviter_name: String,
     pub team_name: Option<String>,
     pub allowed_domains: Vec<String>,
+    /// Using it asks the organization's admins, who approve or decline.
+    pub require_approval: bool,
 }
 
 /// `/join/{token}`: the preview and the one next step for its viewer.
@@ -122,11 +126,15 @@ pub struct JoinLinkPage {
     pub step: NextStep,
     pub viewer_email: Option<String>,
     pub reason: Option<String>,
+    /// The viewer's open request to join this organization, if any.
+    pub request: Option<JoinRequestView>,
 }
 
+/// A member, or, through a link that needs approval, the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JoinResponse {
-    pub member: MemberView,
+    pub member: Option<MemberView>,
+    pub request: Option<JoinRequestView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -144,8 +152,10 @@ pub struct SignUpWithJoinLinkResponse {
     pub token: SecretText,
     pub user: crate::accounts::UserView,
     /// None while the address must still be verified (a link for some
-    /// domains): the person joins by opening the link again once it is.
+    /// domains): the person joins by opening the link again once it is;
+    /// or when the link needs approval (`request` then).
     pub member: Option<MemberView>,
+    pub request: Option<JoinRequestView>,
 }
 
 /// Needs `invitation:create`; the roles must be the creator's to grant.
@@ -194,7 +204,8 @@ pub async fn get_join_link_preview(
     service::preview(cx.db(), token.trim()).await
 }
 
-/// Signed in: joins the link's organization.
+/// Signed in: joins the link's organization, or asks to, when the link
+/// needs an admin's approval.
 #[server(name = JoinWithLink, prefix = "/api/auth", endpoint = "organization/join", input = leptos::server_fn::codec::Json)]
 pub async fn join_with_link(#[server(flatten)] body: JoinBody) -> Result<JoinResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
@@ -203,7 +214,11 @@ pub async fn join_with_link(#[server(flatten)] body: JoinBody) -> Result<JoinRes
         .trim()
         .to_owned();
     let ip = cx.ip();
-    crate::server::db::retrying(|| service::join(cx.db(), cx.config(), &me, &token, &ip)).await
+    let note = body.message.clone();
+    crate::server::db::retrying(|| {
+        service::join(cx.db(), cx.config(), &me, &token, note.clone(), &ip)
+    })
+    .await
 }
 
 /// A new person creates their account with the link and joins, in one

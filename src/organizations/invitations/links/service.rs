@@ -35,7 +35,10 @@ use crate::{
     },
     organizations::{
         invitations::join::{admit, admitted, check_grantor, grantor_still_allowed, Grant},
-        members::{allows, check_grant, known_roles, member_not_found, member_view, refused},
+        members::{
+            allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
+        },
+        requests,
         service::{named_or_active, not_found},
         store as organizations, teams,
     },
@@ -63,17 +66,12 @@ struct Settings {
     expires_in_ms: i64,
     max_uses: Option<i64>,
     allowed_domains: Vec<String>,
+    require_approval: bool,
 }
 
 impl Settings {
     /// Everything but the roles and the team, which need the database.
     fn parse(body: &CreateJoinLinkBody) -> ApiResult<Self> {
-        if body.require_approval == Some(true) {
-            return Err(ApiError::new(
-                Code::InvalidRequestBody,
-                "Links that need an admin's approval are not available yet: make a link without it, or invite people by email.",
-            ));
-        }
         let allowed_domains = domains::parse_list(body.allowed_domains.as_deref().unwrap_or(&[]))?;
         let name = body.name.as_deref().map(str::trim).unwrap_or("");
         let name = if name.is_empty() { "Join link" } else { name };
@@ -101,6 +99,7 @@ impl Settings {
             expires_in_ms: expires_in * 1000,
             max_uses: body.max_uses,
             allowed_domains,
+            require_approval: body.require_approval.unwrap_or(false),
         })
     }
 }
@@ -131,7 +130,7 @@ fn view(l: &JoinLinkRow, uses: &[UseRow]) -> JoinLinkView {
         max_uses: l.max_uses,
         uses: l.uses,
         allowed_domains: l.allowed_domains.clone(),
-        require_approval: false,
+        require_approval: l.require_approval,
         created_by: l.created_by.clone(),
         created_at: clock::rfc3339(l.created_at),
         used_by: uses
@@ -184,26 +183,14 @@ pub async fn create(
     check_grant(
         &mut tx,
         &o.id,
-        &crate::organizations::members::authority(&creator),
+        &authority(&creator),
         &roles,
         Code::YouAreNotAllowedToInviteUserWithThisRole,
     )
     .await?;
-    let team_id = match body
-        .team_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        None => None,
-        Some(id) => Some(
-            teams::store::find(&mut *tx, id)
-                .await?
-                .filter(|t| t.organization_id == o.id && config.organizations.teams.enabled)
-                .ok_or_else(teams::service::team_not_found)?
-                .id,
-        ),
-    };
+    let teams = &config.organizations.teams;
+    let team_id =
+        teams::service::of_organization(&mut tx, teams, &o.id, body.team_id.as_deref()).await?;
     if store::count_open(&mut tx, &o.id, now).await? >= OPEN_LINK_LIMIT {
         return Err(ApiError::new(
             Code::JoinLinkLimitReached,
@@ -224,6 +211,7 @@ pub async fn create(
             token_hash: &Hashes::of_link(&token).current,
             max_uses: settings.max_uses,
             allowed_domains: &settings.allowed_domains,
+            require_approval: settings.require_approval,
             expires_at: now + settings.expires_in_ms,
             created_by: &me.user.id,
         },
@@ -241,6 +229,7 @@ pub async fn create(
                 "teamId": team_id,
                 "maxUses": settings.max_uses,
                 "allowedDomains": settings.allowed_domains,
+                "requireApproval": settings.require_approval,
                 "expiresAt": clock::rfc3339(now + settings.expires_in_ms),
             }))
             .ip(ip),
@@ -341,6 +330,7 @@ fn preview_of(d: &Described) -> JoinLinkPreview {
         inviter_name: d.creator_name.clone(),
         team_name: d.team_name.clone(),
         allowed_domains: l.allowed_domains.clone(),
+        require_approval: l.require_approval,
     }
 }
 
@@ -369,6 +359,14 @@ pub async fn page_of(db: &Db, viewer: Option<&Current>, d: Described) -> ApiResu
         }
         _ => false,
     };
+    let request = match viewer {
+        Some(v) => requests::store::for_user(db.pool(), &v.user.id)
+            .await?
+            .into_iter()
+            .find(|r| r.organization_id == l.organization_id && r.status == "pending")
+            .map(requests::service::view),
+        None => None,
+    };
     let step = next_step(Facts {
         kind: Kind::JoinLink,
         usable: reason.is_none(),
@@ -387,6 +385,7 @@ pub async fn page_of(db: &Db, viewer: Option<&Current>, d: Described) -> ApiResu
         step,
         viewer_email: viewer.map(|v| v.user.email.clone()),
         reason,
+        request,
     })
 }
 
@@ -410,20 +409,26 @@ async fn usable(tx: &mut Tx, token: &str) -> ApiResult<JoinLinkRow> {
 }
 
 /// Inside `tx`, the link checked: one use taken and recorded for this
-/// person, their membership, and the audit event. Answers the member id.
+/// person, and their membership with its audit event, or, through a link
+/// that needs approval, their request (`requests::service::ask`).
 async fn use_link(
     tx: &mut Tx,
     config: &Config,
     l: &JoinLinkRow,
-    ids: (&str, &str),
+    (user_id, session_id): (&str, &str),
     new_account: bool,
+    note: Option<&str>,
     ip: &str,
-) -> ApiResult<String> {
+) -> ApiResult<JoinResponse> {
     let now = clock::now_ms();
-    if !store::record_use(tx, &l.id, ids.0, now).await? {
+    let request = match l.require_approval {
+        true => Some(requests::service::ask(tx, l, user_id, note, ip).await?),
+        false => None,
+    };
+    if !store::record_use(tx, &l.id, user_id, now).await? {
         return Err(ApiError::new(
             Code::InvitationAlreadyUsedByYou,
-            "You joined through this link before: each person uses a link once.",
+            "You used this link before: each person uses a link once.",
         ));
     }
     if !store::take_use(tx, &l.id, now).await? {
@@ -432,11 +437,17 @@ async fn use_link(
             .refusal(Kind::JoinLink)
             .unwrap_or_else(link_not_found));
     }
-    let member_id = admit(tx, config, &grant(l), ids).await?;
+    if request.is_some() {
+        return Ok(JoinResponse {
+            member: None,
+            request,
+        });
+    }
+    let member_id = admit(tx, config, &grant(l), (user_id, Some(session_id))).await?;
     audit::record(
         tx,
         audit::Event::new("organization.join-link.join")
-            .actor(ids.0)
+            .actor(user_id)
             .target(&l.id)
             .after(json!({
                 "organizationId": l.organization_id,
@@ -447,7 +458,11 @@ async fn use_link(
             .ip(ip),
     )
     .await?;
-    Ok(member_id)
+    let member = admitted(tx, &l.organization_id, &member_id).await?;
+    Ok(JoinResponse {
+        member: Some(member_view(member, false)),
+        request: None,
+    })
 }
 
 /// Signed in: joins through the link. Its domains, if it names any, must
@@ -457,8 +472,10 @@ pub async fn join(
     config: &Config,
     me: &Current,
     token: &str,
+    note: Option<String>,
     ip: &str,
 ) -> ApiResult<JoinResponse> {
+    let note = requests::service::message(note.as_deref())?;
     let mut tx = db.begin().await?;
     let l = usable(&mut tx, token).await?;
     if !domains::allows(&l.allowed_domains, &me.user.email) {
@@ -477,12 +494,9 @@ pub async fn join(
         ));
     }
     let ids = (me.user.id.as_str(), me.session.id.as_str());
-    let member_id = use_link(&mut tx, config, &l, ids, false, ip).await?;
-    let member = admitted(&mut tx, &l.organization_id, &member_id).await?;
+    let done = use_link(&mut tx, config, &l, ids, false, note.as_deref(), ip).await?;
     tx.commit().await?;
-    Ok(JoinResponse {
-        member: member_view(member, false),
-    })
+    Ok(done)
 }
 
 /// A new account through the link, signed in at the end, in one
@@ -533,22 +547,22 @@ pub async fn sign_up(
         account_exists,
     )
     .await?;
-    let member = if l.allowed_domains.is_empty() {
+    let joined = if l.allowed_domains.is_empty() {
         let ids = (done.user.id.as_str(), done.session_id.as_str());
-        let member_id = use_link(&mut tx, config, &l, ids, true, client.ip).await?;
-        Some(member_view(
-            admitted(&mut tx, &l.organization_id, &member_id).await?,
-            false,
-        ))
+        use_link(&mut tx, config, &l, ids, true, None, client.ip).await?
     } else {
-        None
+        JoinResponse {
+            member: None,
+            request: None,
+        }
     };
     tx.commit().await?;
     Ok((
         SignUpWithJoinLinkResponse {
             token: done.token.into(),
             user: done.user.view(),
-            member,
+            member: joined.member,
+            request: joined.request,
         },
         done.verification_sent,
     ))
