@@ -21,10 +21,11 @@ test("people join an organization from its emailed invitation", async ({ browser
   await owner.page.getByRole("link", { name: "Invitations" }).click();
   await expect(owner.page).toHaveURL(`/orgs/${slug}/invitations`);
   await owner.page.getByLabel("Email addresses").fill(`${newcomer}, ${member.email}`);
-  await owner.page.getByRole("checkbox", { name: "admin" }).check();
-  await owner.page.getByRole("checkbox", { name: "member" }).uncheck();
+  const inviteForm = owner.page.getByRole("form", { name: "Invite people" });
+  await inviteForm.getByRole("checkbox", { name: "admin" }).check();
+  await inviteForm.getByRole("checkbox", { name: "member" }).uncheck();
   // A new organization's first team is named after it.
-  await owner.page.getByRole("form", { name: "Invite people" }).getByLabel("Team").selectOption({ label: name });
+  await inviteForm.getByLabel("Team").selectOption({ label: name });
   await owner.page.getByRole("button", { name: "Send invitations" }).click();
   await expect(owner.page.getByTestId("invitations-sent")).toContainText(`Invitation sent to ${newcomer}, ${member.email}.`);
   for (const email of [newcomer, member.email]) {

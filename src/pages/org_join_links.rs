@@ -243,10 +243,14 @@ fn NewJoinLinkForm(
                 <input id="join-link-domains" name="domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint" />
                 <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
             </div>
-            <label class="mt-4 flex items-start gap-2 text-sm text-slate-800">
-                <input type="checkbox" name="approval" class="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600" />
-                <span>"An admin approves each person"<span class="block text-xs text-slate-500">"People who use the link ask to join; their requests wait on the Members tab."</span></span>
-            </label>
+            <div class="mt-4 flex items-start gap-2">
+                <input id="join-link-approval" type="checkbox" name="approval" aria-describedby="join-link-approval-hint"
+                    class="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600" />
+                <div>
+                    <label for="join-link-approval" class="text-sm text-slate-800">"An admin approves each person"</label>
+                    <p id="join-link-approval-hint" class="text-xs text-slate-500">"People who use the link ask to join; their requests wait on the Members tab."</p>
+                </div>
+            </div>
         </LinkMaker>
     }
 }
