@@ -221,13 +221,24 @@ pub(super) async fn membership(
     id_or_slug: &str,
     user_id: &str,
 ) -> ApiResult<(OrganizationRow, MemberRow)> {
+    membership_or(db, id_or_slug, user_id, not_a_member).await
+}
+
+/// `membership`, answering `absent` to someone outside it (each endpoint
+/// keeps Better Auth's refusal for that).
+pub(super) async fn membership_or(
+    db: &Db,
+    id_or_slug: &str,
+    user_id: &str,
+    absent: fn() -> ApiError,
+) -> ApiResult<(OrganizationRow, MemberRow)> {
     let o = store::find(db.pool(), id_or_slug)
         .await?
         .ok_or_else(not_found)?;
     let member = store::members(db, &o.id, Some(user_id))
         .await?
         .pop()
-        .ok_or_else(not_a_member)?;
+        .ok_or_else(absent)?;
     Ok((o, member))
 }
 

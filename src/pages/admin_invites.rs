@@ -22,7 +22,7 @@ use crate::{
         status::Status,
         OneOrMany,
     },
-    pages::bulk_invite::{BulkInviteForm, BulkTarget},
+    pages::bulk_invite::BulkInviteForm,
     ui::{
         flash_and_go, format_time, split_addresses, take_flash, use_hydrated, Alert, CopyButton,
         LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
@@ -88,7 +88,7 @@ pub fn AdminInvitesPage() -> impl IntoView {
                             <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
                                 <div class="flex flex-col gap-6 lg:col-span-2">
                                     <InviteForm options=options.clone() />
-                                    <BulkInviteForm target=BulkTarget::Instance roles=options.roles.iter().map(|r| r.name.clone()).collect() teams=false />
+                                    <BulkInviteForm organization_id=None roles=options.roles.iter().map(|r| r.name.clone()).collect() teams=false />
                                 </div>
                                 <section class="lg:col-span-3" aria-label="Invitations list">
                                     <ListFilters status=status.clone() search=search.clone() />

@@ -6,36 +6,21 @@
 //! results table with what happened to it.
 
 use leptos::{prelude::*, task::spawn_local};
-use serde::{Deserialize, Serialize};
 
 use crate::{
     error::ApiError,
-    invitations::bulk::{BulkResult, BulkStatus, ListSlice, SliceResults, SLICE},
+    invitations::bulk::{BulkResult, BulkStatus, ListSlice, SLICE},
     organizations::invitations::invite_from_list,
     ui::{reload, use_hydrated, Alert, Submitted, Tone, BUTTON, INPUT, LABEL, SMALL_BUTTON},
 };
-
-/// Who the list invites people into.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum BulkTarget {
-    Instance,
-    Organization { id: String },
-}
-
-async fn send(target: &BulkTarget, slice: ListSlice) -> Result<SliceResults, ApiError> {
-    let organization_id = match target {
-        BulkTarget::Instance => None,
-        BulkTarget::Organization { id } => Some(id.clone()),
-    };
-    invite_from_list(organization_id, slice).await
-}
 
 /// The form: its fields are rendered on the server and read when it is
 /// sent (`ui::Submitted`); only sending, the progress and the results are
 /// the island's.
 #[component]
 pub fn BulkInviteForm(
-    target: BulkTarget,
+    /// The organization invited into; the instance when none.
+    organization_id: Option<String>,
     /// The roles the viewer may give; rows without one take the chosen.
     roles: Vec<String>,
     /// Whether the list may name teams (organizations' lists).
@@ -59,7 +44,7 @@ pub fn BulkInviteForm(
         )
     };
     view! {
-        <ListSender target>
+        <ListSender organization_id>
             <h2 class="text-lg font-semibold">"Invite from a list"</h2>
             <p class="mt-1 text-sm text-slate-600">"Paste a list or choose a CSV file. Each person gets an invitation by email; sending the same list again changes nothing."</p>
             <div class="mt-4">
@@ -92,13 +77,13 @@ pub fn BulkInviteForm(
 /// Sends the list a slice at a time: the chosen file's text, or else the
 /// pasted one.
 #[island]
-fn ListSender(target: BulkTarget, children: Children) -> impl IntoView {
+fn ListSender(organization_id: Option<String>, children: Children) -> impl IntoView {
     let hydrated = use_hydrated();
     let error = RwSignal::new(None::<ApiError>);
     // (rows sent, rows in all) while sending.
     let progress = RwSignal::new(None::<(usize, usize)>);
     let results = RwSignal::new(Vec::<BulkResult>::new());
-    let target = StoredValue::new(target);
+    let organization_id = StoredValue::new(organization_id);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if progress.get_untracked().is_some() {
@@ -114,7 +99,7 @@ fn ListSender(target: BulkTarget, children: Children) -> impl IntoView {
                 None => fields.text("text"),
             };
             let (role, resend) = (fields.text("role"), fields.checked("resend"));
-            let target = target.get_value();
+            let organization_id = organization_id.get_value();
             let mut offset = 0;
             loop {
                 let slice = ListSlice {
@@ -123,7 +108,7 @@ fn ListSender(target: BulkTarget, children: Children) -> impl IntoView {
                     resend,
                     offset,
                 };
-                match send(&target, slice).await {
+                match invite_from_list(organization_id.clone(), slice).await {
                     Ok(done) => {
                         offset += SLICE;
                         progress.set(Some((offset.min(done.total), done.total)));

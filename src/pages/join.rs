@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Where a new member lands.
-fn welcome(slug: &str) -> String {
+pub(crate) fn welcome(slug: &str) -> String {
     format!("/welcome?joined={slug}")
 }
 

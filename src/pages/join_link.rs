@@ -14,6 +14,7 @@ use crate::{
     },
     pages::{
         invite::SwitchAccount,
+        join::welcome,
         verify_email::{verification_sent, SendVerificationButton},
     },
     ui::{
@@ -21,10 +22,6 @@ use crate::{
         SubmitButton, Tone, BUTTON, INPUT, LABEL, LINK,
     },
 };
-
-fn welcome(slug: &str) -> String {
-    format!("/welcome?joined={slug}")
-}
 
 /// "acme.io" or "acme.io and acme.dev".
 fn domain_words(domains: &[String]) -> String {
@@ -140,6 +137,7 @@ fn next_step(page: JoinLinkPage, token: String) -> AnyView {
 /// (`pages::forms`) makes its post the `organization/join` call and goes
 /// on to the welcome page, or back here with the refusal, which the page
 /// shows above the link.
+///
 /// Through a link that needs approval, it asks instead, with a message
 /// for the admins, and comes back to the link, which then says so.
 #[component]

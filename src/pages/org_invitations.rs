@@ -20,7 +20,7 @@ use crate::{
         OrganizationPage,
     },
     pages::{
-        bulk_invite::{BulkInviteForm, BulkTarget},
+        bulk_invite::BulkInviteForm,
         org_join_links::JoinLinksSection,
         orgs::{RoleBadges, RoleCheckboxes},
     },
@@ -82,7 +82,7 @@ pub fn InvitationsTab(page: OrganizationPage) -> impl IntoView {
                         teams=page.teams.iter().map(|t| (t.id.clone(), t.name.clone())).collect()
                     />
                     <BulkInviteForm
-                        target=BulkTarget::Organization { id: organization_id.clone() }
+                        organization_id=Some(organization_id.clone())
                         roles=page.assignable_roles.clone()
                         teams=page.teams_enabled
                     />

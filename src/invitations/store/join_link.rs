@@ -56,10 +56,6 @@ impl JoinLinkRow {
     pub fn status_at(&self, now: i64) -> Status {
         Status::at(&self.status, self.expires_at, self.uses, self.max_uses, now)
     }
-
-    pub fn is_open(&self, now: i64) -> bool {
-        self.status_at(now) == Status::Pending
-    }
 }
 
 pub struct NewJoinLink<'a> {

@@ -26,7 +26,7 @@ use crate::{
     organizations::{
         domain::MemberRoles,
         members::{allows, authority, check_grant, known_roles, member_not_found, refused},
-        service::{named_or_active, not_found},
+        service::{membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -127,13 +127,7 @@ pub async fn invite_members(
 ) -> ApiResult<BulkResponse> {
     let rows = bulk::checked(body.invitations)?;
     let key = named_or_active(me, body.organization_id)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    let inviter = organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .pop()
-        .ok_or_else(member_not_found)?;
+    let (o, inviter) = membership_or(db, &key, &me.user.id, member_not_found).await?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,

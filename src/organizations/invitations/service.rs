@@ -22,7 +22,7 @@ use crate::{
     },
     organizations::{
         members::{allows, member_not_found, refused},
-        service::{named_or_active, not_found},
+        service::{membership_or, named_or_active},
         store as organizations,
     },
     server::{
@@ -211,18 +211,13 @@ pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<I
 /// `expired`.
 pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<InvitationView>> {
     let key = named_or_active(me, named)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    let member = organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .pop()
-        .ok_or_else(|| {
-            ApiError::new(
-                Code::YouAreNotAMemberOfThisOrganization,
-                "You are not a member of this organization",
-            )
-        })?;
+    let outsider = || {
+        ApiError::new(
+            Code::YouAreNotAMemberOfThisOrganization,
+            "You are not a member of this organization",
+        )
+    };
+    let (o, member) = membership_or(db, &key, &me.user.id, outsider).await?;
     if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
         return Err(ApiError::new(
             Code::YouAreNotAllowedToListInvitations,

@@ -21,7 +21,7 @@ use crate::{
         members::{
             allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
         },
-        service::{named_or_active, not_found},
+        service::{membership_or, named_or_active},
         store as organizations,
     },
     server::{
@@ -116,13 +116,7 @@ pub(crate) async fn ask(
 
 pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<JoinRequestView>> {
     let key = named_or_active(me, named)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    let member = organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .pop()
-        .ok_or_else(member_not_found)?;
+    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
     if !allows(&member, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToListInvitations,

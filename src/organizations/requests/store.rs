@@ -153,6 +153,27 @@ where
     .collect()
 }
 
+/// `user_id`'s open request to join the organization, if any.
+pub async fn pending_of<'e, E>(
+    executor: E,
+    organization_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<RequestRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(&format!(
+        "{SELECT} where r.organization_id = $1 and r.user_id = $2 and r.status = 'pending'"
+    ))
+    .bind(organization_id)
+    .bind(user_id)
+    .fetch_optional(executor)
+    .await?
+    .as_ref()
+    .map(RequestRow::from_row)
+    .transpose()
+}
+
 /// Someone's requests, newest first.
 pub async fn for_user<'e, E>(executor: E, user_id: &str) -> sqlx::Result<Vec<RequestRow>>
 where

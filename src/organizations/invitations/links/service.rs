@@ -39,7 +39,7 @@ use crate::{
             allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
         },
         requests,
-        service::{named_or_active, not_found},
+        service::{membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -249,13 +249,7 @@ pub async fn create(
 /// The organization's member `me`, if they may see its links.
 async fn may_list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<String> {
     let key = named_or_active(me, named)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    let member = organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .pop()
-        .ok_or_else(member_not_found)?;
+    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
     if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
         return Err(ApiError::new(
             Code::YouAreNotAllowedToListInvitations,
@@ -360,10 +354,8 @@ pub async fn page_of(db: &Db, viewer: Option<&Current>, d: Described) -> ApiResu
         _ => false,
     };
     let request = match viewer {
-        Some(v) => requests::store::for_user(db.pool(), &v.user.id)
+        Some(v) => requests::store::pending_of(db.pool(), &l.organization_id, &v.user.id)
             .await?
-            .into_iter()
-            .find(|r| r.organization_id == l.organization_id && r.status == "pending")
             .map(requests::service::view),
         None => None,
     };
