@@ -150,6 +150,23 @@ pub fn verification_required_before(doing: &str) -> ApiError {
     )
 }
 
+/// An address became verified, at sign-up with a proven address or later:
+/// inside that transaction, after the caller's own work in it (an
+/// invitation joined first, so a domain's policy never races it), what the
+/// features above plugged in runs (`config::Hooks`: a verified domain's
+/// policy may admit or invite the person).
+#[cfg(feature = "ssr")]
+pub async fn email_verified(
+    tx: &mut crate::server::db::Tx,
+    config: &crate::config::Config,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    match config.hooks.email_verified {
+        Some(hook) => hook(tx, config, user_id).await,
+        None => Ok(()),
+    }
+}
+
 /// The value of a required field, or `MISSING_FIELD` naming it.
 pub fn required<'a, T: AsRef<str>>(value: &'a Option<T>, field: &str) -> Result<&'a str, ApiError> {
     value.as_ref().map(AsRef::as_ref).ok_or_else(|| {
@@ -232,7 +249,7 @@ pub async fn reset_password(
     let cx = crate::context::RequestContext::current()?;
     cx.rate_limit("reset-password", cx.config().rate_limits.password_reset)
         .await?;
-    recovery::reset_password(cx.db(), body, &cx.ip()).await
+    recovery::reset_password(cx.db(), cx.config(), body, &cx.ip()).await
 }
 
 /// Sends a link that proves the caller reads this mailbox (Better Auth's

@@ -289,6 +289,7 @@ pub async fn verify_email(
                 .ip(ip),
         )
         .await?;
+        super::email_verified(&mut tx, config, &user.id).await?;
     }
     outbox::forget_secret(
         &mut tx,
@@ -336,6 +337,7 @@ fn reset_page(config: &Config, redirect_to: Option<&str>) -> ApiResult<url::Url>
 /// the account ends.
 pub async fn reset_password(
     db: &Db,
+    config: &Config,
     body: ResetPasswordBody,
     ip: &str,
 ) -> ApiResult<StatusResponse> {
@@ -364,7 +366,7 @@ pub async fn reset_password(
     .await?;
     store::set_password_hash(&mut tx, &user_id, &phc).await?;
     // The link came by email, so following it proves the address.
-    store::mark_email_verified(&mut tx, &user_id).await?;
+    let newly_verified = store::mark_email_verified(&mut tx, &user_id).await?;
     let ended = sessions::delete_all_for_user(&mut tx, &user_id).await?;
     audit::record(
         &mut tx,
@@ -375,6 +377,9 @@ pub async fn reset_password(
             .ip(ip),
     )
     .await?;
+    if newly_verified {
+        super::email_verified(&mut tx, config, &user_id).await?;
+    }
     tx.commit().await?;
     // Whoever reads the mailbox chose a new password: failed sign-ins
     // before it no longer make the owner wait.

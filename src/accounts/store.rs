@@ -220,13 +220,18 @@ pub async fn lock_user(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .map(drop)
 }
 
-pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<()> {
-    sqlx::query("update users set email_verified = 1, updated_at = $1 where id = $2")
-        .bind(clock::now_ms())
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+/// Marks the address verified; answers whether it was not before (then
+/// the caller runs `accounts::email_verified` once its own work is done).
+pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update users set email_verified = 1, updated_at = $1
+         where id = $2 and email_verified = 0",
+    )
+    .bind(clock::now_ms())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn insert_password_reset(

@@ -81,7 +81,7 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 50] = [
+pub const ACTIONS: [&str; 55] = [
     "session.sign-in",
     "session.sign-out",
     "user.sign-up",
@@ -119,6 +119,11 @@ pub const ACTIONS: [&str; 50] = [
     "organization.join-request.create",
     "organization.join-request.approve",
     "organization.join-request.decline",
+    "organization.domain.add",
+    "organization.domain.verify",
+    "organization.domain.remove",
+    "organization.domain.policy",
+    "organization.domain.join",
     "organization.team.create",
     "organization.team.update",
     "organization.team.delete",

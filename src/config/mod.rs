@@ -6,6 +6,7 @@
 //! loads them and checks the top-level keys.
 
 mod email;
+mod hooks;
 mod invitations;
 mod limits;
 mod organizations;
@@ -30,9 +31,12 @@ use self::{
 };
 pub use self::{
     email::{EmailSettings, SmtpSettings, SmtpTls},
+    hooks::{EmailVerified, HookFuture, Hooks},
     invitations::InvitationSettings,
     limits::{Limit, RateLimits},
-    organizations::{AllowCreate, CustomRoleSettings, OrganizationSettings, TeamSettings},
+    organizations::{
+        AllowCreate, CustomRoleSettings, DomainSettings, OrganizationSettings, TeamSettings,
+    },
     retention::RetentionSettings,
     webhooks::{ConfiguredWebhook, WebhookSettings},
 };
@@ -171,6 +175,8 @@ pub struct Config {
     pub organizations: OrganizationSettings,
     pub retention: RetentionSettings,
     pub webhooks: WebhookSettings,
+    /// Plugged in by `startup`; none elsewhere (tools, unit tests).
+    pub hooks: Hooks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +324,7 @@ impl Config {
             organizations,
             retention,
             webhooks,
+            hooks: Hooks::default(),
         })
     }
 

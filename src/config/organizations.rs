@@ -1,5 +1,5 @@
 //! `[organizations]`: who may create them, their limits, teams and custom
-//! roles (SPEC §3 "Organizations").
+//! roles, verified domains (SPEC §3 "Organizations", issue 26).
 
 use std::time::Duration;
 
@@ -25,6 +25,113 @@ pub(super) struct RawOrganizations {
     pub(super) cancel_pending_on_reinvite: bool,
     pub(super) teams: TeamSettings,
     pub(super) custom_roles: CustomRoleSettings,
+    pub(super) domains: RawDomains,
+}
+
+/// `[organizations.domains]`: verified email domains (issue 26).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDomains {
+    /// Domains anyone can have an address at, which no organization may
+    /// claim. Setting it replaces the built-in list ([`FREE_MAIL`]).
+    pub(super) free_mail: Vec<String>,
+    /// The DNS server (`ip` or `ip:port`) that domain checks ask; none:
+    /// the system's resolver configuration (/etc/resolv.conf).
+    pub(super) dns_server: Option<String>,
+}
+
+/// Free-mail providers: an address there proves nothing about a company.
+pub const FREE_MAIL: &[&str] = &[
+    "126.com",
+    "163.com",
+    "aol.com",
+    "fastmail.com",
+    "gmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "googlemail.com",
+    "hey.com",
+    "hotmail.co.uk",
+    "hotmail.com",
+    "hotmail.de",
+    "hotmail.fr",
+    "icloud.com",
+    "live.com",
+    "mac.com",
+    "mail.com",
+    "mail.ru",
+    "me.com",
+    "msn.com",
+    "naver.com",
+    "outlook.com",
+    "outlook.de",
+    "pm.me",
+    "proton.me",
+    "protonmail.com",
+    "qq.com",
+    "tuta.io",
+    "tutanota.com",
+    "web.de",
+    "yahoo.co.uk",
+    "yahoo.com",
+    "yahoo.de",
+    "yahoo.fr",
+    "yandex.com",
+    "yandex.ru",
+    "ymail.com",
+    "zoho.com",
+];
+
+/// Verified email domains (issue 26).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainSettings {
+    /// Lower case.
+    pub free_mail: Vec<String>,
+    pub dns_server: Option<std::net::SocketAddr>,
+}
+
+impl DomainSettings {
+    /// Whether `domain` (lower case) is a free-mail provider's.
+    pub fn is_free_mail(&self, domain: &str) -> bool {
+        self.free_mail.iter().any(|d| d == domain)
+    }
+}
+
+impl RawDomains {
+    fn check(&self) -> Result<DomainSettings, ConfigError> {
+        let mut free_mail = Vec::with_capacity(self.free_mail.len());
+        for entry in &self.free_mail {
+            let domain = entry.trim().trim_start_matches('@').to_ascii_lowercase();
+            if !domain.contains('.') || domain.contains(['@', ' ', '/']) {
+                return Err(invalid(
+                    "organizations.domains.free_mail",
+                    format!("`{entry}` is not a domain such as gmail.com"),
+                ));
+            }
+            free_mail.push(domain);
+        }
+        let dns_server = match self.dns_server.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                text.parse::<std::net::SocketAddr>()
+                    .or_else(|_| {
+                        text.parse::<std::net::IpAddr>()
+                            .map(|ip| std::net::SocketAddr::new(ip, 53))
+                    })
+                    .map_err(|_| {
+                        invalid(
+                            "organizations.domains.dns_server",
+                            format!("`{text}` is not an address like 192.0.2.53 or 192.0.2.53:53"),
+                        )
+                    })?,
+            ),
+        };
+        Ok(DomainSettings {
+            free_mail,
+            dns_server,
+        })
+    }
 }
 
 /// Custom organization roles (SPEC §3 "Organizations" 10).
@@ -70,6 +177,7 @@ pub struct OrganizationSettings {
     pub cancel_pending_on_reinvite: bool,
     pub teams: TeamSettings,
     pub custom_roles: CustomRoleSettings,
+    pub domains: DomainSettings,
 }
 
 impl OrganizationSettings {
@@ -104,6 +212,10 @@ impl Default for RawOrganizations {
             custom_roles: CustomRoleSettings {
                 enabled: true,
                 maximum_roles_per_organization: None,
+            },
+            domains: RawDomains {
+                free_mail: FREE_MAIL.iter().map(|d| (*d).to_owned()).collect(),
+                dns_server: None,
             },
         }
     }
@@ -172,6 +284,7 @@ impl RawOrganizations {
             cancel_pending_on_reinvite: raw.cancel_pending_on_reinvite,
             teams: raw.teams.clone(),
             custom_roles: raw.custom_roles.clone(),
+            domains: raw.domains.check()?,
         })
     }
 }

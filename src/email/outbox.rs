@@ -28,6 +28,8 @@ pub enum Kind {
     OrganizationInvitation,
     /// The answer to a request to join an organization.
     JoinRequest,
+    /// The code that proves an organization's email domain.
+    DomainCode,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::EmailVerification => "email-verification",
             Kind::OrganizationInvitation => "organization-invitation",
             Kind::JoinRequest => "join-request",
+            Kind::DomainCode => "domain-code",
         }
     }
 }

@@ -331,6 +331,52 @@ pub fn join_request_answered(p: JoinRequestAnswered<'_>) -> Message {
     }
 }
 
+pub struct DomainCode<'a> {
+    pub to: &'a str,
+    pub organization: &'a str,
+    pub domain: &'a str,
+    /// Six digits.
+    pub code: &'a str,
+    pub minutes: i64,
+    pub domain_id: &'a str,
+}
+
+/// The code that proves an organization may speak for a domain: whoever
+/// reads mail at it types the code on the organization's settings page.
+pub fn domain_code(p: DomainCode<'_>) -> Message {
+    let (org, domain) = (single_line(p.organization), single_line(p.domain));
+    let subject = format!("Your code to verify {domain} for {org}");
+    let text = format!(
+        "Hello,\n\nSomeone is verifying that {org} may speak for {domain} on Gatehouse.\n\n\
+         Your code (it works for {minutes} minutes):\n\n    {code}\n\n\
+         If you did not expect this, ignore this email: nothing changes without the code.\n",
+        minutes = p.minutes,
+        code = p.code,
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello,</p><p>Someone is verifying that <strong>{org}</strong> may speak for <strong>{domain}</strong> on Gatehouse.</p>\
+             <p>Your code (it works for {minutes} minutes):</p><p style=\"font-size:28px;font-weight:600;letter-spacing:6px\">{code}</p>{footer}",
+            org = escape(&org),
+            domain = escape(&domain),
+            minutes = p.minutes,
+            code = p.code,
+            footer = footnote("If you did not expect this, ignore this email: nothing changes without the code."),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::DomainCode,
+        related_id: Some(p.domain_id.to_owned()),
+        secret: Some(p.code.to_owned()),
+        secret_expires_at: None,
+    }
+}
+
 /// A duration as people say it: "1 hour", "2 days", "90 minutes".
 pub fn spoken(d: std::time::Duration) -> String {
     let secs = d.as_secs();

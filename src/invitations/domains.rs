@@ -1,7 +1,11 @@
 //! Email domains, as invitations limit who may use them: a join link's
 //! allowed domains, read as people type them and matched against an
 //! address exactly (a subdomain is another domain: `eu.acme.io` is not
-//! `acme.io`, as its mail may be run by someone else).
+//! `acme.io`, as its mail may be run by someone else); and an
+//! organization's verified domains, whose policy (`Mode`) is a standing
+//! invitation to everyone with a verified address there.
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, Code};
 
@@ -68,6 +72,121 @@ pub fn parse_list<S: AsRef<str>>(inputs: &[S]) -> Result<Vec<String>, ApiError> 
     Ok(out)
 }
 
+/// What a verified domain does for people with a verified address there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Nothing: the domain is only claimed.
+    Manual,
+    /// Their dashboard offers to ask to join.
+    Suggest,
+    /// They find a pending invitation.
+    AutoInvite,
+    /// They become members when they sign up or verify the address (and
+    /// find a pending invitation if they had an account already).
+    AutoJoin,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 4] = [
+        Mode::Manual,
+        Mode::Suggest,
+        Mode::AutoInvite,
+        Mode::AutoJoin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Manual => "manual",
+            Mode::Suggest => "suggest",
+            Mode::AutoInvite => "auto_invite",
+            Mode::AutoJoin => "auto_join",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == input.trim())
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::InvalidRequestBody,
+                    "`mode` is one of manual, suggest, auto_invite or auto_join.",
+                )
+            })
+    }
+
+    /// Whether the domain's people get an organization invitation.
+    pub fn invites(self) -> bool {
+        matches!(self, Mode::AutoInvite | Mode::AutoJoin)
+    }
+}
+
+/// How an organization proves that a domain is theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A TXT record at [`challenge_name`] holding [`challenge_value`].
+    Dns,
+    /// A 6-digit code sent to an address at the domain.
+    Email,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Dns => "dns",
+            Method::Email => "email",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, ApiError> {
+        match input.trim() {
+            "dns" => Ok(Method::Dns),
+            "email" => Ok(Method::Email),
+            _ => Err(ApiError::new(
+                Code::InvalidRequestBody,
+                "`method` is either dns or email.",
+            )),
+        }
+    }
+}
+
+/// The name of the TXT record that proves `domain`.
+pub fn challenge_name(domain: &str) -> String {
+    format!("_gatehouse-challenge.{domain}")
+}
+
+/// The value that record holds for one domain claim.
+pub fn challenge_value(token: &str) -> String {
+    format!("gatehouse-verification={token}")
+}
+
+/// Whether any of a TXT lookup's strings is the expected value (spaces
+/// around it forgiven: DNS panels add them).
+pub fn challenge_found<S: AsRef<str>>(records: &[S], expected: &str) -> bool {
+    records.iter().any(|r| r.as_ref().trim() == expected)
+}
+
+/// How long an emailed domain code works, and how many wrong tries void it.
+pub const CODE_MINUTES: i64 = 15;
+pub const CODE_TRIES: i64 = 5;
+
+/// A code as people type it (`123 456`, `123-456`): its six digits.
+pub fn parse_code(input: &str) -> Result<String, ApiError> {
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(ApiError::new(
+            Code::InvalidCode,
+            "The code is the 6 digits from the email.",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +233,45 @@ mod tests {
         assert!(!allows(&domains, "ann@acme.io.evil.com"));
         assert!(!allows(&domains, "acme.io@evil.com"));
         assert!(allows(&[], "anyone@anywhere.io"));
+    }
+
+    #[test]
+    fn modes_and_methods_read_their_words_only() {
+        for m in Mode::ALL {
+            assert_eq!(Mode::parse(m.as_str()).unwrap(), m);
+        }
+        assert_eq!(Mode::parse(" suggest ").unwrap(), Mode::Suggest);
+        for bad in ["", "auto-join", "AutoJoin", "invite"] {
+            assert!(Mode::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Mode::AutoInvite.invites() && Mode::AutoJoin.invites());
+        assert!(!Mode::Manual.invites() && !Mode::Suggest.invites());
+        assert_eq!(Method::parse("dns").unwrap(), Method::Dns);
+        assert_eq!(Method::parse("email").unwrap(), Method::Email);
+        assert!(Method::parse("http").is_err());
+    }
+
+    #[test]
+    fn the_challenge_is_one_exact_record() {
+        assert_eq!(challenge_name("acme.io"), "_gatehouse-challenge.acme.io");
+        let want = challenge_value("abc");
+        assert!(challenge_found(
+            &["v=spf1 -all", " gatehouse-verification=abc "],
+            &want
+        ));
+        assert!(!challenge_found(&["gatehouse-verification=abcd"], &want));
+        assert!(!challenge_found(&["gatehouse-verification=ab"], &want));
+        assert!(!challenge_found::<&str>(&[], &want));
+    }
+
+    #[test]
+    fn codes_are_six_digits_as_typed() {
+        for typed in ["123456", "123 456", " 123-456 "] {
+            assert_eq!(parse_code(typed).unwrap(), "123456", "{typed:?}");
+        }
+        for bad in ["", "12345", "1234567", "12a456", "１２３４５６"] {
+            assert_eq!(parse_code(bad).unwrap_err().code, "INVALID_CODE", "{bad:?}");
+        }
     }
 
     proptest! {

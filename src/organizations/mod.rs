@@ -3,9 +3,11 @@
 //! check-slug, set-active, get-organization, get-full-organization,
 //! get-active-member, get-active-member-role, list-members, add-member,
 //! update-member-role, remove-member, leave and has-permission here;
-//! invitations, teams and custom roles in their modules.
+//! invitations, teams, custom roles, verified domains and requests to
+//! join in their modules.
 
 pub mod domain;
+pub mod domains;
 pub mod invitations;
 #[cfg(feature = "ssr")]
 mod members;

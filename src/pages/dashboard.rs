@@ -1,10 +1,11 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
     accounts::SessionWithUser,
     organizations::{
+        domains::{domain_suggestion, DomainSuggestion, RequestToJoin},
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
         requests::{list_my_join_requests, JoinRequestView},
         MyOrganizations,
@@ -17,7 +18,7 @@ use crate::{
     },
     pages::{use_organizations, use_session},
     ui::format_time,
-    ui::{Alert, Tone, LINK},
+    ui::{Alert, FormReturn, Tone, INPUT, LINK, SMALL_BUTTON},
 };
 
 #[component]
@@ -29,6 +30,7 @@ pub fn DashboardPage() -> impl IntoView {
         |_| list_user_invitations(UserInvitationsQuery::default()),
     );
     let requests = Resource::new(|| (), |_| list_my_join_requests());
+    let suggested = Resource::new(|| (), |_| domain_suggestion());
     // What a form of this page (accept, decline, verify) posted without
     // JavaScript brought back.
     let flash = take_flash();
@@ -44,6 +46,7 @@ pub fn DashboardPage() -> impl IntoView {
                         // Unverified addresses see no inbox: the banner asks to verify first.
                         inbox=inbox.get().and_then(Result::ok).unwrap_or_default()
                         requests=requests.get().and_then(Result::ok).unwrap_or_default()
+                        suggested=suggested.get().and_then(Result::ok).flatten()
                     />
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
@@ -59,6 +62,7 @@ fn Dashboard(
     organizations: MyOrganizations,
     inbox: Vec<UserInvitation>,
     requests: Vec<JoinRequestView>,
+    suggested: Option<DomainSuggestion>,
 ) -> impl IntoView {
     let user = session.user;
     let user_email = user.email.clone();
@@ -94,9 +98,36 @@ fn Dashboard(
                 </dl>
             </section>
             <Inbox invitations=inbox email=user_email />
+            {suggested.map(|s| view! { <Suggested suggestion=s /> })}
             <MyRequests requests />
             <Organizations mine=organizations />
         </div>
+    }
+}
+
+/// An organization whose verified domain is the person's suggests they
+/// ask to join it; its admins answer.
+#[component]
+fn Suggested(suggestion: DomainSuggestion) -> impl IntoView {
+    let s = suggestion;
+    view! {
+        <section class="mt-8 rounded-xl border border-indigo-200 bg-indigo-50/40 p-6" aria-labelledby="suggested-heading" data-testid="domain-suggestion">
+            <h2 id="suggested-heading" class="font-semibold text-slate-900">{format!("Request to join {}", s.organization_name)}</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                {format!("{} verified {}, the domain of your email address. Ask to join, and its admins will answer.", s.organization_name, s.domain)}
+            </p>
+            <form method="post" action=RequestToJoin::PATH class="mt-4 flex flex-col gap-2 sm:flex-row sm:items-end">
+                <FormReturn back="/dashboard" next="/dashboard" />
+                <input type="hidden" name="organizationId" value=s.organization_id />
+                <div class="min-w-0 flex-1">
+                    <label for="request-message" class="block text-sm font-medium text-slate-800">
+                        "A word for the admins"<span class="font-normal text-slate-500">" (optional)"</span>
+                    </label>
+                    <input id="request-message" name="message" maxlength="500" class=INPUT />
+                </div>
+                <button type="submit" class=SMALL_BUTTON>{format!("Request to join {}", s.organization_name)}</button>
+            </form>
+        </section>
     }
 }
 

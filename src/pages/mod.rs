@@ -40,6 +40,8 @@ pub mod join_link;
 // Shown by the pages of every group for what they do not find.
 pub mod not_found;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
+pub mod org_domains;
+#[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_invitations;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]
 pub mod org_join_links;

@@ -26,8 +26,8 @@ use crate::{
         MEMBERS_PAGE,
     },
     pages::{
-        not_found::NotFoundPage, org_invitations::InvitationsTab, org_requests::JoinRequests,
-        org_roles::RolesTab, org_teams::TeamsTab,
+        not_found::NotFoundPage, org_domains::DomainsSection, org_invitations::InvitationsTab,
+        org_requests::JoinRequests, org_roles::RolesTab, org_teams::TeamsTab,
     },
     ui::{
         format_time, go_to, use_hydrated, Alert, LiveFieldset, PageLinks, Tone, BUTTON,
@@ -581,6 +581,14 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
                 }.into_any()
             } else {
                 view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count /> }.into_any()
+            })}
+            {page.can("organization:update").then(|| view! {
+                <DomainsSection
+                    organization_id=o.id.clone()
+                    slug=o.slug.clone()
+                    owner=page.me.role.split(',').any(|r| r == "owner")
+                    roles=page.assignable_roles.clone()
+                />
             })}
         </div>
     }

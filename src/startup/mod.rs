@@ -94,11 +94,14 @@ impl Running {
 /// Connects to the database, applies migrations (any failure is fatal),
 /// and serves on `listener` in the background.
 pub async fn start(
-    config: Config,
+    mut config: Config,
     leptos_options: LeptosOptions,
     listener: TcpListener,
 ) -> anyhow::Result<Running> {
     metrics::init();
+    // A verified address may bring its owner into an organization whose
+    // verified domain it is at.
+    config.hooks.email_verified = Some(crate::organizations::domains::service::on_email_verified);
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     secret_key::check(&db, &config.secret_key).await?;

@@ -201,7 +201,7 @@ pub async fn complete_enrollment(
     if !accounts::insert_first_password(&mut tx, &user.id, &phc).await? {
         return Err(already_has_password());
     }
-    accounts::mark_email_verified(&mut tx, &user.id).await?;
+    let newly_verified = accounts::mark_email_verified(&mut tx, &user.id).await?;
     store::retire_enrollments(&mut tx, &user.id).await?;
     outbox::forget_secret(
         &mut tx,
@@ -220,6 +220,9 @@ pub async fn complete_enrollment(
             .ip(client.ip),
     )
     .await?;
+    if newly_verified {
+        crate::accounts::email_verified(&mut tx, config, &user.id).await?;
+    }
     tx.commit().await?;
     Ok(SignInResponse {
         redirect: false,

@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod audit;
+mod domains;
 mod email;
 mod forms;
 mod http;

@@ -354,9 +354,8 @@ pub async fn activate(
     // goes only to an account whose owner proved the mailbox. Its emailed
     // link is such a proof: accepting by it verifies the address.
     let (row, verifies_email) = redeem(&mut tx, config, &secret, user).await?;
-    if verifies_email {
-        accounts::mark_email_verified(&mut tx, &current.id).await?;
-    }
+    let newly_verified =
+        verifies_email && accounts::mark_email_verified(&mut tx, &current.id).await?;
     if ranks::outranks_or_equals(&config.roles, &current.role, &row.role) {
         return Err(ranks::keeps_role_error(&current.role, &row.role));
     }
@@ -390,6 +389,9 @@ pub async fn activate(
             .ip(ip),
     )
     .await?;
+    if newly_verified {
+        crate::accounts::email_verified(&mut tx, config, &current.id).await?;
+    }
     tx.commit().await?;
     Ok(ActivateResponse {
         status: true,
@@ -476,6 +478,9 @@ pub async fn sign_up(
     )
     .await?;
     record_sign_up(&mut tx, &grant, &done.user.id, client.ip).await?;
+    if grant.verifies_email {
+        crate::accounts::email_verified(&mut tx, config, &done.user.id).await?;
+    }
     tx.commit().await?;
     Ok(done)
 }

@@ -63,6 +63,8 @@ pub struct NewInvitation<'a> {
     pub expires_at: i64,
     pub inviter_id: &'a str,
     pub secret_hash: &'a str,
+    /// The verified domain whose policy issued it, if one did.
+    pub domain_id: Option<&'a str>,
 }
 
 /// A second pending invitation for the same (organization, email) surfaces
@@ -72,8 +74,8 @@ pub async fn insert(tx: &mut Tx, n: &NewInvitation<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into organization_invitations
              (id, organization_id, email, role, team_id, status, expires_at, inviter_id, secret_hash,
-              created_at, updated_at)
-         values ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $9)",
+              domain_id, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $10)",
     )
     .bind(n.id)
     .bind(n.organization_id)
@@ -83,6 +85,7 @@ pub async fn insert(tx: &mut Tx, n: &NewInvitation<'_>) -> sqlx::Result<()> {
     .bind(n.expires_at)
     .bind(n.inviter_id)
     .bind(n.secret_hash)
+    .bind(n.domain_id)
     .bind(now)
     .execute(&mut **tx)
     .await

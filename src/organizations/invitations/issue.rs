@@ -301,6 +301,7 @@ async fn invite_one(
                 expires_at,
                 inviter_id: &me.user.id,
                 secret_hash: &hash,
+                domain_id: None,
             };
             (
                 insert(&mut tx, &new).await?,

@@ -126,7 +126,7 @@ impl<'a> From<&'a InvitationRow> for Grant<'a> {
 
 /// Inside `tx` (the organization locked): `INVITER_NO_LONGER_ALLOWED`
 /// unless the grant's maker may still grant it.
-pub(super) async fn check_grantor(tx: &mut Tx, g: &Grant<'_>) -> ApiResult<()> {
+pub(in crate::organizations) async fn check_grantor(tx: &mut Tx, g: &Grant<'_>) -> ApiResult<()> {
     let grantor = organizations::membership_of(tx, g.organization_id, g.grantor_id).await?;
     let granted = match MemberRoles::parse([g.role]) {
         Ok(roles) => roles::service::resolve(tx, g.organization_id, &roles).await,
@@ -304,6 +304,7 @@ pub async fn sign_up(
     let ids = (done.user.id.as_str(), done.session_id.as_str());
     let extra = json!({ "newAccount": true });
     let member = join(&mut tx, config, &i, ids, extra, client.ip).await?;
+    crate::accounts::email_verified(&mut tx, config, &done.user.id).await?;
     tx.commit().await?;
     Ok(SignUpWithInvitationResponse {
         token: done.token.into(),
@@ -340,12 +341,14 @@ pub async fn accept(
         ));
     }
     // Accepted through the emailed link: the mailbox is proven.
-    if verifies_email {
-        accounts::mark_email_verified(&mut tx, &me.user.id).await?;
-    }
+    let newly_verified =
+        verifies_email && accounts::mark_email_verified(&mut tx, &me.user.id).await?;
     let ids = (me.user.id.as_str(), me.session.id.as_str());
     let extra = json!({ "emailVerified": verifies_email });
     let member = join(&mut tx, config, &i, ids, extra, ip).await?;
+    if newly_verified {
+        crate::accounts::email_verified(&mut tx, config, &me.user.id).await?;
+    }
     tx.commit().await?;
     Ok(InvitationResponse {
         invitation: InvitationView {

@@ -15,7 +15,7 @@ use crate::{
     config::Config,
     email::{self, templates, Cause},
     error::{ApiError, ApiResult, Code},
-    invitations::{store::join_link::JoinLinkRow, OneOrMany},
+    invitations::OneOrMany,
     organizations::{
         invitations::join::{admit, admitted, Grant},
         members::{
@@ -71,23 +71,36 @@ fn request_not_found() -> ApiError {
     )
 }
 
-/// Inside the join link's transaction (the organization locked, the link
-/// checked and one use taken): the request, and its audit event.
+/// What a request came through: a join link that needs approval, or a
+/// verified domain that suggests asking.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Via<'a> {
+    Link(&'a str),
+    Domain(&'a str),
+}
+
+/// Inside the asking transaction (the organization locked, the link or
+/// domain checked): the request, and its audit event.
 pub(crate) async fn ask(
     tx: &mut Tx,
-    link: &JoinLinkRow,
+    organization_id: &str,
+    via: Via<'_>,
     user_id: &str,
     note: Option<&str>,
     ip: &str,
 ) -> ApiResult<JoinRequestView> {
     let id = crypto::new_id();
+    let (link_id, domain_id) = match via {
+        Via::Link(id) => (Some(id), None),
+        Via::Domain(id) => (None, Some(id)),
+    };
     match store::insert(
         tx,
         &id,
-        &link.organization_id,
+        organization_id,
         user_id,
         note,
-        Some(&link.id),
+        (link_id, domain_id),
     )
     .await
     {
@@ -104,7 +117,11 @@ pub(crate) async fn ask(
         audit::Event::new("organization.join-request.create")
             .actor(user_id)
             .target(&id)
-            .after(json!({ "organizationId": link.organization_id, "joinLinkId": link.id }))
+            .after(json!({
+                "organizationId": organization_id,
+                "joinLinkId": link_id,
+                "domainId": domain_id,
+            }))
             .ip(ip),
     )
     .await?;
@@ -204,17 +221,22 @@ pub async fn approve(
     let id = required(&body.request_id, "requestId")?.trim().to_owned();
     let mut tx = db.begin().await?;
     let (r, actor) = open_request(&mut tx, me, &id).await?;
-    // The link's roles and team, unless the approver chooses the roles.
+    // The link's (or domain's) roles and the link's team, unless the
+    // approver chooses the roles.
     let link = match r.join_link_id.as_deref() {
         Some(link_id) => crate::invitations::store::join_link::find(&mut tx, link_id, "").await?,
         None => None,
     };
-    let asked = body.role.clone().or_else(|| {
-        Some(OneOrMany::One(
-            link.as_ref()
-                .map_or("member".to_owned(), |l| l.role.clone()),
-        ))
-    });
+    let domain = match r.domain_id.as_deref() {
+        Some(domain_id) => crate::organizations::domains::store::find(&mut *tx, domain_id).await?,
+        None => None,
+    };
+    let offered = link
+        .as_ref()
+        .map(|l| l.role.clone())
+        .or_else(|| domain.map(|d| d.role))
+        .unwrap_or_else(|| "member".to_owned());
+    let asked = body.role.clone().or(Some(OneOrMany::One(offered)));
     let roles = known_roles(asked)?;
     check_grant(
         &mut tx,

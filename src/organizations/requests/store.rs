@@ -20,6 +20,7 @@ pub struct RequestRow {
     pub status: String,
     pub join_link_id: Option<String>,
     pub join_link_name: Option<String>,
+    pub domain_id: Option<String>,
     pub decided_by: Option<String>,
     pub decision_message: Option<String>,
     pub created_at: i64,
@@ -28,7 +29,7 @@ pub struct RequestRow {
 
 const SELECT: &str = "select r.id, r.organization_id, o.name as organization_name,
         o.slug as organization_slug, r.user_id, u.name, u.email, r.message, r.status,
-        r.join_link_id, l.name as join_link_name, r.decided_by, r.decision_message,
+        r.join_link_id, l.name as join_link_name, r.domain_id, r.decided_by, r.decision_message,
         r.created_at, r.updated_at
     from membership_requests r
     join organizations o on o.id = r.organization_id
@@ -49,6 +50,7 @@ impl RequestRow {
             status: row.try_get("status")?,
             join_link_id: row.try_get("join_link_id")?,
             join_link_name: row.try_get("join_link_name")?,
+            domain_id: row.try_get("domain_id")?,
             decided_by: row.try_get("decided_by")?,
             decision_message: row.try_get("decision_message")?,
             created_at: row.try_get("created_at")?,
@@ -65,18 +67,20 @@ pub async fn insert(
     organization_id: &str,
     user_id: &str,
     message: Option<&str>,
-    join_link_id: Option<&str>,
+    (join_link_id, domain_id): (Option<&str>, Option<&str>),
 ) -> sqlx::Result<()> {
     sqlx::query(
         "insert into membership_requests
-             (id, organization_id, user_id, message, status, join_link_id, created_at, updated_at)
-         values ($1, $2, $3, $4, 'pending', $5, $6, $6)",
+             (id, organization_id, user_id, message, status, join_link_id, domain_id,
+              created_at, updated_at)
+         values ($1, $2, $3, $4, 'pending', $5, $6, $7, $7)",
     )
     .bind(id)
     .bind(organization_id)
     .bind(user_id)
     .bind(message)
     .bind(join_link_id)
+    .bind(domain_id)
     .bind(clock::now_ms())
     .execute(&mut **tx)
     .await

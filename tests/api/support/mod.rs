@@ -2,6 +2,7 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database) and
 //! speaks HTTP to it.
 
+pub mod dns;
 pub mod orgs;
 pub mod receiver;
 pub mod smtp;

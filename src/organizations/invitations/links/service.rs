@@ -414,7 +414,17 @@ async fn use_link(
 ) -> ApiResult<JoinResponse> {
     let now = clock::now_ms();
     let request = match l.require_approval {
-        true => Some(requests::service::ask(tx, l, user_id, note, ip).await?),
+        true => Some(
+            requests::service::ask(
+                tx,
+                &l.organization_id,
+                requests::service::Via::Link(&l.id),
+                user_id,
+                note,
+                ip,
+            )
+            .await?,
+        ),
         false => None,
     };
     if !store::record_use(tx, &l.id, user_id, now).await? {
