@@ -678,7 +678,7 @@ pub async fn suggestion(db: &Db, me: &Current) -> ApiResult<Option<DomainSuggest
         .pop();
     let asked = requests::store::pending_of(db.pool(), &d.organization_id, &me.user.id).await?;
     Ok(
-        (member.is_none() && asked.is_none()).then(|| DomainSuggestion {
+        (member.is_none() && asked.is_none()).then_some(DomainSuggestion {
             organization_id: d.organization_id,
             organization_name: d.organization_name,
             organization_slug: d.organization_slug,
