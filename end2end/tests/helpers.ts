@@ -83,11 +83,11 @@ export function cliInvite(baseURL: string, ...args: string[]): string {
 }
 
 /**
- * The link to `/{page}…` in the newest email queued for `to` that has one,
- * read as an operator would with no mail server: `gatehouse outbox show
- * ID` (the stored text has its link hidden).
+ * The texts of the emails queued for `to`, newest first, read as an
+ * operator would with no mail server: `gatehouse outbox show ID` (the
+ * stored text has its link or code hidden).
  */
-export function linkInEmailTo(to: string, page = "invite"): string {
+function emailsTo(to: string): string[] {
   const ids = execFileSync(
     "python3",
     [
@@ -104,15 +104,30 @@ export function linkInEmailTo(to: string, page = "invite"): string {
     .split(" ")
     .filter(Boolean);
   expect(ids.length, `an email queued for ${to}`).toBeGreaterThan(0);
-  for (const id of ids) {
-    const text = execFileSync("./target/release/gatehouse", ["outbox", "show", id], {
+  return ids.map((id) =>
+    execFileSync("./target/release/gatehouse", ["outbox", "show", id], {
       cwd: root,
       env: cliEnv(),
-    }).toString();
+    }).toString(),
+  );
+}
+
+/** The link to `/{page}…` in the newest email queued for `to` that has one. */
+export function linkInEmailTo(to: string, page = "invite"): string {
+  for (const text of emailsTo(to)) {
     const link = text.match(new RegExp(`https?://\\S+/${page}[/?]\\S+`));
     if (link) return link[0];
   }
   throw new Error(`no email to ${to} with a /${page} link`);
+}
+
+/** The 6-digit code in the newest email queued for `to` that has one. */
+export function codeInEmailTo(to: string): string {
+  for (const text of emailsTo(to)) {
+    const code = text.match(/^\s*(\d{6})\s*$/m);
+    if (code) return code[1];
+  }
+  throw new Error(`no email to ${to} with a code`);
 }
 
 /** A screenshot for review, when SHOTS names a folder. */
