@@ -109,6 +109,17 @@ function linkInOutbox(to, kind) {
   return new URL(link[0]);
 }
 
+/** The 6-digit code in the newest waiting `domain-code` email to `to`. */
+function codeInOutbox(to) {
+  const line = gatehouse("outbox", "list")
+    .split("\n")
+    .find((l) => l.includes(" domain-code ") && l.includes(` ${to} `));
+  assert.ok(line, `a waiting domain-code email to ${to}`);
+  const code = gatehouse("outbox", "show", line.split(/\s+/)[0]).match(/^\s*(\d{6})\s*$/m);
+  assert.ok(code, `a code in the email to ${to}`);
+  return code[1];
+}
+
 async function signUp(p, name, email, extra = {}) {
   const data = ok(await p.client.signUp.email({ name, email, password, ...extra }), `sign up ${email}`);
   p.session.token = data.token;
@@ -537,4 +548,54 @@ test("join links and lists through the client's $fetch, beside organizationClien
   assert.deepEqual(bulk.results.map((r) => r.status), ["invited", "invalid_email", "already_member"]);
   const invitations = ok(await owner.client.organization.listInvitations({ query: { organizationId: org.id } }), "listInvitations");
   assert.deepEqual(invitations.map((i) => i.email), [`a-${stamp}@example.com`]);
+});
+
+test("verified domains through the client's $fetch; their invitations through organizationClient", async () => {
+  const stamp = Date.now();
+  const domain = `domainers-${stamp}.io`;
+  const owner = person();
+  await signUp(owner, "Dee Owner", `dee-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Domainers", slug: `domainers-${stamp}` }), "create");
+  // Kim, at the domain, has a verified account already.
+  const kim = person();
+  await signUp(kim, "Kim", `kim@${domain}`);
+  const token = linkInOutbox(`kim@${domain}`, "email-verification").searchParams.get("token");
+  ok(await kim.client.$fetch("/verify-email", { method: "POST", body: { token } }), "verify-email");
+
+  const added = ok(
+    await owner.client.$fetch("/organization/add-domain", {
+      method: "POST",
+      body: { organizationId: org.id, domain, method: "email", email: `it@${domain}` },
+    }),
+    "add-domain",
+  );
+  assert.equal(added.status, "pending");
+  assert.equal(added.dnsRecord.name, `_gatehouse-challenge.${domain}`);
+  const verified = ok(
+    await owner.client.$fetch("/organization/verify-domain", {
+      method: "POST",
+      body: { domainId: added.id, code: codeInOutbox(`it@${domain}`) },
+    }),
+    "verify-domain",
+  );
+  assert.equal(verified.status, "verified");
+  const set = ok(
+    await owner.client.$fetch("/organization/set-domain-policy", {
+      method: "POST",
+      body: { domainId: added.id, mode: "auto_invite", roles: ["member"] },
+    }),
+    "set-domain-policy",
+  );
+  assert.equal(set.invited, 1);
+
+  // The policy's invitation is an invitation like any other to the client.
+  const inbox = ok(await kim.client.organization.listUserInvitations(), "listUserInvitations");
+  assert.deepEqual(inbox.map((i) => i.organizationId), [org.id]);
+  const joined = ok(await kim.client.organization.acceptInvitation({ invitationId: inbox[0].id }), "acceptInvitation");
+  assert.equal(joined.member.organizationId, org.id);
+  const domains = ok(
+    await owner.client.$fetch("/organization/list-domains", { query: { organizationId: org.id } }),
+    "list-domains",
+  );
+  assert.deepEqual(domains.map((d) => [d.domain, d.mode]), [[domain, "auto_invite"]]);
 });

@@ -57,6 +57,16 @@ fn errors_name_the_key() {
             "organizations.teams.maximum_members_per_team",
         ),
         ("sign_up_mode", "\"closed\"", "sign_up_mode"),
+        (
+            "organizations.domains.free_mail",
+            "[\"not a domain\"]",
+            "organizations.domains.free_mail",
+        ),
+        (
+            "organizations.domains.dns_server",
+            "\"dns.example.com\"",
+            "organizations.domains.dns_server",
+        ),
     ];
     for (key, value, named) in cases {
         let err = Config::with_overrides(&[(key, value)])
@@ -67,6 +77,29 @@ fn errors_name_the_key() {
             "{key}={value}: `{err}` should name `{named}`"
         );
     }
+}
+
+#[test]
+fn domain_settings() {
+    let d = Config::with_overrides(&[]).unwrap().organizations.domains;
+    assert!(d.is_free_mail("gmail.com") && d.is_free_mail("proton.me"));
+    assert!(!d.is_free_mail("acme.io"));
+    assert_eq!(d.dns_server, None);
+    let c = Config::with_overrides(&[
+        ("organizations.domains.free_mail", "[\"@Mail.Corp.io\"]"),
+        ("organizations.domains.dns_server", "\"192.0.2.53\""),
+    ])
+    .unwrap();
+    let d = c.organizations.domains;
+    assert!(d.is_free_mail("mail.corp.io"));
+    assert!(!d.is_free_mail("gmail.com"), "the list replaces the built-in one");
+    assert_eq!(d.dns_server, Some("192.0.2.53:53".parse().unwrap()));
+    let c = Config::with_overrides(&[("organizations.domains.dns_server", "\"[::1]:5353\"")])
+        .unwrap();
+    assert_eq!(
+        c.organizations.domains.dns_server,
+        Some("[::1]:5353".parse().unwrap())
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::{
     },
     pages::{use_organizations, use_session},
     ui::format_time,
-    ui::{Alert, FormReturn, Tone, INPUT, LINK, SMALL_BUTTON},
+    ui::{Alert, FormReturn, Tone, BUTTON, INPUT, LINK},
 };
 
 #[component]
@@ -125,7 +125,7 @@ fn Suggested(suggestion: DomainSuggestion) -> impl IntoView {
                     </label>
                     <input id="request-message" name="message" maxlength="500" class=INPUT />
                 </div>
-                <button type="submit" class=SMALL_BUTTON>{format!("Request to join {}", s.organization_name)}</button>
+                <button type="submit" class=format!("{BUTTON} sm:w-auto")>{format!("Request to join {}", s.organization_name)}</button>
             </form>
         </section>
     }
