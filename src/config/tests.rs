@@ -92,10 +92,13 @@ fn domain_settings() {
     .unwrap();
     let d = c.organizations.domains;
     assert!(d.is_free_mail("mail.corp.io"));
-    assert!(!d.is_free_mail("gmail.com"), "the list replaces the built-in one");
+    assert!(
+        !d.is_free_mail("gmail.com"),
+        "the list replaces the built-in one"
+    );
     assert_eq!(d.dns_server, Some("192.0.2.53:53".parse().unwrap()));
-    let c = Config::with_overrides(&[("organizations.domains.dns_server", "\"[::1]:5353\"")])
-        .unwrap();
+    let c =
+        Config::with_overrides(&[("organizations.domains.dns_server", "\"[::1]:5353\"")]).unwrap();
     assert_eq!(
         c.organizations.domains.dns_server,
         Some("[::1]:5353".parse().unwrap())

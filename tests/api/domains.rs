@@ -525,6 +525,76 @@ async fn auto_invite_and_auto_join_grant_the_domains_roles(backend: Backend) {
     );
 }
 
+async fn one_organization_verifies_a_domain_even_racing(backend: Backend) {
+    let Some((app, dns)) = app_with_dns(backend, &[("organizations.membership_limit", "3")]).await
+    else {
+        return;
+    };
+    let (org, owner, _, _) = organization(&app).await;
+    let boss = app.account("boss@globex.io", "user").await;
+    let res = post(
+        &app,
+        &boss,
+        "create",
+        json!({ "name": "Globex", "slug": "globex" }),
+    )
+    .await;
+    let globex = res.body["id"].as_str().unwrap().to_owned();
+    // Both claim it and both publish their record; both check at once.
+    let mut claims = Vec::new();
+    for (cookie, id) in [(&owner, &org), (&boss, &globex)] {
+        let res = add(
+            &app,
+            cookie,
+            json!({ "organizationId": id, "domain": "shared.io" }),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let record = &res.body["dnsRecord"];
+        dns.publish(
+            record["name"].as_str().unwrap(),
+            record["value"].as_str().unwrap(),
+        );
+        claims.push((cookie.clone(), res.body["id"].as_str().unwrap().to_owned()));
+    }
+    let checks = claims
+        .iter()
+        .map(|(cookie, id)| verify(&app, cookie, json!({ "domainId": id })));
+    let answers = futures::future::join_all(checks).await;
+    let verified = answers.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        verified,
+        1,
+        "{:?}",
+        answers.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let refused = answers.iter().find(|r| r.status != 200).unwrap();
+    assert_eq!(
+        code(refused),
+        (409, "DOMAIN_CLAIMED_BY_ANOTHER_ORGANIZATION")
+    );
+
+    // Acme is full (3 members): its `auto_join` domain admits nobody, and
+    // signing up still works.
+    let domain = verified_domain(&app, &dns, &owner, &org, "acme.io").await;
+    let res = policy(&app, &owner, &domain, "auto_join", json!("member")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app
+        .sign_up("Gil", "gil@acme.io", "correct horse battery")
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let link = crate::support::link_in(&app.emails_to("gil@acme.io").await[0], &app.base_url);
+    let res = app
+        .post(
+            "/api/auth/verify-email",
+            json!({ "token": crate::support::token_in(&link) }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["user"]["emailVerified"], true);
+    assert_eq!(roles_in(&app, &org, "gil@acme.io").await, None);
+}
+
 async fn pending_for(app: &TestApp, email: &str) -> i64 {
     sqlx::query_scalar(
         "select count(*) from organization_invitations where email = $1 and status = 'pending'",
@@ -551,4 +621,5 @@ on_both_databases!(
     domains_are_proven_by_a_dns_record_or_an_emailed_code,
     a_suggest_domain_lets_people_ask_to_join,
     auto_invite_and_auto_join_grant_the_domains_roles,
+    one_organization_verifies_a_domain_even_racing,
 );
