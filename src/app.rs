@@ -13,6 +13,7 @@ use crate::{
     accounts::SignOut,
     organizations::MyOrganizations,
     pages::{
+        account::AccountPage,
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
@@ -245,6 +246,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
@@ -426,6 +428,7 @@ fn UserMenu(name: String, role: String, back: String) -> impl IntoView {
     view! {
         <div class="flex items-center gap-3 text-sm">
             <span class="hidden text-slate-700 sm:inline" data-testid="user-name">{name}</span>
+            <a href="/account" class="font-medium text-slate-600 hover:text-slate-900">"Account"</a>
             <span class="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700">{role}</span>
             <form method="post" action=SignOut::PATH>
                 <FormReturn back next="/sign-in" />

@@ -599,3 +599,41 @@ test("verified domains through the client's $fetch; their invitations through or
   );
   assert.deepEqual(domains.map((d) => [d.domain, d.mode]), [[domain, "auto_invite"]]);
 });
+
+test("a person's account through the core client: sessions, password, name", async () => {
+  const stamp = Date.now();
+  const email = `sam-${stamp}@example.com`;
+  const laptop = person();
+  await signUp(laptop, "Sam", email);
+  const phone = person();
+  phone.session.token = ok(await phone.client.signIn.email({ email, password }), "sign in").token;
+  const tablet = person();
+  tablet.session.token = ok(await tablet.client.signIn.email({ email, password }), "sign in").token;
+
+  const listed = ok(await laptop.client.listSessions(), "listSessions");
+  assert.equal(listed.length, 3);
+  assert.equal(listed.filter((s) => s.current).length, 1);
+  const phoneId = ok(await phone.client.getSession(), "getSession").session.id;
+  ok(await laptop.client.revokeSession({ token: listed.find((s) => s.id === phoneId).token }), "revokeSession");
+  assert.equal(ok(await phone.client.getSession(), "getSession"), null);
+
+  ok(await laptop.client.revokeOtherSessions(), "revokeOtherSessions");
+  assert.equal(ok(await tablet.client.getSession(), "getSession"), null);
+  assert.equal(ok(await laptop.client.listSessions(), "listSessions").length, 1);
+  // A new password (the other devices signed out), and a new name.
+  const phone2 = person();
+  phone2.session.token = ok(await phone2.client.signIn.email({ email, password }), "sign in").token;
+  const changed = ok(
+    await laptop.client.changePassword({ currentPassword: password, newPassword: `${password} 2`, revokeOtherSessions: true }),
+    "changePassword",
+  );
+  assert.equal(changed.user.email, email);
+  assert.equal(ok(await phone2.client.getSession(), "getSession"), null);
+  const wrong = await laptop.client.changePassword({ currentPassword: password, newPassword: `${password} 3` });
+  assert.equal(wrong.error.code, "INVALID_PASSWORD");
+  ok(await laptop.client.updateUser({ name: "Sam Samson" }), "updateUser");
+  assert.equal(ok(await laptop.client.getSession(), "getSession").user.name, "Sam Samson");
+
+  ok(await laptop.client.revokeSessions(), "revokeSessions");
+  assert.equal(ok(await laptop.client.getSession(), "getSession"), null);
+});

@@ -4,7 +4,11 @@
 
 #[cfg(feature = "ssr")]
 pub mod create;
+#[cfg(feature = "ssr")]
+pub mod devices;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod recovery;
 #[cfg(feature = "ssr")]
@@ -52,6 +56,58 @@ pub struct SessionView {
     pub active_organization_id: Option<String>,
     pub active_team_id: Option<String>,
     pub impersonated_by: Option<String>,
+}
+
+/// One of the caller's sessions, as `list-sessions` answers. Only hashes of
+/// tokens are kept, so `token` is the session's id, which `revoke-session`
+/// takes as well as a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedSession {
+    pub id: String,
+    pub token: String,
+    pub user_id: String,
+    pub expires_at: String,
+    pub created_at: String,
+    /// When it was last renewed (a session in use is renewed daily).
+    pub updated_at: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// Gatehouse's additions: the session of this request, and the device
+    /// in a few words.
+    pub current: bool,
+    pub device: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    pub current_password: Option<crate::secret::SecretText>,
+    pub new_password: Option<crate::secret::SecretText>,
+    #[serde(default, deserialize_with = "crate::ui::form_bool")]
+    pub revoke_other_sessions: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangePasswordResponse {
+    /// The session's token when other sessions were ended (this one
+    /// stays), as Better Auth answers a new one; `null` otherwise.
+    pub token: Option<crate::secret::SecretText>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateUserBody {
+    pub name: Option<String>,
+    /// An http or https address; empty removes it.
+    pub image: Option<String>,
+    /// Refused: an address changes through `change-email`.
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RevokeSessionBody {
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,6 +279,84 @@ pub async fn sign_out() -> Result<SuccessResponse, ApiError> {
     }
     cx.set_cookie(&sessions::clear_cookie(config));
     Ok(SuccessResponse { success: true })
+}
+
+/// The caller's live sessions, the most recently used first.
+#[server(name = ListSessions, prefix = "/api/auth", endpoint = "list-sessions", input = GetUrl)]
+pub async fn list_sessions() -> Result<Vec<ListedSession>, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    devices::list(cx.db(), &me).await
+}
+
+/// Ends one of the caller's sessions (`token`: its token or its id); the
+/// current one signs the caller out.
+#[server(name = RevokeSession, prefix = "/api/auth", endpoint = "revoke-session", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_session(
+    #[server(flatten)] body: RevokeSessionBody,
+) -> Result<StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let target = required(&body.token, "token")?;
+    let current = target.trim() == me.session.id || target.trim() == me.token;
+    devices::revoke(cx.db(), &me, target, &cx.ip()).await?;
+    if current {
+        cx.set_cookie(&sessions::clear_cookie(cx.config()));
+    }
+    Ok(StatusResponse {
+        status: true,
+        message: None,
+    })
+}
+
+/// Ends every session of the caller's but this one.
+#[server(name = RevokeOtherSessions, prefix = "/api/auth", endpoint = "revoke-other-sessions", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_other_sessions() -> Result<StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    devices::revoke_many(cx.db(), &me, false, &cx.ip()).await?;
+    Ok(StatusResponse {
+        status: true,
+        message: None,
+    })
+}
+
+/// Ends every session of the caller's, this one too.
+#[server(name = RevokeSessions, prefix = "/api/auth", endpoint = "revoke-sessions", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_sessions() -> Result<StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    devices::revoke_many(cx.db(), &me, true, &cx.ip()).await?;
+    cx.set_cookie(&sessions::clear_cookie(cx.config()));
+    Ok(StatusResponse {
+        status: true,
+        message: None,
+    })
+}
+
+/// A new password, with the current one; optionally every other session
+/// ends. Wrong current passwords count as failed sign-ins to the account.
+#[server(name = ChangePassword, prefix = "/api/auth", endpoint = "change-password", input = leptos::server_fn::codec::Json)]
+pub async fn change_password(
+    #[server(flatten)] body: ChangePasswordBody,
+) -> Result<ChangePasswordResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    profile::change_password(cx.db(), &me, body, &cx.ip()).await
+}
+
+/// The caller's name and picture.
+#[server(name = UpdateUser, prefix = "/api/auth", endpoint = "update-user", input = leptos::server_fn::codec::Json)]
+pub async fn update_user(
+    #[server(flatten)] body: UpdateUserBody,
+) -> Result<StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    profile::update(cx.db(), &me, body, &cx.ip()).await?;
+    Ok(StatusResponse {
+        status: true,
+        message: None,
+    })
 }
 
 /// The caller's session and user, or `null` when signed out.

@@ -212,6 +212,59 @@ pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64
     Ok(done.rows_affected())
 }
 
+/// The live sessions of a user, the most recently renewed first.
+pub async fn for_user(db: &Db, user_id: &str, now: i64) -> sqlx::Result<Vec<SessionRow>> {
+    let rows = sqlx::query(
+        "select id, user_id, expires_at, created_at, updated_at, ip_address, user_agent,
+                active_organization_id, active_team_id
+         from sessions where user_id = $1 and expires_at > $2
+         order by updated_at desc, created_at desc, id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionRow {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                expires_at: row.try_get("expires_at")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+                ip_address: row.try_get("ip_address")?,
+                user_agent: row.try_get("user_agent")?,
+                active_organization_id: row.try_get("active_organization_id")?,
+                active_team_id: row.try_get("active_team_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends one of `user_id`'s sessions, named by its token or its id (the id
+/// is what `list-sessions` shows: only hashes of tokens are kept). Answers
+/// whether one ended; someone else's session is never found.
+pub async fn delete_mine(tx: &mut Tx, user_id: &str, token_or_id: &str) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("delete from sessions where user_id = $1 and (id = $2 or token_hash = $3)")
+            .bind(user_id)
+            .bind(token_or_id)
+            .bind(crypto::hash_token(token_or_id))
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ends every session of `user_id` but `keep_id`.
+pub async fn delete_others(tx: &mut Tx, user_id: &str, keep_id: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where user_id = $1 and id <> $2")
+        .bind(user_id)
+        .bind(keep_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn prune_expired(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
     let done = sqlx::query("delete from sessions where expires_at < $1")
         .bind(now_ms)

@@ -26,7 +26,7 @@ pub struct Client<'a> {
 }
 
 /// The per-account sign-in bucket (SPEC §8), whatever address tries.
-pub(super) fn sign_in_key(email: &str) -> String {
+pub(crate) fn sign_in_key(email: &str) -> String {
     format!("sign-in-failures:{email}")
 }
 

@@ -220,6 +220,29 @@ pub async fn lock_user(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .map(drop)
 }
 
+/// A new name and, when `image` is given, a new picture (`None` inside
+/// removes it).
+pub async fn update_profile(
+    tx: &mut Tx,
+    user_id: &str,
+    name: Option<&str>,
+    image: Option<&Option<String>>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update users set name = coalesce($1, name),
+             image = case when $2 = 1 then $3 else image end, updated_at = $4
+         where id = $5",
+    )
+    .bind(name)
+    .bind(i64::from(image.is_some()))
+    .bind(image.cloned().flatten())
+    .bind(clock::now_ms())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
 /// Marks the address verified; answers whether it was not before (then
 /// the caller runs `accounts::email_verified` once its own work is done).
 pub async fn mark_email_verified(tx: &mut Tx, user_id: &str) -> sqlx::Result<bool> {

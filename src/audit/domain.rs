@@ -81,13 +81,18 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 55] = [
+pub const ACTIONS: [&str; 60] = [
     "session.sign-in",
     "session.sign-out",
+    "session.revoke",
+    "session.revoke-others",
+    "session.revoke-all",
     "user.sign-up",
     "user.email-verified",
     "user.password-reset-requested",
     "user.password-reset",
+    "user.password-change",
+    "user.update",
     "user.enrollment-completed",
     "user.create",
     "user.set-role",

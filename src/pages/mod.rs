@@ -13,6 +13,8 @@
 //! A page's islands must all be in its group's bundle: the browser tests
 //! fail on an island its bundle lacks.
 #[cfg(feature = "ssr")]
+pub mod account;
+#[cfg(feature = "ssr")]
 pub mod admin_audit;
 #[cfg(any(feature = "ssr", feature = "islands-admin"))]
 pub mod admin_emails;

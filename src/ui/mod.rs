@@ -181,6 +181,33 @@ pub fn safe_next(candidate: Option<String>) -> String {
         .unwrap_or_else(|| "/dashboard".to_owned())
 }
 
+/// A yes-or-no field: a client's JSON sends a boolean, a plain form's
+/// checkbox (`pages::forms`) the text `true` (or `on`), and nothing when
+/// unchecked.
+pub fn form_bool<'de, D>(deserializer: D) -> Result<Option<bool>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Either>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Either::Bool(b)) => Ok(Some(b)),
+        Some(Either::Text(t)) => match t.as_str() {
+            "true" | "on" => Ok(Some(true)),
+            "false" | "off" | "" => Ok(Some(false)),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not true or false"
+            ))),
+        },
+    }
+}
+
 /// A path on this site. Browsers drop tabs and line breaks inside URLs and
 /// read `\\` as `/`, so `/\t/evil.example` would leave the site: any
 /// whitespace, control character or backslash disqualifies a path.

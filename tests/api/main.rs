@@ -25,6 +25,7 @@ mod organization_invitations;
 mod organizations;
 mod roles;
 mod secrets;
+mod sessions;
 mod teams;
 mod users;
 mod webhooks;

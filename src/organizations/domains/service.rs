@@ -25,7 +25,10 @@ use crate::{
     },
     organizations::{
         invitations::join::{admit, check_grantor, Grant},
-        members::{acting_in, allows, authority, check_grant, is_owner, known_roles, refused},
+        members::{
+            acting_in, allows, authority, check_grant, is_owner, known_roles, member_not_found,
+            refused,
+        },
         requests::{
             self,
             service::{message, Via},
@@ -79,6 +82,13 @@ fn owners_only() -> ApiError {
     ApiError::new(
         Code::OnlyOwnersManageDomains,
         "Only an owner of this organization can add, verify or remove domains and set their policy.",
+    )
+}
+
+fn already_verified(domain: &str) -> ApiError {
+    ApiError::new(
+        Code::DomainAlreadyVerified,
+        format!("{domain} is verified for this organization already."),
     )
 }
 
@@ -162,10 +172,7 @@ pub async fn add(
     let claims = store::of_organization(&mut *tx, &o.id).await?;
     let existing = claims.iter().find(|d| d.domain == domain);
     if existing.is_some_and(DomainRow::is_verified) {
-        return Err(ApiError::new(
-            Code::DomainAlreadyVerified,
-            format!("{domain} is verified for this organization already."),
-        ));
+        return Err(already_verified(&domain));
     }
     if existing.is_none() && claims.len() >= MAX_DOMAINS {
         return Err(ApiError::new(
@@ -184,6 +191,9 @@ pub async fn add(
             .map(|_| clock::now_ms() + domains::CODE_MINUTES * 60_000),
     };
     if existing.is_some() {
+        // An earlier code stops working with the new challenge.
+        let why = "A new challenge was sent.";
+        outbox::forget_secret(&mut tx, &[email::Kind::DomainCode], &id, why).await?;
         store::restart(&mut tx, &id, &challenge).await?;
     } else {
         let token = crypto::new_token();
@@ -206,14 +216,6 @@ pub async fn add(
         }
     }
     if let (Some(to), Some((code, _))) = (&code_email, &code) {
-        // An earlier code stops working with the new one.
-        outbox::forget_secret(
-            &mut tx,
-            &[email::Kind::DomainCode],
-            &id,
-            "A new code was sent.",
-        )
-        .await?;
         let message = templates::domain_code(templates::DomainCode {
             to: to.as_str(),
             organization: &o.name,
@@ -276,20 +278,18 @@ pub async fn verify(
                 return Err(owners_only());
             }
             if d.is_verified() {
-                return Ok(view(d));
+                return Err(already_verified(&d.domain));
             }
             let name = domains::challenge_name(&d.domain);
             let found = dns::txt(&config.organizations.domains, &name).await?;
             Some((found, domains::challenge_value(&d.dns_token)))
         }
     };
+    let by = if code.is_some() { "email" } else { "dns" };
     let mut tx = db.begin().await?;
     let d = owned(&mut tx, me, &id).await?;
     if d.is_verified() {
-        return Err(ApiError::new(
-            Code::DomainAlreadyVerified,
-            format!("{} is verified already.", d.domain),
-        ));
+        return Err(already_verified(&d.domain));
     }
     if store::verified(&mut *tx, &d.domain).await?.is_some() {
         return Err(claimed_elsewhere(&d.domain));
@@ -345,7 +345,6 @@ pub async fn verify(
         "The domain was verified.",
     )
     .await?;
-    let by = if body.code.is_some() { "email" } else { "dns" };
     audit::record(
         &mut tx,
         audit::Event::new("organization.domain.verify")
@@ -364,13 +363,7 @@ pub async fn verify(
 
 pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<DomainView>> {
     let key = named_or_active(me, named)?;
-    let (o, member) = membership_or(
-        db,
-        &key,
-        &me.user.id,
-        crate::organizations::members::member_not_found,
-    )
-    .await?;
+    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
     if !allows(&member, "organization", "update") {
         return Err(refused(
             Code::YouAreNotAllowedToUpdateThisOrganization,
