@@ -52,7 +52,9 @@ pub fn describe(user_agent: Option<&str>) -> String {
 }
 
 pub async fn list(db: &Db, me: &Current) -> ApiResult<Vec<ListedSession>> {
-    let rows = sessions::for_user(db, &me.user.id, clock::now_ms()).await?;
+    let mut rows = sessions::for_user(db, &me.user.id, clock::now_ms()).await?;
+    // This device first, then the most recently used.
+    rows.sort_by_key(|s| s.id != me.session.id);
     Ok(rows
         .into_iter()
         .map(|s| ListedSession {

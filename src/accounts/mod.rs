@@ -281,7 +281,8 @@ pub async fn sign_out() -> Result<SuccessResponse, ApiError> {
     Ok(SuccessResponse { success: true })
 }
 
-/// The caller's live sessions, the most recently used first.
+/// The caller's live sessions: this one first, then the most recently
+/// used.
 #[server(name = ListSessions, prefix = "/api/auth", endpoint = "list-sessions", input = GetUrl)]
 pub async fn list_sessions() -> Result<Vec<ListedSession>, ApiError> {
     let cx = crate::context::RequestContext::current()?;
