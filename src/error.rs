@@ -74,6 +74,7 @@ codes! {
     EmailAlreadyVerified = 400 "EMAIL_ALREADY_VERIFIED",
     EmailDomainNotAllowed = 403 "EMAIL_DOMAIN_NOT_ALLOWED",
     EmailCanNotBeUpdated = 400 "EMAIL_CAN_NOT_BE_UPDATED",
+    EmailIsTheSame = 400 "EMAIL_IS_THE_SAME",
     EmailMismatch = 400 "EMAIL_MISMATCH",
     EmailNotAtDomain = 400 "EMAIL_NOT_AT_DOMAIN",
     EmailNotFound = 404 "EMAIL_NOT_FOUND",

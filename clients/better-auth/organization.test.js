@@ -634,6 +634,14 @@ test("a person's account through the core client: sessions, password, name", asy
   ok(await laptop.client.updateUser({ name: "Sam Samson" }), "updateUser");
   assert.equal(ok(await laptop.client.getSession(), "getSession").user.name, "Sam Samson");
 
+  // A new address: it counts once the link sent there is followed.
+  const moved = `sam-${stamp}@moved.example.com`;
+  ok(await laptop.client.changeEmail({ newEmail: moved }), "changeEmail");
+  assert.equal(ok(await laptop.client.getSession(), "getSession").user.email, email);
+  const token = linkInOutbox(moved, "email-verification").searchParams.get("token");
+  ok(await laptop.client.$fetch("/verify-email", { method: "POST", body: { token } }), "verify-email");
+  assert.equal(ok(await laptop.client.getSession(), "getSession").user.email, moved);
+
   ok(await laptop.client.revokeSessions(), "revokeSessions");
   assert.equal(ok(await laptop.client.getSession(), "getSession"), null);
 });

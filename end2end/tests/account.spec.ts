@@ -1,4 +1,4 @@
-import { expect, password, shot, signedUp, test } from "./helpers";
+import { expect, linkInEmailTo, password, shot, signedUp, test } from "./helpers";
 
 test("the account page lists where a person is signed in; they sign the other devices out", async ({ browser }) => {
   const { page, email } = await signedUp(browser, "Ros");
@@ -35,6 +35,17 @@ test("the account page lists where a person is signed in; they sign the other de
   await change.getByLabel("New password, again").fill(`${password}!`);
   await change.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("status")).toHaveText("Your password is changed.");
+
+  // A new address, once its link is opened.
+  const moved = email.replace("@", "+moved@");
+  const address = page.getByRole("form", { name: "Email address" });
+  await address.getByLabel("New email address").fill(moved);
+  await address.getByRole("button", { name: "Send a confirmation link" }).click();
+  await expect(page.getByRole("status")).toContainText("A link is on its way to the new address");
+  await page.goto(linkInEmailTo(moved, "verify-email"));
+  await page.getByRole("button", { name: "Confirm my email" }).click();
+  await expect(page.getByText(`${moved} is verified.`)).toBeVisible();
+  await page.goto("/account");
 
   await page.getByRole("button", { name: "Sign out everywhere else (1)" }).click();
   await expect(devices).toHaveCount(1);

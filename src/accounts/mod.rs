@@ -97,6 +97,15 @@ pub struct ChangePasswordResponse {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEmailBody {
+    pub new_email: Option<String>,
+    /// Where the confirmation page leads once the address moved.
+    #[serde(rename = "callbackURL", alias = "callbackUrl")]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UpdateUserBody {
     pub name: Option<String>,
     /// An http or https address; empty removes it.
@@ -344,6 +353,21 @@ pub async fn change_password(
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     profile::change_password(cx.db(), &me, body, &cx.ip()).await
+}
+
+/// A new address for the caller's account: a link goes there, the old
+/// address is told, and nothing changes until the link is followed.
+#[server(name = ChangeEmail, prefix = "/api/auth", endpoint = "change-email", input = leptos::server_fn::codec::Json)]
+pub async fn change_email(
+    #[server(flatten)] body: ChangeEmailBody,
+) -> Result<StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    cx.rate_limit("change-email", cx.config().rate_limits.password_reset)
+        .await?;
+    let done = recovery::change_email(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
 }
 
 /// The caller's name and picture.

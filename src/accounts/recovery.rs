@@ -10,8 +10,8 @@ use super::{
     required, sessions,
     sign_in::sign_in_key,
     store::{self, UserRow},
-    RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody, StatusResponse,
-    VerifyEmailResponse,
+    ChangeEmailBody, RequestPasswordResetBody, ResetPasswordBody, SendVerificationEmailBody,
+    StatusResponse, VerifyEmailResponse,
 };
 use crate::{
     audit,
@@ -131,17 +131,31 @@ pub async fn queue_verification(
     user: &store::UserRow,
     callback: Option<&url::Url>,
 ) -> ApiResult<bool> {
+    queue_link(tx, config, user, None, callback).await
+}
+
+/// A verification link for the user's address, or (`new_email`) for the
+/// address they are moving to; following it proves that address.
+async fn queue_link(
+    tx: &mut Tx,
+    config: &Config,
+    user: &store::UserRow,
+    new_email: Option<&str>,
+    callback: Option<&url::Url>,
+) -> ApiResult<bool> {
+    let to = new_email.unwrap_or(&user.email);
     let token = crypto::new_token();
     let expires_at = clock::now_ms() + clock::ms(config.email_verification_ttl);
     store::insert_email_verification(
         tx,
         &user.id,
-        &user.email,
+        to,
         &crypto::hash_token(&token),
         expires_at,
         callback
             .map(|url| config.secret_key.seal(url.as_str().as_bytes()))
             .as_deref(),
+        new_email.is_some(),
     )
     .await?;
     outbox::forget_secret(
@@ -156,14 +170,18 @@ pub async fn queue_verification(
         .join("/verify-email")
         .map_err(|_| ApiError::internal())?;
     link.query_pairs_mut().append_pair("token", &token);
-    let message = templates::email_verification(templates::AccountLink {
-        to: &user.email,
+    let content = templates::AccountLink {
+        to,
         name: &user.name,
         link: link.as_str(),
         token: &token,
         expires_in: &templates::spoken(config.email_verification_ttl),
         user_id: &user.id,
-    })
+    };
+    let message = match new_email {
+        None => templates::email_verification(content),
+        Some(_) => templates::email_change(content),
+    }
     .expiring_at(expires_at);
     match email::enqueue(tx, config, &message, Cause::Public).await {
         Ok(_) => Ok(true),
@@ -257,7 +275,8 @@ pub async fn send_verification_email(
     })
 }
 
-/// `verify-email`: spends the link and marks its address verified.
+/// `verify-email`: spends the link and marks its address verified; a link
+/// sent to a new address (`change-email`) moves the account there.
 pub async fn verify_email(
     db: &Db,
     config: &Config,
@@ -266,29 +285,63 @@ pub async fn verify_email(
 ) -> ApiResult<VerifyEmailResponse> {
     let token = token.trim();
     let mut tx = db.begin().await?;
-    let (user_id, email, next) =
+    let spent =
         store::consume_email_verification(&mut tx, &crypto::hash_token(token), clock::now_ms())
             .await?
             .ok_or_else(invalid_verification)?;
-    let next = next
+    let next = spent
+        .callback_url
         .and_then(|sealed| config.secret_key.open(&sealed))
         .and_then(|bytes| String::from_utf8(bytes).ok());
-    // A link proves the address it was sent to, not one changed since.
-    let user = store::find_by_id(&mut tx, &user_id)
+    let user = store::find_by_id(&mut tx, &spent.user_id)
         .await?
-        .filter(|u| u.email == email)
         .ok_or_else(invalid_verification)?;
-    if !user.email_verified {
-        store::mark_email_verified(&mut tx, &user.id).await?;
+    let newly_verified = if spent.changes_email {
+        // Taken since it was asked for: nothing changes.
+        if store::find_by_email_tx(&mut tx, &spent.email)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::new(
+                Code::UserAlreadyExists,
+                format!(
+                    "{} has an account of its own now: your address stays as it is.",
+                    spent.email
+                ),
+            ));
+        }
+        store::change_email(&mut tx, &user.id, &spent.email).await?;
         audit::record(
             &mut tx,
-            audit::Event::new("user.email-verified")
+            audit::Event::new("user.email-change")
                 .actor(&user.id)
                 .target(&user.id)
-                .after(json!({ "email": user.email }))
+                .before(json!({ "email": user.email }))
+                .after(json!({ "email": spent.email }))
                 .ip(ip),
         )
         .await?;
+        true
+    } else {
+        // A link proves the address it was sent to, not one changed since.
+        if user.email != spent.email {
+            return Err(invalid_verification());
+        }
+        let newly = store::mark_email_verified(&mut tx, &user.id).await?;
+        if newly {
+            audit::record(
+                &mut tx,
+                audit::Event::new("user.email-verified")
+                    .actor(&user.id)
+                    .target(&user.id)
+                    .after(json!({ "email": user.email }))
+                    .ip(ip),
+            )
+            .await?;
+        }
+        newly
+    };
+    if newly_verified {
         super::email_verified(&mut tx, config, &user.id).await?;
     }
     outbox::forget_secret(
@@ -303,10 +356,92 @@ pub async fn verify_email(
         status: true,
         redirect_to: next,
         user: store::UserRow {
+            email: spent.email,
             email_verified: true,
             ..user
         }
         .view(),
+    })
+}
+
+/// `change-email`: a link to the new address, which moves the account
+/// there when followed (`verify-email`), and a word to the old address.
+/// Nothing changes until then.
+pub async fn change_email(
+    db: &Db,
+    config: &Config,
+    me: &store::UserRow,
+    body: ChangeEmailBody,
+    ip: &str,
+) -> ApiResult<StatusResponse> {
+    let new_email = Email::parse(required(&body.new_email, "newEmail")?)?;
+    if new_email.as_str() == me.email {
+        return Err(ApiError::new(
+            Code::EmailIsTheSame,
+            "That is your address already.",
+        ));
+    }
+    if store::find_by_email(db, new_email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            Code::UserAlreadyExists,
+            format!("{} has an account of its own.", new_email.as_str()),
+        ));
+    }
+    let callback = match body.callback_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(target) => Some(config.redirect_target(target).ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidCallbackUrl,
+                "The callback URL must be on this site or a trusted origin.",
+            )
+        })?),
+    };
+    let mut tx = db.begin().await?;
+    if !queue_link(
+        &mut tx,
+        config,
+        me,
+        Some(new_email.as_str()),
+        callback.as_ref(),
+    )
+    .await?
+    {
+        return Err(ApiError::new(
+            Code::TooManyRequests,
+            "Too many emails went to that address lately. Please try again later.",
+        ));
+    }
+    let notice = templates::email_change_notice(templates::EmailChangeNotice {
+        to: &me.email,
+        name: &me.name,
+        new_email: new_email.as_str(),
+        user_id: &me.id,
+    });
+    // The old address is told if its budget allows; the change does not
+    // wait on it.
+    match email::enqueue(&mut tx, config, &notice, Cause::Public).await {
+        Ok(_) | Err(QueueError::BudgetSpent { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("user.email-change-requested")
+            .actor(&me.id)
+            .target(&me.id)
+            .after(json!({ "email": new_email.as_str() }))
+            .ip(ip),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusResponse {
+        status: true,
+        message: Some(format!(
+            "A link is on its way to {}: your address changes when you open it.",
+            new_email.as_str()
+        )),
     })
 }
 

@@ -311,6 +311,7 @@ pub async fn insert_email_verification(
     token_hash: &str,
     expires_at: i64,
     callback_url: Option<&str>,
+    changes_email: bool,
 ) -> sqlx::Result<()> {
     let now = clock::now_ms();
     sqlx::query(
@@ -321,8 +322,9 @@ pub async fn insert_email_verification(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "insert into email_verifications (token_hash, user_id, email, expires_at, created_at, callback_url)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into email_verifications
+             (token_hash, user_id, email, expires_at, created_at, callback_url, changes_email)
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -330,28 +332,56 @@ pub async fn insert_email_verification(
     .bind(expires_at)
     .bind(now)
     .bind(callback_url)
+    .bind(i64::from(changes_email))
     .execute(&mut **tx)
     .await
     .map(drop)
 }
 
+/// A spent verification link: whose, the address it proves, where to go
+/// next (sealed), and whether it moves the account to that address.
+pub struct SpentVerification {
+    pub user_id: String,
+    pub email: String,
+    pub callback_url: Option<String>,
+    pub changes_email: bool,
+}
+
 /// Spends a verification link in one statement (two racing requests spend
-/// it once) and returns the user, the address it proves and where to go
-/// next.
+/// it once).
 pub async fn consume_email_verification(
     tx: &mut Tx,
     token_hash: &str,
     now: i64,
-) -> sqlx::Result<Option<(String, String, Option<String>)>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<SpentVerification>> {
+    let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
         "update email_verifications set used_at = $1
          where token_hash = $2 and used_at is null and expires_at > $1
-         returning user_id, email, callback_url",
+         returning user_id, email, callback_url, changes_email",
     )
     .bind(now)
     .bind(token_hash)
     .fetch_optional(&mut **tx)
-    .await
+    .await?;
+    Ok(row.map(
+        |(user_id, email, callback_url, changes)| SpentVerification {
+            user_id,
+            email,
+            callback_url,
+            changes_email: changes != 0,
+        },
+    ))
+}
+
+/// Moves an account to a new address, proven by the link that came to it.
+pub async fn change_email(tx: &mut Tx, user_id: &str, email: &str) -> sqlx::Result<()> {
+    sqlx::query("update users set email = $1, email_verified = 1, updated_at = $2 where id = $3")
+        .bind(email)
+        .bind(clock::now_ms())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
 }
 
 /// Addresses stored before domains were kept in their ASCII (IDNA) form are

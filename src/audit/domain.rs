@@ -81,7 +81,7 @@ const USER_ADMIN_ACTIONS: [&str; 5] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 60] = [
+pub const ACTIONS: [&str; 62] = [
     "session.sign-in",
     "session.sign-out",
     "session.revoke",
@@ -93,6 +93,8 @@ pub const ACTIONS: [&str; 60] = [
     "user.password-reset",
     "user.password-change",
     "user.update",
+    "user.email-change-requested",
+    "user.email-change",
     "user.enrollment-completed",
     "user.create",
     "user.set-role",

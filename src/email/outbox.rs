@@ -30,6 +30,8 @@ pub enum Kind {
     JoinRequest,
     /// The code that proves an organization's email domain.
     DomainCode,
+    /// The old address told of a change to another.
+    EmailChangeNotice,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::OrganizationInvitation => "organization-invitation",
             Kind::JoinRequest => "join-request",
             Kind::DomainCode => "domain-code",
+            Kind::EmailChangeNotice => "email-change-notice",
         }
     }
 }

@@ -41,6 +41,57 @@ pub fn email_verification(p: AccountLink<'_>) -> Message {
     )
 }
 
+/// Confirms a new address: following the link moves the account there.
+pub fn email_change(p: AccountLink<'_>) -> Message {
+    account_link(
+        p,
+        Kind::EmailVerification,
+        "Confirm your new email address for Gatehouse",
+        "You asked to use this address for your Gatehouse account. To confirm it, open this link",
+        "You asked to use this address for your Gatehouse account.",
+        "Use this address",
+        "If this wasn't you, ignore this email: nothing changes without it.",
+    )
+}
+
+pub struct EmailChangeNotice<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub new_email: &'a str,
+    pub user_id: &'a str,
+}
+
+/// Tells the old address that a change to another one was asked for: no
+/// link, only the news, so a stolen session is noticed.
+pub fn email_change_notice(p: EmailChangeNotice<'_>) -> Message {
+    let subject = "Your Gatehouse email address is being changed".to_owned();
+    let (name, new_email) = (single_line(p.name), single_line(p.new_email));
+    let text = format!(
+        "Hello {name},\n\nSomeone signed in to your Gatehouse account asked to move it to {new_email}. \
+         It moves once that address confirms.\n\n\
+         If this wasn't you, sign in, sign your other devices out on your account page and change your password.\n"
+    );
+    let html = layout(
+        &subject,
+        &format!(
+            "<p>Hello {name},</p><p>Someone signed in to your Gatehouse account asked to move it to <strong>{new_email}</strong>. It moves once that address confirms.</p>{footer}",
+            name = escape(&name),
+            new_email = escape(&new_email),
+            footer = footnote("If this wasn't you, sign in, sign your other devices out on your account page and change your password."),
+        ),
+    );
+    Message {
+        to: p.to.to_owned(),
+        subject,
+        text,
+        html,
+        kind: Kind::EmailChangeNotice,
+        related_id: Some(p.user_id.to_owned()),
+        secret: None,
+        secret_expires_at: None,
+    }
+}
+
 /// A message about the recipient's own account that carries one link:
 /// `text_lead` ends where the text says how long the link works,
 /// `html_lead` is the HTML's first paragraph, and `footer` closes both.

@@ -8,8 +8,8 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     accounts::{
-        list_sessions, ChangePassword, ListedSession, RevokeOtherSessions, RevokeSession,
-        RevokeSessions, SessionWithUser, UpdateUser,
+        list_sessions, ChangeEmail, ChangePassword, ListedSession, RevokeOtherSessions,
+        RevokeSession, RevokeSessions, SessionWithUser, UpdateUser,
     },
     pages::{forms::take_flash, use_session},
     ui::{format_time, Alert, FormReturn, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
@@ -55,6 +55,9 @@ fn Account(
     let done = done.and_then(|d| match d.as_str() {
         "profile" => Some("Your name and picture are saved."),
         "password" => Some("Your password is changed."),
+        "email" => {
+            Some("A link is on its way to the new address: your address changes when you open it.")
+        }
         _ => None,
     });
     view! {
@@ -92,6 +95,18 @@ fn Account(
                         <input id="profile-image" name="image" type="url" value=profile_image class=INPUT />
                     </div>
                     <button type="submit" class=format!("mt-5 {SMALL_BUTTON}")>"Save profile"</button>
+                </form>
+                <form method="post" action=ChangeEmail::PATH aria-label="Email address" class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm md:col-span-2">
+                    <FormReturn back=BACK next="/account?done=email" />
+                    <h2 class="font-semibold text-slate-900">"Email address"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"We send a link to the new address, and tell the old one. Nothing changes until the link is opened."</p>
+                    <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                        <div class="min-w-0 flex-1">
+                            <label for="new-email" class=LABEL>"New email address"</label>
+                            <input id="new-email" name="newEmail" type="email" required autocomplete="email" class=INPUT />
+                        </div>
+                        <button type="submit" class=SMALL_BUTTON>"Send a confirmation link"</button>
+                    </div>
                 </form>
                 <form method="post" action=ChangePassword::PATH aria-label="Change password" class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
                     <FormReturn back=BACK next="/account?done=password" />

@@ -218,7 +218,120 @@ async fn people_change_their_password_name_and_picture(backend: Backend) {
     );
 }
 
+async fn a_new_address_counts_once_it_confirms(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let me = app.account("ada@example.com", "user").await;
+    app.account("taken@example.com", "user").await;
+    let change = |body: serde_json::Value| {
+        let (app, me) = (&app, me.clone());
+        async move {
+            app.post_with_cookie("/api/auth/change-email", body, &me)
+                .await
+        }
+    };
+    assert_eq!(
+        change(json!({ "newEmail": "ADA@example.com" }))
+            .await
+            .code(),
+        "EMAIL_IS_THE_SAME"
+    );
+    assert_eq!(
+        change(json!({ "newEmail": "taken@example.com" }))
+            .await
+            .code(),
+        "USER_ALREADY_EXISTS"
+    );
+    assert_eq!(
+        change(json!({ "newEmail": "not an address" })).await.code(),
+        "INVALID_EMAIL"
+    );
+
+    let res = change(json!({ "newEmail": "Ada@Lovelace.io" })).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["status"], true);
+    // The old address hears of it; the new one gets the link. Until it is
+    // followed, nothing changes.
+    let old = app.emails_to("ada@example.com").await;
+    assert!(old.last().unwrap().contains("ada@lovelace.io"), "{old:?}");
+    assert!(
+        !old.last().unwrap().contains("http"),
+        "no link to the old address"
+    );
+    assert_eq!(
+        app.session(&me).await.body["user"]["email"],
+        "ada@example.com"
+    );
+    assert_eq!(
+        app.sign_in("ada@example.com", "correct horse battery")
+            .await
+            .status,
+        200
+    );
+    let link = crate::support::link_in(&app.emails_to("ada@lovelace.io").await[0], &app.base_url);
+    let token = crate::support::token_in(&link);
+
+    let res = app
+        .post("/api/auth/verify-email", json!({ "token": token }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["user"]["email"], "ada@lovelace.io");
+    assert_eq!(res.body["user"]["emailVerified"], true);
+    let user = &app.session(&me).await.body["user"];
+    assert_eq!(user["email"], "ada@lovelace.io");
+    assert_eq!(
+        app.sign_in("ada@lovelace.io", "correct horse battery")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.sign_in("ada@example.com", "correct horse battery")
+            .await
+            .status,
+        401
+    );
+    let res = app
+        .post("/api/auth/verify-email", json!({ "token": token }))
+        .await;
+    assert_eq!(res.code(), "INVALID_TOKEN", "a link works once");
+
+    // An address taken between asking and confirming stays with its owner.
+    let res = change(json!({ "newEmail": "late@example.com" })).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let link = crate::support::link_in(&app.emails_to("late@example.com").await[0], &app.base_url);
+    app.account("late@example.com", "user").await;
+    let res = app
+        .post(
+            "/api/auth/verify-email",
+            json!({ "token": crate::support::token_in(&link) }),
+        )
+        .await;
+    assert_eq!(res.code(), "USER_ALREADY_EXISTS");
+    assert_eq!(
+        app.session(&me).await.body["user"]["email"],
+        "ada@lovelace.io"
+    );
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'user.email-change%' order by created_at, id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "user.email-change-requested",
+            "user.email-change",
+            "user.email-change-requested"
+        ]
+    );
+}
+
 on_both_databases!(
+    a_new_address_counts_once_it_confirms,
     people_see_their_devices_and_sign_any_of_them_out,
     people_change_their_password_name_and_picture,
 );
