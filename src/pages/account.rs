@@ -96,18 +96,6 @@ fn Account(
                     </div>
                     <button type="submit" class=format!("mt-5 {SMALL_BUTTON}")>"Save profile"</button>
                 </form>
-                <form method="post" action=ChangeEmail::PATH aria-label="Email address" class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm md:col-span-2">
-                    <FormReturn back=BACK next="/account?done=email" />
-                    <h2 class="font-semibold text-slate-900">"Email address"</h2>
-                    <p class="mt-1 text-sm text-slate-600">"We send a link to the new address, and tell the old one. Nothing changes until the link is opened."</p>
-                    <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-                        <div class="min-w-0 flex-1">
-                            <label for="new-email" class=LABEL>"New email address"</label>
-                            <input id="new-email" name="newEmail" type="email" required autocomplete="email" class=INPUT />
-                        </div>
-                        <button type="submit" class=SMALL_BUTTON>"Send a confirmation link"</button>
-                    </div>
-                </form>
                 <form method="post" action=ChangePassword::PATH aria-label="Change password" class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
                     <FormReturn back=BACK next="/account?done=password" />
                     <h2 class="font-semibold text-slate-900">"Change password"</h2>
@@ -128,6 +116,18 @@ fn Account(
                         "Sign out my other devices"
                     </label>
                     <button type="submit" class=format!("mt-5 {SMALL_BUTTON}")>"Change password"</button>
+                </form>
+                <form method="post" action=ChangeEmail::PATH aria-label="Email address" class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm md:col-span-2">
+                    <FormReturn back=BACK next="/account?done=email" />
+                    <h2 class="font-semibold text-slate-900">"Email address"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"We send a link to the new address, and tell the old one. Nothing changes until the link is opened."</p>
+                    <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                        <div class="min-w-0 flex-1">
+                            <label for="new-email" class=LABEL>"New email address"</label>
+                            <input id="new-email" name="newEmail" type="email" required autocomplete="email" class=INPUT />
+                        </div>
+                        <button type="submit" class=SMALL_BUTTON>"Send a confirmation link"</button>
+                    </div>
                 </form>
             </div>
             <section class="mt-8 rounded-xl border border-slate-200 bg-white shadow-sm" aria-labelledby="devices-heading">
