@@ -121,6 +121,20 @@ fn invalid_verification() -> ApiError {
     )
 }
 
+/// Where a verification link's page leads once it is followed: this
+/// instance or a trusted origin, never elsewhere.
+fn callback_target(config: &Config, input: Option<&str>) -> ApiResult<Option<url::Url>> {
+    match input.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(target) => config.redirect_target(target).map(Some).ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidCallbackUrl,
+                "The callback URL must be on this site or a trusted origin.",
+            )
+        }),
+    }
+}
+
 /// Queues a verification link for `user` inside `tx` (SPEC §3 "Accounts"
 /// 2); false when the address has had its budget of messages, in which case
 /// the caller's change goes through all the same and the person can ask
@@ -203,15 +217,7 @@ pub async fn send_verification_email(
 ) -> ApiResult<StatusResponse> {
     let config = &*state.config;
     let email = Email::parse(required(&body.email, "email")?)?;
-    let callback = match body.callback_url.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(target) => Some(config.redirect_target(target).ok_or_else(|| {
-            ApiError::new(
-                Code::InvalidCallbackUrl,
-                "The callback URL must be on this site or a trusted origin.",
-            )
-        })?),
-    };
+    let callback = callback_target(config, body.callback_url.as_deref())?;
     if let Some(me) = me {
         if me.email != email.as_str() {
             return Err(ApiError::new(
@@ -390,15 +396,7 @@ pub async fn change_email(
             format!("{} has an account of its own.", new_email.as_str()),
         ));
     }
-    let callback = match body.callback_url.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(target) => Some(config.redirect_target(target).ok_or_else(|| {
-            ApiError::new(
-                Code::InvalidCallbackUrl,
-                "The callback URL must be on this site or a trusted origin.",
-            )
-        })?),
-    };
+    let callback = callback_target(config, body.callback_url.as_deref())?;
     let mut tx = db.begin().await?;
     if !queue_link(
         &mut tx,

@@ -493,18 +493,7 @@ async fn auto_invite_and_auto_join_grant_the_domains_roles(backend: Backend) {
     assert_eq!(res.status, 200, "{}", res.text);
     let res = post(&app, &owner, "update-member-role", json!({ "organizationId": org, "memberId": member_id(&app, &org, "admin@example.com").await, "role": "member" })).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let res = app
-        .sign_up("Finn", "finn@acme.io", "correct horse battery")
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let link = crate::support::link_in(&app.emails_to("finn@acme.io").await[0], &app.base_url);
-    let res = app
-        .post(
-            "/api/auth/verify-email",
-            json!({ "token": crate::support::token_in(&link) }),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    sign_up_and_verify(&app, "Finn", "finn@acme.io").await;
     assert_eq!(roles_in(&app, &org, "finn@acme.io").await, None);
 
     // Removing the domain cancels its open invitations.
@@ -579,20 +568,21 @@ async fn one_organization_verifies_a_domain_even_racing(backend: Backend) {
     let domain = verified_domain(&app, &dns, &owner, &org, "acme.io").await;
     let res = policy(&app, &owner, &domain, "auto_join", json!("member")).await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let res = app
-        .sign_up("Gil", "gil@acme.io", "correct horse battery")
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let link = crate::support::link_in(&app.emails_to("gil@acme.io").await[0], &app.base_url);
-    let res = app
-        .post(
-            "/api/auth/verify-email",
-            json!({ "token": crate::support::token_in(&link) }),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(res.body["user"]["emailVerified"], true);
+    sign_up_and_verify(&app, "Gil", "gil@acme.io").await;
     assert_eq!(roles_in(&app, &org, "gil@acme.io").await, None);
+}
+
+/// A new account, signed up and its address confirmed by its link.
+async fn sign_up_and_verify(app: &TestApp, name: &str, email: &str) {
+    let res = app.sign_up(name, email, "correct horse battery").await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let link = crate::support::link_in(&app.emails_to(email).await[0], &app.base_url);
+    let token = crate::support::token_in(&link);
+    let res = app
+        .post("/api/auth/verify-email", json!({ "token": token }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["user"]["emailVerified"], true, "{}", res.text);
 }
 
 async fn pending_for(app: &TestApp, email: &str) -> i64 {
