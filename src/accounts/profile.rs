@@ -8,7 +8,7 @@ use super::{
     domain::{Password, PersonName},
     required,
     sessions::{self, Current},
-    sign_in::sign_in_key,
+    sign_in::take_password_turn,
     store, ChangePasswordBody, ChangePasswordResponse, UpdateUserBody,
 };
 use crate::{
@@ -48,14 +48,7 @@ pub async fn change_password(
     let new = Password::parse(required(&body.new_password, "newPassword")?)?;
     // Someone at an unlocked screen guessing the password waits as a
     // stranger at the sign-in form would (SPEC §8).
-    let key = sign_in_key(&me.user.email);
-    if let Some(wait) = rate_limit::take_sign_in_turn(db, &key, clock::now_ms()).await? {
-        return Err(ApiError::too_many(
-            Code::TooManyRequests,
-            format!("Too many wrong passwords. Please try again in {wait}."),
-            wait.seconds(),
-        ));
-    }
+    let key = take_password_turn(db, &me.user.email, "Too many wrong passwords.").await?;
     let stored = store::find_for_sign_in(db, &me.user.email)
         .await?
         .and_then(|(_, hash)| hash);

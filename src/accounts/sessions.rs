@@ -46,6 +46,27 @@ pub struct SessionRow {
     pub active_team_id: Option<String>,
 }
 
+/// A session's columns of a query over `sessions s`; the user's, beside
+/// them, carry a `u_` prefix (`UserRow::COLUMNS_AS_U`), so none collide.
+const COLUMNS: &str = "s.id, s.user_id, s.expires_at, s.created_at, s.updated_at, \
+     s.ip_address, s.user_agent, s.active_organization_id, s.active_team_id";
+
+impl SessionRow {
+    fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            expires_at: row.try_get("expires_at")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            ip_address: row.try_get("ip_address")?,
+            user_agent: row.try_get("user_agent")?,
+            active_organization_id: row.try_get("active_organization_id")?,
+            active_team_id: row.try_get("active_team_id")?,
+        })
+    }
+}
+
 /// A live session with its user and the token that found it. Its `Debug`
 /// leaves the token out.
 #[derive(Clone)]
@@ -151,8 +172,7 @@ pub async fn create(
 pub async fn lookup(db: &Db, config: &Config, token: &str) -> sqlx::Result<Option<Current>> {
     let now = clock::now_ms();
     let row = sqlx::query(&format!(
-        "select s.id as s_id, s.user_id, s.expires_at, s.created_at as s_created_at, s.updated_at as s_updated_at,
-                s.ip_address, s.user_agent, s.active_organization_id, s.active_team_id, {}
+        "select {COLUMNS}, {}
          from sessions s join users u on u.id = s.user_id
          where s.token_hash = $1 and s.expires_at > $2 and u.disabled = 0",
         UserRow::COLUMNS_AS_U
@@ -162,17 +182,7 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> sqlx::Result<Optio
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut session = SessionRow {
-        id: row.try_get("s_id")?,
-        user_id: row.try_get("user_id")?,
-        expires_at: row.try_get("expires_at")?,
-        created_at: row.try_get("s_created_at")?,
-        updated_at: row.try_get("s_updated_at")?,
-        ip_address: row.try_get("ip_address")?,
-        user_agent: row.try_get("user_agent")?,
-        active_organization_id: row.try_get("active_organization_id")?,
-        active_team_id: row.try_get("active_team_id")?,
-    };
+    let mut session = SessionRow::from_row(&row)?;
     let user = UserRow::from_row(&row)?;
     let mut renewed = false;
     if now - session.updated_at > RENEW_AFTER_MS {
@@ -214,31 +224,17 @@ pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64
 
 /// The live sessions of a user, the most recently renewed first.
 pub async fn for_user(db: &Db, user_id: &str, now: i64) -> sqlx::Result<Vec<SessionRow>> {
-    let rows = sqlx::query(
-        "select id, user_id, expires_at, created_at, updated_at, ip_address, user_agent,
-                active_organization_id, active_team_id
-         from sessions where user_id = $1 and expires_at > $2
-         order by updated_at desc, created_at desc, id",
-    )
+    sqlx::query(&format!(
+        "select {COLUMNS} from sessions s where s.user_id = $1 and s.expires_at > $2
+         order by s.updated_at desc, s.created_at desc, s.id"
+    ))
     .bind(user_id)
     .bind(now)
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(SessionRow {
-                id: row.try_get("id")?,
-                user_id: row.try_get("user_id")?,
-                expires_at: row.try_get("expires_at")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
-                ip_address: row.try_get("ip_address")?,
-                user_agent: row.try_get("user_agent")?,
-                active_organization_id: row.try_get("active_organization_id")?,
-                active_team_id: row.try_get("active_team_id")?,
-            })
-        })
-        .collect()
+    .await?
+    .iter()
+    .map(SessionRow::from_row)
+    .collect()
 }
 
 /// Ends one of `user_id`'s sessions, named by its token or its id (the id

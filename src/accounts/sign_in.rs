@@ -26,8 +26,23 @@ pub struct Client<'a> {
 }
 
 /// The per-account sign-in bucket (SPEC §8), whatever address tries.
-pub(crate) fn sign_in_key(email: &str) -> String {
+pub(super) fn sign_in_key(email: &str) -> String {
     format!("sign-in-failures:{email}")
+}
+
+/// SPEC §8: attempts at one account's password, from any address, wait
+/// their turn after failures in a row (`refused` says what was refused).
+/// Answers the account's bucket, which the caller clears on success.
+pub(super) async fn take_password_turn(db: &Db, email: &str, refused: &str) -> ApiResult<String> {
+    let key = sign_in_key(email);
+    if let Some(wait) = rate_limit::take_sign_in_turn(db, &key, clock::now_ms()).await? {
+        return Err(ApiError::too_many(
+            Code::TooManyRequests,
+            format!("{refused} Please try again in {wait}."),
+            wait.seconds(),
+        ));
+    }
+    Ok(key)
 }
 
 fn invalid_credentials() -> ApiError {
@@ -183,14 +198,12 @@ pub async fn sign_in(
     // Per account, whatever address the attempts come from (SPEC §8):
     // failures in a row make the next attempt wait, never for good. The key
     // is the address typed, so an unknown email is treated the same.
-    let account_key = sign_in_key(email.as_str());
-    if let Some(wait) = rate_limit::take_sign_in_turn(db, &account_key, clock::now_ms()).await? {
-        return Err(ApiError::too_many(
-            Code::TooManyRequests,
-            format!("Too many failed sign-ins to this account. Please try again in {wait}."),
-            wait.seconds(),
-        ));
-    }
+    let account_key = take_password_turn(
+        db,
+        email.as_str(),
+        "Too many failed sign-ins to this account.",
+    )
+    .await?;
     let found = store::find_for_sign_in(db, email.as_str()).await?;
     let (user, stored_hash) = match found {
         Some((user, hash)) => (Some(user), hash),

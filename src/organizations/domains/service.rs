@@ -24,7 +24,10 @@ use crate::{
         OneOrMany,
     },
     organizations::{
-        invitations::join::{admit, check_grantor, Grant},
+        invitations::{
+            issue::{check_invitation_room, invitation_room},
+            join::{admit, check_grantor, Grant},
+        },
         members::{
             acting_in, allows, authority, check_grant, is_owner, known_roles, member_not_found,
             refused,
@@ -252,6 +255,16 @@ pub async fn add(
     Ok(view(row))
 }
 
+/// What an owner offers for a pending domain: the emailed code, or the
+/// TXT records found at its challenge name and the value expected there.
+enum Proof {
+    Code(String),
+    Dns {
+        found: Vec<String>,
+        expected: String,
+    },
+}
+
 pub async fn verify(
     db: &Db,
     config: &Config,
@@ -260,15 +273,11 @@ pub async fn verify(
     ip: &str,
 ) -> ApiResult<DomainView> {
     let id = required(&body.domain_id, "domainId")?.trim().to_owned();
-    let code = match body.code.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(typed) => Some(domains::parse_code(typed)?),
-    };
     // The DNS lookup happens before the transaction: no lock is held while
     // a name server takes its time.
-    let proof = match &code {
-        Some(_) => None,
-        None => {
+    let proof = match body.code.as_deref().map(str::trim) {
+        Some(typed) if !typed.is_empty() => Proof::Code(domains::parse_code(typed)?),
+        _ => {
             let d = store::find(db.pool(), &id)
                 .await?
                 .ok_or_else(domain_not_found)?;
@@ -281,11 +290,16 @@ pub async fn verify(
                 return Err(already_verified(&d.domain));
             }
             let name = domains::challenge_name(&d.domain);
-            let found = dns::txt(&config.organizations.domains, &name).await?;
-            Some((found, domains::challenge_value(&d.dns_token)))
+            Proof::Dns {
+                found: dns::txt(&config.organizations.domains, &name).await?,
+                expected: domains::challenge_value(&d.dns_token),
+            }
         }
     };
-    let by = if code.is_some() { "email" } else { "dns" };
+    let by = match proof {
+        Proof::Code(_) => "email",
+        Proof::Dns { .. } => "dns",
+    };
     let mut tx = db.begin().await?;
     let d = owned(&mut tx, me, &id).await?;
     if d.is_verified() {
@@ -294,8 +308,8 @@ pub async fn verify(
     if store::verified(&mut *tx, &d.domain).await?.is_some() {
         return Err(claimed_elsewhere(&d.domain));
     }
-    match (code, proof) {
-        (Some(code), _) => {
+    match proof {
+        Proof::Code(code) => {
             let now = clock::now_ms();
             let open = d.code_expires_at.is_some_and(|at| at > now)
                 && d.code_attempts < domains::CODE_TRIES;
@@ -321,7 +335,7 @@ pub async fn verify(
                 ));
             }
         }
-        (None, Some((found, expected))) => {
+        Proof::Dns { found, expected } => {
             if !domains::challenge_found(&found, &expected) {
                 return Err(ApiError::new(
                     Code::DomainRecordNotFound,
@@ -332,7 +346,6 @@ pub async fn verify(
                 ));
             }
         }
-        (None, None) => return Err(ApiError::internal()),
     }
     match store::mark_verified(&mut tx, &d.id).await {
         Err(e) if is_unique_violation(&e) => return Err(claimed_elsewhere(&d.domain)),
@@ -532,9 +545,7 @@ async fn invite_people_here(
     inviter: &str,
     ip: &str,
 ) -> ApiResult<u64> {
-    let limit = i64::from(config.organizations.invitation_limit);
-    let pending = invitations::count_pending(tx, &d.organization_id, clock::now_ms()).await?;
-    let room = (limit - pending).max(0);
+    let room = invitation_room(tx, config, &d.organization_id, clock::now_ms()).await?;
     let people = store::uninvited_people(tx, &d.organization_id, &d.domain, room).await?;
     for (user_id, email) in &people {
         issue_invitation(tx, d, (role, inviter), (user_id, email), Some(ip)).await?;
@@ -635,15 +646,7 @@ async fn auto_invite(
     {
         return Ok(());
     }
-    let limit = config.organizations.invitation_limit;
-    if invitations::count_pending(tx, &d.organization_id, clock::now_ms()).await?
-        >= i64::from(limit)
-    {
-        return Err(ApiError::new(
-            Code::InvitationLimitReached,
-            format!("The organization has {limit} pending invitations."),
-        ));
-    }
+    check_invitation_room(tx, config, &d.organization_id, clock::now_ms()).await?;
     issue_invitation(
         tx,
         d,

@@ -274,17 +274,7 @@ async fn invite_one(
         }
         Some(_) => return Err(already_invited()),
         None => {
-            if store::count_pending(&mut tx, &o.id, now).await?
-                >= i64::from(settings.invitation_limit)
-            {
-                return Err(ApiError::new(
-                    Code::InvitationLimitReached,
-                    format!(
-                        "This organization has {} pending invitations, the most this instance allows.",
-                        settings.invitation_limit
-                    ),
-                ));
-            }
+            check_invitation_room(&mut tx, config, &o.id, now).await?;
             None
         }
     };
@@ -368,4 +358,36 @@ async fn insert(tx: &mut Tx, new: &NewInvitation<'_>) -> ApiResult<InvitationRow
     store::find_for_update(tx, new.id, "")
         .await?
         .ok_or_else(ApiError::internal)
+}
+
+/// How many more pending invitations the organization may have
+/// (`organizations.invitation_limit`, SPEC §3 "Organizations" 4).
+pub(in crate::organizations) async fn invitation_room(
+    tx: &mut Tx,
+    config: &Config,
+    organization_id: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let pending = store::count_pending(tx, organization_id, now).await?;
+    Ok((i64::from(config.organizations.invitation_limit) - pending).max(0))
+}
+
+/// `INVITATION_LIMIT_REACHED` when the organization has no room for one
+/// more pending invitation.
+pub(in crate::organizations) async fn check_invitation_room(
+    tx: &mut Tx,
+    config: &Config,
+    organization_id: &str,
+    now: i64,
+) -> ApiResult<()> {
+    if invitation_room(tx, config, organization_id, now).await? > 0 {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Code::InvitationLimitReached,
+        format!(
+            "This organization has {} pending invitations, the most this instance allows.",
+            config.organizations.invitation_limit
+        ),
+    ))
 }
