@@ -14,6 +14,7 @@ use crate::{
     organizations::MyOrganizations,
     pages::{
         account::AccountPage,
+        account_delete::AccountDeletePage,
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
@@ -247,6 +248,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/account/delete") view=AccountDeletePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
@@ -295,16 +297,21 @@ fn Header() -> impl IntoView {
     // each boundary is work on every page the server renders.
     view! {
         <header class="border-b border-slate-200 bg-white print:hidden">
-            <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
-                <Transition fallback=|| ()>
-                    {move || {
-                        let signed_in = session.get().and_then(Result::ok).flatten();
-                        let mine = organizations
-                            .get()
-                            .and_then(Result::ok)
-                            .filter(|m| !m.organizations.is_empty());
-                        let access = access.get().and_then(Result::ok).unwrap_or_default();
-                        view! {
+            <Transition fallback=|| ()>
+                {move || {
+                    let signed_in = session.get().and_then(Result::ok).flatten();
+                    let mine = organizations
+                        .get()
+                        .and_then(Result::ok)
+                        .filter(|m| !m.organizations.is_empty());
+                    let access = access.get().and_then(Result::ok).unwrap_or_default();
+                    let acting = signed_in
+                        .as_ref()
+                        .filter(|s| s.session.impersonated_by.is_some())
+                        .map(|s| (s.user.clone(), s.session.expires_at.clone()));
+                    view! {
+                        {acting.map(|(user, ends)| view! { <ActingBanner user ends back=back.clone() /> })}
+                        <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
                             <div class="flex min-w-0 items-center gap-3">
                                 <a href="/" class="flex items-center gap-2 font-semibold text-slate-900">
                                     <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
@@ -326,11 +333,31 @@ fn Header() -> impl IntoView {
                                     <a href="/sign-in" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</a>
                                 }.into_any(),
                             }}
-                        }
-                    }}
-                </Transition>
-            </div>
+                        </div>
+                    }
+                }}
+            </Transition>
         </header>
+    }
+}
+
+/// Shown on every page while an admin acts as someone else: whom, until
+/// when, and "stop", which brings the admin's own session back.
+#[component]
+fn ActingBanner(user: crate::accounts::UserView, ends: String, back: String) -> impl IntoView {
+    view! {
+        <div role="status" data-testid="impersonation-banner" class="bg-amber-100 text-amber-950">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-2 text-sm">
+                <p>
+                    "You are acting as "<strong>{user.name}</strong>" ("{user.email}") until "{crate::ui::format_time(&ends)}
+                    ". Everything you do is recorded in the audit log under your name."
+                </p>
+                <form method="post" action=crate::users::StopImpersonating::PATH>
+                    <FormReturn back next="/admin/users" />
+                    <button type="submit" class="rounded-md bg-amber-900 px-3 py-1.5 font-semibold text-white hover:bg-amber-800">"Stop acting as them"</button>
+                </form>
+            </div>
+        </div>
     }
 }
 

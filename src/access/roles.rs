@@ -18,6 +18,11 @@ pub enum Permission {
     UserList,
     UserSetRole,
     UserDisable,
+    UserUpdate,
+    UserDelete,
+    UserImpersonate,
+    SessionList,
+    SessionRevoke,
     AuditRead,
     EmailList,
     EmailRetry,
@@ -25,7 +30,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 16] = [
         Permission::InviteCreate,
         Permission::InviteList,
         Permission::InviteCancel,
@@ -33,6 +38,11 @@ impl Permission {
         Permission::UserList,
         Permission::UserSetRole,
         Permission::UserDisable,
+        Permission::UserUpdate,
+        Permission::UserDelete,
+        Permission::UserImpersonate,
+        Permission::SessionList,
+        Permission::SessionRevoke,
         Permission::AuditRead,
         Permission::EmailList,
         Permission::EmailRetry,
@@ -49,6 +59,11 @@ impl Permission {
             Permission::UserList => ("user", "list"),
             Permission::UserSetRole => ("user", "set-role"),
             Permission::UserDisable => ("user", "disable"),
+            Permission::UserUpdate => ("user", "update"),
+            Permission::UserDelete => ("user", "delete"),
+            Permission::UserImpersonate => ("user", "impersonate"),
+            Permission::SessionList => ("session", "list"),
+            Permission::SessionRevoke => ("session", "revoke"),
             Permission::AuditRead => ("audit", "read"),
             Permission::EmailList => ("email", "list"),
             Permission::EmailRetry => ("email", "retry"),
@@ -158,6 +173,7 @@ impl Roles {
                 &[
                     "Invite people with any role up to admin",
                     "Create accounts, change roles and disable users",
+                    "See and end people's sessions, and act as them for support",
                     "Read the audit log and see outgoing email",
                 ],
                 &day_to_day,

@@ -185,7 +185,19 @@ pub const INSTANCE: Catalog = Catalog {
     scope: "instance",
     resources: &[
         ("invite", &["create", "list", "cancel"]),
-        ("user", &["create", "list", "set-role", "disable"]),
+        (
+            "user",
+            &[
+                "create",
+                "list",
+                "set-role",
+                "disable",
+                "update",
+                "delete",
+                "impersonate",
+            ],
+        ),
+        ("session", &["list", "revoke"]),
         ("audit", &["read"]),
         ("email", &["list", "retry"]),
         ("webhook", &["manage"]),

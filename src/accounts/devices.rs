@@ -4,7 +4,10 @@
 
 use serde_json::json;
 
-use super::{sessions, sessions::Current, ListedSession};
+use super::{
+    sessions::{self, Current, SessionRow},
+    ListedSession,
+};
 use crate::{
     audit,
     error::ApiResult,
@@ -51,24 +54,31 @@ pub fn describe(user_agent: Option<&str>) -> String {
     }
 }
 
+/// A session as `list-sessions` and `admin/list-user-sessions` show it;
+/// `current` is the id of the session asking.
+pub fn listed(s: SessionRow, current: Option<&str>) -> ListedSession {
+    ListedSession {
+        token: s.id.clone(),
+        current: current == Some(s.id.as_str()),
+        device: describe(s.user_agent.as_deref()),
+        id: s.id,
+        user_id: s.user_id,
+        expires_at: clock::rfc3339(s.expires_at),
+        created_at: clock::rfc3339(s.created_at),
+        updated_at: clock::rfc3339(s.updated_at),
+        ip_address: s.ip_address,
+        user_agent: s.user_agent,
+        impersonated_by: s.impersonated_by,
+    }
+}
+
 pub async fn list(db: &Db, me: &Current) -> ApiResult<Vec<ListedSession>> {
     let mut rows = sessions::for_user(db, &me.user.id, clock::now_ms()).await?;
     // This device first, then the most recently used.
     rows.sort_by_key(|s| s.id != me.session.id);
     Ok(rows
         .into_iter()
-        .map(|s| ListedSession {
-            token: s.id.clone(),
-            current: s.id == me.session.id,
-            device: describe(s.user_agent.as_deref()),
-            id: s.id,
-            user_id: s.user_id,
-            expires_at: clock::rfc3339(s.expires_at),
-            created_at: clock::rfc3339(s.created_at),
-            updated_at: clock::rfc3339(s.updated_at),
-            ip_address: s.ip_address,
-            user_agent: s.user_agent,
-        })
+        .map(|s| listed(s, Some(&me.session.id)))
         .collect())
 }
 

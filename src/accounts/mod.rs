@@ -12,6 +12,8 @@ pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod recovery;
 #[cfg(feature = "ssr")]
+pub mod removal;
+#[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod sign_in;
@@ -77,6 +79,8 @@ pub struct ListedSession {
     /// in a few words.
     pub current: bool,
     pub device: String,
+    /// The admin acting as the person, in an impersonation session.
+    pub impersonated_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -112,6 +116,23 @@ pub struct UpdateUserBody {
     pub image: Option<String>,
     /// Refused: an address changes through `change-email`.
     pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeleteUserBody {
+    /// Required: deleting an account asks for its password again.
+    pub password: Option<crate::secret::SecretText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeleteUserResponse {
+    pub success: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeleteUserCallbackBody {
+    pub token: Option<crate::secret::SecretText>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -382,6 +403,36 @@ pub async fn update_user(
         status: true,
         message: None,
     })
+}
+
+/// Deleting one's account, with its password: a confirmation link goes to
+/// the account's address, and nothing is deleted until it is followed.
+#[server(name = DeleteUser, prefix = "/api/auth", endpoint = "delete-user", input = leptos::server_fn::codec::Json)]
+pub async fn delete_user(
+    #[server(flatten)] body: DeleteUserBody,
+) -> Result<DeleteUserResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    let done = removal::request(cx.db(), cx.config(), &me, body, &cx.ip()).await?;
+    cx.state.mail.wake();
+    Ok(done)
+}
+
+/// The confirmation link's page posts here: the account is deleted and
+/// this browser signed out. A POST, so a mail scanner opening the link
+/// deletes nothing.
+#[server(name = DeleteUserCallback, prefix = "/api/auth", endpoint = "delete-user/callback", input = leptos::server_fn::codec::Json)]
+pub async fn delete_user_callback(
+    #[server(flatten)] body: DeleteUserCallbackBody,
+) -> Result<DeleteUserResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let config = cx.config();
+    cx.rate_limit("delete-user-token", config.rate_limits.password_reset)
+        .await?;
+    let token = required(&body.token, "token")?;
+    let done = removal::confirm(cx.db(), config, token, &cx.ip()).await?;
+    cx.set_cookie(&sessions::clear_cookie(config));
+    Ok(done)
 }
 
 /// The caller's session and user, or `null` when signed out.

@@ -9,7 +9,8 @@ use super::{
     required,
     sessions::{self, Current},
     sign_in::take_password_turn,
-    store, ChangePasswordBody, ChangePasswordResponse, UpdateUserBody,
+    store::{self, UserRow},
+    ChangePasswordBody, ChangePasswordResponse, UpdateUserBody,
 };
 use crate::{
     audit,
@@ -38,27 +39,33 @@ pub fn checked_image(input: &str) -> ApiResult<Option<String>> {
     }
 }
 
-pub async fn change_password(
-    db: &Db,
-    me: &Current,
-    body: ChangePasswordBody,
-    ip: &str,
-) -> ApiResult<ChangePasswordResponse> {
-    let current = required(&body.current_password, "currentPassword")?.to_owned();
-    let new = Password::parse(required(&body.new_password, "newPassword")?)?;
-    // Someone at an unlocked screen guessing the password waits as a
-    // stranger at the sign-in form would (SPEC §8).
-    let key = take_password_turn(db, &me.user.email, "Too many wrong passwords.").await?;
-    let stored = store::find_for_sign_in(db, &me.user.email)
+/// Re-authentication before a sensitive change: `password` must be the
+/// account's. Someone at an unlocked screen guessing it waits as a
+/// stranger at the sign-in form would (SPEC §8).
+pub async fn confirm_password(db: &Db, user: &UserRow, password: &str) -> ApiResult<()> {
+    let key = take_password_turn(db, &user.email, "Too many wrong passwords.").await?;
+    let stored = store::find_for_sign_in(db, &user.email)
         .await?
         .and_then(|(_, hash)| hash);
-    if !crypto::verify_password(stored, current).await? {
+    if !crypto::verify_password(stored, password.to_owned()).await? {
         return Err(ApiError::new(
             Code::InvalidPassword,
             "That is not your current password.",
         ));
     }
     rate_limit::clear(db, &key).await?;
+    Ok(())
+}
+
+pub async fn change_password(
+    db: &Db,
+    me: &Current,
+    body: ChangePasswordBody,
+    ip: &str,
+) -> ApiResult<ChangePasswordResponse> {
+    let current = required(&body.current_password, "currentPassword")?;
+    let new = Password::parse(required(&body.new_password, "newPassword")?)?;
+    confirm_password(db, &me.user, current).await?;
     let phc = crypto::hash_password(new.into_secret()).await?;
     let mut tx = db.begin().await?;
     store::set_password_hash(&mut tx, &me.user.id, &phc).await?;

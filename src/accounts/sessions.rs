@@ -44,12 +44,14 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
     pub active_organization_id: Option<String>,
     pub active_team_id: Option<String>,
+    /// The admin acting as this account, in an impersonation session.
+    pub impersonated_by: Option<String>,
 }
 
 /// A session's columns of a query over `sessions s`; the user's, beside
 /// them, carry a `u_` prefix (`UserRow::COLUMNS_AS_U`), so none collide.
 const COLUMNS: &str = "s.id, s.user_id, s.expires_at, s.created_at, s.updated_at, \
-     s.ip_address, s.user_agent, s.active_organization_id, s.active_team_id";
+     s.ip_address, s.user_agent, s.active_organization_id, s.active_team_id, s.impersonated_by";
 
 impl SessionRow {
     fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
@@ -63,6 +65,7 @@ impl SessionRow {
             user_agent: row.try_get("user_agent")?,
             active_organization_id: row.try_get("active_organization_id")?,
             active_team_id: row.try_get("active_team_id")?,
+            impersonated_by: row.try_get("impersonated_by")?,
         })
     }
 }
@@ -99,6 +102,12 @@ impl RequestContext {
             return Ok(None);
         };
         let current = lookup(self.db(), self.config(), &token).await?;
+        if let Some(admin) = current
+            .as_ref()
+            .and_then(|c| c.session.impersonated_by.as_deref())
+        {
+            crate::audit::acting::impersonated_by(admin);
+        }
         if current.as_ref().is_some_and(|c| c.renewed) {
             self.set_cookie(&cookie(self.config(), &token));
         }
@@ -138,22 +147,47 @@ pub async fn create(
     ip: &str,
     user_agent: Option<&str>,
 ) -> sqlx::Result<(String, SessionRow)> {
+    let lasts = clock::ms(config.session_ttl);
+    insert(tx, user_id, ip, user_agent, lasts, None).await
+}
+
+/// A session of `user_id` that `admin_id` acts in, for `lasts` ms.
+pub async fn create_impersonation(
+    tx: &mut Tx,
+    user_id: &str,
+    admin_id: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+    lasts: i64,
+) -> sqlx::Result<(String, SessionRow)> {
+    insert(tx, user_id, ip, user_agent, lasts, Some(admin_id)).await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    user_id: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+    lasts: i64,
+    impersonated_by: Option<&str>,
+) -> sqlx::Result<(String, SessionRow)> {
     let token = crypto::new_token();
     let now = clock::now_ms();
     let row = SessionRow {
         id: crypto::new_id(),
         user_id: user_id.to_owned(),
-        expires_at: now + clock::ms(config.session_ttl),
+        expires_at: now + lasts,
         created_at: now,
         updated_at: now,
         ip_address: Some(ip.to_owned()),
         user_agent: user_agent.map(str::to_owned),
         active_organization_id: None,
         active_team_id: None,
+        impersonated_by: impersonated_by.map(str::to_owned),
     };
     sqlx::query(
-        "insert into sessions (id, token_hash, user_id, expires_at, created_at, updated_at, ip_address, user_agent)
-         values ($1, $2, $3, $4, $5, $5, $6, $7)",
+        "insert into sessions (id, token_hash, user_id, expires_at, created_at, updated_at, ip_address, user_agent, impersonated_by)
+         values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
     )
     .bind(&row.id)
     .bind(crypto::hash_token(&token))
@@ -162,6 +196,7 @@ pub async fn create(
     .bind(now)
     .bind(&row.ip_address)
     .bind(&row.user_agent)
+    .bind(&row.impersonated_by)
     .execute(&mut **tx)
     .await?;
     Ok((token, row))
@@ -185,7 +220,8 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> sqlx::Result<Optio
     let mut session = SessionRow::from_row(&row)?;
     let user = UserRow::from_row(&row)?;
     let mut renewed = false;
-    if now - session.updated_at > RENEW_AFTER_MS {
+    // An impersonation session ends at its cap, however busy.
+    if session.impersonated_by.is_none() && now - session.updated_at > RENEW_AFTER_MS {
         session.expires_at = now + clock::ms(config.session_ttl);
         session.updated_at = now;
         sqlx::query("update sessions set expires_at = $1, updated_at = $2 where id = $3")
@@ -251,6 +287,15 @@ pub async fn delete_mine(tx: &mut Tx, user_id: &str, token_or_id: &str) -> sqlx:
     Ok(done.rows_affected() > 0)
 }
 
+/// Whose session this is, named by its token or its id.
+pub async fn owner_of(tx: &mut Tx, token_or_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select user_id from sessions where id = $1 or token_hash = $2")
+        .bind(token_or_id)
+        .bind(crypto::hash_token(token_or_id))
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 /// Ends every session of `user_id` but `keep_id`.
 pub async fn delete_others(tx: &mut Tx, user_id: &str, keep_id: &str) -> sqlx::Result<u64> {
     let done = sqlx::query("delete from sessions where user_id = $1 and id <> $2")
@@ -284,22 +329,44 @@ pub fn token_from(parts: &Parts, config: &Config) -> Option<String> {
 }
 
 pub fn cookie(config: &Config, token: &str) -> String {
-    format!(
-        "{}={token}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
+    set_cookie(
+        config,
         cookie_name(config),
+        token,
         config.session_ttl.as_secs(),
-        if config.secure_cookies() {
-            "; Secure"
-        } else {
-            ""
-        }
     )
 }
 
 pub fn clear_cookie(config: &Config) -> String {
+    set_cookie(config, cookie_name(config), "", 0)
+}
+
+/// Where an admin's own session waits while they act as someone else, so
+/// that "stop" brings it back; the same flags as the session cookie.
+pub fn admin_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies() {
+        "__Host-gatehouse.admin_session"
+    } else {
+        "gatehouse.admin_session"
+    }
+}
+
+pub fn admin_cookie(config: &Config, token: &str) -> String {
+    set_cookie(
+        config,
+        admin_cookie_name(config),
+        token,
+        config.session_ttl.as_secs(),
+    )
+}
+
+pub fn clear_admin_cookie(config: &Config) -> String {
+    set_cookie(config, admin_cookie_name(config), "", 0)
+}
+
+fn set_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> String {
     format!(
-        "{}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
-        cookie_name(config),
+        "{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{}",
         if config.secure_cookies() {
             "; Secure"
         } else {

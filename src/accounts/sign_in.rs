@@ -3,6 +3,8 @@
 //! writes in one transaction with its audit event; the server function
 //! sets the cookie.
 
+use serde_json::json;
+
 use super::{
     create::{create_account, NewAccount},
     domain::{Email, Password, PersonName, PASSWORD_MAX_CHARS},
@@ -43,6 +45,20 @@ pub(super) async fn take_password_turn(db: &Db, email: &str, refused: &str) -> A
         ));
     }
     Ok(key)
+}
+
+/// Better Auth's admin plugin calls a disabled account "banned"; the
+/// person is told why and until when, when the admin said.
+pub fn banned(user: &UserRow) -> ApiError {
+    let mut message = "This account has been disabled".to_owned();
+    if let Some(end) = user.ban_expires {
+        message.push_str(&format!(" until {}", clock::rfc3339(end)));
+    }
+    if let Some(reason) = user.ban_reason.as_deref().filter(|r| !r.is_empty()) {
+        message.push_str(&format!(". Reason: {reason}"));
+    }
+    message.push_str(". Contact an administrator if you believe this is a mistake.");
+    ApiError::new(Code::BannedUser, message)
 }
 
 fn invalid_credentials() -> ApiError {
@@ -215,15 +231,30 @@ pub async fn sign_in(
         return Err(invalid_credentials());
     }
     rate_limit::clear(db, &account_key).await?;
-    let user = user.ok_or_else(invalid_credentials)?;
-    if user.disabled {
-        // Better Auth's admin plugin calls a disabled account "banned".
-        return Err(ApiError::new(
-            Code::BannedUser,
-            "This account has been disabled. Contact an administrator.",
-        ));
-    }
+    let mut user = user.ok_or_else(invalid_credentials)?;
+    let now = clock::now_ms();
     let mut tx = db.begin().await?;
+    if user.disabled {
+        // A ban that has run its course is lifted by the next sign-in.
+        let over = user.ban_expires.is_some_and(|end| end <= now);
+        if !(over && store::lift_expired_ban(&mut tx, &user.id, now).await?) {
+            return Err(banned(&user));
+        }
+        audit::record(
+            &mut tx,
+            audit::Event::new("user.unban")
+                .target(&user.id)
+                .before(json!({ "banReason": user.ban_reason, "banExpires": user.ban_expires.map(clock::rfc3339) }))
+                .ip(client.ip),
+        )
+        .await?;
+        user = UserRow {
+            disabled: false,
+            ban_reason: None,
+            ban_expires: None,
+            ..user
+        };
+    }
     let (token, _) =
         sessions::create(&mut tx, config, &user.id, client.ip, client.user_agent).await?;
     audit::record(
@@ -273,7 +304,7 @@ pub fn session_view(current: &sessions::Current) -> SessionWithUser {
             user_agent: s.user_agent.clone(),
             active_organization_id: s.active_organization_id.clone(),
             active_team_id: s.active_team_id.clone(),
-            impersonated_by: None,
+            impersonated_by: s.impersonated_by.clone(),
         },
         user: current.user.view(),
     }

@@ -17,7 +17,11 @@ pub struct UserRow {
     pub name: String,
     pub email_verified: bool,
     pub role: String,
+    /// Disabled by an admin: Better Auth's "banned". A ban may carry a
+    /// reason and an end (`ban_expires`, ms), after which sign-in lifts it.
     pub disabled: bool,
+    pub ban_reason: Option<String>,
+    pub ban_expires: Option<i64>,
     pub image: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -27,7 +31,8 @@ impl UserRow {
     /// The user columns of a query over `users u`, prefixed so they can sit
     /// beside another table's columns in one row.
     pub const COLUMNS_AS_U: &'static str = "u.id as u_id, u.email as u_email, u.name as u_name, \
-        u.email_verified as u_email_verified, u.role as u_role, u.disabled as u_disabled, u.image as u_image, \
+        u.email_verified as u_email_verified, u.role as u_role, u.disabled as u_disabled, u.ban_reason as u_ban_reason, \
+        u.ban_expires as u_ban_expires, u.image as u_image, \
         u.created_at as u_created_at, u.updated_at as u_updated_at";
 
     pub fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
@@ -38,6 +43,8 @@ impl UserRow {
             email_verified: row.try_get::<i64, _>("u_email_verified")? != 0,
             role: row.try_get("u_role")?,
             disabled: row.try_get::<i64, _>("u_disabled")? != 0,
+            ban_reason: row.try_get("u_ban_reason")?,
+            ban_expires: row.try_get("u_ban_expires")?,
             image: row.try_get("u_image")?,
             created_at: row.try_get("u_created_at")?,
             updated_at: row.try_get("u_updated_at")?,
@@ -55,8 +62,8 @@ impl UserRow {
             updated_at: clock::rfc3339(self.updated_at),
             role: self.role.clone(),
             banned: self.disabled,
-            ban_reason: None,
-            ban_expires: None,
+            ban_reason: self.ban_reason.clone(),
+            ban_expires: self.ban_expires.map(clock::rfc3339),
         }
     }
 }
@@ -93,6 +100,8 @@ pub async fn insert_user(tx: &mut Tx, new: NewUser<'_>) -> sqlx::Result<UserRow>
         email_verified: new.email_verified,
         role: new.role.to_owned(),
         disabled: false,
+        ban_reason: None,
+        ban_expires: None,
         image: None,
         created_at: now,
         updated_at: now,
@@ -241,6 +250,114 @@ pub async fn update_profile(
     .execute(&mut **tx)
     .await
     .map(drop)
+}
+
+/// What an admin's switch leaves on an account: enabled, or disabled
+/// (banned) with an optional reason and end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BanState {
+    pub disabled: bool,
+    pub reason: Option<String>,
+    /// Milliseconds; `None` is for good.
+    pub expires: Option<i64>,
+}
+
+pub async fn set_ban(tx: &mut Tx, user_id: &str, ban: &BanState) -> sqlx::Result<()> {
+    sqlx::query(
+        "update users set disabled = $1, ban_reason = $2, ban_expires = $3, updated_at = $4
+         where id = $5",
+    )
+    .bind(i64::from(ban.disabled))
+    .bind(&ban.reason)
+    .bind(ban.expires)
+    .bind(clock::now_ms())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Lifts a ban whose end has passed; answers whether it did (another
+/// request may have lifted it first).
+pub async fn lift_expired_ban(tx: &mut Tx, user_id: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update users set disabled = 0, ban_reason = null, ban_expires = null, updated_at = $1
+         where id = $2 and disabled = 1 and ban_expires is not null and ban_expires <= $1",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The enabled users holding `role` who can sign in (have a password): the
+/// last owner is protected, and an owner who never enrolled does not count.
+/// On PostgreSQL their rows are locked, in id order, for the rest of the
+/// transaction, so two owners acting on each other at once are serialized
+/// and the second sees the first's change; SQLite's write lock does that
+/// already.
+pub async fn lock_holders_of(tx: &mut Tx, role: &str) -> sqlx::Result<Vec<String>> {
+    let lock = crate::server::db::row_lock(tx, "for update");
+    sqlx::query_scalar(&format!(
+        "select u.id from users u
+         where u.role = $1 and u.disabled = 0
+           and exists (select 1 from credentials c where c.user_id = u.id)
+         order by u.id {lock}"
+    ))
+    .bind(role)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Deletes the account; what hangs off it (sessions, credentials,
+/// memberships, links) goes with it, by the schema's cascades.
+pub async fn delete_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("delete from users where id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A "delete my account" link; older ones of the same account stop working.
+pub async fn insert_account_deletion(
+    tx: &mut Tx,
+    user_id: &str,
+    token_hash: &str,
+    expires_at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from account_deletions where user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into account_deletions (token_hash, user_id, expires_at, created_at)
+         values ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(expires_at)
+    .bind(clock::now_ms())
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+/// Spends a live "delete my account" link: whose account it deletes.
+pub async fn consume_account_deletion(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "delete from account_deletions where token_hash = $1 and expires_at > $2
+         returning user_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Marks the address verified; answers whether it was not before (then

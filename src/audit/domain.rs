@@ -72,16 +72,23 @@ impl Group {
 }
 
 /// What an administrator does to someone else's account.
-const USER_ADMIN_ACTIONS: [&str; 5] = [
+const USER_ADMIN_ACTIONS: [&str; 12] = [
     "user.create",
     "user.set-role",
     "user.disable",
     "user.enable",
+    "user.ban",
+    "user.unban",
     "user.enrollment-resent",
+    "user.admin-update",
+    "user.remove",
+    "user.sessions-revoke",
+    "user.impersonate",
+    "user.impersonate-stop",
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 62] = [
+pub const ACTIONS: [&str; 71] = [
     "session.sign-in",
     "session.sign-out",
     "session.revoke",
@@ -95,12 +102,21 @@ pub const ACTIONS: [&str; 62] = [
     "user.update",
     "user.email-change-requested",
     "user.email-change",
+    "user.delete-requested",
+    "user.delete",
     "user.enrollment-completed",
     "user.create",
     "user.set-role",
     "user.disable",
     "user.enable",
+    "user.ban",
+    "user.unban",
     "user.enrollment-resent",
+    "user.admin-update",
+    "user.remove",
+    "user.sessions-revoke",
+    "user.impersonate",
+    "user.impersonate-stop",
     "invite.create",
     "invite.resend",
     "invite.accept",

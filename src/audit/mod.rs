@@ -3,6 +3,8 @@
 //! from there to the webhooks that listen (`publish`); `store` reads them
 //! for the admin's page and export (`admin::audit`).
 
+#[cfg(feature = "ssr")]
+pub mod acting;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod endpoint;

@@ -15,21 +15,14 @@ pub(super) async fn publish(
     tx: &mut Tx,
     id: &str,
     event: &Event<'_>,
+    impersonator: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
     let listeners = listeners(tx, event.action).await?;
     if listeners.is_empty() {
         return Ok(());
     }
-    let payload = payload(
-        id,
-        event.action,
-        &clock::rfc3339(now),
-        event.actor_id,
-        event.target,
-        event.before.as_ref(),
-        event.after.as_ref(),
-    );
+    let payload = payload(id, &clock::rfc3339(now), event, impersonator);
     for webhook_id in &listeners {
         insert_delivery(tx, webhook_id, id, event.action, &payload, None, now).await?;
     }
@@ -54,15 +47,7 @@ pub fn listeners_of(event: &str) -> Vec<String> {
 /// `webhook-id` header, the same on every attempt and replay), `timestamp`
 /// (RFC 3339) and `data`, in that order. Its shape is the contract with
 /// receivers.
-fn payload(
-    id: &str,
-    event_type: &str,
-    timestamp: &str,
-    actor_id: Option<&str>,
-    target_id: Option<&str>,
-    before: Option<&Value>,
-    after: Option<&Value>,
-) -> String {
+fn payload(id: &str, timestamp: &str, event: &Event<'_>, impersonator_id: Option<&str>) -> String {
     #[derive(serde::Serialize)]
     struct Payload<'a> {
         r#type: &'a str,
@@ -74,19 +59,23 @@ fn payload(
     #[serde(rename_all = "camelCase")]
     struct Data<'a> {
         actor_id: Option<&'a str>,
+        /// The admin acting as the actor, in an impersonation session.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        impersonator_id: Option<&'a str>,
         target_id: Option<&'a str>,
         before: Option<&'a Value>,
         after: Option<&'a Value>,
     }
     serde_json::to_string(&Payload {
-        r#type: event_type,
+        r#type: event.action,
         id,
         timestamp,
         data: Data {
-            actor_id,
-            target_id,
-            before,
-            after,
+            actor_id: event.actor_id,
+            impersonator_id,
+            target_id: event.target,
+            before: event.before.as_ref(),
+            after: event.after.as_ref(),
         },
     })
     .expect("a payload of strings and JSON values serializes")
@@ -157,18 +146,19 @@ mod tests {
 
     #[test]
     fn the_payload_reads_in_its_documented_order() {
-        let body = payload(
-            "e1",
-            "user.set-role",
-            "2026-11-30T00:00:00Z",
-            Some("a"),
-            None,
-            None,
-            Some(&serde_json::json!({ "role": "admin" })),
-        );
+        let event = Event::new("user.set-role")
+            .actor("a")
+            .after(serde_json::json!({ "role": "admin" }));
+        let body = payload("e1", "2026-11-30T00:00:00Z", &event, None);
         assert_eq!(
             body,
             r#"{"type":"user.set-role","id":"e1","timestamp":"2026-11-30T00:00:00Z","data":{"actorId":"a","targetId":null,"before":null,"after":{"role":"admin"}}}"#
+        );
+        // Only a change made while impersonating names the admin behind it.
+        let acted = payload("e2", "t", &Event::new("user.update").actor("u"), Some("a"));
+        assert!(
+            acted.contains(r#""actorId":"u","impersonatorId":"a","targetId":null"#),
+            "{acted}"
         );
     }
 }

@@ -12,9 +12,10 @@ use crate::server::{clock, crypto, db::Tx};
 pub async fn record(tx: &mut Tx, event: Event<'_>) -> sqlx::Result<()> {
     let id = crypto::new_id();
     let now = clock::now_ms();
+    let impersonator = super::acting::impersonator();
     sqlx::query(
-        "insert into audit_events (id, actor_id, action, target, before_json, after_json, ip_address, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "insert into audit_events (id, actor_id, action, target, before_json, after_json, ip_address, created_at, impersonator_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(event.actor_id)
@@ -24,7 +25,8 @@ pub async fn record(tx: &mut Tx, event: Event<'_>) -> sqlx::Result<()> {
     .bind(event.after.as_ref().map(Value::to_string))
     .bind(event.ip)
     .bind(now)
+    .bind(&impersonator)
     .execute(&mut **tx)
     .await?;
-    super::publish::publish(tx, &id, &event, now).await
+    super::publish::publish(tx, &id, &event, impersonator.as_deref(), now).await
 }

@@ -15,16 +15,23 @@ pub type HookFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<()>> + Send + 'a
 /// account's id, after the caller's own work in it.
 pub type EmailVerified = for<'a> fn(&'a mut Tx, &'a Config, &'a str) -> HookFuture<'a>;
 
+/// Called inside the transaction that is about to delete an account, with
+/// its id; an error refuses the deletion.
+pub type AccountRemoving = EmailVerified;
+
 #[derive(Clone, Copy, Default)]
 pub struct Hooks {
     /// The organizations' verified domains admit or invite the person.
     pub email_verified: Option<EmailVerified>,
+    /// The organizations refuse to lose their last owner.
+    pub account_removing: Option<AccountRemoving>,
 }
 
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
             .field("email_verified", &self.email_verified.is_some())
+            .field("account_removing", &self.account_removing.is_some())
             .finish()
     }
 }

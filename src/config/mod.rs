@@ -75,6 +75,7 @@ struct RawConfig {
     password_reset_ttl: String,
     enrollment_ttl: String,
     email_verification_ttl: String,
+    impersonation_ttl: String,
     shutdown_timeout: String,
     /// `text` (default) or `json`: one JSON object a line.
     log_format: LogFormat,
@@ -122,6 +123,7 @@ impl Default for RawConfig {
             password_reset_ttl: "1h".into(),
             enrollment_ttl: "48h".into(),
             email_verification_ttl: "24h".into(),
+            impersonation_ttl: "1h".into(),
             shutdown_timeout: "20s".into(),
             log_format: LogFormat::Text,
             metrics_token: None,
@@ -156,6 +158,8 @@ pub struct Config {
     pub enrollment_ttl: Duration,
     /// How long an email verification link stays usable.
     pub email_verification_ttl: Duration,
+    /// The longest an admin's impersonation session lasts.
+    pub impersonation_ttl: Duration,
     /// How long a stopping server waits for the requests in flight.
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
@@ -293,6 +297,7 @@ impl Config {
                 "email_verification_ttl",
                 &raw.email_verification_ttl,
             )?,
+            impersonation_ttl: parse_duration("impersonation_ttl", &raw.impersonation_ttl)?,
             shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
             log_format: raw.log_format,
             metrics_token: match raw.metrics_token.as_deref().map(str::trim) {

@@ -32,6 +32,8 @@ pub enum Kind {
     DomainCode,
     /// The old address told of a change to another.
     EmailChangeNotice,
+    /// The link that confirms "delete my account".
+    AccountDeletion,
 }
 
 impl Kind {
@@ -46,6 +48,7 @@ impl Kind {
             Kind::JoinRequest => "join-request",
             Kind::DomainCode => "domain-code",
             Kind::EmailChangeNotice => "email-change-notice",
+            Kind::AccountDeletion => "account-deletion",
         }
     }
 }

@@ -54,6 +54,19 @@ pub fn email_change(p: AccountLink<'_>) -> Message {
     )
 }
 
+/// Confirms "delete my account": the page behind the link asks once more.
+pub fn account_deletion(p: AccountLink<'_>) -> Message {
+    account_link(
+        p,
+        Kind::AccountDeletion,
+        "Confirm the deletion of your Gatehouse account",
+        "You asked to delete your Gatehouse account. To confirm, open this link",
+        "You asked to delete your Gatehouse account. Deleting it cannot be undone.",
+        "Delete my account",
+        "If this wasn't you, ignore this email and change your password: nothing is deleted without this link.",
+    )
+}
+
 pub struct EmailChangeNotice<'a> {
     pub to: &'a str,
     pub name: &'a str,

@@ -283,6 +283,29 @@ pub(super) async fn acting_in(
     Ok((o, owners, actor))
 }
 
+/// Plugged into `config::Hooks::account_removing`: an account that is the
+/// only owner of an organization is not deleted (SPEC §3 "Organizations"
+/// 3: the last owner stays one), and the person is told where.
+pub fn on_account_removing<'a>(
+    tx: &'a mut Tx,
+    _config: &'a crate::config::Config,
+    user_id: &'a str,
+) -> crate::config::HookFuture<'a> {
+    Box::pin(async move {
+        let names = store::solely_owned(tx, user_id).await?;
+        if names.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            Code::LastOwnerOfOrganization,
+            format!(
+                "This account is the only owner of {}: make someone else owner there, or delete the organization, first.",
+                names.join(", ")
+            ),
+        ))
+    })
+}
+
 /// Whether `member` is the only owner among `owners`.
 fn is_last_owner(owners: &[String], member: &MemberRow) -> bool {
     member.roles.iter().any(|r| r == "owner") && owners.iter().all(|id| *id == member.id)

@@ -10,7 +10,7 @@ pub mod domain;
 pub mod domains;
 pub mod invitations;
 #[cfg(feature = "ssr")]
-mod members;
+pub mod members;
 pub mod requests;
 pub mod roles;
 #[cfg(feature = "ssr")]

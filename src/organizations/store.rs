@@ -436,6 +436,36 @@ pub async fn delete(tx: &mut Tx, id: &str) -> sqlx::Result<()> {
         .map(drop)
 }
 
+/// The names of the organizations whose only owner is `user_id`. First the
+/// owner rows of every organization they own are locked (PostgreSQL), so
+/// that two owners leaving at once cannot each count on the other.
+pub async fn solely_owned(tx: &mut Tx, user_id: &str) -> sqlx::Result<Vec<String>> {
+    let lock = row_lock(tx, "for update");
+    sqlx::query_scalar::<_, String>(&format!(
+        "select r.member_id from organization_member_roles r
+         where r.role = 'owner' and r.organization_id in (
+             select m.organization_id from organization_members m
+             join organization_member_roles mine on mine.member_id = m.id and mine.role = 'owner'
+             where m.user_id = $1)
+         order by r.member_id {lock}"
+    ))
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query_scalar(
+        "select o.name from organizations o
+         join organization_members m on m.organization_id = o.id and m.user_id = $1
+         join organization_member_roles r on r.member_id = m.id and r.role = 'owner'
+         where not exists (
+             select 1 from organization_member_roles other
+             where other.organization_id = o.id and other.role = 'owner' and other.member_id <> m.id)
+         order by o.name",
+    )
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// How many organizations `user_id` owns (the per-user limit counts them).
 pub async fn count_owned(tx: &mut Tx, user_id: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar(

@@ -8,7 +8,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     accounts::{
-        list_sessions, ChangeEmail, ChangePassword, ListedSession, RevokeOtherSessions,
+        list_sessions, ChangeEmail, ChangePassword, DeleteUser, ListedSession, RevokeOtherSessions,
         RevokeSession, RevokeSessions, SessionWithUser, UpdateUser,
     },
     pages::{forms::take_flash, use_session},
@@ -58,6 +58,9 @@ fn Account(
         "email" => {
             Some("A link is on its way to the new address: your address changes when you open it.")
         }
+        "delete" => Some(
+            "A link is on its way to your address: your account is deleted once you open it and confirm.",
+        ),
         _ => None,
     });
     view! {
@@ -151,6 +154,18 @@ fn Account(
                     </form>
                 </div>
             </section>
+            <form method="post" action=DeleteUser::PATH aria-label="Delete account" class="mt-8 rounded-xl border border-red-200 bg-white p-6 shadow-sm">
+                <FormReturn back=BACK next="/account?done=delete" />
+                <h2 class="font-semibold text-red-800">"Delete account"</h2>
+                <p class="mt-1 text-sm text-slate-600">"Your account, your memberships and your sessions are deleted for good. We send a link to your address to confirm. The last owner of an organization or of this instance must hand it over first."</p>
+                <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                    <div class="min-w-0 flex-1">
+                        <label for="delete-password" class=LABEL>"Your password"</label>
+                        <input id="delete-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
+                    </div>
+                    <button type="submit" class=DANGER_BUTTON>"Delete my account"</button>
+                </div>
+            </form>
         </div>
     }
 }

@@ -6,25 +6,29 @@
 //! form and each row's controls run in the browser, as small islands. That
 //! keeps the WebAssembly the browser downloads small.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
-    accounts::{domain::Email, StatusResponse},
+    accounts::{domain::Email, RequestPasswordReset, StatusResponse},
     error::ApiError,
     error::Code,
-    pages::use_session,
+    pages::{forms::take_flash, use_session},
     ui::{
-        go_to, use_hydrated, Alert, LiveFieldset, PageHeader, PageLinks, Tone, DANGER_BUTTON,
-        INPUT, LABEL, SMALL_BUTTON,
+        format_time, go_to, use_hydrated, Alert, FormReturn, LiveFieldset, PageHeader, PageLinks,
+        Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
     },
     users::{
-        create_user, disable_user, enable_user, list_users, resend_enrollment, set_role,
-        CreateUserBody, ListedUser, SetRoleBody, UserIdBody, PAGE_SIZE,
+        access::{get_access, Access},
+        create_user, disable_user, enable_user, list_users, resend_enrollment, set_role, BanUser,
+        CreateUserBody, ImpersonateUser, ListedUser, RemoveUser, RevokeUserSessions, SetRoleBody,
+        UserIdBody, PAGE_SIZE,
     },
 };
+
+const BACK: &str = "/admin/users";
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -41,7 +45,18 @@ pub fn AdminUsersPage() -> impl IntoView {
         .get("created")
         .and_then(|e| Email::parse(&e).ok())
         .map(|e| e.as_str().to_owned());
+    let done = query.get("done").and_then(|d| match d.as_str() {
+        "ban" => Some("The account is disabled and every session of it has ended."),
+        "sessions" => Some("Every session of the account has ended."),
+        "reset" => {
+            Some("A password reset email is on its way, if the address can receive one now.")
+        }
+        "remove" => Some("The account is deleted."),
+        _ => None,
+    });
+    let flash = take_flash();
     let session = use_session();
+    let access = Resource::new(|| (), |_| get_access());
     let users = Resource::new(
         {
             let search = search.clone();
@@ -56,9 +71,12 @@ pub fn AdminUsersPage() -> impl IntoView {
             {created.map(|email| view! {
                 <Alert tone=Tone::Success>"Account created for "{email}". An email with a link to choose a password is on its way."</Alert>
             })}
+            {done.map(|d| view! { <Alert tone=Tone::Success>{d}</Alert> })}
+            {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || {
                     let me = session.0.get().and_then(|s| s.ok().flatten()).map(|s| s.user.id);
+                    let access = access.get().and_then(Result::ok).unwrap_or_default();
                     let search = search.clone();
                     users.get().map(move |r| match r {
                         Err(e) if e.code == Code::Unauthorized => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
@@ -85,7 +103,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
                                             {list.users.into_iter().map(|u| {
                                                 let is_me = me.as_deref() == Some(u.user.id.as_str());
-                                                view! { <UserRow listed=u roles=roles.clone() is_me /> }
+                                                view! { <UserRow listed=u roles=roles.clone() is_me access=access.clone() /> }
                                             }).collect_view()}
                                         </ul>
                                         <PageLinks base="/admin/users" query=vec![("search", search.clone())] offset=i64::from(offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
@@ -158,8 +176,29 @@ fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool) -> impl IntoView {
+fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool, access: Access) -> impl IntoView {
     let user = listed.user;
+    let ban = user.banned.then(|| {
+        let until = user.ban_expires.as_deref().map_or_else(
+            || "until lifted".to_owned(),
+            |t| format!("until {}", format_time(t)),
+        );
+        match user.ban_reason.as_deref() {
+            Some(reason) => format!("Disabled {until}: {reason}"),
+            None => format!("Disabled {until}."),
+        }
+    });
+    let manage = (listed.manageable && !is_me).then(|| {
+        view! {
+            <Manage
+                id=user.id.clone()
+                name=user.name.clone()
+                email=user.email.clone()
+                banned=user.banned
+                access
+            />
+        }
+    });
     view! {
         <li class="px-4 py-4 sm:px-5" data-testid="user-row">
             <div class="min-w-0">
@@ -168,6 +207,7 @@ fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool) -> impl IntoView
                     {is_me.then(|| view! { <span class="ml-1 text-sm font-normal text-slate-500">"(you)"</span> })}
                 </p>
                 <p class="truncate text-sm text-slate-600">{user.email.clone()}</p>
+                {ban.map(|b| view! { <p class="text-sm text-red-800" data-testid="ban">{b}</p> })}
             </div>
             <UserControls
                 id=user.id
@@ -180,7 +220,86 @@ fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool) -> impl IntoView
                 is_me
                 roles
             />
+            {manage}
         </li>
+    }
+}
+
+/// A row's other actions, as plain forms that work without the
+/// WebAssembly: ban with a reason and an end, end every session, send a
+/// password reset (an admin never sets a password), act as the person with
+/// a reason, delete the account. Each shows only when the role allows it.
+#[component]
+fn Manage(id: String, name: String, email: String, banned: bool, access: Access) -> impl IntoView {
+    let field = |what: &str| format!("{what}-{id}");
+    let (reason_id, until_id, why_id, confirm_id) = (
+        field("ban-reason"),
+        field("ban-until"),
+        field("act-reason"),
+        field("remove-confirm"),
+    );
+    view! {
+        <details class="group mt-3" data-testid="manage">
+            <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">{format!("More for {name}")}</summary>
+            <div class="mt-3 grid grid-cols-1 gap-4 rounded-lg border border-slate-200 bg-slate-50 p-4 sm:grid-cols-2">
+                {(access.can("user:disable") && !banned).then(|| view! {
+                    <form method="post" action=BanUser::PATH aria-label=format!("Ban {email}") class="sm:col-span-2">
+                        <FormReturn back=BACK next="/admin/users?done=ban" />
+                        <input type="hidden" name="userId" value=id.clone() />
+                        <div class="grid grid-cols-1 gap-3 sm:grid-cols-3 sm:items-end">
+                            <div class="sm:col-span-2">
+                                <label for=reason_id.clone() class=LABEL>"Reason"<span class="font-normal text-slate-500">" (the person is told)"</span></label>
+                                <input id=reason_id name="banReason" maxlength="500" class=INPUT />
+                            </div>
+                            <div>
+                                <label for=until_id.clone() class=LABEL>"For"</label>
+                                <select id=until_id name="banExpiresIn" class=INPUT>
+                                    <option value="86400">"1 day"</option>
+                                    <option value="604800">"7 days"</option>
+                                    <option value="2592000">"30 days"</option>
+                                    <option value="" selected>"Until lifted"</option>
+                                </select>
+                            </div>
+                        </div>
+                        <button type="submit" class=format!("mt-3 {DANGER_BUTTON}")>"Ban and sign out"</button>
+                    </form>
+                })}
+                {access.can("session:revoke").then(|| view! {
+                    <form method="post" action=RevokeUserSessions::PATH>
+                        <FormReturn back=BACK next="/admin/users?done=sessions" />
+                        <input type="hidden" name="userId" value=id.clone() />
+                        <button type="submit" class=SMALL_BUTTON>"Sign out everywhere"</button>
+                    </form>
+                })}
+                <form method="post" action=RequestPasswordReset::PATH>
+                    <FormReturn back=BACK next="/admin/users?done=reset" />
+                    <input type="hidden" name="email" value=email.clone() />
+                    <button type="submit" class=SMALL_BUTTON>"Send a password reset email"</button>
+                </form>
+                {(access.can("user:impersonate") && !banned).then(|| view! {
+                    <form method="post" action=ImpersonateUser::PATH aria-label=format!("Act as {email}") class="sm:col-span-2">
+                        <FormReturn back=BACK next="/dashboard" />
+                        <input type="hidden" name="userId" value=id.clone() />
+                        <label for=why_id.clone() class=LABEL>"Act as them, for support: why?"</label>
+                        <div class="mt-1 flex flex-col gap-2 sm:flex-row">
+                            <input id=why_id name="reason" required maxlength="500" placeholder="e.g. ticket #123: cannot see the invitations page" class=format!("{INPUT} !mt-0") />
+                            <button type="submit" class=format!("shrink-0 {SMALL_BUTTON}")>"Act as them"</button>
+                        </div>
+                    </form>
+                })}
+                {access.can("user:delete").then(|| view! {
+                    <form method="post" action=RemoveUser::PATH aria-label=format!("Delete {email}") class="sm:col-span-2">
+                        <FormReturn back=BACK next="/admin/users?done=remove" />
+                        <input type="hidden" name="userId" value=id.clone() />
+                        <label class="flex items-center gap-2 text-sm text-slate-700">
+                            <input id=confirm_id type="checkbox" name="_confirm" required class="h-4 w-4 rounded border-slate-300" />
+                            {format!("Delete {email} and everything of theirs, for good")}
+                        </label>
+                        <button type="submit" class=format!("mt-2 {DANGER_BUTTON}")>"Delete account"</button>
+                    </form>
+                })}
+            </div>
+        </details>
     }
 }
 

@@ -102,6 +102,7 @@ pub async fn start(
     // A verified address may bring its owner into an organization whose
     // verified domain it is at.
     config.hooks.email_verified = Some(crate::organizations::domains::service::on_email_verified);
+    config.hooks.account_removing = Some(crate::organizations::members::on_account_removing);
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     secret_key::check(&db, &config.secret_key).await?;
@@ -216,6 +217,8 @@ pub fn router(state: AppState) -> Router {
         // Pages that show no island load no WebAssembly (the fallback's
         // "not found" included).
         .layer(middleware::from_fn(crate::app::without_unused_bundle))
+        // Each request's slot for the admin behind an impersonation session.
+        .layer(middleware::from_fn(crate::audit::acting::scope))
         // A page's form posted without JavaScript becomes its server
         // function's call (inside the origin guard, like every post).
         .layer(middleware::from_fn_with_state(

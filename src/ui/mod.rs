@@ -208,6 +208,31 @@ where
     }
 }
 
+/// A whole number from JSON, or from a form's text (empty: none), so one
+/// body type serves Better Auth's clients and the pages' plain forms.
+pub fn form_number<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(i64),
+        Text(String),
+    }
+    match Option::<Either>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Either::Number(n)) => Ok(Some(n)),
+        Some(Either::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Either::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a whole number"))),
+    }
+}
+
 /// A path on this site. Browsers drop tabs and line breaks inside URLs and
 /// read `\\` as `/`, so `/\t/evil.example` would leave the site: any
 /// whitespace, control character or backslash disqualifies a path.

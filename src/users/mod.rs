@@ -5,6 +5,8 @@
 
 pub mod access;
 #[cfg(feature = "ssr")]
+pub mod manage;
+#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
@@ -15,7 +17,7 @@ use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    accounts::{SignInResponse, StatusResponse, UserView},
+    accounts::{ListedSession, SessionWithUser, SignInResponse, StatusResponse, UserView},
     error::ApiError,
 };
 
@@ -51,6 +53,69 @@ pub struct UserIdBody {
 pub struct SetRoleBody {
     pub user_id: Option<String>,
     pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BanUserBody {
+    pub user_id: Option<String>,
+    /// Told to the person when they try to sign in.
+    pub ban_reason: Option<String>,
+    /// Seconds; without it the ban lasts until lifted.
+    #[serde(default, deserialize_with = "crate::ui::form_number")]
+    pub ban_expires_in: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTokenBody {
+    /// The session's id, as `list-user-sessions` shows it, or its token.
+    pub session_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSessions {
+    pub sessions: Vec<ListedSession>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUpdateUserBody {
+    pub user_id: Option<String>,
+    pub data: Option<AdminUserData>,
+}
+
+/// What `admin/update-user` may change: `name` and `image`. The rest is
+/// named only to be refused with a reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUserData {
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub role: Option<String>,
+    pub password: Option<crate::secret::SecretText>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpersonateUserBody {
+    pub user_id: Option<String>,
+    /// Required: why an admin acts as this person, for the audit log.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetUserPasswordBody {
+    pub user_id: Option<String>,
+    pub new_password: Option<crate::secret::SecretText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccessAnswer {
+    pub success: bool,
 }
 
 /// A user as the admin list shows them.
@@ -183,7 +248,175 @@ async fn set_disabled(body: UserIdBody, disabled: bool) -> Result<CreateUserResp
     let me = cx
         .require(crate::access::roles::Permission::UserDisable)
         .await?;
-    service::set_disabled(cx.db(), cx.config(), &me.user, body, disabled, &cx.ip()).await
+    let switch = if disabled {
+        service::Switch::Disable
+    } else {
+        service::Switch::Enable
+    };
+    service::switch(
+        cx.db(),
+        cx.config(),
+        &me.user,
+        body,
+        switch,
+        Default::default(),
+        &cx.ip(),
+    )
+    .await
+}
+
+/// Disables the account with a reason and an optional end, ending its
+/// sessions; sign-in then tells the person why.
+#[server(name = BanUser, prefix = "/api/auth", endpoint = "admin/ban-user", input = leptos::server_fn::codec::Json)]
+pub async fn ban_user(
+    #[server(flatten)] body: BanUserBody,
+) -> Result<CreateUserResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserDisable)
+        .await?;
+    manage::ban(cx.db(), cx.config(), &me.user, body, &cx.ip()).await
+}
+
+#[server(name = UnbanUser, prefix = "/api/auth", endpoint = "admin/unban-user", input = leptos::server_fn::codec::Json)]
+pub async fn unban_user(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<CreateUserResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserDisable)
+        .await?;
+    let switch = service::Switch::Unban;
+    service::switch(
+        cx.db(),
+        cx.config(),
+        &me.user,
+        body,
+        switch,
+        Default::default(),
+        &cx.ip(),
+    )
+    .await
+}
+
+#[server(name = ListUserSessions, prefix = "/api/auth", endpoint = "admin/list-user-sessions", input = leptos::server_fn::codec::Json)]
+pub async fn list_user_sessions(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<UserSessions, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::SessionList)
+        .await?;
+    manage::list_sessions(cx.db(), cx.config(), &me.user, body).await
+}
+
+#[server(name = RevokeUserSession, prefix = "/api/auth", endpoint = "admin/revoke-user-session", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_user_session(
+    #[server(flatten)] body: SessionTokenBody,
+) -> Result<SuccessAnswer, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::SessionRevoke)
+        .await?;
+    let which = manage::Which::One(&body);
+    manage::revoke_sessions(cx.db(), cx.config(), &me.user, which, &cx.ip()).await?;
+    Ok(SuccessAnswer { success: true })
+}
+
+#[server(name = RevokeUserSessions, prefix = "/api/auth", endpoint = "admin/revoke-user-sessions", input = leptos::server_fn::codec::Json)]
+pub async fn revoke_user_sessions(
+    #[server(flatten)] body: UserIdBody,
+) -> Result<SuccessAnswer, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::SessionRevoke)
+        .await?;
+    let which = manage::Which::All(&body);
+    manage::revoke_sessions(cx.db(), cx.config(), &me.user, which, &cx.ip()).await?;
+    Ok(SuccessAnswer { success: true })
+}
+
+/// Another person's name and picture; answers the user, as Better Auth does.
+#[server(name = AdminUpdateUser, prefix = "/api/auth", endpoint = "admin/update-user", input = leptos::server_fn::codec::Json)]
+pub async fn admin_update_user(
+    #[server(flatten)] body: AdminUpdateUserBody,
+) -> Result<UserView, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserUpdate)
+        .await?;
+    manage::update_user(cx.db(), cx.config(), &me.user, body, &cx.ip()).await
+}
+
+#[server(name = RemoveUser, prefix = "/api/auth", endpoint = "admin/remove-user", input = leptos::server_fn::codec::Json)]
+pub async fn remove_user(#[server(flatten)] body: UserIdBody) -> Result<SuccessAnswer, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserDelete)
+        .await?;
+    manage::remove_user(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
+    Ok(SuccessAnswer { success: true })
+}
+
+/// Always refused: an admin never sets a password (SPEC §3).
+#[server(name = SetUserPassword, prefix = "/api/auth", endpoint = "admin/set-user-password", input = leptos::server_fn::codec::Json)]
+pub async fn set_user_password(
+    #[server(flatten)] body: SetUserPasswordBody,
+) -> Result<SuccessAnswer, ApiError> {
+    let _ = body;
+    Err(manage::set_password_refused())
+}
+
+/// Acting as someone for support: their session, capped, in this browser;
+/// the admin's own waits in a cookie of its own until "stop".
+#[server(name = ImpersonateUser, prefix = "/api/auth", endpoint = "admin/impersonate-user", input = leptos::server_fn::codec::Json)]
+pub async fn impersonate_user(
+    #[server(flatten)] body: ImpersonateUserBody,
+) -> Result<SessionWithUser, ApiError> {
+    use crate::accounts::{sessions, sign_in};
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx
+        .require(crate::access::roles::Permission::UserImpersonate)
+        .await?;
+    let (ip, user_agent) = (cx.ip(), cx.user_agent());
+    let client = sign_in::Client {
+        ip: &ip,
+        user_agent: user_agent.as_deref(),
+    };
+    let (token, session, user) =
+        manage::impersonate(cx.db(), cx.config(), &me, body, client).await?;
+    let config = cx.config();
+    cx.set_cookie(&sessions::admin_cookie(config, &me.token));
+    cx.set_cookie(&sessions::cookie(config, &token));
+    Ok(sign_in::session_view(&sessions::Current {
+        token,
+        session,
+        user,
+        renewed: false,
+    }))
+}
+
+/// Ends the impersonation and brings the admin's own session back (when
+/// it is still live); answers it, or `null` when it ended meanwhile.
+#[server(name = StopImpersonating, prefix = "/api/auth", endpoint = "admin/stop-impersonating", input = leptos::server_fn::codec::Json)]
+pub async fn stop_impersonating() -> Result<Option<SessionWithUser>, ApiError> {
+    use crate::accounts::{sessions, sign_in};
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    manage::stop_impersonating(cx.db(), &me, &cx.ip()).await?;
+    let config = cx.config();
+    cx.set_cookie(&sessions::clear_admin_cookie(config));
+    let admin = match crate::context::cookie(&cx.parts, sessions::admin_cookie_name(config)) {
+        Some(token) => sessions::lookup(cx.db(), config, &token)
+            .await?
+            .filter(|a| me.session.impersonated_by.as_deref() == Some(a.user.id.as_str())),
+        None => None,
+    };
+    match &admin {
+        Some(a) => cx.set_cookie(&sessions::cookie(config, &a.token)),
+        None => cx.set_cookie(&sessions::clear_cookie(config)),
+    }
+    Ok(admin.as_ref().map(sign_in::session_view))
 }
 
 #[server(name = ListUsers, prefix = "/api/auth", endpoint = "admin/list-users", input = GetUrl)]

@@ -18,9 +18,10 @@ use crate::{
     accounts::{
         create::{create_account, NewAccount},
         domain::{Email, Password, PersonName},
+        removal::is_last_owner,
         required, sessions,
         sign_in::Client,
-        store::{self as accounts, UserRow},
+        store::{self as accounts, BanState, UserRow},
         SignInResponse, StatusResponse,
     },
     audit,
@@ -196,7 +197,7 @@ pub async fn complete_enrollment(
         .await?
         .ok_or_else(token_invalid)?;
     if user.disabled {
-        return Err(ApiError::new(Code::BannedUser, "This account is disabled."));
+        return Err(crate::accounts::sign_in::banned(&user));
     }
     if !accounts::insert_first_password(&mut tx, &user.id, &phc).await? {
         return Err(already_has_password());
@@ -235,7 +236,7 @@ pub async fn complete_enrollment(
     })
 }
 
-async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
+pub(super) async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
     let id = required(&body.user_id, "userId")?;
     accounts::find_by_id(tx, id)
         .await?
@@ -244,7 +245,7 @@ async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
 
 /// The actor as they are inside `tx` (their role may have changed since
 /// the session was read), refused unless they may act on `user`.
-async fn acting_on(
+pub(super) async fn acting_on(
     tx: &mut Tx,
     config: &Config,
     me: &UserRow,
@@ -271,14 +272,6 @@ async fn acting_on(
         ));
     }
     Ok(me)
-}
-
-/// Whether `user` is the last enabled holder of the highest role: no
-/// *other* holder among `owners` (from `store::lock_holders_of`).
-fn is_last_owner(config: &Config, owners: &[String], user: &UserRow) -> bool {
-    user.role == config.roles.highest().name
-        && !user.disabled
-        && owners.iter().all(|id| *id == user.id)
 }
 
 pub async fn resend_enrollment(
@@ -325,7 +318,7 @@ pub async fn set_role(
     // The owners are locked first (PostgreSQL), so that the reads below see
     // any change another owner's request just made.
     let top = &config.roles.highest().name;
-    let owners = store::lock_holders_of(&mut tx, top).await?;
+    let owners = accounts::lock_holders_of(&mut tx, top).await?;
     let user = target(
         &mut tx,
         &UserIdBody {
@@ -365,51 +358,96 @@ pub async fn set_role(
     })
 }
 
-/// Disables (ending every session at once) or enables an account.
-pub async fn set_disabled(
+/// What an admin does to an account's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    Disable,
+    Enable,
+    /// Better Auth's words for the same, with a reason and an end.
+    Ban,
+    Unban,
+}
+
+impl Switch {
+    fn action(self) -> &'static str {
+        match self {
+            Switch::Disable => "user.disable",
+            Switch::Enable => "user.enable",
+            Switch::Ban => "user.ban",
+            Switch::Unban => "user.unban",
+        }
+    }
+
+    fn disables(self) -> bool {
+        matches!(self, Switch::Disable | Switch::Ban)
+    }
+}
+
+/// Disables or bans (ending every session at once), or enables an
+/// account. `ban` is what a ban records (reason, end); nothing for the
+/// others.
+pub async fn switch(
     db: &Db,
     config: &Config,
     me: &UserRow,
     body: UserIdBody,
-    disabled: bool,
+    switch: Switch,
+    ban: BanState,
     ip: &str,
 ) -> ApiResult<CreateUserResponse> {
     let mut tx = db.begin().await?;
-    let owners = store::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
+    let owners = accounts::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
     let user = target(&mut tx, &body).await?;
     if user.id == me.id {
-        return Err(ApiError::new(
-            Code::CannotDisableYourself,
-            "You cannot disable or enable your own account.",
-        ));
+        return Err(match switch {
+            Switch::Ban | Switch::Unban => {
+                ApiError::new(Code::YouCannotBanYourself, "You cannot ban yourself.")
+            }
+            _ => ApiError::new(
+                Code::CannotDisableYourself,
+                "You cannot disable or enable your own account.",
+            ),
+        });
     }
     let me = acting_on(&mut tx, config, me, &user, Permission::UserDisable).await?;
     let top = &config.roles.highest().name;
-    if disabled && is_last_owner(config, &owners, &user) {
+    if switch.disables() && is_last_owner(config, &owners, &user) {
         return Err(ApiError::new(
             Code::CannotDisableLastOwner,
             format!("{} is the last {top} and cannot be disabled.", user.name),
         ));
     }
-    store::set_disabled(&mut tx, &user.id, disabled).await?;
-    if disabled {
-        sessions::delete_all_for_user(&mut tx, &user.id).await?;
-    }
-    audit::record(
-        &mut tx,
-        audit::Event::new(if disabled {
-            "user.disable"
-        } else {
-            "user.enable"
-        })
+    let state = BanState {
+        disabled: switch.disables(),
+        ..ban
+    };
+    accounts::set_ban(&mut tx, &user.id, &state).await?;
+    let ended = if state.disabled {
+        sessions::delete_all_for_user(&mut tx, &user.id).await?
+    } else {
+        0
+    };
+    let mut event = audit::Event::new(switch.action())
         .actor(&me.id)
         .target(&user.id)
-        .ip(ip),
-    )
-    .await?;
+        .ip(ip);
+    if switch == Switch::Ban {
+        event = event.after(json!({
+            "banReason": state.reason,
+            "banExpires": state.expires.map(clock::rfc3339),
+            "sessionsEnded": ended,
+        }));
+    }
+    audit::record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(CreateUserResponse {
-        user: UserRow { disabled, ..user }.view(),
+        user: UserRow {
+            disabled: state.disabled,
+            ban_reason: state.reason,
+            ban_expires: state.expires,
+            ..user
+        }
+        .view(),
     })
 }
 

@@ -6,7 +6,7 @@ use crate::{
     accounts::store::UserRow,
     server::{
         clock,
-        db::{row_lock, Db, Tx},
+        db::{Db, Tx},
     },
 };
 
@@ -91,25 +91,6 @@ pub async fn set_disabled(tx: &mut Tx, user_id: &str, disabled: bool) -> sqlx::R
         .execute(&mut **tx)
         .await
         .map(drop)
-}
-
-/// The enabled users holding `role` who can sign in (have a password): the
-/// last owner is protected, and an owner who never enrolled does not count.
-/// On PostgreSQL their rows are locked, in id order, for the rest of the
-/// transaction, so two owners acting on each other at once are serialized
-/// and the second sees the first's change; SQLite's write lock does that
-/// already.
-pub async fn lock_holders_of(tx: &mut Tx, role: &str) -> sqlx::Result<Vec<String>> {
-    let lock = row_lock(tx, "for update");
-    sqlx::query_scalar(&format!(
-        "select u.id from users u
-         where u.role = $1 and u.disabled = 0
-           and exists (select 1 from credentials c where c.user_id = u.id)
-         order by u.id {lock}"
-    ))
-    .bind(role)
-    .fetch_all(&mut **tx)
-    .await
 }
 
 /// A page of users, newest first, matching an email or name fragment, with

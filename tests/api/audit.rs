@@ -152,3 +152,33 @@ async fn the_audit_log_filters_names_and_exports(backend: Backend) {
 }
 
 on_both_databases!(the_audit_log_filters_names_and_exports,);
+
+/// Every action the code records is one the log's filter offers: an
+/// action missing from `audit::domain::ACTIONS` could never be filtered on.
+#[test]
+fn every_recorded_action_is_listed() {
+    fn scan(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for piece in text.split("Event::new(\"").skip(1) {
+                    found.push(piece.split('"').next().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    scan(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(found.len() > 50, "the scan finds the recorded actions");
+    let missing: Vec<_> = found
+        .iter()
+        .filter(|a| !gatehouse::audit::domain::ACTIONS.contains(&a.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not in ACTIONS: {missing:?}");
+}

@@ -7,6 +7,7 @@
 #[macro_use]
 mod support;
 
+mod account_admin;
 mod accounts;
 mod audit;
 mod domains;
