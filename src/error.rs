@@ -149,6 +149,7 @@ codes! {
     NotAMemberOfThisOrganization = 403 "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION",
     NotAMemberOfThisTeam = 403 "USER_IS_NOT_A_MEMBER_OF_THE_TEAM",
     NotFound = 404 "NOT_FOUND",
+    NotAllowedWhileImpersonating = 403 "NOT_ALLOWED_WHILE_IMPERSONATING",
     NotImpersonating = 400 "NOT_IMPERSONATING",
     OnlyOwnersManageDomains = 403 "ONLY_OWNERS_MANAGE_DOMAINS",
     OrganizationDeletionDisabled = 403 "ORGANIZATION_DELETION_DISABLED",

@@ -645,3 +645,75 @@ test("a person's account through the core client: sessions, password, name", asy
   ok(await laptop.client.revokeSessions(), "revokeSessions");
   assert.equal(ok(await laptop.client.getSession(), "getSession"), null);
 });
+
+test("managing accounts through adminClient, and deleting one's own through the core client", async () => {
+  const stamp = Date.now();
+  // An admin arrives with an invitation made on the command line.
+  const link = gatehouse("invite", "--role", "admin").match(/\/invite\/([A-Za-z0-9_-]{20,})/);
+  assert.ok(link, "the command prints the invitation link");
+  const admin = person();
+  assert.equal((await signUp(admin, "Ada Admin", `ada-${stamp}@example.com`, { inviteToken: link[1] })).role, "admin");
+
+  const email = `kim-${stamp}@example.com`;
+  const kim = person();
+  const kimUser = await signUp(kim, "Kim", email);
+  const phone = person();
+  phone.session.token = ok(await phone.client.signIn.email({ email, password }), "sign in").token;
+  const userId = kimUser.id;
+
+  const { sessions } = ok(await admin.client.admin.listUserSessions({ userId }), "listUserSessions");
+  assert.equal(sessions.length, 2);
+  assert.ok(sessions.every((s) => s.userId === userId && s.impersonatedBy === null));
+  const phoneId = ok(await phone.client.getSession(), "getSession").session.id;
+  assert.deepEqual(
+    ok(await admin.client.admin.revokeUserSession({ sessionToken: sessions.find((s) => s.id === phoneId).token }), "revokeUserSession"),
+    { success: true },
+  );
+  assert.equal(ok(await phone.client.getSession(), "getSession"), null);
+  ok(await admin.client.admin.revokeUserSessions({ userId }), "revokeUserSessions");
+  assert.equal(ok(await kim.client.getSession(), "getSession"), null);
+
+  // A ban with a reason and an end; sign-in is refused with both.
+  const banned = ok(await admin.client.admin.banUser({ userId, banReason: "spam", banExpiresIn: 3600 }), "banUser").user;
+  assert.equal(banned.banned, true);
+  assert.equal(banned.banReason, "spam");
+  assert.ok(new Date(banned.banExpires) > new Date());
+  const refused = await kim.client.signIn.email({ email, password });
+  assert.equal(refused.error.code, "BANNED_USER");
+  assert.match(refused.error.message, /spam/);
+  assert.equal(ok(await admin.client.admin.unbanUser({ userId }), "unbanUser").user.banned, false);
+  kim.session.token = ok(await kim.client.signIn.email({ email, password }), "sign in").token;
+
+  assert.equal(ok(await admin.client.admin.updateUser({ userId, data: { name: "Kim Kay" } }), "updateUser").name, "Kim Kay");
+  const set = await admin.client.admin.setUserPassword({ userId, newPassword: "chosen by an admin" });
+  assert.equal(set.error.code, "YOU_ARE_NOT_ALLOWED_TO_SET_USERS_PASSWORD");
+
+  // Acting as Kim, with a reason; "stop" ends that session only.
+  const support = person();
+  const acted = ok(await admin.client.admin.impersonateUser({ userId, reason: "ticket 7" }), "impersonateUser");
+  assert.equal(acted.user.id, userId);
+  support.session.token = acted.session.token;
+  const seen = ok(await support.client.getSession(), "getSession");
+  assert.equal(seen.session.impersonatedBy, ok(await admin.client.getSession(), "getSession").user.id);
+  ok(await support.client.admin.stopImpersonating(), "stopImpersonating");
+  assert.equal(ok(await support.client.getSession(), "getSession"), null);
+  assert.notEqual(ok(await kim.client.getSession(), "getSession"), null);
+
+  assert.deepEqual(ok(await admin.client.admin.removeUser({ userId }), "removeUser"), { success: true });
+  assert.equal((await kim.client.signIn.email({ email, password })).error.status, 401);
+
+  // Deleting one's own account: the password, then the emailed link.
+  const leaving = person();
+  const leaver = `lee-${stamp}@example.com`;
+  await signUp(leaving, "Lee", leaver);
+  const wrong = await leaving.client.deleteUser({ password: "not it" });
+  assert.equal(wrong.error.code, "INVALID_PASSWORD");
+  assert.deepEqual(ok(await leaving.client.deleteUser({ password }), "deleteUser"), {
+    success: true,
+    message: "Verification email sent",
+  });
+  const token = linkInOutbox(leaver, "account-deletion").searchParams.get("token");
+  ok(await leaving.client.$fetch("/delete-user/callback", { method: "POST", body: { token } }), "delete-user/callback");
+  assert.equal(ok(await leaving.client.getSession(), "getSession"), null);
+  assert.equal((await leaving.client.signIn.email({ email: leaver, password })).error.status, 401);
+});

@@ -373,6 +373,7 @@ pub async fn change_password(
 ) -> Result<ChangePasswordResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
+    me.own_account("change their password")?;
     profile::change_password(cx.db(), &me, body, &cx.ip()).await
 }
 
@@ -384,6 +385,7 @@ pub async fn change_email(
 ) -> Result<StatusResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
+    me.own_account("change their email address")?;
     cx.rate_limit("change-email", cx.config().rate_limits.password_reset)
         .await?;
     let done = recovery::change_email(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
@@ -413,6 +415,7 @@ pub async fn delete_user(
 ) -> Result<DeleteUserResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
+    me.own_account("delete their account")?;
     let done = removal::request(cx.db(), cx.config(), &me, body, &cx.ip()).await?;
     cx.state.mail.wake();
     Ok(done)

@@ -139,6 +139,21 @@ impl RequestContext {
     }
 }
 
+impl Current {
+    /// Refuses `doing` in an impersonation session: an admin acting as
+    /// someone helps them, but never takes their account (its password,
+    /// address, or its very existence).
+    pub fn own_account(&self, doing: &str) -> Result<(), ApiError> {
+        match self.session.impersonated_by {
+            None => Ok(()),
+            Some(_) => Err(ApiError::new(
+                Code::NotAllowedWhileImpersonating,
+                format!("While acting as someone, you cannot {doing}: only they can."),
+            )),
+        }
+    }
+}
+
 /// Creates a session inside the caller's transaction; returns the raw token.
 pub async fn create(
     tx: &mut Tx,

@@ -30,6 +30,10 @@ pub struct EventRow {
     pub actor_id: Option<String>,
     pub actor_name: Option<String>,
     pub actor_email: Option<String>,
+    /// The admin behind the actor, in an impersonation session.
+    pub impersonator_id: Option<String>,
+    pub impersonator_name: Option<String>,
+    pub impersonator_email: Option<String>,
     pub target: Option<String>,
     pub target_name: Option<String>,
     pub target_email: Option<String>,
@@ -49,6 +53,9 @@ impl EventRow {
             actor_id: r.try_get("actor_id")?,
             actor_name: r.try_get("actor_name")?,
             actor_email: r.try_get("actor_email")?,
+            impersonator_id: r.try_get("impersonator_id")?,
+            impersonator_name: r.try_get("impersonator_name")?,
+            impersonator_email: r.try_get("impersonator_email")?,
             target: r.try_get("target")?,
             target_name: r.try_get("target_name")?,
             target_email: r.try_get("target_email")?,
@@ -123,11 +130,13 @@ pub async fn list(
     };
     let sql = format!(
         "select e.id, e.action, e.actor_id, e.target, e.before_json, e.after_json, e.ip_address,
-                e.created_at, a.name as actor_name, a.email as actor_email,
+                e.created_at, a.name as actor_name, a.email as actor_email, e.impersonator_id,
+                i.name as impersonator_name, i.email as impersonator_email,
                 t.name as target_name, t.email as target_email,
                 o.name as organization_name, w.url as webhook_url
          from audit_events e
          left join users a on a.id = e.actor_id
+         left join users i on i.id = e.impersonator_id
          left join users t on t.id = e.target
          left join organizations o on o.id = e.target
          left join webhooks w on w.id = e.target

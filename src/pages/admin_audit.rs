@@ -136,6 +136,16 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
         || event.actor_id.clone().unwrap_or_else(|| "Gatehouse".into()),
         |a| format!("{} ({})", a.name, a.email),
     );
+    // A change made in an impersonation session reads "by {admin} acting
+    // as {person}"; the admin's own stop is theirs alone.
+    let acting = event
+        .impersonator
+        .as_ref()
+        .map_or_else(
+            || event.impersonator_id.clone(),
+            |a| Some(format!("{} ({})", a.name, a.email)),
+        )
+        .filter(|_| event.impersonator_id != event.actor_id);
     let about = event.target_name.clone().or_else(|| event.target.clone());
     let lines = diff(event.before.as_ref(), event.after.as_ref());
     view! {
@@ -145,7 +155,9 @@ fn EventRow(event: AuditEventView) -> impl IntoView {
                     <span class="shrink-0 text-xs text-slate-500 sm:w-40">{format_time(&event.created_at)}</span>
                     <span class="shrink-0"><span class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-800" data-testid="audit-action">{event.action.clone()}</span></span>
                     <span class="min-w-0 break-words text-sm text-slate-700 sm:truncate">
-                        <span class="text-slate-500">"by "</span>{by}
+                        <span class="text-slate-500">"by "</span>
+                        {acting.map(|a| view! { <span class="text-amber-800" data-testid="audit-impersonator">{a}</span><span class="text-slate-500">" acting as "</span> })}
+                        {by}
                         {about.map(|t| view! { <span class="text-slate-500">" · about "</span><span>{t}</span> })}
                     </span>
                 </summary>

@@ -495,6 +495,38 @@ async fn impersonation_needs_a_reason_a_higher_rank_and_is_recorded(backend: Bac
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+    // The account itself stays the person's.
+    for (endpoint, body) in [
+        ("change-email", json!({ "newEmail": "taken@example.com" })),
+        (
+            "change-password",
+            json!({ "currentPassword": "x", "newPassword": "long enough now" }),
+        ),
+        (
+            "delete-user",
+            json!({ "password": "correct horse battery" }),
+        ),
+    ] {
+        let res = app
+            .post_with_cookie(&format!("/api/auth/{endpoint}"), body, &as_ada)
+            .await;
+        assert_eq!(
+            (res.status.as_u16(), res.code()),
+            (403, "NOT_ALLOWED_WHILE_IMPERSONATING"),
+            "{endpoint}"
+        );
+    }
+    let log = app
+        .get(
+            "/api/auth/admin/list-audit-events?action=user.update",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    assert_eq!(
+        log.body["events"][0]["impersonator"]["email"],
+        "admin@example.com"
+    );
     let (actor, impersonator): (Option<String>, Option<String>) = sqlx::query_as(
         "select actor_id, impersonator_id from audit_events where action = 'user.update'",
     )

@@ -27,6 +27,9 @@ pub struct AuditEventView {
     pub actor_id: Option<String>,
     /// The actor's account, while it exists.
     pub actor: Option<AuditPerson>,
+    /// The admin who acted as the actor (an impersonation session).
+    pub impersonator_id: Option<String>,
+    pub impersonator: Option<AuditPerson>,
     pub target: Option<String>,
     /// What the target id names: a person's name and email, or an
     /// organization's name, when it still exists.

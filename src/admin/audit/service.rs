@@ -89,7 +89,7 @@ fn parsed(json: Option<String>) -> Option<Value> {
 }
 
 fn view(e: EventRow) -> AuditEventView {
-    let actor = match (&e.actor_id, e.actor_name, e.actor_email) {
+    let person = |id: &Option<String>, name, email| match (id, name, email) {
         (Some(id), Some(name), Some(email)) => Some(AuditPerson {
             id: id.clone(),
             name,
@@ -97,6 +97,12 @@ fn view(e: EventRow) -> AuditEventView {
         }),
         _ => None,
     };
+    let actor = person(&e.actor_id, e.actor_name, e.actor_email);
+    let impersonator = person(
+        &e.impersonator_id,
+        e.impersonator_name,
+        e.impersonator_email,
+    );
     let target_name = match (e.target_name, e.target_email, e.organization_name) {
         (Some(name), Some(email), _) => Some(format!("{name} ({email})")),
         (_, _, Some(organization)) => Some(organization),
@@ -108,6 +114,8 @@ fn view(e: EventRow) -> AuditEventView {
         action: e.action,
         actor_id: e.actor_id,
         actor,
+        impersonator_id: e.impersonator_id,
+        impersonator,
         target: e.target,
         target_name,
         before: parsed(e.before_json),
