@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod sign_in;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod two_factor;
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,8 @@ pub struct UserView {
     pub banned: bool,
     pub ban_reason: Option<String>,
     pub ban_expires: Option<String>,
+    /// Better Auth's `twoFactor` plugin adds it: sign-in asks for a code.
+    pub two_factor_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,6 +187,27 @@ pub struct SignUpBody {
 pub struct SignInBody {
     pub email: Option<String>,
     pub password: Option<crate::secret::SecretText>,
+    /// Where to go once signed in: carried to the second step's page when
+    /// the account asks for one.
+    #[serde(rename = "callbackURL", alias = "callbackUrl", default)]
+    pub callback_url: Option<String>,
+}
+
+/// What `sign-in/email` answers: a session, or (Better Auth's twoFactor)
+/// that a second step is needed first, at `twoFactorUrl` (Gatehouse's
+/// addition: the page that asks for it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SignInAnswer {
+    Session(Box<SignInResponse>),
+    SecondStep(TwoFactorRedirect),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoFactorRedirect {
+    pub two_factor_redirect: bool,
+    pub two_factor_url: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -267,10 +291,8 @@ pub fn required<'a, T: AsRef<str>>(value: &'a Option<T>, field: &str) -> Result<
 // carry an invitation, which is redeemed in the sign-up's transaction.
 
 #[server(name = SignInEmail, prefix = "/api/auth", endpoint = "sign-in/email", input = leptos::server_fn::codec::Json)]
-pub async fn sign_in_email(
-    #[server(flatten)] body: SignInBody,
-) -> Result<SignInResponse, ApiError> {
-    let result: Result<SignInResponse, ApiError> = async {
+pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignInAnswer, ApiError> {
+    let result: Result<SignInAnswer, ApiError> = async {
         let cx = crate::context::RequestContext::current()?;
         let config = cx.config();
         cx.rate_limit("sign-in", config.rate_limits.sign_in).await?;
@@ -283,13 +305,39 @@ pub async fn sign_in_email(
             ip: &ip,
             user_agent: agent.as_deref(),
         };
-        let (token, user) = sign_in::sign_in(cx.db(), config, email, password, client).await?;
-        cx.set_cookie(&sessions::cookie(config, &token));
-        Ok(SignInResponse {
-            redirect: false,
-            token: token.into(),
-            user: user.view(),
-        })
+        let trusted = crate::context::cookie(
+            &cx.parts,
+            &sessions::name_of(config, two_factor::service::TRUST_COOKIE),
+        );
+        match sign_in::sign_in(cx.db(), config, email, password, client, trusted.as_deref()).await?
+        {
+            sign_in::SignedIn::Session { token, user } => {
+                cx.set_cookie(&sessions::cookie(config, &token));
+                Ok(SignInAnswer::Session(Box::new(SignInResponse {
+                    redirect: false,
+                    token: token.into(),
+                    user: user.view(),
+                })))
+            }
+            sign_in::SignedIn::SecondStep { challenge } => {
+                let lasts = two_factor::service::CHALLENGE_TTL.as_secs();
+                let cookie = two_factor::service::CHALLENGE_COOKIE;
+                cx.set_cookie(&sessions::named_cookie(config, cookie, &challenge, lasts));
+                let mut url = String::from("/sign-in/two-factor");
+                if let Some(next) = body
+                    .callback_url
+                    .as_deref()
+                    .filter(|c| crate::ui::is_local_path(c))
+                {
+                    let next = percent_encoding::utf8_percent_encode(next, crate::ui::QUERY_VALUE);
+                    url.push_str(&format!("?redirectTo={next}"));
+                }
+                Ok(SignInAnswer::SecondStep(TwoFactorRedirect {
+                    two_factor_redirect: true,
+                    two_factor_url: url,
+                }))
+            }
+        }
     }
     .await;
     let outcome = match &result {

@@ -357,26 +357,23 @@ pub fn clear_cookie(config: &Config) -> String {
 }
 
 /// Where an admin's own session waits while they act as someone else, so
-/// that "stop" brings it back; the same flags as the session cookie.
-pub fn admin_cookie_name(config: &Config) -> &'static str {
+/// that "stop" brings it back.
+pub const ADMIN_SESSION: &str = "gatehouse.admin_session";
+
+/// Another cookie of ours named `base`: on https with the `__Host-` prefix,
+/// as the session's (see `HOST_COOKIE_NAME`).
+pub fn name_of(config: &Config, base: &str) -> String {
     if config.secure_cookies() {
-        "__Host-gatehouse.admin_session"
+        format!("__Host-{base}")
     } else {
-        "gatehouse.admin_session"
+        base.to_owned()
     }
 }
 
-pub fn admin_cookie(config: &Config, token: &str) -> String {
-    set_cookie(
-        config,
-        admin_cookie_name(config),
-        token,
-        config.session_ttl.as_secs(),
-    )
-}
-
-pub fn clear_admin_cookie(config: &Config) -> String {
-    set_cookie(config, admin_cookie_name(config), "", 0)
+/// `Set-Cookie` for the cookie `base` (see `name_of`), with the session
+/// cookie's flags; an empty value with no age removes it.
+pub fn named_cookie(config: &Config, base: &str, value: &str, max_age: u64) -> String {
+    set_cookie(config, &name_of(config, base), value, max_age)
 }
 
 fn set_cookie(config: &Config, name: &str, value: &str, max_age: u64) -> String {

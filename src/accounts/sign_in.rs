@@ -11,7 +11,7 @@ use super::{
     recovery::queue_verification,
     required, sessions,
     store::{self, UserRow},
-    SessionView, SessionWithUser, SignUpBody,
+    two_factor, SessionView, SessionWithUser, SignUpBody,
 };
 use crate::{
     audit,
@@ -198,15 +198,27 @@ pub async fn sign_up(
     Ok(done)
 }
 
-/// `sign-in/email`: the account and a new session token, or one refusal
-/// for every wrong answer.
+/// What a right password leads to.
+pub enum SignedIn {
+    /// A new session's token, and the person.
+    Session { token: String, user: UserRow },
+    /// The account asks for a second factor first: the token of the
+    /// challenge's cookie (`two_factor::service::second_step`).
+    SecondStep { challenge: String },
+}
+
+/// `sign-in/email`: the account and a new session token (or a second
+/// step, when the account has two-factor authentication and this device
+/// is not trusted, `trusted` being its trust cookie), or one refusal for
+/// every wrong answer.
 pub async fn sign_in(
     db: &Db,
     config: &Config,
     email: &str,
     password: &str,
     client: Client<'_>,
-) -> ApiResult<(String, UserRow)> {
+    trusted: Option<&str>,
+) -> ApiResult<SignedIn> {
     let email = Email::parse(email)?;
     if password.is_empty() || password.chars().count() > PASSWORD_MAX_CHARS {
         return Err(invalid_credentials());
@@ -255,6 +267,11 @@ pub async fn sign_in(
             ..user
         };
     }
+    if two_factor::service::second_step_needed(&mut tx, &user, trusted, now).await? {
+        let challenge = two_factor::service::challenge(&mut tx, &user, now).await?;
+        tx.commit().await?;
+        return Ok(SignedIn::SecondStep { challenge });
+    }
     let (token, _) =
         sessions::create(&mut tx, config, &user.id, client.ip, client.user_agent).await?;
     audit::record(
@@ -266,7 +283,7 @@ pub async fn sign_in(
     )
     .await?;
     tx.commit().await?;
-    Ok((token, user))
+    Ok(SignedIn::Session { token, user })
 }
 
 /// Ends the session of `token`, if it is a live one. Signing out twice is

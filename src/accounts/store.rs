@@ -22,6 +22,8 @@ pub struct UserRow {
     pub disabled: bool,
     pub ban_reason: Option<String>,
     pub ban_expires: Option<i64>,
+    /// Sign-in asks for a second factor (a TOTP or backup code).
+    pub two_factor_enabled: bool,
     pub image: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -32,7 +34,7 @@ impl UserRow {
     /// beside another table's columns in one row.
     pub const COLUMNS_AS_U: &'static str = "u.id as u_id, u.email as u_email, u.name as u_name, \
         u.email_verified as u_email_verified, u.role as u_role, u.disabled as u_disabled, u.ban_reason as u_ban_reason, \
-        u.ban_expires as u_ban_expires, u.image as u_image, \
+        u.ban_expires as u_ban_expires, u.two_factor_enabled as u_two_factor_enabled, u.image as u_image, \
         u.created_at as u_created_at, u.updated_at as u_updated_at";
 
     pub fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
@@ -45,6 +47,7 @@ impl UserRow {
             disabled: row.try_get::<i64, _>("u_disabled")? != 0,
             ban_reason: row.try_get("u_ban_reason")?,
             ban_expires: row.try_get("u_ban_expires")?,
+            two_factor_enabled: row.try_get::<i64, _>("u_two_factor_enabled")? != 0,
             image: row.try_get("u_image")?,
             created_at: row.try_get("u_created_at")?,
             updated_at: row.try_get("u_updated_at")?,
@@ -64,6 +67,7 @@ impl UserRow {
             banned: self.disabled,
             ban_reason: self.ban_reason.clone(),
             ban_expires: self.ban_expires.map(clock::rfc3339),
+            two_factor_enabled: self.two_factor_enabled,
         }
     }
 }
@@ -102,6 +106,7 @@ pub async fn insert_user(tx: &mut Tx, new: NewUser<'_>) -> sqlx::Result<UserRow>
         disabled: false,
         ban_reason: None,
         ban_expires: None,
+        two_factor_enabled: false,
         image: None,
         created_at: now,
         updated_at: now,

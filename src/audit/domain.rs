@@ -88,7 +88,7 @@ const USER_ADMIN_ACTIONS: [&str; 12] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 71] = [
+pub const ACTIONS: [&str; 74] = [
     "session.sign-in",
     "session.sign-out",
     "session.revoke",
@@ -102,6 +102,9 @@ pub const ACTIONS: [&str; 71] = [
     "user.update",
     "user.email-change-requested",
     "user.email-change",
+    "user.two-factor-enable",
+    "user.two-factor-backup-codes",
+    "user.two-factor-disable",
     "user.delete-requested",
     "user.delete",
     "user.enrollment-completed",

@@ -8,8 +8,13 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::{
     accounts::{
-        list_sessions, ChangeEmail, ChangePassword, DeleteUser, ListedSession, RevokeOtherSessions,
-        RevokeSession, RevokeSessions, SessionWithUser, UpdateUser,
+        list_sessions,
+        two_factor::{
+            two_factor_status, Setup, TwoFactorDisable, TwoFactorEnable, TwoFactorStatus,
+            VerifyTotp,
+        },
+        ChangeEmail, ChangePassword, DeleteUser, ListedSession, RevokeOtherSessions, RevokeSession,
+        RevokeSessions, SessionWithUser, UpdateUser,
     },
     pages::{forms::take_flash, use_session},
     ui::{format_time, Alert, FormReturn, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
@@ -21,6 +26,7 @@ const BACK: &str = "/account";
 pub fn AccountPage() -> impl IntoView {
     let session = use_session();
     let devices = Resource::new(|| (), |_| list_sessions());
+    let second = Resource::new(|| (), |_| two_factor_status());
     let flash = take_flash();
     let done = use_query_map().with_untracked(|q| q.get("done"));
     view! {
@@ -31,6 +37,7 @@ pub fn AccountPage() -> impl IntoView {
                     <Account
                         session=s
                         devices=devices.get().and_then(Result::ok).unwrap_or_default()
+                        second=second.get().and_then(Result::ok).unwrap_or_default()
                         error=flash.clone().map(|f| f.error.message)
                         done=done.clone()
                     />
@@ -46,6 +53,7 @@ pub fn AccountPage() -> impl IntoView {
 fn Account(
     session: SessionWithUser,
     devices: Vec<ListedSession>,
+    second: TwoFactorStatus,
     error: Option<String>,
     done: Option<String>,
 ) -> impl IntoView {
@@ -58,6 +66,8 @@ fn Account(
         "email" => {
             Some("A link is on its way to the new address: your address changes when you open it.")
         }
+        "two-factor" => Some("Two-factor authentication is on: signing in now asks for a code from your app."),
+        "two-factor-off" => Some("Two-factor authentication is off."),
         "delete" => Some(
             "A link is on its way to your address: your account is deleted once you open it and confirm.",
         ),
@@ -154,6 +164,7 @@ fn Account(
                     </form>
                 </div>
             </section>
+            <TwoFactor status=second />
             <form method="post" action=DeleteUser::PATH aria-label="Delete account" class="mt-8 rounded-xl border border-red-200 bg-white p-6 shadow-sm">
                 <FormReturn back=BACK next="/account?done=delete" />
                 <h2 class="font-semibold text-red-800">"Delete account"</h2>
@@ -167,6 +178,88 @@ fn Account(
                 </div>
             </form>
         </div>
+    }
+}
+
+/// Two-factor authentication: turn it on (the password, then the QR code,
+/// the backup codes and the first code), or off (the password).
+#[component]
+fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
+    let body = match (status.enabled, status.setup) {
+        (true, _) => view! {
+            <p class="mt-1 text-sm text-slate-600">
+                <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-semibold text-emerald-800">"On"</span>
+                {format!(" Signing in asks for a code from your authenticator app. Backup codes left: {}.", status.backup_codes_left)}
+            </p>
+            <form method="post" action=TwoFactorDisable::PATH aria-label="Turn off two-factor authentication" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                <FormReturn back=BACK next="/account?done=two-factor-off" />
+                <div class="min-w-0 flex-1">
+                    <label for="two-factor-off-password" class=LABEL>"Your password"</label>
+                    <input id="two-factor-off-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
+                </div>
+                <button type="submit" class=DANGER_BUTTON>"Turn off"</button>
+            </form>
+        }.into_any(),
+        (false, Some(setup)) => view! { <FinishSetup setup /> }.into_any(),
+        (false, None) => view! {
+            <p class="mt-1 text-sm text-slate-600">"Add a second step to signing in: a code from an authenticator app on your phone, so a stolen password is not enough."</p>
+            <form method="post" action=TwoFactorEnable::PATH aria-label="Turn on two-factor authentication" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                <FormReturn back=BACK next="/account#two-factor" />
+                <div class="min-w-0 flex-1">
+                    <label for="two-factor-password" class=LABEL>"Your password"</label>
+                    <input id="two-factor-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
+                </div>
+                <button type="submit" class=SMALL_BUTTON>"Set up two-factor authentication"</button>
+            </form>
+        }.into_any(),
+    };
+    view! {
+        <section id="two-factor" class="mt-8 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" aria-labelledby="two-factor-heading">
+            <h2 id="two-factor-heading" class="font-semibold text-slate-900">"Two-factor authentication"</h2>
+            {body}
+        </section>
+    }
+}
+
+/// A setup waiting for its first code: the QR code to scan (or the key to
+/// type), the backup codes to keep, and the code.
+#[component]
+fn FinishSetup(setup: Setup) -> impl IntoView {
+    // The SVG the server drew, without its XML declaration.
+    let qr = crate::invitations::qr::svg(&setup.totp_uri)
+        .and_then(|svg| svg.find("<svg").map(|at| svg[at..].to_owned()))
+        .unwrap_or_default();
+    let key = setup
+        .key
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    view! {
+        <ol class="mt-4 grid grid-cols-1 gap-6 md:grid-cols-2">
+            <li>
+                <p class="text-sm font-medium text-slate-900">"1. Scan this code with your authenticator app"</p>
+                <div class="mt-3 w-48 max-w-full [&>svg]:h-auto [&>svg]:w-full" role="img" aria-label="QR code of your two-factor secret" data-testid="totp-qr" inner_html=qr></div>
+                <p class="mt-3 text-sm text-slate-600">"Cannot scan? Type this key:"</p>
+                <p class="mt-1 break-all font-mono text-sm text-slate-900" data-testid="totp-key">{key}</p>
+            </li>
+            <li>
+                <p class="text-sm font-medium text-slate-900">"2. Keep these backup codes somewhere safe"</p>
+                <p class="mt-1 text-sm text-slate-600">"If you lose your phone, each one signs you in once. They are not shown again after this step."</p>
+                <ul class="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 rounded-lg bg-slate-50 p-3 font-mono text-sm text-slate-900" data-testid="backup-codes">
+                    {setup.backup_codes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                </ul>
+            </li>
+        </ol>
+        <form method="post" action=VerifyTotp::PATH aria-label="Confirm two-factor authentication" class="mt-6 flex flex-col gap-3 sm:flex-row sm:items-end">
+            <FormReturn back=format!("{BACK}#two-factor") next="/account?done=two-factor" />
+            <div class="min-w-0 flex-1">
+                <label for="two-factor-code" class=LABEL>"3. The code your app shows now"</label>
+                <input id="two-factor-code" name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="7" class=format!("{INPUT} font-mono tracking-widest") />
+            </div>
+            <button type="submit" class=SMALL_BUTTON>"Turn on"</button>
+        </form>
     }
 }
 

@@ -41,6 +41,8 @@ pub mod invite;
 pub mod join;
 #[cfg(any(feature = "ssr", feature = "islands-public"))]
 pub mod join_link;
+#[cfg(feature = "ssr")]
+pub mod two_factor;
 // Shown by the pages of every group for what they do not find.
 pub mod not_found;
 #[cfg(any(feature = "ssr", feature = "islands-org"))]

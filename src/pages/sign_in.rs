@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody, SignInEmail},
+    accounts::{
+        domain::Email, get_instance_info, sign_in_email, SignInAnswer, SignInBody, SignInEmail,
+    },
     error::Code,
     pages::forms::{here, take_flash},
     ui::{
@@ -43,9 +45,12 @@ fn SignInForm(next: String, back: String, flash: Option<FormFlash>) -> impl Into
     let errors = FormErrors::showing(FormFlash::error(&flash));
     let action = Action::new(|body: &SignInBody| sign_in_email(body.clone()));
     let onward = next.clone();
+    let callback = next.clone();
 
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to(&onward),
+        Some(Ok(SignInAnswer::Session(_))) => go_to(&onward),
+        // The account asks for a code from its app first.
+        Some(Ok(SignInAnswer::SecondStep(step))) => go_to(&step.two_factor_url),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
@@ -58,6 +63,7 @@ fn SignInForm(next: String, back: String, flash: Option<FormFlash>) -> impl Into
                 action.dispatch(SignInBody {
                     email: Some(email.get()),
                     password: Some(password.get().into()),
+                    callback_url: Some(callback.clone()),
                 });
             }
         }
@@ -65,7 +71,10 @@ fn SignInForm(next: String, back: String, flash: Option<FormFlash>) -> impl Into
 
     view! {
         <form method="post" action=SignInEmail::PATH on:submit=on_submit novalidate>
-            <FormReturn back next />
+            <FormReturn back next=next.clone() />
+            // Without JavaScript too: a second step goes to its page.
+            <input type="hidden" name="callbackURL" value=next.clone() />
+            <input type="hidden" name="_follow" value="twoFactorUrl" />
             <FormAlert message=errors.general(EMAIL_CODES) />
             <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) />
             <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password />

@@ -386,7 +386,13 @@ pub async fn impersonate_user(
     let (token, session, user) =
         manage::impersonate(cx.db(), cx.config(), &me, body, client).await?;
     let config = cx.config();
-    cx.set_cookie(&sessions::admin_cookie(config, &me.token));
+    let lasts = config.session_ttl.as_secs();
+    cx.set_cookie(&sessions::named_cookie(
+        config,
+        sessions::ADMIN_SESSION,
+        &me.token,
+        lasts,
+    ));
     cx.set_cookie(&sessions::cookie(config, &token));
     Ok(sign_in::session_view(&sessions::Current {
         token,
@@ -405,8 +411,14 @@ pub async fn stop_impersonating() -> Result<Option<SessionWithUser>, ApiError> {
     let me = cx.signed_in().await?;
     manage::stop_impersonating(cx.db(), &me, &cx.ip()).await?;
     let config = cx.config();
-    cx.set_cookie(&sessions::clear_admin_cookie(config));
-    let admin = match crate::context::cookie(&cx.parts, sessions::admin_cookie_name(config)) {
+    cx.set_cookie(&sessions::named_cookie(
+        config,
+        sessions::ADMIN_SESSION,
+        "",
+        0,
+    ));
+    let kept = sessions::name_of(config, sessions::ADMIN_SESSION);
+    let admin = match crate::context::cookie(&cx.parts, &kept) {
         Some(token) => sessions::lookup(cx.db(), config, &token)
             .await?
             .filter(|a| me.session.impersonated_by.as_deref() == Some(a.user.id.as_str())),

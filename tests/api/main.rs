@@ -28,5 +28,6 @@ mod roles;
 mod secrets;
 mod sessions;
 mod teams;
+mod two_factor;
 mod users;
 mod webhooks;
