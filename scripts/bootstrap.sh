@@ -72,8 +72,9 @@ if [ "$want" = e2e ]; then
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore aiosmtpd
   fi
   apt_install chromium
-  if [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
-    say "installing Playwright (npm)"
+  # jsQR reads the two-factor QR code back, as a phone's camera would.
+  if [ ! -d "$root/end2end/node_modules/@playwright/test" ] || [ ! -d "$root/end2end/node_modules/jsqr" ]; then
+    say "installing Playwright and its helpers (npm)"
     (cd "$root/end2end" && npm install --no-audit --no-fund --loglevel=error)
   fi
   if [ ! -d "$root/clients/better-auth/node_modules/better-auth" ]; then

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { createAuthClient } from "better-auth/client";
-import { adminClient, organizationClient } from "better-auth/client/plugins";
+import { adminClient, organizationClient, twoFactorClient } from "better-auth/client/plugins";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const port = 3941;
@@ -70,15 +70,35 @@ before(async () => {
 
 after(() => server?.kill());
 
-/** A Better Auth client with its own session, carried as a bearer token. */
+/**
+ * A Better Auth client with its own session, carried as a bearer token.
+ * `session.redirected` counts the client's twoFactorRedirect callbacks.
+ */
 function person() {
-  const session = { token: undefined };
+  const session = { token: undefined, redirected: 0 };
   const client = createAuthClient({
     baseURL,
-    plugins: [organizationClient(), adminClient()],
+    plugins: [
+      organizationClient(),
+      adminClient(),
+      twoFactorClient({ onTwoFactorRedirect: () => { session.redirected += 1; } }),
+    ],
     fetchOptions: { auth: { type: "Bearer", token: () => session.token } },
   });
   return { client, session };
+}
+
+/** The code an authenticator app shows for `uri`, `ahead` steps from now. */
+function totpCode(uri, ahead = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const secret = new URL(uri).searchParams.get("secret").replace(/=+$/, "");
+  const bits = [...secret].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + ahead));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 /** The answer's data, failing the test on an error answer. */
@@ -716,4 +736,56 @@ test("managing accounts through adminClient, and deleting one's own through the 
   ok(await leaving.client.$fetch("/delete-user/callback", { method: "POST", body: { token } }), "delete-user/callback");
   assert.equal(ok(await leaving.client.getSession(), "getSession"), null);
   assert.equal((await leaving.client.signIn.email({ email: leaver, password })).error.status, 401);
+});
+
+test("two-factor authentication through twoFactorClient", async () => {
+  const stamp = Date.now();
+  const email = `tao-${stamp}@example.com`;
+  const tao = person();
+  await signUp(tao, "Tao", email);
+
+  const { totpURI, backupCodes } = ok(await tao.client.twoFactor.enable({ password }), "twoFactor.enable");
+  assert.match(totpURI, /^otpauth:\/\/totp\//);
+  assert.equal(backupCodes.length, 10);
+  const enabled = ok(await tao.client.twoFactor.verifyTotp({ code: totpCode(totpURI) }), "twoFactor.verifyTotp");
+  assert.equal(enabled.user.twoFactorEnabled, true);
+  assert.equal(ok(await tao.client.twoFactor.getTotpUri({ password }), "getTotpUri").totpURI, totpURI);
+
+  // Sign-in stops at the second step; the challenge rides in a cookie,
+  // which a server-side app carries along itself.
+  const phone = person();
+  let challenge;
+  const first = ok(
+    await phone.client.signIn.email({ email, password }, {
+      onResponse: (ctx) => {
+        challenge = ctx.response.headers.getSetCookie().find((c) => c.startsWith("gatehouse.two_factor="))?.split(";")[0];
+      },
+    }),
+    "signIn.email",
+  );
+  assert.equal(first.twoFactorRedirect, true);
+  assert.equal(phone.session.redirected, 1, "the client's onTwoFactorRedirect ran");
+  assert.ok(challenge, "the challenge's cookie");
+  const replayed = await phone.client.twoFactor.verifyTotp({ code: totpCode(totpURI) }, { headers: { cookie: challenge } });
+  assert.equal(replayed.error.code, "INVALID_CODE", "the code that turned it on is spent");
+  const signedIn = ok(
+    await phone.client.twoFactor.verifyTotp({ code: totpCode(totpURI, 1) }, { headers: { cookie: challenge } }),
+    "verifyTotp (sign-in)",
+  );
+  phone.session.token = signedIn.token;
+  assert.equal(ok(await phone.client.getSession(), "getSession").user.email, email);
+
+  // A backup code, then new ones; then off.
+  let second;
+  await phone.client.signIn.email({ email, password }, {
+    onResponse: (ctx) => {
+      second = ctx.response.headers.getSetCookie().find((c) => c.startsWith("gatehouse.two_factor="))?.split(";")[0];
+    },
+  });
+  ok(await phone.client.twoFactor.verifyBackupCode({ code: backupCodes[0] }, { headers: { cookie: second } }), "verifyBackupCode");
+  const fresh = ok(await tao.client.twoFactor.generateBackupCodes({ password }), "generateBackupCodes");
+  assert.equal(fresh.backupCodes.length, 10);
+  ok(await tao.client.twoFactor.disable({ password }), "twoFactor.disable");
+  const plain = ok(await phone.client.signIn.email({ email, password }), "signIn.email");
+  assert.ok(plain.token, "one step again");
 });

@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import path from "node:path";
-import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 
 export { expect };
 export type { Browser, Page } from "@playwright/test";
@@ -159,4 +162,26 @@ export async function signedUp(browser: Browser, name: string, email = unique(na
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   return { page, email };
+}
+
+/** The text of the QR code `locator` shows, read from its pixels as a phone's camera would. */
+export async function qrText(locator: Locator): Promise<string> {
+  const png = PNG.sync.read(await locator.screenshot());
+  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  expect(found, "a readable QR code").toBeTruthy();
+  return found!.data;
+}
+
+/** The code an authenticator app shows for `otpauth://` URI `uri`, `ahead` 30-second steps from now (RFC 6238, SHA-1, 6 digits). */
+export function totpCode(uri: string, ahead = 0): string {
+  const secret = new URL(uri).searchParams.get("secret")!;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + ahead));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }

@@ -207,6 +207,9 @@ pub enum SignInAnswer {
 #[serde(rename_all = "camelCase")]
 pub struct TwoFactorRedirect {
     pub two_factor_redirect: bool,
+    /// What the second step takes: a code from an authenticator app
+    /// (backup codes always work).
+    pub two_factor_methods: Vec<String>,
     pub two_factor_url: String,
 }
 
@@ -334,6 +337,7 @@ pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignIn
                 }
                 Ok(SignInAnswer::SecondStep(TwoFactorRedirect {
                     two_factor_redirect: true,
+                    two_factor_methods: vec!["totp".into()],
                     two_factor_url: url,
                 }))
             }

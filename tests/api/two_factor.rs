@@ -44,6 +44,8 @@ async fn challenged(app: &TestApp, trust: Option<&str>) -> String {
     let res = post(app, "/api/auth/sign-in/email", body, trust).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["twoFactorRedirect"], true, "{}", res.text);
+    assert_eq!(res.body["twoFactorMethods"], json!(["totp"]));
+    assert_eq!(res.body["twoFactorUrl"], "/sign-in/two-factor");
     assert!(
         res.session_cookie().is_none(),
         "no session before the second step"
