@@ -165,18 +165,11 @@ fn Account(
                 </div>
             </section>
             <TwoFactor status=second />
-            <form method="post" action=DeleteUser::PATH aria-label="Delete account" class="mt-8 rounded-xl border border-red-200 bg-white p-6 shadow-sm">
-                <FormReturn back=BACK next="/account?done=delete" />
-                <h2 class="font-semibold text-red-800">"Delete account"</h2>
+            <section class="mt-8 rounded-xl border border-red-200 bg-white p-6 shadow-sm" aria-labelledby="delete-heading">
+                <h2 id="delete-heading" class="font-semibold text-red-800">"Delete account"</h2>
                 <p class="mt-1 text-sm text-slate-600">"Your account, your memberships and your sessions are deleted for good. We send a link to your address to confirm. The last owner of an organization or of this instance must hand it over first."</p>
-                <div class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-                    <div class="min-w-0 flex-1">
-                        <label for="delete-password" class=LABEL>"Your password"</label>
-                        <input id="delete-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
-                    </div>
-                    <button type="submit" class=DANGER_BUTTON>"Delete my account"</button>
-                </div>
-            </form>
+                <WithPassword action=DeleteUser::PATH label="Delete account" next="/account?done=delete" id="delete-password" button="Delete my account" danger=true />
+            </section>
         </div>
     }
 }
@@ -191,26 +184,12 @@ fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                 <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-semibold text-emerald-800">"On"</span>
                 {format!(" Signing in asks for a code from your authenticator app. Backup codes left: {}.", status.backup_codes_left)}
             </p>
-            <form method="post" action=TwoFactorDisable::PATH aria-label="Turn off two-factor authentication" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-                <FormReturn back=BACK next="/account?done=two-factor-off" />
-                <div class="min-w-0 flex-1">
-                    <label for="two-factor-off-password" class=LABEL>"Your password"</label>
-                    <input id="two-factor-off-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
-                </div>
-                <button type="submit" class=DANGER_BUTTON>"Turn off"</button>
-            </form>
+            <WithPassword action=TwoFactorDisable::PATH label="Turn off two-factor authentication" next="/account?done=two-factor-off" id="two-factor-off-password" button="Turn off" danger=true />
         }.into_any(),
         (false, Some(setup)) => view! { <FinishSetup setup /> }.into_any(),
         (false, None) => view! {
             <p class="mt-1 text-sm text-slate-600">"Add a second step to signing in: a code from an authenticator app on your phone, so a stolen password is not enough."</p>
-            <form method="post" action=TwoFactorEnable::PATH aria-label="Turn on two-factor authentication" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-                <FormReturn back=BACK next="/account#two-factor" />
-                <div class="min-w-0 flex-1">
-                    <label for="two-factor-password" class=LABEL>"Your password"</label>
-                    <input id="two-factor-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
-                </div>
-                <button type="submit" class=SMALL_BUTTON>"Set up two-factor authentication"</button>
-            </form>
+            <WithPassword action=TwoFactorEnable::PATH label="Turn on two-factor authentication" next="/account#two-factor" id="two-factor-password" button="Set up two-factor authentication" danger=false />
         }.into_any(),
     };
     view! {
@@ -218,6 +197,28 @@ fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             <h2 id="two-factor-heading" class="font-semibold text-slate-900">"Two-factor authentication"</h2>
             {body}
         </section>
+    }
+}
+
+/// A change that asks for the password again: the field and one button.
+#[component]
+fn WithPassword(
+    action: &'static str,
+    label: &'static str,
+    next: &'static str,
+    id: &'static str,
+    button: &'static str,
+    danger: bool,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action aria-label=label class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+            <FormReturn back=BACK next=next />
+            <div class="min-w-0 flex-1">
+                <label for=id class=LABEL>"Your password"</label>
+                <input id=id name="password" type="password" required autocomplete="current-password" class=INPUT />
+            </div>
+            <button type="submit" class=if danger { DANGER_BUTTON } else { SMALL_BUTTON }>{button}</button>
+        </form>
     }
 }
 

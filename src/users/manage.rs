@@ -84,7 +84,7 @@ pub async fn list_sessions(
     body: UserIdBody,
 ) -> ApiResult<UserSessions> {
     let mut tx = db.begin().await?;
-    let user = target(&mut tx, &body).await?;
+    let user = target(&mut tx, &body.user_id).await?;
     acting_on(&mut tx, config, me, &user, Permission::SessionList).await?;
     tx.commit().await?;
     let rows = sessions::for_user(db, &user.id, clock::now_ms()).await?;
@@ -114,13 +114,7 @@ pub async fn revoke_sessions(
         }
         Which::All(body) => (required(&body.user_id, "userId")?.to_owned(), None),
     };
-    let user = target(
-        &mut tx,
-        &UserIdBody {
-            user_id: Some(owner),
-        },
-    )
-    .await?;
+    let user = target(&mut tx, &Some(owner)).await?;
     let me = acting_on(&mut tx, config, me, &user, Permission::SessionRevoke).await?;
     let ended = match named {
         Some(named) => u64::from(sessions::delete_mine(&mut tx, &user.id, named).await?),
@@ -186,13 +180,7 @@ pub async fn update_user(
         ));
     }
     let mut tx = db.begin().await?;
-    let user = target(
-        &mut tx,
-        &UserIdBody {
-            user_id: body.user_id,
-        },
-    )
-    .await?;
+    let user = target(&mut tx, &body.user_id).await?;
     let me = acting_on(&mut tx, config, me, &user, Permission::UserUpdate).await?;
     accounts::update_profile(
         &mut tx,
@@ -237,7 +225,7 @@ pub async fn remove_user(
     ip: &str,
 ) -> ApiResult<()> {
     let mut tx = db.begin().await?;
-    let user = target(&mut tx, &body).await?;
+    let user = target(&mut tx, &body.user_id).await?;
     if user.id == me.id {
         return Err(ApiError::new(
             Code::YouCannotRemoveYourself,
@@ -273,13 +261,7 @@ pub async fn impersonate(
         )
     })?;
     let mut tx = db.begin().await?;
-    let user = target(
-        &mut tx,
-        &UserIdBody {
-            user_id: body.user_id,
-        },
-    )
-    .await?;
+    let user = target(&mut tx, &body.user_id).await?;
     if user.id == me.user.id {
         return Err(ApiError::new(
             Code::YouCannotImpersonateYourself,

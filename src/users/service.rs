@@ -236,8 +236,9 @@ pub async fn complete_enrollment(
     })
 }
 
-pub(super) async fn target(tx: &mut Tx, body: &UserIdBody) -> ApiResult<UserRow> {
-    let id = required(&body.user_id, "userId")?;
+/// The account named by a body's `userId`.
+pub(super) async fn target(tx: &mut Tx, user_id: &Option<String>) -> ApiResult<UserRow> {
+    let id = required(user_id, "userId")?;
     accounts::find_by_id(tx, id)
         .await?
         .ok_or_else(user_not_found)
@@ -282,7 +283,7 @@ pub async fn resend_enrollment(
     ip: &str,
 ) -> ApiResult<StatusResponse> {
     let mut tx = db.begin().await?;
-    let user = target(&mut tx, &body).await?;
+    let user = target(&mut tx, &body.user_id).await?;
     let me = acting_on(&mut tx, config, me, &user, Permission::UserCreate).await?;
     if store::has_password(&mut tx, &user.id).await? {
         return Err(already_has_password());
@@ -319,13 +320,7 @@ pub async fn set_role(
     // any change another owner's request just made.
     let top = &config.roles.highest().name;
     let owners = accounts::lock_holders_of(&mut tx, top).await?;
-    let user = target(
-        &mut tx,
-        &UserIdBody {
-            user_id: body.user_id.clone(),
-        },
-    )
-    .await?;
+    let user = target(&mut tx, &body.user_id).await?;
     // Act on the person as they are (strictly above them), and grant the
     // new role as an invitation would (up to one's own).
     let me = acting_on(&mut tx, config, me, &user, Permission::UserSetRole).await?;
@@ -397,7 +392,7 @@ pub async fn switch(
 ) -> ApiResult<CreateUserResponse> {
     let mut tx = db.begin().await?;
     let owners = accounts::lock_holders_of(&mut tx, &config.roles.highest().name).await?;
-    let user = target(&mut tx, &body).await?;
+    let user = target(&mut tx, &body.user_id).await?;
     if user.id == me.id {
         return Err(match switch {
             Switch::Ban | Switch::Unban => {
