@@ -106,13 +106,6 @@ pub struct ImpersonateUserBody {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetUserPasswordBody {
-    pub user_id: Option<String>,
-    pub new_password: Option<crate::secret::SecretText>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuccessAnswer {
     pub success: bool,
@@ -358,12 +351,13 @@ pub async fn remove_user(#[server(flatten)] body: UserIdBody) -> Result<SuccessA
     Ok(SuccessAnswer { success: true })
 }
 
-/// Always refused: an admin never sets a password (SPEC §3).
+/// Always refused, whatever the body says: an admin never sets a
+/// password (SPEC §3). Signed out, 401 first, as every admin endpoint.
 #[server(name = SetUserPassword, prefix = "/api/auth", endpoint = "admin/set-user-password", input = leptos::server_fn::codec::Json)]
-pub async fn set_user_password(
-    #[server(flatten)] body: SetUserPasswordBody,
-) -> Result<SuccessAnswer, ApiError> {
-    let _ = body;
+pub async fn set_user_password() -> Result<SuccessAnswer, ApiError> {
+    crate::context::RequestContext::current()?
+        .signed_in()
+        .await?;
     Err(manage::set_password_refused())
 }
 

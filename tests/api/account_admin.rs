@@ -382,6 +382,13 @@ async fn admins_update_and_remove_accounts_but_never_set_passwords(backend: Back
         .as_str()
         .unwrap()
         .contains("password reset"));
+    let res = app
+        .post(
+            "/api/auth/admin/set-user-password",
+            json!({ "userId": ada }),
+        )
+        .await;
+    assert_eq!(res.status, 401, "signed out: {}", res.text);
 
     let remove = |id: &str| {
         let (app, admin, body) = (&app, admin.clone(), json!({ "userId": id }));

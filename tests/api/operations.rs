@@ -470,9 +470,12 @@ async fn retention_prunes_what_is_done_with(backend: Backend) {
 
     let mut settings = app.config.retention.clone();
     let pruned = retention::prune(&app.store, &settings, now).await.unwrap();
-    assert_eq!(
-        (pruned.emails, pruned.tokens, pruned.audit_events),
-        (1, 2, 0)
+    // The server's own maintenance pass runs once as it starts, in the
+    // background, and on a busy machine it may come after the inserts and
+    // prune them first: what is left below is what counts.
+    assert!(
+        pruned.emails <= 1 && pruned.tokens <= 2 && pruned.audit_events == 0,
+        "{pruned:?}"
     );
     let emails: Vec<String> =
         sqlx::query_scalar("select id from outbound_emails where id like '%-%' order by id")
