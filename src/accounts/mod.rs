@@ -193,24 +193,30 @@ pub struct SignInBody {
     pub callback_url: Option<String>,
 }
 
-/// What `sign-in/email` answers: a session, or (Better Auth's twoFactor)
-/// that a second step is needed first, at `twoFactorUrl` (Gatehouse's
-/// addition: the page that asks for it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum SignInAnswer {
-    Session(Box<SignInResponse>),
-    SecondStep(TwoFactorRedirect),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What `sign-in/email` answers: a session (`redirect`, `token`, `user`),
+/// or (Better Auth's twoFactor) that a second step comes first
+/// (`twoFactorRedirect`, `twoFactorMethods`, and Gatehouse's
+/// `twoFactorUrl`, the page that asks for it). One struct of optional
+/// fields rather than an untagged enum: the sign-in island decodes it, and
+/// serde's untagged decoding cost the public bundle 6 KB (brotli).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TwoFactorRedirect {
-    pub two_factor_redirect: bool,
+pub struct SignInAnswer {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<bool>,
+    /// Redacted in `Debug`: whoever holds it is signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<crate::secret::SecretText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_redirect: Option<bool>,
     /// What the second step takes: a code from an authenticator app
     /// (backup codes always work).
-    pub two_factor_methods: Vec<String>,
-    pub two_factor_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_methods: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -316,11 +322,12 @@ pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignIn
         {
             sign_in::SignedIn::Session { token, user } => {
                 cx.set_cookie(&sessions::cookie(config, &token));
-                Ok(SignInAnswer::Session(Box::new(SignInResponse {
-                    redirect: false,
-                    token: token.into(),
-                    user: user.view(),
-                })))
+                Ok(SignInAnswer {
+                    redirect: Some(false),
+                    token: Some(token.into()),
+                    user: Some(user.view()),
+                    ..Default::default()
+                })
             }
             sign_in::SignedIn::SecondStep { challenge } => {
                 let lasts = two_factor::service::CHALLENGE_TTL.as_secs();
@@ -335,11 +342,12 @@ pub async fn sign_in_email(#[server(flatten)] body: SignInBody) -> Result<SignIn
                     let next = percent_encoding::utf8_percent_encode(next, crate::ui::QUERY_VALUE);
                     url.push_str(&format!("?redirectTo={next}"));
                 }
-                Ok(SignInAnswer::SecondStep(TwoFactorRedirect {
-                    two_factor_redirect: true,
-                    two_factor_methods: vec!["totp".into()],
-                    two_factor_url: url,
-                }))
+                Ok(SignInAnswer {
+                    two_factor_redirect: Some(true),
+                    two_factor_methods: Some(vec!["totp".into()]),
+                    two_factor_url: Some(url),
+                    ..Default::default()
+                })
             }
         }
     }

@@ -3,9 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{
-        domain::Email, get_instance_info, sign_in_email, SignInAnswer, SignInBody, SignInEmail,
-    },
+    accounts::{domain::Email, get_instance_info, sign_in_email, SignInBody, SignInEmail},
     error::Code,
     pages::forms::{here, take_flash},
     ui::{
@@ -48,9 +46,8 @@ fn SignInForm(next: String, back: String, flash: Option<FormFlash>) -> impl Into
     let callback = next.clone();
 
     Effect::new(move |_| match action.value().get() {
-        Some(Ok(SignInAnswer::Session(_))) => go_to(&onward),
-        // The account asks for a code from its app first.
-        Some(Ok(SignInAnswer::SecondStep(step))) => go_to(&step.two_factor_url),
+        // The account asks for a code from its app first, or is in.
+        Some(Ok(answer)) => go_to(answer.two_factor_url.as_deref().unwrap_or(&onward)),
         Some(Err(e)) => errors.error.set(Some(e)),
         None => {}
     });
