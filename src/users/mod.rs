@@ -225,37 +225,28 @@ pub async fn set_role(
 pub async fn disable_user(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    set_disabled(body, true).await
+    switched(body, service::Switch::Disable).await
 }
 
 #[server(name = EnableUser, prefix = "/api/auth", endpoint = "admin/enable-user", input = leptos::server_fn::codec::Json)]
 pub async fn enable_user(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    set_disabled(body, false).await
+    switched(body, service::Switch::Enable).await
 }
 
+/// Disable, enable and unban: the switch without a reason or an end.
 #[cfg(feature = "ssr")]
-async fn set_disabled(body: UserIdBody, disabled: bool) -> Result<CreateUserResponse, ApiError> {
+async fn switched(
+    body: UserIdBody,
+    switch: service::Switch,
+) -> Result<CreateUserResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx
         .require(crate::access::roles::Permission::UserDisable)
         .await?;
-    let switch = if disabled {
-        service::Switch::Disable
-    } else {
-        service::Switch::Enable
-    };
-    service::switch(
-        cx.db(),
-        cx.config(),
-        &me.user,
-        body,
-        switch,
-        Default::default(),
-        &cx.ip(),
-    )
-    .await
+    let ban = Default::default();
+    service::switch(cx.db(), cx.config(), &me.user, body, switch, ban, &cx.ip()).await
 }
 
 /// Disables the account with a reason and an optional end, ending its
@@ -275,21 +266,7 @@ pub async fn ban_user(
 pub async fn unban_user(
     #[server(flatten)] body: UserIdBody,
 ) -> Result<CreateUserResponse, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let me = cx
-        .require(crate::access::roles::Permission::UserDisable)
-        .await?;
-    let switch = service::Switch::Unban;
-    service::switch(
-        cx.db(),
-        cx.config(),
-        &me.user,
-        body,
-        switch,
-        Default::default(),
-        &cx.ip(),
-    )
-    .await
+    switched(body, service::Switch::Unban).await
 }
 
 #[server(name = ListUserSessions, prefix = "/api/auth", endpoint = "admin/list-user-sessions", input = leptos::server_fn::codec::Json)]

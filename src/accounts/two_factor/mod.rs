@@ -162,12 +162,7 @@ async fn second_step(
     // Its own bucket: a second step follows a sign-in that spent one.
     cx.rate_limit("two-factor", config.rate_limits.sign_in)
         .await?;
-    let Some(challenge) = challenge_of(cx) else {
-        return Err(ApiError::new(
-            crate::error::Code::InvalidTwoFactorCookie,
-            "This sign-in has expired or was never started: sign in again.",
-        ));
-    };
+    let challenge = challenge_of(cx).ok_or_else(service::expired)?;
     let (ip, agent) = (cx.ip(), cx.user_agent());
     let client = super::sign_in::Client {
         ip: &ip,
@@ -182,14 +177,15 @@ async fn second_step(
         client,
     )
     .await;
-    if done.as_ref().is_err_and(|e| {
-        e.code != crate::error::Code::InvalidCode && e.code != crate::error::Code::InvalidBackupCode
-    }) {
-        // Over: the challenge is gone; so is its cookie.
+    // A wrong code leaves the sign-in open for another try; anything else
+    // (success, too many tries, an expired sign-in) ends it, and its cookie.
+    let another_try = done.as_ref().is_err_and(|e| {
+        e.code == crate::error::Code::InvalidCode || e.code == crate::error::Code::InvalidBackupCode
+    });
+    if !another_try {
         cx.set_cookie(&named_cookie(config, service::CHALLENGE_COOKIE, "", 0));
     }
     let done = done?;
-    cx.set_cookie(&named_cookie(config, service::CHALLENGE_COOKIE, "", 0));
     cx.set_cookie(&cookie(config, &done.token));
     if let Some(device) = &done.trusted {
         let lasts = service::TRUST_TTL.as_secs();

@@ -47,7 +47,7 @@ fn not_enabled() -> ApiError {
     )
 }
 
-fn expired() -> ApiError {
+pub fn expired() -> ApiError {
     ApiError::new(
         Code::InvalidTwoFactorCookie,
         "This sign-in has expired or was never started: sign in again.",
