@@ -311,8 +311,19 @@ fn Header() -> impl IntoView {
                         .as_ref()
                         .filter(|s| s.session.impersonated_by.is_some())
                         .map(|s| (s.user.clone(), s.session.expires_at.clone()));
+                    // What holds the person back until they turn on two-factor.
+                    let mut needs_two_factor: Vec<String> = mine
+                        .iter()
+                        .flat_map(|m| m.organizations.iter())
+                        .filter(|o| o.two_factor_needed)
+                        .map(|o| o.name.clone())
+                        .collect();
+                    if access.two_factor_required {
+                        needs_two_factor.insert(0, format!("your role ({})", access.role.clone().unwrap_or_default()));
+                    }
                     view! {
                         {acting.map(|(user, ends)| view! { <ActingBanner user ends back=back.clone() /> })}
+                        {(!needs_two_factor.is_empty()).then(|| view! { <TwoFactorBanner by=needs_two_factor /> })}
                         <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
                             <div class="flex min-w-0 items-center gap-3">
                                 <a href="/" class="flex items-center gap-2 font-semibold text-slate-900">
@@ -358,6 +369,26 @@ fn ActingBanner(user: crate::accounts::UserView, ends: String, back: String) -> 
                     <FormReturn back next="/admin/users" />
                     <button type="submit" class="rounded-md bg-amber-900 px-3 py-1.5 font-semibold text-white hover:bg-amber-800">"Stop acting as them"</button>
                 </form>
+            </div>
+        </div>
+    }
+}
+
+/// Shown on every page while an organization, or the person's instance
+/// role, requires two-factor authentication their account does not use:
+/// what it holds back, and where to turn it on.
+#[component]
+fn TwoFactorBanner(by: Vec<String>) -> impl IntoView {
+    let by = match by.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    view! {
+        <div role="status" data-testid="two-factor-banner" class="bg-amber-100 text-amber-950">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-2 text-sm">
+                <p>"Two-factor authentication is required by "<strong>{by}</strong>". Until you turn it on, you cannot act there."</p>
+                <a href="/account#two-factor" class="rounded-md bg-amber-900 px-3 py-1.5 font-semibold text-white hover:bg-amber-800">"Turn on two-factor"</a>
             </div>
         </div>
     }

@@ -189,6 +189,7 @@ codes! {
     TransactionConflict = 503 "TRANSACTION_CONFLICT",
     TwoFactorAlreadyEnabled = 400 "TWO_FACTOR_ALREADY_ENABLED",
     TwoFactorNotEnabled = 400 "TWO_FACTOR_NOT_ENABLED",
+    TwoFactorRequired = 403 "TWO_FACTOR_REQUIRED",
     UnableToRemoveLastTeam = 400 "UNABLE_TO_REMOVE_LAST_TEAM",
     Unauthorized = 401 "UNAUTHORIZED",
     UnexpectedResponse = 500 "UNEXPECTED_RESPONSE",

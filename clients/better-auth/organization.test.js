@@ -789,3 +789,44 @@ test("two-factor authentication through twoFactorClient", async () => {
   const plain = ok(await phone.client.signIn.email({ email, password }), "signIn.email");
   assert.ok(plain.token, "one step again");
 });
+
+test("an organization that requires two-factor, through organizationClient and twoFactorClient", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  await signUp(owner, "Oona", `oona-${stamp}@example.com`);
+  const org = ok(await owner.client.organization.create({ name: "Vault", slug: `vault-${stamp}` }), "create");
+  const mayaEmail = `maya-${stamp}@example.com`;
+  ok(await owner.client.organization.inviteMember({ email: mayaEmail, role: "member", organizationId: org.id }), "invite-member");
+  const maya = person();
+  await signUp(maya, "Maya", mayaEmail);
+  const secret = linkInOutbox(mayaEmail, "organization-invitation").pathname.split("/").pop();
+  ok(await maya.client.organization.acceptInvitation({ invitationId: secret }), "accept-invitation");
+
+  // The owner turns it on for their own account first, then requires it.
+  const refused = await owner.client.organization.update({ organizationId: org.id, data: { requireTwoFactor: true } });
+  assert.equal(refused.error.code, "TWO_FACTOR_REQUIRED");
+  const { totpURI } = ok(await owner.client.twoFactor.enable({ password }), "twoFactor.enable");
+  ok(await owner.client.twoFactor.verifyTotp({ code: totpCode(totpURI) }), "twoFactor.verifyTotp");
+  const members = ok(await owner.client.organization.listMembers({ query: { organizationId: org.id } }), "list-members");
+  assert.deepEqual(
+    members.members.map((m) => [m.user.email, m.user.twoFactorEnabled]).sort(),
+    [[`oona-${stamp}@example.com`, true], [mayaEmail, false]].sort(),
+    "who is not compliant, before it is required",
+  );
+  const updated = ok(
+    await owner.client.organization.update({ organizationId: org.id, data: { requireTwoFactor: true } }),
+    "update",
+  );
+  assert.equal(updated.requireTwoFactor, true);
+
+  // Maya is held back until her account uses it too.
+  const held = await maya.client.organization.getFullOrganization({ query: { organizationId: org.id } });
+  assert.equal(held.error.status, 403);
+  assert.equal(held.error.code, "TWO_FACTOR_REQUIRED");
+  const mine = ok(await maya.client.$fetch("/gatehouse/organizations"), "gatehouse/organizations");
+  assert.equal(mine.organizations[0].twoFactorNeeded, true);
+  const { totpURI: hers } = ok(await maya.client.twoFactor.enable({ password }), "twoFactor.enable");
+  ok(await maya.client.twoFactor.verifyTotp({ code: totpCode(hers) }), "twoFactor.verifyTotp");
+  const full = ok(await maya.client.organization.getFullOrganization({ query: { organizationId: org.id } }), "get-full-organization");
+  assert.equal(full.requireTwoFactor, true);
+});

@@ -1,4 +1,4 @@
-import { expect, password, qrText, shot, signedUp, test, totpCode } from "./helpers";
+import { expect, linkInEmailTo, password, qrText, shot, signedUp, test, totpCode, type Page } from "./helpers";
 
 test("a person turns on two-factor authentication by scanning the QR code, then signs in with a code", async ({ browser }) => {
   const { page, email } = await signedUp(browser, "Tess");
@@ -76,4 +76,68 @@ test("a person turns on two-factor authentication by scanning the QR code, then 
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+/** Turns on two-factor authentication from `/account`, as a person would: the QR code, then its first code. */
+async function turnOnTwoFactor(page: Page) {
+  await page.goto("/account#two-factor");
+  const on = page.getByRole("form", { name: "Turn on two-factor authentication" });
+  await on.getByLabel("Your password").fill(password);
+  await on.getByRole("button", { name: "Set up two-factor authentication" }).click();
+  const uri = await qrText(page.getByTestId("totp-qr"));
+  const confirm = page.getByRole("form", { name: "Confirm two-factor authentication" });
+  await confirm.getByLabel("3. The code your app shows now").fill(totpCode(uri));
+  await confirm.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByText("Two-factor authentication is on: signing in now asks for a code")).toBeVisible();
+}
+
+test("an owner requires two-factor authentication; a member without it is told what to do, turns it on, and is let in", async ({ browser }) => {
+  const owner = await signedUp(browser, "Orla");
+  const max = await signedUp(browser, "Max");
+  const slug = `vault-${Date.now() % 1e8}`;
+  const created = await owner.page.request.post("/api/auth/organization/create", { data: { name: "Vault Works", slug } });
+  expect(created.ok(), await created.text()).toBeTruthy();
+  const organizationId = (await created.json()).id;
+  const invited = await owner.page.request.post("/api/auth/organization/invite-member", { data: { email: max.email, role: "member", organizationId } });
+  expect(invited.ok(), await invited.text()).toBeTruthy();
+  await max.page.goto(linkInEmailTo(max.email));
+  await max.page.getByRole("button", { name: "Accept and join" }).click();
+  await expect(max.page).toHaveURL(/\/welcome\?joined=/);
+
+  // Before turning it on, the owner sees who does not use it, and must use it first.
+  await owner.page.goto(`/orgs/${slug}/settings`);
+  const policy = owner.page.getByRole("region", { name: "Two-factor authentication" });
+  await expect(policy.getByTestId("without-two-factor")).toContainText("2 members do not use two-factor authentication yet");
+  await expect(policy.getByTestId("without-two-factor")).toContainText(max.email);
+  await expect(policy.getByRole("link", { name: "turn on two-factor authentication for your own account" })).toBeVisible();
+  await turnOnTwoFactor(owner.page);
+  await owner.page.goto(`/orgs/${slug}/settings`);
+  await expect(policy.getByTestId("without-two-factor")).toContainText("1 member does not use two-factor authentication yet");
+  await expect(policy.getByTestId("without-two-factor")).not.toContainText(owner.email);
+  await shot(owner.page, "organization-two-factor-policy");
+  await policy.getByRole("button", { name: "Require two-factor authentication" }).click();
+  await expect(owner.page.getByText("Settings saved.")).toBeVisible();
+  await expect(policy).toContainText("Members must use two-factor authentication.");
+  await expect(policy.getByTestId("without-two-factor")).toContainText("and cannot act here");
+
+  // Max is held back, and every page says where to go.
+  await max.page.goto(`/orgs/${slug}`);
+  await expect(max.page.getByRole("heading", { name: "Two-factor authentication required" })).toBeVisible();
+  await expect(max.page.getByTestId("two-factor-banner")).toContainText("Vault Works");
+  await shot(max.page, "organization-two-factor-required");
+  await max.page.goto("/dashboard");
+  await expect(max.page.getByTestId("organizations").getByRole("link", { name: "Needs two-factor" })).toBeVisible();
+  await max.page.goto(`/orgs/${slug}`);
+  await max.page.getByRole("link", { name: "Turn on two-factor authentication" }).click();
+  await expect(max.page).toHaveURL(/\/account#two-factor$/);
+  await turnOnTwoFactor(max.page);
+
+  // Then Max is in, and the owner's list is empty.
+  await max.page.goto(`/orgs/${slug}`);
+  await expect(max.page.getByRole("heading", { name: "Vault Works" })).toBeVisible();
+  await expect(max.page.getByTestId("two-factor-banner")).toHaveCount(0);
+  await owner.page.goto(`/orgs/${slug}/settings`);
+  await expect(policy).toContainText("Every member uses two-factor authentication.");
+  await policy.getByRole("button", { name: "Stop requiring two-factor" }).click();
+  await expect(policy).toContainText("Require every member to use two-factor authentication.");
 });

@@ -124,6 +124,7 @@ impl RequestContext {
     /// endpoint starts here.
     pub async fn require(&self, permission: Permission) -> Result<Current, ApiError> {
         let current = self.signed_in().await?;
+        check_two_factor(self.config(), &current.user)?;
         if self.config().roles.allows(&current.user.role, permission) {
             Ok(current)
         } else {
@@ -137,6 +138,22 @@ impl RequestContext {
             ))
         }
     }
+}
+
+/// Issue 27: a role the instance lists in `two_factor_required_for` lets
+/// its holder do nothing it grants until their account uses two-factor
+/// authentication; they are told where to turn it on.
+pub fn check_two_factor(config: &Config, user: &UserRow) -> Result<(), ApiError> {
+    if user.two_factor_enabled || !config.two_factor_required_for.contains(&user.role) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Code::TwoFactorRequired,
+        format!(
+            "Your role ({}) must use two-factor authentication: turn it on for your account at /account first.",
+            user.role
+        ),
+    ))
 }
 
 impl Current {

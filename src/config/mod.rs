@@ -76,6 +76,9 @@ struct RawConfig {
     enrollment_ttl: String,
     email_verification_ttl: String,
     impersonation_ttl: String,
+    /// Instance roles whose holders must use two-factor authentication
+    /// before their role lets them do anything (issue 27).
+    two_factor_required_for: Vec<String>,
     shutdown_timeout: String,
     /// `text` (default) or `json`: one JSON object a line.
     log_format: LogFormat,
@@ -124,6 +127,7 @@ impl Default for RawConfig {
             enrollment_ttl: "48h".into(),
             email_verification_ttl: "24h".into(),
             impersonation_ttl: "1h".into(),
+            two_factor_required_for: Vec::new(),
             shutdown_timeout: "20s".into(),
             log_format: LogFormat::Text,
             metrics_token: None,
@@ -160,6 +164,9 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     /// The longest an admin's impersonation session lasts.
     pub impersonation_ttl: Duration,
+    /// Instance roles that act only with two-factor authentication on;
+    /// each is a role of `roles`.
+    pub two_factor_required_for: Vec<String>,
     /// How long a stopping server waits for the requests in flight.
     pub shutdown_timeout: Duration,
     pub log_format: LogFormat,
@@ -285,6 +292,25 @@ impl Config {
                     })
             })
             .collect::<Result<_, _>>()?;
+        let roles = roles::parse_roles(raw.roles)?;
+        let two_factor_required_for = raw
+            .two_factor_required_for
+            .iter()
+            .map(|name| match roles.get(name.trim()) {
+                Some(role) => Ok(role.name.clone()),
+                None => Err(invalid(
+                    "two_factor_required_for",
+                    format!(
+                        "`{name}` is not a role; the roles are {}",
+                        roles
+                            .iter()
+                            .map(|r| r.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             base_url,
             bind: raw.bind,
@@ -298,6 +324,7 @@ impl Config {
                 &raw.email_verification_ttl,
             )?,
             impersonation_ttl: parse_duration("impersonation_ttl", &raw.impersonation_ttl)?,
+            two_factor_required_for,
             shutdown_timeout: parse_duration("shutdown_timeout", &raw.shutdown_timeout)?,
             log_format: raw.log_format,
             metrics_token: match raw.metrics_token.as_deref().map(str::trim) {
@@ -324,7 +351,7 @@ impl Config {
                 .map(email::parse_smtp_url)
                 .transpose()?,
             email: raw.email.check()?,
-            roles: roles::parse_roles(raw.roles)?,
+            roles,
             invitations: raw.invitations.check()?,
             organizations,
             retention,

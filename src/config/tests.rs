@@ -349,3 +349,26 @@ fn webhooks_in_either_form() {
         .to_string();
     assert!(err.contains("webhooks.timeout"), "{err}");
 }
+
+#[allow(clippy::result_large_err)]
+#[test]
+fn roles_that_must_use_two_factor() {
+    let c = Config::with_overrides(&[]).unwrap();
+    assert!(c.two_factor_required_for.is_empty(), "off by default");
+    let c =
+        Config::with_overrides(&[("two_factor_required_for", "[\"admin\", \"owner\"]")]).unwrap();
+    assert_eq!(c.two_factor_required_for, ["admin", "owner"]);
+    let err = Config::with_overrides(&[("two_factor_required_for", "[\"admins\"]")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`two_factor_required_for`") && err.contains("`admins` is not a role"),
+        "{err}"
+    );
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("GATEHOUSE_TWO_FACTOR_REQUIRED_FOR", "[\"admin\",\"owner\"]");
+        let c = Config::load().map_err(|e| e.to_string())?;
+        assert_eq!(c.two_factor_required_for, ["admin", "owner"]);
+        Ok(())
+    });
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{
     domain::MemberRoles,
     roles,
-    service::{membership, named_or_active, not_a_member, not_found},
+    service::{check_two_factor, membership, named_or_active, not_a_member, not_found},
     store::{self, MemberRow, OrganizationRow},
     AddMemberBody, ListMembersQuery, MemberList, MemberUser, MemberView, OrganizationIdBody,
     OrganizationPermissionBody, PermissionResponse, RemoveMemberBody, RemovedMember,
@@ -39,6 +39,7 @@ pub(super) fn member_view(m: MemberRow, with_user: bool) -> MemberView {
             name: m.user_name,
             email: m.user_email,
             image: m.user_image,
+            two_factor_enabled: None,
         }),
         id: m.id,
         organization_id: m.organization_id,
@@ -47,7 +48,7 @@ pub(super) fn member_view(m: MemberRow, with_user: bool) -> MemberView {
 }
 
 pub async fn active_member(db: &Db, me: &Current) -> ApiResult<MemberView> {
-    let (_, member) = membership(db, &named_or_active(me, None)?, &me.user.id).await?;
+    let (_, member) = membership(db, &named_or_active(me, None)?, &me.user).await?;
     Ok(member_view(member, true))
 }
 
@@ -57,7 +58,7 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
         q.organization_id.clone().or(q.organization_slug.clone()),
     )?;
     // Better Auth's code for this one endpoint.
-    let (o, _) = membership(db, &named, &me.user.id)
+    let (o, mine) = membership(db, &named, &me.user)
         .await
         .map_err(|e| match e.code {
             Code::NotAMemberOfThisOrganization => ApiError::new(
@@ -86,7 +87,16 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
             .into_iter()
             .skip(offset)
             .take(limit)
-            .map(|m| member_view(m, true))
+            .map(|m| {
+                let on = m.user_two_factor;
+                let mut view = member_view(m, true);
+                if allows(&mine, "organization", "update") {
+                    if let Some(user) = view.user.as_mut() {
+                        user.two_factor_enabled = Some(on);
+                    }
+                }
+                view
+            })
             .collect(),
         total,
     })
@@ -191,8 +201,7 @@ pub async fn has_permission(
         .or(body.permission)
         .ok_or_else(|| ApiError::new(Code::MissingField, "The field `permissions` is required."))?;
     let request = crate::access::statements::requested(&asked)?;
-    let (_, member) =
-        membership(db, &named_or_active(me, body.organization_id)?, &me.user.id).await?;
+    let (_, member) = membership(db, &named_or_active(me, body.organization_id)?, &me.user).await?;
     Ok(PermissionResponse {
         success: authorizes(statements_of(&member).iter(), &request),
         error: None,
@@ -267,8 +276,21 @@ pub(super) async fn check_grant(
 }
 
 /// Inside `tx`: the organization (its row locked first, see
-/// `store::lock`), its owners (locked), and the caller's membership.
+/// `store::lock`), its owners (locked), and the caller's membership, under
+/// the organization's two-factor rule.
 pub(super) async fn acting_in(
+    tx: &mut Tx,
+    me: &Current,
+    named: Option<String>,
+) -> ApiResult<(OrganizationRow, Vec<String>, MemberRow)> {
+    let found = present_in(tx, me, named).await?;
+    check_two_factor(&found.0, &me.user)?;
+    Ok(found)
+}
+
+/// `acting_in` without the two-factor rule: for leaving, which nobody is
+/// kept from.
+async fn present_in(
     tx: &mut Tx,
     me: &Current,
     named: Option<String>,
@@ -421,7 +443,7 @@ pub async fn leave(
     let named = required(&body.organization_id, "organizationId")?.to_owned();
     let mut tx = db.begin().await?;
     let (o, owners, actor) =
-        acting_in(&mut tx, me, Some(named))
+        present_in(&mut tx, me, Some(named))
             .await
             .map_err(|e| match e.code {
                 Code::NotAMemberOfThisOrganization => member_not_found(),
@@ -504,7 +526,11 @@ pub async fn add_member(
     } else {
         built_in_organization_role("admin").unwrap_or_default()
     };
-    let mine = store::membership_of(&mut tx, &o.id, &me.user.id).await?;
+    // A membership the organization's two-factor rule holds back adds
+    // nothing to what the instance role allows.
+    let mine = store::membership_of(&mut tx, &o.id, &me.user.id)
+        .await?
+        .filter(|_| check_two_factor(&o, &me.user).is_ok());
     let authority = Authority {
         held: Statements::union(
             std::iter::once(&base).chain(mine.iter().flat_map(|m| m.grants.iter())),

@@ -38,6 +38,9 @@ pub struct OrganizationView {
     #[cfg_attr(feature = "hydrate", serde(skip_deserializing))]
     pub metadata: serde_json::Value,
     pub created_at: String,
+    /// Members act in it only with two-factor authentication on (issue 27).
+    #[serde(default)]
+    pub require_two_factor: bool,
 }
 
 /// A member's user, as `get-full-organization` and `list-members` show it.
@@ -47,6 +50,14 @@ pub struct MemberUser {
     pub name: String,
     pub email: String,
     pub image: Option<String>,
+    /// `list-members`, to those who may change the organization's
+    /// settings: whether the account uses two-factor authentication.
+    #[serde(
+        rename = "twoFactorEnabled",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub two_factor_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +285,13 @@ pub struct OrganizationChanges {
     /// Never sent by the pages (see `OrganizationView::metadata`).
     #[cfg_attr(feature = "hydrate", serde(skip))]
     pub metadata: Option<serde_json::Value>,
+    /// Owners only: members must use two-factor authentication. A plain
+    /// form sends it as `data.requireTwoFactor` text (`pages::forms`).
+    #[cfg_attr(
+        feature = "ssr",
+        serde(default, deserialize_with = "crate::ui::form_bool")
+    )]
+    pub require_two_factor: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -453,11 +471,15 @@ pub async fn add_member(#[server(flatten)] body: AddMemberBody) -> Result<Member
 
 /// One of the signed-in person's organizations, with their roles in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Membership {
     pub id: String,
     pub name: String,
     pub slug: String,
     pub roles: Vec<String>,
+    /// It requires two-factor authentication, which the person's account
+    /// does not use yet: they cannot act in it until they turn it on.
+    pub two_factor_needed: bool,
 }
 
 /// What the header and the dashboard show about organizations.
@@ -513,6 +535,11 @@ pub struct OrganizationPage {
     pub teams: Vec<teams::TeamView>,
     pub teams_enabled: bool,
     pub custom_roles_enabled: bool,
+    /// To those who may change its settings: the members whose accounts
+    /// do not use two-factor authentication.
+    pub without_two_factor: Vec<MemberUser>,
+    /// Whether the viewer's own account uses two-factor authentication.
+    pub my_two_factor: bool,
 }
 
 impl OrganizationPage {

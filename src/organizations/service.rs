@@ -26,14 +26,17 @@ use crate::{
         },
     },
     accounts::sessions::Current,
-    accounts::{required, store as accounts},
+    accounts::{
+        required,
+        store::{self as accounts, UserRow},
+    },
     audit,
     config::Config,
     error::{ApiError, ApiResult, Code},
     invitations::Kind,
     server::{
         clock, crypto,
-        db::{is_unique_violation, Db},
+        db::{is_unique_violation, Db, Tx},
     },
 };
 
@@ -53,6 +56,46 @@ pub(super) fn not_a_member() -> ApiError {
         Code::NotAMemberOfThisOrganization,
         "You are not a member of this organization.",
     )
+}
+
+fn two_factor_required(organization: &str) -> ApiError {
+    ApiError::new(
+        Code::TwoFactorRequired,
+        format!(
+            "{organization} requires two-factor authentication: turn it on for your account at /account, then come back."
+        ),
+    )
+}
+
+/// Issue 27: an organization that requires two-factor authentication lets
+/// a member act in it, or read it, only once their own account uses it.
+/// Leaving it is never refused.
+pub(super) fn check_two_factor(o: &OrganizationRow, me: &UserRow) -> ApiResult<()> {
+    if o.require_two_factor && !me.two_factor_enabled {
+        return Err(two_factor_required(&o.name));
+    }
+    Ok(())
+}
+
+/// Inside `tx`: the caller's own membership of `organization_id` (else
+/// `absent`), under the organization's two-factor rule. Every action a
+/// member takes finds its actor here, or in `members::acting_in`.
+pub(super) async fn acting_member(
+    tx: &mut Tx,
+    organization_id: &str,
+    me: &UserRow,
+    absent: fn() -> ApiError,
+) -> ApiResult<MemberRow> {
+    let member = store::membership_of(tx, organization_id, &me.id)
+        .await?
+        .ok_or_else(absent)?;
+    // Only an account without two-factor pays for the second read.
+    if !me.two_factor_enabled {
+        if let Some(name) = store::requiring_two_factor(tx, organization_id).await? {
+            return Err(two_factor_required(&name));
+        }
+    }
+    Ok(member)
 }
 
 /// `metadata` is an object (or absent, which is `{}`); anything else is
@@ -88,6 +131,7 @@ fn view(o: OrganizationRow) -> OrganizationView {
         slug: o.slug,
         logo: o.logo,
         created_at: clock::rfc3339(o.created_at),
+        require_two_factor: o.require_two_factor,
     }
 }
 
@@ -215,30 +259,32 @@ pub async fn list(db: &Db, user_id: &str) -> ApiResult<Vec<OrganizationView>> {
         .collect())
 }
 
-/// The organization `id_or_slug` names, when `user_id` is a member of it.
+/// The organization `id_or_slug` names, when `me` is a member of it who
+/// may read it (`check_two_factor`).
 pub(super) async fn membership(
     db: &Db,
     id_or_slug: &str,
-    user_id: &str,
+    me: &UserRow,
 ) -> ApiResult<(OrganizationRow, MemberRow)> {
-    membership_or(db, id_or_slug, user_id, not_a_member).await
+    membership_or(db, id_or_slug, me, not_a_member).await
 }
 
 /// `membership`, answering `absent` to someone outside it (each endpoint
-/// keeps Better Auth's refusal for that).
+/// keeps Better Auth's refusal for that). Reads only: no transaction.
 pub(super) async fn membership_or(
     db: &Db,
     id_or_slug: &str,
-    user_id: &str,
+    me: &UserRow,
     absent: fn() -> ApiError,
 ) -> ApiResult<(OrganizationRow, MemberRow)> {
     let o = store::find(db.pool(), id_or_slug)
         .await?
         .ok_or_else(not_found)?;
-    let member = store::members(db, &o.id, Some(user_id))
+    let member = store::members(db, &o.id, Some(&me.id))
         .await?
         .pop()
         .ok_or_else(absent)?;
+    check_two_factor(&o, me)?;
     Ok((o, member))
 }
 
@@ -251,7 +297,7 @@ pub async fn set_active(
         store::set_active(db.pool(), &me.session.id, None).await?;
         return Ok(None);
     };
-    let (o, _) = membership(db, &named, &me.user.id).await?;
+    let (o, _) = membership(db, &named, &me.user).await?;
     store::set_active(db.pool(), &me.session.id, Some(&o.id)).await?;
     Ok(Some(view(o)))
 }
@@ -264,7 +310,7 @@ pub async fn get_full(
     let Some(named) = named.or_else(|| me.session.active_organization_id.clone()) else {
         return Ok(None);
     };
-    let (o, mine) = membership(db, &named, &me.user.id).await?;
+    let (o, mine) = membership(db, &named, &me.user).await?;
     // Pending invitations and their addresses are for those who send or
     // cancel them; everyone else gets the list empty.
     let sees_invitations =
@@ -293,7 +339,7 @@ pub(super) fn named_or_active(me: &Current, named: Option<String>) -> ApiResult<
 }
 
 pub async fn get(db: &Db, me: &Current, named: Option<String>) -> ApiResult<OrganizationView> {
-    let (o, _) = membership(db, &named_or_active(me, named)?, &me.user.id).await?;
+    let (o, _) = membership(db, &named_or_active(me, named)?, &me.user).await?;
     Ok(view(o))
 }
 
@@ -331,11 +377,16 @@ pub async fn update(
         None => o.metadata.clone(),
         Some(m) => metadata(Some(m))?,
     };
+    let require_two_factor = data.require_two_factor.unwrap_or(o.require_two_factor);
+    if require_two_factor != o.require_two_factor {
+        check_two_factor_change(&actor, &me.user, require_two_factor)?;
+    }
     let change = store::OrganizationChange {
         name: &name,
         slug: &slug,
         logo: logo.as_deref(),
         metadata: &metadata,
+        require_two_factor,
     };
     match store::update(&mut tx, &o.id, &change).await {
         Err(e) if is_unique_violation(&e) => return Err(slug_taken()),
@@ -346,8 +397,14 @@ pub async fn update(
         audit::Event::new("organization.update")
             .actor(&me.user.id)
             .target(&o.id)
-            .before(json!({ "name": o.name, "slug": o.slug, "logo": o.logo }))
-            .after(json!({ "name": name, "slug": slug, "logo": logo }))
+            .before(json!({
+                "name": o.name, "slug": o.slug, "logo": o.logo,
+                "requireTwoFactor": o.require_two_factor,
+            }))
+            .after(json!({
+                "name": name, "slug": slug, "logo": logo,
+                "requireTwoFactor": require_two_factor,
+            }))
             .ip(ip),
     )
     .await?;
@@ -356,6 +413,25 @@ pub async fn update(
         .ok_or_else(ApiError::internal)?;
     tx.commit().await?;
     Ok(view(updated))
+}
+
+/// Issue 27: only an owner turns the two-factor rule on or off, and
+/// turning it on needs two-factor on the owner's own account first, so it
+/// never locks out the person who sets it.
+fn check_two_factor_change(actor: &MemberRow, me: &UserRow, on: bool) -> ApiResult<()> {
+    if !is_owner(actor) {
+        return Err(ApiError::new(
+            Code::YouAreNotAllowedToUpdateThisOrganization,
+            "Only an owner decides whether members must use two-factor authentication.",
+        ));
+    }
+    if on && !me.two_factor_enabled {
+        return Err(ApiError::new(
+            Code::TwoFactorRequired,
+            "Turn on two-factor authentication for your own account first, at /account.",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn delete(
@@ -408,6 +484,7 @@ pub async fn my_organizations(
         .await?
         .into_iter()
         .map(|(o, roles)| Membership {
+            two_factor_needed: o.require_two_factor && !me.user.two_factor_enabled,
             id: o.id,
             name: o.name,
             slug: o.slug,
@@ -441,8 +518,9 @@ pub async fn page(
     offset: usize,
 ) -> ApiResult<OrganizationPage> {
     // Whether it exists is not told to someone outside it.
-    let (o, mine) = membership(db, slug, &me.user.id).await.map_err(|e| {
-        if e.status() < 500 {
+    let (o, mine) = membership(db, slug, &me.user).await.map_err(|e| {
+        // A member held back by the two-factor rule is told what to do.
+        if e.status() < 500 && e.code != Code::TwoFactorRequired {
             ApiError::new(Code::NotFound, "There is no such organization.")
         } else {
             e
@@ -462,6 +540,14 @@ pub async fn page(
         .map(|m| m.id.clone())
         .collect();
     let member_count = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let without_two_factor = if allows(&mine, "organization", "update") {
+        all.iter()
+            .filter(|m| !m.user_two_factor)
+            .filter_map(|m| member_view(m.clone(), true).user)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let needle = search.trim().to_lowercase();
     let matching: Vec<MemberRow> = all
         .into_iter()
@@ -511,6 +597,8 @@ pub async fn page(
         teams,
         teams_enabled: config.organizations.teams.enabled,
         custom_roles_enabled: config.organizations.custom_roles.enabled,
+        without_two_factor,
+        my_two_factor: me.user.two_factor_enabled,
         organization: view(o),
         me: member_view(mine, true),
         permissions,

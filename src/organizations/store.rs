@@ -35,9 +35,13 @@ pub struct OrganizationRow {
     /// A JSON object, as text.
     pub metadata: String,
     pub created_at: i64,
+    /// Members act in it only once their account uses two-factor
+    /// authentication (issue 27).
+    pub require_two_factor: bool,
 }
 
-const COLUMNS: &str = "o.id, o.name, o.slug, o.logo, o.metadata, o.created_at";
+const COLUMNS: &str =
+    "o.id, o.name, o.slug, o.logo, o.metadata, o.created_at, o.require_two_factor";
 
 impl OrganizationRow {
     fn from_row(row: &AnyRow) -> sqlx::Result<Self> {
@@ -48,6 +52,7 @@ impl OrganizationRow {
             logo: row.try_get("logo")?,
             metadata: row.try_get("metadata")?,
             created_at: row.try_get("created_at")?,
+            require_two_factor: row.try_get::<i64, _>("require_two_factor")? != 0,
         })
     }
 }
@@ -66,6 +71,8 @@ pub struct MemberRow {
     pub user_name: String,
     pub user_email: String,
     pub user_image: Option<String>,
+    /// Whether the member's account uses two-factor authentication.
+    pub user_two_factor: bool,
 }
 
 pub struct NewOrganization<'a> {
@@ -201,7 +208,8 @@ pub async fn members(
 ) -> sqlx::Result<Vec<MemberRow>> {
     let rows = sqlx::query(
         "select m.id, m.organization_id, m.user_id, m.created_at,
-                u.name as user_name, u.email as user_email, u.image as user_image
+                u.name as user_name, u.email as user_email, u.image as user_image,
+                u.two_factor_enabled as user_two_factor
          from organization_members m join users u on u.id = m.user_id
          where m.organization_id = $1 and ($2 = '' or m.user_id = $2)
          order by m.created_at, m.id",
@@ -237,6 +245,7 @@ pub async fn members(
                 user_name: r.try_get("user_name")?,
                 user_email: r.try_get("user_email")?,
                 user_image: r.try_get("user_image")?,
+                user_two_factor: r.try_get::<i64, _>("user_two_factor")? != 0,
             })
         })
         .collect()
@@ -274,7 +283,8 @@ pub async fn member_in(
     let lock = row_lock(tx, "for update of m");
     let row = sqlx::query(&format!(
         "select m.id, m.organization_id, m.user_id, m.created_at,
-                u.name as user_name, u.email as user_email, u.image as user_image
+                u.name as user_name, u.email as user_email, u.image as user_image,
+                u.two_factor_enabled as user_two_factor
          from organization_members m join users u on u.id = m.user_id
          where m.organization_id = $1 and (m.id = $2 or u.email = $3 or m.user_id = $2) {lock}"
     ))
@@ -307,7 +317,17 @@ pub async fn member_in(
         user_name: r.try_get("user_name")?,
         user_email: r.try_get("user_email")?,
         user_image: r.try_get("user_image")?,
+        user_two_factor: r.try_get::<i64, _>("user_two_factor")? != 0,
     }))
+}
+
+/// The organization's name when it requires two-factor authentication;
+/// read inside the transaction that acts in it.
+pub async fn requiring_two_factor(tx: &mut Tx, id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select name from organizations where id = $1 and require_two_factor = 1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// `user_id`'s own membership of the organization, as `member_in` reads
@@ -383,18 +403,21 @@ pub struct OrganizationChange<'a> {
     pub slug: &'a str,
     pub logo: Option<&'a str>,
     pub metadata: &'a str,
+    pub require_two_factor: bool,
 }
 
 /// A taken slug surfaces as a unique violation.
 pub async fn update(tx: &mut Tx, id: &str, c: &OrganizationChange<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "update organizations set name = $1, slug = $2, logo = $3, metadata = $4, updated_at = $5
-         where id = $6",
+        "update organizations set name = $1, slug = $2, logo = $3, metadata = $4,
+             require_two_factor = $5, updated_at = $6
+         where id = $7",
     )
     .bind(c.name)
     .bind(c.slug)
     .bind(c.logo)
     .bind(c.metadata)
+    .bind(i64::from(c.require_two_factor))
     .bind(clock::now_ms())
     .bind(id)
     .execute(&mut **tx)

@@ -192,6 +192,9 @@ fn Organizations(mine: MyOrganizations) -> impl IntoView {
                                     <p class="text-sm text-slate-500">{format!("/orgs/{}", o.slug)}</p>
                                 </div>
                                 <div class="flex flex-wrap gap-1.5">
+                                    {o.two_factor_needed.then(|| view! {
+                                        <a href="/account#two-factor" class="inline-flex items-center rounded-full bg-amber-100 px-2.5 py-0.5 text-xs font-medium text-amber-900 hover:bg-amber-200">"Needs two-factor"</a>
+                                    })}
                                     <RoleBadges roles=o.roles />
                                 </div>
                             </li>

@@ -47,23 +47,40 @@ fn echoed(name: &str) -> bool {
 }
 
 /// The urlencoded fields as the JSON object a server function takes: one
-/// string per field, a list for a name given more than once. Control
+/// string per field, a list for a name given more than once, and a dotted
+/// name (`data.requireTwoFactor`) a field of a nested object. Control
 /// fields (`_back`, `_next`) are the adapter's, not the endpoint's.
 #[cfg(feature = "ssr")]
 fn to_json(fields: &[(String, String)]) -> serde_json::Value {
     use serde_json::{Map, Value};
-    let mut object = Map::new();
+    let mut root = Map::new();
     for (name, value) in fields.iter().filter(|(n, _)| !n.starts_with('_')) {
         let value = Value::String(value.clone());
-        match object.get_mut(name) {
-            None => {
-                object.insert(name.clone(), value);
+        let mut path = name.split('.').peekable();
+        let mut object = &mut root;
+        while let Some(key) = path.next() {
+            if path.peek().is_some() {
+                let inner = object
+                    .entry(key)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !inner.is_object() {
+                    // `a` and `a.b` both given: the object wins.
+                    *inner = Value::Object(Map::new());
+                }
+                object = inner.as_object_mut().expect("made an object above");
+                continue;
             }
-            Some(Value::Array(list)) => list.push(value),
-            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            match object.get_mut(key) {
+                None => {
+                    object.insert(key.to_owned(), value);
+                }
+                Some(Value::Array(list)) => list.push(value),
+                Some(first) => *first = Value::Array(vec![first.take(), value]),
+            }
+            break;
         }
     }
-    Value::Object(object)
+    Value::Object(root)
 }
 
 #[cfg(feature = "ssr")]
@@ -296,6 +313,23 @@ mod tests {
         assert_eq!(
             to_json(&fields),
             serde_json::json!({ "name": "Ada", "events": ["a", "b", "c"], "inviteToken": "t" })
+        );
+    }
+
+    #[test]
+    fn a_dotted_name_is_a_field_of_a_nested_object() {
+        let fields = pairs(&[
+            ("_back", "/orgs/acme/settings"),
+            ("organizationId", "o1"),
+            ("data.requireTwoFactor", "true"),
+            ("data.name", "Acme"),
+        ]);
+        assert_eq!(
+            to_json(&fields),
+            serde_json::json!({
+                "organizationId": "o1",
+                "data": { "requireTwoFactor": "true", "name": "Acme" },
+            })
         );
     }
 

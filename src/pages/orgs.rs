@@ -7,7 +7,7 @@
 //! The page is rendered on the server; each member row's controls and each
 //! form are small islands.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::{
     components::Redirect,
@@ -25,12 +25,13 @@ use crate::{
         OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody, UpdateOrganizationBody,
         MEMBERS_PAGE,
     },
+    pages::forms::take_flash,
     pages::{
         not_found::NotFoundPage, org_domains::DomainsSection, org_invitations::InvitationsTab,
         org_requests::JoinRequests, org_roles::RolesTab, org_teams::TeamsTab,
     },
     ui::{
-        format_time, go_to, use_hydrated, Alert, LiveFieldset, PageLinks, Tone, BUTTON,
+        format_time, go_to, use_hydrated, Alert, FormReturn, LiveFieldset, PageLinks, Tone, BUTTON,
         DANGER_BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
     },
 };
@@ -88,6 +89,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
         .and_then(|e| Email::parse(&e).ok())
         .map(|e| e.as_str().to_owned());
     let saved = query.get("saved").is_some();
+    let flash = take_flash().map(|f| f.error.message);
     let data = Resource::new(
         {
             let (slug, search) = (slug.clone(), search.clone());
@@ -98,7 +100,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || {
-                let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
+                let (slug, search, added, flash) = (slug.clone(), search.clone(), added.clone(), flash.clone());
                 data.get().map(move |r| match r {
                     Err(e) if e.code == Code::Unauthorized => {
                         let tab_path = match tab {
@@ -112,11 +114,13 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                         view! { <Redirect path=format!("/sign-in?redirectTo={back}") /> }.into_any()
                     }
                     Err(e) if e.code == Code::NotFound => view! { <NotFoundPage /> }.into_any(),
+                    Err(e) if e.code == Code::TwoFactorRequired => view! { <TwoFactorNeeded message=e.message /> }.into_any(),
                     Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
                     Ok(page) => view! {
                         <Title text=page.organization.name.clone() />
                         <div class="mx-auto max-w-5xl">
                             <OrganizationHeading page=page.clone() tab />
+                            {flash.map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
                             {match tab {
                                 Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
                                 Tab::Invitations => view! { <InvitationsTab page /> }.into_any(),
@@ -129,6 +133,20 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// For a member the organization's two-factor rule holds back: what to do.
+#[component]
+fn TwoFactorNeeded(message: String) -> impl IntoView {
+    view! {
+        <Title text="Two-factor authentication required" />
+        <section class="mx-auto max-w-md rounded-xl border border-amber-200 bg-white p-6 shadow-sm" aria-labelledby="two-factor-needed">
+            <h1 id="two-factor-needed" class="text-lg font-semibold text-slate-900">"Two-factor authentication required"</h1>
+            <p class="mt-2 text-sm text-slate-600">{message}</p>
+            <p class="mt-2 text-sm text-slate-600">"It takes a minute: an authenticator app on your phone, and one code from it."</p>
+            <a href="/account#two-factor" class=format!("mt-5 {BUTTON}")>"Turn on two-factor authentication"</a>
+        </section>
     }
 }
 
@@ -582,6 +600,7 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
             } else {
                 view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count /> }.into_any()
             })}
+            {page.can("organization:update").then(|| view! { <TwoFactorPolicy page=page.clone() /> })}
             {page.can("organization:update").then(|| view! {
                 <DomainsSection
                     organization_id=o.id.clone()
@@ -593,6 +612,67 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Whether members must use two-factor authentication: who would be held
+/// back, before an owner turns it on. A plain form, so no script.
+#[component]
+fn TwoFactorPolicy(page: OrganizationPage) -> impl IntoView {
+    let o = page.organization.clone();
+    let on = o.require_two_factor;
+    let owner = page.me.role.split(',').any(|r| r == "owner");
+    let held_back = page.without_two_factor.len();
+    let people = if held_back == 1 {
+        "1 member does".to_owned()
+    } else {
+        format!("{held_back} members do")
+    };
+    let change = match (owner, on, page.my_two_factor) {
+        (false, _, _) => view! { <p class="mt-4 text-sm text-slate-500">"Only an owner can change this."</p> }.into_any(),
+        (true, false, false) => view! {
+            <p class="mt-4 text-sm text-slate-600">
+                "To require it, first "<a href="/account#two-factor" class="font-medium text-indigo-600 hover:text-indigo-500">"turn on two-factor authentication for your own account"</a>"."
+            </p>
+        }.into_any(),
+        (true, _, _) => view! {
+            <form method="post" action=crate::organizations::UpdateOrganization::PATH class="mt-4">
+                <FormReturn back=format!("/orgs/{}/settings", o.slug) next=format!("/orgs/{}/settings?saved=1", o.slug) />
+                <input type="hidden" name="organizationId" value=o.id.clone() />
+                <input type="hidden" name="data.requireTwoFactor" value=(!on).to_string() />
+                <button type="submit" class=if on { SMALL_BUTTON } else { BUTTON }>
+                    {if on { "Stop requiring two-factor" } else { "Require two-factor authentication" }}
+                </button>
+            </form>
+        }.into_any(),
+    };
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm" aria-labelledby="two-factor-policy">
+            <h2 id="two-factor-policy" class="font-semibold text-slate-900">"Two-factor authentication"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                {if on {
+                    "Members must use two-factor authentication. Those who do not can only leave until they turn it on."
+                } else {
+                    "Require every member to use two-factor authentication. Those who do not can only leave until they turn it on."
+                }}
+            </p>
+            {if held_back == 0 {
+                view! { <p class="mt-3 text-sm text-emerald-700">"Every member uses two-factor authentication."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="mt-3 rounded-md bg-amber-50 p-3 text-sm text-amber-950" data-testid="without-two-factor">
+                        <p class="font-medium">{people}" not use two-factor authentication"{if on { ", and cannot act here:" } else { " yet:" }}</p>
+                        <ul class="mt-1 list-inside list-disc">
+                            {page.without_two_factor.iter().take(20).map(|u| view! {
+                                <li class="truncate">{u.name.clone()}" "<span class="text-amber-800">"("{u.email.clone()}")"</span></li>
+                            }).collect_view()}
+                        </ul>
+                        {(held_back > 20).then(|| view! { <p class="mt-1">"and "{held_back - 20}" more."</p> })}
+                    </div>
+                }.into_any()
+            }}
+            {change}
+        </section>
+    }
 }
 
 #[island]
@@ -622,6 +702,7 @@ fn SettingsForm(
                 // Empty removes the logo.
                 logo: Some(logo.get()),
                 metadata: None,
+                require_two_factor: None,
             }),
         });
     };

@@ -8,10 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Access {
     pub role: Option<String>,
     /// `resource:action` statements, e.g. `email:list`.
     pub permissions: Vec<String>,
+    /// The role acts only with two-factor authentication, which the
+    /// account does not use yet: until it does, `permissions` is empty.
+    pub two_factor_required: bool,
 }
 
 impl Access {
@@ -26,10 +30,13 @@ pub async fn get_access() -> Result<Access, ApiError> {
     let Some(current) = cx.session().await? else {
         return Ok(Access::default());
     };
+    let two_factor_required =
+        crate::accounts::sessions::check_two_factor(cx.config(), &current.user).is_err();
     let permissions = cx
         .config()
         .roles
         .get(&current.user.role)
+        .filter(|_| !two_factor_required)
         .map(|role| {
             role.permissions
                 .pairs()
@@ -40,5 +47,6 @@ pub async fn get_access() -> Result<Access, ApiError> {
     Ok(Access {
         role: Some(current.user.role),
         permissions,
+        two_factor_required,
     })
 }

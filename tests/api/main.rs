@@ -29,5 +29,6 @@ mod secrets;
 mod sessions;
 mod teams;
 mod two_factor;
+mod two_factor_policy;
 mod users;
 mod webhooks;

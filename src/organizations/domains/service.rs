@@ -37,7 +37,7 @@ use crate::{
             service::{message, Via},
             JoinRequestView,
         },
-        service::{membership_or, named_or_active},
+        service::{acting_member, membership_or, named_or_active},
         store as organizations,
     },
     server::{
@@ -282,7 +282,7 @@ pub async fn verify(
                 .await?
                 .ok_or_else(domain_not_found)?;
             let (_, member) =
-                membership_or(db, &d.organization_id, &me.user.id, domain_not_found).await?;
+                membership_or(db, &d.organization_id, &me.user, domain_not_found).await?;
             if !is_owner(&member) {
                 return Err(owners_only());
             }
@@ -376,7 +376,7 @@ pub async fn verify(
 
 pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<DomainView>> {
     let key = named_or_active(me, named)?;
-    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
+    let (o, member) = membership_or(db, &key, &me.user, member_not_found).await?;
     if !allows(&member, "organization", "update") {
         return Err(refused(
             Code::YouAreNotAllowedToUpdateThisOrganization,
@@ -441,9 +441,7 @@ pub async fn set_policy(
             format!("Verify {} before choosing what it does.", d.domain),
         ));
     }
-    let actor = organizations::membership_of(&mut tx, &d.organization_id, &me.user.id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
+    let actor = acting_member(&mut tx, &d.organization_id, &me.user, ApiError::internal).await?;
     check_grant(
         &mut tx,
         &d.organization_id,

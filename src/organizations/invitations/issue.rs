@@ -26,7 +26,7 @@ use crate::{
     organizations::{
         domain::MemberRoles,
         members::{allows, authority, check_grant, known_roles, member_not_found, refused},
-        service::{membership_or, named_or_active, not_found},
+        service::{acting_member, membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -127,7 +127,7 @@ pub async fn invite_members(
 ) -> ApiResult<BulkResponse> {
     let rows = bulk::checked(body.invitations)?;
     let key = named_or_active(me, body.organization_id)?;
-    let (o, inviter) = membership_or(db, &key, &me.user.id, member_not_found).await?;
+    let (o, inviter) = membership_or(db, &key, &me.user, member_not_found).await?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,
@@ -210,9 +210,7 @@ async fn invite_one(
     // Taken first, so invitations to one organization queue up behind it
     // and its counts hold.
     organizations::lock(&mut tx, &o.id).await?;
-    let inviter = organizations::membership_of(&mut tx, &o.id, &me.user.id)
-        .await?
-        .ok_or_else(member_not_found)?;
+    let inviter = acting_member(&mut tx, &o.id, &me.user, member_not_found).await?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,

@@ -22,7 +22,7 @@ use crate::{
     },
     organizations::{
         members::{allows, member_not_found, refused},
-        service::{membership_or, named_or_active},
+        service::{acting_member, membership_or, named_or_active},
         store as organizations,
     },
     server::{
@@ -175,9 +175,7 @@ fn preview_of(d: &store::Described) -> InvitationPreview {
 pub async fn cancel(db: &Db, me: &Current, key: String, ip: &str) -> ApiResult<InvitationView> {
     let mut tx = db.begin().await?;
     let i = locked(&mut tx, &key).await?;
-    let actor = organizations::membership_of(&mut tx, &i.organization_id, &me.user.id)
-        .await?
-        .ok_or_else(member_not_found)?;
+    let actor = acting_member(&mut tx, &i.organization_id, &me.user, member_not_found).await?;
     if !allows(&actor, "invitation", "cancel") {
         return Err(refused(
             Code::YouAreNotAllowedToCancelThisInvitation,
@@ -217,7 +215,7 @@ pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec
             "You are not a member of this organization",
         )
     };
-    let (o, member) = membership_or(db, &key, &me.user.id, outsider).await?;
+    let (o, member) = membership_or(db, &key, &me.user, outsider).await?;
     if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
         return Err(ApiError::new(
             Code::YouAreNotAllowedToListInvitations,

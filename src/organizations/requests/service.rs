@@ -21,7 +21,7 @@ use crate::{
         members::{
             allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
         },
-        service::{membership_or, named_or_active},
+        service::{acting_member, membership_or, named_or_active},
         store as organizations,
     },
     server::{
@@ -133,7 +133,7 @@ pub(crate) async fn ask(
 
 pub async fn list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<Vec<JoinRequestView>> {
     let key = named_or_active(me, named)?;
-    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
+    let (o, member) = membership_or(db, &key, &me.user, member_not_found).await?;
     if !allows(&member, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToListInvitations,
@@ -169,9 +169,7 @@ async fn open_request(
     let r = store::find_for_update(tx, id)
         .await?
         .ok_or_else(request_not_found)?;
-    let actor = organizations::membership_of(tx, &r.organization_id, &me.user.id)
-        .await?
-        .ok_or_else(request_not_found)?;
+    let actor = acting_member(tx, &r.organization_id, &me.user, request_not_found).await?;
     if !allows(&actor, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,

@@ -19,7 +19,7 @@ use crate::{
     organizations::{
         domain::{MemberRoles, RoleName},
         members::allows,
-        service::{named_or_active, not_found},
+        service::{acting_member, membership_or, named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },
@@ -137,9 +137,7 @@ async fn acting_in(
         .ok_or_else(not_found)?;
     // Before any role or member row (`organizations::store::lock`).
     organizations::lock(tx, &o.id).await?;
-    let member = organizations::membership_of(tx, &o.id, &me.user.id)
-        .await?
-        .ok_or_else(not_a_member)?;
+    let member = acting_member(tx, &o.id, &me.user, not_a_member).await?;
     Ok((o.id, member))
 }
 
@@ -392,13 +390,7 @@ pub async fn delete(
 /// only: no transaction, so it never waits for a writer.
 async fn readable(db: &Db, me: &Current, named: Option<String>) -> ApiResult<String> {
     let key = named_or_active(me, named)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    let actor = organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .pop()
-        .ok_or_else(not_a_member)?;
+    let (o, actor) = membership_or(db, &key, &me.user, not_a_member).await?;
     if !allows(&actor, "ac", "read") {
         return Err(refused(
             Code::YouAreNotAllowedToListARole,

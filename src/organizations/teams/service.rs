@@ -18,7 +18,7 @@ use crate::{
     organizations::{
         domain::TeamName,
         members::{allows, refused},
-        service::{named_or_active, not_found},
+        service::{acting_member, membership_or, named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },
@@ -116,9 +116,7 @@ async fn acting_in(
         .await?
         .ok_or_else(not_found)?;
     organizations::lock(tx, &o.id).await?;
-    let me = organizations::membership_of(tx, &o.id, &me.user.id)
-        .await?
-        .ok_or_else(access_refused)?;
+    let me = acting_member(tx, &o.id, &me.user, access_refused).await?;
     Ok((o.id, me))
 }
 
@@ -136,9 +134,7 @@ async fn acting_on_team(
     // The organization before the team (`organizations::store::lock`).
     organizations::lock(tx, &team.organization_id).await?;
     store::lock(tx, &team.id).await?;
-    let member = organizations::membership_of(tx, &team.organization_id, &me.user.id)
-        .await?
-        .ok_or_else(team_not_found)?;
+    let member = acting_member(tx, &team.organization_id, &me.user, team_not_found).await?;
     Ok((team, member))
 }
 
@@ -208,15 +204,7 @@ pub async fn list(
 ) -> ApiResult<Vec<TeamView>> {
     enabled(config)?;
     let key = named_or_active(me, named)?;
-    let o = organizations::find(db.pool(), &key)
-        .await?
-        .ok_or_else(not_found)?;
-    if organizations::members(db, &o.id, Some(&me.user.id))
-        .await?
-        .is_empty()
-    {
-        return Err(access_refused());
-    }
+    let (o, _) = membership_or(db, &key, &me.user, access_refused).await?;
     Ok(store::for_organization(db, &o.id)
         .await?
         .into_iter()

@@ -39,7 +39,7 @@ use crate::{
             allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
         },
         requests,
-        service::{membership_or, named_or_active, not_found},
+        service::{acting_member, membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -171,9 +171,7 @@ pub async fn create(
         .await?
         .ok_or_else(not_found)?;
     organizations::lock(&mut tx, &o.id).await?;
-    let creator = organizations::membership_of(&mut tx, &o.id, &me.user.id)
-        .await?
-        .ok_or_else(member_not_found)?;
+    let creator = acting_member(&mut tx, &o.id, &me.user, member_not_found).await?;
     if !allows(&creator, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,
@@ -249,7 +247,7 @@ pub async fn create(
 /// The organization's member `me`, if they may see its links.
 async fn may_list(db: &Db, me: &Current, named: Option<String>) -> ApiResult<String> {
     let key = named_or_active(me, named)?;
-    let (o, member) = membership_or(db, &key, &me.user.id, member_not_found).await?;
+    let (o, member) = membership_or(db, &key, &me.user, member_not_found).await?;
     if !(allows(&member, "invitation", "create") || allows(&member, "invitation", "cancel")) {
         return Err(ApiError::new(
             Code::YouAreNotAllowedToListInvitations,
@@ -272,9 +270,7 @@ pub async fn revoke(db: &Db, me: &Current, id: &str, ip: &str) -> ApiResult<Join
         .await?
         .ok_or_else(link_not_found)?;
     organizations::lock(&mut tx, &found.organization_id).await?;
-    let actor = organizations::membership_of(&mut tx, &found.organization_id, &me.user.id)
-        .await?
-        .ok_or_else(link_not_found)?;
+    let actor = acting_member(&mut tx, &found.organization_id, &me.user, link_not_found).await?;
     let own = found.created_by == me.user.id && allows(&actor, "invitation", "create");
     if !(own || allows(&actor, "invitation", "cancel")) {
         return Err(refused(
