@@ -18,6 +18,7 @@ use crate::{
         admin_audit::AdminAuditPage,
         admin_emails::AdminEmailsPage,
         admin_invites::AdminInvitesPage,
+        admin_user_sessions::AdminUserSessionsPage,
         admin_users::AdminUsersPage,
         admin_webhooks::{AdminWebhookPage, AdminWebhooksPage},
         dashboard::DashboardPage,
@@ -255,6 +256,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:id/sessions") view=AdminUserSessionsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/webhooks/:id") view=AdminWebhookPage ssr=SsrMode::Async />
                     <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async />

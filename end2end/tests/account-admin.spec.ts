@@ -28,7 +28,27 @@ test("an admin bans with a reason, acts as a person with the banner on every pag
   // Enabled again; then the admin acts as Kim, with a reason.
   await admin.getByTestId("user-row").filter({ hasText: email }).getByRole("button", { name: "Enable" }).click();
   await expect(admin.getByText(`Kim is enabled again.`)).toBeVisible();
+
+  // Where Kim is signed in, and signing that device out from afar.
+  await kim.goto("/sign-in");
+  await kim.getByLabel("Email").fill(email);
+  await kim.getByLabel("Password").fill(password);
+  await kim.getByRole("button", { name: "Sign in" }).click();
+  await expect(kim).toHaveURL(/\/dashboard$/);
   await admin.reload();
+  const listed = admin.getByTestId("user-row").filter({ hasText: email });
+  await listed.getByText("More for Kim").click();
+  await listed.getByRole("link", { name: "Where they are signed in" }).click();
+  await expect(admin).toHaveURL(/\/admin\/users\/[^/]+\/sessions$/);
+  await expect(admin.getByRole("heading", { name: "Where Kim is signed in" })).toBeVisible();
+  await expect(admin.getByTestId("session")).toHaveCount(1);
+  await shot(admin, "admin-user-sessions");
+  await admin.getByTestId("session").getByRole("button", { name: /^Sign out / }).click();
+  await expect(admin.getByText("They are not signed in anywhere.")).toBeVisible();
+  await kim.goto("/dashboard");
+  await expect(kim).toHaveURL(/\/sign-in/);
+
+  await admin.goto(`/admin/users?search=${encodeURIComponent(email)}`);
   const again = admin.getByTestId("user-row").filter({ hasText: email });
   await again.getByText("More for Kim").click();
   const act = again.getByRole("form", { name: `Act as ${email}` });

@@ -283,7 +283,9 @@ pub async fn delete_by_token(tx: &mut Tx, token: &str) -> sqlx::Result<bool> {
 
 /// Ends every session of a user (password change, disabling).
 pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64> {
-    let done = sqlx::query("delete from sessions where user_id = $1")
+    // With the account's own sessions go those it holds as an admin acting
+    // as someone else: they are its too.
+    let done = sqlx::query("delete from sessions where user_id = $1 or impersonated_by = $1")
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -291,6 +293,16 @@ pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64
 }
 
 /// The live sessions of a user, the most recently renewed first.
+/// Ends every session in which `admin_id` acts as someone else: what let
+/// them (their role) changed.
+pub async fn end_impersonations_by(tx: &mut Tx, admin_id: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query("delete from sessions where impersonated_by = $1")
+        .bind(admin_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn for_user(db: &Db, user_id: &str, now: i64) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query(&format!(
         "select {COLUMNS} from sessions s where s.user_id = $1 and s.expires_at > $2

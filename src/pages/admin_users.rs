@@ -264,6 +264,9 @@ fn Manage(id: String, name: String, email: String, banned: bool, access: Access)
                         <button type="submit" class=format!("mt-3 {DANGER_BUTTON}")>"Ban and sign out"</button>
                     </form>
                 })}
+                {access.can("session:list").then(|| view! {
+                    <a href=format!("/admin/users/{id}/sessions") class=format!("text-center {SMALL_BUTTON}")>"Where they are signed in"</a>
+                })}
                 {access.can("session:revoke").then(|| view! {
                     <form method="post" action=RevokeUserSessions::PATH>
                         <FormReturn back=BACK next="/admin/users?done=sessions" />

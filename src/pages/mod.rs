@@ -23,6 +23,7 @@ pub mod admin_emails;
 #[cfg(any(feature = "ssr", feature = "islands-admin"))]
 pub mod admin_invites;
 #[cfg(any(feature = "ssr", feature = "islands-admin"))]
+pub mod admin_user_sessions;
 pub mod admin_users;
 #[cfg(feature = "ssr")]
 pub mod admin_webhooks;

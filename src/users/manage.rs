@@ -93,6 +93,14 @@ pub async fn list_sessions(
     })
 }
 
+/// `admin/get-user`: whom a page about one person shows.
+pub async fn get_user(db: &Db, id: &Option<String>) -> ApiResult<UserView> {
+    let mut tx = db.begin().await?;
+    let user = target(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(user.view())
+}
+
 /// `admin/revoke-user-session` (`sessionToken`: the id `list-user-sessions`
 /// shows, or the token) and `admin/revoke-user-sessions` (`userId`).
 pub async fn revoke_sessions(

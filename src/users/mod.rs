@@ -402,6 +402,15 @@ pub async fn stop_impersonating() -> Result<Option<SessionWithUser>, ApiError> {
     Ok(admin.as_ref().map(sign_in::session_view))
 }
 
+/// One account, bare, as Better Auth's `admin/get-user?id=` answers it.
+#[server(name = GetUser, prefix = "/api/auth", endpoint = "admin/get-user", input = GetUrl)]
+pub async fn get_user(id: Option<String>) -> Result<UserView, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    cx.require(crate::access::roles::Permission::UserList)
+        .await?;
+    manage::get_user(cx.db(), &id).await
+}
+
 #[server(name = ListUsers, prefix = "/api/auth", endpoint = "admin/list-users", input = GetUrl)]
 pub async fn list_users(
     search: Option<String>,

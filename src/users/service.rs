@@ -337,6 +337,8 @@ pub async fn set_role(
     if !accounts::change_role(&mut tx, &user.id, &user.role, &role).await? {
         return Err(crate::access::roles::changed_meanwhile());
     }
+    // Acting as someone was the old role's to allow.
+    sessions::end_impersonations_by(&mut tx, &user.id).await?;
     audit::record(
         &mut tx,
         audit::Event::new("user.set-role")

@@ -271,6 +271,24 @@ async fn admins_see_and_end_a_persons_sessions(backend: Backend) {
         }
     };
 
+    // The person, bare, as Better Auth's `admin/get-user` answers.
+    let res = app
+        .get(&format!("/api/auth/admin/get-user?id={ada}"), Some(&admin))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(
+        (&res.body["id"], &res.body["email"]),
+        (&json!(ada), &json!("ada@example.com"))
+    );
+    let res = app
+        .get("/api/auth/admin/get-user?id=nobody", Some(&admin))
+        .await;
+    assert_eq!((res.status.as_u16(), res.code()), (404, "USER_NOT_FOUND"));
+    let res = app
+        .get(&format!("/api/auth/admin/get-user?id={ada}"), Some(&user))
+        .await;
+    assert_eq!(res.code(), "FORBIDDEN");
+
     let res = list(&admin, &ada).await;
     assert_eq!(res.status, 200, "{}", res.text);
     let sessions = res.body["sessions"].as_array().unwrap().clone();
@@ -581,6 +599,22 @@ async fn impersonation_needs_a_reason_a_higher_rank_and_is_recorded(backend: Bac
         actions(&app, "user.impersonate%").await,
         ["user.impersonate", "user.impersonate-stop"]
     );
+
+    // An admin whose role changes stops acting as anyone at once.
+    let res = act(&admin, json!({ "userId": ada, "reason": "ticket 43" })).await;
+    let as_ada = res.session_cookie().expect("a second impersonation");
+    assert!(signed_in(&app, &as_ada).await);
+    let res = app
+        .post_with_cookie(
+            "/api/auth/admin/set-role",
+            json!({ "userId": admin_id, "role": "moderator" }),
+            &owner,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(!signed_in(&app, &as_ada).await, "the role change ended it");
+    assert!(signed_in(&app, &ada_session).await);
+    assert!(signed_in(&app, &admin).await, "their own session stays");
 }
 
 on_both_databases!(
