@@ -680,6 +680,8 @@ test("managing accounts through adminClient, and deleting one's own through the 
   const phone = person();
   phone.session.token = ok(await phone.client.signIn.email({ email, password }), "sign in").token;
   const userId = kimUser.id;
+  const got = ok(await admin.client.admin.getUser({ query: { id: userId } }), "getUser");
+  assert.equal(got.email, email);
 
   const { sessions } = ok(await admin.client.admin.listUserSessions({ userId }), "listUserSessions");
   assert.equal(sessions.length, 2);

@@ -448,6 +448,10 @@ pub async fn switch_route(
     };
     match service::set_active(cx.db(), &me, body).await {
         Ok(Some(o)) => Redirect::to(&format!("/orgs/{}", o.slug)).into_response(),
+        // Held back by its two-factor rule: where to turn it on.
+        Err(e) if e.code == crate::error::Code::TwoFactorRequired => {
+            Redirect::to("/account#two-factor").into_response()
+        }
         // Not a member (any more), or nothing named: the dashboard lists
         // what there is.
         Ok(None) | Err(_) => Redirect::to("/dashboard").into_response(),

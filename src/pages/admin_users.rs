@@ -265,7 +265,7 @@ fn Manage(id: String, name: String, email: String, banned: bool, access: Access)
                     </form>
                 })}
                 {access.can("session:list").then(|| view! {
-                    <a href=format!("/admin/users/{id}/sessions") class=format!("text-center {SMALL_BUTTON}")>"Where they are signed in"</a>
+                    <div><a href=format!("/admin/users/{id}/sessions") class=SMALL_BUTTON>"Where they are signed in"</a></div>
                 })}
                 {access.can("session:revoke").then(|| view! {
                     <form method="post" action=RevokeUserSessions::PATH>
