@@ -89,13 +89,27 @@ pub(super) async fn acting_member(
     let member = store::membership_of(tx, organization_id, &me.id)
         .await?
         .ok_or_else(absent)?;
-    // Only an account without two-factor pays for the second read.
-    if !me.two_factor_enabled {
-        if let Some(name) = store::requiring_two_factor(tx, organization_id).await? {
-            return Err(two_factor_required(&name));
-        }
-    }
+    check_two_factor_of(&mut **tx, organization_id, me).await?;
     Ok(member)
+}
+
+/// `check_two_factor` when only the organization's id is at hand (a team's
+/// reads); only an account without two-factor pays for the read.
+pub(super) async fn check_two_factor_of<'e, E>(
+    executor: E,
+    organization_id: &str,
+    me: &UserRow,
+) -> ApiResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if me.two_factor_enabled {
+        return Ok(());
+    }
+    match store::requiring_two_factor(executor, organization_id).await? {
+        Some(name) => Err(two_factor_required(&name)),
+        None => Ok(()),
+    }
 }
 
 /// `metadata` is an object (or absent, which is `{}`); anything else is

@@ -322,11 +322,14 @@ pub async fn member_in(
 }
 
 /// The organization's name when it requires two-factor authentication;
-/// read inside the transaction that acts in it.
-pub async fn requiring_two_factor(tx: &mut Tx, id: &str) -> sqlx::Result<Option<String>> {
+/// on the pool or inside the transaction that acts in it.
+pub async fn requiring_two_factor<'e, E>(executor: E, id: &str) -> sqlx::Result<Option<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query_scalar("select name from organizations where id = $1 and require_two_factor = 1")
         .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(executor)
         .await
 }
 

@@ -121,6 +121,8 @@ async fn owners_require_two_factor_and_members_without_it_can_only_leave(backend
     for (path, who) in [
         ("list-members?organizationSlug=acme", &member),
         ("list-invitations?organizationId=", &admin),
+        ("list-teams?organizationId=", &member),
+        ("list-roles?organizationId=", &admin),
     ] {
         let path = if path.ends_with('=') {
             format!("{path}{org}")

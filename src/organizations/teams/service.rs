@@ -18,7 +18,7 @@ use crate::{
     organizations::{
         domain::TeamName,
         members::{allows, refused},
-        service::{acting_member, membership_or, named_or_active, not_found},
+        service::{acting_member, check_two_factor_of, membership_or, named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },
@@ -434,6 +434,7 @@ pub async fn set_active(
             "User is not a member of the team",
         ));
     }
+    check_two_factor_of(&mut *tx, &team.organization_id, &me.user).await?;
     store::set_active(&mut *tx, &me.session.id, Some(&team)).await?;
     tx.commit().await?;
     Ok(Some(view(team)))
@@ -463,6 +464,7 @@ pub async fn list_members(
     if !members.iter().any(|m| m.user_id == me.user.id) {
         return Err(not_in_team());
     }
+    check_two_factor_of(db.pool(), &team.organization_id, &me.user).await?;
     Ok(members.into_iter().map(member_view).collect())
 }
 
@@ -489,6 +491,7 @@ pub async fn page(
             "There is no such organization.",
         ));
     }
+    check_two_factor_of(db.pool(), organization_id, &me.user).await?;
     let in_teams = store::people_in_teams(db, organization_id).await?;
     let teams = store::for_organization(db, organization_id)
         .await?
