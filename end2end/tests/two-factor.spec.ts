@@ -68,6 +68,15 @@ test("a person turns on two-factor authentication by scanning the QR code, then 
   await plain.getByRole("form", { name: "Backup code" }).getByRole("button", { name: "Use backup code" }).click();
   await expect(plain).toHaveURL(/\/account$/);
   await expect(plain.locator("#two-factor")).toContainText("Backup codes left: 8");
+  // Running low: ten new ones, shown until saved; the old ones stop working.
+  const renew = plain.getByRole("form", { name: "New backup codes" });
+  await renew.getByLabel("Your password").fill(password);
+  await renew.getByRole("button", { name: "Get new backup codes" }).click();
+  await expect(plain.getByTestId("new-backup-codes").getByRole("listitem")).toHaveCount(10);
+  await expect(plain.locator("#two-factor")).toContainText("Backup codes left: 10");
+  await shot(plain, "two-factor-new-backup-codes");
+  await plain.getByRole("button", { name: "I have saved them" }).click();
+  await expect(plain.getByTestId("new-backup-codes")).toHaveCount(0);
 
   // This browser is trusted: the password is enough here for 30 days.
   await page.getByRole("button", { name: "Sign out", exact: true }).click();

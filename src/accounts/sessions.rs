@@ -119,12 +119,20 @@ impl RequestContext {
         self.session().await?.ok_or_else(ApiError::unauthenticated)
     }
 
+    /// The caller's session, when their role's two-factor rule is met: for
+    /// endpoints whose service judges the role itself (an invitation's
+    /// creator may cancel it without `invite:cancel`).
+    pub async fn signed_in_with_role(&self) -> Result<Current, ApiError> {
+        let current = self.signed_in().await?;
+        check_two_factor(self.config(), &current.user)?;
+        Ok(current)
+    }
+
     /// The caller's session when their role grants `permission`; 401 when
     /// signed out, 403 `FORBIDDEN` when the role falls short. Every guarded
     /// endpoint starts here.
     pub async fn require(&self, permission: Permission) -> Result<Current, ApiError> {
-        let current = self.signed_in().await?;
-        check_two_factor(self.config(), &current.user)?;
+        let current = self.signed_in_with_role().await?;
         if self.config().roles.allows(&current.user.role, permission) {
             Ok(current)
         } else {
@@ -292,7 +300,6 @@ pub async fn delete_all_for_user(tx: &mut Tx, user_id: &str) -> sqlx::Result<u64
     Ok(done.rows_affected())
 }
 
-/// The live sessions of a user, the most recently renewed first.
 /// Ends every session in which `admin_id` acts as someone else: what let
 /// them (their role) changed.
 pub async fn end_impersonations_by(tx: &mut Tx, admin_id: &str) -> sqlx::Result<u64> {
@@ -303,6 +310,7 @@ pub async fn end_impersonations_by(tx: &mut Tx, admin_id: &str) -> sqlx::Result<
     Ok(done.rows_affected())
 }
 
+/// The live sessions of a user, the most recently renewed first.
 pub async fn for_user(db: &Db, user_id: &str, now: i64) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query(&format!(
         "select {COLUMNS} from sessions s where s.user_id = $1 and s.expires_at > $2

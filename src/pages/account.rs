@@ -10,8 +10,8 @@ use crate::{
     accounts::{
         list_sessions,
         two_factor::{
-            two_factor_status, Setup, TwoFactorDisable, TwoFactorEnable, TwoFactorStatus,
-            VerifyTotp,
+            two_factor_status, GenerateBackupCodes, HideBackupCodes, Setup, TwoFactorDisable,
+            TwoFactorEnable, TwoFactorStatus, VerifyTotp,
         },
         ChangeEmail, ChangePassword, DeleteUser, ListedSession, RevokeOtherSessions, RevokeSession,
         RevokeSessions, SessionWithUser, UpdateUser,
@@ -184,6 +184,21 @@ fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
                 <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-semibold text-emerald-800">"On"</span>
                 {format!(" Signing in asks for a code from your authenticator app. Backup codes left: {}.", status.backup_codes_left)}
             </p>
+            {if status.new_backup_codes.is_empty() {
+                view! {
+                    <form method="post" action=GenerateBackupCodes::PATH aria-label="New backup codes" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+                        <FormReturn back=format!("{BACK}#two-factor") next="/account#two-factor" />
+                        <input type="hidden" name="showOnPage" value="true" />
+                        <div class="min-w-0 flex-1">
+                            <label for="backup-codes-password" class=LABEL>"Your password"</label>
+                            <input id="backup-codes-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
+                        </div>
+                        <button type="submit" class=SMALL_BUTTON>"Get new backup codes"</button>
+                    </form>
+                }.into_any()
+            } else {
+                view! { <NewBackupCodes codes=status.new_backup_codes /> }.into_any()
+            }}
             <WithPassword action=TwoFactorDisable::PATH label="Turn off two-factor authentication" next="/account?done=two-factor-off" id="two-factor-off-password" button="Turn off" danger=true />
         }.into_any(),
         (false, Some(setup)) => view! { <FinishSetup setup /> }.into_any(),
@@ -197,6 +212,24 @@ fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             <h2 id="two-factor-heading" class="font-semibold text-slate-900">"Two-factor authentication"</h2>
             {body}
         </section>
+    }
+}
+
+/// New backup codes, shown until the person says they saved them; the
+/// old ones no longer work.
+#[component]
+fn NewBackupCodes(codes: Vec<String>) -> impl IntoView {
+    view! {
+        <div class="mt-4 rounded-lg border border-amber-200 bg-amber-50 p-4">
+            <p class="text-sm font-medium text-amber-950">"Your new backup codes. Keep them somewhere safe: the old ones no longer work, and these are not shown again."</p>
+            <ul class="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 rounded-lg bg-white p-3 font-mono text-sm text-slate-900 sm:grid-cols-5" data-testid="new-backup-codes">
+                {codes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+            </ul>
+            <form method="post" action=HideBackupCodes::PATH class="mt-3">
+                <FormReturn back=format!("{BACK}#two-factor") next="/account#two-factor" />
+                <button type="submit" class=SMALL_BUTTON>"I have saved them"</button>
+            </form>
+        </div>
     }
 }
 

@@ -22,8 +22,9 @@ pub mod admin_audit;
 pub mod admin_emails;
 #[cfg(any(feature = "ssr", feature = "islands-admin"))]
 pub mod admin_invites;
-#[cfg(any(feature = "ssr", feature = "islands-admin"))]
+#[cfg(feature = "ssr")]
 pub mod admin_user_sessions;
+#[cfg(any(feature = "ssr", feature = "islands-admin"))]
 pub mod admin_users;
 #[cfg(feature = "ssr")]
 pub mod admin_webhooks;

@@ -45,7 +45,12 @@ pub fn DomainsSection(
         },
     );
     let back = format!("/orgs/{slug}/settings");
-    let flash = take_flash();
+    // Not the two-factor form's, which shows its own.
+    let flash = take_flash().filter(|f| {
+        !f.values
+            .iter()
+            .any(|(n, _)| n == crate::pages::orgs::TWO_FACTOR_FIELD)
+    });
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm lg:col-span-2" aria-labelledby="domains-heading" data-testid="domains">
             <h2 id="domains-heading" class="font-semibold text-slate-900">"Verified domains"</h2>

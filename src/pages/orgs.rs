@@ -89,7 +89,6 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
         .and_then(|e| Email::parse(&e).ok())
         .map(|e| e.as_str().to_owned());
     let saved = query.get("saved").is_some();
-    let flash = take_flash().map(|f| f.error.message);
     let data = Resource::new(
         {
             let (slug, search) = (slug.clone(), search.clone());
@@ -100,7 +99,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || {
-                let (slug, search, added, flash) = (slug.clone(), search.clone(), added.clone(), flash.clone());
+                let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
                 data.get().map(move |r| match r {
                     Err(e) if e.code == Code::Unauthorized => {
                         let tab_path = match tab {
@@ -120,7 +119,6 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                         <Title text=page.organization.name.clone() />
                         <div class="mx-auto max-w-5xl">
                             <OrganizationHeading page=page.clone() tab />
-                            {flash.map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
                             {match tab {
                                 Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
                                 Tab::Invitations => view! { <InvitationsTab page /> }.into_any(),
@@ -614,6 +612,9 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
     .into_any()
 }
 
+/// The two-factor form's field, as `organization/update` takes it.
+pub const TWO_FACTOR_FIELD: &str = "data.requireTwoFactor";
+
 /// Whether members must use two-factor authentication: who would be held
 /// back, before an owner turns it on. A plain form, so no script.
 #[component]
@@ -627,6 +628,9 @@ fn TwoFactorPolicy(page: OrganizationPage) -> impl IntoView {
     } else {
         format!("{held_back} members do")
     };
+    // The settings tab's other plain forms read the same flash: this one's
+    // carries its field.
+    let flash = take_flash().filter(|f| f.values.iter().any(|(n, _)| n == TWO_FACTOR_FIELD));
     let change = match (owner, on, page.my_two_factor) {
         (false, _, _) => view! { <p class="mt-4 text-sm text-slate-500">"Only an owner can change this."</p> }.into_any(),
         (true, false, false) => view! {
@@ -638,7 +642,7 @@ fn TwoFactorPolicy(page: OrganizationPage) -> impl IntoView {
             <form method="post" action=crate::organizations::UpdateOrganization::PATH class="mt-4">
                 <FormReturn back=format!("/orgs/{}/settings", o.slug) next=format!("/orgs/{}/settings?saved=1", o.slug) />
                 <input type="hidden" name="organizationId" value=o.id.clone() />
-                <input type="hidden" name="data.requireTwoFactor" value=(!on).to_string() />
+                <input type="hidden" name=TWO_FACTOR_FIELD value=(!on).to_string() />
                 <button type="submit" class=if on { SMALL_BUTTON } else { BUTTON }>
                     {if on { "Stop requiring two-factor" } else { "Require two-factor authentication" }}
                 </button>
@@ -648,6 +652,7 @@ fn TwoFactorPolicy(page: OrganizationPage) -> impl IntoView {
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm" aria-labelledby="two-factor-policy">
             <h2 id="two-factor-policy" class="font-semibold text-slate-900">"Two-factor authentication"</h2>
+            {flash.map(|f| view! { <div class="mt-3"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
             <p class="mt-1 text-sm text-slate-600">
                 {if on {
                     "Members must use two-factor authentication. Those who do not can only leave until they turn it on."

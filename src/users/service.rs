@@ -492,7 +492,8 @@ pub fn has_permission(
         .or(body.permission)
         .ok_or_else(|| ApiError::new(Code::MissingField, "The field `permissions` is required."))?;
     let request = crate::access::statements::requested(&asked)?;
-    let success = config.roles.grants(&me.role, &request);
+    let success = config.roles.grants(&me.role, &request)
+        && crate::accounts::sessions::check_two_factor(config, me).is_ok();
     Ok(HasPermissionResponse {
         success,
         error: None,

@@ -185,6 +185,34 @@ async fn two_factor_guards_sign_in_with_codes_that_work_once(backend: Backend) {
         with_backup(&backup[4], &challenge).await.code(),
         "INVALID_BACKUP_CODE"
     );
+    let status = app.get("/api/auth/two-factor/status", Some(&ada)).await;
+    assert_eq!(
+        status.body["newBackupCodes"],
+        json!([]),
+        "a client's are not kept"
+    );
+    // The page's form asks for them to be shown until they are saved.
+    let res = post(
+        &app,
+        "/api/auth/two-factor/generate-backup-codes",
+        json!({ "password": PASSWORD, "showOnPage": true }),
+        Some(&ada),
+    )
+    .await;
+    let fresh = res.body["backupCodes"].clone();
+    let status = app.get("/api/auth/two-factor/status", Some(&ada)).await;
+    assert_eq!(status.body["newBackupCodes"], fresh);
+    assert_eq!(status.body["backupCodesLeft"], 10);
+    let res = post(
+        &app,
+        "/api/auth/two-factor/hide-backup-codes",
+        json!({}),
+        Some(&ada),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let status = app.get("/api/auth/two-factor/status", Some(&ada)).await;
+    assert_eq!(status.body["newBackupCodes"], json!([]));
     let res = post(
         &app,
         "/api/auth/two-factor/get-totp-uri",
@@ -232,6 +260,7 @@ async fn two_factor_guards_sign_in_with_codes_that_work_once(backend: Backend) {
         actions,
         [
             "user.two-factor-enable",
+            "user.two-factor-backup-codes",
             "user.two-factor-backup-codes",
             "user.two-factor-disable"
         ]

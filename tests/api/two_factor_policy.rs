@@ -67,6 +67,15 @@ async fn owners_require_two_factor_and_members_without_it_can_only_leave(backend
         return;
     };
     let (org, owner, admin, member) = orgs::acme(&app).await;
+    // Made before the rule, by an admin it will hold back.
+    let early = orgs::post(
+        &app,
+        &admin,
+        "invite-member",
+        json!({ "email": "early@example.com", "role": "member", "organizationId": org }),
+    )
+    .await;
+    assert_eq!(early.status, 200, "{}", early.text);
 
     // Who would be held back shows first, to those who may change settings.
     assert_eq!(
@@ -149,6 +158,17 @@ async fn owners_require_two_factor_and_members_without_it_can_only_leave(backend
     .await;
     assert_eq!(refusal(&res), (403, "TWO_FACTOR_REQUIRED"));
 
+    // What the admin made earlier acts on their authority, held back too.
+    let early_cookie = app.account("early@example.com", "user").await;
+    let res = orgs::post(
+        &app,
+        &early_cookie,
+        "accept-invitation",
+        json!({ "invitationId": early.body["id"] }),
+    )
+    .await;
+    assert_eq!(refusal(&res), (410, "INVITER_NO_LONGER_ALLOWED"));
+
     // The header and the dashboard learn what holds them back.
     let mine = app
         .get("/api/auth/gatehouse/organizations", Some(&member))
@@ -191,6 +211,19 @@ async fn the_instance_requires_two_factor_of_the_roles_it_names(backend: Backend
     let access = app.get("/api/auth/gatehouse/access", Some(&admin)).await;
     assert_eq!(access.body["twoFactorRequired"], true);
     assert_eq!(access.body["permissions"], json!([]));
+    // Endpoints that judge the role in their service hold it back too.
+    let res = app
+        .post_with_cookie("/api/auth/invite/create", json!({ "role": "user" }), &admin)
+        .await;
+    assert_eq!(refusal(&res), (403, "TWO_FACTOR_REQUIRED"));
+    let res = app
+        .post_with_cookie(
+            "/api/auth/admin/has-permission",
+            json!({ "permissions": { "user": ["list"] } }),
+            &admin,
+        )
+        .await;
+    assert_eq!(res.body["success"], false, "{}", res.text);
 
     // A role the setting does not name is not held back.
     let res = app.get("/api/auth/admin/list-users", Some(&owner)).await;
@@ -202,6 +235,10 @@ async fn the_instance_requires_two_factor_of_the_roles_it_names(backend: Backend
     // turned on. Then the role works again.
     turn_on_two_factor(&app, &admin).await;
     let res = app.get("/api/auth/admin/list-users", Some(&admin)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let res = app
+        .post_with_cookie("/api/auth/invite/create", json!({ "role": "user" }), &admin)
+        .await;
     assert_eq!(res.status, 200, "{}", res.text);
     let access = app.get("/api/auth/gatehouse/access", Some(&admin)).await;
     assert_eq!(access.body["twoFactorRequired"], false);

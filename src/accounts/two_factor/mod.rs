@@ -20,6 +20,20 @@ pub struct TwoFactorPasswordBody {
     pub password: Option<crate::secret::SecretText>,
 }
 
+/// `generate-backup-codes`: the password, and (Gatehouse's own, sent by
+/// `/account`'s plain form) whether the page shows the new codes until the
+/// person says they saved them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupCodesBody {
+    pub password: Option<crate::secret::SecretText>,
+    #[cfg_attr(
+        feature = "ssr",
+        serde(default, deserialize_with = "crate::ui::form_bool")
+    )]
+    pub show_on_page: Option<bool>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnableTwoFactorResponse {
@@ -76,6 +90,10 @@ pub struct TwoFactorStatus {
     pub enabled: bool,
     pub backup_codes_left: usize,
     pub setup: Option<Setup>,
+    /// New backup codes made from the page, shown until the person says
+    /// they saved them (`hide-backup-codes`).
+    #[serde(default)]
+    pub new_backup_codes: Vec<String>,
 }
 
 /// A new secret and ten backup codes, with the password; sign-in asks for
@@ -211,13 +229,27 @@ pub async fn get_totp_uri(
 /// Ten new backup codes, with the password; the old ones stop working.
 #[server(name = GenerateBackupCodes, prefix = "/api/auth", endpoint = "two-factor/generate-backup-codes", input = leptos::server_fn::codec::Json)]
 pub async fn generate_backup_codes(
-    #[server(flatten)] body: TwoFactorPasswordBody,
+    #[server(flatten)] body: BackupCodesBody,
 ) -> Result<BackupCodesResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
     let me = cx.signed_in().await?;
     me.own_account("make new backup codes")?;
     let password = crate::accounts::required(&body.password, "password")?;
-    service::new_backup_codes(cx.db(), &me, password, &cx.ip()).await
+    let show = body.show_on_page.unwrap_or(false);
+    service::new_backup_codes(cx.db(), cx.config(), &me, password, show, &cx.ip()).await
+}
+
+/// Gatehouse's own, for `/account`: the new backup codes the page shows
+/// are saved, so it stops showing them.
+#[server(name = HideBackupCodes, prefix = "/api/auth", endpoint = "two-factor/hide-backup-codes", input = leptos::server_fn::codec::Json)]
+pub async fn hide_backup_codes() -> Result<crate::error::StatusResponse, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let me = cx.signed_in().await?;
+    service::hide_backup_codes(cx.db(), &me).await?;
+    Ok(crate::error::StatusResponse {
+        status: true,
+        message: None,
+    })
 }
 
 #[server(name = TwoFactorDisable, prefix = "/api/auth", endpoint = "two-factor/disable", input = leptos::server_fn::codec::Json)]

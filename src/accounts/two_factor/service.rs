@@ -135,22 +135,24 @@ pub async fn status(db: &Db, config: &Config, me: &UserRow) -> ApiResult<TwoFact
     let mut tx = db.begin().await?;
     let row = store::factor(&mut tx, &me.id).await?;
     tx.commit().await?;
-    let setup = match &row {
+    // The codes the page shows once: a setup's, or new ones.
+    let shown: Vec<String> = row
+        .as_ref()
+        .and_then(|r| r.pending_codes.as_deref())
+        .and_then(|sealed| config.secret_key.open(sealed))
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_default();
+    let (setup, new_backup_codes) = match &row {
         Some(row) if !me.two_factor_enabled => {
             let app = authenticator(config, row, &me.email)?;
-            let backup_codes = row
-                .pending_codes
-                .as_deref()
-                .and_then(|sealed| config.secret_key.open(sealed))
-                .and_then(|json| serde_json::from_slice(&json).ok())
-                .unwrap_or_default();
-            Some(Setup {
+            let setup = Setup {
                 totp_uri: app.uri(),
                 key: app.key(),
-                backup_codes,
-            })
+                backup_codes: shown,
+            };
+            (Some(setup), Vec::new())
         }
-        _ => None,
+        _ => (None, shown),
     };
     Ok(TwoFactorStatus {
         enabled: me.two_factor_enabled,
@@ -158,6 +160,7 @@ pub async fn status(db: &Db, config: &Config, me: &UserRow) -> ApiResult<TwoFact
             .filter(|_| me.two_factor_enabled)
             .map_or(0, |r| r.backup_codes.len()),
         setup,
+        new_backup_codes,
     })
 }
 
@@ -373,11 +376,14 @@ pub async fn totp_uri(
 }
 
 /// `two-factor/generate-backup-codes`: ten new codes; the old ones stop
-/// working.
+/// working. With `show`, `/account` shows them (sealed meanwhile, as a
+/// setup's are) until the person says they saved them.
 pub async fn new_backup_codes(
     db: &Db,
+    config: &Config,
     me: &Current,
     password: &str,
+    show: bool,
     ip: &str,
 ) -> ApiResult<BackupCodesResponse> {
     confirm_password(db, &me.user, password).await?;
@@ -387,6 +393,11 @@ pub async fn new_backup_codes(
     let backup = codes::new_backup_codes();
     let mut tx = db.begin().await?;
     store::set_backup_codes(&mut tx, &me.user.id, &hashed(&backup)).await?;
+    if show {
+        let shown = serde_json::to_vec(&backup).map_err(|_| ApiError::internal())?;
+        let sealed = config.secret_key.seal(&shown);
+        store::set_shown_codes(&mut tx, &me.user.id, Some(&sealed)).await?;
+    }
     audit::record(
         &mut tx,
         audit::Event::new("user.two-factor-backup-codes")
@@ -400,6 +411,14 @@ pub async fn new_backup_codes(
         status: true,
         backup_codes: backup,
     })
+}
+
+/// `two-factor/hide-backup-codes`: the page stops showing new codes.
+pub async fn hide_backup_codes(db: &Db, me: &Current) -> ApiResult<()> {
+    let mut tx = db.begin().await?;
+    store::set_shown_codes(&mut tx, &me.user.id, None).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// `two-factor/disable`: off, with the password; the secret, the backup

@@ -90,6 +90,16 @@ pub async fn set_backup_codes(tx: &mut Tx, user_id: &str, hashes: &[String]) -> 
         .map(drop)
 }
 
+/// The backup codes `/account` shows, sealed; none stops showing them.
+pub async fn set_shown_codes(tx: &mut Tx, user_id: &str, sealed: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("update two_factors set pending_codes = $1 where user_id = $2")
+        .bind(sealed)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// Turns the factor on or off for sign-in; off forgets it entirely, with
 /// the devices trusted to skip it.
 pub async fn set_enabled(tx: &mut Tx, user_id: &str, enabled: bool) -> sqlx::Result<()> {

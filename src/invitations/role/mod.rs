@@ -198,7 +198,7 @@ pub async fn create_invite(
     #[server(flatten)] body: CreateInviteBody,
 ) -> Result<CreateInviteResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
+    let me = cx.signed_in_with_role().await?;
     let done = create::create(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
     cx.state.mail.wake();
     Ok(done)
@@ -218,7 +218,7 @@ pub async fn create_bulk_invites(
     #[server(flatten)] body: CreateBulkBody,
 ) -> Result<crate::invitations::bulk::BulkResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
+    let me = cx.signed_in_with_role().await?;
     let done = create::create_bulk(cx.db(), cx.config(), &me.user, body, &cx.ip()).await?;
     if done.results.iter().any(|r| r.status.sent()) {
         cx.state.mail.wake();
@@ -263,7 +263,7 @@ pub async fn reject_invite(#[server(flatten)] body: TokenBody) -> Result<StatusR
 #[server(name = CancelInvite, prefix = "/api/auth", endpoint = "invite/cancel", input = leptos::server_fn::codec::Json)]
 pub async fn cancel_invite(#[server(flatten)] body: IdBody) -> Result<StatusResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
+    let me = cx.signed_in_with_role().await?;
     let id = crate::accounts::required(&body.id, "id")?;
     manage::cancel(cx.db(), cx.config(), &me.user, id, &cx.ip()).await
 }
@@ -273,7 +273,7 @@ pub async fn resend_invite(
     #[server(flatten)] body: IdBody,
 ) -> Result<CreateInviteResponse, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
+    let me = cx.signed_in_with_role().await?;
     let id = crate::accounts::required(&body.id, "id")?;
     let done = manage::resend(cx.db(), cx.config(), &me.user, id, &cx.ip()).await?;
     cx.state.mail.wake();

@@ -110,7 +110,10 @@ async fn owned(tx: &mut Tx, me: &Current, id: &str) -> ApiResult<DomainRow> {
         .ok_or_else(domain_not_found)?;
     let (_, _, actor) = acting_in(tx, me, Some(found.organization_id.clone()))
         .await
-        .map_err(|_| domain_not_found())?;
+        .map_err(|e| match e.code {
+            Code::TwoFactorRequired => e,
+            _ => domain_not_found(),
+        })?;
     if !is_owner(&actor) {
         return Err(owners_only());
     }

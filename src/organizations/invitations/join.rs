@@ -128,6 +128,7 @@ impl<'a> From<&'a InvitationRow> for Grant<'a> {
 /// unless the grant's maker may still grant it.
 pub(in crate::organizations) async fn check_grantor(tx: &mut Tx, g: &Grant<'_>) -> ApiResult<()> {
     let grantor = organizations::membership_of(tx, g.organization_id, g.grantor_id).await?;
+    let grantor = still_admitting(&mut **tx, grantor, g.organization_id).await?;
     let granted = match MemberRoles::parse([g.role]) {
         Ok(roles) => roles::service::resolve(tx, g.organization_id, &roles).await,
         Err(e) => Err(e),
@@ -140,11 +141,34 @@ pub(in crate::organizations) async fn check_grantor(tx: &mut Tx, g: &Grant<'_>) 
     }
 }
 
+/// The grantor's membership, while the organization's two-factor rule
+/// lets them act: what a member held back cannot do now, their pending
+/// invitations, join links and domain policies do not do either.
+async fn still_admitting<'e, E>(
+    executor: E,
+    grantor: Option<MemberRow>,
+    organization_id: &str,
+) -> ApiResult<Option<MemberRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    match grantor {
+        Some(m) if !m.user_two_factor => {
+            let held_back = organizations::requiring_two_factor(executor, organization_id)
+                .await?
+                .is_some();
+            Ok((!held_back).then_some(m))
+        }
+        other => Ok(other),
+    }
+}
+
 /// The same judgement for a page or preview, read without a transaction.
 pub(super) async fn grantor_still_allowed(db: &Db, g: &Grant<'_>) -> ApiResult<bool> {
     let grantor = organizations::members(db, g.organization_id, Some(g.grantor_id))
         .await?
         .pop();
+    let grantor = still_admitting(db.pool(), grantor, g.organization_id).await?;
     let Ok(roles) = MemberRoles::parse([g.role]) else {
         return Ok(false);
     };
