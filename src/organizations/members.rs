@@ -79,6 +79,7 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
     };
     let limit = number(q.limit.as_deref(), "limit", 100)?.clamp(1, 100);
     let offset = number(q.offset.as_deref(), "offset", 0)?;
+    let shows_two_factor = allows(&mine, "organization", "update");
     let mut all = filtered(all, &q)?;
     sort(&mut all, &q)?;
     let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
@@ -90,7 +91,7 @@ pub async fn list_members(db: &Db, me: &Current, q: ListMembersQuery) -> ApiResu
             .map(|m| {
                 let on = m.user_two_factor;
                 let mut view = member_view(m, true);
-                if allows(&mine, "organization", "update") {
+                if shows_two_factor {
                     if let Some(user) = view.user.as_mut() {
                         user.two_factor_enabled = Some(on);
                     }

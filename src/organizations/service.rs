@@ -79,7 +79,8 @@ pub(super) fn check_two_factor(o: &OrganizationRow, me: &UserRow) -> ApiResult<(
 
 /// Inside `tx`: the caller's own membership of `organization_id` (else
 /// `absent`), under the organization's two-factor rule. Every action a
-/// member takes finds its actor here, or in `members::acting_in`.
+/// member takes finds its actor here, in `acting_member_of`, or in
+/// `members::acting_in`.
 pub(super) async fn acting_member(
     tx: &mut Tx,
     organization_id: &str,
@@ -90,6 +91,21 @@ pub(super) async fn acting_member(
         .await?
         .ok_or_else(absent)?;
     check_two_factor_of(&mut **tx, organization_id, me).await?;
+    Ok(member)
+}
+
+/// `acting_member` with the organization's row at hand, whose flag says
+/// already whether the rule holds: no second read.
+pub(super) async fn acting_member_of(
+    tx: &mut Tx,
+    o: &OrganizationRow,
+    me: &UserRow,
+    absent: fn() -> ApiError,
+) -> ApiResult<MemberRow> {
+    let member = store::membership_of(tx, &o.id, &me.id)
+        .await?
+        .ok_or_else(absent)?;
+    check_two_factor(o, me)?;
     Ok(member)
 }
 

@@ -186,15 +186,8 @@ fn TwoFactor(status: TwoFactorStatus) -> impl IntoView {
             </p>
             {if status.new_backup_codes.is_empty() {
                 view! {
-                    <form method="post" action=GenerateBackupCodes::PATH aria-label="New backup codes" class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-                        <FormReturn back=format!("{BACK}#two-factor") next="/account#two-factor" />
-                        <input type="hidden" name="showOnPage" value="true" />
-                        <div class="min-w-0 flex-1">
-                            <label for="backup-codes-password" class=LABEL>"Your password"</label>
-                            <input id="backup-codes-password" name="password" type="password" required autocomplete="current-password" class=INPUT />
-                        </div>
-                        <button type="submit" class=SMALL_BUTTON>"Get new backup codes"</button>
-                    </form>
+                    <WithPassword action=GenerateBackupCodes::PATH label="New backup codes" next="/account#two-factor" id="backup-codes-password" button="Get new backup codes" danger=false
+                        back="/account#two-factor" hidden=("showOnPage", "true") />
                 }.into_any()
             } else {
                 view! { <NewBackupCodes codes=status.new_backup_codes /> }.into_any()
@@ -233,7 +226,8 @@ fn NewBackupCodes(codes: Vec<String>) -> impl IntoView {
     }
 }
 
-/// A change that asks for the password again: the field and one button.
+/// A change that asks for the password again: the field and one button;
+/// `back` where an error returns to (the page), `hidden` one more field.
 #[component]
 fn WithPassword(
     action: &'static str,
@@ -242,10 +236,13 @@ fn WithPassword(
     id: &'static str,
     button: &'static str,
     danger: bool,
+    #[prop(optional)] back: Option<&'static str>,
+    #[prop(optional)] hidden: Option<(&'static str, &'static str)>,
 ) -> impl IntoView {
     view! {
         <form method="post" action=action aria-label=label class="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
-            <FormReturn back=BACK next=next />
+            <FormReturn back=back.unwrap_or(BACK) next=next />
+            {hidden.map(|(name, value)| view! { <input type="hidden" name=name value=value /> })}
             <div class="min-w-0 flex-1">
                 <label for=id class=LABEL>"Your password"</label>
                 <input id=id name="password" type="password" required autocomplete="current-password" class=INPUT />

@@ -580,6 +580,7 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
         .into_any();
     }
     let o = page.organization.clone();
+    let owner = roles_of(&page.me).iter().any(|r| r == "owner");
     view! {
         {saved.then(|| view! { <Alert tone=Tone::Success>"Settings saved."</Alert> })}
         <div class="grid grid-cols-1 gap-8 lg:grid-cols-2">
@@ -598,12 +599,12 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
             } else {
                 view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count /> }.into_any()
             })}
-            {page.can("organization:update").then(|| view! { <TwoFactorPolicy page=page.clone() /> })}
+            {page.can("organization:update").then(|| view! { <TwoFactorPolicy page=page.clone() owner /> })}
             {page.can("organization:update").then(|| view! {
                 <DomainsSection
                     organization_id=o.id.clone()
                     slug=o.slug.clone()
-                    owner=page.me.role.split(',').any(|r| r == "owner")
+                    owner
                     roles=page.assignable_roles.clone()
                 />
             })}
@@ -618,10 +619,9 @@ pub const TWO_FACTOR_FIELD: &str = "data.requireTwoFactor";
 /// Whether members must use two-factor authentication: who would be held
 /// back, before an owner turns it on. A plain form, so no script.
 #[component]
-fn TwoFactorPolicy(page: OrganizationPage) -> impl IntoView {
+fn TwoFactorPolicy(page: OrganizationPage, owner: bool) -> impl IntoView {
     let o = page.organization.clone();
     let on = o.require_two_factor;
-    let owner = page.me.role.split(',').any(|r| r == "owner");
     let held_back = page.without_two_factor.len();
     let people = if held_back == 1 {
         "1 member does".to_owned()

@@ -26,7 +26,7 @@ use crate::{
     organizations::{
         domain::MemberRoles,
         members::{allows, authority, check_grant, known_roles, member_not_found, refused},
-        service::{acting_member, membership_or, named_or_active, not_found},
+        service::{acting_member_of, membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -210,7 +210,7 @@ async fn invite_one(
     // Taken first, so invitations to one organization queue up behind it
     // and its counts hold.
     organizations::lock(&mut tx, &o.id).await?;
-    let inviter = acting_member(&mut tx, &o.id, &me.user, member_not_found).await?;
+    let inviter = acting_member_of(&mut tx, &o, &me.user, member_not_found).await?;
     if !allows(&inviter, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,

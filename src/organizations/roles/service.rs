@@ -19,7 +19,7 @@ use crate::{
     organizations::{
         domain::{MemberRoles, RoleName},
         members::allows,
-        service::{acting_member, membership_or, named_or_active, not_found},
+        service::{acting_member_of, membership_or, named_or_active, not_found},
         store as organizations,
         store::MemberRow,
     },
@@ -137,7 +137,7 @@ async fn acting_in(
         .ok_or_else(not_found)?;
     // Before any role or member row (`organizations::store::lock`).
     organizations::lock(tx, &o.id).await?;
-    let member = acting_member(tx, &o.id, &me.user, not_a_member).await?;
+    let member = acting_member_of(tx, &o, &me.user, not_a_member).await?;
     Ok((o.id, member))
 }
 

@@ -18,7 +18,10 @@ use crate::{
     organizations::{
         domain::TeamName,
         members::{allows, refused},
-        service::{acting_member, check_two_factor_of, membership_or, named_or_active, not_found},
+        service::{
+            acting_member, acting_member_of, check_two_factor_of, membership_or, named_or_active,
+            not_found,
+        },
         store as organizations,
         store::MemberRow,
     },
@@ -116,7 +119,7 @@ async fn acting_in(
         .await?
         .ok_or_else(not_found)?;
     organizations::lock(tx, &o.id).await?;
-    let me = acting_member(tx, &o.id, &me.user, access_refused).await?;
+    let me = acting_member_of(tx, &o, &me.user, access_refused).await?;
     Ok((o.id, me))
 }
 

@@ -39,7 +39,7 @@ use crate::{
             allows, authority, check_grant, known_roles, member_not_found, member_view, refused,
         },
         requests,
-        service::{acting_member, membership_or, named_or_active, not_found},
+        service::{acting_member, acting_member_of, membership_or, named_or_active, not_found},
         store as organizations, teams,
     },
     server::{
@@ -171,7 +171,7 @@ pub async fn create(
         .await?
         .ok_or_else(not_found)?;
     organizations::lock(&mut tx, &o.id).await?;
-    let creator = acting_member(&mut tx, &o.id, &me.user, member_not_found).await?;
+    let creator = acting_member_of(&mut tx, &o, &me.user, member_not_found).await?;
     if !allows(&creator, "invitation", "create") {
         return Err(refused(
             Code::YouAreNotAllowedToInviteUsersToThisOrganization,
