@@ -268,6 +268,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/join/:token/qr") view=QrCardPage ssr=SsrMode::Async />
                     <Route path=path!("/join/:token/sign-up") view=InviteSignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async />
+                    <Route path=path!("/authorize") view=crate::pages::authorize::AuthorizePage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/new") view=NewOrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/orgs/:slug") view=OrganizationMembersPage ssr=SsrMode::Async />

@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod admin;
 #[cfg(feature = "ssr")]
 pub mod app;
+#[cfg(feature = "ssr")]
+pub mod apps;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -27,10 +27,12 @@ pub enum Permission {
     EmailList,
     EmailRetry,
     WebhookManage,
+    /// Register apps that sign people in through Gatehouse (SPEC §9).
+    AppManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::InviteCreate,
         Permission::InviteList,
         Permission::InviteCancel,
@@ -47,6 +49,7 @@ impl Permission {
         Permission::EmailList,
         Permission::EmailRetry,
         Permission::WebhookManage,
+        Permission::AppManage,
     ];
 
     /// The `(resource, action)` pair as written in statements.
@@ -68,6 +71,7 @@ impl Permission {
             Permission::EmailList => ("email", "list"),
             Permission::EmailRetry => ("email", "retry"),
             Permission::WebhookManage => ("webhook", "manage"),
+            Permission::AppManage => ("app", "manage"),
         }
     }
 
@@ -175,6 +179,7 @@ impl Roles {
                     "Create accounts, change roles and disable users",
                     "See and end people's sessions, and act as them for support",
                     "Read the audit log and see outgoing email",
+                    "Register the apps people sign in to with Gatehouse",
                 ],
                 &day_to_day,
             ),

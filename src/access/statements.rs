@@ -201,6 +201,7 @@ pub const INSTANCE: Catalog = Catalog {
         ("audit", &["read"]),
         ("email", &["list", "retry"]),
         ("webhook", &["manage"]),
+        ("app", &["manage"]),
     ],
 };
 

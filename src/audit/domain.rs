@@ -12,16 +12,18 @@ pub enum Group {
     Email,
     Organizations,
     Webhooks,
+    Apps,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Accounts,
         Group::Invitations,
         Group::Users,
         Group::Email,
         Group::Organizations,
         Group::Webhooks,
+        Group::Apps,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -36,6 +38,7 @@ impl Group {
             Group::Email => "email",
             Group::Organizations => "organizations",
             Group::Webhooks => "webhooks",
+            Group::Apps => "apps",
         }
     }
 
@@ -47,6 +50,7 @@ impl Group {
             Group::Email => "Email",
             Group::Organizations => "Organizations",
             Group::Webhooks => "Webhooks",
+            Group::Apps => "Apps (sign-in with Gatehouse)",
         }
     }
 
@@ -57,6 +61,7 @@ impl Group {
             "email" => Group::Email,
             "organization" => Group::Organizations,
             "webhook" => Group::Webhooks,
+            "app" => Group::Apps,
             "user" if USER_ADMIN_ACTIONS.contains(&action) => Group::Users,
             _ => Group::Accounts,
         }
@@ -88,7 +93,7 @@ const USER_ADMIN_ACTIONS: [&str; 12] = [
 ];
 
 /// Every action Gatehouse records.
-pub const ACTIONS: [&str; 74] = [
+pub const ACTIONS: [&str; 82] = [
     "session.sign-in",
     "session.sign-out",
     "session.revoke",
@@ -163,6 +168,14 @@ pub const ACTIONS: [&str; 74] = [
     "webhook.rotate-secret",
     "webhook.delete",
     "webhook.replay",
+    "app.create",
+    "app.update",
+    "app.rotate-secret",
+    "app.delete",
+    "app.consent",
+    "app.disconnect",
+    "app.token-reuse",
+    "app.keys-rotate",
 ];
 
 /// One line of an event's change: a field, its value before and after

@@ -18,6 +18,7 @@ pub(super) struct RawRateLimits {
     pub(super) organization_email_per_sender: String,
     pub(super) invite_code: String,
     pub(super) invite_code_global: String,
+    pub(super) oauth_token: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +45,8 @@ pub struct RateLimits {
     /// Failed code lookups from all addresses together, so that many
     /// addresses cannot add up to a brute-force pass.
     pub invite_code_global: Limit,
+    /// Token endpoint requests (code exchanges, refreshes) per app.
+    pub oauth_token: Limit,
 }
 
 impl Default for RawRateLimits {
@@ -59,6 +62,7 @@ impl Default for RawRateLimits {
             organization_email_per_sender: "100/1h".into(),
             invite_code: "10/5m".into(),
             invite_code_global: "1000/1h".into(),
+            oauth_token: "600/1m".into(),
         }
     }
 }
@@ -94,6 +98,7 @@ impl RawRateLimits {
                 "rate_limits.invite_code_global",
                 &self.invite_code_global,
             )?,
+            oauth_token: parse_limit("rate_limits.oauth_token", &self.oauth_token)?,
         })
     }
 }

@@ -28,6 +28,8 @@ pub mod admin_user_sessions;
 pub mod admin_users;
 #[cfg(feature = "ssr")]
 pub mod admin_webhooks;
+#[cfg(feature = "ssr")]
+pub mod authorize;
 #[cfg(any(feature = "ssr", feature = "islands-org", feature = "islands-admin"))]
 pub mod bulk_invite;
 #[cfg(feature = "ssr")]

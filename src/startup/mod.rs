@@ -205,6 +205,8 @@ pub fn router(state: AppState) -> Router {
             "/orgs/switch",
             axum::routing::post(crate::organizations::switch_route),
         )
+        // Apps (SPEC §9): the OpenID Connect endpoints.
+        .merge(crate::apps::routes::router())
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         // Every route so far is counted by its pattern; the assets are not.
         .route_layer(middleware::from_fn(metrics::track))
@@ -321,6 +323,12 @@ async fn maintenance(db: Db, retention: RetentionSettings, stopping: watch::Rece
         }
         if let Err(e) = rate_limit::prune(&db, now).await {
             tracing::warn!(error = %e, "failed to prune rate limits");
+        }
+        if let Err(e) = crate::apps::store::prune(&db, now).await {
+            tracing::warn!(error = %e, "failed to prune spent app codes and tokens");
+        }
+        if let Err(e) = crate::apps::keys::prune(&db, now).await {
+            tracing::warn!(error = %e, "failed to prune retired signing keys");
         }
         // SPEC §6: a secret that expired while its message waited is not
         // kept, even sealed.

@@ -8,6 +8,7 @@
 //! startup                     router, background jobs, serve and shut down
 //! app                         the HTML shell and the routes
 //! pages                       one module per page
+//! apps                        the OpenID Connect provider: apps, sign-ins, tokens
 //! users organizations         features: their server functions and services
 //!   webhooks admin
 //! invitations                 the invitations core: every kind's secret, status,
@@ -35,6 +36,7 @@ const FLOORS: &[&[&str]] = &[
     &["startup"],
     &["app"],
     &["pages"],
+    &["apps"],
     &["users", "organizations", "webhooks", "admin"],
     &["invitations"],
     &["accounts"],
@@ -175,11 +177,12 @@ fn accounts_are_created_in_one_place() {
 /// defines it, `accounts/sessions.rs` adds who is signed in to it.
 #[test]
 fn only_server_functions_and_handlers_read_the_request() {
-    const READERS: [&str; 4] = [
+    const READERS: [&str; 5] = [
         "context.rs",
         "accounts/sessions.rs",
         "users/access.rs",  // the header's `get_access` server function
         "webhooks/form.rs", // the no-JavaScript forms' handler
+        "apps/routes.rs",   // the OpenID Connect endpoints' handlers
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut services = Vec::new();

@@ -9,6 +9,7 @@ mod support;
 
 mod account_admin;
 mod accounts;
+mod apps;
 mod audit;
 mod domains;
 mod email;

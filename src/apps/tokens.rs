@@ -1,0 +1,629 @@
+//! What apps exchange with Gatehouse server to server (SPEC §9): the token
+//! endpoint (codes and refresh tokens for signed tokens), userinfo,
+//! revocation (RFC 7009) and introspection (RFC 7662); and who an app
+//! admits, checked at sign-in and at every refresh.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{
+    domain::{
+        at_hash, constant_time_eq, pkce_matches, user_claims, OrganizationClaim, Person, Scopes,
+        ACCESS_TOKEN_TTL_MS, REFRESH_TOKEN_TTL_MS,
+    },
+    keys,
+    store::{self, ClientRow, FamilyRow},
+};
+use crate::{
+    accounts::store::{get_user, UserRow},
+    audit,
+    config::Config,
+    error::ApiError,
+    server::{
+        crypto,
+        db::{Db, Tx},
+    },
+};
+
+/// An RFC 6749 error answer (section 5.2), or RFC 6750's for bearer tokens.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: u16,
+    pub error: &'static str,
+    pub description: String,
+    /// The client tried HTTP Basic: a 401 then names the scheme.
+    pub basic: bool,
+}
+
+impl OAuthError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        let status = match error {
+            "invalid_client" | "invalid_token" => 401,
+            "server_error" => 500,
+            "temporarily_unavailable" => 503,
+            _ => 400,
+        };
+        Self {
+            status,
+            error,
+            description: description.into(),
+            basic: false,
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        json!({ "error": self.error, "error_description": self.description })
+    }
+}
+
+impl From<ApiError> for OAuthError {
+    fn from(e: ApiError) -> Self {
+        if e.status() == 429 {
+            return Self {
+                status: 429,
+                ..Self::new("slow_down", e.message)
+            };
+        }
+        Self::new("server_error", "Something went wrong on our side.")
+    }
+}
+
+impl From<sqlx::Error> for OAuthError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+type OAuthResult<T> = Result<T, OAuthError>;
+
+fn grant_error(description: &str) -> OAuthError {
+    OAuthError::new("invalid_grant", description)
+}
+
+/// The form fields of the token, revocation and introspection endpoints.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Revocation and introspection: the token, and a hint of its kind.
+    pub token: Option<String>,
+    pub token_type_hint: Option<String>,
+}
+
+/// How the client said who it is: HTTP Basic, or form fields.
+pub struct Credentials {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub basic: bool,
+}
+
+/// Reads `Authorization: Basic` (RFC 6749 2.3.1: id and secret each
+/// form-encoded) or the form's `client_id` and `client_secret`.
+pub fn credentials(authorization: Option<&str>, form: &TokenForm) -> OAuthResult<Credentials> {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    if let Some(value) = authorization.and_then(|a| {
+        a.strip_prefix("Basic ")
+            .or_else(|| a.strip_prefix("basic "))
+    }) {
+        let bad = || OAuthError {
+            basic: true,
+            ..OAuthError::new(
+                "invalid_client",
+                "The Authorization header is not valid Basic credentials.",
+            )
+        };
+        let decoded = STANDARD.decode(value.trim()).map_err(|_| bad())?;
+        let text = String::from_utf8(decoded).map_err(|_| bad())?;
+        let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8()
+                .map(|c| c.into_owned())
+        };
+        return Ok(Credentials {
+            client_id: decode(id).map_err(|_| bad())?,
+            secret: Some(decode(secret).map_err(|_| bad())?),
+            basic: true,
+        });
+    }
+    match &form.client_id {
+        Some(id) => Ok(Credentials {
+            client_id: id.clone(),
+            secret: form.client_secret.clone(),
+            basic: false,
+        }),
+        None => Err(OAuthError::new(
+            "invalid_client",
+            "The client did not say who it is (HTTP Basic, or client_id in the form).",
+        )),
+    }
+}
+
+/// The registered, enabled app the credentials prove: a confidential app
+/// by its secret, a public one by its id alone.
+pub async fn authenticate(db: &Db, c: &Credentials) -> OAuthResult<ClientRow> {
+    let fail = || OAuthError {
+        basic: c.basic,
+        ..OAuthError::new("invalid_client", "Client authentication failed.")
+    };
+    let client = store::client(db.pool(), &c.client_id)
+        .await?
+        .filter(|c| !c.disabled)
+        .ok_or_else(fail)?;
+    match (&client.secret_hash, &c.secret) {
+        (Some(hash), Some(secret)) => {
+            if !constant_time_eq(crypto::hash_token(secret).as_bytes(), hash.as_bytes()) {
+                return Err(fail());
+            }
+        }
+        (Some(_), None) => return Err(fail()),
+        // A public app has no secret; one that sends one is confused.
+        (None, Some(_)) => return Err(fail()),
+        (None, None) => {}
+    }
+    Ok(client)
+}
+
+/// The memberships a token may tell of: the organizations the person acts
+/// in (not those that hold them back until they use two-factor).
+pub async fn organization_claims(db: &Db, user: &UserRow) -> sqlx::Result<Vec<OrganizationClaim>> {
+    let memberships = crate::organizations::store::memberships_of(db, &user.id).await?;
+    if memberships.is_empty() {
+        return Ok(Vec::new());
+    }
+    let teams = crate::organizations::teams::store::for_user(db, &user.id).await?;
+    Ok(memberships
+        .into_iter()
+        .filter(|(o, _)| !o.require_two_factor || user.two_factor_enabled)
+        .map(|(o, roles)| OrganizationClaim {
+            teams: teams
+                .iter()
+                .filter(|t| t.organization_id == o.id)
+                .map(|t| t.name.clone())
+                .collect(),
+            id: o.id,
+            slug: o.slug,
+            name: o.name,
+            roles,
+        })
+        .collect())
+}
+
+/// Whether the app's policy admits this account now.
+pub async fn admitted(db: &Db, client: &ClientRow, user: &UserRow) -> sqlx::Result<bool> {
+    if user.disabled {
+        return Ok(false);
+    }
+    let p = &client.policy;
+    if p.roles.is_empty() && p.organizations.is_empty() {
+        return Ok(true);
+    }
+    let organizations = organization_claims(db, user).await?;
+    let ids: Vec<&str> = organizations.iter().map(|o| o.id.as_str()).collect();
+    Ok(p.admits(&user.role, &ids))
+}
+
+/// The token endpoint: `authorization_code` or `refresh_token`.
+pub async fn token(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    form: &TokenForm,
+    now: i64,
+) -> OAuthResult<Value> {
+    match form.grant_type.as_deref() {
+        Some("authorization_code") => exchange_code(db, config, client, form, now).await,
+        Some("refresh_token") => refresh(db, config, client, form, now).await,
+        Some(other) => Err(OAuthError::new(
+            "unsupported_grant_type",
+            format!(
+                "grant_type `{other}` is not supported: use authorization_code or refresh_token."
+            ),
+        )),
+        None => Err(OAuthError::new(
+            "invalid_request",
+            "grant_type is required.",
+        )),
+    }
+}
+
+/// A replayed code or refresh token: what it began ends, and the audit log
+/// says so (someone may hold a stolen token).
+async fn replayed(
+    mut tx: Tx,
+    family_id: Option<&str>,
+    client: &ClientRow,
+    what: &str,
+    now: i64,
+) -> OAuthResult<OAuthError> {
+    if let Some(family) = family_id {
+        store::revoke_family(&mut *tx, family, now).await?;
+    }
+    audit::record(
+        &mut tx,
+        audit::Event::new("app.token-reuse")
+            .target(&client.id)
+            .after(
+                json!({ "app": client.name, "token": what, "signInEnded": family_id.is_some() }),
+            ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(grant_error(&format!(
+        "This {what} was already used; the sign-in it began is ended."
+    )))
+}
+
+async fn exchange_code(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    form: &TokenForm,
+    now: i64,
+) -> OAuthResult<Value> {
+    let code = form
+        .code
+        .as_deref()
+        .ok_or_else(|| OAuthError::new("invalid_request", "code is required."))?;
+    let hash = crypto::hash_token(code);
+    let key = keys::signing(db, &config.secret_key).await?;
+    let mut tx = db.begin().await?;
+    let Some(row) = store::code(&mut tx, &hash).await? else {
+        return Err(grant_error("The code is not valid."));
+    };
+    if row.client_id != client.id {
+        return Err(grant_error("The code was given to another app."));
+    }
+    if row.used {
+        return Err(replayed(tx, row.family_id.as_deref(), client, "code", now).await?);
+    }
+    if row.expires_at <= now {
+        return Err(grant_error("The code has expired: codes live 60 seconds."));
+    }
+    if form.redirect_uri.as_deref() != Some(row.redirect_uri.as_str()) {
+        return Err(grant_error(
+            "redirect_uri does not match the one the code was asked with.",
+        ));
+    }
+    match (&row.code_challenge, form.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
+        (Some(_), Some(_)) => {
+            return Err(grant_error(
+                "code_verifier does not match the code_challenge.",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(grant_error(
+                "code_verifier is required: the code was asked with PKCE.",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(grant_error(
+                "code_verifier given, but the code was asked without PKCE.",
+            ))
+        }
+        (None, None) => {}
+    }
+    let user = live_user(db, client, &row.user_id).await?;
+    let family = FamilyRow {
+        id: crypto::new_id(),
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        scopes: row.scopes.clone(),
+        auth_time: row.auth_time,
+        revoked: false,
+    };
+    store::insert_family(&mut tx, &family, now).await?;
+    if !store::use_code(&mut tx, &hash, &family.id, now).await? {
+        return Err(grant_error(
+            "The code was used at the same moment by another request.",
+        ));
+    }
+    let answer = issue(
+        &mut tx,
+        db,
+        &key,
+        config,
+        client,
+        &family,
+        &user,
+        &row.scopes,
+        row.nonce.as_deref(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+async fn refresh(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    form: &TokenForm,
+    now: i64,
+) -> OAuthResult<Value> {
+    let token = form
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is required."))?;
+    let hash = crypto::hash_token(token);
+    let key = keys::signing(db, &config.secret_key).await?;
+    let mut tx = db.begin().await?;
+    let Some(row) = store::refresh(&mut *tx, &hash).await? else {
+        return Err(grant_error("The refresh token is not valid."));
+    };
+    let family = row.family;
+    if family.client_id != client.id {
+        return Err(grant_error("The refresh token was given to another app."));
+    }
+    if family.revoked {
+        return Err(grant_error(
+            "This sign-in has ended: sign in to the app again.",
+        ));
+    }
+    if row.used {
+        return Err(replayed(tx, Some(&family.id), client, "refresh token", now).await?);
+    }
+    if row.expires_at <= now {
+        return Err(grant_error(
+            "The refresh token has expired: sign in to the app again.",
+        ));
+    }
+    let scopes = match form.scope.as_deref() {
+        None => family.scopes.clone(),
+        Some(text) => match Scopes::parse(text) {
+            Ok(s) if s.is_subset(&family.scopes) => s,
+            _ => {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!(
+                        "A refresh may ask only for scopes of the sign-in: {}.",
+                        family.scopes
+                    ),
+                ))
+            }
+        },
+    };
+    let user = match live_user(db, client, &family.user_id).await {
+        Ok(user) => user,
+        Err(e) => {
+            // No longer admitted: the sign-in ends here, not just this call.
+            store::revoke_family(&mut *tx, &family.id, now).await?;
+            tx.commit().await?;
+            return Err(e);
+        }
+    };
+    if !store::use_refresh(&mut tx, &hash, now).await? {
+        return Err(replayed(tx, Some(&family.id), client, "refresh token", now).await?);
+    }
+    let answer = issue(
+        &mut tx, db, &key, config, client, &family, &user, &scopes, None, now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// The account behind a code or refresh token, if it may still use the app.
+async fn live_user(db: &Db, client: &ClientRow, user_id: &str) -> OAuthResult<UserRow> {
+    let user = get_user(db, user_id)
+        .await?
+        .ok_or_else(|| grant_error("The account no longer exists."))?;
+    if user.disabled {
+        return Err(grant_error("The account is disabled."));
+    }
+    if !admitted(db, client, &user).await? {
+        return Err(grant_error("The account may no longer use this app."));
+    }
+    Ok(user)
+}
+
+/// Signs the tokens of one exchange and stores its new refresh token.
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    tx: &mut Tx,
+    db: &Db,
+    key: &keys::SigningKey,
+    config: &Config,
+    client: &ClientRow,
+    family: &FamilyRow,
+    user: &UserRow,
+    scopes: &Scopes,
+    nonce: Option<&str>,
+    now: i64,
+) -> OAuthResult<Value> {
+    let issuer = config.link("");
+    let (iat, exp) = (now / 1000, (now + ACCESS_TOKEN_TTL_MS) / 1000);
+    let access = key.sign(
+        "at+jwt",
+        &json!({
+            "iss": issuer, "sub": user.id, "aud": client.id, "client_id": client.id,
+            "scope": scopes.to_string(), "iat": iat, "exp": exp, "jti": crypto::new_id(),
+            "auth_time": family.auth_time / 1000, "sid": family.id,
+        }),
+    )?;
+    let organizations = if scopes.has("organizations") {
+        organization_claims(db, user).await?
+    } else {
+        Vec::new()
+    };
+    let mut claims = user_claims(&person(user), &organizations, scopes);
+    for (k, v) in [
+        ("iss", json!(issuer)),
+        ("aud", json!(client.id)),
+        ("azp", json!(client.id)),
+        ("iat", json!(iat)),
+        ("exp", json!(exp)),
+        ("auth_time", json!(family.auth_time / 1000)),
+        ("at_hash", json!(at_hash(&access))),
+        ("sid", json!(family.id)),
+    ] {
+        claims.insert(k.into(), v);
+    }
+    if let Some(nonce) = nonce {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    let id_token = key.sign("JWT", &Value::Object(claims))?;
+    let refresh = crypto::new_token();
+    store::insert_refresh(
+        tx,
+        &crypto::hash_token(&refresh),
+        &family.id,
+        now + REFRESH_TOKEN_TTL_MS,
+        now,
+    )
+    .await?;
+    Ok(json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL_MS / 1000,
+        "scope": scopes.to_string(),
+        "id_token": id_token,
+        "refresh_token": refresh,
+    }))
+}
+
+fn person(user: &UserRow) -> Person<'_> {
+    Person {
+        id: &user.id,
+        email: &user.email,
+        email_verified: user.email_verified,
+        name: &user.name,
+        role: &user.role,
+    }
+}
+
+/// An access token checked with us: signed here, unexpired, its sign-in
+/// not ended and its account not disabled. Its claims, and the account.
+pub async fn live_access_token(
+    db: &Db,
+    config: &Config,
+    token: &str,
+    now: i64,
+) -> sqlx::Result<Option<(Value, UserRow)>> {
+    let Some(claims) = keys::verify(db, token, &config.link(""), "at+jwt", false, now).await else {
+        return Ok(None);
+    };
+    let Some(sid) = claims["sid"].as_str() else {
+        return Ok(None);
+    };
+    match store::family_by_id(db.pool(), sid).await? {
+        Some(f) if !f.revoked => {}
+        _ => return Ok(None),
+    }
+    let user = get_user(db, claims["sub"].as_str().unwrap_or_default()).await?;
+    Ok(user.filter(|u| !u.disabled).map(|u| (claims, u)))
+}
+
+/// `userinfo`: the claims of the token's scopes, read now.
+pub async fn userinfo(
+    db: &Db,
+    config: &Config,
+    bearer: Option<&str>,
+    now: i64,
+) -> OAuthResult<Value> {
+    let token = bearer
+        .ok_or_else(|| OAuthError::new("invalid_token", "A bearer access token is required."))?;
+    let (claims, user) = live_access_token(db, config, token, now)
+        .await?
+        .ok_or_else(|| {
+            OAuthError::new(
+                "invalid_token",
+                "The access token is not valid, or has expired.",
+            )
+        })?;
+    let scopes = Scopes::parse(claims["scope"].as_str().unwrap_or_default()).unwrap_or_default();
+    let organizations = if scopes.has("organizations") {
+        organization_claims(db, &user).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Value::Object(user_claims(
+        &person(&user),
+        &organizations,
+        &scopes,
+    )))
+}
+
+/// RFC 7009: ends the sign-in a token of this app belongs to. Unknown
+/// tokens are not an error (the answer is the same either way).
+pub async fn revoke(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    token: &str,
+    now: i64,
+) -> OAuthResult<()> {
+    let family = match store::refresh(db.pool(), &crypto::hash_token(token)).await? {
+        Some(row) => Some(row.family.id).filter(|_| row.family.client_id == client.id),
+        None => keys::verify(db, token, &config.link(""), "at+jwt", true, now)
+            .await
+            .filter(|c| c["client_id"] == client.id.as_str())
+            .and_then(|c| c["sid"].as_str().map(str::to_owned)),
+    };
+    if let Some(family) = family {
+        store::revoke_family(db.pool(), &family, now).await?;
+    }
+    Ok(())
+}
+
+/// RFC 7662, for confidential apps: whether a token is live, and what it
+/// carries.
+pub async fn introspect(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    token: &str,
+    now: i64,
+) -> OAuthResult<Value> {
+    if !client.auth_method.is_confidential() {
+        return Err(OAuthError::new(
+            "invalid_client",
+            "Only confidential apps may introspect tokens.",
+        ));
+    }
+    let inactive = json!({ "active": false });
+    if let Some(row) = store::refresh(db.pool(), &crypto::hash_token(token)).await? {
+        let f = &row.family;
+        let user = get_user(db, &f.user_id).await?;
+        let live =
+            !row.used && !f.revoked && row.expires_at > now && user.is_some_and(|u| !u.disabled);
+        return Ok(if live {
+            json!({
+                "active": true, "token_type": "refresh_token", "client_id": f.client_id,
+                "sub": f.user_id, "scope": f.scopes.to_string(), "exp": row.expires_at / 1000,
+                "iss": config.link(""), "sid": f.id,
+            })
+        } else {
+            inactive
+        });
+    }
+    Ok(match live_access_token(db, config, token, now).await? {
+        Some((claims, user)) => {
+            let mut out = json!({ "active": true, "token_type": "Bearer", "username": user.email });
+            for k in [
+                "scope",
+                "client_id",
+                "sub",
+                "exp",
+                "iat",
+                "iss",
+                "aud",
+                "jti",
+                "sid",
+                "auth_time",
+            ] {
+                out[k] = claims[k].clone();
+            }
+            out
+        }
+        None => inactive,
+    })
+}
