@@ -257,6 +257,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id/sessions") view=AdminUserSessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/apps") view=crate::pages::admin_apps::AdminAppsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/webhooks/:id") view=AdminWebhookPage ssr=SsrMode::Async />
                     <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async />
@@ -468,12 +469,13 @@ fn OrganizationSwitcher(mine: MyOrganizations, viewing: Option<String>) -> impl 
 /// Links to the admin pages the signed-in role may use.
 #[component]
 fn AdminNav(access: Access) -> impl IntoView {
-    const PAGES: [(&str, &str, &str); 5] = [
+    const PAGES: [(&str, &str, &str); 6] = [
         ("invite:create", "/admin/invites", "Invitations"),
         ("user:list", "/admin/users", "Users"),
         ("email:list", "/admin/emails", "Emails"),
         ("audit:read", "/admin/audit", "Audit"),
         ("webhook:manage", "/admin/webhooks", "Webhooks"),
+        ("app:manage", "/admin/apps", "Apps"),
     ];
     view! {
         <nav aria-label="Administration" class="order-last flex w-full items-center gap-4 pb-1 text-sm sm:order-none sm:ml-auto sm:w-auto sm:pb-0">

@@ -63,6 +63,20 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("app") => match app(&args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gatehouse app: {e:#}\n\n{APP_USAGE}");
+                ExitCode::FAILURE
+            }
+        },
+        Some("keys") => match keys(&args[1..]).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gatehouse keys: {e:#}\n\n{KEYS_USAGE}");
+                ExitCode::FAILURE
+            }
+        },
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -74,7 +88,7 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n       gatehouse outbox list | show ID\n       gatehouse backup PATH\n\n\
+const USAGE: &str = "Usage: gatehouse [serve]\n       gatehouse invite --role ROLE [--email EMAIL]... [options]\n       gatehouse outbox list | show ID\n       gatehouse backup PATH\n       gatehouse app add --name NAME --redirect-uri URI [options]\n       gatehouse keys rotate\n\n\
     Configuration comes from gatehouse.toml (or the file named by GATEHOUSE_CONFIG)\n\
     and GATEHOUSE_* environment variables; see the README.";
 
@@ -92,6 +106,88 @@ const BACKUP_USAGE: &str = "Usage: gatehouse backup PATH\n\n\
     Writes a consistent copy of the SQLite database to PATH, a new file, while the server\n\
     keeps running. Keep the key file with it: without the key, waiting emails and\n\
     invitation codes in the copy cannot be used. For PostgreSQL, use pg_dump.";
+
+const APP_USAGE: &str =
+    "Usage: gatehouse app add --name NAME --redirect-uri URI [--redirect-uri URI]... [options]\n\n\
+    Registers an app that signs people in with Gatehouse (OpenID Connect) and prints its\n\
+    client ID and, for a confidential app, its secret (shown this once).\n\n\
+    Options:\n\
+    \x20 --public                 no secret: PKCE only (single-page and mobile apps)\n\
+    \x20 --auth-method METHOD     client_secret_basic (default) or client_secret_post\n\
+    \x20 --logout-uri URI         where the app may send people after signing out\n\
+    \x20 --scope \"openid ...\"     what it may ask for (default: openid email profile)\n\
+    \x20 --first-party            people are not asked to allow it\n\
+    \x20 --allow-role ROLE        only accounts with this role (repeatable)\n\
+    \x20 --allow-org SLUG         only members of this organization (repeatable)";
+
+const KEYS_USAGE: &str = "Usage: gatehouse keys rotate\n\n\
+    Makes a new key to sign apps' tokens with. The old key stays published until every\n\
+    token it signed has expired, so apps keep verifying them.";
+
+/// `gatehouse app add`: registers an app from a script or a terminal.
+async fn app(args: &[String]) -> anyhow::Result<()> {
+    use gatehouse::apps::{clients, ClientMetadata};
+    let [cmd, rest @ ..] = args else {
+        anyhow::bail!("expected `add`");
+    };
+    if cmd != "add" {
+        anyhow::bail!("unknown command `{cmd}`, expected `add`");
+    }
+    let mut body = ClientMetadata::default();
+    let (mut redirects, mut logouts, mut roles, mut orgs) = (vec![], vec![], vec![], vec![]);
+    let mut args = rest.iter();
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--name" => body.client_name = Some(value()?),
+            "--redirect-uri" => redirects.push(value()?),
+            "--logout-uri" => logouts.push(value()?),
+            "--public" => body.token_endpoint_auth_method = Some("none".into()),
+            "--auth-method" => body.token_endpoint_auth_method = Some(value()?),
+            "--scope" => body.scope = Some(value()?),
+            "--first-party" => body.skip_consent = Some(true),
+            "--allow-role" => roles.push(value()?),
+            "--allow-org" => orgs.push(value()?),
+            other => anyhow::bail!("unknown option `{other}`"),
+        }
+    }
+    body.redirect_uris = Some(redirects);
+    body.post_logout_redirect_uris = Some(logouts);
+    body.allowed_roles = Some(roles);
+    body.allowed_organizations = Some(orgs);
+    let (config, db) = open_instance().await?;
+    let app = clients::create(&db, &config, None, body, "")
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    eprintln!(
+        "Registered {}. Issuer: {}",
+        app.client_name,
+        config.link("")
+    );
+    println!("client_id={}", app.client_id);
+    if let Some(secret) = app.client_secret {
+        println!("client_secret={secret}");
+    }
+    Ok(())
+}
+
+/// `gatehouse keys rotate`: a new signing key for apps' tokens.
+async fn keys(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().map(String::as_str).ne(["rotate"]) {
+        anyhow::bail!("expected `rotate`");
+    }
+    let (config, db) = open_instance().await?;
+    let kid = gatehouse::apps::keys::rotate(&db, &config.secret_key)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    eprintln!("Apps' tokens are now signed with key {kid}; the previous key stays published until its tokens expire.");
+    println!("{kid}");
+    Ok(())
+}
 
 /// `gatehouse backup PATH`: a copy of the SQLite database, taken online.
 async fn backup(args: &[String]) -> anyhow::Result<()> {

@@ -8,6 +8,8 @@ pub mod create;
 pub mod devices;
 pub mod domain;
 #[cfg(feature = "ssr")]
+pub mod flash;
+#[cfg(feature = "ssr")]
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod recovery;

@@ -212,10 +212,11 @@ async fn apply(
     Ok(())
 }
 
+/// Registers an app; `admin` is none from the command line.
 pub async fn create(
     db: &Db,
     config: &Config,
-    admin: &UserRow,
+    admin: Option<&UserRow>,
     body: ClientMetadata,
     ip: &str,
 ) -> ApiResult<ClientView> {
@@ -243,16 +244,15 @@ pub async fn create(
     let secret = c.auth_method.is_confidential().then(new_secret);
     c.secret_hash = secret.as_ref().map(|(_, hash)| hash.clone());
     let mut tx = db.begin().await?;
-    store::save_client(&mut tx, &c, Some(&admin.id)).await?;
-    audit::record(
-        &mut tx,
-        audit::Event::new("app.create")
-            .actor(&admin.id)
-            .target(&c.id)
-            .after(audited(&c))
-            .ip(ip),
-    )
-    .await?;
+    store::save_client(&mut tx, &c, admin.map(|a| a.id.as_str())).await?;
+    let mut event = audit::Event::new("app.create")
+        .target(&c.id)
+        .after(audited(&c))
+        .ip(ip);
+    if let Some(admin) = admin {
+        event = event.actor(&admin.id);
+    }
+    audit::record(&mut tx, event).await?;
     tx.commit().await?;
     Ok(view(&c, 0, secret.map(|(s, _)| s)))
 }

@@ -14,6 +14,8 @@ pub mod authorize;
 pub mod clients;
 pub mod domain;
 #[cfg(feature = "ssr")]
+pub mod form;
+#[cfg(feature = "ssr")]
 pub mod keys;
 #[cfg(feature = "ssr")]
 pub mod routes;
@@ -109,12 +111,59 @@ pub struct RevokeGrantBody {
     pub client_id: Option<String>,
 }
 
+/// What the last form on `/admin/apps` did; a new secret is shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppFlash {
+    pub ok: bool,
+    pub message: String,
+    pub client_id: Option<String>,
+    pub secret: Option<String>,
+    /// What was typed into the add form, when adding failed.
+    pub typed: Vec<(String, String)>,
+}
+
+/// Everything `/admin/apps` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppsPage {
+    pub apps: Vec<ClientView>,
+    /// The instance's roles, for "who may use it".
+    pub roles: Vec<String>,
+    /// Slugs of the organizations the apps' policies name, by id.
+    pub organizations: Vec<(String, String)>,
+    /// The issuer apps are configured with.
+    pub issuer: String,
+    pub flash: Option<AppFlash>,
+}
+
+#[server(name = GetAppsPage, prefix = "/api/auth", endpoint = "gatehouse/apps-page", input = GetUrl)]
+pub async fn apps_page() -> Result<AppsPage, ApiError> {
+    let (cx, admin) = manager().await?;
+    let flash = form::FLASH.take(&cx, &admin.id);
+    let apps = clients::list(cx.db()).await?;
+    let mut organizations = Vec::new();
+    for id in apps.iter().flat_map(|a| a.allowed_organizations.iter()) {
+        if organizations.iter().any(|(known, _)| known == id) {
+            continue;
+        }
+        if let Some(o) = crate::organizations::store::find(cx.db().pool(), id).await? {
+            organizations.push((o.id, o.slug));
+        }
+    }
+    Ok(AppsPage {
+        apps,
+        roles: cx.config().roles.iter().map(|r| r.name.clone()).collect(),
+        organizations,
+        issuer: cx.config().link(""),
+        flash,
+    })
+}
+
 #[server(name = CreateClient, prefix = "/api/auth", endpoint = "admin/oauth2/create-client", input = leptos::server_fn::codec::Json)]
 pub async fn create_client(
     #[server(flatten)] body: ClientMetadata,
 ) -> Result<ClientView, ApiError> {
     let (cx, admin) = manager().await?;
-    clients::create(cx.db(), cx.config(), &admin, body, &cx.ip()).await
+    clients::create(cx.db(), cx.config(), Some(&admin), body, &cx.ip()).await
 }
 
 #[server(name = ListClients, prefix = "/api/auth", endpoint = "admin/oauth2/list-clients", input = GetUrl)]

@@ -4,6 +4,7 @@ use leptos_router::components::Redirect;
 
 use crate::{
     accounts::SessionWithUser,
+    apps::{list_connected_apps, ConnectedApp, RevokeConnectedApp},
     organizations::{
         domains::{domain_suggestion, DomainSuggestion, RequestToJoin},
         invitations::{list_user_invitations, UserInvitation, UserInvitationsQuery},
@@ -31,6 +32,7 @@ pub fn DashboardPage() -> impl IntoView {
     );
     let requests = Resource::new(|| (), |_| list_my_join_requests());
     let suggested = Resource::new(|| (), |_| domain_suggestion());
+    let connected = Resource::new(|| (), |_| list_connected_apps());
     // What a form of this page (accept, decline, verify) posted without
     // JavaScript brought back.
     let flash = take_flash();
@@ -47,6 +49,7 @@ pub fn DashboardPage() -> impl IntoView {
                         inbox=inbox.get().and_then(Result::ok).unwrap_or_default()
                         requests=requests.get().and_then(Result::ok).unwrap_or_default()
                         suggested=suggested.get().and_then(Result::ok).flatten()
+                        connected=connected.get().and_then(Result::ok).unwrap_or_default()
                     />
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
@@ -63,6 +66,7 @@ fn Dashboard(
     inbox: Vec<UserInvitation>,
     requests: Vec<JoinRequestView>,
     suggested: Option<DomainSuggestion>,
+    connected: Vec<ConnectedApp>,
 ) -> impl IntoView {
     let user = session.user;
     let user_email = user.email.clone();
@@ -101,8 +105,35 @@ fn Dashboard(
             {suggested.map(|s| view! { <Suggested suggestion=s /> })}
             <MyRequests requests />
             <Organizations mine=organizations />
+            <ConnectedApps apps=connected />
         </div>
     }
+}
+
+/// The apps the person signed in to with this account, each with what it
+/// sees and a way to take that back: its sign-ins end at once.
+#[component]
+fn ConnectedApps(apps: Vec<ConnectedApp>) -> impl IntoView {
+    (!apps.is_empty()).then(|| view! {
+        <section class="mt-8 rounded-xl border border-slate-200 bg-white shadow-sm" aria-labelledby="apps-heading" data-testid="connected-apps">
+            <h2 id="apps-heading" class="border-b border-slate-200 px-6 py-4 text-sm font-semibold uppercase tracking-wide text-slate-500">"Connected apps"</h2>
+            <ul class="divide-y divide-slate-200">
+                {apps.into_iter().map(|app| view! {
+                    <li class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2 px-6 py-4">
+                        <div class="min-w-0">
+                            <p class="font-medium text-slate-900">{app.name.clone()}</p>
+                            <p class="text-sm text-slate-500">{format!("Sees: {}. Since {}.", app.sees.join(", ").to_lowercase(), format_time(&app.since))}</p>
+                        </div>
+                        <form method="post" action=RevokeConnectedApp::PATH>
+                            <FormReturn back="/dashboard" next="/dashboard" />
+                            <input type="hidden" name="clientId" value=app.client_id />
+                            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50">{format!("Disconnect {}", app.name)}</button>
+                        </form>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    })
 }
 
 /// An organization whose verified domain is the person's suggests they

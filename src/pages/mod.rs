@@ -17,6 +17,8 @@ pub mod account;
 #[cfg(feature = "ssr")]
 pub mod account_delete;
 #[cfg(feature = "ssr")]
+pub mod admin_apps;
+#[cfg(feature = "ssr")]
 pub mod admin_audit;
 #[cfg(any(feature = "ssr", feature = "islands-admin"))]
 pub mod admin_emails;

@@ -199,6 +199,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/webhooks",
             axum::routing::post(crate::webhooks::form::form_route),
         )
+        .route(
+            crate::apps::form::PATH,
+            axum::routing::post(crate::apps::form::form_route),
+        )
         .route("/invite/{token}/qr.svg", get(crate::invitations::qr::invite_route))
         .route("/join/{token}/qr.svg", get(crate::invitations::qr::join_route))
         .route(

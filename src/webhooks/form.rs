@@ -18,50 +18,19 @@ use crate::{
     config::Config,
     context::{AppState, RequestContext},
     error::{ApiError, ApiResult, Code},
-    server::{clock, db::Db},
+    server::db::Db,
 };
 
-const FLASH_COOKIE: &str = "gatehouse_webhook_flash";
 const FLASH_PATH: &str = "/admin/webhooks";
-/// How long a flash can be read: the redirect follows at once.
-const FLASH_MS: i64 = 5 * 60 * 1000;
+const FLASH: crate::accounts::flash::Flash = crate::accounts::flash::Flash {
+    cookie: "gatehouse_webhook_flash",
+    path: FLASH_PATH,
+};
 
-/// A flash as sealed into its cookie: bound to the person it was made for
-/// and to a deadline, so a copied cookie (a shared browser, a captured
-/// request) shows no one else a secret, and not later either.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Sealed {
-    user_id: String,
-    expires_at: i64,
-    flash: Flash,
-}
-
-fn flash_cookie(cx: &RequestContext, value: &str, max_age: u32) -> String {
-    let secure = if cx.config().secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{FLASH_COOKIE}={value}; Path={FLASH_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
-}
-
-/// The flash the last form left for this owner, if any; it is cleared as
-/// it is read. The pages that show it are never stored by a browser or a
-/// proxy: one may hold a new secret.
+/// The flash the last form left for this owner, if any (read once).
 pub async fn take_flash(cx: &RequestContext) -> ApiResult<Option<Flash>> {
-    cx.set_header(http::header::CACHE_CONTROL, "no-store");
-    let Some(sealed) = crate::context::cookie(&cx.parts, FLASH_COOKIE) else {
-        return Ok(None);
-    };
-    cx.set_cookie(&flash_cookie(cx, "", 0));
     let owner = cx.require(Permission::WebhookManage).await?;
-    Ok(cx
-        .config()
-        .secret_key
-        .open(&sealed)
-        .and_then(|bytes| serde_json::from_slice::<Sealed>(&bytes).ok())
-        .filter(|s| s.user_id == owner.user.id && s.expires_at > clock::now_ms())
-        .map(|s| s.flash))
+    Ok(FLASH.take(cx, &owner.user.id))
 }
 
 /// `POST /admin/webhooks`: the page's forms, which work without
@@ -81,16 +50,7 @@ pub async fn form_route(
     let mut response = Redirect::to(&to).into_response();
     // Only someone signed in gets a flash: it is theirs alone.
     if let Ok(Some(current)) = cx.session().await {
-        let sealed = Sealed {
-            user_id: current.user.id,
-            expires_at: clock::now_ms() + FLASH_MS,
-            flash,
-        };
-        let sealed = cx
-            .config()
-            .secret_key
-            .seal(&serde_json::to_vec(&sealed).unwrap_or_default());
-        if let Ok(cookie) = http::HeaderValue::from_str(&flash_cookie(&cx, &sealed, 300)) {
+        if let Some(cookie) = FLASH.set(&cx, &current.user.id, flash) {
             response
                 .headers_mut()
                 .append(http::header::SET_COOKIE, cookie);

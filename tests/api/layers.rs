@@ -177,12 +177,14 @@ fn accounts_are_created_in_one_place() {
 /// defines it, `accounts/sessions.rs` adds who is signed in to it.
 #[test]
 fn only_server_functions_and_handlers_read_the_request() {
-    const READERS: [&str; 5] = [
+    const READERS: [&str; 7] = [
         "context.rs",
         "accounts/sessions.rs",
-        "users/access.rs",  // the header's `get_access` server function
-        "webhooks/form.rs", // the no-JavaScript forms' handler
-        "apps/routes.rs",   // the OpenID Connect endpoints' handlers
+        "users/access.rs",   // the header's `get_access` server function
+        "webhooks/form.rs",  // the no-JavaScript forms' handler
+        "apps/routes.rs",    // the OpenID Connect endpoints' handlers
+        "apps/form.rs",      // the no-JavaScript forms of /admin/apps
+        "accounts/flash.rs", // those forms' outcome, sealed for their page
     ];
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut services = Vec::new();
