@@ -19,9 +19,11 @@ create table oauth_clients (
     scopes text not null,
     -- First-party: no consent screen.
     skip_consent bigint not null default 0,
-    -- Who may use it: JSON lists; both empty admits every account.
+    -- Who may use it: JSON lists (roles, organization ids, team ids); all
+    -- empty admits every account.
     allowed_roles text not null,
     allowed_organizations text not null,
+    allowed_teams text not null default '[]',
     disabled bigint not null default 0,
     created_by text references users (id) on delete set null,
     created_at bigint not null,

@@ -33,6 +33,7 @@ export GATEHOUSE_DATABASE_URL="sqlite://$work/gatehouse.db"
 export GATEHOUSE_SIGN_UP_MODE=open
 export GATEHOUSE_RATE_LIMITS__SIGN_IN="1000000000/1m"
 export GATEHOUSE_RATE_LIMITS__SIGN_UP="1000000000/1m"
+export GATEHOUSE_RATE_LIMITS__OAUTH_TOKEN="1000000000/1m"
 # Room for the 500-row bulk invitation: an organization's pending
 # invitations and its email budgets are 100 by default.
 export GATEHOUSE_ORGANIZATIONS__INVITATION_LIMIT=1000
@@ -157,6 +158,16 @@ admin_url="$(RUST_LOG=error "$root/target/release/gatehouse" invite --role admin
 admin_cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' \
   -d "{\"name\":\"Admin\",\"email\":\"bench-admin@example.com\",\"password\":\"$password\",\"inviteToken\":\"${admin_url##*/}\"}" \
   "$base/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)"
+# The token endpoint (issue 25): an app with code exchanges and refreshes,
+# as its server makes them.
+app_json="$(curl -fsS -H "Cookie: $admin_cookie" -H 'content-type: application/json' \
+  -d '{"client_name":"Bench app","redirect_uris":["http://127.0.0.1:4999/cb"],"skip_consent":true}' \
+  "$base/api/auth/admin/oauth2/create-client")"
+app_id="$(echo "$app_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["client_id"])')"
+app_secret="$(echo "$app_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["client_secret"])')"
+echo
+node end2end/token-bench.mjs "$base" "$cookie" "$app_id" "$app_secret" "http://127.0.0.1:4999/cb" "$duration"
+
 cat >"$work/pages.json" <<JSON
 [
   { "label": "/invite/{token} (preview)", "path": "/invite/$token" },

@@ -73,7 +73,9 @@ if [ "$want" = e2e ]; then
   fi
   apt_install chromium
   # jsQR reads the two-factor QR code back, as a phone's camera would.
-  if [ ! -d "$root/end2end/node_modules/@playwright/test" ] || [ ! -d "$root/end2end/node_modules/jsqr" ]; then
+  # openid-client is the app of the apps test: it signs in through Gatehouse.
+  if [ ! -d "$root/end2end/node_modules/@playwright/test" ] || [ ! -d "$root/end2end/node_modules/jsqr" ] \
+    || [ ! -d "$root/end2end/node_modules/openid-client" ]; then
     say "installing Playwright and its helpers (npm)"
     (cd "$root/end2end" && npm install --no-audit --no-fund --loglevel=error)
   fi

@@ -118,7 +118,8 @@ const APP_USAGE: &str =
     \x20 --scope \"openid ...\"     what it may ask for (default: openid email profile)\n\
     \x20 --first-party            people are not asked to allow it\n\
     \x20 --allow-role ROLE        only accounts with this role (repeatable)\n\
-    \x20 --allow-org SLUG         only members of this organization (repeatable)";
+    \x20 --allow-org SLUG         only members of this organization (repeatable)\n\
+    \x20 --allow-team SLUG/TEAM   only members of this team (repeatable)";
 
 const KEYS_USAGE: &str = "Usage: gatehouse keys rotate\n\n\
     Makes a new key to sign apps' tokens with. The old key stays published until every\n\
@@ -134,7 +135,8 @@ async fn app(args: &[String]) -> anyhow::Result<()> {
         anyhow::bail!("unknown command `{cmd}`, expected `add`");
     }
     let mut body = ClientMetadata::default();
-    let (mut redirects, mut logouts, mut roles, mut orgs) = (vec![], vec![], vec![], vec![]);
+    let (mut redirects, mut logouts, mut roles, mut orgs, mut teams) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let mut args = rest.iter();
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -152,6 +154,7 @@ async fn app(args: &[String]) -> anyhow::Result<()> {
             "--first-party" => body.skip_consent = Some(true),
             "--allow-role" => roles.push(value()?),
             "--allow-org" => orgs.push(value()?),
+            "--allow-team" => teams.push(value()?),
             other => anyhow::bail!("unknown option `{other}`"),
         }
     }
@@ -159,6 +162,7 @@ async fn app(args: &[String]) -> anyhow::Result<()> {
     body.post_logout_redirect_uris = Some(logouts);
     body.allowed_roles = Some(roles);
     body.allowed_organizations = Some(orgs);
+    body.allowed_teams = Some(teams);
     let (config, db) = open_instance().await?;
     let app = clients::create(&db, &config, None, body, "")
         .await

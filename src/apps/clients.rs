@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{
     domain::{
-        check_redirect_uri, scope_description, AuthMethod, Policy, Scopes, DEFAULT_SCOPES,
+        check_redirect_uri, scope_noun, team_slug, AuthMethod, Policy, Scopes, DEFAULT_SCOPES,
         MAX_NAME_CHARS, MAX_REDIRECT_URIS,
     },
     store::{self, ClientRow},
@@ -39,6 +39,7 @@ fn view(c: &ClientRow, users: i64, secret: Option<String>) -> ClientView {
         skip_consent: c.skip_consent,
         allowed_roles: c.policy.roles.clone(),
         allowed_organizations: c.policy.organizations.clone(),
+        allowed_teams: c.policy.teams.clone(),
         disabled: c.disabled,
         users,
         updated_at: clock::rfc3339(c.updated_at),
@@ -56,6 +57,7 @@ fn audited(c: &ClientRow) -> serde_json::Value {
         "skipConsent": c.skip_consent,
         "allowedRoles": c.policy.roles,
         "allowedOrganizations": c.policy.organizations,
+        "allowedTeams": c.policy.teams,
         "disabled": c.disabled,
     })
 }
@@ -194,6 +196,18 @@ async fn apply(
             }
         }
         c.policy.organizations = out;
+    }
+    if let Some(teams) = &m.allowed_teams {
+        let mut out: Vec<String> = Vec::new();
+        for key in teams.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let id = team_id(db, key)
+                .await?
+                .ok_or_else(|| invalid(format!("allowed_teams: there is no team `{key}` (write organization/team, as in groups).")))?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        c.policy.teams = out;
     }
     if m.grant_types.as_ref().is_some_and(|g| {
         g.iter()
@@ -394,7 +408,7 @@ pub async fn connected(db: &Db, user_id: &str) -> ApiResult<Vec<ConnectedApp>> {
             sees: g
                 .scopes
                 .iter()
-                .map(scope_description)
+                .map(scope_noun)
                 .filter(|d| !d.is_empty())
                 .map(str::to_owned)
                 .collect(),
@@ -436,4 +450,47 @@ pub async fn disconnect(
                 .into(),
         ),
     })
+}
+
+/// A team by its id, or by `organization-slug/team` (its name as `groups`
+/// writes it, or as typed).
+async fn team_id(db: &Db, key: &str) -> ApiResult<Option<String>> {
+    use crate::organizations::{store as organizations, teams::store as teams};
+    if let Some((slug, team)) = key.split_once('/') {
+        let Some(o) = organizations::find(db.pool(), slug.trim()).await? else {
+            return Ok(None);
+        };
+        let wanted = team_slug(team);
+        return Ok(teams::for_organization(db, &o.id)
+            .await?
+            .into_iter()
+            .find(|t| team_slug(&t.name) == wanted)
+            .map(|t| t.id));
+    }
+    Ok(teams::find(db.pool(), key).await?.map(|t| t.id))
+}
+
+/// How the page writes the organizations and teams apps' policies name:
+/// `(id, slug)` and `(id, slug/team)`.
+pub async fn policy_names(db: &Db, apps: &[ClientView]) -> ApiResult<Vec<(String, String)>> {
+    use crate::organizations::{store as organizations, teams::store as teams};
+    let mut names: Vec<(String, String)> = Vec::new();
+    for id in apps.iter().flat_map(|a| a.allowed_organizations.iter()) {
+        if !names.iter().any(|(known, _)| known == id) {
+            if let Some(o) = organizations::find(db.pool(), id).await? {
+                names.push((o.id, o.slug));
+            }
+        }
+    }
+    for id in apps.iter().flat_map(|a| a.allowed_teams.iter()) {
+        if names.iter().any(|(known, _)| known == id) {
+            continue;
+        }
+        if let Some(t) = teams::find(db.pool(), id).await? {
+            if let Some(o) = organizations::find(db.pool(), &t.organization_id).await? {
+                names.push((t.id, format!("{}/{}", o.slug, team_slug(&t.name))));
+            }
+        }
+    }
+    Ok(names)
 }

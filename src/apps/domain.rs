@@ -47,6 +47,19 @@ pub fn scope_description(scope: &str) -> &'static str {
     }
 }
 
+/// What a scope shows an app, as a short noun for "Connected apps".
+pub fn scope_noun(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "account id",
+        "email" => "email address",
+        "profile" => "name",
+        "roles" => "role",
+        "organizations" => "organizations and teams",
+        "offline_access" => "access while you are away",
+        _ => "",
+    }
+}
+
 /// A set of known scopes, ordered as `SCOPES`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes(BTreeSet<usize>);
@@ -207,23 +220,30 @@ impl Prompt {
     }
 }
 
-/// Who may sign in to an app. Both lists empty: every account.
+/// Who may sign in to an app. Every list empty: every account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Instance roles; an account with one of them is admitted.
     pub roles: Vec<String>,
     /// Organization ids; a member of one of them is admitted.
     pub organizations: Vec<String>,
+    /// Team ids; a member of one of them is admitted.
+    pub teams: Vec<String>,
 }
 
 impl Policy {
-    pub fn admits(&self, role: &str, organization_ids: &[&str]) -> bool {
-        (self.roles.is_empty() && self.organizations.is_empty())
+    pub fn is_open(&self) -> bool {
+        self.roles.is_empty() && self.organizations.is_empty() && self.teams.is_empty()
+    }
+
+    pub fn admits(&self, role: &str, organization_ids: &[&str], team_ids: &[&str]) -> bool {
+        self.is_open()
             || self.roles.iter().any(|r| r == role)
             || self
                 .organizations
                 .iter()
                 .any(|o| organization_ids.contains(&o.as_str()))
+            || self.teams.iter().any(|t| team_ids.contains(&t.as_str()))
     }
 }
 
@@ -255,7 +275,9 @@ pub fn groups(organizations: &[OrganizationClaim]) -> Vec<String> {
     out
 }
 
-fn team_slug(name: &str) -> String {
+/// A team as `groups` and policies write it: its name lowercased, spaces
+/// as dashes.
+pub fn team_slug(name: &str) -> String {
     name.trim()
         .to_lowercase()
         .split_whitespace()
@@ -396,25 +418,32 @@ mod tests {
     #[test]
     fn policies_admit_by_role_or_organization() {
         let open = Policy::default();
-        assert!(open.admits("user", &[]));
+        assert!(open.admits("user", &[], &[]));
         let admins = Policy {
             roles: vec!["admin".into(), "owner".into()],
-            organizations: vec![],
+            ..Policy::default()
         };
-        assert!(admins.admits("owner", &[]));
-        assert!(!admins.admits("user", &["acme"]));
+        assert!(admins.admits("owner", &[], &[]));
+        assert!(!admins.admits("user", &["acme"], &["t1"]));
         let acme = Policy {
-            roles: vec![],
             organizations: vec!["org1".into()],
+            ..Policy::default()
         };
-        assert!(acme.admits("user", &["org2", "org1"]));
-        assert!(!acme.admits("admin", &["org2"]));
+        assert!(acme.admits("user", &["org2", "org1"], &[]));
+        assert!(!acme.admits("admin", &["org2"], &[]));
+        let platform = Policy {
+            teams: vec!["t1".into()],
+            ..Policy::default()
+        };
+        assert!(platform.admits("user", &["org1"], &["t2", "t1"]));
+        assert!(!platform.admits("user", &["org1"], &["t2"]));
         let either = Policy {
             roles: vec!["admin".into()],
             organizations: vec!["org1".into()],
+            teams: vec![],
         };
-        assert!(either.admits("admin", &[]) && either.admits("user", &["org1"]));
-        assert!(!either.admits("user", &[]));
+        assert!(either.admits("admin", &[], &[]) && either.admits("user", &["org1"], &[]));
+        assert!(!either.admits("user", &[], &[]));
     }
 
     fn acme() -> OrganizationClaim {

@@ -191,6 +191,7 @@ fn metadata(fields: &[(String, String)]) -> ClientMetadata {
         skip_consent: Some(one("firstParty").is_some()),
         allowed_roles: Some(all("roles")),
         allowed_organizations: Some(words("organizations")),
+        allowed_teams: Some(words("teams")),
         grant_types: None,
         response_types: None,
     }

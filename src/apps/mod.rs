@@ -53,6 +53,8 @@ pub struct ClientView {
     pub allowed_roles: Vec<String>,
     /// Organization ids.
     pub allowed_organizations: Vec<String>,
+    /// Team ids.
+    pub allowed_teams: Vec<String>,
     pub disabled: bool,
     /// How many people have allowed it.
     pub users: i64,
@@ -73,6 +75,8 @@ pub struct ClientMetadata {
     pub allowed_roles: Option<Vec<String>>,
     /// Slugs or ids.
     pub allowed_organizations: Option<Vec<String>>,
+    /// Team ids, or `organization-slug/team` as `groups` writes them.
+    pub allowed_teams: Option<Vec<String>>,
     /// RFC 7591 fields Gatehouse checks but decides itself: only the code
     /// flow exists here.
     pub grant_types: Option<Vec<String>>,
@@ -100,7 +104,7 @@ pub struct ClientIdBody {
 pub struct ConnectedApp {
     pub client_id: String,
     pub name: String,
-    /// What it may see, as the consent page said it.
+    /// What it may see, in short ("email address", "name").
     pub sees: Vec<String>,
     pub since: String,
 }
@@ -128,8 +132,9 @@ pub struct AppsPage {
     pub apps: Vec<ClientView>,
     /// The instance's roles, for "who may use it".
     pub roles: Vec<String>,
-    /// Slugs of the organizations the apps' policies name, by id.
-    pub organizations: Vec<(String, String)>,
+    /// How the organizations and teams the apps' policies name are
+    /// written (a slug, `slug/team`), by id.
+    pub names: Vec<(String, String)>,
     /// The issuer apps are configured with.
     pub issuer: String,
     pub flash: Option<AppFlash>,
@@ -140,19 +145,11 @@ pub async fn apps_page() -> Result<AppsPage, ApiError> {
     let (cx, admin) = manager().await?;
     let flash = form::FLASH.take(&cx, &admin.id);
     let apps = clients::list(cx.db()).await?;
-    let mut organizations = Vec::new();
-    for id in apps.iter().flat_map(|a| a.allowed_organizations.iter()) {
-        if organizations.iter().any(|(known, _)| known == id) {
-            continue;
-        }
-        if let Some(o) = crate::organizations::store::find(cx.db().pool(), id).await? {
-            organizations.push((o.id, o.slug));
-        }
-    }
+    let names = clients::policy_names(cx.db(), &apps).await?;
     Ok(AppsPage {
         apps,
         roles: cx.config().roles.iter().map(|r| r.name.clone()).collect(),
-        organizations,
+        names,
         issuer: cx.config().link(""),
         flash,
     })

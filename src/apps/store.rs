@@ -24,7 +24,7 @@ pub struct ClientRow {
 
 const CLIENT_COLUMNS: &str =
     "id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris, \
-    scopes, skip_consent, allowed_roles, allowed_organizations, disabled, created_at, updated_at";
+    scopes, skip_consent, allowed_roles, allowed_organizations, allowed_teams, disabled, created_at, updated_at";
 
 fn list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -47,6 +47,7 @@ impl ClientRow {
             policy: Policy {
                 roles: list(&row.try_get::<String, _>("allowed_roles")?),
                 organizations: list(&row.try_get::<String, _>("allowed_organizations")?),
+                teams: list(&row.try_get::<String, _>("allowed_teams")?),
             },
             disabled: row.try_get::<i64, _>("disabled")? != 0,
             created_at: row.try_get("created_at")?,
@@ -86,11 +87,12 @@ pub async fn save_client(tx: &mut Tx, c: &ClientRow, created_by: Option<&str>) -
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "insert into oauth_clients (id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris,
-           scopes, skip_consent, allowed_roles, allowed_organizations, disabled, created_by, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           scopes, skip_consent, allowed_roles, allowed_organizations, disabled, created_by, created_at, updated_at,
+           allowed_teams)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          on conflict (id) do update set name = $2, auth_method = $4, redirect_uris = $5,
            post_logout_redirect_uris = $6, scopes = $7, skip_consent = $8, allowed_roles = $9,
-           allowed_organizations = $10, disabled = $11, updated_at = $14",
+           allowed_organizations = $10, disabled = $11, updated_at = $14, allowed_teams = $15",
     )
     .bind(&c.id)
     .bind(&c.name)
@@ -106,6 +108,7 @@ pub async fn save_client(tx: &mut Tx, c: &ClientRow, created_by: Option<&str>) -
     .bind(created_by)
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(json(&c.policy.teams))
     .execute(&mut **tx)
     .await?;
     Ok(())

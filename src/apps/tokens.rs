@@ -171,14 +171,18 @@ pub async fn authenticate(db: &Db, c: &Credentials) -> OAuthResult<ClientRow> {
 }
 
 /// The memberships a token may tell of: the organizations the person acts
-/// in (not those that hold them back until they use two-factor).
-pub async fn organization_claims(db: &Db, user: &UserRow) -> sqlx::Result<Vec<OrganizationClaim>> {
+/// in (not those that hold them back until they use two-factor), and the
+/// ids of their teams there.
+pub async fn memberships(
+    db: &Db,
+    user: &UserRow,
+) -> sqlx::Result<(Vec<OrganizationClaim>, Vec<String>)> {
     let memberships = crate::organizations::store::memberships_of(db, &user.id).await?;
     if memberships.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let teams = crate::organizations::teams::store::for_user(db, &user.id).await?;
-    Ok(memberships
+    let organizations: Vec<OrganizationClaim> = memberships
         .into_iter()
         .filter(|(o, _)| !o.require_two_factor || user.two_factor_enabled)
         .map(|(o, roles)| OrganizationClaim {
@@ -192,7 +196,17 @@ pub async fn organization_claims(db: &Db, user: &UserRow) -> sqlx::Result<Vec<Or
             name: o.name,
             roles,
         })
-        .collect())
+        .collect();
+    let team_ids = teams
+        .into_iter()
+        .filter(|t| organizations.iter().any(|o| o.id == t.organization_id))
+        .map(|t| t.id)
+        .collect();
+    Ok((organizations, team_ids))
+}
+
+pub async fn organization_claims(db: &Db, user: &UserRow) -> sqlx::Result<Vec<OrganizationClaim>> {
+    Ok(memberships(db, user).await?.0)
 }
 
 /// Whether the app's policy admits this account now.
@@ -201,12 +215,13 @@ pub async fn admitted(db: &Db, client: &ClientRow, user: &UserRow) -> sqlx::Resu
         return Ok(false);
     }
     let p = &client.policy;
-    if p.roles.is_empty() && p.organizations.is_empty() {
+    if p.is_open() || p.roles.contains(&user.role) {
         return Ok(true);
     }
-    let organizations = organization_claims(db, user).await?;
+    let (organizations, teams) = memberships(db, user).await?;
     let ids: Vec<&str> = organizations.iter().map(|o| o.id.as_str()).collect();
-    Ok(p.admits(&user.role, &ids))
+    let teams: Vec<&str> = teams.iter().map(String::as_str).collect();
+    Ok(p.admits(&user.role, &ids, &teams))
 }
 
 /// The token endpoint: `authorization_code` or `refresh_token`.

@@ -54,7 +54,7 @@ fn Apps(page: AppsPage) -> impl IntoView {
     let AppsPage {
         apps,
         roles,
-        organizations,
+        names,
         issuer,
         flash,
     } = page;
@@ -76,7 +76,7 @@ fn Apps(page: AppsPage) -> impl IntoView {
             view! {
                 <ul class="mb-8 space-y-4" data-testid="apps">
                     {apps.into_iter().map(|app| view! {
-                        <AppCard app roles=roles.clone() organizations=organizations.clone() />
+                        <AppCard app roles=roles.clone() names=names.clone() />
                     }).collect_view()}
                 </ul>
             }.into_any()
@@ -114,13 +114,10 @@ fn FlashAlert(flash: Option<AppFlash>) -> impl IntoView {
 }
 
 #[component]
-fn AppCard(
-    app: ClientView,
-    roles: Vec<String>,
-    organizations: Vec<(String, String)>,
-) -> impl IntoView {
+fn AppCard(app: ClientView, roles: Vec<String>, names: Vec<(String, String)>) -> impl IntoView {
+    // An organization's slug, a team's `slug/team`.
     let slug = |id: &String| {
-        organizations
+        names
             .iter()
             .find(|(known, _)| known == id)
             .map_or_else(|| id.clone(), |(_, s)| s.clone())
@@ -133,6 +130,10 @@ fn AppCard(
         if !app.allowed_organizations.is_empty() {
             let slugs: Vec<String> = app.allowed_organizations.iter().map(slug).collect();
             parts.push(format!("members of {}", slugs.join(", ")));
+        }
+        if !app.allowed_teams.is_empty() {
+            let teams: Vec<String> = app.allowed_teams.iter().map(slug).collect();
+            parts.push(format!("the teams {}", teams.join(", ")));
         }
         if parts.is_empty() {
             "Every account".to_owned()
@@ -158,7 +159,11 @@ fn AppCard(
         n => format!("{n} people use it"),
     };
     let organizations_text: Vec<String> = app.allowed_organizations.iter().map(slug).collect();
-    let typed = vec![("organizations".to_owned(), organizations_text.join(", "))];
+    let teams_text: Vec<String> = app.allowed_teams.iter().map(slug).collect();
+    let typed = vec![
+        ("organizations".to_owned(), organizations_text.join(", ")),
+        ("teams".to_owned(), teams_text.join(", ")),
+    ];
     view! {
         <li id=format!("app-{id}") class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6" data-testid="app">
             <div class="flex flex-wrap items-center gap-2">
@@ -245,6 +250,7 @@ fn AppForm(
         .or_else(|| typed_value("postLogoutRedirectUris").pop())
         .unwrap_or_default();
     let organizations = typed_value("organizations").pop().unwrap_or_default();
+    let teams = typed_value("teams").pop().unwrap_or_default();
     let auth = app
         .as_ref()
         .map(|a| a.token_endpoint_auth_method.clone())
@@ -339,7 +345,7 @@ fn AppForm(
             </fieldset>
             <fieldset>
                 <legend class=LABEL>"Who may use it"</legend>
-                <p class="mt-1 text-xs text-slate-500">"Nothing chosen: every account. Otherwise, accounts with one of these roles, or members of one of these organizations."</p>
+                <p class="mt-1 text-xs text-slate-500">"Nothing chosen: every account. Otherwise, accounts with one of these roles, or members of one of these organizations or teams."</p>
                 <div class="mt-2 flex flex-wrap gap-4">
                     {roles.into_iter().map(|r| {
                         let checked = chosen_roles.contains(&r);
@@ -352,7 +358,9 @@ fn AppForm(
                     }).collect_view()}
                 </div>
                 <label class=format!("{LABEL} mt-3") for=field_id("organizations")>"Organizations "<span class="font-normal text-slate-500">"(slugs, separated by commas)"</span></label>
-                <input id=field_id("organizations") name="organizations" placeholder="acme, platform-team" value=organizations class=INPUT />
+                <input id=field_id("organizations") name="organizations" placeholder="acme, globex" value=organizations class=INPUT />
+                <label class=format!("{LABEL} mt-3") for=field_id("teams")>"Teams "<span class="font-normal text-slate-500">"(organization/team, separated by commas)"</span></label>
+                <input id=field_id("teams") name="teams" placeholder="acme/platform" value=teams class=INPUT />
             </fieldset>
             <label class="flex items-start gap-2 text-sm">
                 <input type="checkbox" name="firstParty" value="true" checked=first_party class="mt-0.5 h-4 w-4 rounded border-slate-300" />

@@ -122,7 +122,7 @@ fn ConnectedApps(apps: Vec<ConnectedApp>) -> impl IntoView {
                     <li class="flex flex-wrap items-center justify-between gap-x-4 gap-y-2 px-6 py-4">
                         <div class="min-w-0">
                             <p class="font-medium text-slate-900">{app.name.clone()}</p>
-                            <p class="text-sm text-slate-500">{format!("Sees: {}. Since {}.", app.sees.join(", ").to_lowercase(), format_time(&app.since))}</p>
+                            <p class="text-sm text-slate-500">{format!("Sees your {}. Since {}.", app.sees.join(", "), format_time(&app.since))}</p>
                         </div>
                         <form method="post" action=RevokeConnectedApp::PATH>
                             <FormReturn back="/dashboard" next="/dashboard" />

@@ -663,6 +663,52 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
         "{to}"
     );
 
+    // A team's members only: the team written as groups write it.
+    let res = orgs::post(
+        &app,
+        &owner,
+        "create-team",
+        json!({ "name": "Site Reliability", "organizationId": org }),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let admin_member_id = user_id(&app, "admin@example.com").await;
+    let res = orgs::post(
+        &app,
+        &owner,
+        "add-team-member",
+        json!({ "teamId": res.body["id"], "userId": admin_member_id }),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let (sre, sre_secret) = register(
+        &app,
+        &root,
+        json!({
+            "client_name": "Pager",
+            "redirect_uris": [CALLBACK],
+            "skip_consent": true,
+            "allowed_teams": ["acme/site-reliability"],
+        }),
+    )
+    .await;
+    let res = app
+        .get(
+            &format!("/api/auth/admin/oauth2/get-client?client_id={sre}"),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(res.body["allowed_teams"].as_array().unwrap().len(), 1);
+    let pager = format!(
+        "{}/api/auth/oauth2/authorize?response_type=code&client_id={sre}&redirect_uri={}&scope=openid&prompt=none",
+        app.base_url,
+        urlencode(CALLBACK)
+    );
+    let to = location(&app, Some(&member), &pager).await;
+    assert!(to.contains("error=access_denied"), "not in the team: {to}");
+    let pager_client = discover(&app, &sre, sre_secret.as_deref(), CALLBACK).await;
+    sign_in(&app, &pager_client, &admin_member, &[]).await;
+
     // A member signs in; removed from the organization, their refresh
     // token fails at once.
     let (tokens, _) = sign_in(&app, &client, &member, &[]).await;
@@ -820,6 +866,10 @@ async fn admins_register_change_and_remove_apps(backend: Backend) {
         ),
         (
             json!({ "client_name": "X", "redirect_uris": [CALLBACK], "allowed_organizations": ["nope"] }),
+            "INVALID_CLIENT_METADATA",
+        ),
+        (
+            json!({ "client_name": "X", "redirect_uris": [CALLBACK], "allowed_teams": ["nope/team"] }),
             "INVALID_CLIENT_METADATA",
         ),
         (
@@ -1077,10 +1127,150 @@ async fn rotated_keys_overlap(backend: Backend) {
     assert!(app.config.secret_key.open(&sealed).is_some());
 }
 
+/// A plain form post of the page at `/admin/apps`, as a browser without
+/// JavaScript sends it; the flash cookie it sets.
+async fn admin_form(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> String {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let res = app
+        .raw(
+            reqwest::Method::POST,
+            "/admin/apps",
+            &body,
+            &[
+                ("cookie", cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", &app.base_url),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let flash = res.headers["set-cookie"].to_str().unwrap();
+    flash.split(';').next().unwrap().to_owned()
+}
+
+async fn the_admin_page_and_the_dashboard_work_without_javascript(backend: Backend) {
+    let Some(app) = TestApp::invite_only(backend, &[]).await else {
+        return;
+    };
+    let admin = app.account("root@example.com", "admin").await;
+    let flash = admin_form(
+        &app,
+        &admin,
+        &[
+            ("action", "create"),
+            ("name", "Gitea"),
+            ("redirectUris", &format!("{CALLBACK}\n{PUBLIC_CALLBACK}")),
+            ("auth", "client_secret_basic"),
+            ("scope", "email"),
+            ("scope", "roles"),
+            ("roles", "admin"),
+            ("organizations", ""),
+            ("firstParty", "true"),
+        ],
+    )
+    .await;
+    let page = app
+        .get("/admin/apps", Some(&format!("{admin}; {flash}")))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Gitea is registered."), "{}", page.text);
+    assert!(page.text.contains("Client secret — shown this once"));
+    let listed = app
+        .get("/api/auth/admin/oauth2/list-clients", Some(&admin))
+        .await;
+    let gitea = &listed.body[0];
+    assert_eq!(gitea["scope"], "openid email roles");
+    assert_eq!(gitea["allowed_roles"], json!(["admin"]));
+    assert_eq!(gitea["skip_consent"], true);
+    assert_eq!(gitea["redirect_uris"], json!([CALLBACK, PUBLIC_CALLBACK]));
+    let id = gitea["client_id"].as_str().unwrap().to_owned();
+    // Another admin's browser cannot read that flash.
+    let other = app.account("other@example.com", "admin").await;
+    let page = app
+        .get("/admin/apps", Some(&format!("{other}; {flash}")))
+        .await;
+    assert!(!page.text.contains("shown this once"));
+    // A refused change says why, on the page.
+    let flash = admin_form(
+        &app,
+        &admin,
+        &[
+            ("action", "update"),
+            ("clientId", &id),
+            ("name", "Gitea"),
+            ("redirectUris", "http://gitea.lan/cb"),
+            ("auth", "client_secret_basic"),
+        ],
+    )
+    .await;
+    let page = app
+        .get("/admin/apps", Some(&format!("{admin}; {flash}")))
+        .await;
+    assert!(page.text.contains("plain http"), "{}", page.text);
+    admin_form(&app, &admin, &[("action", "disable"), ("clientId", &id)]).await;
+    let res = app
+        .get(
+            &format!("/api/auth/admin/oauth2/get-client?client_id={id}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.body["disabled"], true);
+
+    // The dashboard's "Connected apps", and its Disconnect form.
+    admin_form(&app, &admin, &[("action", "enable"), ("clientId", &id)]).await;
+    let query = format!(
+        "response_type=code&client_id={id}&redirect_uri={}&scope=openid+email",
+        urlencode(CALLBACK)
+    );
+    let to = location(
+        &app,
+        Some(&admin),
+        &format!("{}/api/auth/oauth2/authorize?{query}", app.base_url),
+    )
+    .await;
+    assert!(
+        to.starts_with(CALLBACK) && to.contains("code="),
+        "first-party: no consent page: {to}"
+    );
+    let page = app.get("/dashboard", Some(&admin)).await;
+    assert!(
+        page.text.contains("Connected apps") && page.text.contains("Disconnect Gitea"),
+        "{}",
+        page.text
+    );
+    let body = format!("_back=%2Fdashboard&_next=%2Fdashboard&clientId={id}");
+    let res = app
+        .raw(
+            reqwest::Method::POST,
+            "/api/auth/oauth2/revoke-connected-app",
+            &body,
+            &[
+                ("cookie", &admin),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", &app.base_url),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
+    let page = app.get("/dashboard", Some(&admin)).await;
+    assert!(!page.text.contains("Connected apps"));
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from audit_events where action = 'app.disconnect'"
+        )
+        .await,
+        1
+    );
+}
+
 on_both_databases!(
     an_app_signs_a_member_in_with_roles_organizations_and_teams,
     public_apps_use_pkce_and_errors_go_where_they_should,
     policies_and_revocation_end_access_at_once,
     admins_register_change_and_remove_apps,
     rotated_keys_overlap,
+    the_admin_page_and_the_dashboard_work_without_javascript,
 );
