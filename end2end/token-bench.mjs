@@ -25,7 +25,7 @@ function request(method, path, headers, body) {
 
 const authorizePath =
   `/api/auth/oauth2/authorize?response_type=code&client_id=${encodeURIComponent(clientId)}` +
-  `&redirect_uri=${encodeURIComponent(redirectUri)}&scope=openid+email+profile`;
+  `&redirect_uri=${encodeURIComponent(redirectUri)}&scope=openid+email+profile+offline_access`;
 
 async function code() {
   const res = await request("GET", authorizePath, { cookie });

@@ -161,7 +161,7 @@ admin_cookie="$(curl -fsS -D - -o /dev/null -H 'content-type: application/json' 
 # The token endpoint (issue 25): an app with code exchanges and refreshes,
 # as its server makes them.
 app_json="$(curl -fsS -H "Cookie: $admin_cookie" -H 'content-type: application/json' \
-  -d '{"client_name":"Bench app","redirect_uris":["http://127.0.0.1:4999/cb"],"skip_consent":true}' \
+  -d '{"client_name":"Bench app","redirect_uris":["http://127.0.0.1:4999/cb"],"skip_consent":true,"scope":"openid email profile offline_access"}' \
   "$base/api/auth/admin/oauth2/create-client")"
 app_id="$(echo "$app_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["client_id"])')"
 app_secret="$(echo "$app_json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["client_secret"])')"

@@ -832,3 +832,66 @@ test("an organization that requires two-factor, through organizationClient and t
   const full = ok(await maya.client.organization.getFullOrganization({ query: { organizationId: org.id } }), "get-full-organization");
   assert.equal(full.requireTwoFactor, true);
 });
+
+test("apps through the client's $fetch: registered, signed in to with the code flow, removed", async () => {
+  const stamp = Date.now();
+  const owner = person();
+  const inviteToken = gatehouse("invite", "--role", "owner").match(/\/invite\/([A-Za-z0-9_-]{20,})/)[1];
+  await signUp(owner, "Olga Owner", `olga-${stamp}@example.com`, { inviteToken });
+  const org = ok(await owner.client.organization.create({ name: "Apps Co", slug: `apps-${stamp}` }), "create");
+  const redirectUri = "http://127.0.0.1:4999/callback";
+  const app = ok(
+    await owner.client.$fetch("/admin/oauth2/create-client", {
+      method: "POST",
+      body: {
+        client_name: "Dashboard",
+        redirect_uris: [redirectUri],
+        scope: "openid email profile organizations",
+        skip_consent: true,
+        allowed_organizations: [org.slug],
+      },
+    }),
+    "create-client",
+  );
+  assert.ok(app.client_secret, "a confidential app's secret");
+  assert.deepEqual(app.allowed_organizations, [org.id]);
+  const listed = ok(await owner.client.$fetch("/admin/oauth2/list-clients"), "list-clients");
+  assert.ok(listed.some((c) => c.client_id === app.client_id && !("client_secret" in c)));
+
+  // The owner's session (the client's bearer token) signs in to the app.
+  const authorize = new URL(`${baseURL}/api/auth/oauth2/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: "code", client_id: app.client_id, redirect_uri: redirectUri,
+    scope: "openid email organizations", state: "xyz", nonce: "n-1",
+  })) authorize.searchParams.set(k, v);
+  const landed = await fetch(authorize, { redirect: "manual", headers: { authorization: `Bearer ${owner.session.token}` } });
+  const back = new URL(landed.headers.get("location"));
+  assert.equal(`${back.origin}${back.pathname}`, redirectUri);
+  assert.equal(back.searchParams.get("state"), "xyz");
+  assert.equal(back.searchParams.get("iss"), baseURL);
+  const tokens = await fetch(`${baseURL}/api/auth/oauth2/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ grant_type: "authorization_code", code: back.searchParams.get("code"), redirect_uri: redirectUri }),
+  });
+  assert.equal(tokens.status, 200);
+  assert.equal(tokens.headers.get("cache-control"), "no-store");
+  const { access_token, id_token } = await tokens.json();
+  const claims = JSON.parse(Buffer.from(id_token.split(".")[1], "base64url"));
+  assert.equal(claims.nonce, "n-1");
+  assert.equal(claims.email, `olga-${stamp}@example.com`);
+  assert.deepEqual(claims.groups, [org.slug, `${org.slug}:owner`]);
+  const info = await (await fetch(`${baseURL}/api/auth/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json();
+  assert.equal(info.sub, claims.sub);
+
+  const removed = ok(
+    await owner.client.$fetch("/admin/oauth2/delete-client", { method: "POST", body: { client_id: app.client_id } }),
+    "delete-client",
+  );
+  assert.equal(removed.status, true);
+  const gone = await fetch(`${baseURL}/api/auth/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } });
+  assert.equal(gone.status, 401, "its tokens end with it");
+});

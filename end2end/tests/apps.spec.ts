@@ -51,7 +51,7 @@ class App {
       this.pending.set(state, { verifier, nonce });
       const to = oidc.buildAuthorizationUrl(this.config, {
         redirect_uri: this.redirectUri,
-        scope: "openid email profile roles organizations",
+        scope: "openid email profile roles organizations offline_access",
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: "S256",
         state,
@@ -105,6 +105,7 @@ test("an admin registers an app, and a person signs in to it with Gatehouse", as
     await form.getByRole("textbox", { name: "Redirect URIs" }).fill(app.redirectUri);
     await form.getByRole("checkbox", { name: /^roles/ }).check();
     await form.getByRole("checkbox", { name: /^organizations/ }).check();
+    await form.getByRole("checkbox", { name: /^offline_access/ }).check();
     await shot(admin, "apps-register");
     await form.getByRole("button", { name: "Register app" }).click();
     await expect(admin.getByText("Team wiki is registered.")).toBeVisible();
@@ -132,6 +133,7 @@ test("an admin registers an app, and a person signs in to it with Gatehouse", as
     await expect(page.getByRole("heading", { name: "Sign in to Team wiki with Gatehouse" })).toBeVisible();
     await expect(page.getByText("Your email address")).toBeVisible();
     await expect(page.getByText("Your organizations, with your roles and teams in them")).toBeVisible();
+    await expect(page.getByText("Stay signed in to it while you are away")).toBeVisible();
     await shot(page, "apps-consent");
     await page.getByRole("button", { name: "Allow" }).click();
     await expect(page.getByRole("heading", { name: "Welcome to the team wiki, Grace Member" })).toBeVisible();

@@ -27,8 +27,9 @@ pub const PAGE: &str = "/authorize";
 
 /// An authorization request's parameters, as sent: each is checked by
 /// `evaluate`. `gh_fresh` is Gatehouse's own: set on the way to the
-/// sign-in page, it says a sign-in after that moment counts as fresh, so
-/// `prompt=login` and `max_age` do not send the person round again.
+/// sign-in page (a time and a MAC of it under the instance key), it says a
+/// sign-in after that moment counts as fresh, so `prompt=login` and
+/// `max_age` do not send the person round again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizeQuery {
     pub response_type: Option<String>,
@@ -259,17 +260,7 @@ pub async fn evaluate(
 
     let sign_in_again = || {
         let again = AuthorizeQuery {
-            prompt: q
-                .prompt
-                .as_deref()
-                .map(|p| {
-                    p.split(' ')
-                        .filter(|w| *w != "login")
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .filter(|p| !p.trim().is_empty()),
-            gh_fresh: Some(now.to_string()),
+            gh_fresh: Some(fresh_marker(config, &client.id, now)),
             ..q.clone()
         };
         Outcome::SignIn(sign_in_page(&again))
@@ -294,7 +285,7 @@ pub async fn evaluate(
     let fresh_sign_in = q
         .gh_fresh
         .as_deref()
-        .and_then(|t| t.parse::<i64>().ok())
+        .and_then(|m| fresh_since(config, &client.id, m, now))
         .is_some_and(|since| auth_time >= since);
     if !fresh_sign_in && (prompt.login || !fresh_enough(auth_time, max_age, now)) {
         return Ok(if prompt.none {
@@ -304,7 +295,7 @@ pub async fn evaluate(
         });
     }
 
-    if !admitted(db, &client, &me.user).await? {
+    if !admitted(db, config, &client, &me.user).await? {
         let description = "This account may not use this app.";
         return Ok(match (prompt.none, error("access_denied", description)) {
             (true, back) => back,
@@ -361,6 +352,28 @@ pub async fn evaluate(
     }
     params.push(("iss", &issuer));
     Ok(Outcome::ToApp(with_query(redirect_uri, &params)))
+}
+
+/// How long the way through the sign-in page may take.
+const FRESH_MS: i64 = 15 * 60 * 1000;
+
+/// "A sign-in after `since` counts as fresh", for this app: the time and
+/// a MAC of it, so no one can write one into a link.
+fn fresh_marker(config: &Config, client_id: &str, since: i64) -> String {
+    let mac = config
+        .secret_key
+        .hash_code(&format!("oauth2-fresh:{client_id}:{since}"));
+    format!("{since}.{}", &mac[..32])
+}
+
+/// The moment a marker vouches for, if it is ours, for this app, and recent.
+fn fresh_since(config: &Config, client_id: &str, marker: &str, now: i64) -> Option<i64> {
+    let since: i64 = marker.split_once('.')?.0.parse().ok()?;
+    let ours = super::domain::constant_time_eq(
+        fresh_marker(config, client_id, since).as_bytes(),
+        marker.as_bytes(),
+    );
+    (ours && now - since <= FRESH_MS && since <= now).then_some(since)
 }
 
 /// The sign-in page, coming back to this request afterwards.

@@ -47,8 +47,12 @@ impl SigningKey {
 /// process, not once per token.
 static SIGNING: LazyLock<RwLock<HashMap<String, Arc<SigningKey>>>> =
     LazyLock::new(Default::default);
-static PUBLIC: LazyLock<RwLock<HashMap<String, Arc<DecodingKey>>>> =
-    LazyLock::new(Default::default);
+/// Public keys by `kid`, with when each was looked up: kept a few minutes
+/// only, so a key retired and dropped (`prune`, perhaps by another node)
+/// stops verifying soon after.
+type Cached = (Arc<DecodingKey>, std::time::Instant);
+static PUBLIC: LazyLock<RwLock<HashMap<String, Cached>>> = LazyLock::new(Default::default);
+const PUBLIC_CACHED: std::time::Duration = std::time::Duration::from_secs(300);
 /// One key made at a time in this process.
 static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -227,7 +231,12 @@ pub async fn verify(
 }
 
 async fn decoding_key(db: &Db, kid: &str, now: i64) -> Option<Arc<DecodingKey>> {
-    if let Some(key) = PUBLIC.read().expect("key cache").get(kid) {
+    if let Some((key, _)) = PUBLIC
+        .read()
+        .expect("key cache")
+        .get(kid)
+        .filter(|(_, at)| at.elapsed() < PUBLIC_CACHED)
+    {
         return Some(key.clone());
     }
     let jwk: String = sqlx::query(
@@ -246,6 +255,6 @@ async fn decoding_key(db: &Db, kid: &str, now: i64) -> Option<Arc<DecodingKey>> 
     PUBLIC
         .write()
         .expect("key cache")
-        .insert(kid.to_owned(), key.clone());
+        .insert(kid.to_owned(), (key.clone(), std::time::Instant::now()));
     Some(key)
 }

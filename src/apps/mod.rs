@@ -252,3 +252,24 @@ pub async fn authorization_for_page(
     )
     .await
 }
+
+/// What the sign-out page asks about: the app, and where "Sign out" goes
+/// afterwards (its origin, for the page's `form-action`). None when the
+/// request does not hold up (the page then says so).
+#[cfg(feature = "ssr")]
+pub async fn logout_for_page(
+    q: tokens::EndSession,
+) -> Result<Option<(String, Option<String>)>, ApiError> {
+    let cx = crate::context::RequestContext::current()?;
+    let now = crate::server::clock::now_ms();
+    Ok(tokens::logout(cx.db(), cx.config(), &q, now)
+        .await?
+        .ok()
+        .map(|l| {
+            let origin = l
+                .back
+                .and_then(|b| url::Url::parse(&b).ok())
+                .map(|u| u.origin().ascii_serialization());
+            (l.app, origin)
+        }))
+}

@@ -16,7 +16,7 @@ use super::{
     authorize::{self, AuthorizeQuery, Outcome, PAGE},
     domain::{with_query, SCOPES},
     keys, store,
-    tokens::{self, OAuthError, TokenForm},
+    tokens::{self, EndSession, OAuthError, TokenForm},
 };
 use crate::{
     accounts::sessions,
@@ -34,20 +34,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/oauth2/userinfo", get(userinfo).post(userinfo))
         .route("/api/auth/oauth2/revoke", post(revoke))
         .route("/api/auth/oauth2/introspect", post(introspect))
-        .route("/api/auth/oauth2/end-session", get(end_session))
+        .route(
+            "/api/auth/oauth2/end-session",
+            get(end_session).post(end_session_confirmed),
+        )
 }
 
-/// Public documents any app (or its browser code) may read.
+/// Public documents any app (or its browser code, `server::security`'s
+/// CORS) may read.
 fn public_json(body: serde_json::Value) -> Response {
     let mut res = Json(body).into_response();
-    let h = res.headers_mut();
-    h.insert(
+    res.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
     );
     res
 }
@@ -200,54 +199,69 @@ fn oauth_error(e: OAuthError) -> Response {
     res
 }
 
-fn bad_form() -> Response {
-    oauth_error(OAuthError::new(
-        "invalid_request",
-        "The body must be application/x-www-form-urlencoded, each parameter once.",
-    ))
-}
-
 fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
 }
 
-/// Authenticates the app and counts the call against its budget.
-async fn client_of(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &TokenForm,
-) -> Result<store::ClientRow, OAuthError> {
-    let credentials = tokens::credentials(authorization(headers), form)?;
-    let client = tokens::authenticate(&state.db, &credentials).await?;
-    crate::server::rate_limit::hit(
-        &state.db,
-        &format!("oauth-token:{}", client.id),
-        state.config.rate_limits.oauth_token,
-        clock::now_ms(),
-    )
-    .await?;
-    Ok(client)
+/// The endpoints an app calls with its credentials: the form read, the
+/// caller's address and then the app counted against their budgets (the
+/// address first, so guessing a secret is limited too; a public app's
+/// budget is not its own, anyone may spend it), then `act`.
+async fn as_client<F, Fut>(
+    state: AppState,
+    parts: http::request::Parts,
+    form: Result<Form<TokenForm>, FormRejection>,
+    act: F,
+) -> Response
+where
+    F: FnOnce(AppState, store::ClientRow, TokenForm) -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, OAuthError>>,
+{
+    let Ok(Form(form)) = form else {
+        return oauth_error(OAuthError::new(
+            "invalid_request",
+            "The body must be application/x-www-form-urlencoded, each parameter once.",
+        ));
+    };
+    let cx = RequestContext { state, parts };
+    let limit = cx.config().rate_limits.oauth_token;
+    let result = async {
+        cx.rate_limit("oauth-token-address", limit).await?;
+        let credentials = tokens::credentials(authorization(&cx.parts.headers), &form)?;
+        let client = tokens::authenticate(cx.db(), &credentials).await?;
+        if client.auth_method.is_confidential() {
+            let key = format!("oauth-token:{}", client.id);
+            crate::server::rate_limit::hit(cx.db(), &key, limit, clock::now_ms()).await?;
+        }
+        Ok::<_, OAuthError>(client)
+    }
+    .await;
+    match result {
+        Ok(client) => match act(cx.state, client, form).await {
+            Ok(body) => no_store(StatusCode::OK, body),
+            Err(e) => oauth_error(e),
+        },
+        Err(e) => oauth_error(e),
+    }
+}
+
+fn token_of(form: &TokenForm) -> Result<&str, OAuthError> {
+    form.token
+        .as_deref()
+        .ok_or_else(|| OAuthError::new("invalid_request", "token is required."))
 }
 
 async fn token(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: http::request::Parts,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return bad_form();
-    };
-    let result = async {
-        let client = client_of(&state, &headers, &form).await?;
+    as_client(state, parts, form, |state, client, form| async move {
         tokens::token(&state.db, &state.config, &client, &form, clock::now_ms()).await
-    }
-    .await;
-    match result {
-        Ok(body) => no_store(StatusCode::OK, body),
-        Err(e) => oauth_error(e),
-    }
+    })
+    .await
 }
 
 async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -270,99 +284,70 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 async fn revoke(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: http::request::Parts,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return bad_form();
-    };
-    let result = async {
-        let client = client_of(&state, &headers, &form).await?;
-        let token = form
-            .token
-            .as_deref()
-            .ok_or_else(|| OAuthError::new("invalid_request", "token is required."))?;
-        tokens::revoke(&state.db, &state.config, &client, token, clock::now_ms()).await
-    }
-    .await;
-    match result {
-        Ok(()) => no_store(StatusCode::OK, json!({})),
-        Err(e) => oauth_error(e),
-    }
+    as_client(state, parts, form, |state, client, form| async move {
+        let token = token_of(&form)?;
+        tokens::revoke(&state.db, &state.config, &client, token, clock::now_ms()).await?;
+        Ok(json!({}))
+    })
+    .await
 }
 
 async fn introspect(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: http::request::Parts,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return bad_form();
-    };
-    let result = async {
-        let client = client_of(&state, &headers, &form).await?;
-        let token = form
-            .token
-            .as_deref()
-            .ok_or_else(|| OAuthError::new("invalid_request", "token is required."))?;
+    as_client(state, parts, form, |state, client, form| async move {
+        let token = token_of(&form)?;
         tokens::introspect(&state.db, &state.config, &client, token, clock::now_ms()).await
-    }
-    .await;
-    match result {
-        Ok(body) => no_store(StatusCode::OK, body),
-        Err(e) => oauth_error(e),
-    }
+    })
+    .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct EndSession {
-    id_token_hint: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    state: Option<String>,
-    client_id: Option<String>,
-}
-
-/// RP-initiated logout: the app's sign-in ends, and so does this
-/// browser's Gatehouse session if it is the same person's; then back to
-/// the app's registered address, or to the sign-in page. A request that
-/// does not name its app by a token we signed is refused on a page: a
-/// link anyone can send must not sign people out.
+/// RP-initiated logout. The app's request (a GET, often a link) leads to
+/// a page that asks the person; their answer (a POST) ends the app's
+/// sign-in, and this browser's Gatehouse session if it is the same
+/// person's, then goes back to the app's registered address, or to the
+/// sign-in page. A request that does not prove its app with an ID token we
+/// signed is refused on a page: a link anyone can send must not sign
+/// people out.
 async fn end_session(
     State(state): State<AppState>,
-    parts: http::request::Parts,
     query: Result<Query<EndSession>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let refused = |reason: &str| Redirect::to(&format!("{PAGE}?gh_error={reason}")).into_response();
     let Ok(Query(q)) = query else {
         return refused("logout");
     };
-    let now = clock::now_ms();
-    let issuer = state.config.link("");
-    let Some(hint) = q.id_token_hint.as_deref() else {
-        return refused("logout");
-    };
-    let Some(claims) = keys::verify(&state.db, hint, &issuer, "JWT", true, now).await else {
-        return refused("logout");
-    };
-    let Some(client_id) = claims["aud"].as_str().map(str::to_owned) else {
-        return refused("logout");
-    };
-    if q.client_id.as_deref().is_some_and(|c| c != client_id) {
-        return refused("logout");
+    match tokens::logout(&state.db, &state.config, &q, clock::now_ms()).await {
+        Ok(Ok(_)) => Redirect::to(&q.at(PAGE, &[("gh_logout", "1")])).into_response(),
+        Ok(Err(reason)) => refused(reason),
+        Err(e) => error_response(e),
     }
-    let client = match store::client(state.db.pool(), &client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return refused("logout"),
-        Err(e) => return error_response(e.into()),
+}
+
+fn refused(reason: &str) -> Response {
+    Redirect::to(&format!("{PAGE}?gh_error={reason}")).into_response()
+}
+
+/// The person's "Sign out" on that page.
+async fn end_session_confirmed(
+    State(state): State<AppState>,
+    parts: http::request::Parts,
+    form: Result<Form<EndSession>, FormRejection>,
+) -> Response {
+    let Ok(Form(q)) = form else {
+        return refused("logout");
     };
-    let back = match q.post_logout_redirect_uri.as_deref() {
-        None => None,
-        Some(uri) if client.post_logout_redirect_uris.iter().any(|u| u == uri) => {
-            Some(uri.to_owned())
-        }
-        Some(_) => return refused("logout-address"),
+    let now = clock::now_ms();
+    let logout = match tokens::logout(&state.db, &state.config, &q, now).await {
+        Ok(Ok(logout)) => logout,
+        Ok(Err(reason)) => return refused(reason),
+        Err(e) => return error_response(e),
     };
-    if let Some(sid) = claims["sid"].as_str() {
+    if let Some(sid) = logout.sid.as_deref() {
         if let Err(e) = store::revoke_family(state.db.pool(), sid, now).await {
             return error_response(e.into());
         }
@@ -373,7 +358,7 @@ async fn end_session(
         sessions::token_from(&cx.parts, cx.config()),
         cx.session().await,
     ) {
-        if me.user.id == claims["sub"].as_str().unwrap_or_default() {
+        if me.user.id == logout.user_id {
             if let Err(e) =
                 crate::accounts::sign_in::sign_out(cx.db(), cx.config(), &token, &cx.ip()).await
             {
@@ -382,7 +367,7 @@ async fn end_session(
             signed_out = true;
         }
     }
-    let to = match back {
+    let to = match logout.back {
         Some(uri) => match q.state.as_deref() {
             Some(s) => with_query(&uri, &[("state", s)]),
             None => uri,

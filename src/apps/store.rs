@@ -233,6 +233,14 @@ pub async fn revoke_grant(
         .execute(&mut **tx)
         .await?
         .rows_affected();
+    // A code given out a moment ago must not begin a new sign-in.
+    sqlx::query(
+        "delete from oauth_codes where user_id = $1 and client_id = $2 and used_at is null",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .execute(&mut **tx)
+    .await?;
     let ended = sqlx::query(
         "update oauth_token_families set revoked_at = $1 where user_id = $2 and client_id = $3 and revoked_at is null",
     )
@@ -291,11 +299,14 @@ pub struct CodeRow {
     pub used: bool,
 }
 
+/// A code, locked for its exchange (on PostgreSQL; on SQLite the write
+/// transaction holds the whole database already).
 pub async fn code(tx: &mut Tx, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
-    sqlx::query(
+    let lock = crate::server::db::row_lock(tx, "for update");
+    sqlx::query(&format!(
         "select client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, expires_at, family_id, used_at
-         from oauth_codes where code_hash = $1",
-    )
+         from oauth_codes where code_hash = $1 {lock}"
+    ))
     .bind(code_hash)
     .fetch_optional(&mut **tx)
     .await?
@@ -431,18 +442,29 @@ pub struct RefreshRow {
     pub family: FamilyRow,
 }
 
-pub async fn refresh<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    executor: E,
-    token_hash: &str,
-) -> sqlx::Result<Option<RefreshRow>> {
-    sqlx::query(
-        "select r.expires_at, r.used_at, f.id, f.client_id, f.user_id, f.scopes, f.auth_time, f.revoked_at
-         from oauth_refresh_tokens r join oauth_token_families f on f.id = r.family_id where r.token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(executor)
-    .await?
-    .map(|r| {
+const REFRESH: &str = "select r.expires_at, r.used_at, f.id, f.client_id, f.user_id, f.scopes, f.auth_time, f.revoked_at
+     from oauth_refresh_tokens r join oauth_token_families f on f.id = r.family_id where r.token_hash = $1";
+
+pub async fn refresh(db: &Db, token_hash: &str) -> sqlx::Result<Option<RefreshRow>> {
+    let row = sqlx::query(REFRESH)
+        .bind(token_hash)
+        .fetch_optional(db.pool())
+        .await?;
+    refresh_row(row)
+}
+
+/// A refresh token, locked for its use, as `code` is.
+pub async fn refresh_for_use(tx: &mut Tx, token_hash: &str) -> sqlx::Result<Option<RefreshRow>> {
+    let lock = crate::server::db::row_lock(tx, "for update");
+    let row = sqlx::query(&format!("{REFRESH} {lock}"))
+        .bind(token_hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+    refresh_row(row)
+}
+
+fn refresh_row(row: Option<AnyRow>) -> sqlx::Result<Option<RefreshRow>> {
+    row.map(|r| {
         Ok(RefreshRow {
             expires_at: r.try_get("expires_at")?,
             used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),

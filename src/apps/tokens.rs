@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::{
     domain::{
-        at_hash, constant_time_eq, pkce_matches, user_claims, OrganizationClaim, Person, Scopes,
-        ACCESS_TOKEN_TTL_MS, REFRESH_TOKEN_TTL_MS,
+        at_hash, constant_time_eq, pkce_matches, user_claims, AuthMethod, OrganizationClaim,
+        Person, Scopes, ACCESS_TOKEN_TTL_MS, REFRESH_TOKEN_TTL_MS,
     },
     keys,
     store::{self, ClientRow, FamilyRow},
@@ -126,8 +126,15 @@ pub fn credentials(authorization: Option<&str>, form: &TokenForm) -> OAuthResult
                 .decode_utf8()
                 .map(|c| c.into_owned())
         };
+        let client_id = decode(id).map_err(|_| bad())?;
+        // One way of proving who it is (RFC 6749 2.3): a form naming
+        // another app, or carrying a secret too, is a confused client.
+        if form.client_id.as_ref().is_some_and(|f| *f != client_id) || form.client_secret.is_some()
+        {
+            return Err(bad());
+        }
         return Ok(Credentials {
-            client_id: decode(id).map_err(|_| bad())?,
+            client_id,
             secret: Some(decode(secret).map_err(|_| bad())?),
             basic: true,
         });
@@ -146,7 +153,7 @@ pub fn credentials(authorization: Option<&str>, form: &TokenForm) -> OAuthResult
 }
 
 /// The registered, enabled app the credentials prove: a confidential app
-/// by its secret, a public one by its id alone.
+/// by its secret, sent the way it registered; a public one by its id alone.
 pub async fn authenticate(db: &Db, c: &Credentials) -> OAuthResult<ClientRow> {
     let fail = || OAuthError {
         basic: c.basic,
@@ -158,7 +165,14 @@ pub async fn authenticate(db: &Db, c: &Credentials) -> OAuthResult<ClientRow> {
         .ok_or_else(fail)?;
     match (&client.secret_hash, &c.secret) {
         (Some(hash), Some(secret)) => {
-            if !constant_time_eq(crypto::hash_token(secret).as_bytes(), hash.as_bytes()) {
+            let method = if c.basic {
+                AuthMethod::SecretBasic
+            } else {
+                AuthMethod::SecretPost
+            };
+            if method != client.auth_method
+                || !constant_time_eq(crypto::hash_token(secret).as_bytes(), hash.as_bytes())
+            {
                 return Err(fail());
             }
         }
@@ -209,19 +223,36 @@ pub async fn organization_claims(db: &Db, user: &UserRow) -> sqlx::Result<Vec<Or
     Ok(memberships(db, user).await?.0)
 }
 
+/// The instance role an app hears of: a role that must use two-factor
+/// grants nothing until the account does (`two_factor_required_for`), so
+/// until then the account counts as the lowest role, here as everywhere.
+pub fn effective_role<'a>(config: &'a Config, user: &'a UserRow) -> &'a str {
+    if crate::accounts::sessions::check_two_factor(config, user).is_ok() {
+        &user.role
+    } else {
+        &config.roles.lowest().name
+    }
+}
+
 /// Whether the app's policy admits this account now.
-pub async fn admitted(db: &Db, client: &ClientRow, user: &UserRow) -> sqlx::Result<bool> {
+pub async fn admitted(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    user: &UserRow,
+) -> sqlx::Result<bool> {
     if user.disabled {
         return Ok(false);
     }
     let p = &client.policy;
-    if p.is_open() || p.roles.contains(&user.role) {
+    let role = effective_role(config, user);
+    if p.is_open() || p.roles.iter().any(|r| r == role) {
         return Ok(true);
     }
     let (organizations, teams) = memberships(db, user).await?;
     let ids: Vec<&str> = organizations.iter().map(|o| o.id.as_str()).collect();
     let teams: Vec<&str> = teams.iter().map(String::as_str).collect();
-    Ok(p.admits(&user.role, &ids, &teams))
+    Ok(p.admits(role, &ids, &teams))
 }
 
 /// The token endpoint: `authorization_code` or `refresh_token`.
@@ -289,6 +320,8 @@ async fn exchange_code(
     let hash = crypto::hash_token(code);
     let key = keys::signing(db, &config.secret_key).await?;
     let mut tx = db.begin().await?;
+    // Locked (PostgreSQL): a racing second exchange waits, then finds the
+    // code used and ends what the first began.
     let Some(row) = store::code(&mut tx, &hash).await? else {
         return Err(grant_error("The code is not valid."));
     };
@@ -325,7 +358,7 @@ async fn exchange_code(
         }
         (None, None) => {}
     }
-    let user = live_user(db, client, &row.user_id).await?;
+    let user = live_user(db, config, client, &row.user_id).await?;
     let family = FamilyRow {
         id: crypto::new_id(),
         client_id: client.id.clone(),
@@ -371,7 +404,7 @@ async fn refresh(
     let hash = crypto::hash_token(token);
     let key = keys::signing(db, &config.secret_key).await?;
     let mut tx = db.begin().await?;
-    let Some(row) = store::refresh(&mut *tx, &hash).await? else {
+    let Some(row) = store::refresh_for_use(&mut tx, &hash).await? else {
         return Err(grant_error("The refresh token is not valid."));
     };
     let family = row.family;
@@ -406,7 +439,7 @@ async fn refresh(
             }
         },
     };
-    let user = match live_user(db, client, &family.user_id).await {
+    let user = match live_user(db, config, client, &family.user_id).await {
         Ok(user) => user,
         Err(e) => {
             // No longer admitted: the sign-in ends here, not just this call.
@@ -427,14 +460,19 @@ async fn refresh(
 }
 
 /// The account behind a code or refresh token, if it may still use the app.
-async fn live_user(db: &Db, client: &ClientRow, user_id: &str) -> OAuthResult<UserRow> {
+async fn live_user(
+    db: &Db,
+    config: &Config,
+    client: &ClientRow,
+    user_id: &str,
+) -> OAuthResult<UserRow> {
     let user = get_user(db, user_id)
         .await?
         .ok_or_else(|| grant_error("The account no longer exists."))?;
     if user.disabled {
         return Err(grant_error("The account is disabled."));
     }
-    if !admitted(db, client, &user).await? {
+    if !admitted(db, config, client, &user).await? {
         return Err(grant_error("The account may no longer use this app."));
     }
     Ok(user)
@@ -469,7 +507,7 @@ async fn issue(
     } else {
         Vec::new()
     };
-    let mut claims = user_claims(&person(user), &organizations, scopes);
+    let mut claims = user_claims(&person(config, user), &organizations, scopes);
     for (k, v) in [
         ("iss", json!(issuer)),
         ("aud", json!(client.id)),
@@ -486,32 +524,31 @@ async fn issue(
         claims.insert("nonce".into(), json!(nonce));
     }
     let id_token = key.sign("JWT", &Value::Object(claims))?;
-    let refresh = crypto::new_token();
-    store::insert_refresh(
-        tx,
-        &crypto::hash_token(&refresh),
-        &family.id,
-        now + REFRESH_TOKEN_TTL_MS,
-        now,
-    )
-    .await?;
-    Ok(json!({
+    let mut answer = json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_TTL_MS / 1000,
         "scope": scopes.to_string(),
         "id_token": id_token,
-        "refresh_token": refresh,
-    }))
+    });
+    // Refresh tokens only for sign-ins allowed to last while the person
+    // is away (OpenID Connect Core 11: `offline_access`).
+    if family.scopes.has("offline_access") {
+        let refresh = crypto::new_token();
+        let expires = now + REFRESH_TOKEN_TTL_MS;
+        store::insert_refresh(tx, &crypto::hash_token(&refresh), &family.id, expires, now).await?;
+        answer["refresh_token"] = json!(refresh);
+    }
+    Ok(answer)
 }
 
-fn person(user: &UserRow) -> Person<'_> {
+fn person<'a>(config: &'a Config, user: &'a UserRow) -> Person<'a> {
     Person {
         id: &user.id,
         email: &user.email,
         email_verified: user.email_verified,
         name: &user.name,
-        role: &user.role,
+        role: effective_role(config, user),
     }
 }
 
@@ -561,7 +598,7 @@ pub async fn userinfo(
         Vec::new()
     };
     Ok(Value::Object(user_claims(
-        &person(&user),
+        &person(config, &user),
         &organizations,
         &scopes,
     )))
@@ -576,7 +613,7 @@ pub async fn revoke(
     token: &str,
     now: i64,
 ) -> OAuthResult<()> {
-    let family = match store::refresh(db.pool(), &crypto::hash_token(token)).await? {
+    let family = match store::refresh(db, &crypto::hash_token(token)).await? {
         Some(row) => Some(row.family.id).filter(|_| row.family.client_id == client.id),
         None => keys::verify(db, token, &config.link(""), "at+jwt", true, now)
             .await
@@ -589,8 +626,8 @@ pub async fn revoke(
     Ok(())
 }
 
-/// RFC 7662, for confidential apps: whether a token is live, and what it
-/// carries.
+/// RFC 7662, for confidential apps: whether a token of theirs is live, and
+/// what it carries. Another app's tokens are inactive to them.
 pub async fn introspect(
     db: &Db,
     config: &Config,
@@ -605,11 +642,14 @@ pub async fn introspect(
         ));
     }
     let inactive = json!({ "active": false });
-    if let Some(row) = store::refresh(db.pool(), &crypto::hash_token(token)).await? {
+    if let Some(row) = store::refresh(db, &crypto::hash_token(token)).await? {
         let f = &row.family;
         let user = get_user(db, &f.user_id).await?;
-        let live =
-            !row.used && !f.revoked && row.expires_at > now && user.is_some_and(|u| !u.disabled);
+        let live = f.client_id == client.id
+            && !row.used
+            && !f.revoked
+            && row.expires_at > now
+            && user.is_some_and(|u| !u.disabled);
         return Ok(if live {
             json!({
                 "active": true, "token_type": "refresh_token", "client_id": f.client_id,
@@ -621,8 +661,13 @@ pub async fn introspect(
         });
     }
     Ok(match live_access_token(db, config, token, now).await? {
-        Some((claims, user)) => {
-            let mut out = json!({ "active": true, "token_type": "Bearer", "username": user.email });
+        Some((claims, user)) if claims["client_id"] == client.id.as_str() => {
+            let mut out = json!({ "active": true, "token_type": "Bearer" });
+            let scopes =
+                Scopes::parse(claims["scope"].as_str().unwrap_or_default()).unwrap_or_default();
+            if scopes.has("email") {
+                out["username"] = json!(user.email);
+            }
             for k in [
                 "scope",
                 "client_id",
@@ -639,6 +684,86 @@ pub async fn introspect(
             }
             out
         }
-        None => inactive,
+        _ => inactive,
     })
+}
+
+/// An RP-initiated logout request (`end-session`), as sent.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
+pub struct EndSession {
+    pub id_token_hint: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl EndSession {
+    /// `path?` and the parameters given, with `extra`, encoded.
+    pub fn at(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("id_token_hint", &self.id_token_hint),
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+            ("client_id", &self.client_id),
+        ] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        q.extend_pairs(extra);
+        format!("{path}?{}", q.finish())
+    }
+}
+
+/// A logout request that proved its app: whose, which sign-in, and where
+/// to go afterwards.
+pub struct Logout {
+    pub app: String,
+    pub user_id: String,
+    pub sid: Option<String>,
+    /// The registered address to go back to.
+    pub back: Option<String>,
+}
+
+/// Checks a logout request: an ID token we signed (expired is fine) for an
+/// enabled app, the app it names, and an address it registered. The
+/// refusal is the reason the page explains.
+pub async fn logout(
+    db: &Db,
+    config: &Config,
+    q: &EndSession,
+    now: i64,
+) -> Result<Result<Logout, &'static str>, ApiError> {
+    let Some(hint) = q.id_token_hint.as_deref() else {
+        return Ok(Err("logout"));
+    };
+    let Some(claims) = keys::verify(db, hint, &config.link(""), "JWT", true, now).await else {
+        return Ok(Err("logout"));
+    };
+    let Some(client_id) = claims["aud"].as_str() else {
+        return Ok(Err("logout"));
+    };
+    if q.client_id.as_deref().is_some_and(|c| c != client_id) {
+        return Ok(Err("logout"));
+    }
+    let Some(client) = store::client(db.pool(), client_id)
+        .await?
+        .filter(|c| !c.disabled)
+    else {
+        return Ok(Err("logout"));
+    };
+    let back = match q.post_logout_redirect_uri.as_deref() {
+        None => None,
+        Some(uri) if client.post_logout_redirect_uris.iter().any(|u| u == uri) => {
+            Some(uri.to_owned())
+        }
+        Some(_) => return Ok(Err("logout-address")),
+    };
+    Ok(Ok(Logout {
+        app: client.name,
+        user_id: claims["sub"].as_str().unwrap_or_default().to_owned(),
+        sid: claims["sid"].as_str().map(str::to_owned),
+        back,
+    }))
 }

@@ -14,6 +14,8 @@ use crate::{
     apps::{
         authorization_for_page,
         authorize::{AuthorizeQuery, Consent, Outcome},
+        logout_for_page,
+        tokens::EndSession,
     },
     ui::{Card, BUTTON, LINK, SMALL_BUTTON},
 };
@@ -25,19 +27,16 @@ pub fn AuthorizePage() -> impl IntoView {
     let q = AuthorizeQuery::from_lookup(get);
     // A sign-out request from an app that did not prove itself.
     if let Some(reason) = get("gh_error") {
-        status(http::StatusCode::BAD_REQUEST);
-        let message = if reason == "logout-address" {
-            "The app asked to send you to an address after signing out that is not registered for it. You are still signed in."
-        } else {
-            "This sign-out link did not come with proof of which app sent it, so nothing was done. You are still signed in."
+        return logout_refused(&reason).into_any();
+    }
+    if get("gh_logout").is_some() {
+        let request = EndSession {
+            id_token_hint: get("id_token_hint"),
+            post_logout_redirect_uri: get("post_logout_redirect_uri"),
+            state: get("state"),
+            client_id: get("client_id"),
         };
-        return view! {
-            <Title text="Sign-out not done" />
-            <Card title="Sign-out not done" subtitle=message>
-                <a href="/dashboard" class=LINK>"Go to your dashboard"</a>
-            </Card>
-        }
-        .into_any();
+        return view! { <LogoutCard request /> }.into_any();
     }
     let fields = q.pairs();
     let outcome = Resource::new(move || q.clone(), authorization_for_page);
@@ -91,6 +90,88 @@ pub fn AuthorizePage() -> impl IntoView {
     .into_any()
 }
 
+/// Lets this page's form lead to `origin`: browsers hold a form's
+/// redirects to the page's `form-action` too, and the answer goes on to
+/// the app.
+fn allow_form_to(origin: &str) {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        let csp = crate::server::security::page_csp(&nonce.to_string()).replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&csp) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// An app asks to sign the person out: they confirm, with a form (a link
+/// alone must not sign anyone out).
+#[component]
+fn LogoutCard(request: EndSession) -> impl IntoView {
+    let prompt = Resource::new(move || request.clone(), logout_for_page);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let request = prompt.await;
+                match request {
+                    Ok(Some((app, origin))) => {
+                        if let Some(origin) = origin.as_deref() {
+                            allow_form_to(origin);
+                        }
+                        view! { <LogoutForm app /> }.into_any()
+                    }
+                    Ok(None) => logout_refused("logout").into_any(),
+                    Err(e) => view! { <Card title="Something went wrong" subtitle=e.message><a href="/dashboard" class=LINK>"Go to your dashboard"</a></Card> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn LogoutForm(app: String) -> impl IntoView {
+    let query = use_query_map().read_untracked().clone();
+    let fields: Vec<(&'static str, String)> = [
+        "id_token_hint",
+        "post_logout_redirect_uri",
+        "state",
+        "client_id",
+    ]
+    .into_iter()
+    .filter_map(|k| query.get(k).map(|v| (k, v)))
+    .collect();
+    view! {
+        <Title text=format!("Sign out of {app}") />
+        <Card title=format!("Sign out of {app}?") subtitle=format!("{app} asks to sign you out. This signs you out of Gatehouse on this device too.")>
+            <form method="post" action="/api/auth/oauth2/end-session" class="space-y-3">
+                {fields.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+                <button type="submit" class=BUTTON>"Sign out"</button>
+            </form>
+            <a href="/dashboard" class=format!("mt-3 block w-full text-center {SMALL_BUTTON}")>"Stay signed in"</a>
+        </Card>
+    }
+}
+
+/// A sign-out request that did not hold up: nothing was done.
+fn logout_refused(reason: &str) -> impl IntoView {
+    status(http::StatusCode::BAD_REQUEST);
+    let message = if reason == "logout-address" {
+        "The app asked to send you to an address after signing out that is not registered for it. You are still signed in."
+    } else {
+        "This sign-out link did not come with proof of which app sent it, so nothing was done. You are still signed in."
+    };
+    view! {
+        <Title text="Sign-out not done" />
+        <Card title="Sign-out not done" subtitle=message>
+            <a href="/dashboard" class=LINK>"Go to your dashboard"</a>
+        </Card>
+    }
+}
+
 fn status(code: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(code);
@@ -102,18 +183,7 @@ fn status(code: http::StatusCode) {
 /// names the app's origin (browsers apply it to a form's redirects).
 #[component]
 fn ConsentCard(consent: Consent, fields: Vec<(&'static str, String)>) -> impl IntoView {
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        let csp = crate::server::security::page_csp(&nonce.to_string()).replace(
-            "form-action 'self'",
-            &format!("form-action 'self' {}", consent.redirect_origin),
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&csp) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+    allow_form_to(&consent.redirect_origin);
     let Consent {
         app,
         name,

@@ -23,6 +23,20 @@ pub struct Origins {
     pub secure: bool,
 }
 
+/// The OpenID Connect endpoints apps call with their own credentials (a
+/// client secret, PKCE, a bearer token), never a cookie: an app's page on
+/// another origin (a single-page app) may call them, so the origin guard
+/// lets them through and CORS answers any origin (SPEC §9), and the
+/// documents every app reads.
+const OPEN_TO_APPS: [&str; 6] = [
+    "/api/auth/oauth2/token",
+    "/api/auth/oauth2/revoke",
+    "/api/auth/oauth2/introspect",
+    "/api/auth/oauth2/userinfo",
+    "/api/auth/jwks",
+    "/.well-known/openid-configuration",
+];
+
 /// Refuses state-changing requests that a browser sent from another site.
 /// Browsers always send `Origin` on cross-site POSTs; clients that are not
 /// browsers (curl, server-side SDKs) send none and are let through, since
@@ -32,7 +46,8 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    let open_to_apps = OPEN_TO_APPS.contains(&req.uri().path());
+    if !open_to_apps && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let origin = req
             .headers()
             .get(header::ORIGIN)
@@ -107,8 +122,9 @@ pub async fn guard(
 
 /// SPEC §8: browsers on `trusted_origins` (an app using Better Auth's
 /// client from its own origin) may call the API with credentials; no other
-/// origin gets CORS headers, so its scripts cannot read any answer. The
-/// instance's own pages are same-origin and need none.
+/// origin gets CORS headers, so its scripts cannot read any answer, except
+/// from the endpoints open to apps, which read no cookie. The instance's
+/// own pages are same-origin and need none.
 pub fn cors(trusted_origins: &[String]) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, CorsLayer};
     let origins: Vec<HeaderValue> = trusted_origins
@@ -116,7 +132,9 @@ pub fn cors(trusted_origins: &[String]) -> tower_http::cors::CorsLayer {
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            origins.contains(origin) || OPEN_TO_APPS.contains(&parts.uri.path())
+        }))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])

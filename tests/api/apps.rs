@@ -302,7 +302,13 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
         &app,
         &client,
         &member,
-        &["email", "profile", "roles", "organizations"],
+        &[
+            "email",
+            "profile",
+            "roles",
+            "organizations",
+            "offline_access",
+        ],
     )
     .await;
     assert_eq!(claims["sub"], member_id.as_str());
@@ -342,7 +348,10 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
     let body: Value =
         serde_json::from_slice(&base64_url(access.split('.').nth(1).unwrap())).unwrap();
     assert_eq!(body["client_id"], id.as_str());
-    assert_eq!(body["scope"], "openid email profile roles organizations");
+    assert_eq!(
+        body["scope"],
+        "openid email profile roles organizations offline_access"
+    );
 
     // Refresh tokens rotate; the used one, replayed, ends the sign-in.
     let first = tokens.refresh_token().unwrap().clone();
@@ -366,6 +375,7 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
             CsrfToken::new_random,
             Nonce::new_random,
         )
+        .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();
     let landed = browse(&app, &member, url.as_str()).await;
@@ -420,26 +430,55 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
         1
     );
 
-    // RP-initiated logout: back to the app's address with its state, and
-    // the Gatehouse session ends too.
-    let (tokens, _) = sign_in(&app, &client, &member, &["email"]).await;
+    // RP-initiated logout: the app's link leads to a page that asks; the
+    // answer ends the app's sign-in and the Gatehouse session, then goes
+    // back to the app's address with its state.
+    let (tokens, _) = sign_in(&app, &client, &member, &["email", "offline_access"]).await;
     let hint = tokens.id_token().unwrap().to_string();
     let url = format!(
         "{}/api/auth/oauth2/end-session?id_token_hint={hint}&post_logout_redirect_uri={}&state=bye",
         app.base_url,
         urlencode(LOGGED_OUT)
     );
-    let res = http()
-        .get(&url)
-        .header("cookie", &member)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 303);
+    let to = location(&app, Some(&member), &url).await;
+    assert!(
+        to.starts_with("/authorize?") && to.contains("gh_logout=1"),
+        "{to}"
+    );
+    let page = app.get(&to, Some(&member)).await;
+    assert!(page.text.contains("Sign out of Grafana?"), "{}", page.text);
+    assert!(
+        !app.session(&member).await.is_no_session(),
+        "a link alone signs no one out"
+    );
+    let form = format!(
+        "id_token_hint={hint}&post_logout_redirect_uri={}&state=bye",
+        urlencode(LOGGED_OUT)
+    );
+    let res = app
+        .raw(
+            reqwest::Method::POST,
+            "/api/auth/oauth2/end-session",
+            &form,
+            &[
+                ("cookie", &member),
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", &app.base_url),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text);
     assert_eq!(
-        res.headers()["location"],
+        res.headers["location"],
         format!("{LOGGED_OUT}?state=bye").as_str()
     );
+    // A forged hint: nothing happens.
+    let forged = format!(
+        "{}/api/auth/oauth2/end-session?id_token_hint=x.y.z",
+        app.base_url
+    );
+    let to = location(&app, None, &forged).await;
+    assert!(to.contains("gh_error=logout"), "{to}");
     assert!(app.session(&member).await.is_no_session());
     assert_eq!(
         refresh(&client, tokens.refresh_token().unwrap())
@@ -494,9 +533,20 @@ async fn public_apps_use_pkce_and_errors_go_where_they_should(backend: Backend) 
     )
     .await;
     assert!(secret.is_none(), "a public app has no secret");
+    let res = app
+        .get(
+            &format!("/api/auth/admin/oauth2/get-client?client_id={id}"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.body["scope"], "openid email profile", "the default");
     let client = discover(&app, &id, None, PUBLIC_CALLBACK).await;
     let (tokens, claims) = sign_in(&app, &client, &ada, &["email"]).await;
     assert_eq!(claims["email"], "ada@example.com");
+    assert!(
+        tokens.refresh_token().is_none(),
+        "no offline_access, no refresh token"
+    );
     let id_token = tokens.id_token().unwrap().to_string();
     let raw: Value =
         serde_json::from_slice(&base64_url(id_token.split('.').nth(1).unwrap())).unwrap();
@@ -538,7 +588,8 @@ async fn public_apps_use_pkce_and_errors_go_where_they_should(backend: Backend) 
     );
     let to = location(&app, None, &authorize(&format!("{pkce}&prompt=none"))).await;
     assert!(to.contains("error=login_required"), "{to}");
-    // prompt=login: signed in or not, the sign-in page first.
+    // prompt=login: signed in or not, the sign-in page first; it comes
+    // back with a marker that only a sign-in after it satisfies.
     let to = location(
         &app,
         Some(&ada),
@@ -546,9 +597,32 @@ async fn public_apps_use_pkce_and_errors_go_where_they_should(backend: Backend) 
     )
     .await;
     assert!(to.starts_with("/sign-in?"), "{to}");
+    let back = url::Url::parse(&format!("{}{to}", app.base_url)).unwrap();
+    let back = param(&back, "redirectTo").unwrap();
     assert!(
-        !to.contains("prompt%3Dlogin"),
-        "coming back must not ask again: {to}"
+        back.contains("prompt=login") && back.contains("gh_fresh="),
+        "{back}"
+    );
+    let again = location(&app, Some(&ada), &format!("{}{back}", app.base_url)).await;
+    assert!(
+        again.starts_with("/sign-in?"),
+        "the old session is not fresh: {again}"
+    );
+    let forged = back.replace("gh_fresh=", "gh_fresh=0.x&was=");
+    let again = location(&app, Some(&ada), &format!("{}{forged}", app.base_url)).await;
+    assert!(
+        again.starts_with("/sign-in?"),
+        "a marker written by hand: {again}"
+    );
+    let fresh = app
+        .sign_in("ada@example.com", "correct horse battery")
+        .await
+        .session_cookie()
+        .unwrap();
+    let done = location(&app, Some(&fresh), &format!("{}{back}", app.base_url)).await;
+    assert!(
+        done.starts_with(PUBLIC_CALLBACK) && done.contains("code="),
+        "{done}"
     );
 
     // An unknown app, or an address it did not register: never a redirect
@@ -601,6 +675,24 @@ async fn public_apps_use_pkce_and_errors_go_where_they_should(backend: Backend) 
         (status, body["error"].as_str()),
         (400, Some("unsupported_grant_type"))
     );
+    // Browser apps on another origin may call the token endpoint (CORS,
+    // no origin refusal): it reads no cookie.
+    let res = http()
+        .post(format!("{}/api/auth/oauth2/token", app.base_url))
+        .header("origin", "https://notes.example.com")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("client_id", id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://notes.example.com"
+    );
     // Introspection is for confidential apps.
     let (status, body) = form_post(
         &app,
@@ -628,6 +720,7 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
         json!({
             "client_name": "Internal wiki",
             "redirect_uris": [CALLBACK],
+            "scope": "openid offline_access",
             "skip_consent": true,
             "allowed_organizations": ["acme"],
         }),
@@ -711,7 +804,7 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
 
     // A member signs in; removed from the organization, their refresh
     // token fails at once.
-    let (tokens, _) = sign_in(&app, &client, &member, &[]).await;
+    let (tokens, _) = sign_in(&app, &client, &member, &["offline_access"]).await;
     let access = tokens.access_token().secret().clone();
     let (status, live) = form_post(
         &app,
@@ -722,6 +815,31 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
     .await;
     assert_eq!((status, &live["active"]), (200, &json!(true)), "{live}");
     assert_eq!(live["client_id"], id.as_str());
+    assert!(live.get("username").is_none(), "no email scope, no email");
+    let (_, theirs) = form_post(
+        &app,
+        "/api/auth/oauth2/introspect",
+        &[("token", &access)],
+        Some((&sre, sre_secret.as_deref().unwrap())),
+    )
+    .await;
+    assert_eq!(theirs, json!({ "active": false }), "another app's token");
+    let (status, body) = form_post(
+        &app,
+        "/api/auth/oauth2/introspect",
+        &[
+            ("token", &access),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "registered for HTTP Basic"
+    );
     let res = orgs::post(
         &app,
         &owner,
@@ -750,7 +868,7 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
     );
 
     // Another member disconnects the app from their account.
-    let (tokens, _) = sign_in(&app, &client, &admin_member, &[]).await;
+    let (tokens, _) = sign_in(&app, &client, &admin_member, &["offline_access"]).await;
     let res = app
         .post_with_cookie(
             "/api/auth/oauth2/revoke-connected-app",
@@ -767,7 +885,7 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
     );
 
     // The owner's account is disabled by an admin.
-    let (tokens, _) = sign_in(&app, &client, &owner, &[]).await;
+    let (tokens, _) = sign_in(&app, &client, &owner, &["offline_access"]).await;
     let owner_id = user_id(&app, "owner@example.com").await;
     let res = app
         .post_with_cookie(
@@ -793,7 +911,7 @@ async fn policies_and_revocation_end_access_at_once(backend: Backend) {
         json!("member"),
     )
     .await;
-    let (tokens, _) = sign_in(&app, &client, &insider, &[]).await;
+    let (tokens, _) = sign_in(&app, &client, &insider, &["offline_access"]).await;
     let rt = tokens.refresh_token().unwrap().secret().clone();
     let (status, _) = form_post(
         &app,
@@ -900,6 +1018,7 @@ async fn admins_register_change_and_remove_apps(backend: Backend) {
         "redirect_uris": [CALLBACK, CALLBACK],
         "allowed_roles": ["admin"],
         "token_endpoint_auth_method": "client_secret_post",
+        "scope": "openid email profile offline_access",
     }))
     .await;
     assert_eq!(res.status, 200, "{}", res.text);
@@ -911,7 +1030,7 @@ async fn admins_register_change_and_remove_apps(backend: Backend) {
         json!([CALLBACK]),
         "duplicates dropped"
     );
-    assert_eq!(res.body["scope"], "openid email profile");
+    assert_eq!(res.body["scope"], "openid email profile offline_access");
     assert_eq!(
         res.body["grant_types"],
         json!(["authorization_code", "refresh_token"])
@@ -999,7 +1118,7 @@ async fn admins_register_change_and_remove_apps(backend: Backend) {
     let client = discover(&app, &id, Some(&new_secret), CALLBACK)
         .await
         .set_auth_type(openidconnect::AuthType::RequestBody);
-    let (tokens, _) = sign_in(&app, &client, &admin, &[]).await;
+    let (tokens, _) = sign_in(&app, &client, &admin, &["offline_access"]).await;
 
     // Disabled: no sign-ins, and those running end.
     let res = app
@@ -1266,7 +1385,43 @@ async fn the_admin_page_and_the_dashboard_work_without_javascript(backend: Backe
     );
 }
 
+/// A role that must use two-factor grants nothing until the account does,
+/// in apps as in Gatehouse: apps hear the lowest role, and an app for that
+/// role does not admit the account.
+async fn a_role_held_back_by_two_factor_opens_no_app(backend: Backend) {
+    let Some(app) =
+        TestApp::invite_only(backend, &[("two_factor_required_for", r#"["owner"]"#)]).await
+    else {
+        return;
+    };
+    let admin = app.account("root@example.com", "admin").await;
+    let owner = app.account("boss@example.com", "owner").await;
+    let (open, secret) = register(
+        &app,
+        &admin,
+        json!({ "client_name": "Open", "redirect_uris": [CALLBACK], "skip_consent": true, "scope": "openid roles" }),
+    )
+    .await;
+    let client = discover(&app, &open, secret.as_deref(), CALLBACK).await;
+    let (_, claims) = sign_in(&app, &client, &owner, &["roles"]).await;
+    assert_eq!(claims["role"], "user", "held back: the lowest role");
+    let (owners, _) = register(
+        &app,
+        &admin,
+        json!({ "client_name": "Owners", "redirect_uris": [CALLBACK], "allowed_roles": ["owner"] }),
+    )
+    .await;
+    let url = format!(
+        "{}/api/auth/oauth2/authorize?response_type=code&client_id={owners}&redirect_uri={}&scope=openid&prompt=none",
+        app.base_url,
+        urlencode(CALLBACK)
+    );
+    let to = location(&app, Some(&owner), &url).await;
+    assert!(to.contains("error=access_denied"), "{to}");
+}
+
 on_both_databases!(
+    a_role_held_back_by_two_factor_opens_no_app,
     an_app_signs_a_member_in_with_roles_organizations_and_teams,
     public_apps_use_pkce_and_errors_go_where_they_should,
     policies_and_revocation_end_access_at_once,
