@@ -883,7 +883,8 @@ test("apps through the client's $fetch: registered, signed in to with the code f
   const claims = JSON.parse(Buffer.from(id_token.split(".")[1], "base64url"));
   assert.equal(claims.nonce, "n-1");
   assert.equal(claims.email, `olga-${stamp}@example.com`);
-  assert.deepEqual(claims.groups, [org.slug, `${org.slug}:owner`]);
+  // An organization begins with a team of its name (Better Auth's default team).
+  assert.deepEqual(claims.groups, [org.slug, `${org.slug}:owner`, `${org.slug}/apps-co`]);
   const info = await (await fetch(`${baseURL}/api/auth/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json();
   assert.equal(info.sub, claims.sub);
 

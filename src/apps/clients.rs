@@ -306,10 +306,13 @@ pub async fn update(
     body: UpdateClientBody,
     ip: &str,
 ) -> ApiResult<ClientView> {
-    let mut tx = db.begin().await?;
-    let before = load(&mut tx, body.client_id.as_deref()).await?;
+    // Checked before the write: `apply` reads organizations and teams
+    // through the pool, which must not wait inside a write transaction.
+    let id = required(&body.client_id, "client_id")?;
+    let before = store::client(db.pool(), id).await?.ok_or_else(not_found)?;
     let mut c = before.clone();
     apply(db, config, &mut c, &body.metadata, true).await?;
+    let mut tx = db.begin().await?;
     if let Some(disabled) = body.disabled {
         c.disabled = disabled;
     }

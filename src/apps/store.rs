@@ -299,18 +299,30 @@ pub struct CodeRow {
     pub used: bool,
 }
 
+const CODE: &str = "select client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, expires_at, family_id, used_at
+     from oauth_codes where code_hash = $1";
+
+pub async fn code(db: &Db, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
+    let row = sqlx::query(CODE)
+        .bind(code_hash)
+        .fetch_optional(db.pool())
+        .await?;
+    code_row(row)
+}
+
 /// A code, locked for its exchange (on PostgreSQL; on SQLite the write
 /// transaction holds the whole database already).
-pub async fn code(tx: &mut Tx, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
+pub async fn code_for_use(tx: &mut Tx, code_hash: &str) -> sqlx::Result<Option<CodeRow>> {
     let lock = crate::server::db::row_lock(tx, "for update");
-    sqlx::query(&format!(
-        "select client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, expires_at, family_id, used_at
-         from oauth_codes where code_hash = $1 {lock}"
-    ))
-    .bind(code_hash)
-    .fetch_optional(&mut **tx)
-    .await?
-    .map(|r| {
+    let row = sqlx::query(&format!("{CODE} {lock}"))
+        .bind(code_hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+    code_row(row)
+}
+
+fn code_row(row: Option<AnyRow>) -> sqlx::Result<Option<CodeRow>> {
+    row.map(|r| {
         Ok(CodeRow {
             client_id: r.try_get("client_id")?,
             user_id: r.try_get("user_id")?,
@@ -327,24 +339,15 @@ pub async fn code(tx: &mut Tx, code_hash: &str) -> sqlx::Result<Option<CodeRow>>
     .transpose()
 }
 
-/// Marks a code exchanged for `family_id`; false when another exchange
-/// got there first.
-pub async fn use_code(
-    tx: &mut Tx,
-    code_hash: &str,
-    family_id: &str,
-    now: i64,
-) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "update oauth_codes set used_at = $1, family_id = $2 where code_hash = $3 and used_at is null",
-    )
-    .bind(now)
-    .bind(family_id)
-    .bind(code_hash)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1)
+/// Marks a code exchanged for `family_id` (its row is locked).
+pub async fn use_code(tx: &mut Tx, code_hash: &str, family_id: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("update oauth_codes set used_at = $1, family_id = $2 where code_hash = $3")
+        .bind(now)
+        .bind(family_id)
+        .bind(code_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A sign-in into an app, and the tokens that carry it on.
@@ -474,17 +477,14 @@ fn refresh_row(row: Option<AnyRow>) -> sqlx::Result<Option<RefreshRow>> {
     .transpose()
 }
 
-/// Marks a refresh token used; false when it already was.
-pub async fn use_refresh(tx: &mut Tx, token_hash: &str, now: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
-        "update oauth_refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null",
-    )
-    .bind(now)
-    .bind(token_hash)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1)
+/// Marks a refresh token used (its row is locked).
+pub async fn use_refresh(tx: &mut Tx, token_hash: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("update oauth_refresh_tokens set used_at = $1 where token_hash = $2")
+        .bind(now)
+        .bind(token_hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Spent codes and tokens no one can use any more.

@@ -306,6 +306,12 @@ async fn replayed(
     )))
 }
 
+// Both grants check, read and sign before they write: the write
+// transaction holds SQLite's one writer, and a read through the pool
+// inside it would wait for connections that writers queued behind it
+// hold. In the transaction the code or token is read again, locked, so of
+// two racing uses one wins and the other ends what the first began.
+
 async fn exchange_code(
     db: &Db,
     config: &Config,
@@ -319,16 +325,14 @@ async fn exchange_code(
         .ok_or_else(|| OAuthError::new("invalid_request", "code is required."))?;
     let hash = crypto::hash_token(code);
     let key = keys::signing(db, &config.secret_key).await?;
-    let mut tx = db.begin().await?;
-    // Locked (PostgreSQL): a racing second exchange waits, then finds the
-    // code used and ends what the first began.
-    let Some(row) = store::code(&mut tx, &hash).await? else {
+    let Some(row) = store::code(db, &hash).await? else {
         return Err(grant_error("The code is not valid."));
     };
     if row.client_id != client.id {
         return Err(grant_error("The code was given to another app."));
     }
     if row.used {
+        let tx = db.begin().await?;
         return Err(replayed(tx, row.family_id.as_deref(), client, "code", now).await?);
     }
     if row.expires_at <= now {
@@ -367,14 +371,7 @@ async fn exchange_code(
         auth_time: row.auth_time,
         revoked: false,
     };
-    store::insert_family(&mut tx, &family, now).await?;
-    if !store::use_code(&mut tx, &hash, &family.id, now).await? {
-        return Err(grant_error(
-            "The code was used at the same moment by another request.",
-        ));
-    }
-    let answer = issue(
-        &mut tx,
+    let issued = issue(
         db,
         &key,
         config,
@@ -386,8 +383,20 @@ async fn exchange_code(
         now,
     )
     .await?;
+
+    let mut tx = db.begin().await?;
+    match store::code_for_use(&mut tx, &hash).await? {
+        Some(now_row) if !now_row.used => {}
+        Some(now_row) => {
+            return Err(replayed(tx, now_row.family_id.as_deref(), client, "code", now).await?)
+        }
+        None => return Err(grant_error("The code is not valid.")),
+    }
+    store::insert_family(&mut tx, &family, now).await?;
+    store::use_code(&mut tx, &hash, &family.id, now).await?;
+    issued.store(&mut tx, &family.id, now).await?;
     tx.commit().await?;
-    Ok(answer)
+    Ok(issued.answer)
 }
 
 async fn refresh(
@@ -403,8 +412,7 @@ async fn refresh(
         .ok_or_else(|| OAuthError::new("invalid_request", "refresh_token is required."))?;
     let hash = crypto::hash_token(token);
     let key = keys::signing(db, &config.secret_key).await?;
-    let mut tx = db.begin().await?;
-    let Some(row) = store::refresh_for_use(&mut tx, &hash).await? else {
+    let Some(row) = store::refresh(db, &hash).await? else {
         return Err(grant_error("The refresh token is not valid."));
     };
     let family = row.family;
@@ -417,6 +425,7 @@ async fn refresh(
         ));
     }
     if row.used {
+        let tx = db.begin().await?;
         return Err(replayed(tx, Some(&family.id), client, "refresh token", now).await?);
     }
     if row.expires_at <= now {
@@ -443,20 +452,28 @@ async fn refresh(
         Ok(user) => user,
         Err(e) => {
             // No longer admitted: the sign-in ends here, not just this call.
-            store::revoke_family(&mut *tx, &family.id, now).await?;
-            tx.commit().await?;
+            store::revoke_family(db.pool(), &family.id, now).await?;
             return Err(e);
         }
     };
-    if !store::use_refresh(&mut tx, &hash, now).await? {
-        return Err(replayed(tx, Some(&family.id), client, "refresh token", now).await?);
+    let issued = issue(db, &key, config, client, &family, &user, &scopes, None, now).await?;
+
+    let mut tx = db.begin().await?;
+    match store::refresh_for_use(&mut tx, &hash).await? {
+        Some(now_row) if now_row.used => {
+            return Err(replayed(tx, Some(&family.id), client, "refresh token", now).await?)
+        }
+        Some(now_row) if !now_row.family.revoked => {}
+        _ => {
+            return Err(grant_error(
+                "This sign-in has ended: sign in to the app again.",
+            ))
+        }
     }
-    let answer = issue(
-        &mut tx, db, &key, config, client, &family, &user, &scopes, None, now,
-    )
-    .await?;
+    store::use_refresh(&mut tx, &hash, now).await?;
+    issued.store(&mut tx, &family.id, now).await?;
     tx.commit().await?;
-    Ok(answer)
+    Ok(issued.answer)
 }
 
 /// The account behind a code or refresh token, if it may still use the app.
@@ -478,10 +495,27 @@ async fn live_user(
     Ok(user)
 }
 
-/// Signs the tokens of one exchange and stores its new refresh token.
+/// The tokens of one exchange, signed: the answer, and the hash of its
+/// refresh token, to store in the exchange's transaction.
+struct Issued {
+    answer: Value,
+    refresh_hash: Option<String>,
+}
+
+impl Issued {
+    async fn store(&self, tx: &mut Tx, family_id: &str, now: i64) -> sqlx::Result<()> {
+        match &self.refresh_hash {
+            Some(hash) => {
+                store::insert_refresh(tx, hash, family_id, now + REFRESH_TOKEN_TTL_MS, now).await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Signs the tokens of one exchange.
 #[allow(clippy::too_many_arguments)]
 async fn issue(
-    tx: &mut Tx,
     db: &Db,
     key: &keys::SigningKey,
     config: &Config,
@@ -491,7 +525,7 @@ async fn issue(
     scopes: &Scopes,
     nonce: Option<&str>,
     now: i64,
-) -> OAuthResult<Value> {
+) -> OAuthResult<Issued> {
     let issuer = config.link("");
     let (iat, exp) = (now / 1000, (now + ACCESS_TOKEN_TTL_MS) / 1000);
     let access = key.sign(
@@ -533,13 +567,16 @@ async fn issue(
     });
     // Refresh tokens only for sign-ins allowed to last while the person
     // is away (OpenID Connect Core 11: `offline_access`).
+    let mut refresh_hash = None;
     if family.scopes.has("offline_access") {
         let refresh = crypto::new_token();
-        let expires = now + REFRESH_TOKEN_TTL_MS;
-        store::insert_refresh(tx, &crypto::hash_token(&refresh), &family.id, expires, now).await?;
+        refresh_hash = Some(crypto::hash_token(&refresh));
         answer["refresh_token"] = json!(refresh);
     }
-    Ok(answer)
+    Ok(Issued {
+        answer,
+        refresh_hash,
+    })
 }
 
 fn person<'a>(config: &'a Config, user: &'a UserRow) -> Person<'a> {

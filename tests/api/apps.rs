@@ -451,22 +451,17 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
         !app.session(&member).await.is_no_session(),
         "a link alone signs no one out"
     );
-    let form = format!(
-        "id_token_hint={hint}&post_logout_redirect_uri={}&state=bye",
-        urlencode(LOGGED_OUT)
-    );
-    let res = app
-        .raw(
-            reqwest::Method::POST,
-            "/api/auth/oauth2/end-session",
-            &form,
-            &[
-                ("cookie", &member),
-                ("content-type", "application/x-www-form-urlencoded"),
-                ("origin", &app.base_url),
-            ],
-        )
-        .await;
+    let res = page_post(
+        &app,
+        &member,
+        "/api/auth/oauth2/end-session",
+        &[
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", LOGGED_OUT),
+            ("state", "bye"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 303, "{}", res.text);
     assert_eq!(
         res.headers["location"],
@@ -1246,24 +1241,33 @@ async fn rotated_keys_overlap(backend: Backend) {
     assert!(app.config.secret_key.open(&sealed).is_some());
 }
 
-/// A plain form post of the page at `/admin/apps`, as a browser without
-/// JavaScript sends it; the flash cookie it sets.
-async fn admin_form(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> String {
+/// A plain form post from one of Gatehouse's pages, as a browser without
+/// JavaScript sends it.
+async fn page_post(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> crate::support::Response {
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish();
-    let res = app
-        .raw(
-            reqwest::Method::POST,
-            "/admin/apps",
-            &body,
-            &[
-                ("cookie", cookie),
-                ("content-type", "application/x-www-form-urlencoded"),
-                ("origin", &app.base_url),
-            ],
-        )
-        .await;
+    app.raw(
+        reqwest::Method::POST,
+        path,
+        &body,
+        &[
+            ("cookie", cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", &app.base_url),
+        ],
+    )
+    .await
+}
+
+/// A form of `/admin/apps`; the flash cookie it sets.
+async fn admin_form(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> String {
+    let res = page_post(app, cookie, "/admin/apps", fields).await;
     assert_eq!(res.status, 303, "{}", res.text);
     let flash = res.headers["set-cookie"].to_str().unwrap();
     flash.split(';').next().unwrap().to_owned()
@@ -1359,19 +1363,17 @@ async fn the_admin_page_and_the_dashboard_work_without_javascript(backend: Backe
         "{}",
         page.text
     );
-    let body = format!("_back=%2Fdashboard&_next=%2Fdashboard&clientId={id}");
-    let res = app
-        .raw(
-            reqwest::Method::POST,
-            "/api/auth/oauth2/revoke-connected-app",
-            &body,
-            &[
-                ("cookie", &admin),
-                ("content-type", "application/x-www-form-urlencoded"),
-                ("origin", &app.base_url),
-            ],
-        )
-        .await;
+    let res = page_post(
+        &app,
+        &admin,
+        "/api/auth/oauth2/revoke-connected-app",
+        &[
+            ("_back", "/dashboard"),
+            ("_next", "/dashboard"),
+            ("clientId", &id),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 303, "{}", res.text);
     let page = app.get("/dashboard", Some(&admin)).await;
     assert!(!page.text.contains("Connected apps"));
