@@ -415,6 +415,38 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
     .await;
     assert_eq!(events, 2);
 
+    // Many exchanges at once (more than the database pool holds): each
+    // gets its tokens, none waits on another.
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        let (url, _, _) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("offline_access".into()))
+            .url();
+        codes.push(param(&browse(&app, &member, url.as_str()).await, "code").unwrap());
+    }
+    let forms: Vec<[(&str, &str); 3]> = codes
+        .iter()
+        .map(|code| {
+            [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", CALLBACK),
+            ]
+        })
+        .collect();
+    let exchanges = forms
+        .iter()
+        .map(|form| form_post(&app, "/api/auth/oauth2/token", form, Some((&id, &secret))));
+    for (status, body) in futures::future::join_all(exchanges).await {
+        assert_eq!(status, 200, "{body}");
+        assert!(body["refresh_token"].is_string());
+    }
+
     // The member allowed it once: the next sign-in asks nothing more, and
     // their connected apps list it.
     let res = app
