@@ -888,6 +888,23 @@ test("apps through the client's $fetch: registered, signed in to with the code f
   const info = await (await fetch(`${baseURL}/api/auth/oauth2/userinfo`, { headers: { authorization: `Bearer ${access_token}` } })).json();
   assert.equal(info.sub, claims.sub);
 
+  // The command line registers apps and rotates the signing key, as an
+  // operator does on the server.
+  const printed = gatehouse(
+    "app", "add", "--name", "Wiki", "--redirect-uri", "https://wiki.example.com/cb",
+    "--allow-org", org.slug, "--allow-team", `${org.slug}/apps-co`, "--scope", "openid email",
+  );
+  const cliId = printed.match(/^client_id=(\S+)$/m)[1];
+  assert.match(printed, /^client_secret=\S{40,}$/m);
+  const cliApp = ok(await owner.client.$fetch("/admin/oauth2/get-client", { query: { client_id: cliId } }), "get-client");
+  assert.equal(cliApp.client_name, "Wiki");
+  assert.deepEqual(cliApp.allowed_organizations, [org.id]);
+  assert.equal(cliApp.allowed_teams.length, 1);
+  const before = (await (await fetch(`${baseURL}/api/auth/jwks`)).json()).keys.map((k) => k.kid);
+  const kid = gatehouse("keys", "rotate").trim();
+  const after = (await (await fetch(`${baseURL}/api/auth/jwks`)).json()).keys.map((k) => k.kid);
+  assert.deepEqual(after, [kid, ...before], "the new key first, the old one still published");
+
   const removed = ok(
     await owner.client.$fetch("/admin/oauth2/delete-client", { method: "POST", body: { client_id: app.client_id } }),
     "delete-client",

@@ -17,6 +17,8 @@ class App {
   clientSecret = "";
   private config?: oidc.Configuration;
   private pending = new Map<string, { verifier: string; nonce: string }>();
+  /** The ID token of the last sign-in, for signing out. */
+  private idToken = "";
 
   constructor(private issuer: string) {
     this.server = createServer((req, res) => {
@@ -59,6 +61,17 @@ class App {
       });
       return [302, { location: to.href }, ""];
     }
+    if (url.pathname === "/logout") {
+      const to = oidc.buildEndSessionUrl(this.config, {
+        id_token_hint: this.idToken,
+        post_logout_redirect_uri: `${this.url}/signed-out`,
+        state: "bye",
+      });
+      return [302, { location: to.href }, ""];
+    }
+    if (url.pathname === "/signed-out") {
+      return [200, { "content-type": "text/html" }, `<h1>Signed out of the team wiki (${url.searchParams.get("state")})</h1>`];
+    }
     if (url.pathname === "/callback") {
       const state = url.searchParams.get("state") ?? "";
       const p = this.pending.get(state);
@@ -73,6 +86,7 @@ class App {
         idTokenExpected: true,
       });
       const claims = tokens.claims()!;
+      this.idToken = tokens.id_token!;
       const info = await oidc.fetchUserInfo(this.config, tokens.access_token, claims.sub);
       const refreshed = await oidc.refreshTokenGrant(this.config, tokens.refresh_token!);
       const escape = (s: string) => s.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -103,6 +117,7 @@ test("an admin registers an app, and a person signs in to it with Gatehouse", as
     const form = admin.getByRole("region", { name: "Register an app" });
     await form.getByRole("textbox", { name: "Name", exact: true }).fill("Team wiki");
     await form.getByRole("textbox", { name: "Redirect URIs" }).fill(app.redirectUri);
+    await form.getByRole("textbox", { name: /After sign-out/ }).fill(`${app.url}/signed-out`);
     await form.getByRole("checkbox", { name: /^roles/ }).check();
     await form.getByRole("checkbox", { name: /^organizations/ }).check();
     await form.getByRole("checkbox", { name: /^offline_access/ }).check();
@@ -145,6 +160,19 @@ test("an admin registers an app, and a person signs in to it with Gatehouse", as
     // Allowed once: the next sign-in goes straight through.
     await page.goto(app.url);
     await expect(page.getByRole("heading", { name: /Welcome to the team wiki/ })).toBeVisible();
+
+    // The app signs the person out: Gatehouse asks, then sends them back.
+    await page.goto(`${app.url}/logout`);
+    await expect(page.getByRole("heading", { name: "Sign out of Team wiki?" })).toBeVisible();
+    await shot(page, "apps-sign-out");
+    await page.getByRole("main").getByRole("button", { name: "Sign out" }).click();
+    await expect(page.getByRole("heading", { name: "Signed out of the team wiki (bye)" })).toBeVisible();
+    await page.goto("/dashboard");
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/dashboard/);
 
     // The dashboard lists it, and disconnecting it asks again next time.
     await page.goto("/dashboard");

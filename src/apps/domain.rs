@@ -55,7 +55,7 @@ pub fn scope_noun(scope: &str) -> &'static str {
         "profile" => "name",
         "roles" => "role",
         "organizations" => "organizations and teams",
-        "offline_access" => "access while you are away",
+        // Not something it sees: the consent page says it in full.
         _ => "",
     }
 }
