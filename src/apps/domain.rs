@@ -55,7 +55,8 @@ pub fn scope_noun(scope: &str) -> &'static str {
         "profile" => "name",
         "roles" => "role",
         "organizations" => "organizations and teams",
-        // Not something it sees: the consent page says it in full.
+        // `offline_access` is not something it sees; the consent page
+        // says what it allows.
         _ => "",
     }
 }
