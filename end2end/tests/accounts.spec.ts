@@ -36,15 +36,50 @@ test("sign up, sign out and sign in again through the pages", async ({ page }) =
   await expect(page.getByRole("heading", { name: "Hello, Grace Hopper" })).toBeVisible();
 });
 
-test("the sign-up form points at the field that is wrong", async ({ page }) => {
+test("the sign-up form points at the field that is wrong before it is sent, then says it is on its way", async ({ page }) => {
+  const posts: string[] = [];
+  page.on("request", (r) => r.method() === "POST" && posts.push(r.url()));
   await page.goto("/sign-up");
+  const submit = page.getByRole("button", { name: "Create account" });
+  await expect(submit).toHaveAttribute("data-hydrated", "true");
   await page.getByLabel("Name").fill("Short Password");
-  await page.getByLabel("Email").fill(unique());
+  await page.getByLabel("Email").fill("not an address");
   await page.getByLabel("Password").fill("short");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await submit.click();
+  // The island's checks, the server's words, under each field: nothing sent.
+  await expect(page.locator("#field-email-error")).toHaveText("`not an address` is not a valid email address.");
   await expect(page.locator("#field-password-error")).toHaveText(/at least 8 characters/);
   await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
-  await expect(page).toHaveURL(/\/sign-up$/);
+  await expect(page.getByLabel("Email")).toBeFocused();
+  await expect(page.locator("#field-name-error")).toHaveText("");
+  expect(posts, "a form with wrong fields is not sent").toEqual([]);
+
+  // Right, it goes: its button says so and takes no second click. Seen
+  // from a listener after the island's (the test keeps the post at home).
+  await page.getByLabel("Email").fill(unique());
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  const send = () =>
+    page.evaluate(
+      () =>
+        new Promise<{ text: string; disabled: boolean; stopped: boolean }>((resolve) => {
+          window.addEventListener(
+            "submit",
+            (e) => {
+              const stopped = e.defaultPrevented;
+              e.preventDefault();
+              const button = document.querySelector<HTMLButtonElement>("form button[type=submit]")!;
+              resolve({ text: button.textContent!.trim(), disabled: button.disabled, stopped });
+            },
+            { once: true },
+          );
+          document.querySelector<HTMLFormElement>("form[action='/api/auth/sign-up/email']")!.requestSubmit();
+        }),
+    );
+  expect(await send()).toEqual({ text: "Creating your account…", disabled: true, stopped: false });
+  await expect(page.locator("#field-email-error")).toHaveText("");
+  await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "false");
+  expect((await send()).stopped, "a second submit is held back").toBe(true);
+  expect(posts).toEqual([]);
 });
 
 test("unknown pages say so", async ({ page }) => {

@@ -102,15 +102,14 @@ test("people join an organization from its emailed invitation", async ({ browser
   const dee = await signedUp(browser, "Dee");
   await dee.page.goto(linkInEmailTo(dee.email, "verify-email"));
   await dee.page.getByRole("button", { name: "Confirm my email" }).click();
-  await expect(dee.page.getByText(`${dee.email} is verified.`)).toBeVisible();
+  await expect(dee.page).not.toHaveURL(/verify-email/);
   await invite(dee.email, "member");
   await dee.page.goto("/dashboard");
   const item = dee.page.getByTestId("inbox").getByRole("listitem").filter({ hasText: `Join ${name} as member` });
   await expect(item).toBeVisible();
   await shot(dee.page, "dashboard-inbox");
   await item.getByRole("button", { name: "Decline" }).click();
-  await expect(item.getByRole("status")).toHaveText("You declined this invitation.");
-  await dee.page.reload();
+  // Back on the dashboard, the inbox has nothing left.
   await expect(dee.page.getByTestId("inbox")).toHaveCount(0);
 
   // The owner cancels a fourth from the tab; its link then says so.

@@ -6,17 +6,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::domain::{Password, PASSWORD_HINT},
-    error::{ApiError, Code},
-    pages::forms::{here, take_flash},
-    ui::{
-        go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton,
-        Tone, LINK,
-    },
-    users::{
-        complete_enrollment, enrollment_info, CompleteEnrollment, CompleteEnrollmentBody,
-        EnrollmentInfo,
-    },
+    accounts::domain::PASSWORD_HINT,
+    error::Code,
+    pages::forms::{here, take_flash, Enhanced},
+    ui::{Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
+    users::{enrollment_info, CompleteEnrollment, EnrollmentInfo},
 };
 
 const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
@@ -44,40 +38,13 @@ pub fn EnrollPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn EnrollForm(
     info: EnrollmentInfo,
     token: String,
     back: String,
     flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let errors = FormErrors::showing(FormFlash::error(&flash));
-    let field_token = token.clone();
-    let action = Action::new(|body: &CompleteEnrollmentBody| complete_enrollment(body.clone()));
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to("/dashboard"),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Err(e) = Password::parse(&password.get()) {
-            errors.error.set(Some(e));
-        } else if password.get() != confirm.get() {
-            errors.error.set(Some(ApiError::new(
-                Code::PasswordsDoNotMatch,
-                "The two passwords are not the same.",
-            )));
-        } else {
-            errors.error.set(None);
-            action.dispatch(CompleteEnrollmentBody {
-                token: Some(token.clone().into()),
-                password: Some(password.get().into()),
-            });
-        }
-    };
     view! {
         <Card title="Set up your account" subtitle="Your admin created this account for you. Choose a password to finish.">
             <dl class="mb-6 rounded-lg border border-slate-200 bg-slate-50 p-4 text-sm">
@@ -90,14 +57,19 @@ fn EnrollForm(
                     <dd class="min-w-0 break-all font-medium text-slate-900" data-testid="enroll-email">{info.email}</dd>
                 </div>
             </dl>
-            <form method="post" action=CompleteEnrollment::PATH on:submit=on_submit novalidate>
-                <FormReturn back next="/dashboard" />
-                <input type="hidden" name="token" value=field_token />
-                <FormAlert message=errors.general(&[Code::PasswordTooShort, Code::PasswordTooLong, Code::PasswordsDoNotMatch]) />
-                <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
-                <Field label="Password again" name="_repeat" kind="password" autocomplete="new-password" value=confirm error=errors.field(CONFIRM_CODES) />
-                <SubmitButton label="Set password and sign in" pending_label="Setting up…" pending=action.pending() native=true />
-            </form>
+            <Enhanced>
+                <form method="post" action=CompleteEnrollment::PATH novalidate>
+                    <FormReturn back next="/dashboard" />
+                    <input type="hidden" name="token" value=token />
+                    {FormFlash::form_error(&flash, &[Code::PasswordTooShort, Code::PasswordTooLong, Code::PasswordsDoNotMatch])
+                        .map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                    <Field label="Password" name="password" kind="password" autocomplete="new-password" check=Check::Password
+                        error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=PASSWORD_HINT />
+                    <Field label="Password again" name="_repeat" kind="password" autocomplete="new-password" check=Check::Repeat
+                        error=FormFlash::field_error(&flash, CONFIRM_CODES) />
+                    <SubmitButton label="Set password and sign in" pending_label="Setting up…" />
+                </form>
+            </Enhanced>
         </Card>
     }
 }

@@ -2,21 +2,180 @@
 //!
 //! Every form of the public flows is a real `<form method="post">` whose
 //! `action` is its server function's own path (`ui::FormReturn` adds where
-//! to go). Once its island is live, the island sends the form itself, as
-//! JSON like every Better Auth client, and the browser never posts it.
-//! Before that (JavaScript off, or a phone still fetching the code) the
-//! browser posts the fields urlencoded, and `adapt` makes that post the
-//! JSON call of the same server function, then answers as a page would:
-//! a redirect to `_next` with the function's cookies, or back to `_back`
-//! with the error and what was typed in a sealed cookie, which the page
-//! reads once (`take_flash`). One path per form: the rules, rate limits
-//! and audit events are the server function's own. The one check of the
-//! adapter's own is what the island checks in the browser and no endpoint
-//! sees: a new password typed twice (`_repeat`) must be typed the same.
-//! A form that goes where its answer says (the verification link's
-//! `callbackURL`) names that answer field in `_follow`.
+//! to go), rendered on the server, and the browser sends it: with
+//! JavaScript or without, the fields go urlencoded, and `adapt` makes that
+//! post the JSON call of the same server function, then answers as a page
+//! would: a redirect to `_next` with the function's cookies, or back to
+//! `_back` with the error and what was typed in a sealed cookie, which the
+//! page reads once (`take_flash`) and shows under the field it concerns.
+//! One path per form: the rules, rate limits and audit events are the
+//! server function's own. The one check of the adapter's own is what the
+//! island checks in the browser and no endpoint sees: a new password typed
+//! twice (`_repeat`) must be typed the same. A form that goes where its
+//! answer says (the verification link's `callbackURL`) names that answer
+//! field in `_follow`. The island (`Enhanced`) only improves the form: it
+//! checks fields before they go and shows that the form is on its way.
 
 use crate::ui::FormFlash;
+
+#[cfg(any(feature = "ssr", feature = "islands-public"))]
+pub use enhanced::{problem, Enhanced};
+
+/// The island of the public pages' forms. Only their bundle holds it: the
+/// other groups' forms are islands of their own.
+#[cfg(any(feature = "ssr", feature = "islands-public"))]
+mod enhanced {
+    use leptos::prelude::*;
+
+    use crate::{
+        accounts::domain::{Email, Password, PersonName},
+        error::{ApiError, Code},
+        invitations::secret::parse_code,
+        ui::Check,
+    };
+
+    /// The island of every form the browser sends itself: it improves the
+    /// form, server-rendered as its child, without taking it over. Before the
+    /// form goes, it checks the fields that carry a `Check` by the server's own
+    /// rules and says what is wrong under each one, keeping the form from
+    /// going; once it goes, its submit button says so (`data-pending`) and
+    /// takes no second click. The post itself, its redirect and its error are
+    /// the same with JavaScript as without (`adapt`), so there is one path to
+    /// test. It takes no props: the WebAssembly decodes nothing, and every
+    /// form of the public pages shares this one island.
+    #[island]
+    pub fn Enhanced(children: Children) -> impl IntoView {
+        let root = NodeRef::<leptos::html::Div>::new();
+        // For tests and the benchmark: the form's island is live.
+        Effect::new(move |_| {
+            #[cfg(feature = "islands-public")]
+            if let Some(root) = root.get() {
+                browser::mark_live(&root);
+            }
+        });
+        let on_submit = move |ev: leptos::ev::SubmitEvent| {
+            #[cfg(feature = "islands-public")]
+            browser::on_submit(&ev);
+            #[cfg(not(feature = "islands-public"))]
+            let _ = ev;
+        };
+        view! { <div class="contents" node_ref=root on:submit=on_submit>{children()}</div> }
+    }
+
+    /// What is wrong with `value`, typed into a field checked for `check`, in
+    /// the words the server would use; `password` is what the same form's
+    /// password field holds. Nothing when it would pass.
+    pub fn problem(check: Check, value: &str, password: &str) -> Option<String> {
+        let checked = match check {
+            Check::Name => PersonName::parse(value).map(drop),
+            Check::Email => Email::parse(value).map(drop),
+            Check::Password => Password::parse(value).map(drop),
+            Check::Repeat if value == password => Ok(()),
+            Check::Repeat => Err(passwords_differ()),
+            Check::InvitationCode => parse_code(value).map(drop),
+        };
+        checked.err().map(|e| e.message)
+    }
+
+    pub(super) fn passwords_differ() -> ApiError {
+        ApiError::new(
+            Code::PasswordsDoNotMatch,
+            "The two passwords are not the same.",
+        )
+    }
+
+    /// What `Enhanced` does in the page, on the elements the server rendered.
+    #[cfg(feature = "islands-public")]
+    mod browser {
+        use wasm_bindgen::JsCast;
+        use web_sys::{Element, HtmlElement, HtmlFormElement, HtmlInputElement};
+
+        use crate::ui::Check;
+
+        fn all<T: JsCast>(root: &Element, selector: &str) -> Vec<T> {
+            let Ok(list) = root.query_selector_all(selector) else {
+                return Vec::new();
+            };
+            (0..list.length())
+                .filter_map(|i| list.item(i)?.dyn_into::<T>().ok())
+                .collect()
+        }
+
+        pub fn mark_live(root: &Element) {
+            for button in all::<Element>(root, "button[type=submit]") {
+                let _ = button.set_attribute("data-hydrated", "true");
+            }
+        }
+
+        pub fn on_submit(ev: &web_sys::SubmitEvent) {
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            // On its way already: a second click would post it twice.
+            if form.get_attribute("aria-busy").as_deref() == Some("true") {
+                ev.prevent_default();
+                return;
+            }
+            let password = form
+                .query_selector("input[data-check=password]")
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
+                .map(|input| input.value())
+                .unwrap_or_default();
+            let mut first_wrong: Option<HtmlInputElement> = None;
+            for input in all::<HtmlInputElement>(&form, "input[data-check]") {
+                let Some(check) = input
+                    .get_attribute("data-check")
+                    .and_then(|c| Check::from_attr(&c))
+                else {
+                    continue;
+                };
+                let problem = super::problem(check, &input.value(), &password);
+                say(&input, problem.as_deref());
+                if problem.is_some() && first_wrong.is_none() {
+                    first_wrong = Some(input);
+                }
+            }
+            if let Some(input) = first_wrong {
+                ev.prevent_default();
+                let _ = input.focus();
+                return;
+            }
+            let _ = form.set_attribute("aria-busy", "true");
+            for button in all::<HtmlElement>(&form, "button[type=submit][data-pending]") {
+                let _ = button.set_attribute("disabled", "");
+                button.set_text_content(button.get_attribute("data-pending").as_deref());
+            }
+        }
+
+        /// Shows `problem` in the field's error paragraph (`ui::Field`), or
+        /// clears it, and points the field at what describes it now.
+        fn say(input: &HtmlInputElement, problem: Option<&str>) {
+            let (error_id, hint_id) = (
+                format!("{}-error", input.id()),
+                format!("{}-hint", input.id()),
+            );
+            let document = web_sys::window().and_then(|w| w.document());
+            let find = |id: &str| document.as_ref().and_then(|d| d.get_element_by_id(id));
+            if let Some(paragraph) = find(&error_id) {
+                paragraph.set_text_content(problem);
+            }
+            let _ = input.set_attribute(
+                "aria-invalid",
+                if problem.is_some() { "true" } else { "false" },
+            );
+            match (problem, find(&hint_id)) {
+                (Some(_), _) => drop(input.set_attribute("aria-describedby", &error_id)),
+                (None, Some(_)) => drop(input.set_attribute("aria-describedby", &hint_id)),
+                (None, None) => drop(input.remove_attribute("aria-describedby")),
+            }
+        }
+    }
+}
 
 /// The sealed cookie that carries a failed form back to its page.
 #[cfg(feature = "ssr")]
@@ -118,10 +277,7 @@ pub async fn adapt(
     };
     use http::{header, HeaderValue, Method, StatusCode};
 
-    use crate::{
-        error::{ApiError, Code},
-        ui::is_local_path,
-    };
+    use crate::{error::ApiError, ui::is_local_path};
 
     /// Far more than any form of ours sends; a bigger post is refused
     /// before it is read.
@@ -155,11 +311,7 @@ pub async fn adapt(
     if let Some(repeated) = field(&fields, "_repeat") {
         let typed = field(&fields, "newPassword").or_else(|| field(&fields, "password"));
         if typed != Some(repeated) {
-            let error = ApiError::new(
-                Code::PasswordsDoNotMatch,
-                "The two passwords are not the same.",
-            );
-            return back_with(&state, &back, error, fields);
+            return back_with(&state, &back, enhanced::passwords_differ(), fields);
         }
     }
     let onward = field(&fields, "_next")
@@ -349,6 +501,63 @@ mod tests {
         for name in ["name", "email", "code"] {
             assert!(echoed(name), "{name}");
         }
+    }
+
+    #[test]
+    fn the_browser_checks_a_field_by_the_servers_rule() {
+        use crate::{accounts::domain, ui::Check};
+        let said = |r: Result<(), crate::error::ApiError>| r.err().map(|e| e.message);
+        for (check, good, bad, server) in [
+            (
+                Check::Name,
+                "Ada Lovelace",
+                "  ",
+                said(domain::PersonName::parse("  ").map(drop)),
+            ),
+            (
+                Check::Email,
+                "ada@example.com",
+                "ada@",
+                said(domain::Email::parse("ada@").map(drop)),
+            ),
+            (
+                Check::Password,
+                "correct horse",
+                "short",
+                said(domain::Password::parse("short").map(drop)),
+            ),
+            (
+                Check::InvitationCode,
+                "7k3m-q9xd",
+                "7K3M",
+                said(crate::invitations::secret::parse_code("7K3M").map(drop)),
+            ),
+        ] {
+            assert_eq!(problem(check, good, ""), None, "{check:?} {good}");
+            let wrong = problem(check, bad, "");
+            assert!(wrong.is_some(), "{check:?} {bad}");
+            assert_eq!(wrong, server, "{check:?}: the server's own words");
+        }
+        assert_eq!(problem(Check::Repeat, "same words", "same words"), None);
+        assert_eq!(
+            problem(Check::Repeat, "same words", "other words").as_deref(),
+            Some("The two passwords are not the same.")
+        );
+    }
+
+    #[test]
+    fn a_check_is_read_back_from_its_attribute() {
+        use crate::ui::Check;
+        for check in [
+            Check::Name,
+            Check::Email,
+            Check::Password,
+            Check::Repeat,
+            Check::InvitationCode,
+        ] {
+            assert_eq!(Check::from_attr(check.as_str()), Some(check));
+        }
+        assert_eq!(Check::from_attr("phone"), None);
     }
 
     #[test]

@@ -12,19 +12,16 @@ use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    accounts::{sign_out, SignOut},
+    accounts::SignOut,
     error::ApiError,
-    error::Code,
     invitations::{
         next_step::NextStep,
-        role::{
-            activate_invite, reject_invite, ActivateInvite, InvitePreview, RejectInvite, TokenBody,
-        },
+        role::{ActivateInvite, InvitePreview, RejectInvite},
         secret::{parse_code, SecretKind},
     },
     organizations::invitations::{links::JoinLinkPage, JoinPreview},
     pages::{
-        forms::{here, take_flash},
+        forms::{here, take_flash, Enhanced},
         join::{JoinPreviewCard, JoinSignUpForm},
         join_link::{JoinLinkCard, JoinLinkSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
@@ -32,8 +29,8 @@ use crate::{
     },
     secret::SecretText,
     ui::{
-        go_to, Alert, Card, Field, FormErrors, FormFlash, FormReturn, SubmitButton, Tone, BUTTON,
-        LINK, QUERY_VALUE,
+        Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, BUTTON, LINK,
+        QUERY_VALUE,
     },
 };
 
@@ -283,103 +280,60 @@ fn NextStepView(preview: InvitePreview, token: String) -> impl IntoView {
     }
 }
 
-/// The buttons below are forms that post without JavaScript too (see
-/// `pages::forms`); the island sends them itself once it is live.
-#[island]
+/// The buttons below are forms the browser sends (see `pages::forms`).
+#[component]
 fn AcceptButton(token: String, role: String, viewer: String, next: String) -> impl IntoView {
-    let accept = Action::new(|token: &String| {
-        activate_invite(TokenBody {
-            token: Some(token.clone().into()),
-        })
-    });
-    let onward = next.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = accept.value().get() {
-            go_to(&onward);
-        }
-    });
     let back = format!("/invite/{token}");
-    let on_submit = {
-        let token = token.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            accept.dispatch(token.clone());
-        }
-    };
     view! {
         <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer}</strong>"."</p>
-        {move || accept.value().get().and_then(Result::err).map(|e| view! { <Alert tone=Tone::Error>{e.message}</Alert> })}
-        <form method="post" action=ActivateInvite::PATH on:submit=on_submit>
-            <FormReturn back next />
-            <input type="hidden" name="token" value=token />
-            <button type="submit" class=BUTTON disabled=move || accept.pending().get()>
-                {move || if accept.pending().get() { "Accepting…".to_owned() } else { format!("Accept and become {role}") }}
-            </button>
-        </form>
+        <Enhanced>
+            <form method="post" action=ActivateInvite::PATH>
+                <FormReturn back next />
+                <input type="hidden" name="token" value=token />
+                <SubmitButton label=format!("Accept and become {role}") pending_label="Accepting…" />
+            </form>
+        </Enhanced>
     }
 }
 
-#[island]
+/// Declining comes back to the invitation, which then says it was declined.
+#[component]
 fn DeclineButton(token: String) -> impl IntoView {
-    let decline = Action::new(|token: &String| {
-        reject_invite(TokenBody {
-            token: Some(token.clone().into()),
-        })
-    });
     let back = format!("/invite/{token}");
     view! {
-        {move || match decline.value().get() {
-            Some(Ok(_)) => view! { <div class="mt-4"><Alert tone=Tone::Success>"You declined this invitation. Nothing else will happen."</Alert></div> }.into_any(),
-            Some(Err(e)) => view! { <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
-            None => {
-                let token = token.clone();
-                let on_submit = {
-                    let token = token.clone();
-                    move |ev: leptos::ev::SubmitEvent| {
-                        ev.prevent_default();
-                        decline.dispatch(token.clone());
-                    }
-                };
-                view! {
-                    <form method="post" action=RejectInvite::PATH on:submit=on_submit class="mt-4 text-center text-sm">
-                        <FormReturn back=back.clone() />
-                        <input type="hidden" name="token" value=token />
-                        <button
-                            type="submit"
-                            class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
-                            disabled=move || decline.pending().get()
-                        >"Decline this invitation"</button>
-                    </form>
-                }.into_any()
-            }
-        }}
+        <Enhanced>
+            <form method="post" action=RejectInvite::PATH class="mt-4 text-center text-sm">
+                <FormReturn back />
+                <input type="hidden" name="token" value=token />
+                <button
+                    type="submit"
+                    data-pending="Declining…"
+                    class="font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60"
+                >"Decline this invitation"</button>
+            </form>
+        </Enhanced>
     }
 }
 
 /// Signed in as someone the invitation is not for: `for_whom` says who it
 /// is for, `to_do` what signing out is for; it comes back to `back`.
-#[island]
+#[component]
 pub fn SwitchAccount(
     viewer: String,
     for_whom: String,
     to_do: String,
     back: String,
 ) -> impl IntoView {
-    let leave = Action::new(|_: &()| sign_out());
-    let onward = back.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = leave.value().get() {
-            go_to(&onward);
-        }
-    });
     view! {
         <Alert tone=Tone::Info>
             {for_whom}", and you are signed in as "<strong>{viewer}</strong>". "{to_do}
         </Alert>
-        <form method="post" action=SignOut::PATH on:submit=move |ev| { ev.prevent_default(); leave.dispatch(()); }>
-            <FormReturn back />
-            <button type="submit" class=BUTTON disabled=move || leave.pending().get()>"Sign out and continue"</button>
-        </form>
+        <Enhanced>
+            <form method="post" action=SignOut::PATH>
+                <FormReturn back />
+                <SubmitButton label="Sign out and continue" pending_label="Signing out…" />
+            </form>
+        </Enhanced>
     }
 }
 
@@ -410,22 +364,16 @@ pub fn InviteCodePage() -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn InviteCodeForm(typed: String, error: Option<ApiError>) -> impl IntoView {
-    let code = RwSignal::new(typed);
-    let errors = FormErrors::showing(error);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match parse_code(&code.get()) {
-            Ok(code) => go_to(&format!("/invite/{code}")),
-            Err(e) => errors.error.set(Some(e)),
-        }
-    };
     view! {
-        <form method="get" action="/invite" on:submit=on_submit novalidate>
-            <Field label="Invitation code" name="code" value=code autocomplete="off" error=errors.field(&[Code::InvalidCode]) hint="Like 7K3M-Q9XD" />
-            <SubmitButton label="Continue" pending_label="Opening…" pending=Signal::derive(|| false) native=true />
-        </form>
+        <Enhanced>
+            <form method="get" action="/invite" novalidate>
+                <Field label="Invitation code" name="code" value=typed autocomplete="off" check=Check::InvitationCode
+                    error=error.map(|e| e.message) hint="Like 7K3M-Q9XD" />
+                <SubmitButton label="Continue" pending_label="Opening…" />
+            </form>
+        </Enhanced>
     }
 }
 

@@ -9,14 +9,15 @@ use crate::{
     error::Code,
     invitations::next_step::NextStep,
     organizations::invitations::{
-        accept_invitation, reject_invitation, sign_up_with_invitation, AcceptInvitation,
-        InvitationIdBody, JoinPreview, RejectInvitation, SignUpWithInvitation,
-        SignUpWithInvitationBody,
+        AcceptInvitation, JoinPreview, RejectInvitation, SignUpWithInvitation,
     },
-    pages::invite::{SwitchAccount, OTHER_ADDRESS},
+    pages::{
+        forms::Enhanced,
+        invite::{SwitchAccount, OTHER_ADDRESS},
+    },
     ui::{
-        format_time, go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn,
-        SubmitButton, Tone, BUTTON, LINK, SMALL_BUTTON,
+        format_time, Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, BUTTON,
+        LINK, SMALL_BUTTON,
     },
 };
 
@@ -105,8 +106,10 @@ fn next_step(join: JoinPreview, token: String) -> AnyView {
 /// Accept, or decline, as the signed-in recipient: full width on the
 /// invitation's page, a row of small buttons in the dashboard's inbox
 /// (`compact`, where `token` is the invitation's id). Each button is a form
-/// that posts without JavaScript too (`pages::forms`), back to `back`.
-#[island]
+/// the browser sends (`pages::forms`): accepting goes to the welcome page,
+/// declining back to `back`, where the invitation then says so (or, in the
+/// inbox, is gone).
+#[component]
 pub fn JoinButtons(
     token: String,
     slug: String,
@@ -114,92 +117,52 @@ pub fn JoinButtons(
     compact: bool,
     back: String,
 ) -> impl IntoView {
-    // true: accept; false: decline.
-    let act = Action::new(|(token, accept): &(String, bool)| {
-        let body = InvitationIdBody {
-            invitation_id: Some(token.clone()),
-        };
-        let accept = *accept;
-        async move {
-            if accept {
-                accept_invitation(body).await.map(|_| true)
-            } else {
-                reject_invitation(body).await.map(|_| false)
-            }
-        }
-    });
     let joined = welcome(&slug);
-    let onward = joined.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(true)) = act.value().get() {
-            go_to(&onward);
-        }
-    });
-    let declined = move || matches!(act.value().get(), Some(Ok(false)));
     // One button: a form of its own, with the invitation's id.
     let button = move |accept: bool,
                        class: &'static str,
-                       label: Signal<&'static str>,
+                       label: &'static str,
+                       pending: &'static str,
                        wrapper: &'static str| {
-        let (token, back, joined) = (token.clone(), back.clone(), joined.clone());
-        let on_submit = {
-            let token = token.clone();
-            move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                act.dispatch((token.clone(), accept));
-            }
-        };
-        let action = if accept {
-            AcceptInvitation::PATH
+        let (token, back) = (token.clone(), back.clone());
+        let (action, next) = if accept {
+            (AcceptInvitation::PATH, joined.clone())
         } else {
-            RejectInvitation::PATH
+            (RejectInvitation::PATH, back.clone())
         };
         view! {
-            <form method="post" action=action on:submit=on_submit class=wrapper>
-                <FormReturn back=back.clone() next=if accept { joined } else { back } />
-                <input type="hidden" name="invitationId" value=token />
-                <button type="submit" class=class disabled=move || act.pending().get()>{label}</button>
-            </form>
+            <Enhanced>
+                <form method="post" action=action class=wrapper>
+                    <FormReturn back=back.clone() next />
+                    <input type="hidden" name="invitationId" value=token.clone() />
+                    <button type="submit" class=class data-pending=pending>{label}</button>
+                </form>
+            </Enhanced>
         }
     };
     const PRIMARY_SMALL: &str = "rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60";
     const QUIET: &str = "font-medium text-slate-600 underline-offset-2 hover:text-slate-900 hover:underline disabled:opacity-60";
-    let buttons = if compact {
+    if compact {
         view! {
             <div class="flex gap-2">
-                {button(true, PRIMARY_SMALL, Signal::stored("Accept"), "")}
-                {button(false, SMALL_BUTTON, Signal::stored("Decline"), "")}
+                {button(true, PRIMARY_SMALL, "Accept", "Joining…", "")}
+                {button(false, SMALL_BUTTON, "Decline", "Declining…", "")}
             </div>
         }
         .into_any()
     } else {
-        let joining = Signal::derive(move || {
-            if act.pending().get() {
-                "Joining…"
-            } else {
-                "Accept and join"
-            }
-        });
         view! {
             <p class="mb-4 text-sm text-slate-700">"Signed in as "<strong>{viewer}</strong>"."</p>
-            {button(true, BUTTON, joining, "")}
-            {button(false, QUIET, Signal::stored("Decline this invitation"), "mt-4 text-center text-sm")}
+            {button(true, BUTTON, "Accept and join", "Joining…", "")}
+            {button(false, QUIET, "Decline this invitation", "Declining…", "mt-4 text-center text-sm")}
         }
         .into_any()
-    };
-    view! {
-        {move || match act.value().get() {
-            Some(Ok(false)) => view! { <Alert tone=Tone::Success>"You declined this invitation."</Alert> }.into_any(),
-            Some(Err(e)) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
-            _ => ().into_any(),
-        }}
-        <div class:hidden=declined>{buttons}</div>
     }
 }
 
 /// `/invite/{token}/sign-up` for an organization invitation: name and
 /// password; the address is the invitation's.
-#[island]
+#[component]
 pub fn JoinSignUpForm(
     token: String,
     email: String,
@@ -208,44 +171,25 @@ pub fn JoinSignUpForm(
     back: String,
     flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let name = RwSignal::new(FormFlash::value(&flash, "name"));
-    let password = RwSignal::new(String::new());
-    let errors = FormErrors::showing(FormFlash::error(&flash));
-    let shown_email = RwSignal::new(email);
-    let sign_up =
-        Action::new(|body: &SignUpWithInvitationBody| sign_up_with_invitation(body.clone()));
-    let joined = welcome(&slug);
-    let onward = joined.clone();
-    Effect::new(move |_| match sign_up.value().get() {
-        Some(Ok(_)) => go_to(&onward),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let invitation_id = token.clone();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.error.set(None);
-        sign_up.dispatch(SignUpWithInvitationBody {
-            invitation_id: Some(invitation_id.clone()),
-            name: Some(name.get()),
-            password: Some(password.get().into()),
-        });
-    };
+    const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
     const FIELD_CODES: &[Code] = &[
         Code::InvalidName,
         Code::PasswordTooShort,
         Code::PasswordTooLong,
     ];
     view! {
-        <form method="post" action=SignUpWithInvitation::PATH on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
-            <FormReturn back next=joined />
-            <input type="hidden" name="invitationId" value=token />
-            <FormAlert message=errors.general(FIELD_CODES) />
-            <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&[Code::InvalidName]) />
-            <Field label="Email" name="email" kind="email" autocomplete="email" value=shown_email readonly=true hint="The invitation was sent to this address." />
-            <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password
-                error=errors.field(&[Code::PasswordTooShort, Code::PasswordTooLong]) hint=crate::accounts::domain::PASSWORD_HINT />
-            <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() native=true />
-        </form>
+        <Enhanced>
+            <form method="post" action=SignUpWithInvitation::PATH novalidate aria-label=format!("Create your account and join {organization}")>
+                <FormReturn back next=welcome(&slug) />
+                <input type="hidden" name="invitationId" value=token />
+                {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                <Field label="Name" name="name" autocomplete="name" check=Check::Name
+                    value=FormFlash::value(&flash, "name") error=FormFlash::field_error(&flash, &[Code::InvalidName]) />
+                <Field label="Email" name="email" kind="email" autocomplete="email" value=email readonly=true hint="The invitation was sent to this address." />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password" check=Check::Password
+                    error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=crate::accounts::domain::PASSWORD_HINT />
+                <SubmitButton label="Create account and join" pending_label="Creating your account…" />
+            </form>
+        </Enhanced>
     }
 }

@@ -8,18 +8,16 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use crate::{
     error::Code,
     invitations::next_step::NextStep,
-    organizations::invitations::links::{
-        sign_up_with_join_link, JoinLinkPage, JoinWithLink, SignUpWithJoinLink,
-        SignUpWithJoinLinkBody,
-    },
+    organizations::invitations::links::{JoinLinkPage, JoinWithLink, SignUpWithJoinLink},
     pages::{
+        forms::Enhanced,
         invite::SwitchAccount,
         join::welcome,
         verify_email::{verification_sent, SendVerificationButton},
     },
     ui::{
-        format_time, go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn,
-        SubmitButton, Tone, BUTTON, INPUT, LABEL, LINK,
+        format_time, Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, BUTTON,
+        INPUT, LABEL, LINK,
     },
 };
 
@@ -133,7 +131,7 @@ fn next_step(page: JoinLinkPage, token: String) -> AnyView {
     }
 }
 
-/// Joining, signed in: a plain form, no island. The forms layer
+/// Joining, signed in: a form the browser sends. The forms layer
 /// (`pages::forms`) makes its post the `organization/join` call and goes
 /// on to the welcome page, or back here with the refusal, which the page
 /// shows above the link.
@@ -154,23 +152,26 @@ fn JoinLinkButton(
         welcome(&slug)
     };
     view! {
-        <form method="post" action=JoinWithLink::PATH>
-            <FormReturn back next />
-            <input type="hidden" name="token" value=token />
-            {approval.then(|| view! {
-                <p class="mb-3 text-sm text-slate-700">"The organization's admins approve each person who asks."</p>
-                <label for="join-message" class=LABEL>"A word for them"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                <textarea id="join-message" name="message" rows="3" maxlength="500" class=format!("{INPUT} mb-4")></textarea>
-            })}
-            <button type="submit" class=BUTTON>
-                {if approval { format!("Ask to join {organization}") } else { format!("Join {organization}") }}
-            </button>
-        </form>
+        <Enhanced>
+            <form method="post" action=JoinWithLink::PATH>
+                <FormReturn back next />
+                <input type="hidden" name="token" value=token />
+                {approval.then(|| view! {
+                    <p class="mb-3 text-sm text-slate-700">"The organization's admins approve each person who asks."</p>
+                    <label for="join-message" class=LABEL>"A word for them"<span class="font-normal text-slate-500">" (optional)"</span></label>
+                    <textarea id="join-message" name="message" rows="3" maxlength="500" class=format!("{INPUT} mb-4")></textarea>
+                })}
+                <SubmitButton
+                    label=if approval { format!("Ask to join {organization}") } else { format!("Join {organization}") }
+                    pending_label=if approval { "Asking…" } else { "Joining…" }
+                />
+            </form>
+        </Enhanced>
     }
 }
 
 /// `/join/{token}/sign-up`: name, address and password.
-#[island]
+#[component]
 pub fn JoinLinkSignUpForm(
     token: String,
     organization: String,
@@ -182,11 +183,6 @@ pub fn JoinLinkSignUpForm(
     back: String,
     flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let name = RwSignal::new(FormFlash::value(&flash, "name"));
-    let email = RwSignal::new(FormFlash::value(&flash, "email"));
-    let password = RwSignal::new(String::new());
-    let errors = FormErrors::showing(FormFlash::error(&flash));
-    let sign_up = Action::new(|body: &SignUpWithJoinLinkBody| sign_up_with_join_link(body.clone()));
     // With domains, the address is verified first: the verification
     // email's link comes back to the join link.
     let next = if !domains.is_empty() {
@@ -196,24 +192,8 @@ pub fn JoinLinkSignUpForm(
     } else {
         welcome(&slug)
     };
-    let onward = next.clone();
-    Effect::new(move |_| match sign_up.value().get() {
-        Some(Ok(_)) => go_to(&onward),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let secret = token.clone();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.error.set(None);
-        sign_up.dispatch(SignUpWithJoinLinkBody {
-            token: Some(secret.clone().into()),
-            name: Some(name.get()),
-            email: Some(email.get()),
-            password: Some(password.get().into()),
-        });
-    };
     const EMAIL_CODES: &[Code] = &[Code::InvalidEmail, Code::EmailDomainNotAllowed];
+    const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
     const FIELD_CODES: &[Code] = &[
         Code::InvalidName,
         Code::InvalidEmail,
@@ -230,16 +210,20 @@ pub fn JoinLinkSignUpForm(
         )
     };
     view! {
-        <form method="post" action=SignUpWithJoinLink::PATH on:submit=on_submit novalidate aria-label=format!("Create your account and join {organization}")>
-            <FormReturn back next />
-            <input type="hidden" name="token" value=token />
-            <FormAlert message=errors.general(FIELD_CODES) />
-            <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(&[Code::InvalidName]) />
-            <Field label="Email" name="email" kind="email" autocomplete="email" value=email error=errors.field(EMAIL_CODES) hint=email_hint />
-            <Field label="Password" name="password" kind="password" autocomplete="new-password" value=password
-                error=errors.field(&[Code::PasswordTooShort, Code::PasswordTooLong]) hint=crate::accounts::domain::PASSWORD_HINT />
-            <SubmitButton label="Create account and join" pending_label="Creating your account…" pending=sign_up.pending() native=true />
-        </form>
+        <Enhanced>
+            <form method="post" action=SignUpWithJoinLink::PATH novalidate aria-label=format!("Create your account and join {organization}")>
+                <FormReturn back next />
+                <input type="hidden" name="token" value=token />
+                {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                <Field label="Name" name="name" autocomplete="name" check=Check::Name
+                    value=FormFlash::value(&flash, "name") error=FormFlash::field_error(&flash, &[Code::InvalidName]) />
+                <Field label="Email" name="email" kind="email" autocomplete="email" check=Check::Email
+                    value=FormFlash::value(&flash, "email") error=FormFlash::field_error(&flash, EMAIL_CODES) hint=email_hint />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password" check=Check::Password
+                    error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=crate::accounts::domain::PASSWORD_HINT />
+                <SubmitButton label="Create account and join" pending_label="Creating your account…" />
+            </form>
+        </Enhanced>
     }
 }
 

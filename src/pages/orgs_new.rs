@@ -11,7 +11,7 @@ use crate::{
         check_slug, create_organization, domain::Slug, CheckSlugBody, CreateOrganizationBody,
     },
     pages::{use_organizations, use_session},
-    ui::{go_to, Alert, Card, FormAlert, FormErrors, SubmitButton, Tone, INPUT, LABEL, LINK},
+    ui::{go_to, Alert, Card, FormAlert, FormErrors, IslandSubmitButton, Tone, INPUT, LABEL, LINK},
 };
 
 const NAME_CODES: &[Code] = &[Code::InvalidOrganizationName];
@@ -187,7 +187,7 @@ fn NewOrganizationForm() -> impl IntoView {
                 />
                 <p id="org-logo-error" class="mt-1 text-sm text-red-600" role="alert">{move || logo_error.get()}</p>
             </div>
-            <SubmitButton label="Create organization" pending_label="Creating…" pending=create.pending() />
+            <IslandSubmitButton label="Create organization" pending_label="Creating…" pending=create.pending() />
         </form>
     }
 }

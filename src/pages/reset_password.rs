@@ -3,18 +3,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{
-        domain::{Password, PASSWORD_HINT},
-        reset_password, ResetPassword, ResetPasswordBody,
-    },
-    error::{ApiError, Code},
-    pages::forms::{here, take_flash},
-    ui::{
-        Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton, Tone, LINK,
-    },
+    accounts::{domain::PASSWORD_HINT, ResetPassword},
+    error::Code,
+    pages::forms::{here, take_flash, Enhanced},
+    ui::{Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
 };
 
-/// Where the form goes once it worked without JavaScript.
+/// Where the form goes once it worked.
 const DONE: &str = "/reset-password?done";
 
 const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
@@ -60,62 +55,20 @@ pub fn ResetPasswordPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn ResetForm(token: String, back: String, flash: Option<FormFlash>) -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let errors = FormErrors::showing(FormFlash::error(&flash));
-    let field_token = token.clone();
-    let action = Action::new(|body: &ResetPasswordBody| reset_password(body.clone()));
-    let done = move || matches!(action.value().get(), Some(Ok(_)));
-
-    Effect::new(move |_| {
-        if let Some(Err(e)) = action.value().get() {
-            errors.error.set(Some(e));
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let checked = Password::parse(&password.get()).and_then(|_| {
-            if password.get() == confirm.get() {
-                Ok(())
-            } else {
-                Err(ApiError::new(
-                    Code::PasswordsDoNotMatch,
-                    "The two passwords are not the same.",
-                ))
-            }
-        });
-        match checked {
-            Err(e) => errors.error.set(Some(e)),
-            Ok(()) => {
-                errors.error.set(None);
-                action.dispatch(ResetPasswordBody {
-                    new_password: Some(password.get().into()),
-                    token: Some(token.clone().into()),
-                });
-            }
-        }
-    };
-
     view! {
-        <Show
-            when=done
-            fallback=move || view! {
-                <form method="post" action=ResetPassword::PATH on:submit=on_submit.clone() novalidate>
-                    <FormReturn back=back.clone() next=DONE />
-                    <input type="hidden" name="token" value=field_token.clone() />
-                    <FormAlert message=errors.general(FIELD_CODES) />
-                    <Field label="New password" name="newPassword" kind="password" autocomplete="new-password"
-                        value=password error=errors.field(PASSWORD_CODES) hint=PASSWORD_HINT />
-                    <Field label="Repeat the new password" name="_repeat" kind="password" autocomplete="new-password"
-                        value=confirm error=errors.field(CONFIRM_CODES) />
-                    <SubmitButton label="Change password" pending_label="Changing…" pending=action.pending() native=true />
-                </form>
-            }
-        >
-            <Alert tone=Tone::Success>"Your password has been changed."</Alert>
-            <a href="/sign-in" class=LINK>"Sign in with your new password"</a>
-        </Show>
+        <Enhanced>
+            <form method="post" action=ResetPassword::PATH novalidate>
+                <FormReturn back next=DONE />
+                <input type="hidden" name="token" value=token />
+                {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                <Field label="New password" name="newPassword" kind="password" autocomplete="new-password" check=Check::Password
+                    error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=PASSWORD_HINT />
+                <Field label="Repeat the new password" name="_repeat" kind="password" autocomplete="new-password" check=Check::Repeat
+                    error=FormFlash::field_error(&flash, CONFIRM_CODES) />
+                <SubmitButton label="Change password" pending_label="Changing…" />
+            </form>
+        </Enhanced>
     }
 }

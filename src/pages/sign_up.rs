@@ -1,19 +1,12 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::{
-    accounts::{
-        domain::{Email, Password, PersonName, PASSWORD_HINT},
-        get_instance_info, SignUpBody,
-    },
+    accounts::{domain::PASSWORD_HINT, get_instance_info},
     error::Code,
-    invitations::role::{sign_up_email, SignUpEmail},
-    pages::forms::{here, take_flash},
-    ui::{
-        go_to, Alert, Card, Field, FormAlert, FormErrors, FormFlash, FormReturn, SubmitButton,
-        Tone, LINK,
-    },
+    invitations::role::SignUpEmail,
+    pages::forms::{here, take_flash, Enhanced},
+    ui::{Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
 };
 
 const NAME_CODES: &[Code] = &[Code::InvalidName];
@@ -37,7 +30,7 @@ const FIELD_CODES: &[Code] = &[
 ];
 
 /// Sign-up with an invitation: what `SignUpForm` needs besides the form.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct WithInvitation {
     pub token: String,
     pub role: String,
@@ -77,8 +70,8 @@ fn InviteOnly() -> impl IntoView {
 }
 
 /// The sign-up form: open sign-up, or with an invitation. `back` is this
-/// page, and `flash` what its last post without JavaScript brought back.
-#[island]
+/// page, and `flash` what its last post brought back.
+#[component]
 pub fn SignUpForm(
     #[prop(optional)] invitation: Option<WithInvitation>,
     back: String,
@@ -86,52 +79,12 @@ pub fn SignUpForm(
 ) -> impl IntoView {
     let token = invitation.as_ref().map(|i| i.token.clone());
     let fixed_email = invitation.as_ref().and_then(|i| i.email.clone());
-    let name = RwSignal::new(FormFlash::value(&flash, "name"));
-    let email = RwSignal::new(
-        fixed_email
-            .clone()
-            .unwrap_or_else(|| FormFlash::value(&flash, "email")),
-    );
-    let password = RwSignal::new(String::new());
-    let errors = FormErrors::showing(FormFlash::error(&flash));
-    let action = Action::new(|body: &SignUpBody| sign_up_email(body.clone()));
-
-    let next_page = invitation
+    let next = invitation
         .as_ref()
         .map_or_else(|| "/dashboard".to_owned(), |i| i.next.clone());
-    let next = next_page.clone();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => go_to(&next),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let on_submit = {
-        let token = token.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let checked = PersonName::parse(&name.get())
-                .and_then(|_| Email::parse(&email.get()))
-                .and_then(|_| Password::parse(&password.get()));
-            match checked {
-                Err(e) => errors.error.set(Some(e)),
-                Ok(_) => {
-                    errors.error.set(None);
-                    action.dispatch(SignUpBody {
-                        name: Some(name.get()),
-                        email: Some(email.get()),
-                        password: Some(password.get().into()),
-                        invite_token: token.clone().map(Into::into),
-                    });
-                }
-            }
-        }
-    };
-    let exists = Signal::derive(move || {
-        errors
-            .error
-            .get()
-            .is_some_and(|e| e.code == Code::UserAlreadyExistsPleaseSignIn)
-    });
+    let exists = flash
+        .as_ref()
+        .is_some_and(|f| f.error.code == Code::UserAlreadyExistsPleaseSignIn);
     let (subtitle, email_hint, submit) = match &invitation {
         Some(i) => (
             format!("You'll join as {}.", i.role),
@@ -148,44 +101,47 @@ pub fn SignUpForm(
     let sign_in_href = token
         .as_ref()
         .map(|t| format!("/sign-in?redirectTo=/invite/{t}"));
+    let readonly = fixed_email.is_some();
+    let email = fixed_email.unwrap_or_else(|| FormFlash::value(&flash, "email"));
 
     view! {
         <Card title="Create your account" subtitle=subtitle>
-            <form method="post" action=SignUpEmail::PATH on:submit=on_submit novalidate>
-                <FormReturn back next=next_page />
-                {token.map(|t| view! { <input type="hidden" name="inviteToken" value=t /> })}
-                {move || {
-                    let href = sign_in_href.clone();
-                    exists.get().then(move || view! {
+            <Enhanced>
+                <form method="post" action=SignUpEmail::PATH novalidate>
+                    <FormReturn back next />
+                    {token.map(|t| view! { <input type="hidden" name="inviteToken" value=t /> })}
+                    {exists.then(|| view! {
                         <Alert tone=Tone::Info>
                             "An account with this email already exists. "
-                            <a href=href class=LINK>"Sign in to accept the invitation"</a>
+                            <a href=sign_in_href class=LINK>"Sign in to accept the invitation"</a>
                         </Alert>
-                    })
-                }}
-                <FormAlert message=errors.general(FIELD_CODES) />
-                <Field label="Name" name="name" autocomplete="name" value=name error=errors.field(NAME_CODES) />
-                <Field
-                    label="Email"
-                    name="email"
-                    kind="email"
-                    autocomplete="email"
-                    value=email
-                    readonly=fixed_email.is_some()
-                    hint=email_hint.unwrap_or_default()
-                    error=errors.field(EMAIL_CODES)
-                />
-                <Field
-                    label="Password"
-                    name="password"
-                    kind="password"
-                    autocomplete="new-password"
-                    value=password
-                    error=errors.field(PASSWORD_CODES)
-                    hint=PASSWORD_HINT
-                />
-                <SubmitButton label=submit pending_label="Creating your account…" pending=action.pending() native=true />
-            </form>
+                    })}
+                    {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                    <Field label="Name" name="name" autocomplete="name" check=Check::Name
+                        value=FormFlash::value(&flash, "name") error=FormFlash::field_error(&flash, NAME_CODES) />
+                    <Field
+                        label="Email"
+                        name="email"
+                        kind="email"
+                        autocomplete="email"
+                        value=email
+                        readonly=readonly
+                        check=Check::Email
+                        hint=email_hint.unwrap_or_default()
+                        error=FormFlash::field_error(&flash, EMAIL_CODES)
+                    />
+                    <Field
+                        label="Password"
+                        name="password"
+                        kind="password"
+                        autocomplete="new-password"
+                        check=Check::Password
+                        error=FormFlash::field_error(&flash, PASSWORD_CODES)
+                        hint=PASSWORD_HINT
+                    />
+                    <SubmitButton label=submit pending_label="Creating your account…" />
+                </form>
+            </Enhanced>
             {open.then(|| view! {
                 <p class="mt-6 text-center text-sm text-slate-600">
                     "Already have an account? "<a href="/sign-in" class=LINK>"Sign in"</a>

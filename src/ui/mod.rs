@@ -259,13 +259,54 @@ pub fn Card(
     }
 }
 
-/// A labelled input bound to a signal, with its error right below it.
+/// What a field is checked for in the browser before its form is sent
+/// (`pages::forms::Enhanced`), by the same rule the server applies. The
+/// field carries it as `data-check`, so the island needs no props.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    Name,
+    Email,
+    Password,
+    /// The same text as the form's `Password` field.
+    Repeat,
+    InvitationCode,
+}
+
+impl Check {
+    const ALL: [Check; 5] = [
+        Check::Name,
+        Check::Email,
+        Check::Password,
+        Check::Repeat,
+        Check::InvitationCode,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Check::Name => "name",
+            Check::Email => "email",
+            Check::Password => "password",
+            Check::Repeat => "repeat",
+            Check::InvitationCode => "invitation-code",
+        }
+    }
+
+    pub fn from_attr(attr: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == attr)
+    }
+}
+
+/// A labelled input with its hint and its error right below it, rendered
+/// on the server. Its error paragraph is always there, so the form's
+/// island can say what its check found (`check`) in the same place.
 #[component]
 pub fn Field(
     #[prop(into)] label: String,
     #[prop(into)] name: String,
-    value: RwSignal<String>,
-    #[prop(optional, into)] error: MaybeProp<String>,
+    /// What was typed before (a failed post brings it back).
+    #[prop(optional, into)]
+    value: String,
+    #[prop(default = None)] error: Option<String>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional, into)] hint: Option<String>,
@@ -273,36 +314,18 @@ pub fn Field(
     /// The field may be left empty.
     #[prop(optional)]
     optional: bool,
+    #[prop(optional)] check: Option<Check>,
 ) -> impl IntoView {
     // An empty hint is no hint: callers with a hint only sometimes pass "".
     let hint = hint.filter(|h| !h.is_empty());
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let described_by = {
-        let (error_id, hint_id, has_hint) = (error_id.clone(), hint_id.clone(), hint.is_some());
-        move || {
-            if error.get().is_some() {
-                Some(error_id.clone())
-            } else if has_hint {
-                Some(hint_id.clone())
-            } else {
-                None
-            }
-        }
+    let described_by = if error.is_some() {
+        Some(error_id.clone())
+    } else {
+        hint.as_ref().map(|_| hint_id.clone())
     };
-    // The input is not driven by the signal: hydration would then blank
-    // whatever was typed or autofilled before the page became interactive.
-    // Instead, the signal picks that text up once the page is live.
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            let typed = el.value();
-            if !typed.is_empty() && value.get_untracked().is_empty() {
-                value.set(typed);
-            }
-        }
-    });
     view! {
         <div class="mb-4">
             <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>
@@ -313,45 +336,51 @@ pub fn Field(
                 autocomplete=autocomplete
                 readonly=readonly
                 required=!optional
-                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-invalid=if error.is_some() { "true" } else { "false" }
                 aria-describedby=described_by
+                data-check=check.map(Check::as_str)
                 class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm \
                        focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 \
                        aria-[invalid=true]:border-red-500 read-only:bg-slate-50 read-only:text-slate-600"
-                node_ref=input
-                value=value.get_untracked()
-                on:input=move |ev| value.set(event_target_value(&ev))
-                on:change=move |ev| value.set(event_target_value(&ev))
+                value=value
             />
             {hint.map(|h| view! { <p id=hint_id class="mt-1 text-xs text-slate-500">{h}</p> })}
-            <p id=error_id class="mt-1 text-sm text-red-600" role="alert">
-                {move || error.get()}
-            </p>
+            <p id=error_id class="mt-1 text-sm text-red-600" role="alert">{error}</p>
         </div>
     }
 }
 
-/// The form's submit button: disabled while the request is in flight,
-/// saying so, and until the page is interactive unless the form posts
-/// without it (`native`, see `pages::forms`).
+/// The submit button of a form the browser sends itself (`pages::forms`):
+/// its island disables it and shows `pending_label` once the form is on
+/// its way.
 #[component]
 pub fn SubmitButton(
     #[prop(into)] label: String,
     #[prop(into)] pending_label: String,
+) -> impl IntoView {
+    view! {
+        <button type="submit" data-pending=pending_label class=BUTTON>{label}</button>
+    }
+}
+
+/// The submit button of an island that sends its form itself: disabled
+/// while the request is in flight, saying so, and until the page is
+/// interactive.
+#[component]
+pub fn IslandSubmitButton(
+    #[prop(into)] label: String,
+    #[prop(into)] pending_label: String,
     #[prop(into)] pending: Signal<bool>,
-    #[prop(optional)] native: bool,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     view! {
         <button
             type="submit"
-            disabled=move || pending.get() || !(native || hydrated.get())
+            disabled=move || pending.get() || !hydrated.get()
             // For tests and the benchmark: when the form's island is live.
             data-hydrated=move || hydrated.get().to_string()
             aria-busy=move || pending.get().to_string()
-            class="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold \
-                   text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-300 \
-                   disabled:cursor-not-allowed disabled:opacity-60"
+            class=BUTTON
         >
             {move || if pending.get() { pending_label.clone() } else { label.clone() }}
         </button>
@@ -448,6 +477,23 @@ impl FormFlash {
 
     pub fn error(flash: &Option<Self>) -> Option<ApiError> {
         flash.as_ref().map(|f| f.error.clone())
+    }
+
+    /// The error's message, when its code belongs to a field with `codes`.
+    pub fn field_error(flash: &Option<Self>, codes: &[Code]) -> Option<String> {
+        flash
+            .as_ref()
+            .filter(|f| codes.contains(&f.error.code))
+            .map(|f| f.error.message.clone())
+    }
+
+    /// The error's message, when no field (all of whose codes are
+    /// `field_codes`) claims it.
+    pub fn form_error(flash: &Option<Self>, field_codes: &[Code]) -> Option<String> {
+        flash
+            .as_ref()
+            .filter(|f| !field_codes.contains(&f.error.code))
+            .map(|f| f.error.message.clone())
     }
 }
 
