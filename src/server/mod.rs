@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod executor;
 pub mod metrics;
 pub mod queue;
 pub mod rate_limit;

@@ -179,6 +179,7 @@ pub async fn start(
 static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
 
 pub fn router(state: AppState) -> Router {
+    crate::server::executor::install();
     let routes = ROUTES.clone();
     let context = {
         let state = state.clone();

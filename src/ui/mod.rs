@@ -415,14 +415,8 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn new() -> Self {
-        Self::showing(None)
-    }
-
-    /// Starting with the error a post of the form without JavaScript came
-    /// back with.
-    pub fn showing(error: Option<ApiError>) -> Self {
         Self {
-            error: RwSignal::new(error),
+            error: RwSignal::new(None),
         }
     }
 
@@ -473,10 +467,6 @@ impl FormFlash {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
-    }
-
-    pub fn error(flash: &Option<Self>) -> Option<ApiError> {
-        flash.as_ref().map(|f| f.error.clone())
     }
 
     /// The error's message, when its code belongs to a field with `codes`.
