@@ -6,15 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::domain::PASSWORD_HINT,
-    error::Code,
-    pages::forms::{here, take_flash, Enhanced},
-    ui::{Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
+    pages::forms::{here, take_flash, Enhanced, NewPasswordFields, NEW_PASSWORD_CODES},
+    ui::{Alert, Card, FormFlash, FormReturn, SubmitButton, Tone, LINK},
     users::{enrollment_info, CompleteEnrollment, EnrollmentInfo},
 };
-
-const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
-const CONFIRM_CODES: &[Code] = &[Code::PasswordsDoNotMatch];
 
 #[component]
 pub fn EnrollPage() -> impl IntoView {
@@ -61,12 +56,8 @@ fn EnrollForm(
                 <form method="post" action=CompleteEnrollment::PATH novalidate>
                     <FormReturn back next="/dashboard" />
                     <input type="hidden" name="token" value=token />
-                    {FormFlash::form_error(&flash, &[Code::PasswordTooShort, Code::PasswordTooLong, Code::PasswordsDoNotMatch])
-                        .map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
-                    <Field label="Password" name="password" kind="password" autocomplete="new-password" check=Check::Password
-                        error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=PASSWORD_HINT />
-                    <Field label="Password again" name="_repeat" kind="password" autocomplete="new-password" check=Check::Repeat
-                        error=FormFlash::field_error(&flash, CONFIRM_CODES) />
+                    {FormFlash::form_error(&flash, NEW_PASSWORD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                    <NewPasswordFields name="password" label="Password" repeat_label="Password again" flash />
                     <SubmitButton label="Set password and sign in" pending_label="Setting up…" />
                 </form>
             </Enhanced>

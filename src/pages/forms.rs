@@ -19,7 +19,7 @@
 use crate::ui::FormFlash;
 
 #[cfg(any(feature = "ssr", feature = "islands-public"))]
-pub use enhanced::{problem, Enhanced};
+pub use enhanced::{problem, Enhanced, NewPasswordFields, NEW_PASSWORD_CODES};
 
 /// The island of the public pages' forms. Only their bundle holds it: the
 /// other groups' forms are islands of their own.
@@ -28,10 +28,10 @@ mod enhanced {
     use leptos::prelude::*;
 
     use crate::{
-        accounts::domain::{Email, Password, PersonName},
+        accounts::domain::{Email, Password, PersonName, PASSWORD_HINT},
         error::{ApiError, Code},
         invitations::secret::parse_code,
-        ui::Check,
+        ui::{Check, Field, FormFlash},
     };
 
     /// The island of every form the browser sends itself: it improves the
@@ -60,6 +60,35 @@ mod enhanced {
             let _ = ev;
         };
         view! { <div class="contents" node_ref=root on:submit=on_submit>{children()}</div> }
+    }
+
+    const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
+    const REPEAT_CODES: &[Code] = &[Code::PasswordsDoNotMatch];
+
+    /// Every code `NewPasswordFields` shows under one of its fields.
+    pub const NEW_PASSWORD_CODES: &[Code] = &[
+        Code::PasswordTooShort,
+        Code::PasswordTooLong,
+        Code::PasswordsDoNotMatch,
+    ];
+
+    /// A new password, `name`d as its endpoint takes it, and the same
+    /// again: the two go together, since the second's check (`Repeat`)
+    /// compares it with the form's `Password` field, and `adapt` compares
+    /// `_repeat` with the password it is sent.
+    #[component]
+    pub fn NewPasswordFields(
+        name: &'static str,
+        label: &'static str,
+        repeat_label: &'static str,
+        flash: Option<FormFlash>,
+    ) -> impl IntoView {
+        view! {
+            <Field label=label name=name kind="password" autocomplete="new-password" check=Check::Password
+                error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=PASSWORD_HINT />
+            <Field label=repeat_label name="_repeat" kind="password" autocomplete="new-password" check=Check::Repeat
+                error=FormFlash::field_error(&flash, REPEAT_CODES) />
+        }
     }
 
     /// What is wrong with `value`, typed into a field checked for `check`, in

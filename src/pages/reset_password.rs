@@ -3,22 +3,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    accounts::{domain::PASSWORD_HINT, ResetPassword},
-    error::Code,
-    pages::forms::{here, take_flash, Enhanced},
-    ui::{Alert, Card, Check, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
+    accounts::ResetPassword,
+    pages::forms::{here, take_flash, Enhanced, NewPasswordFields, NEW_PASSWORD_CODES},
+    ui::{Alert, Card, FormFlash, FormReturn, SubmitButton, Tone, LINK},
 };
 
 /// Where the form goes once it worked.
 const DONE: &str = "/reset-password?done";
-
-const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
-const CONFIRM_CODES: &[Code] = &[Code::PasswordsDoNotMatch];
-const FIELD_CODES: &[Code] = &[
-    Code::PasswordTooShort,
-    Code::PasswordTooLong,
-    Code::PasswordsDoNotMatch,
-];
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
@@ -62,11 +53,8 @@ fn ResetForm(token: String, back: String, flash: Option<FormFlash>) -> impl Into
             <form method="post" action=ResetPassword::PATH novalidate>
                 <FormReturn back next=DONE />
                 <input type="hidden" name="token" value=token />
-                {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
-                <Field label="New password" name="newPassword" kind="password" autocomplete="new-password" check=Check::Password
-                    error=FormFlash::field_error(&flash, PASSWORD_CODES) hint=PASSWORD_HINT />
-                <Field label="Repeat the new password" name="_repeat" kind="password" autocomplete="new-password" check=Check::Repeat
-                    error=FormFlash::field_error(&flash, CONFIRM_CODES) />
+                {FormFlash::form_error(&flash, NEW_PASSWORD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                <NewPasswordFields name="newPassword" label="New password" repeat_label="Repeat the new password" flash />
                 <SubmitButton label="Change password" pending_label="Changing…" />
             </form>
         </Enhanced>

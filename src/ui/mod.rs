@@ -423,23 +423,13 @@ impl FormErrors {
     /// The message, when the error's code belongs to this field.
     pub fn field(self, codes: &'static [Code]) -> Signal<Option<String>> {
         let error = self.error;
-        Signal::derive(move || {
-            error
-                .get()
-                .filter(|e| codes.contains(&e.code))
-                .map(|e| e.message)
-        })
+        Signal::derive(move || error.with(|e| field_message(e.as_ref(), codes)))
     }
 
     /// The message, when no field claims the error.
     pub fn general(self, field_codes: &'static [Code]) -> Signal<Option<String>> {
         let error = self.error;
-        Signal::derive(move || {
-            error
-                .get()
-                .filter(|e| !field_codes.contains(&e.code))
-                .map(|e| e.message)
-        })
+        Signal::derive(move || error.with(|e| form_message(e.as_ref(), field_codes)))
     }
 }
 
@@ -447,6 +437,21 @@ impl Default for FormErrors {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `error`'s message, when its code is one of a field's `codes`.
+fn field_message(error: Option<&ApiError>, codes: &[Code]) -> Option<String> {
+    error
+        .filter(|e| codes.contains(&e.code))
+        .map(|e| e.message.clone())
+}
+
+/// `error`'s message, when none of the form's fields (all of whose codes
+/// are `field_codes`) claims it.
+fn form_message(error: Option<&ApiError>, field_codes: &[Code]) -> Option<String> {
+    error
+        .filter(|e| !field_codes.contains(&e.code))
+        .map(|e| e.message.clone())
 }
 
 /// A form posted without JavaScript that failed, back on its page
@@ -471,19 +476,13 @@ impl FormFlash {
 
     /// The error's message, when its code belongs to a field with `codes`.
     pub fn field_error(flash: &Option<Self>, codes: &[Code]) -> Option<String> {
-        flash
-            .as_ref()
-            .filter(|f| codes.contains(&f.error.code))
-            .map(|f| f.error.message.clone())
+        field_message(flash.as_ref().map(|f| &f.error), codes)
     }
 
     /// The error's message, when no field (all of whose codes are
     /// `field_codes`) claims it.
     pub fn form_error(flash: &Option<Self>, field_codes: &[Code]) -> Option<String> {
-        flash
-            .as_ref()
-            .filter(|f| !field_codes.contains(&f.error.code))
-            .map(|f| f.error.message.clone())
+        form_message(flash.as_ref().map(|f| &f.error), field_codes)
     }
 }
 

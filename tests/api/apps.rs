@@ -157,6 +157,28 @@ fn param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The code the browser of `cookie`'s person brings back to the app from
+/// a sign-in asking `offline_access`, with PKCE when `pkce` is given.
+async fn offline_code(
+    app: &TestApp,
+    client: &App,
+    cookie: &str,
+    pkce: Option<PkceCodeChallenge>,
+) -> String {
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("offline_access".into()));
+    if let Some(challenge) = pkce {
+        request = request.set_pkce_challenge(challenge);
+    }
+    let (url, _, _) = request.url();
+    param(&browse(app, cookie, url.as_str()).await, "code").unwrap()
+}
+
 /// A whole sign-in: the app's URL, the browser, the code exchange, the
 /// ID token checked (signature, issuer, audience, nonce, at_hash).
 async fn sign_in(app: &TestApp, client: &App, cookie: &str, scopes: &[&str]) -> (Tokens, Value) {
@@ -369,17 +391,7 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
 
     // Codes are single use: a second exchange revokes what the first began.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .add_scope(Scope::new("offline_access".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    let landed = browse(&app, &member, url.as_str()).await;
-    let code = param(&landed, "code").unwrap();
+    let code = offline_code(&app, &client, &member, Some(challenge)).await;
     let verifier_text = verifier.secret().clone();
     let exchange = [
         ("grant_type", "authorization_code"),
@@ -419,15 +431,7 @@ async fn an_app_signs_a_member_in_with_roles_organizations_and_teams(backend: Ba
     // gets its tokens, none waits on another.
     let mut codes = Vec::new();
     for _ in 0..12 {
-        let (url, _, _) = client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                CsrfToken::new_random,
-                Nonce::new_random,
-            )
-            .add_scope(Scope::new("offline_access".into()))
-            .url();
-        codes.push(param(&browse(&app, &member, url.as_str()).await, "code").unwrap());
+        codes.push(offline_code(&app, &client, &member, None).await);
     }
     let forms: Vec<[(&str, &str); 3]> = codes
         .iter()
