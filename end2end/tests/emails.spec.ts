@@ -9,7 +9,7 @@ test("with no mail server, an admin reveals a waiting invitation's link once", a
   const invitee = unique("guest");
   await owner.getByLabel("Email addresses").fill(invitee);
   await owner.getByRole("radio", { name: /moderator/ }).check();
-  await owner.getByRole("button", { name: "Send invitation" }).click();
+  await owner.getByRole("button", { name: "Create invitation" }).click();
   await expect(owner.getByRole("status", { name: "Invitation created" })).toContainText(invitee);
 
   // The outgoing list shows the message, its link hidden.

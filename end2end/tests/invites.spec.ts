@@ -21,7 +21,7 @@ test("the owner arrives through the setup link and invites a moderator by email"
   await owner.getByLabel("Email addresses").fill(invitee);
   await owner.getByRole("radio", { name: /moderator/ }).check();
   await shot(owner, "invite-form");
-  await owner.getByRole("button", { name: "Send invitation" }).click();
+  await owner.getByRole("button", { name: "Create invitation" }).click();
   await expect(owner.getByRole("status", { name: "Invitation created" })).toContainText(invitee);
   await expect(owner.getByTestId("invite-row").first()).toContainText(invitee);
   await shot(owner, "invite-list");
@@ -70,7 +70,7 @@ test("an existing user signs in from an admin invitation and is upgraded", async
 
   await owner.getByLabel("Email addresses").fill(email);
   await owner.getByRole("radio", { name: /admin/ }).check();
-  await owner.getByRole("button", { name: "Send invitation" }).click();
+  await owner.getByRole("button", { name: "Create invitation" }).click();
   await expect(owner.getByRole("status", { name: "Invitation created" })).toContainText(email);
 
   const link = linkInEmailTo(email);

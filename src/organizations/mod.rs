@@ -383,34 +383,6 @@ pub async fn leave_organization(
     crate::server::db::retrying(|| members::leave(cx.db(), &me, body.clone(), &ip)).await
 }
 
-/// A change the members tab makes to one member.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum MemberAction {
-    Roles(UpdateMemberRoleBody),
-    Remove(RemoveMemberBody),
-    Leave(OrganizationIdBody),
-}
-
-/// The members tab's changes, under the same rules as the endpoints above:
-/// the member's roles after a change of roles, else nothing. One call for
-/// all of them keeps the page's WebAssembly small.
-#[server(name = MemberTabAction, prefix = "/api/auth", endpoint = "gatehouse/member-action", input = leptos::server_fn::codec::Json)]
-pub async fn member_action(action: MemberAction) -> Result<Option<String>, ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
-    let (db, ip) = (cx.db(), cx.ip());
-    crate::server::db::retrying(|| async {
-        match action.clone() {
-            MemberAction::Roles(b) => members::update_member_role(db, &me, b, &ip)
-                .await
-                .map(|m| Some(m.role)),
-            MemberAction::Remove(b) => members::remove_member(db, &me, b, &ip).await.map(|_| None),
-            MemberAction::Leave(b) => members::leave(db, &me, b, &ip).await.map(|_| None),
-        }
-    })
-    .await
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AddMemberBody {

@@ -2,7 +2,7 @@
 //! a status filter, paging, the text of a message, retry, and the one-time
 //! reveal of a waiting message's link (SPEC §6).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -10,12 +10,13 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
     admin::emails::{
-        get_email, list_emails, retry_email, reveal_email, EmailDetail, EmailIdBody, EmailView,
+        get_email, list_emails, reveal_email, EmailDetail, EmailIdBody, EmailView, RetryEmail,
         PAGE_SIZE,
     },
     error::ApiError,
     error::Code,
-    ui::{format_time, reload, use_hydrated, Alert, PageHeader, PageLinks, StatusLinks, Tone},
+    pages::forms::{take_flash, Enhanced},
+    ui::{format_time, use_hydrated, Alert, FormReturn, PageHeader, PageLinks, StatusLinks, Tone},
 };
 
 const FILTERS: [(&str, &str); 4] = [
@@ -56,6 +57,8 @@ pub fn AdminEmailsPage() -> impl IntoView {
         offset,
     };
     let list_here = here.clone();
+    // A retry the server refused.
+    let flash = take_flash();
 
     view! {
         <Title text="Outgoing email" />
@@ -70,6 +73,7 @@ pub fn AdminEmailsPage() -> impl IntoView {
                 href=|value: &str| Address { status: value.to_owned(), offset: 0 }.href(None)
                 class="mb-4 gap-2"
             />
+            {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
             <Suspense fallback=|| ()>
                 {
                     let here = here.clone();
@@ -102,7 +106,7 @@ pub fn AdminEmailsPage() -> impl IntoView {
 
 /// Where the page is: its filter and page, both in the address, so every
 /// view of the list is a link of its own and the list is rendered on the
-/// server (only the send buttons run in the browser).
+/// server (only the reveal runs in the browser).
 #[derive(Clone)]
 struct Address {
     status: String,
@@ -152,7 +156,7 @@ fn EmailTable(emails: Vec<EmailView>, here: Address) -> impl IntoView {
         .into_any();
     }
     view! {
-        <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="emails">
+        <Enhanced><ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="emails">
             {emails.into_iter().map(|e| {
                 let retryable = e.retryable();
                 let label = if e.status == "failed" { "Retry" } else { "Send now" };
@@ -175,43 +179,30 @@ fn EmailTable(emails: Vec<EmailView>, here: Address) -> impl IntoView {
                                 href=here.href(Some(&e.id))
                                 class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
                             >"View text"</a>
-                            {retryable.then(|| view! { <SendButton id=e.id.clone() label=label.to_owned() /> })}
+                            {retryable.then(|| view! { <SendButton id=e.id.clone() label here=here.href(None) /> })}
                         </div>
                     </li>
                 }
             }).collect_view()}
-        </ul>
+        </ul></Enhanced>
     }
     .into_any()
 }
 
-/// Retry, or "Send now" for a held message; the page reloads to show the
-/// message's new state.
-#[island]
-fn SendButton(id: String, label: String) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let retry = Action::new(|id: &String| {
-        retry_email(EmailIdBody {
-            id: Some(id.clone()),
-        })
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = retry.value().get() {
-            reload();
-        }
-    });
+/// Retry, or "Send now" for a held message: a form the browser sends, and
+/// the list comes back with the message's new state (or the refusal above).
+#[component]
+fn SendButton(id: String, label: &'static str, here: String) -> impl IntoView {
     view! {
-        <div class="flex flex-col items-end gap-1">
+        <form method="post" action=RetryEmail::PATH>
+            <FormReturn back=here.clone() next=here />
+            <input type="hidden" name="id" value=id />
             <button
-                type="button"
+                type="submit"
                 class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
-                disabled=move || !hydrated.get() || retry.pending().get()
-                on:click=move |_| { retry.dispatch(id.clone()); }
-            >{move || if retry.pending().get() { "Sending…".to_owned() } else { label.clone() }}</button>
-            {move || retry.value().get().and_then(Result::err).map(|e| view! {
-                <p role="alert" class="max-w-48 text-right text-xs text-red-700">{e.message}</p>
-            })}
-        </div>
+                data-pending="Sending…"
+            >{label}</button>
+        </form>
     }
 }
 

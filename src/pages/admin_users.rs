@@ -1,34 +1,43 @@
 //! `/admin/users`: the users list (search, paging), creating an account by
 //! enrollment, changing roles, disabling, and resending enrollment.
 //!
-//! The list is rendered on the server (search and paging are plain links
-//! and a GET form, so they work before any script runs); only the create
-//! form and each row's controls run in the browser, as small islands. That
-//! keeps the WebAssembly the browser downloads small.
+//! The page is rendered on the server and every form on it is sent by the
+//! browser (`pages::forms`), so it all works before any script runs; the
+//! create form's island only checks its fields first and shows that it is
+//! on its way.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::{
-    accounts::{domain::Email, RequestPasswordReset, StatusResponse},
-    error::ApiError,
+    accounts::{domain::Email, RequestPasswordReset, UserView},
     error::Code,
-    pages::{forms::take_flash, use_session},
+    pages::{
+        forms::{take_flash, Enhanced},
+        use_session,
+    },
     ui::{
-        format_time, go_to, use_hydrated, Alert, FormReturn, LiveFieldset, PageHeader, PageLinks,
-        Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
+        format_time, Alert, Check, Field, FormFlash, FormReturn, PageHeader, PageLinks,
+        SubmitButton, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
     },
     users::{
         access::{get_access, Access},
-        create_user, disable_user, enable_user, list_users, resend_enrollment, set_role, BanUser,
-        CreateUserBody, ImpersonateUser, ListedUser, RemoveUser, RevokeUserSessions, SetRoleBody,
-        UserIdBody, PAGE_SIZE,
+        list_users, BanUser, CreateUser, DisableUser, EnableUser, ImpersonateUser, ListedUser,
+        RemoveUser, ResendEnrollment, RevokeUserSessions, SetRole, PAGE_SIZE,
     },
 };
 
 const BACK: &str = "/admin/users";
+/// The create form, whose errors show in it rather than above the list.
+const CREATE_FORM: &str = "create";
+const NAME_CODES: &[Code] = &[Code::InvalidName];
+const EMAIL_CODES: &[Code] = &[Code::InvalidEmail, Code::UserAlreadyExists];
+const CREATE_FIELD_CODES: &[Code] = &[
+    Code::InvalidName,
+    Code::InvalidEmail,
+    Code::UserAlreadyExists,
+];
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -54,7 +63,13 @@ pub fn AdminUsersPage() -> impl IntoView {
         "remove" => Some("The account is deleted."),
         _ => None,
     });
-    let flash = take_flash();
+    // A row's own form says what it changed in that row.
+    let row_done = query
+        .get("done")
+        .and_then(|d| RowDone::parse(&d))
+        .zip(query.get("user"))
+        .map(|(what, user)| (user, what));
+    let (create_flash, flash) = FormFlash::split(take_flash(), CREATE_FORM);
     let session = use_session();
     let access = Resource::new(|| (), |_| get_access());
     let users = Resource::new(
@@ -78,15 +93,18 @@ pub fn AdminUsersPage() -> impl IntoView {
                     let me = session.0.get().and_then(|s| s.ok().flatten()).map(|s| s.user.id);
                     let access = access.get().and_then(Result::ok).unwrap_or_default();
                     let search = search.clone();
+                    let create_flash = create_flash.clone();
+                    let row_done = row_done.clone();
                     users.get().map(move |r| match r {
                         Err(e) if e.code == Code::Unauthorized => view! { <Alert tone=Tone::Error>"Sign in as an admin to manage users."</Alert> }.into_any(),
                         Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                         Ok(list) => {
                             let roles = list.assignable_roles.clone();
+                            // One island for every form of the page.
                             view! {
-                                <div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
+                                <Enhanced><div class="grid grid-cols-1 gap-8 lg:grid-cols-5">
                                     <div class="lg:col-span-2">
-                                        <CreateUserForm roles=roles.clone() />
+                                        <CreateUserForm roles=roles.clone() flash=create_flash.clone() />
                                     </div>
                                     <section class="lg:col-span-3" aria-label="Users list">
                                         <form method="get" action="/admin/users" class="mb-3" role="search">
@@ -103,12 +121,13 @@ pub fn AdminUsersPage() -> impl IntoView {
                                         <ul class="divide-y divide-slate-200 overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="users">
                                             {list.users.into_iter().map(|u| {
                                                 let is_me = me.as_deref() == Some(u.user.id.as_str());
-                                                view! { <UserRow listed=u roles=roles.clone() is_me access=access.clone() /> }
+                                                let done = row_done.as_ref().filter(|(user, _)| *user == u.user.id).map(|(_, what)| *what);
+                                                view! { <UserRow listed=u roles=roles.clone() is_me access=access.clone() done /> }
                                             }).collect_view()}
                                         </ul>
                                         <PageLinks base="/admin/users" query=vec![("search", search.clone())] offset=i64::from(offset) page_size=i64::from(PAGE_SIZE) total=list.total labels=("Newer", "Older") />
                                     </section>
-                                </div>
+                                </div></Enhanced>
                             }.into_any()
                         }
                     })
@@ -118,65 +137,45 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
-/// Creates the account, then reloads the page so the list shows it.
-#[island]
-fn CreateUserForm(roles: Vec<String>) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let role = RwSignal::new(roles.first().cloned().unwrap_or_default());
-    let create = Action::new(|body: &CreateUserBody| create_user(body.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(done)) = create.value().get() {
-            go_to(&format!(
-                "/admin/users?created={}",
-                utf8_percent_encode(&done.user.email, NON_ALPHANUMERIC)
-            ));
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        create.dispatch(CreateUserBody {
-            email: Some(email.get()),
-            name: Some(name.get()),
-            role: Some(role.get()),
-            password: None,
-        });
-    };
+/// Creates the account; the page loads again with it in the list, and
+/// says so.
+#[component]
+fn CreateUserForm(roles: Vec<String>, flash: Option<FormFlash>) -> impl IntoView {
+    let chosen = Some(FormFlash::value(&flash, "role")).filter(|r| !r.is_empty());
     view! {
-        <form on:submit=on_submit novalidate aria-label="Create an account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            <LiveFieldset hydrated>
+        <form method="post" action=CreateUser::PATH novalidate aria-label="Create an account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+                <FormReturn back=BACK next="/admin/users?created={email}" form=CREATE_FORM />
                 <h2 class="text-lg font-semibold">"Create an account"</h2>
                 <p class="mt-1 text-sm text-slate-600">"The person gets an email to choose their password."</p>
-                {move || create.value().get().and_then(Result::err).map(|e| view! {
-                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-                })}
+                {FormFlash::form_error(&flash, CREATE_FIELD_CODES).map(|m| view! { <div class="mt-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
                 <div class="mt-4">
-                    <label for="new-user-name" class=LABEL>"Name"</label>
-                    <input id="new-user-name" name="name" class=INPUT autocomplete="off" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                </div>
-                <div class="mt-4">
-                    <label for="new-user-email" class=LABEL>"Email"</label>
-                    <input id="new-user-email" name="email" type="email" class=INPUT autocomplete="off" prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-                </div>
-                <div class="mt-4">
+                    <Field label="Name" name="name" autocomplete="off" check=Check::Name
+                        value=FormFlash::value(&flash, "name") error=FormFlash::field_error(&flash, NAME_CODES) />
+                    <Field label="Email" name="email" kind="email" autocomplete="off" check=Check::Email
+                        value=FormFlash::value(&flash, "email") error=FormFlash::field_error(&flash, EMAIL_CODES) />
                     <label for="new-user-role" class=LABEL>"Role"</label>
-                    <select id="new-user-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
-                        {roles.into_iter().map(|r| view! { <option value=r.clone() selected={ let r = r.clone(); move || role.get_untracked() == r }>{r.clone()}</option> }).collect_view()}
+                    <select id="new-user-role" name="role" class=INPUT>
+                        {roles.into_iter().enumerate().map(|(i, r)| {
+                            let selected = chosen.as_ref().map_or(i == 0, |c| *c == r);
+                            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
-                <button
-                    type="submit"
-                    class="mt-6 inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:cursor-not-allowed disabled:opacity-60"
-                    disabled=move || !hydrated.get() || create.pending().get()
-                >{move || if create.pending().get() { "Creating…" } else { "Create account" }}</button>
-            </LiveFieldset>
-        </form>
+                <div class="mt-6">
+                    <SubmitButton label="Create account" pending_label="Creating…" />
+                </div>
+            </form>
     }
 }
 
 #[component]
-fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool, access: Access) -> impl IntoView {
+fn UserRow(
+    listed: ListedUser,
+    roles: Vec<String>,
+    is_me: bool,
+    access: Access,
+    done: Option<RowDone>,
+) -> impl IntoView {
     let user = listed.user;
     let ban = user.banned.then(|| {
         let until = user.ban_expires.as_deref().map_or_else(
@@ -210,15 +209,12 @@ fn UserRow(listed: ListedUser, roles: Vec<String>, is_me: bool, access: Access) 
                 {ban.map(|b| view! { <p class="text-sm text-red-800" data-testid="ban">{b}</p> })}
             </div>
             <UserControls
-                id=user.id
-                email=user.email
-                role=user.role
-                disabled=user.banned
-                verified=user.email_verified
+                user
                 enrollment_pending=listed.enrollment_pending
                 manageable=listed.manageable
                 is_me
                 roles
+                done
             />
             {manage}
         </li>
@@ -306,118 +302,96 @@ fn Manage(id: String, name: String, email: String, banned: bool, access: Access)
     }
 }
 
-/// A row's state and controls: the role badge and the flags update in
-/// place after a change, and the change is announced.
-#[island]
+/// A row's state and controls, as plain forms: change the role, resend
+/// enrollment, disable or enable. Each comes back to the list, where the
+/// row says what changed (`RowDone`).
+#[component]
 fn UserControls(
-    id: String,
-    email: String,
-    role: String,
-    disabled: bool,
-    verified: bool,
+    user: UserView,
     enrollment_pending: bool,
     manageable: bool,
     is_me: bool,
     roles: Vec<String>,
+    done: Option<RowDone>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let role_now = RwSignal::new(role.clone());
-    let disabled_now = RwSignal::new(disabled);
-    let chosen = RwSignal::new(role);
-    let said: RwSignal<Option<Result<String, ApiError>>> = RwSignal::new(None);
-    let change_role = Action::new(|b: &SetRoleBody| set_role(b.clone()));
-    let toggle = Action::new(|(id, disable): &(String, bool)| {
-        let body = UserIdBody {
-            user_id: Some(id.clone()),
-        };
-        let disable = *disable;
-        async move {
-            if disable {
-                disable_user(body).await
-            } else {
-                enable_user(body).await
-            }
-        }
+    let id = user.id.clone();
+    let next = |what: &str| format!("{BACK}?done={what}&user={id}");
+    let said = done.map(|done| match done {
+        RowDone::Role => format!("{} is now {}.", user.name, user.role),
+        RowDone::Disabled => format!("{} is disabled; their sessions have ended.", user.name),
+        RowDone::Enabled => format!("{} is enabled again.", user.name),
+        RowDone::Enrollment => format!(
+            "A new enrollment link is on its way to {}; the old one no longer works.",
+            user.email
+        ),
     });
-    let resend = Action::new(|id: &String| {
-        resend_enrollment(UserIdBody {
-            user_id: Some(id.clone()),
-        })
-    });
-    Effect::new(move |_| {
-        if let Some(r) = change_role.value().get() {
-            said.set(Some(r.map(|u| {
-                role_now.set(u.user.role.clone());
-                format!("{} is now {}.", u.user.name, u.user.role)
-            })));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = toggle.value().get() {
-            said.set(Some(r.map(|u| {
-                disabled_now.set(u.user.banned);
-                format!(
-                    "{} is {}.",
-                    u.user.name,
-                    if u.user.banned {
-                        "disabled; their sessions have ended"
-                    } else {
-                        "enabled again"
-                    }
-                )
-            })));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(r) = resend.value().get() {
-            said.set(Some(
-                r.map(|s: StatusResponse| s.message.unwrap_or_default()),
-            ));
-        }
-    });
-    let (id_role, id_toggle, id_resend) = (id.clone(), id.clone(), id.clone());
+    let select_id = format!("role-of-{id}");
     view! {
         <div class="mt-1 flex flex-wrap gap-1.5 text-xs">
-            <span class="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-700">{move || role_now.get()}</span>
+            <span class="rounded-full bg-indigo-50 px-2 py-0.5 font-medium text-indigo-700">{user.role.clone()}</span>
             {enrollment_pending.then(|| view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 font-medium text-amber-900">"enrollment pending"</span> })}
-            {(!enrollment_pending && !verified).then(|| view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-slate-600">"email not verified"</span> })}
-            {move || disabled_now.get().then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-800">"disabled"</span> })}
+            {(!enrollment_pending && !user.email_verified).then(|| view! { <span class="rounded-full bg-slate-100 px-2 py-0.5 text-slate-600">"email not verified"</span> })}
+            {user.banned.then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-800">"disabled"</span> })}
         </div>
         {(!manageable && !is_me).then(|| view! {
             <p class="mt-1 text-xs text-slate-500">"Only someone with a higher role can change this account."</p>
         })}
-        {move || said.get().map(|r| match r {
-            Ok(m) => view! { <div class="mt-3"><Alert tone=Tone::Success>{m}</Alert></div> }.into_any(),
-            Err(e) => view! { <div class="mt-3"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
-        })}
+        {said.map(|m| view! { <div class="mt-3"><Alert tone=Tone::Success>{m}</Alert></div> })}
         {manageable.then(|| view! {
             <div class="mt-3 flex flex-wrap items-center gap-2">
-                <label class="sr-only" for=format!("role-of-{id}")>{format!("Role of {email}")}</label>
-                <select id=format!("role-of-{id}") class="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                    {roles.iter().map(|r| {
-                        let current = r.clone();
-                        view! { <option value=r.clone() selected=move || role_now.get_untracked() == current>{r.clone()}</option> }
-                    }).collect_view()}
-                </select>
-                <button type="button" class=SMALL_BUTTON
-                    disabled=move || !hydrated.get() || change_role.pending().get() || chosen.get() == role_now.get()
-                    on:click=move |_| { change_role.dispatch(SetRoleBody { user_id: Some(id_role.clone()), role: Some(chosen.get()) }); }
-                >"Change role"</button>
+                <form method="post" action=SetRole::PATH class="flex flex-wrap items-center gap-2">
+                    <FormReturn back=BACK next=next("role") />
+                    <input type="hidden" name="userId" value=id.clone() />
+                    <label class="sr-only" for=select_id.clone()>{format!("Role of {}", user.email)}</label>
+                    <select id=select_id name="role" class="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm">
+                        {roles.iter().map(|r| view! { <option value=r.clone() selected=*r == user.role>{r.clone()}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" class=SMALL_BUTTON data-pending="Changing…">"Change role"</button>
+                </form>
                 {enrollment_pending.then(|| view! {
-                    <button type="button" class=SMALL_BUTTON
-                        disabled=move || !hydrated.get() || resend.pending().get()
-                        on:click=move |_| { resend.dispatch(id_resend.clone()); }
-                    >"Resend enrollment"</button>
+                    <form method="post" action=ResendEnrollment::PATH>
+                        <FormReturn back=BACK next=next("enrollment") />
+                        <input type="hidden" name="userId" value=id.clone() />
+                        <button type="submit" class=SMALL_BUTTON data-pending="Sending…">"Resend enrollment"</button>
+                    </form>
                 })}
                 // Nobody disables themselves (the server refuses it too).
-                {(!is_me).then(|| view! {
-                    <button type="button"
-                        class=move || if disabled_now.get() { SMALL_BUTTON } else { DANGER_BUTTON }
-                        disabled=move || !hydrated.get() || toggle.pending().get()
-                        on:click=move |_| { toggle.dispatch((id_toggle.clone(), !disabled_now.get())); }
-                    >{move || if disabled_now.get() { "Enable" } else { "Disable" }}</button>
+                {(!is_me).then(|| {
+                    let (action, what, label, class) = if user.banned {
+                        (EnableUser::PATH, "enabled", "Enable", SMALL_BUTTON)
+                    } else {
+                        (DisableUser::PATH, "disabled", "Disable", DANGER_BUTTON)
+                    };
+                    view! {
+                        <form method="post" action=action>
+                            <FormReturn back=BACK next=next(what) />
+                            <input type="hidden" name="userId" value=id.clone() />
+                            <button type="submit" class=class data-pending="Saving…">{label}</button>
+                        </form>
+                    }
                 })}
             </div>
         })}
+    }
+}
+
+/// What a row's own form just changed, said in that row after the reload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum RowDone {
+    Role,
+    Disabled,
+    Enabled,
+    Enrollment,
+}
+
+impl RowDone {
+    fn parse(done: &str) -> Option<Self> {
+        Some(match done {
+            "role" => Self::Role,
+            "disabled" => Self::Disabled,
+            "enabled" => Self::Enabled,
+            "enrollment" => Self::Enrollment,
+            _ => return None,
+        })
     }
 }

@@ -18,12 +18,11 @@
 
 use crate::ui::FormFlash;
 
-#[cfg(any(feature = "ssr", feature = "islands-public"))]
+#[cfg(feature = "hydrate")]
+pub use enhanced::browser::on_submit;
 pub use enhanced::{problem, Enhanced, NewPasswordFields, NEW_PASSWORD_CODES};
 
-/// The island of the public pages' forms. Only their bundle holds it: the
-/// other groups' forms are islands of their own.
-#[cfg(any(feature = "ssr", feature = "islands-public"))]
+/// The island of the forms the browser sends, in every group's bundle.
 mod enhanced {
     use leptos::prelude::*;
 
@@ -39,27 +38,34 @@ mod enhanced {
     /// form goes, it checks the fields that carry a `Check` by the server's own
     /// rules and says what is wrong under each one, keeping the form from
     /// going; once it goes, its submit button says so (`data-pending`) and
-    /// takes no second click. The post itself, its redirect and its error are
+    /// takes no second click. It also works the copy buttons inside it
+    /// (`ui::CopyButton`). The post itself, its redirect and its error are
     /// the same with JavaScript as without (`adapt`), so there is one path to
     /// test. It takes no props: the WebAssembly decodes nothing, and every
-    /// form of the public pages shares this one island.
+    /// form the browser sends shares this one island.
     #[island]
     pub fn Enhanced(children: Children) -> impl IntoView {
         let root = NodeRef::<leptos::html::Div>::new();
         // For tests and the benchmark: the form's island is live.
         Effect::new(move |_| {
-            #[cfg(feature = "islands-public")]
+            #[cfg(feature = "hydrate")]
             if let Some(root) = root.get() {
                 browser::mark_live(&root);
             }
         });
         let on_submit = move |ev: leptos::ev::SubmitEvent| {
-            #[cfg(feature = "islands-public")]
+            #[cfg(feature = "hydrate")]
             browser::on_submit(&ev);
-            #[cfg(not(feature = "islands-public"))]
+            #[cfg(not(feature = "hydrate"))]
             let _ = ev;
         };
-        view! { <div class="contents" node_ref=root on:submit=on_submit>{children()}</div> }
+        let on_click = move |ev: leptos::ev::MouseEvent| {
+            #[cfg(feature = "hydrate")]
+            browser::on_click(&ev);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = ev;
+        };
+        view! { <div class="contents" node_ref=root on:submit=on_submit on:click=on_click>{children()}</div> }
     }
 
     const PASSWORD_CODES: &[Code] = &[Code::PasswordTooShort, Code::PasswordTooLong];
@@ -114,8 +120,8 @@ mod enhanced {
     }
 
     /// What `Enhanced` does in the page, on the elements the server rendered.
-    #[cfg(feature = "islands-public")]
-    mod browser {
+    #[cfg(feature = "hydrate")]
+    pub mod browser {
         use wasm_bindgen::JsCast;
         use web_sys::{Element, HtmlElement, HtmlFormElement, HtmlInputElement};
 
@@ -181,6 +187,25 @@ mod enhanced {
             }
         }
 
+        /// A `ui::CopyButton`: its text to the clipboard, and it says so.
+        pub fn on_click(ev: &web_sys::MouseEvent) {
+            let Some(button) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|el| el.closest("button[data-copy]").ok().flatten())
+            else {
+                return;
+            };
+            if let (Some(text), Some(window)) =
+                (button.get_attribute("data-copy"), web_sys::window())
+            {
+                // The promise settles on its own; a refusal leaves the text
+                // on screen.
+                let _ = window.navigator().clipboard().write_text(&text);
+                button.set_text_content(Some("Copied"));
+            }
+        }
+
         /// Shows `problem` in the field's error paragraph (`ui::Field`), or
         /// clears it, and points the field at what describes it now.
         fn say(input: &HtmlInputElement, problem: Option<&str>) {
@@ -207,8 +232,15 @@ mod enhanced {
 }
 
 /// The sealed cookie that carries a failed form back to its page.
-#[cfg(feature = "ssr")]
 const COOKIE: &str = "gatehouse_form";
+
+/// The sealed cookie that carries what a form kept of its answer to the
+/// page it goes to next.
+const KEPT_COOKIE: &str = "gatehouse_kept";
+
+/// Browsers keep a cookie of up to 4 KB; a kept answer stays well inside.
+#[cfg(feature = "ssr")]
+const KEPT_MAX: usize = 3_000;
 
 /// A flash is read on the redirect that follows at once.
 #[cfg(feature = "ssr")]
@@ -217,16 +249,19 @@ const FLASH_SECS: i64 = 120;
 /// What the form's page, and only it, may read.
 #[cfg(feature = "ssr")]
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Sealed {
+struct Sealed<T> {
     path: String,
     expires_at: i64,
-    flash: FormFlash,
+    flash: T,
 }
 
 /// Fields never sent back to the page, not even sealed: a password is
 /// typed again, and a token is in the page's address already.
 #[cfg(feature = "ssr")]
 fn echoed(name: &str) -> bool {
+    if name == crate::ui::FORM_FIELD {
+        return true;
+    }
     let name = name.to_ascii_lowercase();
     !name.starts_with('_')
         && !["password", "token", "secret"]
@@ -236,14 +271,30 @@ fn echoed(name: &str) -> bool {
 
 /// The urlencoded fields as the JSON object a server function takes: one
 /// string per field, a list for a name given more than once, and a dotted
-/// name (`data.requireTwoFactor`) a field of a nested object. Control
-/// fields (`_back`, `_next`) are the adapter's, not the endpoint's.
+/// name (`data.requireTwoFactor`) a field of a nested object. A name that
+/// ends in `[]` is always a list, of its values that are not empty: a
+/// hidden empty one makes the list even when no box of it is ticked. A
+/// field named in `_split` is a list of the words typed into it (split at
+/// commas, semicolons and spaces: addresses, domains). Control fields
+/// (`_back`, `_next`) are the adapter's, not the endpoint's.
 #[cfg(feature = "ssr")]
 fn to_json(fields: &[(String, String)]) -> serde_json::Value {
     use serde_json::{Map, Value};
+    let split: Vec<&str> = field(fields, "_split")
+        .map(|names| names.split(',').map(str::trim).collect())
+        .unwrap_or_default();
     let mut root = Map::new();
     for (name, value) in fields.iter().filter(|(n, _)| !n.starts_with('_')) {
-        let value = Value::String(value.clone());
+        let value = if split.contains(&name.as_str()) {
+            Value::Array(
+                crate::ui::split_addresses(value)
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
+            )
+        } else {
+            Value::String(value.clone())
+        };
         let mut path = name.split('.').peekable();
         let mut object = &mut root;
         while let Some(key) = path.next() {
@@ -258,6 +309,18 @@ fn to_json(fields: &[(String, String)]) -> serde_json::Value {
                 object = inner.as_object_mut().expect("made an object above");
                 continue;
             }
+            if let Some(key) = key.strip_suffix("[]") {
+                let list = object
+                    .entry(key)
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if !list.is_array() {
+                    *list = Value::Array(vec![list.take()]);
+                }
+                if let (Value::Array(list), false) = (list, value.as_str() == Some("")) {
+                    list.push(value);
+                }
+                break;
+            }
             match object.get_mut(key) {
                 None => {
                     object.insert(key.to_owned(), value);
@@ -269,6 +332,95 @@ fn to_json(fields: &[(String, String)]) -> serde_json::Value {
         }
     }
     Value::Object(root)
+}
+
+/// `next` with each `{name}` in it replaced by what was typed into the
+/// field `name`, trimmed as the endpoints trim it and encoded for a query; a field never echoed (a password, a
+/// token) is left out, so it never lands in an address.
+#[cfg(feature = "ssr")]
+fn fill(next: &str, fields: &[(String, String)]) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    // Safe in a path segment and a query value alike.
+    const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let mut filled = String::with_capacity(next.len());
+    let mut rest = next;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        filled.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        if echoed(name) {
+            let value = field(fields, name).unwrap_or_default().trim();
+            filled.extend(utf8_percent_encode(value, VALUE));
+        }
+        rest = &rest[close + 1..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
+/// The parts of `answer` that `paths` name, in its shape: each path is
+/// dotted (`link.name`), and `*` stands for every item of a list
+/// (`invitations.*.email`). What no path names is left out.
+#[cfg(feature = "ssr")]
+fn project(answer: &serde_json::Value, paths: &[Vec<&str>]) -> Option<serde_json::Value> {
+    use serde_json::{Map, Value};
+    if paths.iter().any(Vec::is_empty) {
+        return Some(answer.clone());
+    }
+    match answer {
+        Value::Array(items) if paths.iter().all(|p| p[0] == "*") => {
+            let rest: Vec<Vec<&str>> = paths.iter().map(|p| p[1..].to_vec()).collect();
+            Some(Value::Array(
+                items.iter().filter_map(|i| project(i, &rest)).collect(),
+            ))
+        }
+        Value::Object(object) => {
+            let mut kept = Map::new();
+            for (key, value) in object {
+                let rest: Vec<Vec<&str>> = paths
+                    .iter()
+                    .filter(|p| p[0] == key)
+                    .map(|p| p[1..].to_vec())
+                    .collect();
+                if let Some(value) = (!rest.is_empty()).then(|| project(value, &rest)).flatten() {
+                    kept.insert(key.clone(), value);
+                }
+            }
+            Some(Value::Object(kept))
+        }
+        Value::Null => Some(Value::Null),
+        _ => None,
+    }
+}
+
+/// What a form's `_keep` names of the endpoint's answer, sealed for the
+/// page at `to`; nothing when it would not fit in a cookie.
+#[cfg(feature = "ssr")]
+fn kept_cookie(
+    state: &crate::context::AppState,
+    keep: &str,
+    answer: &serde_json::Value,
+    to: &str,
+) -> Option<String> {
+    let paths: Vec<Vec<&str>> = keep
+        .split(',')
+        .map(|p| p.trim().split('.').collect())
+        .collect();
+    let sealed = Sealed {
+        path: path_of(to).to_owned(),
+        expires_at: crate::server::clock::now_ms() + FLASH_SECS * 1000,
+        flash: project(answer, &paths)?,
+    };
+    let config = &state.config;
+    let sealed = config.secret_key.seal(&serde_json::to_vec(&sealed).ok()?);
+    (sealed.len() <= KEPT_MAX)
+        .then(|| cookie(KEPT_COOKIE, config.secure_cookies(), &sealed, FLASH_SECS))
 }
 
 #[cfg(feature = "ssr")]
@@ -286,9 +438,9 @@ fn path_of(address: &str) -> &str {
 }
 
 #[cfg(feature = "ssr")]
-fn flash_cookie(secure: bool, value: &str, max_age: i64) -> String {
+fn cookie(name: &str, secure: bool, value: &str, max_age: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+    format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
 /// The layer that answers a page's form post (see the module's text).
@@ -344,8 +496,9 @@ pub async fn adapt(
         }
     }
     let onward = field(&fields, "_next")
+        .map(|next| fill(next, &fields))
         .filter(|p| is_local_path(p))
-        .map_or_else(|| back.clone(), str::to_owned);
+        .unwrap_or_else(|| back.clone());
 
     let json = serde_json::to_vec(&to_json(&fields)).unwrap_or_default();
     let headers = &mut parts.headers;
@@ -368,22 +521,33 @@ pub async fn adapt(
         .cloned()
         .collect();
     let mut response = if answer.status().is_success() {
-        // `_follow`: where the answer itself says to go, when that is here.
-        let followed = match field(&fields, "_follow") {
-            Some(key) => to_bytes(answer.into_body(), MAX_BODY)
+        let (follow, keep) = (field(&fields, "_follow"), field(&fields, "_keep"));
+        let json = match follow.or(keep) {
+            Some(_) => to_bytes(answer.into_body(), MAX_BODY)
                 .await
                 .ok()
-                .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
-                .and_then(|answer| {
-                    // The answer's address may be absolute; this site's
-                    // own is followed, by its path.
-                    let to = answer.get(key)?.as_str()?;
-                    let path = to.strip_prefix(&state.config.origin()).unwrap_or(to);
-                    is_local_path(path).then(|| path.to_owned())
-                }),
+                .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok()),
             None => None,
         };
-        Redirect::to(followed.as_deref().unwrap_or(&onward)).into_response()
+        // `_follow`: where the answer itself says to go, when that is here.
+        let followed = follow.zip(json.as_ref()).and_then(|(key, answer)| {
+            // The answer's address may be absolute; this site's own is
+            // followed, by its path.
+            let to = answer.get(key)?.as_str()?;
+            let path = to.strip_prefix(&state.config.origin()).unwrap_or(to);
+            is_local_path(path).then(|| path.to_owned())
+        });
+        let to = followed.unwrap_or(onward);
+        let mut response = Redirect::to(&to).into_response();
+        // `_keep`: what of the answer the next page shows, once.
+        if let Some(kept) = keep
+            .zip(json.as_ref())
+            .and_then(|(keep, answer)| kept_cookie(&state, keep, answer, &to))
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            response.headers_mut().append(header::SET_COOKIE, kept);
+        }
+        response
     } else {
         let error = match to_bytes(answer.into_body(), MAX_BODY).await {
             Ok(body) => {
@@ -428,9 +592,12 @@ fn back_with(
         .secret_key
         .seal(&serde_json::to_vec(&sealed).unwrap_or_default());
     let mut response = Redirect::to(back).into_response();
-    if let Ok(value) =
-        HeaderValue::from_str(&flash_cookie(config.secure_cookies(), &sealed, FLASH_SECS))
-    {
+    if let Ok(value) = HeaderValue::from_str(&cookie(
+        COOKIE,
+        config.secure_cookies(),
+        &sealed,
+        FLASH_SECS,
+    )) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -441,18 +608,33 @@ fn back_with(
 /// on the server, where pages are rendered; call it at the top of a page,
 /// outside any `Suspense`, and pass it to the form's island.
 pub fn take_flash() -> Option<FormFlash> {
+    take(COOKIE)
+}
+
+/// What the form that led here kept of its endpoint's answer (`_keep`), in
+/// the shape `T` reads: a secret shown once, what happened to each
+/// address. Reading it removes it; like `take_flash`, only on the server.
+pub fn take_kept<T: serde::de::DeserializeOwned>() -> Option<T> {
+    take(KEPT_COOKIE)
+}
+
+/// Opens a sealed cookie bound to this page, and removes it.
+fn take<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     #[cfg(feature = "ssr")]
     {
         let cx = crate::context::RequestContext::current().ok()?;
-        let sealed = crate::context::cookie(&cx.parts, COOKIE)?;
+        let sealed = crate::context::cookie(&cx.parts, name)?;
         let config = cx.config();
-        cx.set_cookie(&flash_cookie(config.secure_cookies(), "", 0));
-        let sealed: Sealed = serde_json::from_slice(&config.secret_key.open(&sealed)?).ok()?;
+        cx.set_cookie(&cookie(name, config.secure_cookies(), "", 0));
+        let sealed: Sealed<T> = serde_json::from_slice(&config.secret_key.open(&sealed)?).ok()?;
         (sealed.path == cx.parts.uri.path() && sealed.expires_at > crate::server::clock::now_ms())
             .then_some(sealed.flash)
     }
     #[cfg(not(feature = "ssr"))]
-    None
+    {
+        let _ = name;
+        None
+    }
 }
 
 /// The address of the page being rendered, with its query: where a form
@@ -498,6 +680,87 @@ mod tests {
     }
 
     #[test]
+    fn a_name_ending_in_brackets_is_always_a_list() {
+        let fields = pairs(&[
+            ("permission.member[]", ""),
+            ("permission.member[]", "create"),
+            ("permission.team[]", ""),
+            ("permission.invitation[]", "create"),
+            ("permission.invitation[]", "cancel"),
+        ]);
+        assert_eq!(
+            to_json(&fields),
+            serde_json::json!({ "permission": {
+                "member": ["create"],
+                "team": [],
+                "invitation": ["create", "cancel"],
+            } })
+        );
+    }
+
+    #[test]
+    fn a_field_named_in_split_is_a_list_of_its_words() {
+        let fields = pairs(&[
+            ("_split", "email, allowedDomains"),
+            (
+                "email",
+                " ada@example.com,grace@example.com;\n  kim@example.com ",
+            ),
+            ("allowedDomains", ""),
+            ("name", "a, b"),
+        ]);
+        assert_eq!(
+            to_json(&fields),
+            serde_json::json!({
+                "email": ["ada@example.com", "grace@example.com", "kim@example.com"],
+                "allowedDomains": [],
+                "name": "a, b",
+            })
+        );
+    }
+
+    #[test]
+    fn keep_projects_the_answer_onto_the_named_paths() {
+        let answer = serde_json::json!({
+            "url": "https://g.example/invite/t",
+            "code": null,
+            "message": "Sent",
+            "invitations": [
+                { "id": "1", "email": "a@example.com", "role": "user" },
+                { "id": "2", "email": "b@example.com", "role": "user" },
+            ],
+            "link": { "name": "Launch", "token": "secret" },
+        });
+        fn paths(keep: &str) -> Vec<Vec<&str>> {
+            keep.split(',').map(|p| p.split('.').collect()).collect()
+        }
+        assert_eq!(
+            project(&answer, &paths("url,code,invitations.*.email,link.name")),
+            Some(serde_json::json!({
+                "url": "https://g.example/invite/t",
+                "code": null,
+                "invitations": [{ "email": "a@example.com" }, { "email": "b@example.com" }],
+                "link": { "name": "Launch" },
+            }))
+        );
+        let list = serde_json::json!([
+            { "email": "a@example.com", "invitation": { "id": "1" }, "error": null },
+            { "email": "b@example.com", "invitation": null, "error": { "code": "X", "message": "No." } },
+        ]);
+        assert_eq!(
+            project(&list, &paths("*.email,*.error.message")),
+            Some(serde_json::json!([
+                { "email": "a@example.com", "error": null },
+                { "email": "b@example.com", "error": { "message": "No." } },
+            ]))
+        );
+        assert_eq!(
+            project(&answer, &paths("missing")),
+            Some(serde_json::json!({}))
+        );
+    }
+
+    #[test]
     fn a_dotted_name_is_a_field_of_a_nested_object() {
         let fields = pairs(&[
             ("_back", "/orgs/acme/settings"),
@@ -512,6 +775,35 @@ mod tests {
                 "data": { "requireTwoFactor": "true", "name": "Acme" },
             })
         );
+    }
+
+    #[test]
+    fn where_to_go_next_carries_what_was_typed_but_never_a_secret() {
+        let fields = pairs(&[
+            ("email", "ada+1@example.com"),
+            ("name", "Ada & Co"),
+            ("slug", " acme-labs "),
+            ("evil", "//evil.example"),
+            ("password", "hunter22"),
+        ]);
+        for (next, filled) in [
+            (
+                "/admin/users?created={email}",
+                "/admin/users?created=ada%2B1%40example.com",
+            ),
+            (
+                "/a?n={name}&e={email}",
+                "/a?n=Ada%20%26%20Co&e=ada%2B1%40example.com",
+            ),
+            ("/orgs/{slug}/settings", "/orgs/acme-labs/settings"),
+            ("/orgs/{evil}/x", "/orgs/%2F%2Fevil.example/x"),
+            ("/a?p={password}", "/a?p="),
+            ("/a?x={missing}", "/a?x="),
+            ("/plain", "/plain"),
+            ("/open{brace", "/open{brace"),
+        ] {
+            assert_eq!(fill(next, &fields), filled, "{next}");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod admin_emails;
 pub mod admin_invites;
 #[cfg(feature = "ssr")]
 pub mod admin_user_sessions;
-#[cfg(any(feature = "ssr", feature = "islands-admin"))]
+#[cfg(feature = "ssr")]
 pub mod admin_users;
 #[cfg(feature = "ssr")]
 pub mod admin_webhooks;

@@ -45,11 +45,13 @@ pub fn DomainsSection(
         },
     );
     let back = format!("/orgs/{slug}/settings");
-    // Not the two-factor form's, which shows its own.
+    // Not the two-factor form's, nor a named form's: they show their own.
     let flash = take_flash().filter(|f| {
-        !f.values
-            .iter()
-            .any(|(n, _)| n == crate::pages::orgs::TWO_FACTOR_FIELD)
+        f.form().is_none()
+            && !f
+                .values
+                .iter()
+                .any(|(n, _)| n == crate::pages::orgs::TWO_FACTOR_FIELD)
     });
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm lg:col-span-2" aria-labelledby="domains-heading" data-testid="domains">

@@ -6,36 +6,36 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
-    error::ApiError,
-    invitations::OneOrMany,
     organizations::{
         invitations::links::{
-            create_join_link, list_join_links, CreateJoinLinkBody, JoinLinkView,
-            ListJoinLinksQuery, RevokeJoinLink,
+            list_join_links, CreateJoinLink, JoinLinkView, ListJoinLinksQuery, RevokeJoinLink,
         },
         OrganizationPage,
     },
     pages::{
-        forms::{self, here},
+        forms::{take_flash, take_kept, Enhanced},
         orgs::RoleBadges,
     },
     ui::{
-        flash_and_go, format_time, take_flash, use_hydrated, Alert, CopyButton, FormReturn,
-        Submitted, Tone, BUTTON, DANGER_BUTTON, INPUT, LABEL, LINK,
+        format_time, Alert, CopyButton, FormFlash, FormReturn, SubmitButton, Tone, DANGER_BUTTON,
+        INPUT, LABEL, LINK,
     },
 };
 
-/// Where the link just made waits for the reload that lists it.
-const CREATED: &str = "gatehouse.join-link-created";
+/// What the next page shows of `create-join-link`'s answer.
+const KEEP: &str = "url,token,name";
 
-/// What the reload shows of the link just made: only what it needs, so the
-/// page reads back three strings rather than a whole link.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// `KEEP` of the answer, as the next page reads it.
+#[derive(serde::Deserialize)]
 struct Made {
-    name: String,
     url: String,
     token: String,
+    name: String,
 }
+
+/// The join links section's forms, whose errors show above the links.
+const MAKE_FORM: &str = "join-link";
+const REVOKE_FORM: &str = "revoke-join-link";
 
 #[component]
 pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
@@ -59,18 +59,22 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
         .map(|t| (t.id.clone(), t.name.clone()))
         .collect();
     let me = page.me.user_id.clone();
-    // A revoke posted without the island comes back here with its refusal.
-    let (back, flash) = (here(), forms::take_flash());
+    // A link just made, or why making or revoking one was refused.
+    let made = take_kept::<Made>();
+    let back = format!("/orgs/{}/invitations#join-links", page.organization.slug);
+    let flash = take_flash().filter(|f| matches!(f.form(), Some(MAKE_FORM | REVOKE_FORM)));
+    let typed = flash.clone().filter(|f| f.form() == Some(MAKE_FORM));
     view! {
         <section id="join-links" class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
             <h2 id="join-links-heading" class="text-lg font-semibold text-slate-900">"Join links"</h2>
             <p class="mt-1 max-w-3xl text-sm text-slate-600">"A link anyone can open to join, without an invitation by email: post it in a chat, or print its QR code for a room. Each person joins once."</p>
             {flash.map(|f| view! { <div class="mt-4"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
-            <CreatedLink />
+            <Enhanced>
+            {made.map(|made| view! { <CreatedLink made /> })}
             <div class="mt-6 grid grid-cols-1 gap-8 lg:grid-cols-5">
                 {may_create.then(|| view! {
                     <div class="lg:col-span-2">
-                        <NewJoinLinkForm organization_id=organization_id.clone() roles=page.assignable_roles.clone() teams=teams.clone() />
+                        <NewJoinLinkForm organization_id=organization_id.clone() roles=page.assignable_roles.clone() teams=teams.clone() back=back.clone() flash=typed />
                     </div>
                 })}
                 <div class=if may_create { "lg:col-span-3" } else { "lg:col-span-5" }>
@@ -96,6 +100,7 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
                     </Suspense>
                 </div>
             </div>
+            </Enhanced>
         </section>
     }
 }
@@ -151,8 +156,8 @@ fn LinkRow(
     }
 }
 
-/// A link's status and, while it is open, *Revoke*: a plain form, no
-/// island (`pages::forms` makes its post the `revoke-join-link` call and
+/// A link's status and, while it is open, *Revoke*: a form the browser
+/// sends (`pages::forms` makes its post the `revoke-join-link` call and
 /// loads the tab again, with the refusal above the links if there is one).
 #[component]
 fn LinkControls(id: String, status: String, may_revoke: bool, back: String) -> impl IntoView {
@@ -167,60 +172,74 @@ fn LinkControls(id: String, status: String, may_revoke: bool, back: String) -> i
             <span data-testid="join-link-status" class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {class}")>{label}</span>
             {(may_revoke && status == "pending").then(|| view! {
                 <form method="post" action=RevokeJoinLink::PATH>
-                    <FormReturn back=back.clone() next=back.clone() />
+                    <FormReturn back=back.clone() next=back.clone() form=REVOKE_FORM />
                     <input type="hidden" name="joinLinkId" value=id />
-                    <button type="submit" class=DANGER_BUTTON>"Revoke"</button>
+                    <button type="submit" class=DANGER_BUTTON data-pending="Revoking…">"Revoke"</button>
                 </form>
             })}
         </div>
     }
 }
 
-/// Expiry choices, in days: a week unless changed, at most 30.
-const EXPIRY_DAYS: [(i64, &str); 4] = [
-    (1, "1 day"),
-    (7, "7 days"),
-    (14, "14 days"),
-    (30, "30 days"),
+/// Expiry choices, in seconds: a week unless changed, at most 30 days.
+const EXPIRY: [(i64, &str); 4] = [
+    (86_400, "1 day"),
+    (7 * 86_400, "7 days"),
+    (14 * 86_400, "14 days"),
+    (30 * 86_400, "30 days"),
 ];
 
-/// The form: its fields are rendered on the server and read when it is
-/// sent (`ui::Submitted`); the island only sends it.
+/// The form, sent by the browser; the tab comes back with the new link
+/// above the list (`CreatedLink`).
 #[component]
 fn NewJoinLinkForm(
     organization_id: String,
     roles: Vec<String>,
     /// (id, name) of the organization's teams.
     teams: Vec<(String, String)>,
+    back: String,
+    /// Its last post, refused: what was typed comes back.
+    flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let default_role = roles
-        .iter()
-        .find(|r| *r == "member")
-        .or(roles.first())
-        .cloned()
+    let typed = |name: &str| FormFlash::value(&flash, name);
+    let chosen_role = Some(typed("role"))
+        .filter(|r| roles.contains(r))
+        .or_else(|| {
+            roles
+                .iter()
+                .find(|r| *r == "member")
+                .or(roles.first())
+                .cloned()
+        })
         .unwrap_or_default();
+    let expiry = typed("expiresIn").parse().unwrap_or(7 * 86_400);
+    let team = typed("teamId");
     view! {
-        <LinkMaker organization_id>
+        <form method="post" action=CreateJoinLink::PATH novalidate aria-label="Make a join link" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+            <FormReturn back=back.clone() next=back form=MAKE_FORM />
+            <input type="hidden" name="_keep" value=KEEP />
+            <input type="hidden" name="_split" value="allowedDomains" />
+            <input type="hidden" name="organizationId" value=organization_id />
             <h3 class="font-semibold text-slate-900">"Make a join link"</h3>
             <div class="mt-4">
                 <label for="join-link-name" class=LABEL>"Link name"</label>
-                <input id="join-link-name" name="name" class=INPUT placeholder="Spring cohort" autocomplete="off" />
+                <input id="join-link-name" name="name" class=INPUT placeholder="Spring cohort" autocomplete="off" value=typed("name") />
             </div>
             <div class="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
                 <div>
                     <label for="join-link-role" class=LABEL>"Joins as"</label>
                     <select id="join-link-role" name="role" class=INPUT>
                         {roles.into_iter().map(|r| {
-                            let selected = r == default_role;
+                            let selected = r == chosen_role;
                             view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
                         }).collect_view()}
                     </select>
                 </div>
                 <div>
                     <label for="join-link-expiry" class=LABEL>"Works for"</label>
-                    <select id="join-link-expiry" name="days" class=INPUT>
-                        {EXPIRY_DAYS.iter().map(|(d, label)| view! {
-                            <option value=d.to_string() selected=*d == 7>{*label}</option>
+                    <select id="join-link-expiry" name="expiresIn" class=INPUT>
+                        {EXPIRY.iter().map(|(secs, label)| view! {
+                            <option value=secs.to_string() selected=*secs == expiry>{*label}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -228,125 +247,60 @@ fn NewJoinLinkForm(
             {(!teams.is_empty()).then(|| view! {
                 <div class="mt-4">
                     <label for="join-link-team" class=LABEL>"Puts them in the team"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <select id="join-link-team" name="team" class=INPUT>
+                    <select id="join-link-team" name="teamId" class=INPUT>
                         <option value="">"No team"</option>
-                        {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        {teams.into_iter().map(|(id, name)| {
+                            let selected = id == team;
+                            view! { <option value=id selected=selected>{name}</option> }
+                        }).collect_view()}
                     </select>
                 </div>
             })}
             <div class="mt-4">
                 <label for="join-link-max-uses" class=LABEL>"Most people who may join"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                <input id="join-link-max-uses" name="max_uses" class=INPUT inputmode="numeric" placeholder="No limit" />
+                <input id="join-link-max-uses" name="maxUses" type="number" min="1" class=INPUT inputmode="numeric" placeholder="No limit" value=typed("maxUses") />
             </div>
             <div class="mt-4">
                 <label for="join-link-domains" class=LABEL>"Only addresses at"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                <input id="join-link-domains" name="domains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint" />
+                <input id="join-link-domains" name="allowedDomains" class=INPUT placeholder="acme.com" autocomplete="off" aria-describedby="join-link-domains-hint" value=typed("allowedDomains") />
                 <p id="join-link-domains-hint" class="mt-1 text-xs text-slate-500">"Separate domains with commas. People must confirm an address there before they join."</p>
             </div>
             <div class="mt-4 flex items-start gap-2">
-                <input id="join-link-approval" type="checkbox" name="approval" aria-describedby="join-link-approval-hint"
+                <input id="join-link-approval" type="checkbox" name="requireApproval" value="true" aria-describedby="join-link-approval-hint" checked=typed("requireApproval") == "true"
                     class="mt-0.5 h-4 w-4 rounded border-slate-300 text-indigo-600" />
                 <div>
                     <label for="join-link-approval" class="text-sm text-slate-800">"An admin approves each person"</label>
                     <p id="join-link-approval-hint" class="text-xs text-slate-500">"People who use the link ask to join; their requests wait on the Members tab."</p>
                 </div>
             </div>
-        </LinkMaker>
-    }
-}
-
-#[island]
-fn LinkMaker(organization_id: String, children: Children) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let create = Action::new(|body: &CreateJoinLinkBody| create_join_link(body.clone()));
-    let error = RwSignal::new(None::<ApiError>);
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(created)) => {
-            let made = Made {
-                name: created.link.name,
-                url: created.url,
-                token: created.token.expose().to_owned(),
-            };
-            // The page loads again at the links, where the new one shows.
-            #[cfg(feature = "hydrate")]
-            let _ = window().location().set_hash("join-links");
-            flash_and_go(CREATED, &made, None)
-        }
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        error.set(None);
-        let fields = Submitted::of(&ev);
-        let max_uses = match fields.text("max_uses").trim() {
-            "" => None,
-            n => match n.parse::<i64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    error.set(Some(ApiError::new(
-                        crate::error::Code::InvalidMaxUses,
-                        "Enter the most people who may join as a whole number, or leave it empty.",
-                    )));
-                    return;
-                }
-            },
-        };
-        let listed: Vec<String> = fields
-            .text("domains")
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned)
-            .collect();
-        create.dispatch(CreateJoinLinkBody {
-            organization_id: Some(organization_id.clone()),
-            role: Some(OneOrMany::One(fields.text("role"))),
-            team_id: Some(fields.text("team")).filter(|t| !t.is_empty()),
-            expires_in: fields.text("days").parse::<i64>().ok().map(|d| d * 86_400),
-            max_uses,
-            allowed_domains: (!listed.is_empty()).then_some(listed),
-            name: Some(fields.text("name")),
-            require_approval: Some(fields.checked("approval")),
-        });
-    };
-    view! {
-        <form on:submit=on_submit novalidate aria-label="Make a join link" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
-            {move || error.get().map(|e| view! { <div class="mb-4"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
-            {children()}
-            <button type="submit" class=format!("mt-6 {BUTTON}") disabled=move || !hydrated.get() || create.pending().get()>
-                {move || if create.pending().get() { "Making the link…" } else { "Make join link" }}
-            </button>
+            <div class="mt-6">
+                <SubmitButton label="Make join link" pending_label="Making the link…" />
+            </div>
         </form>
     }
 }
 
-/// The link just made, with its QR code: shown once, on the load after
-/// the form kept it.
-#[island]
-fn CreatedLink() -> impl IntoView {
-    let created = RwSignal::new(None::<Made>);
-    Effect::new(move |_| created.set(take_flash(CREATED)));
-    move || {
-        created.get().map(|c| {
-            let token = c.token.clone();
-            view! {
-                <div class="mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5" data-testid="join-link-created">
-                    <p class="font-medium text-emerald-900">{format!("“{}” is ready. Share the link or its QR code: they are shown only now.", c.name)}</p>
-                    <div class="mt-4 flex flex-col gap-5 sm:flex-row sm:items-start">
-                        <img src=format!("/join/{token}/qr.svg") alt="QR code of the join link" width="160" height="160"
-                            class="h-40 w-40 shrink-0 rounded-md border border-emerald-200 bg-white p-2" data-testid="join-link-qr" />
-                        <div class="min-w-0 flex-1">
-                            <div class="flex items-center gap-3">
-                                <code data-testid="join-link-url" class="min-w-0 flex-1 truncate rounded-md bg-white px-3 py-2 font-mono text-sm">{c.url.clone()}</code>
-                                <CopyButton text=c.url.clone() label="Copy link" />
-                            </div>
-                            <p class="mt-3 text-sm">
-                                <a href=format!("/join/{token}/qr") class=LINK target="_blank">"Open a printable card"</a>
-                            </p>
-                        </div>
+/// The link just made, with its QR code: shown once, on the load after the
+/// form, from what the form kept of the answer (`KEEP`).
+#[component]
+fn CreatedLink(made: Made) -> impl IntoView {
+    let token = made.token.clone();
+    view! {
+        <div class="mt-6 rounded-xl border border-emerald-200 bg-emerald-50 p-5" data-testid="join-link-created">
+            <p class="font-medium text-emerald-900">{format!("“{}” is ready. Share the link or its QR code: they are shown only now.", made.name)}</p>
+            <div class="mt-4 flex flex-col gap-5 sm:flex-row sm:items-start">
+                <img src=format!("/join/{token}/qr.svg") alt="QR code of the join link" width="160" height="160"
+                    class="h-40 w-40 shrink-0 rounded-md border border-emerald-200 bg-white p-2" data-testid="join-link-qr" />
+                <div class="min-w-0 flex-1">
+                    <div class="flex items-center gap-3">
+                        <code data-testid="join-link-url" class="min-w-0 flex-1 truncate rounded-md bg-white px-3 py-2 font-mono text-sm">{made.url.clone()}</code>
+                        <CopyButton text=made.url.clone() label="Copy link" />
                     </div>
+                    <p class="mt-3 text-sm">
+                        <a href=format!("/join/{token}/qr") class=LINK target="_blank">"Open a printable card"</a>
+                    </p>
                 </div>
-            }
-        })
+            </div>
+        </div>
     }
 }

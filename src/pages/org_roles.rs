@@ -3,23 +3,16 @@
 //! to create, change, rename and delete (SPEC §4). A box the viewer cannot
 //! grant (their roles lack it) is disabled and says why.
 
-use std::collections::BTreeMap;
-
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::{
     access::statements::{built_in_organization_role, BUILT_IN_ORGANIZATION_ROLES, ORGANIZATION},
-    error::ApiError,
     organizations::{
-        roles::{
-            list_roles, role_action, CreateRoleBody, RoleAction, RoleChanges, RoleKeyBody,
-            RolesQuery, UpdateRoleBody,
-        },
+        roles::{list_roles, CreateRole, DeleteRole, RolesQuery, UpdateRole},
         OrganizationPage,
     },
-    ui::{
-        reload, use_hydrated, Alert, LiveFieldset, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
-    },
+    pages::forms::{take_flash, Enhanced},
+    ui::{Alert, FormReturn, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
 };
 
 #[component]
@@ -48,15 +41,19 @@ pub fn RolesTab(page: OrganizationPage) -> impl IntoView {
         page.can("ac:update"),
         page.can("ac:delete"),
     );
+    let back = format!("/orgs/{}/roles", page.organization.slug);
+    let flash = take_flash();
     view! {
-        <div class="flex flex-col gap-8">
+        // One island for every form of the tab.
+        <Enhanced><div class="flex flex-col gap-8">
             <section aria-labelledby="custom-roles">
                 <h2 id="custom-roles" class="text-lg font-semibold text-slate-900">"Custom roles"</h2>
                 <p class="mt-1 text-sm text-slate-600">"A custom role grants exactly the permissions ticked below. Give it to people when you invite them or from the members tab."</p>
+                {flash.map(|f| view! { <div class="mt-4"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
                 <div class="mt-4 grid grid-cols-1 gap-4 lg:grid-cols-2">
                     <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                         {move || {
-                            let (organization_id, grantable) = (organization_id.clone(), grantable.clone());
+                            let (organization_id, grantable, back) = (organization_id.clone(), grantable.clone(), back.clone());
                             roles.get().map(move |r| match r {
                                 Err(e) => view! { <Alert tone=Tone::Error>{e.message}</Alert> }.into_any(),
                                 Ok(list) => view! {
@@ -64,6 +61,7 @@ pub fn RolesTab(page: OrganizationPage) -> impl IntoView {
                                         <div data-testid="custom-role">
                                             <RoleEditor
                                                 organization_id=organization_id.clone()
+                                                back=back.clone()
                                                 name=Some(role.role)
                                                 granted=role.permission.pairs().map(|(r, a)| format!("{r}:{a}")).collect()
                                                 grantable=grantable.clone()
@@ -76,6 +74,7 @@ pub fn RolesTab(page: OrganizationPage) -> impl IntoView {
                                         <div data-testid="new-role">
                                             <RoleEditor
                                                 organization_id=organization_id.clone()
+                                                back=back.clone()
                                                 name=None
                                                 granted=Vec::new()
                                                 grantable=grantable.clone()
@@ -91,7 +90,7 @@ pub fn RolesTab(page: OrganizationPage) -> impl IntoView {
                 </div>
             </section>
             <BuiltInRoles />
-        </div>
+        </div></Enhanced>
     }
     .into_any()
 }
@@ -137,11 +136,13 @@ fn BuiltInRoles() -> impl IntoView {
 }
 
 /// A custom role's permissions as a matrix of resources × actions; with
-/// `name` none, the form that creates one. Loads the page again after a
-/// change.
-#[island]
+/// `name` none, the form that creates one. Forms the browser sends; the
+/// tab comes back with what is stored.
+#[component]
 fn RoleEditor(
     organization_id: String,
+    /// The tab's address, where every form comes back to.
+    back: String,
     name: Option<String>,
     /// `resource:action` it grants now.
     granted: Vec<String>,
@@ -150,127 +151,75 @@ fn RoleEditor(
     may_save: bool,
     may_delete: bool,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let existing = name.clone();
-    let title = RwSignal::new(name.clone().unwrap_or_default());
-    let checked = RwSignal::new(granted.clone());
-    let confirming = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let act = Action::new(|change: &RoleAction| role_action(change.clone()));
-    Effect::new(move |_| match act.value().get() {
-        Some(Ok(())) => reload(),
-        Some(Err(e)) => {
-            confirming.set(false);
-            error.set(Some(e));
-        }
-        None => {}
-    });
-    let busy = move || !hydrated.get() || act.pending().get();
-    let permission = move || {
-        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for pair in checked.get() {
-            if let Some((r, a)) = pair.split_once(':') {
-                map.entry(r.to_owned()).or_default().push(a.to_owned());
-            }
-        }
-        map
-    };
-    let org = StoredValue::new(organization_id);
-    let on_submit = {
-        let existing = existing.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            error.set(None);
-            act.dispatch(match &existing {
-                None => RoleAction::Create(CreateRoleBody {
-                    organization_id: Some(org.get_value()),
-                    role: Some(title.get()),
-                    permission: Some(permission()),
-                }),
-                Some(old) => RoleAction::Update(UpdateRoleBody {
-                    organization_id: Some(org.get_value()),
-                    role_name: Some(old.clone()),
-                    role_id: None,
-                    data: Some(RoleChanges {
-                        permission: Some(permission()),
-                        role_name: Some(title.get()).filter(|t| t != old),
-                    }),
-                }),
-            });
-        }
-    };
-    let prefix = existing.clone().unwrap_or_else(|| "new-role".into());
+    let prefix = name.clone().unwrap_or_else(|| "new-role".into());
     let lacking = ORGANIZATION
         .resources
         .iter()
         .flat_map(|(r, actions)| actions.iter().map(move |a| format!("{r}:{a}")))
         .any(|p| !grantable.contains(&p));
-    let heading = existing.clone().unwrap_or_else(|| "New role".into());
-    let label = heading.clone();
+    let heading = name.clone().unwrap_or_else(|| "New role".into());
+    // An existing role's fields are `update-role`'s `data`.
+    let (action, name_field, permission_field) = match name {
+        Some(_) => (UpdateRole::PATH, "data.roleName", "data.permission"),
+        None => (CreateRole::PATH, "role", "permission"),
+    };
+    let delete = (name.is_some() && may_delete).then(|| view! {
+        <details>
+            <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Delete"</summary>
+            <form method="post" action=DeleteRole::PATH class="mt-2 flex items-center gap-2">
+                <FormReturn back=back.clone() />
+                <input type="hidden" name="organizationId" value=organization_id.clone() />
+                <input type="hidden" name="roleName" value=name.clone() />
+                <button type="submit" class=DANGER_BUTTON data-pending="Deleting…">"Delete role"</button>
+            </form>
+        </details>
+    });
     view! {
-        <form on:submit=on_submit novalidate aria-label=label class="h-full rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <LiveFieldset hydrated>
-                <div class="flex flex-wrap items-center justify-between gap-3">
-                    <h3 class="font-semibold text-slate-900">{heading}</h3>
-                    {(existing.is_some() && may_delete).then(|| view! {
-                        {move || if confirming.get() {
-                            view! {
-                                <span class="flex items-center gap-2">
-                                    <button type="button" class=DANGER_BUTTON disabled=busy on:click={
-                                        let existing = existing.clone();
-                                        move |_| {
-                                            error.set(None);
-                                            act.dispatch(RoleAction::Delete(RoleKeyBody {
-                                                organization_id: Some(org.get_value()),
-                                                role_name: existing.clone(),
-                                                role_id: None,
-                                            }));
-                                        }
-                                    }>"Delete role"</button>
-                                    <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Keep"</button>
-                                </span>
-                            }.into_any()
-                        } else {
-                            view! { <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
-                        }}
-                    })}
-                </div>
-                {move || error.get().map(|e| view! { <div class="mt-3"><Alert tone=Tone::Error>{e.message}</Alert></div> })}
+        <div class="h-full rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+            <div class="flex flex-wrap items-start justify-between gap-3">
+                <h3 class="font-semibold text-slate-900">{heading.clone()}</h3>
+                {delete}
+            </div>
+            <form method="post" action=action novalidate aria-label=heading>
+                <FormReturn back=back.clone() />
+                <input type="hidden" name="organizationId" value=organization_id />
+                {name.clone().map(|n| view! { <input type="hidden" name="roleName" value=n /> })}
                 <div class="mt-3">
                     <label for=format!("{prefix}-name") class=LABEL>"Name"</label>
-                    <input id=format!("{prefix}-name") class=INPUT autocomplete="off" placeholder="billing" disabled=!may_save
-                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+                    <input id=format!("{prefix}-name") name=name_field class=INPUT autocomplete="off" placeholder="billing"
+                        required disabled=!may_save value=name.clone() />
                 </div>
-                <fieldset class="mt-4" disabled=move || !may_save || !hydrated.get()>
+                <fieldset class="mt-4" disabled=!may_save>
                     <legend class=LABEL>"Permissions"</legend>
                     <div class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200">
-                        {ORGANIZATION.resources.iter().map(|(resource, actions)| view! {
-                            <div class="flex flex-wrap items-center gap-x-4 gap-y-1 px-3 py-2">
-                                <span class="w-24 shrink-0 font-mono text-xs text-slate-600">{*resource}</span>
-                                {actions.iter().map(|action| {
-                                    let pair = format!("{resource}:{action}");
-                                    let allowed = grantable.contains(&pair);
-                                    let (p1, p2) = (pair.clone(), pair.clone());
-                                    view! {
-                                        <label class="inline-flex items-center gap-1.5 text-sm text-slate-800 has-[:disabled]:text-slate-400"
-                                            title=(!allowed).then(|| format!("Your roles do not include {pair}, so you cannot grant it."))>
-                                            <input type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                                                aria-label=pair.clone()
-                                                disabled=!allowed
-                                                prop:checked=move || checked.get().contains(&p1)
-                                                on:change=move |ev| {
-                                                    let on = event_target_checked(&ev);
-                                                    checked.update(|c| {
-                                                        c.retain(|x| *x != p2);
-                                                        if on { c.push(p2.clone()); }
-                                                    });
-                                                }
-                                            />
-                                            {*action}
-                                        </label>
-                                    }
-                                }).collect_view()}
-                            </div>
+                        {ORGANIZATION.resources.iter().map(|(resource, actions)| {
+                            let list = format!("{permission_field}.{resource}[]");
+                            view! {
+                                <div class="flex flex-wrap items-center gap-x-4 gap-y-1 px-3 py-2">
+                                    <span class="w-24 shrink-0 font-mono text-xs text-slate-600">{*resource}</span>
+                                    // Sent even with no box ticked: the role's
+                                    // whole matrix, every time.
+                                    <input type="hidden" name=list.clone() value="" />
+                                    {actions.iter().map(|action| {
+                                        let pair = format!("{resource}:{action}");
+                                        let allowed = grantable.contains(&pair);
+                                        let checked = granted.contains(&pair);
+                                        view! {
+                                            <label class="inline-flex items-center gap-1.5 text-sm text-slate-800 has-[:disabled]:text-slate-400"
+                                                title=(!allowed).then(|| format!("Your roles do not include {pair}, so you cannot grant it."))>
+                                                <input type="checkbox" class="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                                                    name=list.clone() value=*action aria-label=pair.clone()
+                                                    disabled=!allowed checked=checked />
+                                                {*action}
+                                            </label>
+                                            // A box the viewer cannot change is
+                                            // not sent by the browser: it keeps
+                                            // what the role grants.
+                                            {(!allowed && checked).then(|| view! { <input type="hidden" name=list.clone() value=*action /> })}
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            }
                         }).collect_view()}
                     </div>
                     {(may_save && lacking).then(|| view! {
@@ -278,11 +227,11 @@ fn RoleEditor(
                     })}
                 </fieldset>
                 {may_save.then(|| view! {
-                    <button type="submit" class=format!("mt-4 {SMALL_BUTTON}") disabled=move || busy() || checked.get().is_empty() || title.get().trim().is_empty()>
+                    <button type="submit" class=format!("mt-4 {SMALL_BUTTON}") data-pending="Saving…">
                         {if name.is_some() { "Save changes" } else { "Create role" }}
                     </button>
                 })}
-            </LiveFieldset>
-        </form>
+            </form>
+        </div>
     }
 }

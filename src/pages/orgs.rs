@@ -4,8 +4,9 @@
 //! shown to those whose roles let them use it; someone outside the
 //! organization gets the same 404 page as for one that does not exist.
 //!
-//! The page is rendered on the server; each member row's controls and each
-//! form are small islands.
+//! The page is rendered on the server, and every change on it is a form
+//! the browser sends (`pages::forms`); one island per tab only checks and
+//! shows that a form is on its way.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
@@ -18,21 +19,19 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use crate::{
     accounts::domain::Email,
     error::Code,
-    invitations::OneOrMany,
     organizations::{
-        add_member, delete_organization, member_action, organization_page, update_organization,
-        AddMemberBody, MemberAction, MemberView, OrganizationChanges, OrganizationIdBody,
-        OrganizationPage, RemoveMemberBody, UpdateMemberRoleBody, UpdateOrganizationBody,
-        MEMBERS_PAGE,
+        organization_page, AddMember, DeleteOrganization as DeleteOrganizationFn,
+        LeaveOrganization, MemberView, OrganizationPage, RemoveMember, UpdateMemberRole,
+        UpdateOrganization, MEMBERS_PAGE,
     },
-    pages::forms::take_flash,
+    pages::forms::{take_flash, Enhanced},
     pages::{
         not_found::NotFoundPage, org_domains::DomainsSection, org_invitations::InvitationsTab,
         org_requests::JoinRequests, org_roles::RolesTab, org_teams::TeamsTab,
     },
     ui::{
-        format_time, go_to, use_hydrated, Alert, FormReturn, LiveFieldset, PageLinks, Tone, BUTTON,
-        DANGER_BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
+        format_time, Alert, Check, Field, FormFlash, FormReturn, PageLinks, SubmitButton, Tone,
+        BUTTON, DANGER_BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
     },
 };
 
@@ -89,6 +88,15 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
         .and_then(|e| Email::parse(&e).ok())
         .map(|e| e.as_str().to_owned());
     let saved = query.get("saved").is_some();
+    let sent = query.get("sent").is_some();
+    // A member row's own forms: whose roles changed, who was removed.
+    let changed = query.get("changed");
+    let removed = query.get("removed");
+    // An invitation row's *Resend*: only an address is ever shown from it.
+    let resent = query
+        .get("resent")
+        .and_then(|e| Email::parse(&e).ok())
+        .map(|e| e.as_str().to_owned());
     let data = Resource::new(
         {
             let (slug, search) = (slug.clone(), search.clone());
@@ -100,6 +108,7 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
             {move || {
                 let (slug, search, added) = (slug.clone(), search.clone(), added.clone());
+                let (changed, removed, resent) = (changed.clone(), removed.clone(), resent.clone());
                 data.get().map(move |r| match r {
                     Err(e) if e.code == Code::Unauthorized => {
                         let tab_path = match tab {
@@ -120,8 +129,8 @@ fn organization_page_view(tab: Tab) -> impl IntoView {
                         <div class="mx-auto max-w-5xl">
                             <OrganizationHeading page=page.clone() tab />
                             {match tab {
-                                Tab::Members => view! { <MembersTab page search offset added /> }.into_any(),
-                                Tab::Invitations => view! { <InvitationsTab page /> }.into_any(),
+                                Tab::Members => view! { <MembersTab page search offset added changed removed /> }.into_any(),
+                                Tab::Invitations => view! { <InvitationsTab page resent=resent.clone() sent /> }.into_any(),
                                 Tab::Teams => view! { <TeamsTab page /> }.into_any(),
                                 Tab::Roles => view! { <RolesTab page /> }.into_any(),
                                 Tab::Settings => view! { <SettingsTab page saved /> }.into_any(),
@@ -231,31 +240,22 @@ pub fn RoleBadges(roles: Vec<String>) -> impl IntoView {
         .collect_view()
 }
 
-/// A checkbox for each role, ticking `chosen`; for the member row and the
-/// invite form alike.
+/// A checkbox for each role, ticked for those in `chosen`; for the member
+/// row and the invite form alike.
 #[component]
 pub fn RoleCheckboxes(
     roles: Vec<String>,
-    chosen: RwSignal<Vec<String>>,
+    chosen: Vec<String>,
     #[prop(into)] name: String,
 ) -> impl IntoView {
     roles
         .into_iter()
         .map(|r| {
-            let (role, role_for_change) = (r.clone(), r.clone());
+            let checked = chosen.contains(&r);
             view! {
                 <label class="inline-flex items-center gap-2 text-sm text-slate-800">
-                    <input type="checkbox" name=name.clone() value=r.clone()
-                        class="h-4 w-4 rounded border-slate-300 text-indigo-600"
-                        prop:checked=move || chosen.get().contains(&role)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            chosen.update(|c| {
-                                c.retain(|x| *x != role_for_change);
-                                if on { c.push(role_for_change.clone()); }
-                            });
-                        }
-                    />
+                    <input type="checkbox" name=name.clone() value=r.clone() checked=checked
+                        class="h-4 w-4 rounded border-slate-300 text-indigo-600" />
                     {r}
                 </label>
             }
@@ -269,9 +269,14 @@ fn MembersTab(
     search: String,
     offset: usize,
     added: Option<String>,
+    /// The member whose roles were just changed.
+    changed: Option<String>,
+    /// The name of the member just removed.
+    removed: Option<String>,
 ) -> impl IntoView {
     let slug = page.organization.slug.clone();
     let organization_id = page.organization.id.clone();
+    let (add_flash, flash) = FormFlash::split(take_flash(), ADD_MEMBER_FORM);
     let i_am_owner = page.is_owner(&page.me);
     let sole_owner = i_am_owner && page.owners.len() == 1;
     let rows = page
@@ -299,10 +304,14 @@ fn MembersTab(
                         <p class="text-xs text-slate-500">"Joined " {format_time(&m.created_at)}</p>
                     </div>
                     <MemberControls
-                        organization_id=organization_id.clone()
-                        member_id=m.id.clone()
-                        name
-                        roles=roles_of(m)
+                        member=MemberRow {
+                            organization_id: organization_id.clone(),
+                            slug: slug.clone(),
+                            member_id: m.id.clone(),
+                            name,
+                            roles: roles_of(m),
+                        }
+                        done=changed.as_deref() == Some(m.id.as_str())
                         assignable=page.assignable_roles.clone()
                         can_change=page.can("member:update") && within_reach
                         can_remove=page.can("member:delete") && within_reach && !is_me
@@ -320,12 +329,17 @@ fn MembersTab(
         {added.map(|email| view! {
             <Alert tone=Tone::Success>{email}" is now a member."</Alert>
         })}
+        {removed.map(|name| view! {
+            <Alert tone=Tone::Success>{name}" was removed from the organization."</Alert>
+        })}
+        {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
         {page.can("invitation:create").then(|| view! {
             <div class="mb-6">
                 <JoinRequests organization_id=page.organization.id.clone() roles=page.assignable_roles.clone() />
             </div>
         })}
-        <div class="grid grid-cols-1 gap-8 lg:grid-cols-3">
+        // One island for every form of the tab.
+        <Enhanced><div class="grid grid-cols-1 gap-8 lg:grid-cols-3">
             <section class="lg:col-span-2" aria-label="Members">
                 <form method="get" action=format!("/orgs/{slug}") class="mb-3" role="search">
                     <label class="sr-only" for="member-search">"Search members"</label>
@@ -351,11 +365,11 @@ fn MembersTab(
             // elements, which take no margin.
             <aside class="flex flex-col gap-6">
                 {page.may_add_accounts.then(|| view! {
-                    <AddMemberForm organization_id=page.organization.id.clone() slug=slug.clone() roles=page.assignable_roles.clone() />
+                    <AddMemberForm organization_id=page.organization.id.clone() slug=slug.clone() roles=page.assignable_roles.clone() flash=add_flash.clone() />
                 })}
                 <RolesExplained />
             </aside>
-        </div>
+        </div></Enhanced>
     }
 }
 
@@ -375,201 +389,158 @@ fn RolesExplained() -> impl IntoView {
 }
 
 /// A member's roles, and what the viewer may do about them: change their
-/// roles, remove them, or (on their own row) leave.
-#[island]
-#[allow(clippy::too_many_arguments)] // an island's props are its arguments
+/// roles, remove them, or (on their own row) leave. Each is a form the
+/// browser sends; the ones that cannot be undone ask first, in a
+/// disclosure. The list comes back with the row saying what changed.
+#[component]
 fn MemberControls(
-    organization_id: String,
-    member_id: String,
-    name: String,
-    roles: Vec<String>,
+    member: MemberRow,
     assignable: Vec<String>,
     can_change: bool,
     can_remove: bool,
     is_me: bool,
     sole_owner: bool,
+    done: bool,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let roles_now = RwSignal::new(roles.clone());
-    let chosen = RwSignal::new(roles);
-    let editing = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let removed = RwSignal::new(false);
-    let said: RwSignal<Option<(Tone, String)>> = RwSignal::new(None);
-
-    // One endpoint for the three changes: each endpoint a browser calls
-    // costs its download, and a row makes one change at a time anyway.
-    let act = Action::new(|change: &MemberAction| {
-        let change = change.clone();
-        async move {
-            member_action(change)
-                .await
-                .map(|roles| roles.map(|r| r.split(',').map(str::to_owned).collect()))
-        }
-    });
-    let who = name.clone();
-    Effect::new(move |_| match act.value().get() {
-        Some(Ok(Some(now))) => {
-            let now: Vec<String> = now;
-            said.set(Some((
-                Tone::Success,
-                format!("{who} is now {}.", now.join(" and ")),
-            )));
-            roles_now.set(now);
-            editing.set(false);
-        }
-        Some(Ok(None)) if is_me => go_to("/dashboard"),
-        Some(Ok(None)) => {
-            removed.set(true);
-            said.set(Some((
-                Tone::Success,
-                format!("{who} was removed from the organization."),
-            )));
-        }
-        Some(Err(e)) => {
-            confirming.set(false);
-            said.set(Some((Tone::Error, e.message)));
-        }
-        None => {}
-    });
-
-    let (org_save, org_remove, org_leave) = (
-        organization_id.clone(),
-        organization_id.clone(),
+    let MemberRow {
         organization_id,
-    );
-    let (id_save, id_remove) = (member_id.clone(), member_id.clone());
-    let busy = move || !hydrated.get() || act.pending().get();
-    let box_name = format!("roles-{member_id}");
+        slug,
+        member_id,
+        name,
+        roles,
+    } = member;
+    let back = format!("/orgs/{slug}");
+    let said = done.then(|| format!("{name} is now {}.", roles.join(" and ")));
+    let leave_or_remove = if is_me && sole_owner {
+        Some(view! { <span class="text-xs text-slate-500">"You are the only owner: make someone else owner before you leave."</span> }.into_any())
+    } else if is_me {
+        Some(view! {
+            <details>
+                <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Leave organization"</summary>
+                <form method="post" action=LeaveOrganization::PATH class="mt-2 flex flex-wrap items-center gap-2">
+                    <FormReturn back=back.clone() next="/dashboard" />
+                    <input type="hidden" name="organizationId" value=organization_id.clone() />
+                    <span class="text-sm text-slate-700">"Leave this organization?"</span>
+                    <button type="submit" class=DANGER_BUTTON data-pending="Leaving…">"Yes, leave"</button>
+                </form>
+            </details>
+        }.into_any())
+    } else if can_remove {
+        let next = format!(
+            "{back}?removed={}",
+            utf8_percent_encode(&name, NON_ALPHANUMERIC)
+        );
+        Some(view! {
+            <details>
+                <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Remove"</summary>
+                <form method="post" action=RemoveMember::PATH class="mt-2 flex flex-wrap items-center gap-2">
+                    <FormReturn back=back.clone() next />
+                    <input type="hidden" name="organizationId" value=organization_id.clone() />
+                    <input type="hidden" name="memberIdOrEmail" value=member_id.clone() />
+                    <span class="text-sm text-slate-700">"Remove this member?"</span>
+                    <button type="submit" class=DANGER_BUTTON data-pending="Removing…">"Yes, remove"</button>
+                </form>
+            </details>
+        }.into_any())
+    } else {
+        None
+    };
+    let change = can_change.then(|| {
+        let next = format!("{back}?changed={member_id}");
+        view! {
+            <details>
+                <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">"Change roles"</summary>
+                <form method="post" action=UpdateMemberRole::PATH class="mt-2">
+                    <FormReturn back=back.clone() next />
+                    <input type="hidden" name="organizationId" value=organization_id.clone() />
+                    <input type="hidden" name="memberId" value=member_id.clone() />
+                    <fieldset class="rounded-lg border border-slate-200 bg-slate-50 p-3">
+                        <legend class="px-1 text-sm font-medium text-slate-800">{format!("Roles of {name}")}</legend>
+                        <div class="flex flex-wrap gap-x-5 gap-y-2">
+                            <RoleCheckboxes roles=assignable chosen=roles.clone() name="role" />
+                        </div>
+                        <button type="submit" class=format!("mt-3 {SMALL_BUTTON}") data-pending="Saving…">"Save roles"</button>
+                    </fieldset>
+                </form>
+            </details>
+        }
+    });
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-1.5" data-testid="member-roles">
-            {move || view! { <RoleBadges roles=roles_now.get() /> }}
-            {move || removed.get().then(|| view! { <span class="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-800">"removed"</span> })}
+            <RoleBadges roles />
         </div>
-        {move || said.get().map(|(tone, m)| view! { <div class="mt-3"><Alert tone>{m}</Alert></div> })}
-        {move || (editing.get() && !removed.get()).then(|| {
-            let (org, id, box_name) = (org_save.clone(), id_save.clone(), box_name.clone());
-            view! {
-                <fieldset class="mt-3 rounded-lg border border-slate-200 bg-slate-50 p-3">
-                    <legend class="px-1 text-sm font-medium text-slate-800">{format!("Roles of {name}")}</legend>
-                    <div class="flex flex-wrap gap-x-5 gap-y-2">
-                        <RoleCheckboxes roles=assignable.clone() chosen name=box_name />
-                    </div>
-                    <div class="mt-3 flex gap-2">
-                        <button type="button" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
-                            disabled=move || busy() || chosen.get().is_empty()
-                            on:click=move |_| {
-                                act.dispatch(MemberAction::Roles(UpdateMemberRoleBody {
-                                    member_id: Some(id.clone()),
-                                    role: Some(OneOrMany::Many(chosen.get())),
-                                    organization_id: Some(org.clone()),
-                                }));
-                            }
-                        >{move || if act.pending().get() { "Saving…" } else { "Save roles" }}</button>
-                        <button type="button" class=SMALL_BUTTON on:click=move |_| { chosen.set(roles_now.get()); editing.set(false); }>"Cancel"</button>
-                    </div>
-                </fieldset>
-            }
-        })}
-        {move || (!editing.get() && !removed.get() && (can_change || can_remove || is_me)).then(|| {
-            let (org_remove, id_remove, org_leave) = (org_remove.clone(), id_remove.clone(), org_leave.clone());
-            view! {
-                <div class="mt-3 flex flex-wrap items-center gap-2">
-                    {can_change.then(|| view! {
-                        <button type="button" class=SMALL_BUTTON disabled=busy on:click=move |_| { said.set(None); editing.set(true); }>"Change roles"</button>
-                    })}
-                    {move || {
-                        let (org_remove, id_remove, org_leave) = (org_remove.clone(), id_remove.clone(), org_leave.clone());
-                        if confirming.get() {
-                            view! {
-                                <span class="text-sm text-slate-700">{if is_me { "Leave this organization?" } else { "Remove this member?" }}</span>
-                                <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| {
-                                    if is_me {
-                                        act.dispatch(MemberAction::Leave(OrganizationIdBody { organization_id: Some(org_leave.clone()) }));
-                                    } else {
-                                        act.dispatch(MemberAction::Remove(RemoveMemberBody { member_id_or_email: Some(id_remove.clone()), organization_id: Some(org_remove.clone()) }));
-                                    }
-                                }>{if is_me { "Yes, leave" } else { "Yes, remove" }}</button>
-                                <button type="button" class=SMALL_BUTTON on:click=move |_| confirming.set(false)>"Cancel"</button>
-                            }.into_any()
-                        } else if is_me && sole_owner {
-                            view! { <span class="text-xs text-slate-500">"You are the only owner: make someone else owner before you leave."</span> }.into_any()
-                        } else if is_me || can_remove {
-                            view! {
-                                <button type="button" class=DANGER_BUTTON disabled=busy on:click=move |_| { said.set(None); confirming.set(true); }>
-                                    {if is_me { "Leave organization" } else { "Remove" }}
-                                </button>
-                            }.into_any()
-                        } else {
-                            ().into_any()
-                        }
-                    }}
-                </div>
-            }
+        {said.map(|m| view! { <div class="mt-3"><Alert tone=Tone::Success>{m}</Alert></div> })}
+        {(change.is_some() || leave_or_remove.is_some()).then(|| view! {
+            <div class="mt-3 flex flex-wrap items-start gap-x-4 gap-y-2">
+                {change}
+                {leave_or_remove}
+            </div>
         })}
     }
 }
 
+/// Who a member row is about, for its forms.
+#[derive(Clone)]
+struct MemberRow {
+    organization_id: String,
+    slug: String,
+    member_id: String,
+    name: String,
+    roles: Vec<String>,
+}
+
 /// For instance admins (`user:create`): add someone who has an account.
-#[island]
-fn AddMemberForm(organization_id: String, slug: String, roles: Vec<String>) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let email = RwSignal::new(String::new());
-    let role = RwSignal::new(
+#[component]
+fn AddMemberForm(
+    organization_id: String,
+    slug: String,
+    roles: Vec<String>,
+    flash: Option<FormFlash>,
+) -> impl IntoView {
+    let typed_role = FormFlash::value(&flash, "role");
+    let chosen = if roles.contains(&typed_role) {
+        typed_role
+    } else {
         roles
             .iter()
             .find(|r| *r == "member")
             .or(roles.first())
             .cloned()
-            .unwrap_or_default(),
-    );
-    let add = Action::new(|body: &AddMemberBody| add_member(body.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = add.value().get() {
-            go_to(&format!(
-                "/orgs/{slug}?added={}",
-                utf8_percent_encode(&email.get_untracked(), NON_ALPHANUMERIC)
-            ));
-        }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        add.dispatch(AddMemberBody {
-            email: Some(email.get()),
-            role: Some(OneOrMany::One(role.get())),
-            organization_id: Some(organization_id.clone()),
-            ..Default::default()
-        });
+            .unwrap_or_default()
     };
     view! {
-        <form on:submit=on_submit novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <LiveFieldset hydrated>
-                <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
-                <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
-                {move || add.value().get().and_then(Result::err).map(|e| view! {
-                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-                })}
-                <div class="mt-4">
-                    <label for="add-member-email" class=LABEL>"Email"</label>
-                    <input id="add-member-email" name="email" type="email" class=INPUT autocomplete="off"
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-                </div>
-                <div class="mt-4">
-                    <label for="add-member-role" class=LABEL>"Role"</label>
-                    <select id="add-member-role" name="role" class=INPUT on:change=move |ev| role.set(event_target_value(&ev))>
-                        {roles.into_iter().map(|r| {
-                            let selected = r == role.get_untracked();
-                            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || add.pending().get()>
-                    {move || if add.pending().get() { "Adding…" } else { "Add member" }}
-                </button>
-            </LiveFieldset>
+        <form method="post" action=AddMember::PATH novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+            <FormReturn back=format!("/orgs/{slug}") next=format!("/orgs/{slug}?added={{email}}") form=ADD_MEMBER_FORM />
+            <input type="hidden" name="organizationId" value=organization_id />
+            <h2 class="font-semibold text-slate-900">"Add an existing account"</h2>
+            <p class="mt-1 text-sm text-slate-600">"As an instance administrator you can add someone who already has an account here."</p>
+            {FormFlash::form_error(&flash, EMAIL_CODES).map(|m| view! { <div class="mt-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
+            <div class="mt-4">
+                <Field label="Email" name="email" kind="email" autocomplete="off" check=Check::Email
+                    value=FormFlash::value(&flash, "email") error=FormFlash::field_error(&flash, EMAIL_CODES) />
+                <label for="add-member-role" class=LABEL>"Role"</label>
+                <select id="add-member-role" name="role" class=INPUT>
+                    {roles.into_iter().map(|r| {
+                        let selected = r == chosen;
+                        view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="mt-5">
+                <SubmitButton label="Add member" pending_label="Adding…" />
+            </div>
         </form>
     }
 }
+
+/// The add-member form, whose errors show in it.
+const ADD_MEMBER_FORM: &str = "add-member";
+const EMAIL_CODES: &[Code] = &[
+    Code::InvalidEmail,
+    Code::NoAccountToAdd,
+    Code::YouCannotAddYourselfToAnOrganization,
+    Code::UserIsAlreadyAMemberOfThisOrganization,
+];
 
 #[component]
 fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
@@ -581,11 +552,14 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
     }
     let o = page.organization.clone();
     let owner = roles_of(&page.me).iter().any(|r| r == "owner");
+    let (settings_flash, flash) = FormFlash::split(take_flash(), SETTINGS_FORM);
+    let (delete_flash, _) = FormFlash::split(flash, DELETE_FORM);
     view! {
         {saved.then(|| view! { <Alert tone=Tone::Success>"Settings saved."</Alert> })}
-        <div class="grid grid-cols-1 gap-8 lg:grid-cols-2">
+        // One island for every form of the tab.
+        <Enhanced><div class="grid grid-cols-1 gap-8 lg:grid-cols-2">
             {if page.can("organization:update") {
-                view! { <SettingsForm organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() logo=o.logo.clone().unwrap_or_default() /> }.into_any()
+                view! { <SettingsForm organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() logo=o.logo.clone().unwrap_or_default() flash=settings_flash /> }.into_any()
             } else {
                 view! { <p class="text-sm text-slate-600">"Your roles do not let you change the name, slug or logo."</p> }.into_any()
             }}
@@ -597,7 +571,7 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
                     </section>
                 }.into_any()
             } else {
-                view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count /> }.into_any()
+                view! { <DeleteOrganization organization_id=o.id.clone() name=o.name.clone() slug=o.slug.clone() members=page.member_count flash=delete_flash /> }.into_any()
             })}
             {page.can("organization:update").then(|| view! { <TwoFactorPolicy page=page.clone() owner /> })}
             {page.can("organization:update").then(|| view! {
@@ -608,10 +582,14 @@ fn SettingsTab(page: OrganizationPage, saved: bool) -> impl IntoView {
                     roles=page.assignable_roles.clone()
                 />
             })}
-        </div>
+        </div></Enhanced>
     }
     .into_any()
 }
+
+/// The settings tab's forms whose errors show in them.
+const SETTINGS_FORM: &str = "settings";
+const DELETE_FORM: &str = "delete";
 
 /// The two-factor form's field, as `organization/update` takes it.
 pub const TWO_FACTOR_FIELD: &str = "data.requireTwoFactor";
@@ -680,88 +658,62 @@ fn TwoFactorPolicy(page: OrganizationPage, owner: bool) -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn SettingsForm(
     organization_id: String,
     name: String,
     slug: String,
     logo: String,
+    flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let name = RwSignal::new(name);
-    let slug = RwSignal::new(slug);
-    let logo = RwSignal::new(logo);
-    let save = Action::new(|body: &UpdateOrganizationBody| update_organization(body.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(o)) = save.value().get() {
-            go_to(&format!("/orgs/{}/settings?saved=1", o.slug));
+    // What was typed, when the last save was refused; else what is stored.
+    let typed = |field: &str, stored: String| {
+        if flash.is_some() {
+            FormFlash::value(&flash, field)
+        } else {
+            stored
         }
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(UpdateOrganizationBody {
-            organization_id: Some(organization_id.clone()),
-            data: Some(OrganizationChanges {
-                name: Some(name.get()),
-                slug: Some(slug.get()),
-                // Empty removes the logo.
-                logo: Some(logo.get()),
-                metadata: None,
-                require_two_factor: None,
-            }),
-        });
     };
     let field = |id: &'static str,
+                 name: &'static str,
                  label: &'static str,
-                 value: RwSignal<String>,
+                 value: String,
                  hint: &'static str| {
         view! {
             <div class="mt-4">
                 <label for=id class=LABEL>{label}</label>
-                <input id=id name=id class=INPUT autocomplete="off"
-                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                <input id=id name=name class=INPUT autocomplete="off" value=value />
                 {(!hint.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
             </div>
         }
     };
     view! {
-        <form on:submit=on_submit novalidate aria-label="Organization settings" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
-            <LiveFieldset hydrated>
-                <h2 class="font-semibold text-slate-900">"Settings"</h2>
-                {move || save.value().get().and_then(Result::err).map(|e| view! {
-                    <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-                })}
-                {field("org-name", "Name", name, "")}
-                {field("org-slug", "Slug", slug, "Changing it changes the organization's address.")}
-                {field("org-logo", "Logo URL", logo, "An https address of an image; leave empty for none.")}
-                <button type="submit" class=format!("mt-5 {BUTTON}") disabled=move || !hydrated.get() || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
-                </button>
-            </LiveFieldset>
+        <form method="post" action=UpdateOrganization::PATH novalidate aria-label="Organization settings" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">
+            <FormReturn back=format!("/orgs/{slug}/settings") next="/orgs/{data.slug}/settings?saved=1" form=SETTINGS_FORM />
+            <input type="hidden" name="organizationId" value=organization_id />
+            <h2 class="font-semibold text-slate-900">"Settings"</h2>
+            {flash.as_ref().map(|f| f.error.message.clone()).map(|m| view! { <div class="mt-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
+            {field("org-name", "data.name", "Name", typed("data.name", name.clone()), "")}
+            // Empty removes the logo.
+            {field("org-slug", "data.slug", "Slug", typed("data.slug", slug.clone()), "Changing it changes the organization's address.")}
+            {field("org-logo", "data.logo", "Logo URL", typed("data.logo", logo.clone()), "An https address of an image; leave empty for none.")}
+            <div class="mt-5">
+                <SubmitButton label="Save settings" pending_label="Saving…" />
+            </div>
         </form>
     }
 }
 
-/// Deleting asks for the slug, typed out, so it is never a slip.
-#[island]
+/// Deleting asks for the slug, typed out, so it is never a slip: the
+/// browser holds the form back until it matches.
+#[component]
 fn DeleteOrganization(
     organization_id: String,
     name: String,
     slug: String,
     members: i64,
+    flash: Option<FormFlash>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let typed = RwSignal::new(String::new());
-    let delete = Action::new(|body: &OrganizationIdBody| delete_organization(body.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = delete.value().get() {
-            go_to("/dashboard");
-        }
-    });
-    let matches = {
-        let slug = slug.clone();
-        move || typed.get().trim() == slug
-    };
     let people = if members == 1 {
         "its 1 member".to_owned()
     } else {
@@ -773,22 +725,21 @@ fn DeleteOrganization(
             <p class="mt-1 text-sm text-slate-600">
                 "This deletes "<strong>{name}</strong>" with "{people}" and everything in it, at once. It cannot be undone."
             </p>
-            {move || delete.value().get().and_then(Result::err).map(|e| view! {
-                <div class="mt-4"><Alert tone=Tone::Error>{e.message}</Alert></div>
-            })}
-            <div class="mt-4">
-                <label for="confirm-slug" class=LABEL>"Type "<code class="rounded bg-slate-100 px-1">{slug.clone()}</code>" to confirm"</label>
-                <input id="confirm-slug" name="confirm" class=INPUT autocomplete="off" spellcheck="false"
-                    prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
-            </div>
-            <button type="button"
-                class="mt-5 inline-flex w-full items-center justify-center rounded-md bg-red-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:cursor-not-allowed disabled:opacity-50"
-                disabled={
-                    let matches = matches.clone();
-                    move || !hydrated.get() || delete.pending().get() || !matches()
-                }
-                on:click=move |_| { delete.dispatch(OrganizationIdBody { organization_id: Some(organization_id.clone()) }); }
-            >{move || if delete.pending().get() { "Deleting…" } else { "Delete this organization" }}</button>
+            {flash.map(|f| view! { <div class="mt-4"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
+            <form method="post" action=DeleteOrganizationFn::PATH>
+                <FormReturn back=format!("/orgs/{slug}/settings") next="/dashboard" form=DELETE_FORM />
+                <input type="hidden" name="organizationId" value=organization_id />
+                <div class="mt-4">
+                    <label for="confirm-slug" class=LABEL>"Type "<code class="rounded bg-slate-100 px-1">{slug.clone()}</code>" to confirm"</label>
+                    // A slug is lowercase letters, digits and dashes: as a
+                    // pattern it matches only itself.
+                    <input id="confirm-slug" name="_confirm" class=INPUT autocomplete="off" spellcheck="false"
+                        required pattern=slug.clone() title=format!("Type {slug} to confirm") />
+                </div>
+                <button type="submit" data-pending="Deleting…"
+                    class="mt-5 inline-flex w-full items-center justify-center rounded-md bg-red-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:cursor-not-allowed disabled:opacity-50"
+                >"Delete this organization"</button>
+            </form>
         </section>
     }
 }

@@ -1,17 +1,17 @@
-//! `/orgs/new`: create an organization. The slug follows the name until
-//! the person edits it, and says whether it is free while they type.
+//! `/orgs/new`: create an organization. A form the browser sends
+//! (`pages::forms`); its island (`SlugHelper`) makes the slug follow the
+//! name until the person edits it, and says whether it is free while they
+//! type.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::{
     error::Code,
-    organizations::{
-        check_slug, create_organization, domain::Slug, CheckSlugBody, CreateOrganizationBody,
-    },
-    pages::{use_organizations, use_session},
-    ui::{go_to, Alert, Card, FormAlert, FormErrors, IslandSubmitButton, Tone, INPUT, LABEL, LINK},
+    organizations::CreateOrganization,
+    pages::{forms::take_flash, use_organizations, use_session},
+    ui::{Alert, Card, Field, FormFlash, FormReturn, SubmitButton, Tone, LINK},
 };
 
 const NAME_CODES: &[Code] = &[Code::InvalidOrganizationName];
@@ -26,19 +26,25 @@ const FIELD_CODES: &[Code] = &[
 
 #[component]
 pub fn NewOrganizationPage() -> impl IntoView {
+    let flash = take_flash();
     let session = use_session();
     let mine = use_organizations().0;
     view! {
         <Title text="New organization" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
-            {move || match (session.0.get(), mine.get()) {
+            {move || {
+                let flash = flash.clone();
+                match (session.0.get(), mine.get()) {
                 (Some(Ok(None)), _) => Some(view! { <Redirect path="/sign-in?redirectTo=/orgs/new" /> }.into_any()),
                 (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! {
                     <Card title="Create an organization"><Alert tone=Tone::Error>{e.message}</Alert></Card>
                 }.into_any()),
                 (Some(Ok(Some(_))), Some(Ok(mine))) if mine.may_create => Some(view! {
                     <Card title="Create an organization" subtitle="A place for a team, a customer or a club: you will be its owner, and can add people once it exists.">
-                        <NewOrganizationForm />
+                        {
+                            let form = view! { <NewOrganizationForm flash /> };
+                            view! { <SlugHelper>{form}</SlugHelper> }
+                        }
                     </Card>
                 }.into_any()),
                 (Some(Ok(Some(_))), Some(Ok(_))) => Some(view! {
@@ -48,146 +54,168 @@ pub fn NewOrganizationPage() -> impl IntoView {
                     </Card>
                 }.into_any()),
                 _ => None,
-            }}
+            }}}
         </Suspense>
     }
 }
 
-/// What the slug field says about the slug typed so far.
-#[derive(Clone, PartialEq)]
-enum SlugState {
-    Empty,
-    Checking,
-    Free(String),
-    Refused(String),
-}
-
-#[island]
-fn NewOrganizationForm() -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let slug = RwSignal::new(String::new());
-    // Once the person types a slug of their own, the name stops changing it.
-    let slug_edited = RwSignal::new(false);
-    let logo = RwSignal::new(String::new());
-    let errors = FormErrors::new();
-    // Checked in the browser first; only a well-formed slug is sent to
-    // the server, which knows whether it is taken. An answer about a slug
-    // that is no longer in the field is ignored.
-    let check = Action::new(|typed: &String| {
-        let typed = typed.clone();
-        async move {
-            let state = match Slug::parse(&typed) {
-                Err(e) => SlugState::Refused(e.message),
-                Ok(slug) => match check_slug(CheckSlugBody {
-                    slug: Some(slug.as_str().to_owned()),
-                })
-                .await
-                {
-                    Ok(_) => SlugState::Free(slug.as_str().to_owned()),
-                    Err(e) => SlugState::Refused(e.message),
-                },
-            };
-            (typed, state)
-        }
-    });
-    let set_slug = move |typed: String| {
-        if !typed.trim().is_empty() {
-            check.dispatch(typed.clone());
-        }
-        slug.set(typed);
+/// The form, rendered on the server: the slug field's status line is
+/// `SlugHelper`'s to fill in.
+#[component]
+fn NewOrganizationForm(flash: Option<FormFlash>) -> impl IntoView {
+    let slug_error = FormFlash::field_error(&flash, SLUG_CODES);
+    let status_class = if slug_error.is_some() {
+        "mt-1 text-sm text-red-600"
+    } else {
+        "mt-1 text-sm text-slate-500"
     };
-    let slug_state = Signal::derive(move || {
-        let typed = slug.get();
-        if typed.trim().is_empty() {
-            return SlugState::Empty;
-        }
-        match check.value().get() {
-            Some((checked, state)) if checked == typed => state,
-            _ => SlugState::Checking,
-        }
-    });
-    let create = Action::new(|body: &CreateOrganizationBody| create_organization(body.clone()));
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(created)) => go_to(&format!("/orgs/{}", created.organization.slug)),
-        Some(Err(e)) => errors.error.set(Some(e)),
-        None => {}
-    });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        errors.error.set(None);
-        create.dispatch(CreateOrganizationBody {
-            name: Some(name.get()),
-            slug: Some(slug.get()),
-            logo: Some(logo.get()).filter(|l| !l.trim().is_empty()),
-            ..Default::default()
-        });
+    let invalid = if slug_error.is_some() {
+        "true"
+    } else {
+        "false"
     };
-    let name_error = errors.field(NAME_CODES);
-    let logo_error = errors.field(LOGO_CODES);
-    // A refusal from the last submit, else what the live check says.
-    let slug_error = Signal::derive(move || {
-        errors.field(SLUG_CODES).get().or(match slug_state.get() {
-            SlugState::Refused(why) => Some(why),
-            _ => None,
-        })
-    });
     view! {
-        <form on:submit=on_submit novalidate aria-label="Create an organization">
-            <FormAlert message=errors.general(FIELD_CODES) />
+        <form method="post" action=CreateOrganization::PATH novalidate aria-label="Create an organization">
+            <FormReturn back="/orgs/new" next="/orgs/{slug}" />
+            {FormFlash::form_error(&flash, FIELD_CODES).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+            <Field label="Name" name="name" autocomplete="organization" value=FormFlash::value(&flash, "name")
+                error=FormFlash::field_error(&flash, NAME_CODES) />
             <div class="mb-4">
-                <label for="org-name" class=LABEL>"Name"</label>
-                <input
-                    id="org-name" name="name" class=INPUT autocomplete="organization" required
-                    aria-invalid=move || name_error.get().is_some().to_string()
-                    aria-describedby="org-name-error"
-                    prop:value=move || name.get()
-                    on:input=move |ev| {
-                        let typed = event_target_value(&ev);
-                        if !slug_edited.get_untracked() {
-                            set_slug(Slug::suggest(&typed).map(|s| s.as_str().to_owned()).unwrap_or_default());
-                        }
-                        name.set(typed);
-                    }
-                />
-                <p id="org-name-error" class="mt-1 text-sm text-red-600" role="alert">{move || name_error.get()}</p>
-            </div>
-            <div class="mb-4">
-                <label for="org-slug" class=LABEL>"Slug"</label>
+                <label for="field-slug" class="block text-sm font-medium text-slate-800">"Slug"</label>
                 <div class="mt-1 flex rounded-md shadow-sm">
                     <span class="inline-flex items-center rounded-l-md border border-r-0 border-slate-300 bg-slate-50 px-3 text-sm text-slate-500">"/orgs/"</span>
                     <input
-                        id="org-slug" name="slug" required autocomplete="off" spellcheck="false"
+                        id="field-slug" name="slug" required autocomplete="off" spellcheck="false"
                         class="block w-full min-w-0 rounded-r-md border border-slate-300 bg-white px-3 py-2 text-slate-900 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500"
-                        aria-invalid=move || slug_error.get().is_some().to_string()
-                        aria-describedby="org-slug-status"
-                        prop:value=move || slug.get()
-                        on:input=move |ev| {
-                            slug_edited.set(true);
-                            set_slug(event_target_value(&ev));
-                        }
+                        aria-invalid=invalid
+                        aria-describedby="field-slug-status"
+                        value=FormFlash::value(&flash, "slug")
                     />
                 </div>
-                <p id="org-slug-status" class="mt-1 text-sm" aria-live="polite" data-testid="slug-status">
-                    {move || match (slug_error.get(), slug_state.get()) {
-                        (Some(why), _) => view! { <span class="text-red-600">{why}</span> }.into_any(),
-                        (None, SlugState::Free(s)) => view! { <span class="text-emerald-700">{format!("✓ {s} is available")}</span> }.into_any(),
-                        (None, SlugState::Checking) => view! { <span class="text-slate-500">"Checking…"</span> }.into_any(),
-                        _ => view! { <span class="text-slate-500">"Lowercase letters, digits and dashes; it is part of the organization's address."</span> }.into_any(),
-                    }}
+                <p id="field-slug-status" aria-live="polite" data-testid="slug-status" class=status_class>
+                    {slug_error.unwrap_or_else(|| SLUG_HINT.to_owned())}
                 </p>
             </div>
-            <div class="mb-6">
-                <label for="org-logo" class=LABEL>"Logo URL " <span class="font-normal text-slate-500">"(optional)"</span></label>
-                <input
-                    id="org-logo" name="logo" type="url" class=INPUT autocomplete="off" placeholder="https://…"
-                    aria-invalid=move || logo_error.get().is_some().to_string()
-                    aria-describedby="org-logo-error"
-                    prop:value=move || logo.get()
-                    on:input=move |ev| logo.set(event_target_value(&ev))
-                />
-                <p id="org-logo-error" class="mt-1 text-sm text-red-600" role="alert">{move || logo_error.get()}</p>
+            <Field label="Logo URL (optional)" name="logo" kind="url" autocomplete="off" optional=true
+                value=FormFlash::value(&flash, "logo") error=FormFlash::field_error(&flash, LOGO_CODES) />
+            <div class="mt-6">
+                <SubmitButton label="Create organization" pending_label="Creating…" />
             </div>
-            <IslandSubmitButton label="Create organization" pending_label="Creating…" pending=create.pending() />
         </form>
+    }
+}
+
+const SLUG_HINT: &str =
+    "Lowercase letters, digits and dashes; it is part of the organization's address.";
+
+/// The island of the create form, server-rendered as its child: the slug
+/// follows the name until the person types one of their own, and the line
+/// under it says whether it is well formed (by the server's own rule) and
+/// then whether it is free (by asking the server). An answer about a slug
+/// no longer in the field is dropped. It also does what `Enhanced` does
+/// for the submit button. No props, no view of its own: the page's
+/// WebAssembly holds the rule and one small request.
+#[island]
+fn SlugHelper(children: Children) -> impl IntoView {
+    let on_input = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        browser::on_input(&ev);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        crate::pages::forms::on_submit(&ev);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! { <div class="contents" on:input=on_input on:submit=on_submit>{children()}</div> }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::cell::Cell;
+
+    use wasm_bindgen::JsCast;
+    use web_sys::HtmlInputElement;
+
+    use super::SLUG_HINT;
+    use crate::organizations::{check_slug, domain::Slug, CheckSlugBody};
+
+    thread_local! {
+        /// Whether the person typed a slug of their own.
+        static EDITED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn input(id: &str) -> Option<HtmlInputElement> {
+        web_sys::window()?
+            .document()?
+            .get_element_by_id(id)?
+            .dyn_into()
+            .ok()
+    }
+
+    pub fn on_input(ev: &web_sys::Event) {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(slug) = input("field-slug") else {
+            return;
+        };
+        match target.id().as_str() {
+            "field-name" if !EDITED.get() => {
+                let suggested = Slug::suggest(&target.value());
+                slug.set_value(suggested.as_ref().map_or("", |s| s.as_str()));
+            }
+            "field-slug" => EDITED.set(true),
+            _ => return,
+        }
+        check(slug);
+    }
+
+    /// Says what the slug in the field is, and asks the server whether a
+    /// well-formed one is free.
+    fn check(field: HtmlInputElement) {
+        let typed = field.value();
+        if typed.trim().is_empty() {
+            return say(&field, "text-slate-500", SLUG_HINT);
+        }
+        let slug = match Slug::parse(&typed) {
+            Err(e) => return say(&field, "text-red-600", &e.message),
+            Ok(slug) => slug.as_str().to_owned(),
+        };
+        say(&field, "text-slate-500", "Checking…");
+        leptos::task::spawn_local(async move {
+            let answer = check_slug(CheckSlugBody {
+                slug: Some(slug.clone()),
+            })
+            .await;
+            if field.value() != typed {
+                return;
+            }
+            match answer {
+                Ok(_) => say(
+                    &field,
+                    "text-emerald-700",
+                    &format!("✓ {slug} is available"),
+                ),
+                Err(e) => say(&field, "text-red-600", &e.message),
+            }
+        });
+    }
+
+    fn say(field: &HtmlInputElement, color: &str, text: &str) {
+        let wrong = color == "text-red-600";
+        let _ = field.set_attribute("aria-invalid", if wrong { "true" } else { "false" });
+        if let Some(status) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("field-slug-status"))
+        {
+            let _ = status.set_attribute("class", &format!("mt-1 text-sm {color}"));
+            status.set_text_content(Some(text));
+        }
     }
 }

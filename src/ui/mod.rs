@@ -18,30 +18,12 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
-/// A full page load, so the next page is rendered with the new cookie.
-pub fn go_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().set_href(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
-}
-
 /// Loads the current page again, e.g. to show a list an action changed.
 pub fn reload() {
     #[cfg(feature = "hydrate")]
     {
         let _ = window().location().reload();
     }
-}
-
-/// A form's fields, disabled until its island is live: what is typed or
-/// ticked before then would not reach the island's signals (`Field` picks
-/// typed text up instead; forms with their own inputs use this).
-#[component]
-pub fn LiveFieldset(hydrated: ReadSignal<bool>, children: Children) -> impl IntoView {
-    view! { <fieldset class="min-w-0" disabled=move || !hydrated.get()>{children()}</fieldset> }
 }
 
 /// The fields of a form being submitted, read from the page when it is
@@ -116,43 +98,6 @@ impl Submitted {
     }
 }
 
-/// Keeps `value` for the next page load of this tab, then goes to `path`
-/// (or loads this page again). The tab's session storage, not the address,
-/// carries it: it may hold an invitation's secret, which must not end up
-/// in the history or a server log.
-pub fn flash_and_go<T: serde::Serialize>(key: &str, value: &T, path: Option<&str>) {
-    #[cfg(feature = "hydrate")]
-    {
-        if let (Ok(Some(storage)), Ok(json)) =
-            (window().session_storage(), serde_json::to_string(value))
-        {
-            let _ = storage.set_item(key, &json);
-        }
-        match path {
-            Some(path) => go_to(path),
-            None => reload(),
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (key, value, path);
-}
-
-/// What `flash_and_go` kept, once: reading it removes it.
-pub fn take_flash<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    #[cfg(feature = "hydrate")]
-    {
-        let storage = window().session_storage().ok()??;
-        let json = storage.get_item(key).ok()??;
-        let _ = storage.remove_item(key);
-        serde_json::from_str(&json).ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = key;
-        None
-    }
-}
-
 /// The addresses typed into a form, separated by commas, semicolons,
 /// spaces or lines; the server checks each one.
 pub fn split_addresses(typed: &str) -> Vec<String> {
@@ -183,7 +128,9 @@ pub fn safe_next(candidate: Option<String>) -> String {
 
 /// A yes-or-no field: a client's JSON sends a boolean, a plain form's
 /// checkbox (`pages::forms`) the text `true` (or `on`), and nothing when
-/// unchecked.
+/// unchecked. A checkbox whose unchecked state must be said follows a
+/// hidden `false` of the same name: both come as a list, and the last
+/// one, the checkbox's when it is ticked, counts.
 pub fn form_bool<'de, D>(deserializer: D) -> Result<Option<bool>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -194,17 +141,22 @@ where
     enum Either {
         Bool(bool),
         Text(String),
+        Texts(Vec<String>),
     }
-    match Option::<Either>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Either::Bool(b)) => Ok(Some(b)),
-        Some(Either::Text(t)) => match t.as_str() {
+    let text = match Option::<Either>::deserialize(deserializer)? {
+        None => return Ok(None),
+        Some(Either::Bool(b)) => return Ok(Some(b)),
+        Some(Either::Text(t)) => t,
+        Some(Either::Texts(list)) => list.into_iter().last().unwrap_or_default(),
+    };
+    {
+        match text.as_str() {
             "true" | "on" => Ok(Some(true)),
             "false" | "off" | "" => Ok(Some(false)),
             other => Err(serde::de::Error::custom(format!(
                 "`{other}` is not true or false"
             ))),
-        },
+        }
     }
 }
 
@@ -352,7 +304,7 @@ pub fn Field(
 
 /// The submit button of a form the browser sends itself (`pages::forms`):
 /// its island disables it and shows `pending_label` once the form is on
-/// its way.
+/// its way. The only kind of submit button: every form is sent this way.
 #[component]
 pub fn SubmitButton(
     #[prop(into)] label: String,
@@ -360,30 +312,6 @@ pub fn SubmitButton(
 ) -> impl IntoView {
     view! {
         <button type="submit" data-pending=pending_label class=BUTTON>{label}</button>
-    }
-}
-
-/// The submit button of an island that sends its form itself: disabled
-/// while the request is in flight, saying so, and until the page is
-/// interactive.
-#[component]
-pub fn IslandSubmitButton(
-    #[prop(into)] label: String,
-    #[prop(into)] pending_label: String,
-    #[prop(into)] pending: Signal<bool>,
-) -> impl IntoView {
-    let hydrated = use_hydrated();
-    view! {
-        <button
-            type="submit"
-            disabled=move || pending.get() || !hydrated.get()
-            // For tests and the benchmark: when the form's island is live.
-            data-hydrated=move || hydrated.get().to_string()
-            aria-busy=move || pending.get().to_string()
-            class=BUTTON
-        >
-            {move || if pending.get() { pending_label.clone() } else { label.clone() }}
-        </button>
     }
 }
 
@@ -405,38 +333,6 @@ pub fn Alert(tone: Tone, children: Children) -> impl IntoView {
         Tone::Info => ("border-sky-200 bg-sky-50 text-sky-800", "status"),
     };
     view! { <div role=role class=format!("mb-4 rounded-md border px-4 py-3 text-sm {classes}")>{children()}</div> }
-}
-
-/// Splits one API error between the fields it belongs to and the form.
-#[derive(Clone, Copy)]
-pub struct FormErrors {
-    pub error: RwSignal<Option<ApiError>>,
-}
-
-impl FormErrors {
-    pub fn new() -> Self {
-        Self {
-            error: RwSignal::new(None),
-        }
-    }
-
-    /// The message, when the error's code belongs to this field.
-    pub fn field(self, codes: &'static [Code]) -> Signal<Option<String>> {
-        let error = self.error;
-        Signal::derive(move || error.with(|e| field_message(e.as_ref(), codes)))
-    }
-
-    /// The message, when no field claims the error.
-    pub fn general(self, field_codes: &'static [Code]) -> Signal<Option<String>> {
-        let error = self.error;
-        Signal::derive(move || error.with(|e| form_message(e.as_ref(), field_codes)))
-    }
-}
-
-impl Default for FormErrors {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// `error`'s message, when its code is one of a field's `codes`.
@@ -484,7 +380,29 @@ impl FormFlash {
     pub fn form_error(flash: &Option<Self>, field_codes: &[Code]) -> Option<String> {
         form_message(flash.as_ref().map(|f| &f.error), field_codes)
     }
+
+    /// The form that was sent, when it said which it is.
+    pub fn form(&self) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == FORM_FIELD)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// On a page with several forms: the flash of the one named `form` (its
+    /// `FormReturn`'s `form`), and that of any other.
+    pub fn split(flash: Option<Self>, form: &str) -> (Option<Self>, Option<Self>) {
+        if flash.as_ref().and_then(Self::form) == Some(form) {
+            (flash, None)
+        } else {
+            (None, flash)
+        }
+    }
 }
+
+/// The hidden field that names which of a page's forms was sent; the
+/// flash keeps it (`FormFlash::split`), the endpoint never sees it.
+pub const FORM_FIELD: &str = "_form";
 
 /// The hidden fields that make a form work without JavaScript (see
 /// `pages::forms`): the page to come back to with an error, and where to
@@ -492,55 +410,36 @@ impl FormFlash {
 #[component]
 pub fn FormReturn(
     #[prop(into)] back: String,
-    #[prop(optional, into)] next: Option<String>,
+    /// Where to go once it worked; a `{field}` in it is what was typed
+    /// into that field (see `pages::forms`).
+    #[prop(optional, into)]
+    next: Option<String>,
+    /// Which of the page's forms this is, when its error is shown by it.
+    #[prop(optional)]
+    form: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <input type="hidden" name="_back" value=back />
         {next.map(|next| view! { <input type="hidden" name="_next" value=next /> })}
-    }
-}
-
-#[component]
-pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message
-            .get()
-            .map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })
+        {form.map(|form| view! { <input type="hidden" name=FORM_FIELD value=form /> })}
     }
 }
 
 /// Copies `text` to the clipboard and says so. Links and codes are shown
-/// once; this is how people take them away.
+/// once; this is how people take them away. The island of the forms
+/// (`pages::forms::Enhanced`) around it does the copying: without it, the
+/// text stays on screen to copy by hand.
 #[component]
 pub fn CopyButton(#[prop(into)] text: String, #[prop(into)] label: String) -> impl IntoView {
-    let hydrated = use_hydrated();
-    let copied = RwSignal::new(false);
     view! {
         <button
             type="button"
+            data-copy=text
             class="shrink-0 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
-            disabled=move || !hydrated.get()
-            on:click=move |_| {
-                copy_to_clipboard(&text);
-                copied.set(true);
-            }
-        >
-            {move || if copied.get() { "Copied".to_owned() } else { label.clone() }}
-        </button>
+        >{label}</button>
     }
 }
 
-fn copy_to_clipboard(text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        // The promise settles on its own; a refusal leaves the text on screen.
-        let _ = window().navigator().clipboard().write_text(text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
-}
-
-/// The heading of a wide page (lists and admin views).
 #[component]
 pub fn PageHeader(
     #[prop(into)] title: String,

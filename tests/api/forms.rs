@@ -505,7 +505,115 @@ async fn join_links_work_without_javascript(backend: Backend) {
     assert!(res.text.contains(">revoked<"), "{}", res.text);
 }
 
+/// The cookie of `name` the answer set, as `name=value`.
+fn cookie_named(res: &Response, name: &str) -> Option<String> {
+    res.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")) && !c.starts_with(&format!("{name}=;")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// A form that keeps part of its answer (`_keep`): a new join link's secret
+/// crosses the redirect sealed, and its page shows it once; a list typed
+/// into one field (`_split`) reaches the endpoint as a list.
+async fn a_kept_answer_crosses_the_redirect_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let (org, owner, _, _) = crate::support::orgs::acme(&app).await;
+    let tab = "/orgs/acme/invitations";
+    let res = post_form(
+        &app,
+        "/api/auth/organization/create-join-link",
+        &[
+            ("_back", tab),
+            ("_next", tab),
+            ("_keep", "url,token,name"),
+            ("_split", "allowedDomains"),
+            ("organizationId", &org),
+            ("name", "Front door"),
+            ("role", "member"),
+            ("expiresIn", "86400"),
+            ("maxUses", ""),
+            ("allowedDomains", "example.com, example.org"),
+            ("requireApproval", "true"),
+        ],
+        Some(&owner),
+    )
+    .await;
+    assert_eq!(
+        (res.status.as_u16(), location(&res)),
+        (303, tab),
+        "{}",
+        res.text
+    );
+    let kept = cookie_named(&res, "gatehouse_kept").expect("the answer is kept");
+    let links = crate::support::orgs::get(
+        &app,
+        &owner,
+        &format!("list-join-links?organizationId={org}"),
+    )
+    .await;
+    let link = &links.body[0];
+    assert_eq!(
+        link["allowedDomains"],
+        serde_json::json!(["example.com", "example.org"])
+    );
+    assert_eq!(link["requireApproval"], true);
+    // Only a hash of the secret is stored: the page can show it only from
+    // what the form kept, and the cookie never shows it in the clear.
+    let shown = app
+        .raw(
+            Method::GET,
+            tab,
+            "",
+            &[("cookie", &format!("{owner}; {kept}"))],
+        )
+        .await;
+    let url = shown
+        .text
+        .split("data-testid=\"join-link-url\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new link is shown")
+        .to_owned();
+    let token = url.rsplit('/').next().unwrap();
+    assert!(url.contains("/join/"), "{url}");
+    assert!(!kept.contains(token), "sealed");
+    assert!(
+        shown
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("gatehouse_kept=;") && c.contains("Max-Age=0")),
+        "read once"
+    );
+    // Another page does not show it.
+    let other = app
+        .raw(
+            Method::GET,
+            "/orgs/acme",
+            "",
+            &[("cookie", &format!("{owner}; {kept}"))],
+        )
+        .await;
+    assert!(!other.text.contains(token));
+    // The secret works.
+    let preview = app
+        .get(
+            &format!("/api/auth/organization/get-join-link-preview?token={token}"),
+            None,
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+}
+
 on_both_databases!(
+    a_kept_answer_crosses_the_redirect_once,
     join_links_work_without_javascript,
     sign_in_works_without_javascript,
     invitation_sign_up_and_accept_work_without_javascript,

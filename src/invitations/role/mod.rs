@@ -46,10 +46,13 @@ pub struct CreateInviteBody {
     pub email: Option<OneOrMany>,
     /// `token` (a link) or `code`; better-invite's names. `link` is taken too.
     pub token_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::ui::form_number")]
     pub max_uses: Option<i64>,
     /// Seconds.
+    #[serde(default, deserialize_with = "crate::ui::form_number")]
     pub expires_in: Option<i64>,
     pub redirect_to_after_upgrade: Option<String>,
+    #[serde(default, deserialize_with = "crate::ui::form_bool")]
     pub share_inviter_name: Option<bool>,
 }
 

@@ -90,6 +90,7 @@ pub struct InviteMemberBody {
     pub organization_id: Option<String>,
     /// Send a pending invitation again: same invitation, new link and
     /// expiry.
+    #[serde(default, deserialize_with = "crate::ui::form_bool")]
     pub resend: Option<bool>,
     pub team_id: Option<String>,
 }

@@ -138,28 +138,3 @@ pub async fn get_role(#[server(flatten)] query: RoleKeyBody) -> Result<RoleView,
     let me = cx.signed_in().await?;
     service::get(cx.db(), cx.config(), &me, query).await
 }
-
-/// A change the roles tab makes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum RoleAction {
-    Create(CreateRoleBody),
-    Update(UpdateRoleBody),
-    Delete(RoleKeyBody),
-}
-
-/// The roles tab's changes, under the same rules as the endpoints above;
-/// one call for all of them keeps the page's WebAssembly small.
-#[server(name = RoleTabAction, prefix = "/api/auth", endpoint = "gatehouse/role-action", input = leptos::server_fn::codec::Json)]
-pub async fn role_action(action: RoleAction) -> Result<(), ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
-    let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
-    crate::server::db::retrying(|| async {
-        match action.clone() {
-            RoleAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
-            RoleAction::Update(b) => service::update(db, config, &me, b, &ip).await.map(drop),
-            RoleAction::Delete(b) => service::delete(db, config, &me, b, &ip).await.map(drop),
-        }
-    })
-    .await
-}

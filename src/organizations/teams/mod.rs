@@ -219,37 +219,3 @@ pub async fn list_user_teams() -> Result<Vec<TeamView>, ApiError> {
     let me = cx.signed_in().await?;
     service::list_for_user(cx.db(), cx.config(), &me).await
 }
-
-/// A change the teams tab makes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum TeamAction {
-    Create(CreateTeamBody),
-    Rename(UpdateTeamBody),
-    Remove(RemoveTeamBody),
-    Add(TeamMemberBody),
-    TakeOut(TeamMemberBody),
-    Activate(SetActiveTeamBody),
-}
-
-/// The teams tab's changes, under the same rules as the endpoints above.
-/// One call for all of them keeps the page's WebAssembly small: each
-/// endpoint a browser calls costs its download.
-#[server(name = TeamTabAction, prefix = "/api/auth", endpoint = "gatehouse/team-action", input = leptos::server_fn::codec::Json)]
-pub async fn team_action(action: TeamAction) -> Result<(), ApiError> {
-    let cx = crate::context::RequestContext::current()?;
-    let me = cx.signed_in().await?;
-    let (db, config, ip) = (cx.db(), cx.config(), cx.ip());
-    crate::server::db::retrying(|| async {
-        match action.clone() {
-            TeamAction::Create(b) => service::create(db, config, &me, b, &ip).await.map(drop),
-            TeamAction::Rename(b) => service::update(db, config, &me, b, &ip).await.map(drop),
-            TeamAction::Remove(b) => service::remove(db, config, &me, b, &ip).await.map(drop),
-            TeamAction::Add(b) => service::add_member(db, config, &me, b, &ip).await.map(drop),
-            TeamAction::TakeOut(b) => service::remove_member(db, config, &me, b, &ip)
-                .await
-                .map(drop),
-            TeamAction::Activate(b) => service::set_active(db, config, &me, b).await.map(drop),
-        }
-    })
-    .await
-}

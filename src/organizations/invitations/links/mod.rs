@@ -27,10 +27,13 @@ pub struct CreateJoinLinkBody {
     pub role: Option<OneOrMany>,
     pub team_id: Option<String>,
     /// Seconds; 7 days unless said, at most 30 days.
+    #[serde(default, deserialize_with = "crate::ui::form_number")]
     pub expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "crate::ui::form_number")]
     pub max_uses: Option<i64>,
     pub allowed_domains: Option<Vec<String>>,
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::ui::form_bool")]
     pub require_approval: Option<bool>,
 }
 
