@@ -4,14 +4,13 @@ import type { APIRequestContext } from "@playwright/test";
 // What the browser downloads before a page comes alive: hashed names,
 // compressed on the wire, cached for a year, and only the WebAssembly of
 // the page's group (one bundle per group, scripts/build.sh), within these
-// budgets on the wire (KB of 1,024 bytes, as in README's figures). The
-// public pages' forms are sent by the browser and share one island that
-// takes no props (pages::forms::Enhanced): 63 KB, within issue 24's 100 KB
-// for the invitation, sign-up and welcome pages. The organization (230 KB)
-// and admin (182 KB) bundles still carry islands that send their forms
-// themselves; this guards what they reached.
+// budgets on the wire (KB of 1,024 bytes, as in README's figures): issue
+// 24's 100 KB for the invitation, sign-up and welcome pages, and 150 KB for
+// the heaviest admin page. Every form is sent by the browser and improved
+// by one island that takes no props (pages::forms::Enhanced): the public
+// bundle is 64 KB, the organization one 127 KB and the admin one 134 KB.
 const PUBLIC_BUDGET = 100 * 1024;
-const HEAVIEST_BUDGET = 240 * 1024;
+const HEAVIEST_BUDGET = 150 * 1024;
 
 /** The WebAssembly a page preloads, if any. */
 async function wasmOf(request: APIRequestContext, path: string): Promise<string | undefined> {

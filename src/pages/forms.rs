@@ -1,6 +1,6 @@
 //! Forms that work before, and without, the WebAssembly.
 //!
-//! Every form of the public flows is a real `<form method="post">` whose
+//! Every form of the pages is a real `<form method="post">` whose
 //! `action` is its server function's own path (`ui::FormReturn` adds where
 //! to go), rendered on the server, and the browser sends it: with
 //! JavaScript or without, the fields go urlencoded, and `adapt` makes that
@@ -13,7 +13,11 @@
 //! island checks in the browser and no endpoint sees: a new password typed
 //! twice (`_repeat`) must be typed the same. A form that goes where its
 //! answer says (the verification link's `callbackURL`) names that answer
-//! field in `_follow`. The island (`Enhanced`) only improves the form: it
+//! field in `_follow`. What the next page shows once of the answer (a new
+//! secret, what happened to each address) is named in `_keep` and crosses
+//! the redirect sealed too (`take_kept`); `_split`, `[]` names and a
+//! `{field}` in `_next` are the other conventions of the page's forms
+//! (`to_json`, `fill`). The island (`Enhanced`) only improves the form: it
 //! checks fields before they go and shows that the form is on its way.
 
 use crate::ui::FormFlash;
@@ -140,6 +144,25 @@ mod enhanced {
             for button in all::<Element>(root, "button[type=submit]") {
                 let _ = button.set_attribute("data-hydrated", "true");
             }
+            // A page the browser brings back from its back-forward cache is
+            // as it was left: a form sent from it would still say it is on
+            // its way, and take no click.
+            let root = root.clone();
+            let restore = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                for form in all::<Element>(&root, "form[aria-busy=true]") {
+                    let _ = form.remove_attribute("aria-busy");
+                }
+                for button in all::<HtmlElement>(&root, "button[data-label]") {
+                    let _ = button.remove_attribute("disabled");
+                    button.set_text_content(button.get_attribute("data-label").as_deref());
+                }
+            });
+            if let Some(window) = web_sys::window() {
+                let _ = window
+                    .add_event_listener_with_callback("pageshow", restore.as_ref().unchecked_ref());
+            }
+            // Lives as long as the page.
+            restore.forget();
         }
 
         pub fn on_submit(ev: &web_sys::SubmitEvent) {
@@ -183,6 +206,8 @@ mod enhanced {
             let _ = form.set_attribute("aria-busy", "true");
             for button in all::<HtmlElement>(&form, "button[type=submit][data-pending]") {
                 let _ = button.set_attribute("disabled", "");
+                let label = button.text_content().unwrap_or_default();
+                let _ = button.set_attribute("data-label", &label);
                 button.set_text_content(button.get_attribute("data-pending").as_deref());
             }
         }
@@ -238,7 +263,8 @@ const COOKIE: &str = "gatehouse_form";
 /// page it goes to next.
 const KEPT_COOKIE: &str = "gatehouse_kept";
 
-/// Browsers keep a cookie of up to 4 KB; a kept answer stays well inside.
+/// Browsers keep a cookie of up to 4 KB; a kept answer, sealed and with
+/// its attributes, stays well inside.
 #[cfg(feature = "ssr")]
 const KEPT_MAX: usize = 3_000;
 
@@ -335,8 +361,9 @@ fn to_json(fields: &[(String, String)]) -> serde_json::Value {
 }
 
 /// `next` with each `{name}` in it replaced by what was typed into the
-/// field `name`, trimmed as the endpoints trim it and encoded for a query; a field never echoed (a password, a
-/// token) is left out, so it never lands in an address.
+/// field `name`, trimmed as the endpoints trim it and encoded for a path
+/// or a query; a field never echoed (a password, a token) is left out, so
+/// it never lands in an address.
 #[cfg(feature = "ssr")]
 fn fill(next: &str, fields: &[(String, String)]) -> String {
     use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -412,15 +439,26 @@ fn kept_cookie(
         .split(',')
         .map(|p| p.trim().split('.').collect())
         .collect();
+    sealed_cookie(state, KEPT_COOKIE, to, project(answer, &paths)?).filter(|c| c.len() <= KEPT_MAX)
+}
+
+/// The cookie `name` holding `value` sealed for the page at `to` only, for
+/// `FLASH_SECS`.
+#[cfg(feature = "ssr")]
+fn sealed_cookie<T: serde::Serialize>(
+    state: &crate::context::AppState,
+    name: &str,
+    to: &str,
+    value: T,
+) -> Option<String> {
     let sealed = Sealed {
         path: path_of(to).to_owned(),
         expires_at: crate::server::clock::now_ms() + FLASH_SECS * 1000,
-        flash: project(answer, &paths)?,
+        flash: value,
     };
     let config = &state.config;
     let sealed = config.secret_key.seal(&serde_json::to_vec(&sealed).ok()?);
-    (sealed.len() <= KEPT_MAX)
-        .then(|| cookie(KEPT_COOKIE, config.secure_cookies(), &sealed, FLASH_SECS))
+    Some(cookie(name, config.secure_cookies(), &sealed, FLASH_SECS))
 }
 
 #[cfg(feature = "ssr")]
@@ -576,28 +614,17 @@ fn back_with(
     use axum::response::{IntoResponse, Redirect};
     use http::{header, HeaderValue};
 
-    let sealed = Sealed {
-        path: path_of(back).to_owned(),
-        expires_at: crate::server::clock::now_ms() + FLASH_SECS * 1000,
-        flash: FormFlash {
-            error,
-            values: fields
-                .into_iter()
-                .filter(|(name, _)| echoed(name))
-                .collect(),
-        },
+    let flash = FormFlash {
+        error,
+        values: fields
+            .into_iter()
+            .filter(|(name, _)| echoed(name))
+            .collect(),
     };
-    let config = &state.config;
-    let sealed = config
-        .secret_key
-        .seal(&serde_json::to_vec(&sealed).unwrap_or_default());
     let mut response = Redirect::to(back).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie(
-        COOKIE,
-        config.secure_cookies(),
-        &sealed,
-        FLASH_SECS,
-    )) {
+    if let Some(value) =
+        sealed_cookie(state, COOKIE, back, flash).and_then(|c| HeaderValue::from_str(&c).ok())
+    {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
