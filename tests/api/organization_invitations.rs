@@ -676,7 +676,7 @@ async fn the_invitations_tab_lists_them_for_those_who_may_invite(backend: Backen
         assert!(text.contains("Send invitations"), "the form is there");
         // Admins may not offer `owner`; owners may.
         assert_eq!(
-            text.contains(r#"name="roles" value="owner""#),
+            text.contains(r#"name="role" value="owner""#),
             cookie == &owner
         );
         // The list shows ids, never a link's secret.
