@@ -155,7 +155,7 @@ fn TeamCard(
             {(may_update || may_delete).then(|| view! {
                 <div class="mt-3 flex flex-wrap items-start gap-x-4 gap-y-2">
                     {may_update.then(|| view! {
-                        <details class="group">
+                        <details class="open:basis-full">
                             <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">"Rename"</summary>
                             <form method="post" action=UpdateTeam::PATH class="mt-2 flex flex-wrap items-end gap-2">
                                 {here()}
@@ -169,7 +169,7 @@ fn TeamCard(
                         </details>
                     })}
                     {may_delete.then(|| view! {
-                        <details class="group">
+                        <details class="open:basis-full">
                             <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Remove"</summary>
                             <form method="post" action=RemoveTeam::PATH class="mt-2 flex flex-wrap items-center gap-2">
                                 {here()}

@@ -415,7 +415,7 @@ fn MemberControls(
         Some(view! { <span class="text-xs text-slate-500">"You are the only owner: make someone else owner before you leave."</span> }.into_any())
     } else if is_me {
         Some(view! {
-            <details>
+            <details class="open:basis-full">
                 <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Leave organization"</summary>
                 <form method="post" action=LeaveOrganization::PATH class="mt-2 flex flex-wrap items-center gap-2">
                     <FormReturn back=back.clone() next="/dashboard" />
@@ -431,7 +431,7 @@ fn MemberControls(
             utf8_percent_encode(&name, NON_ALPHANUMERIC)
         );
         Some(view! {
-            <details>
+            <details class="open:basis-full">
                 <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Remove"</summary>
                 <form method="post" action=RemoveMember::PATH class="mt-2 flex flex-wrap items-center gap-2">
                     <FormReturn back=back.clone() next />
@@ -448,7 +448,7 @@ fn MemberControls(
     let change = can_change.then(|| {
         let next = format!("{back}?changed={member_id}");
         view! {
-            <details>
+            <details class="open:basis-full">
                 <summary class="cursor-pointer text-sm font-medium text-indigo-700 hover:text-indigo-600">"Change roles"</summary>
                 <form method="post" action=UpdateMemberRole::PATH class="mt-2">
                     <FormReturn back=back.clone() next />
