@@ -22,7 +22,7 @@ use crate::{
         bulk_invite::BulkInviteForm,
         forms::{take_flash, take_kept, Enhanced},
         org_join_links::JoinLinksSection,
-        orgs::{RoleBadges, RoleCheckboxes},
+        orgs::{first_role, RoleBadges, RoleCheckboxes, TeamSelect},
     },
     ui::{
         format_time, Alert, FormFlash, FormReturn, SubmitButton, Tone, DANGER_BUTTON, INPUT, LABEL,
@@ -74,11 +74,15 @@ pub fn InvitationsTab(
     };
     let links = page.clone();
     let slug = page.organization.slug.clone();
-    // What the invite form kept of its answer, or why it was refused; the
-    // rows' forms have no name, the join links' are theirs.
+    // What the invite form kept of its answer, or why a form was refused:
+    // the invite form's shows in it, the rows' forms (no name) above the
+    // list, and the join links' in their section.
     let outcomes = take_kept::<Vec<Outcome>>();
     let (invite_flash, flash) = FormFlash::split(take_flash(), INVITE_FORM);
-    let flash = flash.filter(|f| f.form().is_none());
+    let (flash, links_flash) = match flash {
+        Some(f) if f.form().is_some() => (None, Some(f)),
+        rows => (rows, None),
+    };
     view! {
         {resent.map(|email| view! { <Alert tone=Tone::Success>"Invitation sent again to "{email}"."</Alert> })}
         {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
@@ -122,7 +126,7 @@ pub fn InvitationsTab(
                 </Suspense>
             </section>
         </div>
-        <JoinLinksSection page=links />
+        <JoinLinksSection page=links flash=links_flash />
     }
     .into_any()
 }
@@ -302,13 +306,7 @@ fn InviteMembersForm(
             .filter(|(n, _)| n == "role")
             .map(|(_, v)| v.clone())
             .collect(),
-        None => roles
-            .iter()
-            .find(|r| *r == "member")
-            .or(roles.first())
-            .cloned()
-            .into_iter()
-            .collect(),
+        None => first_role(&roles).into_iter().collect(),
     };
     let team = FormFlash::value(&flash, "teamId");
     let back = format!("/orgs/{slug}/invitations");
@@ -342,13 +340,7 @@ fn InviteMembersForm(
             {(!teams.is_empty()).then(|| view! {
                 <div class="mt-5">
                     <label for="invite-member-team" class=LABEL>"Team"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <select id="invite-member-team" name="teamId" class=INPUT>
-                        <option value="">"No team"</option>
-                        {teams.into_iter().map(|(id, name)| {
-                            let selected = id == team;
-                            view! { <option value=id selected=selected>{name}</option> }
-                        }).collect_view()}
-                    </select>
+                    <TeamSelect id="invite-member-team" teams chosen=team />
                     <p class="mt-1 text-xs text-slate-500">"Joining puts them in this team too."</p>
                 </div>
             })}

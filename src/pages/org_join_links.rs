@@ -13,8 +13,8 @@ use crate::{
         OrganizationPage,
     },
     pages::{
-        forms::{take_flash, take_kept, Enhanced},
-        orgs::RoleBadges,
+        forms::{take_kept, Enhanced},
+        orgs::{first_role, RoleBadges, TeamSelect},
     },
     ui::{
         format_time, Alert, CopyButton, FormFlash, FormReturn, SubmitButton, Tone, DANGER_BUTTON,
@@ -38,7 +38,11 @@ const MAKE_FORM: &str = "join-link";
 const REVOKE_FORM: &str = "revoke-join-link";
 
 #[component]
-pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
+pub fn JoinLinksSection(
+    page: OrganizationPage,
+    /// The tab's flash, when one of this section's forms was refused.
+    flash: Option<FormFlash>,
+) -> impl IntoView {
     let may_create = page.can("invitation:create");
     let may_revoke = page.can("invitation:cancel");
     let organization_id = page.organization.id.clone();
@@ -62,7 +66,7 @@ pub fn JoinLinksSection(page: OrganizationPage) -> impl IntoView {
     // A link just made, or why making or revoking one was refused.
     let made = take_kept::<Made>();
     let back = format!("/orgs/{}/invitations#join-links", page.organization.slug);
-    let flash = take_flash().filter(|f| matches!(f.form(), Some(MAKE_FORM | REVOKE_FORM)));
+    let flash = flash.filter(|f| matches!(f.form(), Some(MAKE_FORM | REVOKE_FORM)));
     let typed = flash.clone().filter(|f| f.form() == Some(MAKE_FORM));
     view! {
         <section id="join-links" class="mt-12 border-t border-slate-200 pt-8" aria-labelledby="join-links-heading">
@@ -204,13 +208,7 @@ fn NewJoinLinkForm(
     let typed = |name: &str| FormFlash::value(&flash, name);
     let chosen_role = Some(typed("role"))
         .filter(|r| roles.contains(r))
-        .or_else(|| {
-            roles
-                .iter()
-                .find(|r| *r == "member")
-                .or(roles.first())
-                .cloned()
-        })
+        .or_else(|| first_role(&roles))
         .unwrap_or_default();
     let expiry = typed("expiresIn").parse().unwrap_or(7 * 86_400);
     let team = typed("teamId");
@@ -247,13 +245,7 @@ fn NewJoinLinkForm(
             {(!teams.is_empty()).then(|| view! {
                 <div class="mt-4">
                     <label for="join-link-team" class=LABEL>"Puts them in the team"<span class="font-normal text-slate-500">" (optional)"</span></label>
-                    <select id="join-link-team" name="teamId" class=INPUT>
-                        <option value="">"No team"</option>
-                        {teams.into_iter().map(|(id, name)| {
-                            let selected = id == team;
-                            view! { <option value=id selected=selected>{name}</option> }
-                        }).collect_view()}
-                    </select>
+                    <TeamSelect id="join-link-team" teams chosen=team />
                 </div>
             })}
             <div class="mt-4">

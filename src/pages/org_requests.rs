@@ -11,7 +11,10 @@ use crate::{
         list_join_requests, ApproveJoinRequest, DeclineJoinRequest, JoinRequestView,
         ListJoinRequestsQuery,
     },
-    pages::forms::{here, take_flash},
+    pages::{
+        forms::{here, take_flash},
+        orgs::first_role,
+    },
     ui::{format_time, Alert, FormReturn, Tone, DANGER_BUTTON, INPUT, SMALL_BUTTON},
 };
 
@@ -66,12 +69,7 @@ pub fn JoinRequests(organization_id: String, roles: Vec<String>) -> impl IntoVie
 #[component]
 fn OpenRequest(request: JoinRequestView, roles: Vec<String>, back: String) -> impl IntoView {
     let r = request;
-    let default_role = roles
-        .iter()
-        .find(|x| *x == "member")
-        .or(roles.first())
-        .cloned()
-        .unwrap_or_default();
+    let default_role = first_role(&roles).unwrap_or_default();
     let role_id = format!("request-role-{}", r.id);
     let note_id = format!("request-note-{}", r.id);
     view! {

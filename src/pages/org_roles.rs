@@ -12,7 +12,7 @@ use crate::{
         OrganizationPage,
     },
     pages::forms::{take_flash, Enhanced},
-    ui::{Alert, FormReturn, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON},
+    ui::{Alert, Confirm, FormReturn, Tone, INPUT, LABEL, SMALL_BUTTON},
 };
 
 #[component]
@@ -163,16 +163,13 @@ fn RoleEditor(
         Some(_) => (UpdateRole::PATH, "data.roleName", "data.permission"),
         None => (CreateRole::PATH, "role", "permission"),
     };
-    let delete = (name.is_some() && may_delete).then(|| view! {
-        <details>
-            <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Delete"</summary>
-            <form method="post" action=DeleteRole::PATH class="mt-2 flex items-center gap-2">
-                <FormReturn back=back.clone() />
-                <input type="hidden" name="organizationId" value=organization_id.clone() />
-                <input type="hidden" name="roleName" value=name.clone() />
-                <button type="submit" class=DANGER_BUTTON data-pending="Deleting…">"Delete role"</button>
-            </form>
-        </details>
+    let delete = (name.is_some() && may_delete).then(|| {
+        let fields = view! {
+            <FormReturn back=back.clone() />
+            <input type="hidden" name="organizationId" value=organization_id.clone() />
+            <input type="hidden" name="roleName" value=name.clone() />
+        };
+        view! { <Confirm label="Delete" action=DeleteRole::PATH confirm="Delete role" pending="Deleting…">{fields}</Confirm> }
     });
     view! {
         <div class="h-full rounded-xl border border-slate-200 bg-white p-5 shadow-sm">

@@ -18,9 +18,7 @@ use crate::{
         OrganizationPage,
     },
     pages::forms::{take_flash, Enhanced},
-    ui::{
-        Alert, Field, FormFlash, FormReturn, SubmitButton, Tone, DANGER_BUTTON, INPUT, SMALL_BUTTON,
-    },
+    ui::{Alert, Confirm, Field, FormFlash, FormReturn, SubmitButton, Tone, INPUT, SMALL_BUTTON},
 };
 
 /// The create form, whose errors show in it.
@@ -168,16 +166,13 @@ fn TeamCard(
                             </form>
                         </details>
                     })}
-                    {may_delete.then(|| view! {
-                        <details class="open:basis-full">
-                            <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Remove"</summary>
-                            <form method="post" action=RemoveTeam::PATH class="mt-2 flex flex-wrap items-center gap-2">
-                                {here()}
-                                {hidden_team()}
-                                <span class="text-sm text-slate-700">"Remove this team?"</span>
-                                <button type="submit" class=DANGER_BUTTON data-pending="Removing…">"Remove team"</button>
-                            </form>
-                        </details>
+                    {may_delete.then(|| {
+                        let fields = view! { {here()} {hidden_team()} };
+                        view! {
+                            <Confirm label="Remove" action=RemoveTeam::PATH question="Remove this team?" confirm="Remove team" pending="Removing…">
+                                {fields}
+                            </Confirm>
+                        }
                     })}
                 </div>
             })}

@@ -30,8 +30,8 @@ use crate::{
         org_requests::JoinRequests, org_roles::RolesTab, org_teams::TeamsTab,
     },
     ui::{
-        format_time, Alert, Check, Field, FormFlash, FormReturn, PageLinks, SubmitButton, Tone,
-        BUTTON, DANGER_BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
+        format_time, Alert, Check, Confirm, Field, FormFlash, FormReturn, PageLinks, SubmitButton,
+        Tone, BUTTON, INPUT, LABEL, QUERY_VALUE, SMALL_BUTTON,
     },
 };
 
@@ -263,6 +263,31 @@ pub fn RoleCheckboxes(
         .collect_view()
 }
 
+/// The role a form offers first: `member`, else the first of those the
+/// viewer may grant.
+pub fn first_role(roles: &[String]) -> Option<String> {
+    roles
+        .iter()
+        .find(|r| *r == "member")
+        .or(roles.first())
+        .cloned()
+}
+
+/// The team a form puts people in (`teamId`): none, or one of `teams`
+/// (id, name), `chosen` selected.
+#[component]
+pub fn TeamSelect(id: &'static str, teams: Vec<(String, String)>, chosen: String) -> impl IntoView {
+    view! {
+        <select id=id name="teamId" class=INPUT>
+            <option value="">"No team"</option>
+            {teams.into_iter().map(|(id, name)| {
+                let selected = id == chosen;
+                view! { <option value=id selected=selected>{name}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
 #[component]
 fn MembersTab(
     page: OrganizationPage,
@@ -414,33 +439,29 @@ fn MemberControls(
     let leave_or_remove = if is_me && sole_owner {
         Some(view! { <span class="text-xs text-slate-500">"You are the only owner: make someone else owner before you leave."</span> }.into_any())
     } else if is_me {
+        let fields = view! {
+            <FormReturn back=back.clone() next="/dashboard" />
+            <input type="hidden" name="organizationId" value=organization_id.clone() />
+        };
         Some(view! {
-            <details class="open:basis-full">
-                <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Leave organization"</summary>
-                <form method="post" action=LeaveOrganization::PATH class="mt-2 flex flex-wrap items-center gap-2">
-                    <FormReturn back=back.clone() next="/dashboard" />
-                    <input type="hidden" name="organizationId" value=organization_id.clone() />
-                    <span class="text-sm text-slate-700">"Leave this organization?"</span>
-                    <button type="submit" class=DANGER_BUTTON data-pending="Leaving…">"Yes, leave"</button>
-                </form>
-            </details>
+            <Confirm label="Leave organization" action=LeaveOrganization::PATH question="Leave this organization?" confirm="Yes, leave" pending="Leaving…">
+                {fields}
+            </Confirm>
         }.into_any())
     } else if can_remove {
         let next = format!(
             "{back}?removed={}",
             utf8_percent_encode(&name, NON_ALPHANUMERIC)
         );
+        let fields = view! {
+            <FormReturn back=back.clone() next />
+            <input type="hidden" name="organizationId" value=organization_id.clone() />
+            <input type="hidden" name="memberIdOrEmail" value=member_id.clone() />
+        };
         Some(view! {
-            <details class="open:basis-full">
-                <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">"Remove"</summary>
-                <form method="post" action=RemoveMember::PATH class="mt-2 flex flex-wrap items-center gap-2">
-                    <FormReturn back=back.clone() next />
-                    <input type="hidden" name="organizationId" value=organization_id.clone() />
-                    <input type="hidden" name="memberIdOrEmail" value=member_id.clone() />
-                    <span class="text-sm text-slate-700">"Remove this member?"</span>
-                    <button type="submit" class=DANGER_BUTTON data-pending="Removing…">"Yes, remove"</button>
-                </form>
-            </details>
+            <Confirm label="Remove" action=RemoveMember::PATH question="Remove this member?" confirm="Yes, remove" pending="Removing…">
+                {fields}
+            </Confirm>
         }.into_any())
     } else {
         None
@@ -501,12 +522,7 @@ fn AddMemberForm(
     let chosen = if roles.contains(&typed_role) {
         typed_role
     } else {
-        roles
-            .iter()
-            .find(|r| *r == "member")
-            .or(roles.first())
-            .cloned()
-            .unwrap_or_default()
+        first_role(&roles).unwrap_or_default()
     };
     view! {
         <form method="post" action=AddMember::PATH novalidate aria-label="Add an existing account" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm">

@@ -425,6 +425,31 @@ pub fn FormReturn(
     }
 }
 
+/// The second step of a change that cannot be undone, without a script: a
+/// disclosure named `label` that holds the form, with `question` and the
+/// button that makes the change. `children` are the form's hidden fields
+/// (its `FormReturn` among them).
+#[component]
+pub fn Confirm(
+    label: &'static str,
+    action: &'static str,
+    #[prop(optional)] question: Option<&'static str>,
+    confirm: &'static str,
+    pending: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <details class="open:basis-full">
+            <summary class="cursor-pointer text-sm font-medium text-red-700 hover:text-red-600">{label}</summary>
+            <form method="post" action=action class="mt-2 flex flex-wrap items-center gap-2">
+                {children()}
+                {question.map(|q| view! { <span class="text-sm text-slate-700">{q}</span> })}
+                <button type="submit" class=DANGER_BUTTON data-pending=pending>{confirm}</button>
+            </form>
+        </details>
+    }
+}
+
 /// Copies `text` to the clipboard and says so. Links and codes are shown
 /// once; this is how people take them away. The island of the forms
 /// (`pages::forms::Enhanced`) around it does the copying: without it, the

@@ -39,12 +39,27 @@ fn location(res: &Response) -> &str {
 
 /// The form cookie the answer set, as `name=value`.
 fn form_cookie(res: &Response) -> Option<String> {
+    cookie_named(res, "gatehouse_form")
+}
+
+/// The cookie `name` the answer set, as `name=value`.
+fn cookie_named(res: &Response, name: &str) -> Option<String> {
+    set_cookies(res)
+        .find(|c| c.starts_with(&format!("{name}=")) && !c.starts_with(&format!("{name}=;")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+/// Whether the answer removed the cookie `name`: a sealed cookie is read
+/// once.
+fn cleared(res: &Response, name: &str) -> bool {
+    set_cookies(res).any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0"))
+}
+
+fn set_cookies(res: &Response) -> impl Iterator<Item = &str> {
     res.headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("gatehouse_form=") && !c.starts_with("gatehouse_form=;"))
-        .map(|c| c.split(';').next().unwrap().to_owned())
 }
 
 /// Sign-in: the right password goes on with a session; a wrong one comes
@@ -106,13 +121,7 @@ async fn sign_in_works_without_javascript(backend: Backend) {
         !page.text.contains("not the password"),
         "a password never comes back"
     );
-    let cleared = page
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|c| c.starts_with("gatehouse_form=;") && c.contains("Max-Age=0"));
-    assert!(cleared, "read once");
+    assert!(cleared(&page, "gatehouse_form"), "read once");
 
     // Only the page it was made for shows it.
     let other = app.get("/sign-up", Some(&flash)).await;
@@ -505,16 +514,6 @@ async fn join_links_work_without_javascript(backend: Backend) {
     assert!(res.text.contains(">revoked<"), "{}", res.text);
 }
 
-/// The cookie of `name` the answer set, as `name=value`.
-fn cookie_named(res: &Response, name: &str) -> Option<String> {
-    res.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")) && !c.starts_with(&format!("{name}=;")))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-}
-
 /// A form that keeps part of its answer (`_keep`): a new join link's secret
 /// crosses the redirect sealed, and its page shows it once; a list typed
 /// into one field (`_split`) reaches the endpoint as a list.
@@ -583,15 +582,7 @@ async fn a_kept_answer_crosses_the_redirect_once(backend: Backend) {
     let token = url.rsplit('/').next().unwrap();
     assert!(url.contains("/join/"), "{url}");
     assert!(!kept.contains(token), "sealed");
-    assert!(
-        shown
-            .headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|c| c.starts_with("gatehouse_kept=;") && c.contains("Max-Age=0")),
-        "read once"
-    );
+    assert!(cleared(&shown, "gatehouse_kept"), "read once");
     // Another page does not show it.
     let other = app
         .raw(
