@@ -89,6 +89,10 @@ printf '%-44s' "GET invite/get (16 connections)"
 load 16 "$duration" "$base/api/auth/invite/get?token=$token"
 printf '%-44s' "GET /invite/{token} page (16 connections)"
 load 16 "$duration" "$base/invite/$token"
+# A page with nothing to look up: what Leptos's render costs by itself,
+# against which the preview's own share can be read.
+printf '%-44s' "GET /invite code form (16 connections)"
+load 16 "$duration" "$base/invite"
 printf '%-44s' "GET /invite/{token} page (1 connection)"
 load 1 "$duration" "$base/invite/$token"
 printf '%-44s' "POST sign-in/email (20 connections)"

@@ -148,7 +148,7 @@ pub fn bundle_for(path: &str) -> Bundle {
 /// known only once it is rendered (the invitation page shows a form to
 /// someone signed in and links to someone signed out), after the shell
 /// has written its head; the page is rendered whole (`SsrMode::Async`),
-/// so looking at it costs a scan.
+/// so looking at it costs a scan of its bytes.
 pub async fn without_unused_bundle(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -167,19 +167,19 @@ pub async fn without_unused_bundle(
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+    let Ok(page) = to_bytes(body, usize::MAX).await else {
         return (
             http::StatusCode::INTERNAL_SERVER_ERROR,
             "The page failed to render.",
         )
             .into_response();
     };
-    let page = String::from_utf8_lossy(&bytes);
-    let Some(loader) = (!page.contains("<leptos-island"))
+    let Some(loader) = memchr::memmem::find(&page, b"<leptos-island")
+        .is_none()
         .then(|| island_loader(&page))
         .flatten()
     else {
-        return axum::response::Response::from_parts(parts, Body::from(bytes));
+        return axum::response::Response::from_parts(parts, Body::from(page));
     };
     let without = [&page[..loader.start], &page[loader.end..]].concat();
     parts.headers.remove(http::header::CONTENT_LENGTH);
@@ -188,11 +188,49 @@ pub async fn without_unused_bundle(
 
 /// Where `HydrationScripts` wrote the loader: its two preloads and its
 /// module script, in that order.
-fn island_loader(page: &str) -> Option<std::ops::Range<usize>> {
-    let start = page.find("<link rel=\"modulepreload\"")?;
-    let script = start + page[start..].find("<script type=\"module\"")?;
-    let end = script + page[script..].find("</script>")? + "</script>".len();
+fn island_loader(page: &[u8]) -> Option<std::ops::Range<usize>> {
+    use memchr::memmem::find;
+    let start = find(page, b"<link rel=\"modulepreload\"")?;
+    let script = start + find(&page[start..], b"<script type=\"module\"")?;
+    let end = script + find(&page[script..], b"</script>")? + "</script>".len();
     Some(start..end)
+}
+
+/// What `HydrationScripts` writes for `bundle`, rendered once per bundle.
+/// Leptos's component looks up the bundle's hash file on disk for every
+/// page (a `readlink`, a `stat` and a read: 4 % of the invitation page's
+/// time under load, by `perf`), while what it writes changes only with
+/// the page's nonce: the copy is made under a nonce of its own, which each
+/// page's replaces. (It would also provide the context of a split build;
+/// Gatehouse does not split its bundles.)
+fn island_scripts(bundle: Bundle, options: &LeptosOptions) -> impl IntoView {
+    use leptos::{
+        nonce::{provide_nonce, use_nonce},
+        tachys::html::InertElement,
+    };
+    use std::sync::OnceLock;
+
+    static RENDERED: [OnceLock<(String, String)>; 3] = [const { OnceLock::new() }; 3];
+    // What the component does on every page in islands mode: the data of
+    // what is not an island stays out of the page.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    let Some(nonce) = use_nonce() else {
+        // Never on a page `leptos_axum` renders: it always makes a nonce.
+        return view! { <HydrationScripts options=bundle.options(options) islands=true /> }
+            .into_any();
+    };
+    let (own, html) = RENDERED[bundle as usize].get_or_init(|| {
+        Owner::new().with(|| {
+            provide_nonce();
+            let own = use_nonce().map(|n| n.to_string()).unwrap_or_default();
+            let html = view! { <HydrationScripts options=bundle.options(options) islands=true /> }
+                .to_html();
+            (own, html)
+        })
+    });
+    InertElement::new(html.replace(own.as_str(), &nonce)).into_any()
 }
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -213,7 +251,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=bundle.options(&options) islands=true />
+                {island_scripts(bundle, &options)}
                 // Named after a hash of its content when the build hashes
                 // file names (release), so it can be cached for good.
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options) />
@@ -531,6 +569,23 @@ mod tests {
     }
 
     #[test]
+    fn the_island_scripts_are_leptos_own_under_the_pages_nonce() {
+        let options = LeptosOptions::builder().output_name("gatehouse").build();
+        // The first page renders the copy, the next ones reuse it.
+        for _ in 0..2 {
+            let (ours, leptos) = Owner::new().with(|| {
+                leptos::nonce::provide_nonce();
+                let ours = island_scripts(Bundle::Public, &options).to_html();
+                let leptos =
+                    view! { <HydrationScripts options=options.clone() islands=true /> }.to_html();
+                (ours, leptos)
+            });
+            assert_eq!(ours, leptos);
+            assert!(ours.contains("<script type=\"module\" nonce="), "{ours}");
+        }
+    }
+
+    #[test]
     fn the_loader_is_the_preloads_and_the_module_script() {
         let page = concat!(
             "<head><meta charset=\"utf-8\">",
@@ -539,16 +594,16 @@ mod tests {
             "<script type=\"module\" nonce=\"n\">((a) => {})(\"/pkg\")</script>",
             "<link rel=\"stylesheet\" href=\"/pkg/g.1.css\"></head>"
         );
-        let loader = island_loader(page).expect("a loader");
+        let loader = island_loader(page.as_bytes()).expect("a loader");
         let rest = [&page[..loader.start], &page[loader.end..]].concat();
         assert_eq!(
             rest,
             "<head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/pkg/g.1.css\"></head>"
         );
-        assert_eq!(island_loader("<head></head>"), None);
+        assert_eq!(island_loader(b"<head></head>"), None);
         // A preload without its script is not taken apart.
         assert_eq!(
-            island_loader("<link rel=\"modulepreload\" href=\"x\">"),
+            island_loader(b"<link rel=\"modulepreload\" href=\"x\">"),
             None
         );
     }

@@ -61,6 +61,10 @@ impl Db {
             // With the database gone, requests fail (503) well inside 2 s
             // instead of hanging; the pool reconnects by itself once it is back.
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // An SQLite connection is a file handle in this process: it
+            // cannot go stale, and a test before each use would cost a
+            // round trip to its worker thread for every query.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
