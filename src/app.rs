@@ -32,18 +32,17 @@ use crate::{
             OrganizationSettingsPage, OrganizationTeamsPage,
         },
         orgs_new::NewOrganizationPage,
-        provide_page_data,
         qr_card::QrCardPage,
         reset_password::ResetPasswordPage,
         sign_in::SignInPage,
         sign_up::SignUpPage,
         two_factor::TwoFactorPage,
-        use_organizations, use_session,
+        use_frame,
         verify_email::VerifyEmailPage,
         welcome::WelcomePage,
     },
     ui::FormReturn,
-    users::access::{get_access, Access},
+    users::access::Access,
 };
 
 /// The WebAssembly bundles, one per page group (see `pages`).
@@ -267,7 +266,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_page_data();
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
@@ -323,9 +321,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let session = use_session().0;
-    let organizations = use_organizations().0;
-    let access = Resource::new(|| (), |_| get_access());
+    let frame = use_frame();
     let back = here();
     // On an organization's page, the switcher names that organization
     // (the page makes it the active one as it loads).
@@ -336,62 +332,57 @@ fn Header() -> impl IntoView {
         .and_then(|rest| rest.split('/').next())
         .filter(|slug| !slug.is_empty() && *slug != "new")
         .map(str::to_owned);
-    // One boundary for what the header reads (the session, the person's
-    // organizations, what their role may do): they resolve together, and
-    // each boundary is work on every page the server renders.
+    let signed_in = frame.session.clone().ok().flatten();
+    let mine = frame
+        .organizations
+        .clone()
+        .ok()
+        .filter(|m| !m.organizations.is_empty());
+    let access = frame.access.clone();
+    let acting = signed_in
+        .as_ref()
+        .filter(|s| s.session.impersonated_by.is_some())
+        .map(|s| (s.user.clone(), s.session.expires_at.clone()));
+    // What holds the person back until they turn on two-factor.
+    let mut needs_two_factor: Vec<String> = mine
+        .iter()
+        .flat_map(|m| m.organizations.iter())
+        .filter(|o| o.two_factor_needed)
+        .map(|o| o.name.clone())
+        .collect();
+    if access.two_factor_required {
+        needs_two_factor.insert(
+            0,
+            format!("your role ({})", access.role.clone().unwrap_or_default()),
+        );
+    }
     view! {
         <header class="border-b border-slate-200 bg-white print:hidden">
-            <Transition fallback=|| ()>
-                {move || {
-                    let signed_in = session.get().and_then(Result::ok).flatten();
-                    let mine = organizations
-                        .get()
-                        .and_then(Result::ok)
-                        .filter(|m| !m.organizations.is_empty());
-                    let access = access.get().and_then(Result::ok).unwrap_or_default();
-                    let acting = signed_in
-                        .as_ref()
-                        .filter(|s| s.session.impersonated_by.is_some())
-                        .map(|s| (s.user.clone(), s.session.expires_at.clone()));
-                    // What holds the person back until they turn on two-factor.
-                    let mut needs_two_factor: Vec<String> = mine
-                        .iter()
-                        .flat_map(|m| m.organizations.iter())
-                        .filter(|o| o.two_factor_needed)
-                        .map(|o| o.name.clone())
-                        .collect();
-                    if access.two_factor_required {
-                        needs_two_factor.insert(0, format!("your role ({})", access.role.clone().unwrap_or_default()));
-                    }
-                    view! {
-                        {acting.map(|(user, ends)| view! { <ActingBanner user ends back=back.clone() /> })}
-                        {(!needs_two_factor.is_empty()).then(|| view! { <TwoFactorBanner by=needs_two_factor /> })}
-                        <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
-                            <div class="flex min-w-0 items-center gap-3">
-                                <a href="/" class="flex items-center gap-2 font-semibold text-slate-900">
-                                    <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
-                                    // On a phone the switcher takes the name's place.
-                                    <span class=mine.is_some().then_some("sr-only sm:not-sr-only")>"Gatehouse"</span>
-                                </a>
-                                {mine.map(|mine| view! { <OrganizationSwitcher mine viewing=viewing.clone() /> })}
-                            </div>
-                            {match signed_in {
-                                // `contents`: on a phone the admin links drop to a
-                                // row of their own below the logo and user menu.
-                                Some(s) => view! {
-                                    <div class="contents">
-                                        <AdminNav access />
-                                        <UserMenu name=s.user.name role=s.user.role back=back.clone() />
-                                    </div>
-                                }.into_any(),
-                                None => view! {
-                                    <a href="/sign-in" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</a>
-                                }.into_any(),
-                            }}
+            {acting.map(|(user, ends)| view! { <ActingBanner user ends back=back.clone() /> })}
+            {(!needs_two_factor.is_empty()).then(|| view! { <TwoFactorBanner by=needs_two_factor /> })}
+            <div class="mx-auto flex min-h-14 max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-1 px-4 py-2">
+                <div class="flex min-w-0 items-center gap-3">
+                    <a href="/" class="flex items-center gap-2 font-semibold text-slate-900">
+                        <span aria-hidden="true" class="inline-flex h-7 w-7 items-center justify-center rounded-md bg-indigo-600 text-sm text-white">"G"</span>
+                        // On a phone the switcher takes the name's place.
+                        <span class=mine.is_some().then_some("sr-only sm:not-sr-only")>"Gatehouse"</span>
+                    </a>
+                    {mine.map(|mine| view! { <OrganizationSwitcher mine viewing /> })}
+                </div>
+                {match signed_in {
+                    // `contents`: on a phone the admin links drop to a
+                    // row of their own below the logo and user menu.
+                    Some(s) => view! {
+                        <div class="contents">
+                            <AdminNav access />
+                            <UserMenu name=s.user.name role=s.user.role back=back.clone() />
                         </div>
-                    }
+                    }.into_any(),
+                    None => view! {
+                        <a href="/sign-in" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Sign in"</a>
+                    }.into_any(),
                 }}
-            </Transition>
+            </div>
         </header>
     }
 }

@@ -86,6 +86,11 @@ test("assets are hashed, compressed and cached for good", async ({ request }) =>
   expect(missing.status()).toBe(404);
   expect(missing.headers()["cache-control"], "a miss is not cached for a year").toBeUndefined();
 
+  // The files of public/ are served beside the pages.
+  const icon = await request.get("/favicon.svg");
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()["content-type"]).toBe("image/svg+xml");
+
   // Pages and answers are compressed as they are sent.
   const page = await request.get("/sign-in", { headers: { "accept-encoding": "br" } });
   expect(page.headers()["content-encoding"]).toBe("br");

@@ -480,6 +480,17 @@ pub async fn my_organizations() -> Result<MyOrganizations, ApiError> {
     service::my_organizations(cx.db(), cx.config(), &me).await
 }
 
+/// The organizations of `me`, as `my_organizations` answers them (the
+/// pages load them before rendering).
+#[cfg(feature = "ssr")]
+pub async fn organizations_of(
+    db: &crate::server::db::Db,
+    config: &crate::config::Config,
+    me: &crate::accounts::sessions::Current,
+) -> Result<MyOrganizations, ApiError> {
+    service::my_organizations(db, config, me).await
+}
+
 /// Members shown per page on `/orgs/{slug}`.
 pub const MEMBERS_PAGE: usize = 20;
 

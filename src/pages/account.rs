@@ -32,7 +32,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Your account" />
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
-            {move || session.0.get().map(|result| match result {
+            {move || match session.clone() {
                 Ok(Some(s)) => view! {
                     <Account
                         session=s
@@ -44,7 +44,7 @@ pub fn AccountPage() -> impl IntoView {
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/account" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
-            })}
+            }}
         </Suspense>
     }
 }

@@ -15,16 +15,15 @@ use crate::{
     error::Code,
     pages::{
         forms::{take_flash, Enhanced},
-        use_session,
+        use_frame, use_session,
     },
     ui::{
         format_time, Alert, Check, Field, FormFlash, FormReturn, PageHeader, PageLinks,
         SubmitButton, Tone, DANGER_BUTTON, INPUT, LABEL, SMALL_BUTTON,
     },
     users::{
-        access::{get_access, Access},
-        list_users, BanUser, CreateUser, DisableUser, EnableUser, ImpersonateUser, ListedUser,
-        RemoveUser, ResendEnrollment, RevokeUserSessions, SetRole, PAGE_SIZE,
+        access::Access, list_users, BanUser, CreateUser, DisableUser, EnableUser, ImpersonateUser,
+        ListedUser, RemoveUser, ResendEnrollment, RevokeUserSessions, SetRole, PAGE_SIZE,
     },
 };
 
@@ -71,7 +70,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         .map(|(what, user)| (user, what));
     let (create_flash, flash) = FormFlash::split(take_flash(), CREATE_FORM);
     let session = use_session();
-    let access = Resource::new(|| (), |_| get_access());
+    let access = use_frame().access.clone();
     let users = Resource::new(
         {
             let search = search.clone();
@@ -90,8 +89,8 @@ pub fn AdminUsersPage() -> impl IntoView {
             {flash.map(|f| view! { <Alert tone=Tone::Error>{f.error.message}</Alert> })}
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || {
-                    let me = session.0.get().and_then(|s| s.ok().flatten()).map(|s| s.user.id);
-                    let access = access.get().and_then(Result::ok).unwrap_or_default();
+                    let me = session.clone().ok().flatten().map(|s| s.user.id);
+                    let access = access.clone();
                     let search = search.clone();
                     let create_flash = create_flash.clone();
                     let row_done = row_done.clone();

@@ -25,7 +25,7 @@ use crate::{
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let session = use_session();
-    let organizations = use_organizations().0;
+    let organizations = use_organizations().unwrap_or_default();
     let inbox = Resource::new(
         || (),
         |_| list_user_invitations(UserInvitationsQuery::default()),
@@ -40,11 +40,11 @@ pub fn DashboardPage() -> impl IntoView {
         <Title text="Dashboard" />
         {flash.map(|f| view! { <div class="mx-auto max-w-3xl"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
         <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
-            {move || session.0.get().map(|result| match result {
+            {move || match session.clone() {
                 Ok(Some(s)) => view! {
                     <Dashboard
                         session=s
-                        organizations=organizations.get().and_then(Result::ok).unwrap_or_default()
+                        organizations=organizations.clone()
                         // Unverified addresses see no inbox: the banner asks to verify first.
                         inbox=inbox.get().and_then(Result::ok).unwrap_or_default()
                         requests=requests.get().and_then(Result::ok).unwrap_or_default()
@@ -54,7 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
                 }.into_any(),
                 Ok(None) => view! { <Redirect path="/sign-in?redirectTo=/dashboard" /> }.into_any(),
                 Err(e) => view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div> }.into_any(),
-            })}
+            }}
         </Suspense>
     }
 }

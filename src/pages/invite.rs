@@ -25,6 +25,7 @@ use crate::{
         join::{JoinPreviewCard, JoinSignUpForm},
         join_link::{JoinLinkCard, JoinLinkSignUpForm},
         sign_up::{SignUpForm, WithInvitation},
+        use_page_data,
         verify_email::{verification_sent, SendVerificationButton},
     },
     secret::SecretText,
@@ -73,6 +74,20 @@ pub enum AnyInvitation {
 /// nothing.
 #[server(name = GetInvitationPage, prefix = "/api/auth", endpoint = "gatehouse/invitation", input = GetUrl)]
 pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiError> {
+    invitation_for(&crate::context::RequestContext::current()?, &token).await
+}
+
+/// The invitation a page's link belongs to, as its route loads it before
+/// the page renders (`pages::OWN_DATA`).
+pub type Loaded = Result<AnyInvitation, ApiError>;
+
+#[cfg(feature = "ssr")]
+pub async fn load(cx: &crate::context::RequestContext, token: &str) -> Loaded {
+    invitation_for(cx, token).await
+}
+
+#[cfg(feature = "ssr")]
+async fn invitation_for(cx: &crate::context::RequestContext, token: &str) -> Loaded {
     use crate::{
         invitations::{
             role::redeem,
@@ -81,14 +96,13 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
         },
         organizations::invitations::{links::service::page_of, service::join_preview_of},
     };
-    let cx = crate::context::RequestContext::current()?;
     let viewer = cx.session().await?;
     let (db, config) = (cx.db(), cx.config());
-    let link = match Secret::parse(&token) {
+    let link = match Secret::parse(token) {
         Ok(link @ Secret::Link(_)) => link,
         // A code, or something to explain: the role invitations' lookup.
         _ => {
-            return redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), &token)
+            return redeem::preview(db, config, viewer.as_ref(), &cx.bucket(), token)
                 .await
                 .map(AnyInvitation::Role)
         }
@@ -108,28 +122,29 @@ pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiErro
     }
 }
 
-async fn load(token: String) -> Result<AnyInvitation, ApiError> {
-    invitation_page(token.into()).await
+/// The page's invitation, loaded with the page.
+pub fn use_invitation() -> Loaded {
+    use_page_data::<Loaded>().unwrap_or_else(|| Err(ApiError::internal()))
 }
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
-    let token = use_token();
-    let preview = Resource::new(move || token.get(), load);
+    let token = use_token().get_untracked();
     // The page's buttons have no fields: what a post without JavaScript
     // brought back is said above the invitation.
     let flash = take_flash();
+    let invitation = match use_invitation() {
+        Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token /> }.into_any(),
+        Ok(AnyInvitation::Organization(join)) => {
+            view! { <JoinPreviewCard join token /> }.into_any()
+        }
+        Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token /> }.into_any(),
+        Err(e) => view! { <NotValid error=e /> }.into_any(),
+    };
     view! {
         <Title text="Invitation" />
         {flash.map(|f| view! { <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{f.error.message}</Alert></div> })}
-        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
-            {move || preview.get().map(|result| match result {
-                Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token=token.get_untracked() /> }.into_any(),
-                Err(e) => view! { <NotValid error=e /> }.into_any(),
-            })}
-        </Suspense>
+        {invitation}
     }
 }
 
@@ -380,62 +395,63 @@ fn InviteCodeForm(typed: String, error: Option<ApiError>) -> impl IntoView {
 /// `/invite/{token}/sign-up`: create an account with the invitation.
 #[component]
 pub fn InviteSignUpPage() -> impl IntoView {
-    let token = use_token();
-    let preview = Resource::new(move || token.get(), load);
+    let token = use_token().get_untracked();
     let (back, flash) = (here(), take_flash());
+    let page = match use_invitation() {
+        Ok(AnyInvitation::Role(p)) if p.next_step == NextStep::SignUp => {
+            view! { <InviteSignUpForm preview=p token back flash /> }.into_any()
+        }
+        // Signed in, used up, or for someone with an account: the
+        // preview says what to do instead.
+        Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token /> }.into_any(),
+        Ok(AnyInvitation::Organization(join)) if join.step == NextStep::SignUp => {
+            let p = join.preview;
+            view! {
+                <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
+                    <JoinSignUpForm
+                        token=token.clone()
+                        email=join.email.unwrap_or_default()
+                        organization=p.organization_name.clone()
+                        slug=p.organization_slug
+                        back
+                        flash
+                    />
+                    <p class="mt-6 text-center text-sm text-slate-600">
+                        "Already have an account? "
+                        <a href=format!("/sign-in?redirectTo=/invite/{token}") class=LINK>"Sign in to accept"</a>
+                    </p>
+                </Card>
+            }.into_any()
+        }
+        Ok(AnyInvitation::Organization(join)) => {
+            view! { <JoinPreviewCard join token /> }.into_any()
+        }
+        Ok(AnyInvitation::JoinLink(page)) if page.step == NextStep::SignUp => {
+            let p = page.preview;
+            view! {
+                <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
+                    <JoinLinkSignUpForm
+                        token=token.clone()
+                        organization=p.organization_name.clone()
+                        slug=p.organization_slug
+                        domains=p.allowed_domains
+                        approval=p.require_approval
+                        back
+                        flash
+                    />
+                    <p class="mt-6 text-center text-sm text-slate-600">
+                        "Already have an account? "
+                        <a href=format!("/sign-in?redirectTo=/join/{token}") class=LINK>"Sign in to join"</a>
+                    </p>
+                </Card>
+            }.into_any()
+        }
+        Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token /> }.into_any(),
+        Err(e) => view! { <NotValid error=e /> }.into_any(),
+    };
     view! {
         <Title text="Create your account" />
-        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading the invitation…"</p> }>
-            {move || { let (back, flash) = (back.clone(), flash.clone()); preview.get().map(move |result| match result {
-                Ok(AnyInvitation::Role(p)) if p.next_step == NextStep::SignUp => view! { <InviteSignUpForm preview=p token=token.get_untracked() back=back.clone() flash=flash.clone() /> }.into_any(),
-                // Signed in, used up, or for someone with an account: the
-                // preview says what to do instead.
-                Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::Organization(join)) if join.step == NextStep::SignUp => {
-                    let p = join.preview.clone();
-                    view! {
-                        <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
-                            <JoinSignUpForm
-                                token=token.get_untracked()
-                                email=join.email.clone().unwrap_or_default()
-                                organization=p.organization_name.clone()
-                                slug=p.organization_slug.clone()
-                                back=back.clone()
-                                flash=flash.clone()
-                            />
-                            <p class="mt-6 text-center text-sm text-slate-600">
-                                "Already have an account? "
-                                <a href=format!("/sign-in?redirectTo=/invite/{}", token.get_untracked()) class=LINK>"Sign in to accept"</a>
-                            </p>
-                        </Card>
-                    }.into_any()
-                }
-                Ok(AnyInvitation::Organization(join)) => view! { <JoinPreviewCard join token=token.get_untracked() /> }.into_any(),
-                Ok(AnyInvitation::JoinLink(page)) if page.step == NextStep::SignUp => {
-                    let p = page.preview.clone();
-                    let token = token.get_untracked();
-                    view! {
-                        <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
-                            <JoinLinkSignUpForm
-                                token=token.clone()
-                                organization=p.organization_name.clone()
-                                slug=p.organization_slug.clone()
-                                domains=p.allowed_domains.clone()
-                                approval=p.require_approval
-                                back=back.clone()
-                                flash=flash.clone()
-                            />
-                            <p class="mt-6 text-center text-sm text-slate-600">
-                                "Already have an account? "
-                                <a href=format!("/sign-in?redirectTo=/join/{token}") class=LINK>"Sign in to join"</a>
-                            </p>
-                        </Card>
-                    }.into_any()
-                }
-                Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token=token.get_untracked() /> }.into_any(),
-                Err(e) => view! { <NotValid error=e /> }.into_any(),
-            })}}
-        </Suspense>
+        {page}
     }
 }
 

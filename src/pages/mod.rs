@@ -80,37 +80,132 @@ pub mod verify_email;
 #[cfg(feature = "ssr")]
 pub mod welcome;
 
+use std::{any::Any, sync::Arc};
+
 use leptos::prelude::*;
 
 use crate::{
-    accounts::{get_session, SessionWithUser},
-    error::ApiError,
-    organizations::{my_organizations, MyOrganizations},
+    accounts::SessionWithUser, error::ApiError, organizations::MyOrganizations,
+    users::access::Access,
 };
 
-/// The signed-in session, loaded once per page and shared by the header and
-/// the page.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<Option<SessionWithUser>, ApiError>>);
-
-pub fn use_session() -> SessionResource {
-    use_context::<SessionResource>().expect("App provides the session resource")
+/// What every page reads: the signed-in session, the person's
+/// organizations and what their role may do. The header shows them, and
+/// pages read them rather than asking again.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub session: Result<Option<SessionWithUser>, ApiError>,
+    pub organizations: Result<MyOrganizations, ApiError>,
+    pub access: Access,
 }
 
-/// The signed-in person's organizations, loaded once per page and shared
-/// by the header's switcher and the pages that list them.
-#[derive(Clone, Copy)]
-pub struct OrganizationsResource(pub Resource<Result<MyOrganizations, ApiError>>);
-
-pub fn use_organizations() -> OrganizationsResource {
-    use_context::<OrganizationsResource>().expect("App provides the organizations resource")
+impl Default for Frame {
+    /// Nobody signed in.
+    fn default() -> Self {
+        Self {
+            session: Ok(None),
+            organizations: Ok(MyOrganizations::default()),
+            access: Access::default(),
+        }
+    }
 }
 
-/// Loads what every page reads; the app's root calls it once per page.
-pub fn provide_page_data() {
-    provide_context(SessionResource(Resource::new(|| (), |_| get_session())));
-    provide_context(OrganizationsResource(Resource::new(
-        || (),
-        |_| my_organizations(),
-    )));
+/// A page's data, loaded before its render starts (`startup::page`): the
+/// frame for every page, and for the pages in `OWN_DATA` what they show.
+/// The render then waits on nothing: a `Resource` costs a spawned task and
+/// wake-ups across threads, which on a page as small as an invitation's
+/// preview were most of its time. Pages not in `OWN_DATA` still load their
+/// own data through resources.
+#[derive(Clone, Default)]
+pub struct PageData {
+    frame: Arc<Frame>,
+    own: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// The page's frame. Outside a page loaded by `startup::page` (the
+/// browser never renders pages, only islands) nobody is signed in.
+pub fn use_frame() -> Arc<Frame> {
+    use_context::<PageData>().unwrap_or_default().frame
+}
+
+pub fn use_session() -> Result<Option<SessionWithUser>, ApiError> {
+    use_frame().session.clone()
+}
+
+pub fn use_organizations() -> Result<MyOrganizations, ApiError> {
+    use_frame().organizations.clone()
+}
+
+/// The data of type `T` that the page's route loaded (see `OWN_DATA`).
+pub fn use_page_data<T: Clone + 'static>() -> Option<T> {
+    use_context::<PageData>()?.own?.downcast_ref::<T>().cloned()
+}
+
+/// What a page loads of its own before rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Own {
+    /// The invitation a link or code belongs to (`invite::Loaded`).
+    Invitation,
+}
+
+/// The routes whose pages load their own data before rendering, as the
+/// router names them.
+pub const OWN_DATA: &[(&str, Own)] = &[
+    ("/invite/{token}", Own::Invitation),
+    ("/invite/{token}/sign-up", Own::Invitation),
+    ("/join/{token}", Own::Invitation),
+    ("/join/{token}/sign-up", Own::Invitation),
+    ("/invite/{token}/qr", Own::Invitation),
+    ("/join/{token}/qr", Own::Invitation),
+];
+
+/// Loads the page data of the page at `route` (none for the "not found"
+/// page), with the route's `params`.
+#[cfg(feature = "ssr")]
+pub async fn load(
+    cx: &crate::context::RequestContext,
+    route: Option<&str>,
+    params: &[(String, String)],
+) -> PageData {
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    };
+    let own = async {
+        match OWN_DATA.iter().find(|(r, _)| Some(*r) == route) {
+            Some((_, Own::Invitation)) => {
+                Some(Arc::new(invite::load(cx, param("token")).await) as Arc<dyn Any + Send + Sync>)
+            }
+            None => None,
+        }
+    };
+    let (frame, own) = tokio::join!(load_frame(cx), own);
+    PageData {
+        frame: Arc::new(frame),
+        own,
+    }
+}
+
+/// The frame, from one lookup of the session.
+#[cfg(feature = "ssr")]
+async fn load_frame(cx: &crate::context::RequestContext) -> Frame {
+    use crate::{accounts::sign_in::session_view, organizations::organizations_of, users::access};
+    let me = match cx.session().await {
+        Ok(Some(me)) => me,
+        Ok(None) => return Frame::default(),
+        Err(e) => {
+            return Frame {
+                session: Err(e.clone()),
+                organizations: Err(e),
+                access: Access::default(),
+            }
+        }
+    };
+    Frame {
+        session: Ok(Some(session_view(&me))),
+        organizations: organizations_of(cx.db(), cx.config(), &me).await,
+        access: access::of(cx.config(), &me),
+    }
 }

@@ -28,34 +28,30 @@ const FIELD_CODES: &[Code] = &[
 pub fn NewOrganizationPage() -> impl IntoView {
     let flash = take_flash();
     let session = use_session();
-    let mine = use_organizations().0;
+    let mine = use_organizations();
+    let page = match (session, mine) {
+        (Ok(None), _) => view! { <Redirect path="/sign-in?redirectTo=/orgs/new" /> }.into_any(),
+        (Err(e), _) | (_, Err(e)) => view! {
+            <Card title="Create an organization"><Alert tone=Tone::Error>{e.message}</Alert></Card>
+        }.into_any(),
+        (Ok(Some(_)), Ok(mine)) if mine.may_create => view! {
+            <Card title="Create an organization" subtitle="A place for a team, a customer or a club: you will be its owner, and can add people once it exists.">
+                {
+                    let form = view! { <NewOrganizationForm flash /> };
+                    view! { <SlugHelper>{form}</SlugHelper> }
+                }
+            </Card>
+        }.into_any(),
+        (Ok(Some(_)), Ok(_)) => view! {
+            <Card title="Create an organization">
+                <Alert tone=Tone::Info>"On this instance, your role cannot create organizations. An administrator can create one and add you to it."</Alert>
+                <a href="/dashboard" class=LINK>"Back to your dashboard"</a>
+            </Card>
+        }.into_any(),
+    };
     view! {
         <Title text="New organization" />
-        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
-            {move || {
-                let flash = flash.clone();
-                match (session.0.get(), mine.get()) {
-                (Some(Ok(None)), _) => Some(view! { <Redirect path="/sign-in?redirectTo=/orgs/new" /> }.into_any()),
-                (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! {
-                    <Card title="Create an organization"><Alert tone=Tone::Error>{e.message}</Alert></Card>
-                }.into_any()),
-                (Some(Ok(Some(_))), Some(Ok(mine))) if mine.may_create => Some(view! {
-                    <Card title="Create an organization" subtitle="A place for a team, a customer or a club: you will be its owner, and can add people once it exists.">
-                        {
-                            let form = view! { <NewOrganizationForm flash /> };
-                            view! { <SlugHelper>{form}</SlugHelper> }
-                        }
-                    </Card>
-                }.into_any()),
-                (Some(Ok(Some(_))), Some(Ok(_))) => Some(view! {
-                    <Card title="Create an organization">
-                        <Alert tone=Tone::Info>"On this instance, your role cannot create organizations. An administrator can create one and add you to it."</Alert>
-                        <a href="/dashboard" class=LINK>"Back to your dashboard"</a>
-                    </Card>
-                }.into_any()),
-                _ => None,
-            }}}
-        </Suspense>
+        {page}
     }
 }
 

@@ -4,11 +4,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::use_location;
 
 use crate::{
-    error::ApiError,
-    pages::invite::{invitation_page, AnyInvitation},
+    pages::invite::{use_invitation, AnyInvitation},
     ui::{format_time, Alert, Tone, LINK},
 };
 
@@ -41,8 +40,6 @@ fn words(any: &AnyInvitation) -> Words {
 
 #[component]
 pub fn QrCardPage() -> impl IntoView {
-    let params = use_params_map();
-    let token = params.read_untracked().get("token").unwrap_or_default();
     // `/invite/…/qr` or `/join/…/qr`: the card shows the link it was opened from.
     let page = use_location().pathname.get_untracked();
     let link_path = page.trim_end_matches("/qr").to_owned();
@@ -50,38 +47,32 @@ pub fn QrCardPage() -> impl IntoView {
     let address = crate::context::RequestContext::current()
         .map(|cx| cx.config().link(&link_path))
         .unwrap_or_else(|_| link_path.clone());
-    let data = Resource::new(
-        move || token.clone(),
-        |token| async move { invitation_page(token.into()).await },
-    );
+    let card = match use_invitation() {
+        Ok(any) => {
+            let w = words(&any);
+            view! {
+                <article class="mx-auto max-w-md rounded-2xl border-2 border-slate-900 bg-white p-8 text-center print:border-0" data-testid="qr-card">
+                    <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{w.title}</h1>
+                    <p class="mt-1 text-slate-700">"as "<strong>{w.role}</strong></p>
+                    <img src=format!("{link_path}/qr.svg") alt="QR code of the link" width="256" height="256" class="mx-auto mt-6 h-64 w-64" />
+                    <p class="mt-4 text-sm text-slate-700">"Scan with your phone's camera, or open:"</p>
+                    <p class="mt-1 break-all font-mono text-xs text-slate-800" data-testid="qr-card-url">{address}</p>
+                    <p class="mt-4 text-xs text-slate-500">{w.until}</p>
+                </article>
+                <p class="mt-6 text-center text-sm text-slate-600 print:hidden">
+                    "Print this page for a card to put up in a room. "
+                    <a href=link_path.clone() class=LINK>"Back to the link"</a>
+                </p>
+            }
+            .into_any()
+        }
+        Err(e) => view! {
+            <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div>
+        }
+        .into_any(),
+    };
     view! {
         <Title text="QR code" />
-        <Suspense fallback=|| view! { <p class="text-center text-slate-500">"Loading…"</p> }>
-            {move || {
-                let (link_path, address) = (link_path.clone(), address.clone());
-                data.get().map(move |r: Result<AnyInvitation, ApiError>| match r {
-                    Ok(any) => {
-                        let w = words(&any);
-                        view! {
-                            <article class="mx-auto max-w-md rounded-2xl border-2 border-slate-900 bg-white p-8 text-center print:border-0" data-testid="qr-card">
-                                <h1 class="text-2xl font-semibold tracking-tight text-slate-900">{w.title}</h1>
-                                <p class="mt-1 text-slate-700">"as "<strong>{w.role}</strong></p>
-                                <img src=format!("{link_path}/qr.svg") alt="QR code of the link" width="256" height="256" class="mx-auto mt-6 h-64 w-64" />
-                                <p class="mt-4 text-sm text-slate-700">"Scan with your phone's camera, or open:"</p>
-                                <p class="mt-1 break-all font-mono text-xs text-slate-800" data-testid="qr-card-url">{address}</p>
-                                <p class="mt-4 text-xs text-slate-500">{w.until}</p>
-                            </article>
-                            <p class="mt-6 text-center text-sm text-slate-600 print:hidden">
-                                "Print this page for a card to put up in a room. "
-                                <a href=link_path.clone() class=LINK>"Back to the link"</a>
-                            </p>
-                        }.into_any()
-                    }
-                    Err(e) => view! {
-                        <div class="mx-auto max-w-md"><Alert tone=Tone::Error>{e.message}</Alert></div>
-                    }.into_any(),
-                })
-            }}
-        </Suspense>
+        {card}
     }
 }

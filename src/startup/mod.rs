@@ -7,6 +7,7 @@ pub mod retention;
 mod scrape;
 
 use std::{
+    future::Future,
     net::SocketAddr,
     path::Path,
     sync::{Arc, LazyLock},
@@ -15,15 +16,21 @@ use std::{
 
 use anyhow::Context;
 use axum::{
+    body::Body,
+    extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State},
+    handler::Handler,
     middleware::{self, map_response},
     response::Response,
     routing::get,
     serve::ListenerExt,
     Router,
 };
-use http::{header, HeaderValue};
-use leptos::prelude::{provide_context, LeptosOptions};
-use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use http::{header, request::Parts, HeaderValue};
+use leptos::{
+    prelude::{provide_context, use_context, LeptosOptions, Owner},
+    reactive::computed::ScopedFuture,
+};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tower_http::{
     compression::CompressionLayer,
@@ -36,8 +43,9 @@ use crate::{
     accounts::sessions,
     app::{shell, App},
     config::{Config, RetentionSettings},
-    context::AppState,
+    context::{AppState, RequestContext},
     email,
+    pages::{self, PageData},
     server::{
         clock, crypto, db::Db, metrics, rate_limit, secret_key, security, shutdown::stop_requested,
     },
@@ -189,6 +197,24 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
+    let page = {
+        let app = leptos_axum::render_app_async_with_context(
+            {
+                let context = context.clone();
+                move || {
+                    context();
+                    // Put there by `page`, from the request's extensions.
+                    if let Some(data) = use_context::<Parts>()
+                        .and_then(|parts| parts.extensions.get::<PageData>().cloned())
+                    {
+                        provide_context(data);
+                    }
+                }
+            },
+            render.clone(),
+        );
+        move |State(state): State<AppState>, req: Request<Body>| page(state, req, app.clone())
+    };
     let pkg = format!("/{}", state.leptos_options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(security::healthz))
@@ -212,15 +238,19 @@ pub fn router(state: AppState) -> Router {
         )
         // Apps (SPEC §9): the OpenID Connect endpoints.
         .merge(crate::apps::routes::router())
-        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        // The server functions (no pages: they are `page`'s).
+        .leptos_routes_with_context(&state, Vec::new(), context.clone(), render.clone())
+        .leptos_routes_with_handler(routes, page.clone())
         // Every route so far is counted by its pattern; the assets are not.
         .route_layer(middleware::from_fn(metrics::track))
         .route("/metrics", get(scrape::metrics))
         .nest_service(&pkg, assets(&state.leptos_options))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        // The files of `public/`, and "not found" for the rest.
+        .fallback_service(
+            ServeDir::new(&*state.leptos_options.site_root)
+                .call_fallback_on_method_not_allowed(true)
+                .fallback(page.with_state(state.clone())),
+        )
         // Pages that show no island load no WebAssembly (the fallback's
         // "not found" included).
         .layer(middleware::from_fn(crate::app::without_unused_bundle))
@@ -273,6 +303,50 @@ impl MakeRequestId for RequestIds {
             .ok()
             .map(RequestId::new)
     }
+}
+
+/// Renders a page once what it reads is loaded (`pages::load`): the data
+/// rides along in the request's extensions, and the page reads it from
+/// context as plain values. Headers the loading set (a renewed session's
+/// cookie) join the page's own.
+async fn page<F>(
+    state: AppState,
+    req: Request<Body>,
+    app: impl FnOnce(Request<Body>) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let (mut parts, body) = req.into_parts();
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let params: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cx = RequestContext { state, parts };
+    // The loading runs under an owner of its own, where setting a cookie
+    // or header lands.
+    let (owner, headers) = (Owner::new(), ResponseOptions::default());
+    owner.with(|| provide_context(headers.clone()));
+    let data = owner
+        .with(|| ScopedFuture::new_untracked(pages::load(&cx, route.as_deref(), &params)))
+        .await;
+    let mut parts = cx.parts;
+    parts.extensions.insert(data);
+    let mut res = app(Request::from_parts(parts, body)).await;
+    if let Ok(set) = headers.0.read() {
+        for (name, value) in set.headers.iter() {
+            res.headers_mut().append(name, value.clone());
+        }
+    }
+    res
 }
 
 /// The browser's code and styles (`/pkg`): served in their build-time
@@ -367,6 +441,15 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 
 #[cfg(test)]
 mod tests {
+    /// A page that loads its own data names its route as the router does.
+    #[test]
+    fn every_route_with_own_data_is_a_page() {
+        let pages: Vec<&str> = super::ROUTES.iter().map(|r| r.path()).collect();
+        for (route, _) in crate::pages::OWN_DATA {
+            assert!(pages.contains(route), "{route} is not among {pages:?}");
+        }
+    }
+
     /// Leptos.toml (read by the deployed binary) and Cargo.toml (read by
     /// cargo-leptos) must describe the same site.
     #[test]

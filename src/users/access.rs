@@ -27,13 +27,18 @@ impl Access {
 #[server(name = GetAccess, prefix = "/api/auth", endpoint = "gatehouse/access", input = GetUrl)]
 pub async fn get_access() -> Result<Access, ApiError> {
     let cx = crate::context::RequestContext::current()?;
-    let Some(current) = cx.session().await? else {
-        return Ok(Access::default());
-    };
+    Ok(match cx.session().await? {
+        Some(current) => of(cx.config(), &current),
+        None => Access::default(),
+    })
+}
+
+/// What `current`'s role may do on this instance.
+#[cfg(feature = "ssr")]
+pub fn of(config: &crate::config::Config, current: &crate::accounts::sessions::Current) -> Access {
     let two_factor_required =
-        crate::accounts::sessions::check_two_factor(cx.config(), &current.user).is_err();
-    let permissions = cx
-        .config()
+        crate::accounts::sessions::check_two_factor(config, &current.user).is_err();
+    let permissions = config
         .roles
         .get(&current.user.role)
         .filter(|_| !two_factor_required)
@@ -44,9 +49,9 @@ pub async fn get_access() -> Result<Access, ApiError> {
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Access {
-        role: Some(current.user.role),
+    Access {
+        role: Some(current.user.role.clone()),
         permissions,
         two_factor_required,
-    })
+    }
 }

@@ -20,6 +20,7 @@ on_both_databases!(
     duplicate_email_is_refused,
     database_holds_no_raw_secret,
     health_and_pages,
+    every_page_knows_who_is_signed_in,
     every_way_in_makes_one_account_and_says_who_made_it,
 );
 
@@ -591,6 +592,48 @@ async fn health_and_pages(backend: Backend) {
         .to_str()
         .unwrap()
         .starts_with("/sign-in"));
+}
+
+/// Every page, the "not found" one included, is rendered with the
+/// signed-in person loaded first (`pages::PageData`): the header names
+/// them, and a session due for renewal gets its fresh cookie even on a page
+/// that reads nothing else of it.
+async fn every_page_knows_who_is_signed_in(backend: Backend) {
+    // The header's link for someone signed out.
+    const SIGN_IN_LINK: &str = "<a href=\"/sign-in\"";
+    let Some(app) = TestApp::spawn(backend, &[]).await else {
+        return;
+    };
+    let cookie = app.signed_up("ada@example.com").await;
+    for path in ["/invite", "/welcome", "/no/such/page"] {
+        let page = app.get(path, Some(&cookie)).await;
+        assert!(page.text.contains("Test Person"), "{path}: {}", page.text);
+        assert!(!page.text.contains(SIGN_IN_LINK), "{path}: {}", page.text);
+        assert!(
+            page.session_cookie().is_none(),
+            "{path}: nothing to renew yet"
+        );
+    }
+    let missing = app.get("/no/such/page", Some(&cookie)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // A day-old session is renewed by the next page it opens.
+    sqlx::query("update sessions set updated_at = updated_at - 86400001")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get("/invite", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.session_cookie().as_deref(), Some(cookie.as_str()));
+    let renewed = page.set_cookie_header().unwrap_or_default();
+    assert!(renewed.contains("Max-Age="), "{renewed}");
+
+    let signed_out = app.get("/invite", None).await;
+    assert!(
+        signed_out.text.contains(SIGN_IN_LINK),
+        "{}",
+        signed_out.text
+    );
 }
 
 /// Open sign-up, sign-up with a role invitation, an admin's create-user and
