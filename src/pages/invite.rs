@@ -74,7 +74,7 @@ pub enum AnyInvitation {
 /// nothing.
 #[server(name = GetInvitationPage, prefix = "/api/auth", endpoint = "gatehouse/invitation", input = GetUrl)]
 pub async fn invitation_page(token: SecretText) -> Result<AnyInvitation, ApiError> {
-    invitation_for(&crate::context::RequestContext::current()?, &token).await
+    load(&crate::context::RequestContext::current()?, &token).await
 }
 
 /// The invitation a page's link belongs to, as its route loads it before
@@ -83,11 +83,6 @@ pub type Loaded = Result<AnyInvitation, ApiError>;
 
 #[cfg(feature = "ssr")]
 pub async fn load(cx: &crate::context::RequestContext, token: &str) -> Loaded {
-    invitation_for(cx, token).await
-}
-
-#[cfg(feature = "ssr")]
-async fn invitation_for(cx: &crate::context::RequestContext, token: &str) -> Loaded {
     use crate::{
         invitations::{
             role::redeem,
@@ -406,21 +401,20 @@ pub fn InviteSignUpPage() -> impl IntoView {
         Ok(AnyInvitation::Role(p)) => view! { <Preview preview=p token /> }.into_any(),
         Ok(AnyInvitation::Organization(join)) if join.step == NextStep::SignUp => {
             let p = join.preview;
+            let form = view! {
+                <JoinSignUpForm
+                    token=token.clone()
+                    email=join.email.unwrap_or_default()
+                    organization=p.organization_name.clone()
+                    slug=p.organization_slug
+                    back
+                    flash
+                />
+            };
             view! {
-                <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
-                    <JoinSignUpForm
-                        token=token.clone()
-                        email=join.email.unwrap_or_default()
-                        organization=p.organization_name.clone()
-                        slug=p.organization_slug
-                        back
-                        flash
-                    />
-                    <p class="mt-6 text-center text-sm text-slate-600">
-                        "Already have an account? "
-                        <a href=format!("/sign-in?redirectTo=/invite/{token}") class=LINK>"Sign in to accept"</a>
-                    </p>
-                </Card>
+                <JoinSignUpCard organization=p.organization_name role=p.role sign_in=format!("/sign-in?redirectTo=/invite/{token}") sign_in_label="Sign in to accept">
+                    {form}
+                </JoinSignUpCard>
             }.into_any()
         }
         Ok(AnyInvitation::Organization(join)) => {
@@ -428,22 +422,21 @@ pub fn InviteSignUpPage() -> impl IntoView {
         }
         Ok(AnyInvitation::JoinLink(page)) if page.step == NextStep::SignUp => {
             let p = page.preview;
+            let form = view! {
+                <JoinLinkSignUpForm
+                    token=token.clone()
+                    organization=p.organization_name.clone()
+                    slug=p.organization_slug
+                    domains=p.allowed_domains
+                    approval=p.require_approval
+                    back
+                    flash
+                />
+            };
             view! {
-                <Card title=format!("Join {}", p.organization_name) subtitle=format!("Create your account; you'll join as {}.", p.role.replace(',', " and "))>
-                    <JoinLinkSignUpForm
-                        token=token.clone()
-                        organization=p.organization_name.clone()
-                        slug=p.organization_slug
-                        domains=p.allowed_domains
-                        approval=p.require_approval
-                        back
-                        flash
-                    />
-                    <p class="mt-6 text-center text-sm text-slate-600">
-                        "Already have an account? "
-                        <a href=format!("/sign-in?redirectTo=/join/{token}") class=LINK>"Sign in to join"</a>
-                    </p>
-                </Card>
+                <JoinSignUpCard organization=p.organization_name role=p.role sign_in=format!("/sign-in?redirectTo=/join/{token}") sign_in_label="Sign in to join">
+                    {form}
+                </JoinSignUpCard>
             }.into_any()
         }
         Ok(AnyInvitation::JoinLink(page)) => view! { <JoinLinkCard page=*page token /> }.into_any(),
@@ -452,6 +445,27 @@ pub fn InviteSignUpPage() -> impl IntoView {
     view! {
         <Title text="Create your account" />
         {page}
+    }
+}
+
+/// Sign-up into an organization, by invitation or join link: the form,
+/// and a way in for someone who has an account already.
+#[component]
+fn JoinSignUpCard(
+    organization: String,
+    role: String,
+    sign_in: String,
+    sign_in_label: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Card title=format!("Join {organization}") subtitle=format!("Create your account; you'll join as {}.", role.replace(',', " and "))>
+            {children()}
+            <p class="mt-6 text-center text-sm text-slate-600">
+                "Already have an account? "
+                <a href=sign_in class=LINK>{sign_in_label}</a>
+            </p>
+        </Card>
     }
 }
 
